@@ -1,0 +1,45 @@
+"""The AI's output for one case, as plain data.
+
+``inference`` produces these, the store keeps them, the reading screen shows
+them.  A CAM is a float array in [0, 1], one (H, W) map per frame of a role:
+shape (N, H, W), stored as float16 at reduced size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AIOutput:
+    """Prediction and explanations of one model for one case.
+
+    head: "binary" | "multiclass" | "regression" | "grade_distribution" | "segmentation".
+    labels: class or grade names, in the order of ``probabilities``.
+    probabilities: per-class probabilities (binary: [p_negative, p_positive];
+        grade_distribution: the predicted distribution over grades).
+    value / interval: for regression, the predicted number and an optional
+        (low, high) interval in the task's unit.
+    predicted: the predicted label (argmax) or, for regression, str(value).
+    score: one number where higher means "more suspicious" (binary: p_positive;
+        multiclass: summed probability of the positive labels or of the top
+        class; regression: the value) used for triage ordering and ROC.
+    cams: role -> (N, H, W) float16 in [0, 1]; for segmentation the mask
+        probabilities.  Empty when no CAM was computed.
+    model_id: sha256 of the weights file; versions: library versions used.
+    """
+
+    case_id: str
+    model_id: str
+    head: str
+    labels: tuple[str, ...] = ()
+    probabilities: tuple[float, ...] = ()
+    value: float | None = None
+    interval: tuple[float, float] | None = None
+    predicted: str = ""
+    score: float = float("nan")
+    cams: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    cam_method: str = ""
+    versions: dict[str, str] = field(default_factory=dict, compare=False)

@@ -1,0 +1,56 @@
+"""What the media layer hands to everyone else: plain numpy in frozen dataclasses.
+
+No Qt, no torch, no identifying DICOM tags.  A 2-D photo is a one-frame
+``Media``; a DICOM series, a multi-frame file and a video are many frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Media:
+    """One viewable item of a case (one role of the hanging protocol).
+
+    frames: (N, H, W) for grayscale or (N, H, W, 3) uint8 for colour.  Grayscale
+        DICOM frames are float32 in modality units (rescale applied, MONOCHROME1
+        already inverted); photos keep their dtype.
+    kind: "image" | "dicom" | "series" | "multiframe" | "video".
+    spacing: (row_mm, col_mm) pixel spacing; (1.0, 1.0) when unknown.
+    slice_positions: position of each frame along the slice normal in mm
+        (series only), used to synchronize series sharing a frame of reference.
+    frame_of_reference: opaque FrameOfReferenceUID, or None.
+    window: default (center, width) for display, or None for colour images.
+    fps: frames per second for video and cine multi-frame, else None.
+    source: the file or folder it was read from (for error messages only; never
+        shown to readers).
+    """
+
+    frames: np.ndarray
+    kind: str
+    spacing: tuple[float, float] = (1.0, 1.0)
+    slice_positions: tuple[float, ...] | None = None
+    frame_of_reference: str | None = None
+    window: tuple[float, float] | None = None
+    fps: float | None = None
+    source: str = field(default="", compare=False)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def is_color(self) -> bool:
+        return self.frames.ndim == 4
+
+
+class MediaError(Exception):
+    """A file or folder could not be read.  ``str(err)`` is ``"PATH: cause"``."""
+
+    def __init__(self, path: str, cause: str) -> None:
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+        self.cause = cause
