@@ -1,0 +1,129 @@
+"""create_worker: results, progress, errors and cancellation cross threads as signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+from app.workers import active_workers, create_worker
+
+
+def test_plain_function_result_arrives_on_gui_thread(qtbot):
+    seen = {}
+
+    def work(a, b):
+        seen["worker_thread"] = threading.current_thread() is threading.main_thread()
+        return a + b
+
+    def on_result(value):
+        seen["slot_thread"] = threading.current_thread() is threading.main_thread()
+        seen["value"] = value
+
+    worker = create_worker(work, 2, b=3)
+    worker.result_ready.connect(on_result)
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.start()
+    assert seen == {"worker_thread": False, "slot_thread": True, "value": 5}
+
+
+def test_generator_yields_progress_then_result(qtbot):
+    def count(n):
+        for i in range(n):
+            yield i
+        return "done"
+
+    progress = []
+    worker = create_worker(count, 4)
+    worker.progress.connect(progress.append)
+    with qtbot.waitSignal(worker.result_ready, timeout=5000) as blocker:
+        worker.start()
+    assert blocker.args == ["done"]
+    qtbot.waitUntil(lambda: not worker.is_running)
+    assert progress == [0, 1, 2, 3]
+
+
+def test_error_is_emitted_with_the_exception(qtbot):
+    def boom():
+        raise ValueError("bad pixel data")
+
+    worker = create_worker(boom)
+    results = []
+    worker.result_ready.connect(results.append)
+    with qtbot.waitSignal(worker.errored, timeout=5000) as blocker:
+        worker.start()
+    assert isinstance(blocker.args[0], ValueError)
+    assert str(blocker.args[0]) == "bad pixel data"
+    qtbot.waitUntil(lambda: not worker.is_running)
+    assert results == []
+
+
+def test_unhandled_error_is_logged_with_traceback(qtbot, caplog):
+    def boom():
+        raise RuntimeError("nobody listens")
+
+    worker = create_worker(boom)
+    with caplog.at_level(logging.ERROR, logger="app.workers"):
+        with qtbot.waitSignal(worker.finished, timeout=5000):
+            worker.start()
+    (record,) = [r for r in caplog.records if r.name == "app.workers"]
+    assert record.exc_info[0] is RuntimeError
+    assert "boom" in caplog.text  # the traceback names the failing function
+
+
+def test_cancel_stops_generator_at_next_yield(qtbot):
+    gate = threading.Event()
+    closed = threading.Event()
+    produced = []
+
+    def slow():
+        try:
+            for i in range(1000):
+                produced.append(i)
+                yield i
+                gate.wait(5)  # the first yield parks here until the test cancels
+        finally:
+            closed.set()
+
+    worker = create_worker(slow)
+    results = []
+    worker.result_ready.connect(results.append)
+    with qtbot.waitSignal(worker.progress, timeout=5000):
+        worker.start()
+    with qtbot.waitSignal(worker.aborted, timeout=5000):
+        worker.cancel()
+        gate.set()
+    qtbot.waitUntil(lambda: not worker.is_running)
+    assert closed.is_set()
+    assert len(produced) < 1000
+    assert results == []
+
+
+def test_plain_function_receives_cancel_event(qtbot):
+    woke = []
+
+    def wait_for_cancel(cancel_event):
+        woke.append(cancel_event.wait(5))
+
+    worker = create_worker(wait_for_cancel)
+    with qtbot.waitSignal(worker.started, timeout=5000):
+        worker.start()
+    with qtbot.waitSignal(worker.aborted, timeout=5000):
+        worker.cancel()
+    assert woke == [True]
+
+
+def test_worker_is_kept_alive_without_a_caller_reference(qtbot):
+    got = []
+    create_worker(lambda: 42, _start=True, _connect={"result_ready": got.append})
+    qtbot.waitUntil(lambda: got == [42], timeout=5000)
+    qtbot.waitUntil(lambda: not active_workers(), timeout=5000)
+
+
+def test_start_twice_is_an_error(qtbot):
+    worker = create_worker(lambda: None)
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.start()
+    with pytest.raises(RuntimeError):
+        worker.start()
