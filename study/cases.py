@@ -1,0 +1,127 @@
+"""The case table, `cases.csv`: one row per case, media paths per hanging role.
+
+Columns: ``case_id, truth, patient_id`` and one column per role of the
+hanging protocol, holding a path relative to the study folder (a file, or a
+folder for a DICOM series).  Truth is checked against the task: binary 0/1
+(or the positive/negative label), a multiclass label, a number in range, or a
+grade distribution ``p1;p2;...`` that sums to 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from study.errors import StudyError
+from study.protocol import Protocol, Task
+
+REQUIRED_COLUMNS = ("case_id", "truth", "patient_id")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case.  ``case_id`` is internal and is never shown to a reader."""
+
+    case_id: str
+    truth: str
+    patient_id: str
+    media: Mapping[str, str]  # role -> absolute path
+
+
+def _truth_problem(task: Task, truth: str) -> str | None:
+    if truth == "":
+        return "truth is empty"
+    if task.kind == "binary":
+        if truth in ("0", "1") or truth in task.labels:
+            return None
+        return f"truth {truth!r} is not 0, 1, {task.labels[0]!r} or {task.labels[1]!r}"
+    if task.kind == "multiclass":
+        return None if truth in task.labels else f"truth {truth!r} is not one of {', '.join(task.labels)}"
+    if task.kind == "numeric":
+        try:
+            value = float(truth)
+        except ValueError:
+            return f"truth {truth!r} is not a number"
+        if not math.isfinite(value):
+            return f"truth {truth!r} is not a finite number"
+        if task.min is not None and value < task.min or task.max is not None and value > task.max:
+            return f"truth {value} is outside {task.min}..{task.max} {task.unit}".rstrip()
+        return None
+    parts = truth.split(";")
+    if len(parts) != len(task.grades):
+        return f"truth needs {len(task.grades)} probabilities separated by ';', got {len(parts)}"
+    try:
+        probs = [float(p) for p in parts]
+    except ValueError:
+        return f"truth {truth!r} has a value that is not a number"
+    if any(p < 0 for p in probs) or abs(sum(probs) - 1.0) > 1e-3:
+        return f"truth probabilities must be >= 0 and sum to 1 (sum is {sum(probs):.4f})"
+    return None
+
+
+def binary_truth(task: Task, truth: str) -> int:
+    """Truth as 0/1 for a binary task (labels map to their index)."""
+    return 1 if truth in ("1", task.labels[1] if len(task.labels) == 2 else "1") else 0
+
+
+def load_cases(study_dir: str | Path, protocol: Protocol, check_media: bool = True) -> tuple[Case, ...]:
+    """Read and validate cases.csv; raise StudyError listing every problem."""
+    study_dir = Path(study_dir).resolve()
+    path = study_dir / "cases.csv"
+    if not path.is_file():
+        raise StudyError([f"{path}: file not found"])
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise StudyError([f"{path}: not UTF-8 text (invalid byte at offset {err.start}); save it as UTF-8 CSV"]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    problems: list[str] = []
+    roles = protocol.hanging.roles
+    for col in (*REQUIRED_COLUMNS, *roles):
+        if col not in header:
+            problems.append(f"{path}: header: missing column {col!r} (columns are {', '.join(header) or 'none'})")
+    if problems:
+        raise StudyError(problems)
+    reader.fieldnames = header
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for line_no, row in enumerate(reader, start=2):
+        if None in row:
+            problems.append(f"{path}: row {line_no}: more values than columns")
+            continue
+        values = {k: (v or "").strip() for k, v in row.items()}
+        case_id = values["case_id"]
+        where = f"{path}: row {line_no}"
+        if not case_id:
+            problems.append(f"{where}: case_id is empty")
+            continue
+        if case_id in seen:
+            problems.append(f"{where}: duplicate case_id {case_id!r} (first on row {seen[case_id]})")
+            continue
+        seen[case_id] = line_no
+        cause = _truth_problem(protocol.task, values["truth"])
+        if cause:
+            problems.append(f"{where} ({case_id}): {cause}")
+        media = {}
+        for role in roles:
+            rel = values[role]
+            if not rel:
+                problems.append(f"{where} ({case_id}): {role}: no media path")
+                continue
+            full = (study_dir / rel).resolve()
+            if check_media and not full.exists():
+                problems.append(f"{where} ({case_id}): {role}: media not found: {full}")
+            media[role] = str(full)
+        cases.append(Case(case_id, values["truth"], values["patient_id"] or case_id, MappingProxyType(media)))
+    if not cases and not problems:
+        problems.append(f"{path}: no cases")
+    if problems:
+        raise StudyError(problems)
+    return tuple(cases)

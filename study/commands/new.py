@@ -1,0 +1,28 @@
+"""`readerstudy new STUDY_DIR --from-folder MEDIA_DIR --truth TRUTH.csv`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from study.commands import user_errors
+from study.newstudy import new_study
+from study.protocol import DESIGNS
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("study_dir", type=Path)
+    parser.add_argument("--from-folder", dest="media_dir", type=Path, required=True)
+    parser.add_argument("--truth", type=Path, required=True, help="CSV with case_id, truth (0/1)[, patient_id]")
+    parser.add_argument("--design", choices=DESIGNS, default="sequential")
+    parser.add_argument("--washout-days", type=int, default=28)
+    parser.add_argument("--seed", type=int, default=None, help="randomization seed (default: drawn once and stored)")
+    parser.add_argument("--labels", nargs=2, default=["negative", "positive"], metavar=("NEGATIVE", "POSITIVE"))
+    parser.add_argument("--groups", nargs="*", default=[])
+
+
+@user_errors
+def run(args) -> int:
+    p = new_study(args.study_dir, args.media_dir, args.truth, design=args.design, washout_days=args.washout_days,
+                  seed=args.seed, labels=tuple(args.labels), groups=tuple(args.groups))
+    print(f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(p.hanging.roles)}, seed {p.seed}")
+    return 0

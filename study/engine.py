@@ -1,0 +1,392 @@
+"""The session engine: who may read what, in which order, and the commit of every read.
+
+Rules (DESIGN.md, "Session engine"):
+- sequential: session 1 unaided, session 2 aided; session 2 opens when the
+  washout has elapsed since this reader finished session 1 (or an admin
+  override, with a reason, is in the audit log);
+- crossover: two sessions, each case once per mode; the study's cases are
+  split into two blocks (stratified by truth) and the block read unaided first
+  alternates between readers in enrolment order, balancing mode order;
+- concurrent: one aided session.
+A reader's order is seeded from (study seed, reader, session) and differs
+between sessions.  Each submit is its own transaction, checked against the
+reader's lease, and appended to the audit chain before it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from study.aioutput import AIOutput
+from study.cases import Case, load_cases
+from study.errors import StudyError
+from study.order import case_order, crossover_blocks
+from study.protocol import Protocol, load_protocol
+from study.security import verify_secret
+from study.store import Store, audit
+from study.store.schema import LeaseRow, ReaderRow, ReadRow, WashoutOverrideRow
+
+LEASE_SECONDS = 120
+MAX_PIN_TRIES = 3
+LOCKOUT = timedelta(seconds=60)
+
+
+class LoginError(StudyError):
+    def __init__(self, message: str) -> None:
+        super().__init__([message])
+
+
+class SessionLocked(StudyError):
+    def __init__(self, message: str) -> None:
+        super().__init__([message])
+
+
+class LeaseHeld(StudyError):
+    def __init__(self, message: str) -> None:
+        super().__init__([message])
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    index: int
+    name: str
+    state: str  # "locked" | "not started" | "in progress" | "done"
+    done: int
+    total: int
+    opens_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CaseItem:
+    case_id: str  # internal: pass back to submit, never display
+    position: int
+    total: int
+    mode: str  # "unaided" | "aided"
+    media: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ReadSubmission:
+    case_id: str
+    answer: str
+    displayed_at: datetime
+    submitted_at: datetime
+    active_ms: int
+    confidence: float | None = None
+    distribution: tuple[float, ...] | None = None
+    value: float | None = None
+    ai_shown_ms: int = 0
+    cam_shown: bool = False
+    cam_shown_ms: int = 0
+    answer_changes: int = 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def session_plan(protocol: Protocol, cases: tuple[Case, ...], reader_rank: int) -> list[tuple[int, str, dict[str, str]]]:
+    """(index, name, case_id -> mode) for each session of one reader."""
+    ids = [c.case_id for c in cases]
+    if protocol.design == "concurrent":
+        return [(1, "aided", dict.fromkeys(ids, "aided"))]
+    if protocol.design == "sequential":
+        return [(1, "unaided", dict.fromkeys(ids, "unaided")), (2, "aided", dict.fromkeys(ids, "aided"))]
+    block_a, _ = crossover_blocks(ids, [c.truth for c in cases], protocol.seed)
+    first_unaided = block_a if reader_rank % 2 == 0 else set(ids) - block_a
+    s1 = {cid: ("unaided" if cid in first_unaided else "aided") for cid in ids}
+    s2 = {cid: ("aided" if mode == "unaided" else "unaided") for cid, mode in s1.items()}
+    return [(1, "session 1", s1), (2, "session 2", s2)]
+
+
+def _check_answer(protocol: Protocol, read: ReadSubmission) -> None:
+    task, problems = protocol.task, []
+    if task.kind == "binary":
+        if read.answer not in ("0", "1"):
+            problems.append(f"answer {read.answer!r} must be '0' or '1'")
+        lo, hi = task.confidence_range
+        if read.confidence is not None and not lo <= read.confidence <= hi:
+            problems.append(f"confidence {read.confidence} is outside {lo}..{hi}")
+    elif task.kind == "multiclass":
+        if read.answer not in task.labels:
+            problems.append(f"answer {read.answer!r} is not one of {', '.join(task.labels)}")
+    elif task.kind == "grade_distribution":
+        if read.answer not in task.grades:
+            problems.append(f"answer {read.answer!r} is not one of {', '.join(task.grades)}")
+        d = read.distribution
+        if d is not None and (len(d) != len(task.grades) or any(p < 0 for p in d) or abs(sum(d) - 1) > 1e-6):
+            problems.append("distribution must have one value >= 0 per grade and sum to 1")
+    else:
+        v = read.value
+        if v is None or not math.isfinite(v):
+            problems.append("a numeric answer needs a value")
+        elif task.min is not None and v < task.min or task.max is not None and v > task.max:
+            problems.append(f"value {v} is outside {task.min}..{task.max} {task.unit}".rstrip())
+    if read.active_ms < 0 or read.submitted_at < read.displayed_at:
+        problems.append("timing is inconsistent (submitted before displayed, or negative active time)")
+    if problems:
+        raise StudyError([f"read of case {read.case_id}: {p}" for p in problems])
+
+
+class StudyEngine:
+    def __init__(self, study_dir: Path, protocol: Protocol, cases: tuple[Case, ...], store: Store,
+                 clock: Callable[[], datetime]) -> None:
+        self.study_dir, self.protocol, self.cases, self.store, self.clock = study_dir, protocol, cases, store, clock
+        self._case_by_id = {c.case_id: c for c in cases}
+
+    @classmethod
+    def open(cls, study_dir: str | Path, db_url: str | None = None,
+             clock: Callable[[], datetime] | None = None, check_media: bool = False) -> "StudyEngine":
+        study_dir = Path(study_dir).resolve()
+        protocol = load_protocol(study_dir)
+        # Missing media marks a case unavailable at read time; it must not stop the study opening.
+        cases = load_cases(study_dir, protocol, check_media=check_media)
+        store = Store.open(study_dir, db_url)
+        changed = store.check_meta({"study_id": protocol.study_id, "seed": str(protocol.seed), "design": protocol.design,
+                                    "case_ids": json.dumps(sorted(c.case_id for c in cases))})
+        if changed:
+            store.close()
+            raise StudyError([f"{protocol.source}: the study changed since it started ({c}); restore it or start a new study"
+                              for c in changed])
+        return cls(study_dir, protocol, cases, store, clock or _utcnow)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- readers ----------------------------------------------------------
+    def _reader(self, s, code: str) -> ReaderRow:
+        row = s.execute(select(ReaderRow).where(ReaderRow.code == code)).scalar_one_or_none()
+        if row is None:
+            raise StudyError([f"no reader {code!r} in this study"])
+        return row
+
+    def _rank(self, s, reader: ReaderRow) -> int:
+        return s.execute(select(func.count()).select_from(ReaderRow).where(ReaderRow.id < reader.id)).scalar_one()
+
+    def login(self, code: str, pin: str) -> str:
+        """Check a reader's PIN; three wrong PINs lock the code for a minute."""
+        now = self.clock()
+        with self.store.transaction() as s:
+            row = s.execute(select(ReaderRow).where(ReaderRow.code == code.strip())).scalar_one_or_none()
+            if row is None:
+                raise LoginError("Unknown reader code or wrong PIN.")
+            if row.locked_until is not None and row.locked_until > now:
+                wait = math.ceil((row.locked_until - now).total_seconds())
+                raise LoginError(f"Too many wrong PINs. Try again in {wait} s.")
+            if verify_secret(pin, row.pin_hash):
+                row.failed_pins, row.locked_until = 0, None
+                audit.append(s, now, row.code, "reader.login", {})
+                return row.code
+            row.failed_pins += 1
+            if row.failed_pins >= MAX_PIN_TRIES:
+                row.failed_pins, row.locked_until = 0, now + LOCKOUT
+                audit.append(s, now, row.code, "reader.locked", {"seconds": LOCKOUT.total_seconds()})
+        raise LoginError("Unknown reader code or wrong PIN.")
+
+    # -- sessions ---------------------------------------------------------
+    def _plan(self, s, reader: ReaderRow) -> list[tuple[int, str, dict[str, str]]]:
+        return session_plan(self.protocol, self.cases, self._rank(s, reader))
+
+    @staticmethod
+    def _answered(s, reader_id: int, index: int) -> dict[str, datetime]:
+        rows = s.execute(select(ReadRow.case_id, func.max(ReadRow.submitted_at))
+                         .where(ReadRow.reader_id == reader_id, ReadRow.session_index == index)
+                         .group_by(ReadRow.case_id)).all()
+        return {cid: at for cid, at in rows}
+
+    def sessions(self, reader: str) -> list[SessionInfo]:
+        now = self.clock()
+        with self.store.Session() as s:
+            row = self._reader(s, reader)
+            infos: list[SessionInfo] = []
+            for index, name, modes in self._plan(s, row):
+                answered = self._answered(s, row.id, index)
+                done, total = len(set(answered) & set(modes)), len(modes)
+                completed = max(answered.values()) if done == total and answered else None
+                opens_at = None
+                locked = False
+                if index > 1:
+                    prev = infos[-1]
+                    if prev.state != "done":
+                        locked = True
+                    else:
+                        opens_at = prev.completed_at + timedelta(days=self.protocol.washout_days)
+                        overridden = s.execute(select(WashoutOverrideRow.id).where(
+                            WashoutOverrideRow.reader_id == row.id, WashoutOverrideRow.session_index == index)).first()
+                        locked = opens_at > now and overridden is None and done == 0
+                if locked:
+                    state = "locked"
+                else:
+                    state = "done" if done == total else ("in progress" if done else "not started")
+                infos.append(SessionInfo(index, name, state, done, total, opens_at if locked else None, completed))
+            return infos
+
+    def override_washout(self, reader: str, index: int, reason: str, actor: str = "admin") -> None:
+        """Open a reader's later session before the washout ends; audited."""
+        if not reason.strip():
+            raise StudyError(["override-washout: a reason is required"])
+        now = self.clock()
+        with self.store.transaction() as s:
+            row = self._reader(s, reader)
+            if index not in [i for i, _, _ in self._plan(s, row)] or index < 2:
+                raise StudyError([f"reader {reader}: session {index} has no washout to override"])
+            s.add(WashoutOverrideRow(reader_id=row.id, session_index=index, reason=reason.strip(), at=now))
+            audit.append(s, now, actor, "washout.override", {"reader": reader, "session": index, "reason": reason.strip()})
+
+    def start(self, reader: str, index: int, workstation: str | None = None) -> "ReadingSession":
+        info = next((i for i in self.sessions(reader) if i.index == index), None)
+        if info is None:
+            raise StudyError([f"reader {reader}: no session {index} in this study"])
+        if info.state == "locked":
+            if info.opens_at is None:
+                raise SessionLocked(f"The {info.name} session opens after the previous session is finished.")
+            days = math.ceil((info.opens_at - self.clock()).total_seconds() / 86400)
+            raise SessionLocked(f"The {info.name} session opens on {info.opens_at:%Y-%m-%d}, in {days} days (washout).")
+        with self.store.Session() as s:
+            row = self._reader(s, reader)
+            modes = {i: m for i, _, m in self._plan(s, row)}[index]
+        order = case_order([c.case_id for c in self.cases if c.case_id in modes], self.protocol.seed, reader, index)
+        session = ReadingSession(self, row.id, reader, index, info.name, order, modes,
+                                 workstation or socket.gethostname())
+        session.acquire()
+        return session
+
+    def ai_outputs(self) -> dict[str, AIOutput]:
+        return self.store.ai_outputs()
+
+    def case(self, case_id: str) -> Case:
+        return self._case_by_id[case_id]
+
+
+class ReadingSession:
+    """One reader working through one session on one workstation."""
+
+    def __init__(self, engine: StudyEngine, reader_id: int, reader: str, index: int, name: str,
+                 order: list[str], modes: dict[str, str], workstation: str) -> None:
+        self.engine, self.reader_id, self.reader, self.index, self.name = engine, reader_id, reader, index, name
+        self.order, self.modes, self.workstation = order, modes, workstation
+        self.token = uuid.uuid4().hex
+        with engine.store.Session() as s:
+            self._answered = set(engine._answered(s, reader_id, index))
+
+    # -- lease --------------------------------------------------------------
+    def acquire(self) -> None:
+        now = self.engine.clock()
+        expires = now + timedelta(seconds=LEASE_SECONDS)
+        try:
+            with self.engine.store.transaction() as s:
+                lease = s.execute(select(LeaseRow).where(LeaseRow.reader_id == self.reader_id,
+                                                         LeaseRow.session_index == self.index)
+                                  .with_for_update()).scalar_one_or_none()
+                if lease is None:
+                    s.add(LeaseRow(reader_id=self.reader_id, session_index=self.index, token=self.token,
+                                   workstation=self.workstation, heartbeat_at=now, expires_at=expires))
+                elif lease.token == self.token or lease.expires_at <= now:
+                    taken_over = lease.token != self.token
+                    lease.token, lease.workstation, lease.heartbeat_at, lease.expires_at = (
+                        self.token, self.workstation, now, expires)
+                    if taken_over:
+                        audit.append(s, now, self.reader, "lease.taken_over",
+                                     {"session": self.index, "workstation": self.workstation})
+                else:
+                    raise LeaseHeld(f"This session is open on workstation {lease.workstation!r} "
+                                    f"(until {lease.expires_at:%H:%M:%S} UTC unless it stops).")
+        except IntegrityError:
+            # Another process inserted the lease between our read and our insert.
+            raise LeaseHeld("This session was just opened on another workstation.") from None
+
+    def heartbeat(self) -> None:
+        self.acquire()
+
+    def close(self) -> None:
+        with self.engine.store.transaction() as s:
+            s.execute(delete(LeaseRow).where(LeaseRow.reader_id == self.reader_id,
+                                             LeaseRow.session_index == self.index, LeaseRow.token == self.token))
+
+    # -- cases ----------------------------------------------------------------
+    def _item(self, position: int) -> CaseItem:
+        cid = self.order[position - 1]
+        return CaseItem(cid, position, len(self.order), self.modes[cid], self.engine.case(cid).media)
+
+    def next_item(self) -> CaseItem | None:
+        for pos, cid in enumerate(self.order, start=1):
+            if cid not in self._answered:
+                return self._item(pos)
+        return None
+
+    def peek_next(self, after: CaseItem) -> CaseItem | None:
+        for pos in range(after.position + 1, len(self.order) + 1):
+            if self.order[pos - 1] not in self._answered:
+                return self._item(pos)
+        for pos in range(1, after.position):
+            if self.order[pos - 1] not in self._answered:
+                return self._item(pos)
+        return None
+
+    def item(self, case_id: str) -> CaseItem:
+        return self._item(self.order.index(case_id) + 1)
+
+    def progress(self) -> tuple[int, int]:
+        return len(self._answered), len(self.order)
+
+    def ai_output(self, item: CaseItem) -> AIOutput | None:
+        # The AI is invisible in unaided reads, whatever the store holds.
+        if item.mode != "aided" or self.modes.get(item.case_id) != "aided":
+            return None
+        return self.engine.store.ai_output(item.case_id)
+
+    # -- reads ------------------------------------------------------------------
+    def submit(self, read: ReadSubmission, supersedes: int | None = None, reason: str | None = None) -> int:
+        """Commit one read (its own transaction) and return its row id."""
+        if read.case_id not in self.modes:
+            raise StudyError([f"case {read.case_id} is not in this session"])
+        if supersedes is None and read.case_id in self._answered:
+            raise StudyError([f"case {read.case_id} is already answered; a change is a correction with a reason"])
+        _check_answer(self.engine.protocol, read)
+        now = self.engine.clock()
+        with self.engine.store.transaction() as s:
+            lease = s.execute(select(LeaseRow).where(LeaseRow.reader_id == self.reader_id,
+                                                     LeaseRow.session_index == self.index)
+                              .with_for_update()).scalar_one_or_none()
+            if lease is None or lease.token != self.token:
+                raise LeaseHeld("This session was taken over by another workstation; your last answer was not saved.")
+            row = ReadRow(
+                reader_id=self.reader_id, session_index=self.index, case_id=read.case_id,
+                mode=self.modes[read.case_id], answer=read.answer, confidence=read.confidence,
+                distribution=json.dumps(list(read.distribution)) if read.distribution is not None else None,
+                value=read.value, displayed_at=read.displayed_at, submitted_at=read.submitted_at,
+                active_ms=int(read.active_ms), ai_shown_ms=int(read.ai_shown_ms), cam_shown=bool(read.cam_shown),
+                cam_shown_ms=int(read.cam_shown_ms), answer_changes=int(read.answer_changes),
+                workstation=self.workstation, supersedes_id=supersedes, correction_reason=reason)
+            s.add(row)
+            s.flush()
+            action = "read.submitted"
+            audit.append(s, now, self.reader, action, {
+                "read_id": row.id, "digest": audit.read_digest(row), "session": self.index,
+                "case": read.case_id, "supersedes": supersedes})
+            lease.heartbeat_at, lease.expires_at = now, now + timedelta(seconds=LEASE_SECONDS)
+        self._answered.add(read.case_id)
+        return row.id
+
+    def correct(self, read: ReadSubmission, reason: str) -> int:
+        """A new row that replaces the reader's latest read of the case; the old row stays."""
+        if not reason.strip():
+            raise StudyError(["a correction needs a reason"])
+        with self.engine.store.Session() as s:
+            latest = s.execute(select(ReadRow.id).where(
+                ReadRow.reader_id == self.reader_id, ReadRow.session_index == self.index,
+                ReadRow.case_id == read.case_id).order_by(ReadRow.id.desc()).limit(1)).scalar_one_or_none()
+        if latest is None:
+            raise StudyError([f"case {read.case_id} has no read to correct"])
+        return self.submit(read, supersedes=latest, reason=reason.strip())

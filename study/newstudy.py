@@ -1,0 +1,128 @@
+"""Write a study (study.toml + cases.csv) from a folder of cases and a truth table.
+
+The folder holds, per case id, either a file named after the case (a photo,
+a DICOM file, a video) or a folder named after the case: a DICOM series, or
+one sub-folder / file per viewport role (e.g. ``C001/T2axi/``,
+``C001/T2sag/``, ``C001/DWI/``).  Roles must be the same for every case.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import secrets
+from pathlib import Path
+
+from study.cases import load_cases
+from study.errors import StudyError
+from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
+
+VIDEO = {".mp4", ".avi", ".mov", ".mkv"}
+DICOM = {".dcm", ".dicom", ""}
+
+
+def read_truth(truth_csv: Path) -> list[tuple[str, str, str]]:
+    """(case_id, truth, patient_id) rows from a CSV with columns case_id, truth[, patient_id]."""
+    try:
+        text = Path(truth_csv).read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise StudyError([f"{truth_csv}: file not found"]) from None
+    except UnicodeDecodeError as err:
+        raise StudyError([f"{truth_csv}: not UTF-8 text (invalid byte at offset {err.start})"]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in ("case_id", "truth") if c not in header]
+    if missing:
+        raise StudyError([f"{truth_csv}: header: missing column {c!r}" for c in missing])
+    reader.fieldnames = header
+    rows, problems, seen = [], [], set()
+    for n, row in enumerate(reader, start=2):
+        cid = (row.get("case_id") or "").strip()
+        if not cid:
+            problems.append(f"{truth_csv}: row {n}: case_id is empty")
+            continue
+        if cid in seen:
+            problems.append(f"{truth_csv}: row {n}: duplicate case_id {cid!r}")
+            continue
+        seen.add(cid)
+        rows.append((cid, (row.get("truth") or "").strip(), (row.get("patient_id") or "").strip() or cid))
+    if problems:
+        raise StudyError(problems)
+    return rows
+
+
+def _role_name(path: Path) -> str:
+    if path.is_dir():
+        return path.name
+    return "video" if path.suffix.lower() in VIDEO else path.stem
+
+
+def find_case_media(media_dir: Path, case_id: str) -> dict[str, Path]:
+    """role -> path for one case, or {} when nothing is found."""
+    folder = media_dir / case_id
+    if folder.is_dir():
+        children = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+        subdirs = [p for p in children if p.is_dir()]
+        if subdirs:
+            return {p.name: p for p in subdirs}
+        non_dicom = [p for p in children if p.suffix.lower() not in DICOM]
+        if not non_dicom:
+            return {"series": folder}
+        return {p.stem: p for p in non_dicom}
+    files = sorted(p for p in media_dir.glob(f"{case_id}.*") if p.is_file())
+    if len(files) == 1:
+        kind = "video" if files[0].suffix.lower() in VIDEO else "image"
+        return {kind: files[0]}
+    return {}
+
+
+def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: str | None = None,
+              design: str = "sequential", washout_days: int = 28, seed: int | None = None,
+              labels: tuple[str, str] = ("negative", "positive"), confidence: str = "0-100",
+              groups: tuple[str, ...] = ()) -> Protocol:
+    """Write study.toml and cases.csv for a binary study; return the protocol."""
+    study_dir, media_dir = Path(study_dir).resolve(), Path(media_dir).resolve()
+    if not media_dir.is_dir():
+        raise StudyError([f"{media_dir}: media folder not found"])
+    if (study_dir / "study.toml").exists():
+        raise StudyError([f"{study_dir / 'study.toml'}: already exists; choose an empty study folder"])
+    truth_rows = read_truth(truth_csv)
+    problems, media_rows = [], []
+    roles: tuple[str, ...] | None = None
+    for cid, truth, patient in truth_rows:
+        found = find_case_media(media_dir, cid)
+        if not found:
+            problems.append(f"{media_dir}: no file or folder for case {cid!r} (expected {cid}.* or {cid}/)")
+            continue
+        case_roles = tuple(sorted(found))
+        if roles is None:
+            roles = case_roles
+        elif case_roles != roles:
+            problems.append(f"{media_dir / cid}: roles {', '.join(case_roles)} differ from the first case's ({', '.join(roles)})")
+            continue
+        media_rows.append((cid, truth, patient, found))
+    if roles is not None and len(roles) > 4:
+        problems.append(f"{media_dir}: {len(roles)} media per case; at most 4 viewports")
+    if problems or roles is None:
+        raise StudyError(problems or [f"{truth_csv}: no cases"])
+    protocol = Protocol(
+        study_id=study_id or study_dir.name, title=study_id or study_dir.name, design=design,
+        seed=seed if seed is not None else secrets.randbelow(2**31), washout_days=washout_days, groups=groups,
+        task=Task("binary", "Positive?", labels=labels, confidence=confidence), hanging=HangingProtocol(roles),
+    )
+    study_dir.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["case_id", "truth", "patient_id", *roles])
+    for cid, truth, patient, found in media_rows:
+        writer.writerow([cid, truth, patient, *(os.path.relpath(found[r], study_dir) for r in roles)])
+    (study_dir / "cases.csv").write_text(buf.getvalue(), encoding="utf-8")
+    (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
+    try:
+        load_cases(study_dir, protocol)  # same checks as `validate`
+    except StudyError:
+        (study_dir / "cases.csv").unlink()
+        (study_dir / "study.toml").unlink()
+        raise
+    return protocol

@@ -1,0 +1,137 @@
+"""Tables of the study store (SQLAlchemy 2 declarative).
+
+Times are stored as naive UTC and handed out tz-aware (``UTCDateTime``), so
+SQLite and PostgreSQL behave the same.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware UTC time")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Study facts fixed at first open (study id, seed) so later edits are detected."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ReaderRow(Base):
+    __tablename__ = "readers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    group: Mapped[str] = mapped_column("reader_group", String(64), default="")
+    pin_hash: Mapped[str] = mapped_column(String(256))
+    failed_pins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReadRow(Base):
+    """One submitted read.  Never updated: a correction is a new row that
+    points at the row it replaces through ``supersedes_id``."""
+
+    __tablename__ = "reads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), index=True)
+    session_index: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(String(128))
+    mode: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str] = mapped_column(String(128))
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    distribution: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    displayed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    active_ms: Mapped[int] = mapped_column(Integer)
+    ai_shown_ms: Mapped[int] = mapped_column(Integer, default=0)
+    cam_shown: Mapped[bool] = mapped_column(Boolean, default=False)
+    cam_shown_ms: Mapped[int] = mapped_column(Integer, default=0)
+    answer_changes: Mapped[int] = mapped_column(Integer, default=0)
+    workstation: Mapped[str] = mapped_column(String(128), default="")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("reads.id"), nullable=True)
+    correction_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AIOutputRow(Base):
+    __tablename__ = "ai_outputs"
+    __table_args__ = (UniqueConstraint("case_id", "model_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(128), index=True)
+    model_id: Mapped[str] = mapped_column(String(128))
+    head: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # JSON: labels, probabilities, value, ...
+    cams: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # npz of float16
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LeaseRow(Base):
+    """Who is running a reader's session right now (heartbeat + expiry)."""
+
+    __tablename__ = "leases"
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), primary_key=True)
+    session_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    workstation: Mapped[str] = mapped_column(String(128))
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WashoutOverrideRow(Base):
+    __tablename__ = "washout_overrides"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"))
+    session_index: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    """Append-only log; ``hash`` = sha256(prev_hash + canonical row)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHeadRow(Base):
+    """Single row holding the chain's tip; locked FOR UPDATE while appending so
+    concurrent writers on PostgreSQL cannot fork the chain."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))

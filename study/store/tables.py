@@ -1,0 +1,77 @@
+"""Reads and AI outputs as long-format DataFrames for the statistics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+
+from study.cases import binary_truth, load_cases
+from study.protocol import load_protocol
+from study.store.schema import ReaderRow, ReadRow
+
+READ_COLUMNS = ["reader", "group", "session", "modality", "case", "truth", "rating", "decision", "answer",
+                "value", "distribution", "seconds", "displayed_at", "submitted_at", "cam_shown", "cam_seconds",
+                "answer_changes", "read_id"]
+
+
+def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
+    """One row per (reader, session, case): the latest read, corrections applied.
+
+    For binary tasks ``truth`` and ``decision`` are 0/1 and ``rating`` is the
+    confidence (higher = more likely positive); for other tasks ``truth`` is the
+    raw truth and ``answer``/``value``/``distribution`` carry the read.
+    """
+    from study.store import Store
+
+    protocol = load_protocol(study_dir)
+    cases = {c.case_id: c for c in load_cases(study_dir, protocol, check_media=False)}
+    store = Store.open(study_dir, url)
+    try:
+        with store.Session() as s:
+            rows = s.execute(select(ReadRow, ReaderRow.code, ReaderRow.group)
+                             .join(ReaderRow, ReaderRow.id == ReadRow.reader_id).order_by(ReadRow.id)).all()
+    finally:
+        store.close()
+    latest: dict[tuple, tuple] = {}
+    for read, code, group in rows:
+        latest[(read.reader_id, read.session_index, read.case_id)] = (read, code, group)
+    binary = protocol.task.kind == "binary"
+    records = []
+    for read, code, group in latest.values():
+        truth_raw = cases[read.case_id].truth if read.case_id in cases else None
+        records.append({
+            "reader": code, "group": group, "session": read.session_index, "modality": read.mode,
+            "case": read.case_id,
+            "truth": (binary_truth(protocol.task, truth_raw) if binary and truth_raw is not None else truth_raw),
+            "rating": read.confidence, "decision": int(read.answer) if binary else None, "answer": read.answer,
+            "value": read.value, "distribution": json.loads(read.distribution) if read.distribution else None,
+            "seconds": read.active_ms / 1000.0, "displayed_at": read.displayed_at, "submitted_at": read.submitted_at,
+            "cam_shown": bool(read.cam_shown), "cam_seconds": read.cam_shown_ms / 1000.0,
+            "answer_changes": read.answer_changes, "read_id": read.id,
+        })
+    return pd.DataFrame.from_records(records, columns=READ_COLUMNS)
+
+
+def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
+    """Per case: AI score (``ai_rating``), decision at 0.5 for binary heads, prediction and truth."""
+    from study.store import Store
+
+    protocol = load_protocol(study_dir)
+    cases = {c.case_id: c for c in load_cases(study_dir, protocol, check_media=False)}
+    store = Store.open(study_dir, url)
+    try:
+        outputs = store.ai_outputs()
+    finally:
+        store.close()
+    records = []
+    for cid, out in outputs.items():
+        truth_raw = cases[cid].truth if cid in cases else None
+        records.append({
+            "case": cid, "ai_rating": out.score, "predicted": out.predicted,
+            "ai_decision": int(out.score >= 0.5) if out.head == "binary" else None,
+            "truth": binary_truth(protocol.task, truth_raw) if protocol.task.kind == "binary" and truth_raw is not None else truth_raw,
+        })
+    return pd.DataFrame.from_records(records, columns=["case", "ai_rating", "ai_decision", "predicted", "truth"])
