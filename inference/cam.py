@@ -1,0 +1,155 @@
+"""Class activation maps around the `grad-cam` package (pytorch-grad-cam).
+
+One small base runs the passes, each method is a short subclass naming the
+grad-cam class that turns target-layer activations (and gradients) into a map:
+
+- Grad-CAM: channel weights = spatially averaged gradients (Selvaraju et al. 2017)
+- Grad-CAM++: weights from higher-order gradient terms (Chattopadhay et al. 2018)
+- HiResCAM: element-wise gradient x activation, faithful to the score (Draelos & Carin 2020)
+- EigenCAM: first principal component of the activations, no gradients (Muhammad & Yeasin 2020)
+- Score-CAM: weights = score of the input masked by each activation map (Wang et al. 2020)
+
+Why not call grad-cam's ``BaseCAM.__call__``: it runs its own forward pass and
+a full ``loss.backward()`` into every parameter, then resizes on the CPU one
+image at a time.  Here the forward pass is the one that also gives the
+prediction, and ``torch.autograd.grad`` differentiates the target score with
+respect to the target layer's output only, so the backward pass stops at that
+layer.  grad-cam's own ``get_cam_image``/``get_cam_weights`` do the method's
+arithmetic, so the methods are exactly the package's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import ClassVar
+
+import numpy as np
+import torch
+from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, HiResCAM, ScoreCAM
+from pytorch_grad_cam.base_cam import BaseCAM
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+from torch import nn
+from torch.nn import functional as F
+
+Target = Callable[[torch.Tensor], torch.Tensor]  # one image's output row -> scalar score
+
+
+class _QuietScoreCAM(ScoreCAM):
+    """grad-cam's ScoreCAM without its tqdm progress bars (they would garble the CLI's bar)."""
+
+    batch_size = 32
+
+    def get_cam_weights(self, input_tensor, target_layer, targets, activations, grads):  # noqa: ARG002
+        with torch.no_grad():
+            acts = torch.from_numpy(activations).to(self.device)
+            up = F.interpolate(acts, size=input_tensor.shape[-2:], mode="bilinear", align_corners=False)
+            flat = up.flatten(2)
+            lo, hi = flat.min(-1)[0][..., None, None], flat.max(-1)[0][..., None, None]
+            masks = (up - lo) / (hi - lo + 1e-8)
+            scores = []
+            for target, image, image_masks in zip(targets, input_tensor, masks):
+                for i in range(0, image_masks.shape[0], self.batch_size):
+                    batch = image[None] * image_masks[i:i + self.batch_size, None]
+                    scores.extend(float(target(o)) for o in self.model(batch))
+            scores_t = torch.tensor(scores).view(activations.shape[0], activations.shape[1])
+            return torch.softmax(scores_t, dim=-1).numpy()
+
+
+class CamMethod:
+    """Base: capture the target layer during the forward pass, then make one map per image."""
+
+    name: ClassVar[str]
+    impl: ClassVar[type[BaseCAM]]
+    uses_gradients: ClassVar[bool] = True
+
+    def __init__(self, net: nn.Module, target_layer: nn.Module) -> None:
+        self.net = net
+        self.layer = target_layer
+        self._gc = self.impl(net, [target_layer])
+        # grad-cam hooks every forward pass; we run the passes ourselves.
+        self._gc.activations_and_grads.release()
+
+    @contextmanager
+    def _capture(self, store: list[torch.Tensor]) -> Iterator[None]:
+        handle = self.layer.register_forward_hook(lambda _m, _i, out: store.append(out))
+        try:
+            yield
+        finally:
+            handle.remove()
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Network output and the target layer's output (kept in the autograd graph)."""
+        store: list[torch.Tensor] = []
+        with torch.enable_grad(), self._capture(store):
+            out = self.net(x) if self.uses_gradients else self._no_grad(x)
+        if not store:
+            raise RuntimeError("the CAM target layer did not run in the forward pass")
+        acts = store[-1]
+        if acts.ndim != 4:
+            raise RuntimeError(f"the CAM target layer gives a {acts.ndim}-D output; it needs (B, C, H, W)")
+        return out, acts
+
+    def _no_grad(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.net(x)
+
+    def maps(self, x: torch.Tensor, out: torch.Tensor, acts: torch.Tensor,
+             targets: Sequence[Target]) -> torch.Tensor:
+        """(B, h, w) non-negative maps at the target layer's resolution."""
+        grads_np = None
+        if self.uses_gradients:
+            score = sum(t(o) for t, o in zip(targets, out))
+            (grads,) = torch.autograd.grad(score, acts)
+            grads_np = grads.detach().float().cpu().numpy()
+        acts_np = acts.detach().float().cpu().numpy()
+        cam = self._gc.get_cam_image(x, self.layer, list(targets), acts_np, grads_np, False)
+        return torch.from_numpy(np.maximum(np.asarray(cam, dtype=np.float32), 0.0))
+
+
+class GradCAMMethod(CamMethod):
+    name, impl = "gradcam", GradCAM
+
+
+class GradCAMPlusPlusMethod(CamMethod):
+    name, impl = "gradcam++", GradCAMPlusPlus
+
+
+class HiResCAMMethod(CamMethod):
+    name, impl = "hirescam", HiResCAM
+
+
+class EigenCAMMethod(CamMethod):
+    name, impl, uses_gradients = "eigencam", EigenCAM, False
+
+
+class ScoreCAMMethod(CamMethod):
+    name, impl, uses_gradients = "scorecam", _QuietScoreCAM, False
+
+
+METHODS: dict[str, type[CamMethod]] = {
+    m.name: m for m in (GradCAMMethod, GradCAMPlusPlusMethod, HiResCAMMethod, EigenCAMMethod, ScoreCAMMethod)
+}
+
+
+def make_cam(method: str, net: nn.Module, target_layer: nn.Module) -> CamMethod:
+    try:
+        return METHODS[method](net, target_layer)
+    except KeyError:
+        raise ValueError(f"unknown CAM method {method!r}; one of {', '.join(METHODS)}") from None
+
+
+def class_targets(indices: Sequence[int]) -> list[Target]:
+    """grad-cam's target objects: the score of class ``i`` (index 0 for a regression output)."""
+    return [ClassifierOutputTarget(int(i)) for i in indices]
+
+
+def finish(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Upsample (B, h, w) maps to ``size`` and scale each to [0, 1] (as grad-cam's scale_cam_image)."""
+    up = F.interpolate(maps[:, None].float(), size=size, mode="bilinear", align_corners=False)[:, 0]
+    up = up.clamp_min(0)
+    flat = up.flatten(1)
+    lo = flat.min(1)[0].view(-1, 1, 1)
+    span = flat.max(1)[0].view(-1, 1, 1) - lo
+    # Scale by the map's own range (tiny gradients still give a full map); a flat map is all zeros.
+    return torch.where(span > 0, (up - lo) / span.clamp_min(torch.finfo(up.dtype).tiny), torch.zeros_like(up))

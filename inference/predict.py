@@ -1,0 +1,168 @@
+"""Run a loaded model over one case's media: prediction and CAMs as an ``AIOutput``."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from inference.cam import CamMethod, class_targets, finish, make_cam
+from inference.load import LoadedModel
+from inference.network import find_target_layer
+from inference.preprocess import InputPlan, plan_inputs
+from inference.spec import ModelSpec
+from study.aioutput import AIOutput
+from study.media.types import Media, MediaError
+
+
+@functools.cache
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for dist in ("torch", "torchvision", "grad-cam", "numpy", "readerstudy"):
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = "unknown"
+    return versions
+
+
+def cam_shape(frame_hw: tuple[int, int], size: int) -> tuple[int, int]:
+    """CAM size with the frame's aspect ratio, longest side ``size`` (never above the frame)."""
+    h, w = frame_hw
+    scale = min(1.0, size / max(h, w))
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+@dataclass
+class _RoleRun:
+    plan: InputPlan
+    outputs: list[torch.Tensor] = field(default_factory=list)  # per batch
+    passes: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = field(default_factory=list)  # (x, out, acts)
+
+
+def _cam_engine(model: LoadedModel, role: str) -> CamMethod | None:
+    if not model.cam_supported:
+        return None
+    cache = model.__dict__.setdefault("_cams", {})
+    if role not in cache:
+        net = model.nets[role]
+        cache[role] = make_cam(model.spec.cam_method, net, find_target_layer(net, model.spec.cam_target_layer))
+    return cache[role]
+
+
+def _run_role(model: LoadedModel, role: str, plan: InputPlan, with_cam: bool, batch_size: int) -> _RoleRun:
+    run = _RoleRun(plan)
+    engine = _cam_engine(model, role) if with_cam else None
+    for start in range(0, plan.images.shape[0], batch_size):
+        x = plan.images[start:start + batch_size].to(model.device)
+        if engine is None:
+            with torch.inference_mode():
+                out = model.nets[role](x)
+        else:
+            out, acts = engine.forward(x)
+            run.passes.append((x, out, acts))
+        run.outputs.append(out.detach().float())
+    return run
+
+
+def _per_image(spec: ModelSpec, out: torch.Tensor) -> torch.Tensor:
+    """Per-image probabilities (classification heads), value (regression) or label fractions (segmentation)."""
+    if spec.head == "regression":
+        return out[:, :1] * spec.target_std + spec.target_mean
+    if spec.head == "segmentation":
+        return _mask_probs(spec, out).flatten(2).mean(-1)
+    return torch.softmax(out, dim=1)
+
+
+def _mask_probs(spec: ModelSpec, out: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(out) if spec.n_outputs == 1 else torch.softmax(out, dim=1)
+
+
+def _summary(spec: ModelSpec, combined: np.ndarray) -> dict:
+    if spec.head == "regression":
+        value = float(combined[0])
+        half = spec.interval_halfwidth
+        return dict(value=value, interval=None if half is None else (value - half, value + half),
+                    predicted=f"{value:.2f}", score=value, labels=spec.labels)
+    probs = tuple(float(p) for p in combined)
+    top = int(np.argmax(combined))
+    if spec.head == "binary":
+        score = probs[1]
+    elif spec.head == "multiclass":
+        idx = [spec.labels.index(p) for p in spec.positive]
+        score = float(sum(probs[i] for i in idx)) if idx else probs[top]
+    elif spec.head == "grade_distribution":
+        # Expected grade position in [0, 1]: higher = worse grade (later in the list).
+        score = float(np.dot(combined, np.arange(len(probs))) / max(1, len(probs) - 1))
+    else:  # segmentation: fraction of the frame that is foreground
+        score = 1.0 - probs[0] if len(probs) > 1 else probs[0]
+    predicted = spec.labels[top] if spec.head != "segmentation" else ""
+    return dict(labels=spec.labels, probabilities=probs, predicted=predicted, score=score)
+
+
+def _target_index(spec: ModelSpec, combined: np.ndarray, target: str | None) -> int:
+    target = target or spec.cam_target
+    if spec.head == "regression":
+        return 0
+    if target != "predicted":
+        if target not in spec.labels:
+            raise ValueError(f"CAM target {target!r} is not one of {', '.join(spec.labels)}")
+        return spec.labels.index(target)
+    return int(np.argmax(combined))
+
+
+def _assemble(plan: InputPlan, maps: torch.Tensor, n_frames: int, shape: tuple[int, int]) -> np.ndarray:
+    """Per media frame: its image's map, zeros where no image covers the frame."""
+    out = np.zeros((n_frames, *shape), dtype=np.float16)
+    have = plan.frame_map >= 0
+    out[have] = maps.numpy()[plan.frame_map[have]].astype(np.float16)
+    return out
+
+
+def predict(model: LoadedModel, media_by_role: Mapping[str, Media], *, case_id: str = "",
+            cams: bool = True, target: str | None = None, batch_size: int = 32) -> AIOutput:
+    """Prediction (combined over roles by the mean) and one CAM per image, slice or key frame.
+
+    ``target``: CAM for this label instead of the spec's ``cam.target``
+    (default: the predicted class).  Raises MediaError if a role is missing.
+    """
+    spec = model.spec
+    with_cam = cams and model.cam_supported
+    runs: dict[str, _RoleRun] = {}
+    for member in spec.members:
+        media = media_by_role.get(member.role)
+        if media is None:
+            raise MediaError(case_id or "case", f"no media for role {member.role!r} that the model reads")
+        runs[member.role] = _run_role(model, member.role, plan_inputs(media, spec), with_cam, batch_size)
+    per_role = []
+    for run in runs.values():
+        per = _per_image(spec, torch.cat(run.outputs))
+        per_role.append(per[list(run.plan.predict_index)].mean(0))
+    combined = torch.stack(per_role).mean(0).cpu().numpy()  # combine = "mean"
+    out_cams: dict[str, np.ndarray] = {}
+    if spec.head == "segmentation" and cams:
+        for role, run in runs.items():
+            masks = _mask_probs(spec, torch.cat(run.outputs))
+            fg = masks[:, 0] if spec.n_outputs == 1 else 1.0 - masks[:, 0]
+            media = media_by_role[role]
+            shape = cam_shape(media.frames.shape[1:3], spec.cam_size)
+            resized = torch.nn.functional.interpolate(fg[:, None], size=shape, mode="bilinear", align_corners=False)
+            out_cams[role] = _assemble(run.plan, resized[:, 0].clamp(0, 1).cpu(), media.n_frames, shape)
+    elif with_cam:
+        idx = _target_index(spec, combined, target)
+        for role, run in runs.items():
+            engine = _cam_engine(model, role)
+            media = media_by_role[role]
+            shape = cam_shape(media.frames.shape[1:3], spec.cam_size)
+            maps = [finish(engine.maps(x, out, acts, class_targets([idx] * x.shape[0])), shape)
+                    for x, out, acts in run.passes]
+            out_cams[role] = _assemble(run.plan, torch.cat(maps).cpu(), media.n_frames, shape)
+            run.passes.clear()  # free the autograd graphs
+    return AIOutput(case_id=case_id, model_id=spec.model_id, head=spec.head, cams=out_cams,
+                    cam_method="segmentation" if spec.head == "segmentation" else (spec.cam_method if with_cam else ""),
+                    versions=dict(library_versions()), **_summary(spec, combined))
