@@ -1,0 +1,72 @@
+"""Cine playback at the media's native frame rate.
+
+Frame timing comes from elapsed clock time, not from counting timer ticks, so a
+late tick drops frames instead of slowing the clip down.  Tests drive it without
+a timer through ``advance(ms)`` or with a fake ``clock``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+DEFAULT_FPS = 10.0  # a series or multi-frame file without a frame rate
+
+
+class CinePlayer(QObject):
+    """Emits ``frame_due(index)`` while playing, looping over ``n_frames``."""
+
+    frame_due = Signal(int)
+    playing_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self.on_tick)
+        self._start = 0
+        self._n = 1
+        self._fps = DEFAULT_FPS
+        self._elapsed_ms = 0.0
+        self._last_clock = 0.0
+        self._last_frame = 0
+
+    @property
+    def is_playing(self) -> bool:
+        return self._timer.isActive()
+
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    def play(self, start: int, n_frames: int, fps: float | None) -> None:
+        self._start, self._n = start, max(1, n_frames)
+        self._fps = fps if fps and fps > 0 else DEFAULT_FPS
+        self._elapsed_ms = 0.0
+        self._last_frame = start
+        self._last_clock = self._clock()
+        # Tick at the frame rate, capped at 60 Hz; frames come from the clock.
+        self._timer.start(max(16, int(1000 / self._fps / 2)))
+        self.playing_changed.emit(True)
+
+    def stop(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            self.playing_changed.emit(False)
+
+    def advance(self, ms: float) -> None:
+        """Move the playhead by ``ms`` of clip time and emit the frame now due."""
+        self._elapsed_ms += ms
+        frame = (self._start + math.floor(self._elapsed_ms * self._fps / 1000 + 1e-9)) % self._n
+        if frame != self._last_frame:
+            self._last_frame = frame
+            self.frame_due.emit(frame)
+
+    def on_tick(self) -> None:
+        now = self._clock()
+        self.advance((now - self._last_clock) * 1000)
+        self._last_clock = now

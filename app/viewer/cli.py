@@ -1,0 +1,48 @@
+"""``readerstudy view PATH``: open a file or folder in a standalone viewer window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="image, DICOM file, DICOM series folder or video")
+    parser.add_argument("--overlay", metavar="NPY", help="a .npy CAM (N, h, w) in [0, 1] to draw over the image")
+    parser.add_argument("--screenshot", metavar="PNG", help="render the window to PNG and exit (no event loop)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from study.media import load
+    from study.media.types import MediaError
+
+    try:
+        media = load(args.path)
+    except MediaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    overlay = None
+    if args.overlay:
+        try:
+            overlay = np.load(args.overlay)
+        except (OSError, ValueError) as err:
+            print(f"error: {args.overlay}: {err}", file=sys.stderr)
+            return 2
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.viewer import ViewerWindow
+
+    app = QApplication.instance() or QApplication(["readerstudy"])
+    window = ViewerWindow(media, overlay)
+    if args.screenshot:
+        window.show()
+        if not window.grab().save(args.screenshot):
+            print(f"error: {args.screenshot}: could not write the screenshot", file=sys.stderr)
+            return 2
+        window.close()
+        return 0
+    window.show()
+    return int(app.exec())

@@ -1,0 +1,449 @@
+"""ViewportWidget: one Media on screen, the way a reader handles it.
+
+Image: a pyqtgraph ImageItem in a ViewBox with the aspect locked in millimetres
+(pixel spacing), no axes or histogram.  A slice change windows one frame to
+uint8 and hands it to the ImageItem with fixed levels, so pyqtgraph never
+rescans the data (no autoLevels).
+
+Mouse: wheel = slice, ctrl+wheel or pinch = zoom, left drag = pan, right drag =
+window (horizontal: width, vertical: level).  Keys: up/down = slice, left/right
+= frame step, page up/down = 10 slices, home/end, space = cine play/pause,
+w = next window preset, r = reset view and window, c = overlay on/off.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QHBoxLayout,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.viewer.cine import CinePlayer
+from app.viewer.overlay import CamOverlay, MaskOutline
+from app.viewer.viewbox import ViewportGraphicsView
+from app.viewer.windowing import MIN_WIDTH, VolumeStats, Windower, default_window, presets, volume_stats
+from study.media.types import Media
+
+WL_PIXELS_PER_RANGE = 400  # dragging this many pixels sweeps the data's 1-99% range
+
+
+class CornerLabel(QGraphicsItem):
+    """Fixed-size text on a translucent plate, pinned to the view's top-left."""
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._font = QFont()
+        self._font.setPointSizeF(9)
+        self._rect = QRectF()
+        self.setPos(4, 4)
+        self.setZValue(100)
+
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        if text != self._text:
+            self.prepareGeometryChange()
+            self._text = text
+            lines = text.count("\n") + 1
+            width = max((len(line) for line in text.split("\n")), default=0)
+            self._rect = QRectF(0, 0, 7 * width + 8, 15 * lines + 4) if text else QRectF()
+            self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect
+
+    def paint(self, painter: QPainter, *args) -> None:
+        if not self._text:
+            return
+        painter.setFont(self._font)
+        box = painter.boundingRect(QRectF(0, 0, 1000, 1000), 0, self._text).adjusted(-4, -2, 4, 2)
+        if box.size() != self._rect.size():
+            self.prepareGeometryChange()
+            self._rect = QRectF(0, 0, box.width(), box.height())
+        painter.fillRect(self._rect, QColor(0, 0, 0, 150))
+        painter.setPen(QColor(235, 235, 235))
+        painter.drawText(self._rect.adjusted(4, 2, -4, -2), 0, self._text)
+
+
+class CursorMark(QGraphicsPathItem):
+    """A small cross for the linked cursor; constant size on screen."""
+
+    def __init__(self) -> None:
+        path = QPainterPath()
+        for (x0, y0), (x1, y1) in (((-8, 0), (-2, 0)), ((2, 0), (8, 0)), ((0, -8), (0, -2)), ((0, 2), (0, 8))):
+            path.moveTo(x0, y0)
+            path.lineTo(x1, y1)
+        super().__init__(path)
+        pen = QPen(QColor(255, 220, 0))
+        pen.setCosmetic(True)
+        pen.setWidthF(1.5)
+        self.setPen(pen)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setZValue(50)
+        self.setVisible(False)
+
+
+class ViewportWidget(QWidget):
+    """Shows one Media with its overlays; see the module docstring for the bindings."""
+
+    slice_changed = Signal(int)
+    window_changed = Signal(float, float)  # center, width
+    overlay_toggled = Signal(bool)
+    cine_toggled = Signal(bool)
+    cursor_moved = Signal(float, float)  # fraction of image width, height; NaN when off the image
+
+    def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.monotonic,
+                 controls: bool = True) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._media: Media | None = None
+        self._index = 0
+        self._stats: VolumeStats | None = None
+        self._windower: Windower | None = None
+        self._extent = QRectF(0, 0, 1, 1)
+        self._title = ""
+
+        self.graphics = ViewportGraphicsView(self)
+        self.view_box = self.graphics.view_box
+        self.image_item = pg.ImageItem()
+        self.view_box.addItem(self.image_item)
+        self.overlay = CamOverlay()
+        self.view_box.addItem(self.overlay, ignoreBounds=True)
+        self.outline = MaskOutline()
+        self.view_box.addItem(self.outline, ignoreBounds=True)
+        self.cursor_mark = CursorMark()
+        self.view_box.addItem(self.cursor_mark, ignoreBounds=True)
+        self.label = CornerLabel(self.view_box)
+
+        self.cine = CinePlayer(self, clock=clock)
+        self.cine.frame_due.connect(self.set_slice)
+        self.cine.playing_changed.connect(self.on_cine_playing_changed)
+
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.play_button = QToolButton()
+        self.play_button.setText("▶")
+        self.play_button.setToolTip("play / pause (space)")
+        self.preset_box = QComboBox()
+        self.preset_box.setToolTip("window preset (w)")
+        for w in (self.slider, self.play_button, self.preset_box):
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the viewport
+        self.controls = QWidget()
+        row = QHBoxLayout(self.controls)
+        row.setContentsMargins(2, 0, 2, 0)
+        row.addWidget(self.play_button)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.preset_box)
+        self.controls.setVisible(controls)
+        self._controls_wanted = controls
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.graphics, 1)
+        box.addWidget(self.controls)
+
+        self.view_box.slice_scrolled.connect(self.on_slice_scrolled)
+        self.view_box.window_dragged.connect(self.on_window_dragged)
+        self.graphics.scene().sigMouseMoved.connect(self.on_mouse_moved)
+        self.slider.valueChanged.connect(self.on_slider_moved)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.preset_box.activated.connect(self.on_preset_chosen)
+        self.overlay.overlay_toggled.connect(self.overlay_toggled)
+
+    # -- read-only state --------------------------------------------------
+    @property
+    def media(self) -> Media | None:
+        return self._media
+
+    @property
+    def current_index(self) -> int:
+        return self._index
+
+    @property
+    def n_frames(self) -> int:
+        return self._media.n_frames if self._media is not None else 0
+
+    @property
+    def window(self) -> tuple[float, float] | None:
+        w = self._windower
+        return None if w is None else (w.center, w.width)
+
+    @property
+    def image_extent(self) -> QRectF:
+        """The image's rectangle in view coordinates (millimetres)."""
+        return QRectF(self._extent)
+
+    def corner_text(self) -> str:
+        return self.label.text()
+
+    # -- content ----------------------------------------------------------
+    def set_media(self, media: Media | None, overlay: np.ndarray | None = None,
+                  mask: np.ndarray | None = None, *, title: str = "") -> None:
+        """Show ``media`` from its first frame, default window and full view.
+
+        Cheap enough for a case switch: only the first frame is windowed, and
+        intensity statistics are computed lazily (when a preset or a W/L drag
+        needs them) unless the media has no default window.
+        """
+        self.cine.stop()
+        self._media = media
+        self._title = title
+        self._index = 0
+        self._stats = None
+        if media is None:
+            self._windower = None
+            self.image_item.clear()
+            self.overlay.set_maps(None, 1)
+            self.outline.set_masks(None, 1)
+            self.label.set_text("")
+            self.controls.setVisible(False)
+            return
+        h, w = media.frames.shape[1:3]
+        row_mm, col_mm = media.spacing
+        self._extent = QRectF(0, 0, w * col_mm, h * row_mm)
+        window = self._default_window()
+        self._windower = Windower(*window) if window is not None else None
+        self.overlay.set_maps(overlay, media.n_frames)
+        self.overlay.set_extent(self._extent)
+        self.outline.set_masks(mask, media.n_frames)
+        self.outline.set_extent(self._extent)
+        self._show_frame(0, reshape=True)
+        self.view_box.setRange(self._extent, padding=0.0)
+        self._update_controls()
+
+    def set_overlay(self, maps: np.ndarray | None) -> None:
+        self.overlay.set_maps(maps, self.n_frames)
+        self.overlay.set_extent(self._extent)
+        self.overlay.set_frame(self._index)
+
+    def set_mask(self, masks: np.ndarray | None) -> None:
+        self.outline.set_masks(masks, self.n_frames)
+        self.outline.set_extent(self._extent)
+        self.outline.set_frame(self._index)
+
+    def set_overlay_visible(self, on: bool) -> None:
+        self.overlay.set_enabled(on)
+
+    # -- navigation -------------------------------------------------------
+    def set_slice(self, index: int) -> None:
+        if self._media is None:
+            return
+        index = int(np.clip(index, 0, self._media.n_frames - 1))
+        if index == self._index:
+            return
+        self._show_frame(index)
+        self.slice_changed.emit(index)
+
+    def step(self, delta: int) -> None:
+        self.set_slice(self._index + delta)
+
+    def play(self) -> None:
+        if self._media is not None and self._media.n_frames > 1:
+            self.cine.play(self._index, self._media.n_frames, self._media.fps)
+
+    def stop(self) -> None:
+        self.cine.stop()
+
+    def toggle_play(self) -> None:
+        self.stop() if self.cine.is_playing else self.play()
+
+    def advance_cine(self, ms: float) -> None:
+        """Advance a playing cine by ``ms`` of clip time (tests, frame-exact stepping)."""
+        if self.cine.is_playing:
+            self.cine.advance(ms)
+
+    # -- window / level ---------------------------------------------------
+    def set_window(self, center: float, width: float) -> None:
+        if self._media is None or self._media.is_color:
+            return
+        width = max(float(width), MIN_WIDTH)
+        if self.window == (float(center), width):
+            return
+        self._windower = Windower(center, width)
+        self._show_frame(self._index)
+        self.window_changed.emit(float(center), width)
+
+    def window_presets(self) -> dict[str, tuple[float, float]]:
+        if self._media is None:
+            return {}
+        return presets(self._media, self._ensure_stats())
+
+    def apply_preset(self, name: str) -> None:
+        self.set_window(*self.window_presets()[name])
+
+    def next_preset(self) -> None:
+        names = list(self.window_presets())
+        if names:
+            current = self.preset_box.currentText()
+            name = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
+            self.preset_box.setCurrentText(name)
+            self.apply_preset(name)
+
+    def reset(self) -> None:
+        """Full view, default window (key r)."""
+        if self._media is None:
+            return
+        self.view_box.setRange(self._extent, padding=0.0)
+        window = self._default_window()
+        if window is not None:
+            self.set_window(*window)
+            self.preset_box.setCurrentIndex(0)
+
+    # -- linked cursor ----------------------------------------------------
+    def show_cursor(self, fx: float, fy: float) -> None:
+        """Mark the point at fractions (fx, fy) of the image; NaN hides it."""
+        if np.isnan(fx) or np.isnan(fy) or self._media is None:
+            self.cursor_mark.setVisible(False)
+            return
+        self.cursor_mark.setPos(QPointF(self._extent.x() + fx * self._extent.width(),
+                                        self._extent.y() + fy * self._extent.height()))
+        self.cursor_mark.setVisible(True)
+
+    # -- slots ------------------------------------------------------------
+    def on_slice_scrolled(self, steps: int) -> None:
+        self.stop()
+        self.step(steps)
+
+    def on_slider_moved(self, value: int) -> None:
+        if value != self._index:
+            self.stop()
+            self.set_slice(value)
+
+    def on_window_dragged(self, dx: float, dy: float, is_start: bool) -> None:
+        if self._windower is None:
+            return
+        stats = self._ensure_stats()
+        per_px = max(stats.p99 - stats.p01, MIN_WIDTH) / WL_PIXELS_PER_RANGE
+        # Drag right: wider window; drag up: brighter (lower level).
+        self.set_window(self._windower.center + dy * per_px, self._windower.width + dx * per_px)
+
+    def on_preset_chosen(self, i: int) -> None:
+        name = self.preset_box.itemText(i)
+        if name:
+            self.apply_preset(name)
+
+    def on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if self._media is None or not self._extent.width():
+            return
+        p = self.view_box.mapSceneToView(scene_pos)
+        fx = (p.x() - self._extent.x()) / self._extent.width()
+        fy = (p.y() - self._extent.y()) / self._extent.height()
+        inside = 0 <= fx <= 1 and 0 <= fy <= 1 and self.view_box.sceneBoundingRect().contains(scene_pos)
+        self.cursor_moved.emit(fx, fy) if inside else self.cursor_moved.emit(float("nan"), float("nan"))
+
+    def on_cine_playing_changed(self, playing: bool) -> None:
+        self.play_button.setText("❚❚" if playing else "▶")
+        self.cine_toggled.emit(playing)
+
+    def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        key, n = ev.key(), self.n_frames
+        K = Qt.Key
+        actions = {
+            K.Key_Down: lambda: self.on_slice_scrolled(1),
+            K.Key_Up: lambda: self.on_slice_scrolled(-1),
+            K.Key_Right: lambda: self.on_slice_scrolled(1),
+            K.Key_Left: lambda: self.on_slice_scrolled(-1),
+            K.Key_PageDown: lambda: self.on_slice_scrolled(10),
+            K.Key_PageUp: lambda: self.on_slice_scrolled(-10),
+            K.Key_Home: lambda: (self.stop(), self.set_slice(0)),
+            K.Key_End: lambda: (self.stop(), self.set_slice(n - 1)),
+            K.Key_Space: self.toggle_play,
+            K.Key_R: self.reset,
+            K.Key_W: self.next_preset,
+            K.Key_C: self.overlay.toggle,
+        }
+        action = actions.get(key)
+        if action is None or self._media is None or ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            super().keyPressEvent(ev)  # digits, Enter etc. belong to the answer panel
+            return
+        action()
+        ev.accept()
+
+    # -- internals --------------------------------------------------------
+    def _show_frame(self, index: int, *, reshape: bool = False) -> None:
+        media = self._media
+        assert media is not None
+        self._index = index
+        frame = media.frames[index]
+        if self._windower is not None:
+            frame = self._windower(frame)
+        self.image_item.setImage(frame, autoLevels=False, levels=(0, 255))
+        if reshape:
+            self.image_item.setRect(self._extent)
+        self.overlay.set_frame(index)
+        self.outline.set_frame(index)
+        if self.slider.value() != index:
+            self.slider.blockSignals(True)
+            self.slider.setValue(index)
+            self.slider.blockSignals(False)
+        self.label.set_text(self._describe())
+
+    def _describe(self) -> str:
+        """Corner text: position and display settings only, never identifying text."""
+        media = self._media
+        assert media is not None
+        parts = [self._title] if self._title else []
+        n = media.n_frames
+        if media.kind == "video" or (media.fps and n > 1):
+            fps = media.fps or self.cine.fps
+            parts.append(f"frame {self._index + 1}/{n}  {self._index / fps:.2f} s")
+        elif n > 1:
+            parts.append(f"slice {self._index + 1}/{n}")
+        if self._windower is not None:
+            parts.append(f"W {self._windower.width:.0f}  L {self._windower.center:.0f}")
+        return "\n".join(parts)
+
+    def _update_controls(self) -> None:
+        media = self._media
+        assert media is not None
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, media.n_frames - 1)
+        self.slider.setValue(0)
+        self.slider.blockSignals(False)
+        self.play_button.setVisible(media.n_frames > 1)
+        self.slider.setVisible(media.n_frames > 1)
+        self._refresh_preset_box()
+        self.preset_box.setVisible(not media.is_color)
+        self.controls.setVisible(self._controls_wanted and (media.n_frames > 1 or not media.is_color))
+
+    def _refresh_preset_box(self) -> None:
+        media = self._media
+        names: list[str] = []
+        if media is not None and not media.is_color:
+            # Without statistics yet (cheap case switch) only the generic names
+            # are listed; CT presets join once a drag or preset computed them.
+            stats = self._stats or VolumeStats(0.0, 1.0, 0.0, 1.0)
+            names = list(presets(media, stats))
+        current = self.preset_box.currentText()
+        self.preset_box.clear()
+        self.preset_box.addItems(names)
+        if current in names:
+            self.preset_box.setCurrentText(current)
+
+    def _default_window(self) -> tuple[float, float] | None:
+        media = self._media
+        assert media is not None
+        needs_stats = not media.is_color and media.window is None and media.frames.dtype != np.uint8
+        return default_window(media, self._ensure_stats() if needs_stats else None)
+
+    def _ensure_stats(self) -> VolumeStats:
+        assert self._media is not None
+        if self._stats is None:
+            self._stats = volume_stats(self._media.frames)
+            self._refresh_preset_box()
+        return self._stats
