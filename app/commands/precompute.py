@@ -1,0 +1,134 @@
+"""`readerstudy precompute STUDY_DIR [--model SPEC] [--device cpu|cuda]`.
+
+Runs the study's model over every case and stores predictions and CAMs in
+the study store.  Ctrl-C stops after the current case (a second Ctrl-C stops
+at once); finished cases are committed one by one, so a rerun resumes.
+Headless: no Qt is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TextIO
+
+from study.aioutput import AIOutput
+from study.errors import StudyError
+
+
+class StoreSink:
+    """Adapter from the precompute sink protocol to the study store."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def done_case_ids(self, model_id: str) -> set[str]:
+        return self.store.ai_output_case_ids(model_id)
+
+    def put(self, output: AIOutput) -> None:
+        self.store.put_ai_output(output)
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+class ProgressBar:
+    """`[#####.....] 12/120  10% ETA 01:23` on one line of a terminal (one line per 10% otherwise)."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream, self.width = stream, width
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self._last_decile = -1
+        self._last_draw = 0.0
+
+    def __call__(self, done: int, total: int, eta: float | None) -> None:
+        frac = done / total if total else 1.0
+        filled = int(frac * self.width)
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {frac:4.0%} ETA {_clock(eta)}"
+        if self.tty:
+            now = time.monotonic()
+            if done == total or now - self._last_draw > 0.1:
+                self._last_draw = now
+                self.stream.write("\r" + line + ("\n" if done == total else ""))
+                self.stream.flush()
+        elif int(frac * 10) != self._last_decile:
+            self._last_decile = int(frac * 10)
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("study_dir", help="study folder (study.toml, cases.csv)")
+    parser.add_argument("--model", help="model.toml to run (default: [model] spec of study.toml)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs (default cpu)")
+
+
+def _spec_path(study_dir: Path, protocol, model_arg: str | None) -> Path:
+    if model_arg:
+        return Path(model_arg).resolve()
+    if not protocol.model_spec:
+        raise StudyError([f"{study_dir / 'study.toml'}: model.spec: no model in the protocol; pass --model SPEC"])
+    return (study_dir / protocol.model_spec).resolve()
+
+
+def run(args: argparse.Namespace) -> int:
+    from study.cases import load_cases
+    from study.protocol import load_protocol
+    from study.store import Store
+
+    study_dir = Path(args.study_dir).resolve()
+    err = sys.stderr
+    cancel = threading.Event()
+
+    def on_sigint(_sig, _frame) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        err.write("\nstopping after the current case (Ctrl-C again to stop now)...\n")
+
+    try:
+        protocol = load_protocol(study_dir)
+        spec_path = _spec_path(study_dir, protocol, args.model)
+        # Missing media are reported per case by precompute, not as a table error.
+        cases = load_cases(study_dir, protocol, check_media=False)
+        from inference.load import load_model  # torch is imported only here
+        from inference.precompute import precompute
+
+        model = load_model(spec_path, args.device)
+        missing = [r for r in model.spec.roles if r not in protocol.hanging.roles]
+        if missing:
+            raise StudyError([f"{spec_path}: members: the model reads role(s) {', '.join(missing)} that "
+                              f"the study does not have (roles: {', '.join(protocol.hanging.roles)})"])
+        store = Store.open(study_dir)
+    except StudyError as e:
+        for line in e.problems:
+            err.write(f"error: {line}\n")
+        return 2
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        err.write(f"model {model.spec.name or spec_path.name} ({model.model_id[:12]}) on {model.device}, "
+                  f"{len(cases)} cases\n")
+        report = precompute(model, cases, StoreSink(store), progress=ProgressBar(err), cancel=cancel)
+    except KeyboardInterrupt:
+        err.write("stopped; finished cases are stored, run again to resume\n")
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        store.close()
+    for case_id, cause in report.failed:
+        err.write(f"unreadable case {case_id}: {cause}\n")
+    print(f"{report.computed} computed, {report.skipped} already stored, {len(report.failed)} failed"
+          f" in {report.seconds:.1f} s ({report.cases_per_second:.2f} cases/s)"
+          + ("; cancelled, run again to resume" if report.cancelled else ""))
+    if report.cancelled:
+        return 130
+    return 1 if report.failed else 0

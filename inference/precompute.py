@@ -1,0 +1,131 @@
+"""Run a model over every case of a study and hand each ``AIOutput`` to a sink.
+
+The sink is injected (the study store in the app and CLI, a dict in tests), so
+inference never imports the store or a database library.  Resumable: cases
+the sink already holds for this model are skipped.  An unreadable case is
+reported and skipped; the run goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from inference.load import LoadedModel, load_model
+from inference.predict import predict
+from study.aioutput import AIOutput
+from study.media.types import Media, MediaError
+
+ProgressFn = Callable[[int, int, float | None], None]  # (done, total, eta_seconds)
+
+
+class CaseLike(Protocol):
+    case_id: str
+    media: Mapping[str, str]  # role -> path
+
+
+class Sink(Protocol):
+    def done_case_ids(self, model_id: str) -> set[str]: ...
+
+    def put(self, output: AIOutput) -> None: ...
+
+
+@dataclass
+class PrecomputeReport:
+    model_id: str
+    total: int  # cases given
+    computed: int = 0  # new outputs stored in this run
+    skipped: int = 0  # already in the sink (resume)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (case_id, one-line cause)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    @property
+    def cases_per_second(self) -> float:
+        return self.computed / self.seconds if self.seconds > 0 else 0.0
+
+
+class MemorySink:
+    """A dict-backed sink (tests, benchmarks, dry runs)."""
+
+    def __init__(self) -> None:
+        self.outputs: dict[tuple[str, str], AIOutput] = {}
+
+    def done_case_ids(self, model_id: str) -> set[str]:
+        return {case for (model, case) in self.outputs if model == model_id}
+
+    def put(self, output: AIOutput) -> None:
+        self.outputs[(output.model_id, output.case_id)] = output
+
+
+def _load_case(case: CaseLike, roles: tuple[str, ...], loader: Callable[[str], Media]) -> dict[str, Media]:
+    media = {}
+    for role in roles:
+        path = case.media.get(role)
+        if not path:
+            raise MediaError(case.case_id, f"no {role} media in the case table")
+        media[role] = loader(path)
+    return media
+
+
+def _default_loader() -> Callable[[str], Media]:
+    from study.media import load  # the media layer is only needed when cases are actually read
+
+    return load
+
+
+def precompute(spec_path: str | Path | LoadedModel, cases: Iterable[CaseLike], sink: Sink, *,
+               device: str = "cpu", progress: ProgressFn | None = None,
+               cancel: threading.Event | None = None,
+               load_media: Callable[[str], Media] | None = None) -> PrecomputeReport:
+    """Predict and CAM every case not yet in ``sink``; see the module doc.
+
+    ``progress(done, total, eta_seconds)`` is called after every case (done and
+    total count the cases still to do when the run started).  ``cancel`` is
+    checked between cases, so a cancelled run stops cleanly and a rerun resumes.
+    """
+    model = spec_path if isinstance(spec_path, LoadedModel) else load_model(spec_path, device)
+    loader = load_media or _default_loader()
+    cases = list(cases)
+    report = PrecomputeReport(model.model_id, len(cases))
+    done_ids = sink.done_case_ids(model.model_id)
+    todo = [c for c in cases if c.case_id not in done_ids]
+    report.skipped = len(cases) - len(todo)
+    roles = model.spec.roles
+    start = time.perf_counter()
+    if progress:
+        progress(0, len(todo), None)
+    # Read the next case's files while the model runs on this one (DICOM
+    # decoding and video demuxing release the GIL for much of their work).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="precompute-read") as pool:
+        pending: Future | None = pool.submit(_load_case, todo[0], roles, loader) if todo else None
+        for i, case in enumerate(todo):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            assert pending is not None
+            current = pending
+            pending = pool.submit(_load_case, todo[i + 1], roles, loader) if i + 1 < len(todo) else None
+            try:
+                media = current.result()
+                output = predict(model, media, case_id=case.case_id)
+            except MediaError as err:
+                report.failed.append((case.case_id, str(err)))
+            except (ValueError, RuntimeError) as err:  # e.g. a frame too small for the network
+                report.failed.append((case.case_id, f"{type(err).__name__}: {str(err).splitlines()[0]}"))
+            else:
+                sink.put(output)
+                report.computed += 1
+            if progress:
+                done = i + 1
+                elapsed = time.perf_counter() - start
+                progress(done, len(todo), elapsed / done * (len(todo) - done))
+        if pending is not None:
+            pending.cancel()
+    report.seconds = time.perf_counter() - start
+    return report
