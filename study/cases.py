@@ -79,7 +79,9 @@ def load_cases(study_dir: str | Path, protocol: Protocol, check_media: bool = Tr
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise StudyError([f"{path}: not UTF-8 text (invalid byte at offset {err.start}); save it as UTF-8 CSV"]) from None
+        line = raw[: err.start].count(b"\n") + 1
+        raise StudyError([f"{path}: line {line}: not UTF-8 text (invalid byte 0x{raw[err.start]:02x} at offset "
+                          f"{err.start}); save it as UTF-8 CSV"]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     problems: list[str] = []

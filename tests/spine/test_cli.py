@@ -1,0 +1,69 @@
+"""The spine's commands, run as a user runs them: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from study.engine import ReadSubmission, StudyEngine
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_readers_status_and_override(study_dir):
+    r = cli("readers", "add", study_dir, "spec1", "--group", "specialist", "--pin", "1234")
+    assert r.returncode == 0, r.stderr
+    bad = cli("readers", "add", study_dir, "x1", "--group", "radiographer", "--pin", "1234")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: --group: 'radiographer' is not one of the study's groups (specialist, resident)"
+    dup = cli("readers", "add", study_dir, "spec1", "--group", "specialist", "--pin", "1234")
+    assert dup.stderr.strip() == "error: reader spec1: already exists"
+    engine = StudyEngine.open(study_dir)
+    rs = engine.start("spec1", 1)
+    while (item := rs.next_item()) is not None:
+        now = engine.clock()
+        rs.submit(ReadSubmission(item.case_id, "0", now, now, 500, confidence=10))
+    rs.close()
+    engine.close()
+    status = cli("status", study_dir, "--json")
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    sessions = data["readers"][0]["sessions"]
+    assert [(s["state"], s["done"], s["total"]) for s in sessions] == [("done", 8, 8), ("locked", 0, 8)]
+    assert 27.9 < sessions[1]["washout_days_remaining"] <= 28 and data["audit"]["ok"] is True
+    no_reason = cli("override-washout", study_dir, "spec1", "--reason", "")
+    assert no_reason.returncode == 2 and "a reason is required" in no_reason.stderr
+    ok = cli("override-washout", study_dir, "spec1", "--reason", "moving abroad")
+    assert ok.returncode == 0, ok.stderr
+    text = cli("status", study_dir).stdout
+    assert "not started" in text and "audit chain: OK" in text
+
+
+def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
+    media = tmp_path / "incoming"
+    media.mkdir()
+    truth = ["case_id,truth"]
+    for i, png in enumerate(sorted((study_dir / "media").glob("*.png"))[:4]):
+        shutil.copy(png, media / f"P{i}.png")
+        truth.append(f"P{i},{i % 2}")
+    (tmp_path / "truth.csv").write_text("\n".join(truth) + "\n")
+    out = tmp_path / "newstudy"
+    r = cli("new", out, "--from-folder", media, "--truth", tmp_path / "truth.csv", "--seed", "5")
+    assert r.returncode == 0, r.stderr
+    assert cli("validate", out).returncode == 0
+    assert (out / "cases.csv").read_text().splitlines()[1] == "P0,0,P0,../incoming/P0.png"
+    # A case without media: one clear line, nothing written.
+    (tmp_path / "truth.csv").write_text("case_id,truth\nP0,0\nP9,1\n")
+    bad = cli("new", tmp_path / "other", "--from-folder", media, "--truth", tmp_path / "truth.csv")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == f"error: {media.resolve()}: no file or folder for case 'P9' (expected P9.* or P9/)"
+    assert not (tmp_path / "other" / "study.toml").exists()
+    # Never overwrite an existing study.
+    again = cli("new", out, "--from-folder", media, "--truth", tmp_path / "truth.csv")
+    assert again.returncode == 2 and "already exists" in again.stderr
