@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from study.aioutput import AIOutput
 from study.errors import StudyError
-from study.security import hash_secret
+from study.security import hash_secret, verify_secret
 from study.store import audit
 from study.store.db import default_url, make_engine, migrate
 from study.store.schema import AIOutputRow, Meta, ReaderRow
@@ -116,6 +116,28 @@ class Store:
                 elif row.value != value:
                     changed.append(f"{key}: stored {row.value!r}, protocol now says {value!r}")
         return changed
+
+    # -- admin password ---------------------------------------------------
+    def set_admin_password(self, password: str, actor: str = "admin") -> None:
+        """Set (or change) the study's admin password, kept as a scrypt hash."""
+        if len(password) < 6:
+            raise StudyError(["admin password: must have at least 6 characters"])
+        with self.transaction() as s:
+            row = s.get(Meta, "admin_password")
+            if row is None:
+                s.add(Meta(key="admin_password", value=hash_secret(password)))
+            else:
+                row.value = hash_secret(password)
+            audit.append(s, utcnow(), actor, "admin.password_set", {})
+
+    def has_admin_password(self) -> bool:
+        with self.Session() as s:
+            return s.get(Meta, "admin_password") is not None
+
+    def check_admin_password(self, password: str) -> bool:
+        with self.Session() as s:
+            row = s.get(Meta, "admin_password")
+            return row is not None and verify_secret(password, row.value)
 
     # -- readers ----------------------------------------------------------
     def add_reader(self, code: str, group: str, pin: str, actor: str = "admin") -> ReaderInfo:

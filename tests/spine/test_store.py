@@ -122,3 +122,15 @@ def test_unreachable_database_is_a_clear_error(study_dir):
     with pytest.raises(StudyError) as info:
         Store.open(study_dir, "postgresql+psycopg://127.0.0.1:1/nothing?connect_timeout=2")
     assert info.value.problems[0].startswith("postgresql+psycopg://127.0.0.1:1/nothing?connect_timeout=2: cannot open the study store: OperationalError")
+
+
+def test_admin_password_is_hashed_and_checked(study_dir, db_url):
+    store = Store.open(study_dir, db_url)
+    assert not store.has_admin_password() and not store.check_admin_password("anything")
+    with pytest.raises(StudyError, match="at least 6 characters"):
+        store.set_admin_password("abc")
+    store.set_admin_password("s3cret-pw")
+    assert store.has_admin_password()
+    assert store.check_admin_password("s3cret-pw") and not store.check_admin_password("s3cret-pX")
+    assert store.verify_chain().ok
+    store.close()
