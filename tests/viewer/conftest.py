@@ -142,3 +142,18 @@ class Gestures:
 @pytest.fixture
 def gestures(qtbot) -> Gestures:
     return Gestures(qtbot)
+
+
+def _pixels(widget) -> np.ndarray:
+    """The rendered widget as (H, W, 3) bytes in memory order (B, G, R)."""
+    from PySide6.QtGui import QImage
+
+    img = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    rows = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
+    return rows[:, : img.width(), :3].copy()
+
+
+@pytest.fixture
+def pixels():
+    """pixels(viewport) -> what its graphics view renders now."""
+    return lambda vp: _pixels(vp.graphics if isinstance(vp, ViewportWidget) else vp)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem, QVBoxLayout, QWidget
 
 from app.viewer import ViewportWidget
@@ -13,21 +12,14 @@ from app.viewer.viewport import CornerLabel
 from study.media.types import Media
 
 
-def grab(vp: ViewportWidget) -> np.ndarray:
-    """The rendered view as (H, W, 3) bytes in memory order (B, G, R)."""
-    img = vp.graphics.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    rows = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
-    return rows[:, : img.width(), :3].copy()
-
-
-def test_wheel_scrolls_slices_and_ctrl_wheel_zooms(viewport, make_series, gestures, qtbot):
+def test_wheel_scrolls_slices_and_ctrl_wheel_zooms(viewport, make_series, gestures, qtbot, pixels):
     viewport.set_media(make_series())
-    before = grab(viewport)
+    before = pixels(viewport)
     with qtbot.waitSignal(viewport.slice_changed) as sig:
         gestures.wheel(viewport, -1)  # towards the user: next slice
     assert sig.args == [1]
     assert viewport.current_index == 1
-    assert not np.array_equal(before, grab(viewport))
+    assert not np.array_equal(before, pixels(viewport))
     gestures.wheel(viewport, -3)
     assert viewport.current_index == 4
     gestures.wheel(viewport, 2)
@@ -61,15 +53,15 @@ def test_arrow_keys_and_slider_change_slice(viewport, make_series, qtbot):
     assert viewport.current_index == 7
 
 
-def test_right_drag_changes_window_and_pixels_and_r_resets(viewport, make_series, gestures, qtbot):
+def test_right_drag_changes_window_and_pixels_and_r_resets(viewport, make_series, gestures, qtbot, pixels):
     viewport.set_media(make_series())
     assert viewport.window == (500.0, 1000.0)
-    before = grab(viewport)
+    before = pixels(viewport)
     with qtbot.waitSignal(viewport.window_changed):
         gestures.drag(viewport, Qt.MouseButton.RightButton, 60, 0)
     center, width = viewport.window
     assert center == 500.0 and width > 1000.0
-    assert not np.array_equal(before, grab(viewport))
+    assert not np.array_equal(before, pixels(viewport))
     gestures.drag(viewport, Qt.MouseButton.RightButton, 0, 40)
     assert viewport.window[0] > 500.0  # dragging down darkens: higher level
     view_before_pan = viewport.view_box.viewRect()
@@ -79,7 +71,7 @@ def test_right_drag_changes_window_and_pixels_and_r_resets(viewport, make_series
     qtbot.keyClick(viewport, Qt.Key.Key_R)
     assert viewport.window == (500.0, 1000.0)
     assert viewport.view_box.viewRect().x() == pytest.approx(view_before_pan.x(), abs=1e-6)
-    assert np.array_equal(before, grab(viewport))
+    assert np.array_equal(before, pixels(viewport))
 
 
 def test_presets_ct_like_and_mr_like(viewport, make_series, qtbot):
@@ -122,13 +114,13 @@ def test_corner_label_shows_position_and_window_but_nothing_identifying(viewport
         assert token not in blob
 
 
-def test_color_media_shows_without_window(viewport, make_video):
+def test_color_media_shows_without_window(viewport, make_video, pixels):
     video = make_video(n=1)
     viewport.set_media(Media(frames=video.frames, kind="image"))
     assert viewport.window is None
     assert "W " not in viewport.corner_text()
     assert not viewport.preset_box.isVisible()
-    px = grab(viewport)
+    px = pixels(viewport)
     h, w = px.shape[:2]
     left = px[h // 2, w // 4]  # green half of the test picture (BGR in memory)
     assert left[1] > 150 and left[2] < 50

@@ -1,0 +1,63 @@
+"""`readerstudy view PATH` and the viewer on real DICOM files from pydicom's test data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from pydicom.data import get_testdata_file
+from PySide6.QtGui import QImage
+
+from app.cli import main
+from app.viewer import ViewerWindow
+from study.media import load
+
+
+def test_view_missing_path_prints_one_error_line_and_exits_2(tmp_path, capsys):
+    missing = tmp_path / "nope.dcm"
+    assert main(["view", str(missing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {missing}: ")
+
+
+def test_view_unreadable_file_exits_2(tmp_path, capsys):
+    bad = tmp_path / "broken.dcm"
+    bad.write_bytes(b"DICM" * 10)
+    assert main(["view", str(bad)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {bad}: ")
+
+
+def test_view_screenshot_of_a_real_ct(qapp, tmp_path):
+    out = tmp_path / "ct.png"
+    assert main(["view", get_testdata_file("CT_small.dcm"), "--screenshot", str(out)]) == 0
+    img = QImage(str(out))
+    assert not img.isNull() and img.width() > 100
+    gray = np.array([img.pixelColor(x, y).value() for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)])
+    assert gray.std() > 10  # an image, not a blank window
+
+
+def test_window_on_real_multiframe_scrolls_and_hides_the_path(qtbot):
+    path = get_testdata_file("emri_small.dcm")
+    media = load(path)
+    win = ViewerWindow(media)
+    qtbot.addWidget(win)
+    vp = win.viewport
+    assert vp.n_frames == 10 and vp.window == media.window
+    vp.step(3)
+    assert "slice 4/10" in vp.corner_text()
+    assert path not in win.windowTitle() and "emri" not in win.windowTitle()
+
+
+def test_real_color_dicom_has_no_window(qtbot):
+    win = ViewerWindow(load(get_testdata_file("SC_rgb.dcm")))
+    qtbot.addWidget(win)
+    assert win.viewport.window is None
+
+
+def test_viewer_never_imports_torch():
+    code = "import app.viewer, app.viewer.cli, app.workers, sys; sys.exit('torch' in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, env={"QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0
