@@ -1,0 +1,166 @@
+"""The study window: login -> sessions -> reading (or triage) -> summary.
+
+One StudyEngine per window.  The window owns the open ReadingSession: it keeps
+the lease alive with a heartbeat and releases it when the reader leaves, the
+session ends or the window closes (a crash leaves a lease that expires; the
+next login resumes at the first unanswered case either way).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+
+from app.reading.login_state import LoginState
+from app.reading.login_widget import LoginWidget
+from app.reading.prefetch import MediaPrefetcher
+from app.reading.reading_state import ReadingState, feedback_text, utc_now
+from app.reading.reading_widget import ReadingWidget, default_viewer
+from app.reading.session_list_state import SessionListState
+from app.reading.session_list_widget import SessionListWidget
+from app.reading.stopwatch import Clock
+from app.reading.summary_widget import SummaryWidget
+from app.reading.triage_state import TriageState
+from app.reading.triage_widget import TriageWidget
+from study.errors import StudyError
+
+HEARTBEAT_MS = 30_000
+
+
+class MainWindow(QMainWindow):
+    screen_changed = Signal(str)  # "login" | "sessions" | "reading" | "triage" | "summary"
+
+    def __init__(self, engine, *, clock: Clock = time.monotonic, now: Callable[[], datetime] | None = None,
+                 viewer_factory: Callable[[bool], QWidget] = default_viewer, media_loader=None,
+                 workstation: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.protocol = engine.protocol
+        self.clock = clock
+        self.now = now or getattr(engine, "clock", None) or utc_now
+        self.viewer_factory = viewer_factory
+        self.workstation = workstation
+        self.prefetcher = MediaPrefetcher(media_loader, parent=self)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"readerstudy \u2013 {self.protocol.title}")
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.login_state = LoginState(engine)
+        self.login = LoginWidget(self.login_state, self.protocol.title)
+        self.login.logged_in.connect(self.on_logged_in)
+        self.stack.addWidget(self.login)
+        self.sessions: SessionListWidget | None = None
+        self.reading: ReadingWidget | None = None
+        self.summary: SummaryWidget | None = None
+        self.session = None
+        self.screen = ""
+        self.heartbeat = QTimer(self)
+        self.heartbeat.setInterval(HEARTBEAT_MS)
+        self.heartbeat.timeout.connect(self.on_heartbeat)
+        self._show("login", self.login)
+        self.resize(1440, 900)
+
+    # -- navigation -------------------------------------------------------------
+    def _show(self, name: str, widget: QWidget) -> None:
+        if self.stack.indexOf(widget) < 0:
+            self.stack.addWidget(widget)
+        self.stack.setCurrentWidget(widget)
+        self.screen = name
+        self.screen_changed.emit(name)
+
+    def _drop(self, widget: QWidget | None) -> None:
+        if widget is not None:
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+
+    def on_logged_in(self, reader: str) -> None:
+        self._drop(self.sessions)
+        self.sessions = SessionListWidget(SessionListState(self.engine, reader, self.now), self.protocol.title)
+        self.sessions.session_chosen.connect(self.on_session_chosen)
+        self.sessions.logged_out.connect(self.on_logged_out)
+        self.show_sessions()
+
+    def show_sessions(self, message: str = "") -> None:
+        assert self.sessions is not None
+        self.sessions.state.message = message
+        self.sessions.refresh()
+        self._show("sessions", self.sessions)
+
+    def on_logged_out(self) -> None:
+        self.login.reset()
+        self._show("login", self.login)
+
+    def on_session_chosen(self, index: int) -> None:
+        reader = self.login_state.reader
+        assert reader is not None and self.sessions is not None
+        try:
+            self.session = self.engine.start(reader, index, self.workstation)
+        except StudyError as err:
+            self.show_sessions(str(err))
+            return
+        self._drop(self.reading)
+        self.prefetcher.clear()
+        title = self.protocol.title
+        if self.protocol.mode == "triage":
+            triage = TriageState(self.session, self.protocol, self.engine.ai_outputs(),
+                                 [c.case_id for c in self.engine.cases],
+                                 done=dict.fromkeys(getattr(self.session, "_answered", ()), ""),
+                                 clock=self.clock, now=self.now)
+            self.reading = TriageWidget(triage, self.prefetcher, title=title, viewer_factory=self.viewer_factory)
+            name = "triage"
+        else:
+            state = ReadingState(self.session, self.protocol, clock=self.clock, now=self.now)
+            self.reading = ReadingWidget(state, self.prefetcher, title=title, viewer_factory=self.viewer_factory)
+            name = "reading"
+        self.reading.session_finished.connect(self.on_session_finished)
+        self.reading.exit_requested.connect(self.on_exit_requested)
+        self._show(name, self.reading)
+        self.heartbeat.start()
+        self.reading.begin()
+
+    def _close_session(self) -> None:
+        self.heartbeat.stop()
+        if self.reading is not None:
+            self.reading.ticker.stop()
+        if self.session is not None:
+            try:
+                self.session.close()
+            except StudyError:
+                pass  # the lease expired or was taken over: nothing left to release
+            self.session = None
+
+    def on_session_finished(self) -> None:
+        assert self.reading is not None
+        state = self.reading.state
+        name = self.session.name if self.session is not None else ""
+        self._close_session()
+        feedback = feedback_text(self.protocol, lambda cid: self.engine.case(cid).truth, state.submitted)
+        self._drop(self.summary)
+        self.summary = SummaryWidget(state.summary(), name, feedback)
+        self.summary.back_requested.connect(lambda: self.show_sessions())
+        self._show("summary", self.summary)
+        self.summary.back_button.setFocus()
+
+    def on_exit_requested(self) -> None:
+        self._close_session()
+        self.show_sessions()
+
+    def on_heartbeat(self) -> None:
+        if self.session is None:
+            return
+        try:
+            self.session.heartbeat()
+        except StudyError as err:
+            self.session = None
+            self._close_session()
+            self.show_sessions(str(err))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self._close_session()
+        self.prefetcher.clear()
+        super().closeEvent(event)

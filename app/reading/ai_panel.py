@@ -1,0 +1,181 @@
+"""The AI panel of an aided read: prediction, probabilities, CAM controls.
+
+It is built from an AIOutput only while an aided case is on screen; for an
+unaided case ``show_output(None)`` removes every child so no AI text exists
+anywhere in the window (not even hidden).  The CAM controls write into the
+ReadingState (visibility, opacity, colormap) and the reading screen redraws the
+viewer from there.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider,
+    QVBoxLayout, QWidget,
+)
+
+from app.reading.reading_state import ReadingState
+from app.viewer.overlay import COLORMAPS
+from study.aioutput import AIOutput
+
+
+def _bars(labels: tuple[str, ...], values: tuple[float, ...], highlight: str) -> QWidget:
+    box = QWidget()
+    grid = QGridLayout(box)
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setHorizontalSpacing(8)
+    grid.setVerticalSpacing(4)
+    for row, (label, p) in enumerate(zip(labels, values)):
+        name = QLabel(label)
+        name.setObjectName("barLabel")
+        bar = QProgressBar()
+        bar.setObjectName("probBar")
+        bar.setRange(0, 1000)
+        bar.setValue(int(round(1000 * max(0.0, min(1.0, p)))))
+        bar.setTextVisible(False)
+        bar.setFixedHeight(10)
+        bar.setProperty("top", label == highlight)
+        pct = QLabel(f"{100 * p:.0f} %")
+        pct.setObjectName("barValue")
+        pct.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(name, row, 0)
+        grid.addWidget(bar, row, 1)
+        grid.addWidget(pct, row, 2)
+    grid.setColumnStretch(1, 1)
+    return box
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}"
+
+
+class AIPanel(QFrame):
+    """Rebuilt per case; emits ``cam_changed`` after a CAM control changed the state."""
+
+    cam_changed = Signal()
+
+    def __init__(self, state: ReadingState, unit: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("aiPanel")
+        self.state = state
+        self.unit = unit
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(14, 12, 14, 12)
+        self._layout.setSpacing(8)
+        self.cam_button: QPushButton | None = None
+        self.opacity_slider: QSlider | None = None
+        self.colormap_box: QComboBox | None = None
+        self.setVisible(False)
+
+    def bind(self, state: ReadingState) -> None:
+        self.state = state
+
+    def _clear(self) -> None:
+        while self._layout.count():
+            child = self._layout.takeAt(0)
+            if child.widget() is not None:
+                child.widget().setParent(None)
+                child.widget().deleteLater()
+            elif child.layout() is not None:
+                _delete_layout(child.layout())
+        self.cam_button = self.opacity_slider = self.colormap_box = None
+
+    def show_output(self, out: AIOutput | None) -> None:
+        self._clear()
+        self.setVisible(out is not None)
+        if out is None:
+            return
+        title = QLabel("AI assistance")
+        title.setObjectName("panelTitle")
+        self._layout.addWidget(title)
+        if out.head == "regression" or (out.value is not None and not out.probabilities):
+            value = out.value if out.value is not None else float("nan")
+            unit = f" {self.unit}" if self.unit else ""
+            text = QLabel(f"{_fmt(value)}{unit}" if math.isfinite(value) else "no value")
+            text.setObjectName("aiValue")
+            self._layout.addWidget(text)
+            if out.interval is not None:
+                lo, hi = out.interval
+                interval = QLabel(f"interval {_fmt(lo)}\u2013{_fmt(hi)}{unit}")
+                interval.setObjectName("hint")
+                self._layout.addWidget(interval)
+        else:
+            heading = "Predicted grades" if out.head == "grade_distribution" else "Prediction"
+            pred = QLabel(f"{heading}: <b>{out.predicted}</b>" if out.predicted else heading)
+            pred.setObjectName("aiPrediction")
+            pred.setTextFormat(Qt.TextFormat.RichText)
+            self._layout.addWidget(pred)
+            if out.probabilities:
+                self._layout.addWidget(_bars(out.labels, out.probabilities, out.predicted))
+        if out.cams:
+            self._add_cam_controls()
+        self.refresh()
+
+    def _add_cam_controls(self) -> None:
+        sep = QFrame()
+        sep.setObjectName("separator")
+        sep.setFrameShape(QFrame.Shape.HLine)
+        self._layout.addWidget(sep)
+        self.cam_button = QPushButton("Heat map   C")
+        self.cam_button.setObjectName("camButton")
+        self.cam_button.setCheckable(True)
+        self.cam_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.cam_button.setToolTip("Show where the model looked (Grad-CAM); key C")
+        self.cam_button.clicked.connect(self.on_cam_clicked)
+        self._layout.addWidget(self.cam_button)
+        row = QHBoxLayout()
+        opacity_label = QLabel("Opacity")
+        opacity_label.setObjectName("hint")
+        row.addWidget(opacity_label)
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.opacity_slider.valueChanged.connect(self.on_opacity_changed)
+        row.addWidget(self.opacity_slider, 1)
+        self.colormap_box = QComboBox()
+        self.colormap_box.addItems(COLORMAPS)
+        self.colormap_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.colormap_box.currentTextChanged.connect(self.on_colormap_changed)
+        row.addWidget(self.colormap_box)
+        self._layout.addLayout(row)
+
+    def on_cam_clicked(self, checked: bool) -> None:
+        self.state.set_cam_visible(checked)
+        self.refresh()
+        self.cam_changed.emit()
+
+    def on_opacity_changed(self, value: int) -> None:
+        self.state.set_overlay(opacity=value / 100)
+        self.cam_changed.emit()
+
+    def on_colormap_changed(self, name: str) -> None:
+        self.state.set_overlay(colormap=name)
+        self.cam_changed.emit()
+
+    def refresh(self) -> None:
+        if self.cam_button is None:
+            return
+        widgets = (self.cam_button, self.opacity_slider, self.colormap_box)
+        for w in widgets:
+            w.blockSignals(True)
+        self.cam_button.setChecked(self.state.cam_visible)
+        self.opacity_slider.setValue(int(round(100 * self.state.overlay.opacity)))
+        self.colormap_box.setCurrentText(self.state.overlay.colormap)
+        for w in widgets:
+            w.blockSignals(False)
+        self.opacity_slider.setEnabled(self.state.cam_visible)
+        self.colormap_box.setEnabled(self.state.cam_visible)
+
+
+def _delete_layout(layout) -> None:
+    while layout.count():
+        child = layout.takeAt(0)
+        if child.widget() is not None:
+            child.widget().setParent(None)
+            child.widget().deleteLater()
+        elif child.layout() is not None:
+            _delete_layout(child.layout())
+    layout.deleteLater()

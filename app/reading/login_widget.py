@@ -1,0 +1,76 @@
+"""Reader login: code + PIN.  No list of readers is ever shown."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from app.reading.login_state import LoginState
+
+
+class LoginWidget(QWidget):
+    logged_in = Signal(str)  # reader code
+
+    def __init__(self, state: LoginState, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("loginScreen")
+        self.state = state
+        card = QFrame()
+        card.setObjectName("card")
+        card.setFixedWidth(380)
+        col = QVBoxLayout(card)
+        col.setContentsMargins(28, 26, 28, 26)
+        col.setSpacing(10)
+        heading = QLabel("Reader sign-in")
+        heading.setObjectName("cardTitle")
+        study = QLabel(title)
+        study.setObjectName("hint")
+        study.setWordWrap(True)
+        self.code_field = QLineEdit()
+        self.code_field.setPlaceholderText("Reader code")
+        self.code_field.setObjectName("codeField")
+        self.pin_field = QLineEdit()
+        self.pin_field.setPlaceholderText("PIN")
+        self.pin_field.setObjectName("pinField")
+        self.pin_field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message_label = QLabel()
+        self.message_label.setObjectName("problemLabel")
+        self.message_label.setWordWrap(True)
+        self.sign_in_button = QPushButton("Sign in")
+        self.sign_in_button.setObjectName("submitButton")
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.setMinimumHeight(40)
+        for w in (heading, study):
+            col.addWidget(w)
+        col.addSpacing(8)
+        for w in (self.code_field, self.pin_field, self.message_label, self.sign_in_button):
+            col.addWidget(w)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.code_field.returnPressed.connect(self.pin_field.setFocus)
+        self.pin_field.returnPressed.connect(self.on_sign_in)
+        self.sign_in_button.clicked.connect(self.on_sign_in)
+        self.refresh()
+
+    def on_sign_in(self) -> None:
+        reader = self.state.login(self.code_field.text(), self.pin_field.text())
+        self.pin_field.clear()  # a PIN never stays in a widget
+        self.refresh()
+        if reader is None:
+            self.pin_field.setFocus()
+        else:
+            self.code_field.clear()
+            self.logged_in.emit(reader)
+
+    def reset(self) -> None:
+        self.state.logout()
+        self.code_field.clear()
+        self.pin_field.clear()
+        self.refresh()
+        self.code_field.setFocus()
+
+    def refresh(self) -> None:
+        self.message_label.setText(self.state.message)
+        self.message_label.setVisible(bool(self.state.message))

@@ -1,0 +1,252 @@
+"""The reading screen's state: current case, answer, clocks, pause, CAM time (no Qt).
+
+Timing rules:
+* the case clock starts when the case's media are on screen (``media_shown``),
+  not when loading starts, and stops while paused or once the protocol's time
+  limit is reached;
+* the AI panel is visible exactly while the case clock runs in an aided read,
+  so ``ai_shown_ms`` is the active time of an aided case;
+* the CAM clock runs while the CAM is visible and the case clock runs.
+
+``submit`` hands one ReadSubmission to the engine, which commits it before
+returning; only then does the next case become current.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from app.reading.answers import AnswerState, answer_for
+from app.reading.stopwatch import Clock, Stopwatch
+from study.aioutput import AIOutput
+from study.engine import CaseItem, ReadingSession, ReadSubmission
+from study.protocol import Protocol
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class OverlayStyle:
+    """How the CAM is drawn; a preference that carries over between cases."""
+
+    opacity: float = 0.45
+    colormap: str = "jet"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the reader sees after the last case (never accuracy without feedback)."""
+
+    cases_read: int
+    active_ms: int
+    done: int
+    total: int
+
+
+class ReadingState:
+    def __init__(self, session: ReadingSession, protocol: Protocol, *,
+                 clock: Clock = time.monotonic, now: Callable[[], datetime] = utc_now,
+                 cam_on_open: bool = False) -> None:
+        self.session = session
+        self.protocol = protocol
+        self._clock = clock
+        self._now = now
+        self.item: CaseItem | None = None
+        self.ai: AIOutput | None = None
+        self.answer: AnswerState = answer_for(protocol.task)
+        self.paused = False
+        self.loading = False
+        self.time_up = False
+        self.displayed_at: datetime | None = None
+        self.cam_visible = cam_on_open  # the reader's preference
+        self.overlay = OverlayStyle()
+        self._active = Stopwatch(clock)
+        self._cam = Stopwatch(clock)
+        self._cam_ever = False
+        self._cases_read = 0
+        self._read_ms = 0
+        self.submitted: list[ReadSubmission] = []  # this run only, for the summary
+
+    # -- case lifecycle -------------------------------------------------------
+    def start(self) -> CaseItem | None:
+        """Show the first unanswered case (resume after a crash); None when done."""
+        self._show(self.session.next_item())
+        return self.item
+
+    def open(self, case_id: str) -> CaseItem:
+        """Make a chosen case current (triage); the current one is dropped unsaved."""
+        self._show(self.session.item(case_id))
+        assert self.item is not None
+        return self.item
+
+    def _show(self, item: CaseItem | None) -> None:
+        self._active = Stopwatch(self._clock)
+        self._cam = Stopwatch(self._clock)
+        self._cam_ever = False
+        self.item = item
+        self.answer = answer_for(self.protocol.task)
+        self.ai = self.session.ai_output(item) if item is not None else None
+        self.time_up = False
+        self.paused = False
+        self.loading = item is not None
+        self.displayed_at = None
+
+    def media_shown(self) -> None:
+        """The current case's media are drawn: its clock starts now."""
+        if self.item is None or not self.loading:
+            return
+        self.loading = False
+        self.displayed_at = self._now()
+        self._sync_clocks()
+
+    def peek_next(self) -> CaseItem | None:
+        return self.session.peek_next(self.item) if self.item is not None else None
+
+    @property
+    def finished(self) -> bool:
+        return self.item is None
+
+    @property
+    def aided(self) -> bool:
+        return self.ai is not None
+
+    @property
+    def has_cam(self) -> bool:
+        return self.ai is not None and bool(self.ai.cams)
+
+    # -- clocks -----------------------------------------------------------------
+    @property
+    def clock_running(self) -> bool:
+        return self.item is not None and not (self.loading or self.paused or self.time_up)
+
+    @property
+    def cam_on_screen(self) -> bool:
+        return self.has_cam and self.cam_visible and self.clock_running
+
+    def _sync_clocks(self) -> None:
+        self._active.run_if(self.clock_running)
+        self._cam.run_if(self.cam_on_screen)
+        self._cam_ever = self._cam_ever or self.cam_on_screen
+
+    def active_ms(self) -> int:
+        return self._active.ms()
+
+    def cam_ms(self) -> int:
+        return self._cam.ms()
+
+    def time_left_s(self) -> float | None:
+        limit = self.protocol.time_limit_seconds
+        if not limit or self.item is None:
+            return None
+        return max(0.0, limit - self._active.seconds())
+
+    def tick(self) -> bool:
+        """Called about once a second; True when the time limit was just reached."""
+        left = self.time_left_s()
+        if left is not None and left <= 0 and not self.time_up:
+            self.time_up = True
+            self._sync_clocks()
+            return True
+        return False
+
+    def set_paused(self, paused: bool) -> None:
+        if self.item is None:
+            return
+        self.paused = paused
+        self._sync_clocks()
+
+    def toggle_pause(self) -> None:
+        self.set_paused(not self.paused)
+
+    def set_cam_visible(self, visible: bool) -> None:
+        self.cam_visible = bool(visible)
+        self._sync_clocks()
+
+    def toggle_cam(self) -> bool:
+        """``c``: only meaningful when this case has a CAM; False otherwise."""
+        if not self.has_cam:
+            return False
+        self.set_cam_visible(not self.cam_visible)
+        return True
+
+    def set_overlay(self, opacity: float | None = None, colormap: str | None = None) -> None:
+        o = self.overlay
+        self.overlay = OverlayStyle(o.opacity if opacity is None else min(1.0, max(0.0, opacity)),
+                                    o.colormap if colormap is None else colormap)
+
+    # -- answering --------------------------------------------------------------
+    def key(self, name: str) -> bool:
+        if self.item is None or self.paused or self.loading:
+            return False
+        return self.answer.key(name)
+
+    @property
+    def can_submit(self) -> bool:
+        return self.item is not None and not self.paused and not self.loading and self.answer.complete
+
+    def build_submission(self) -> ReadSubmission:
+        assert self.item is not None and self.displayed_at is not None
+        f = self.answer.fields()
+        active = self.active_ms()
+        return ReadSubmission(
+            case_id=self.item.case_id, answer=f.answer,
+            displayed_at=self.displayed_at, submitted_at=self._now(), active_ms=active,
+            confidence=f.confidence, distribution=f.distribution, value=f.value,
+            ai_shown_ms=active if self.aided else 0,
+            cam_shown=self._cam_ever, cam_shown_ms=self.cam_ms() if self._cam_ever else 0,
+            answer_changes=self.answer.changes,
+        )
+
+    def submit(self, advance: bool = True) -> ReadSubmission:
+        """Commit the answer (engine transaction), then move to the next case."""
+        if not self.can_submit:
+            raise ValueError(self.answer.problem or "nothing to submit")
+        self._active.stop()
+        self._cam.stop()
+        read = self.build_submission()
+        self.session.submit(read)  # committed when this returns
+        self.submitted.append(read)
+        self._cases_read += 1
+        self._read_ms += read.active_ms
+        if advance:
+            self._show(self.session.next_item())
+        else:
+            self._show(None)
+        return read
+
+    def progress(self) -> tuple[int, int]:
+        return self.session.progress()
+
+    def summary(self) -> Summary:
+        done, total = self.progress()
+        return Summary(self._cases_read, self._read_ms, done, total)
+
+
+def feedback_text(protocol: Protocol, truth_of: Callable[[str], str], reads: list[ReadSubmission]) -> str:
+    """Accuracy of this run's reads; only shown when the protocol sets ``feedback``."""
+    task = protocol.task
+    if not protocol.feedback or not reads or task.kind not in ("binary", "multiclass"):
+        return ""
+    from study.cases import binary_truth
+
+    def correct(read: ReadSubmission) -> bool:
+        truth = truth_of(read.case_id)
+        if task.kind == "binary":
+            return int(read.answer) == binary_truth(task, truth)
+        return read.answer == truth
+
+    right = sum(correct(r) for r in reads)
+    return f"Correct: {right} of {len(reads)} ({100 * right / len(reads):.0f} %)"
+
+
+def format_duration(ms: int) -> str:
+    """12:34 or 1:02:03 (h:mm:ss) for the timer and the summary."""
+    s = max(0, int(ms // 1000))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

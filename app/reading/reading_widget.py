@@ -1,0 +1,331 @@
+"""The reading screen: hanging layout, answer panel, AI panel (aided only), progress.
+
+Bound to one ReadingState.  Keys (the viewer keeps its own when clicked):
+digits / arrows set the answer, Enter submits, C shows the CAM (aided), P
+pauses.  The next case's media are requested from the prefetcher as soon as a
+case is drawn, so after Enter the switch is a ``set_case`` on data in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from app.reading.ai_panel import AIPanel
+from app.reading.answer_panels import NumericAnswerPanel, panel_for
+from app.reading.prefetch import LoadedCase, MediaPrefetcher
+from app.reading.reading_state import ReadingState, format_duration
+from study.errors import StudyError
+
+KEY_NAMES = {
+    Qt.Key.Key_Up: "up", Qt.Key.Key_Down: "down", Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right",
+    **{getattr(Qt.Key, f"Key_{d}"): str(d) for d in range(10)},
+}
+
+
+def default_viewer(sync: bool) -> QWidget:
+    from app.viewer import HangingLayoutWidget
+
+    return HangingLayoutWidget(sync=sync)
+
+
+class ReadingWidget(QWidget):
+    case_shown = Signal()        # a case is on screen and its clock runs
+    read_submitted = Signal()    # the engine committed a read
+    session_finished = Signal()  # no case left
+    exit_requested = Signal()    # the reader leaves; the case on screen is not saved
+
+    def __init__(self, state: ReadingState, prefetcher: MediaPrefetcher, *, title: str = "",
+                 viewer_factory: Callable[[bool], QWidget] = default_viewer,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("readingScreen")
+        self.state = state
+        self.protocol = state.protocol
+        self.prefetcher = prefetcher
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.error_text = ""
+        self.media_problem = ""
+        self._drawn_roles: list[str] = []
+
+        # -- top bar: title, progress, timer, pause, exit
+        bar = QFrame()
+        bar.setObjectName("topBar")
+        top = QHBoxLayout(bar)
+        top.setContentsMargins(16, 6, 10, 6)
+        self.title_label = QLabel(title)
+        self.title_label.setObjectName("studyTitle")
+        self.progress_label = QLabel()
+        self.progress_label.setObjectName("progressLabel")
+        self.timer_label = QLabel()
+        self.timer_label.setObjectName("timerLabel")
+        self.pause_button = QPushButton("Pause   P")
+        self.exit_button = QPushButton("Exit")
+        self.exit_button.setToolTip("Leave the session; your submitted answers are saved "
+                                    "and the case on screen starts again next time")
+        for b in (self.pause_button, self.exit_button):
+            b.setObjectName("barButton")
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.pause_button.clicked.connect(self.on_pause_clicked)
+        self.exit_button.clicked.connect(self.exit_requested)
+        top.addWidget(self.title_label)
+        top.addStretch(1)
+        top.addWidget(self.progress_label)
+        top.addStretch(1)
+        top.addWidget(self.timer_label)
+        top.addSpacing(12)
+        top.addWidget(self.pause_button)
+        top.addWidget(self.exit_button)
+
+        # -- centre: the viewer, or a cover (loading / paused / time up)
+        self.viewer = viewer_factory(self.protocol.hanging.sync != "none")
+        if hasattr(self.viewer, "overlay_toggled"):
+            self.viewer.overlay_toggled.connect(self.on_viewer_overlay_toggled)
+        self.cover_label = QLabel()
+        self.cover_label.setObjectName("coverLabel")
+        self.cover_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cover_label.setWordWrap(True)
+        self.centre = QStackedWidget()
+        self.centre.setObjectName("viewerArea")
+        self.centre.addWidget(self.viewer)
+        self.centre.addWidget(self.cover_label)
+
+        # -- side panel: question, answer, submit, AI
+        side = QFrame()
+        side.setObjectName("sidePanel")
+        side.setFixedWidth(360)
+        col = QVBoxLayout(side)
+        col.setContentsMargins(18, 16, 18, 16)
+        col.setSpacing(10)
+        self.question_label = QLabel(self.protocol.task.question or "Your answer")
+        self.question_label.setObjectName("questionLabel")
+        self.question_label.setWordWrap(True)
+        col.addWidget(self.question_label)
+        self.answer_panel = panel_for(state.answer)
+        self.answer_panel.answer_changed.connect(self.on_answer_changed)
+        if isinstance(self.answer_panel, NumericAnswerPanel):
+            self.answer_panel.forward_keys_to(self.handle_key)
+        col.addWidget(self.answer_panel)
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("problemLabel")
+        self.problem_label.setWordWrap(True)
+        col.addWidget(self.problem_label)
+        self.submit_button = QPushButton("Submit   \u21b5")
+        self.submit_button.setObjectName("submitButton")
+        self.submit_button.setToolTip("Submit this answer and show the next case (Enter)")
+        self.submit_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.submit_button.setMinimumHeight(44)
+        self.submit_button.clicked.connect(self.on_submit)
+        col.addWidget(self.submit_button)
+        col.addSpacing(8)
+        self.ai_panel = AIPanel(state, self.protocol.task.unit)
+        self.ai_panel.cam_changed.connect(self.on_cam_controls_changed)
+        col.addWidget(self.ai_panel)
+        col.addStretch(1)
+        self.keys_label = QLabel()
+        self.keys_label.setObjectName("hint")
+        self.keys_label.setWordWrap(True)
+        col.addWidget(self.keys_label)
+
+        self.body = body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        body.addWidget(self.centre, 1)
+        body.addWidget(side)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(bar)
+        outer.addLayout(body, 1)
+        self.centre.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+        self.prefetcher.loaded.connect(self.on_media_loaded)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(250)
+        self.ticker.timeout.connect(self.on_tick)
+
+    # -- flow -------------------------------------------------------------------
+    def begin(self) -> None:
+        """Show the first unanswered case (resume) or finish at once."""
+        self.state.start()
+        self.show_current()
+        self.ticker.start()
+
+    def show_current(self) -> None:
+        item = self.state.item
+        if item is None:
+            self.ticker.stop()
+            self.refresh()
+            self.session_finished.emit()
+            return
+        self.answer_panel.bind(self.state.answer)
+        loaded = self.prefetcher.get(item)
+        if loaded is None:
+            self.prefetcher.request(item)
+        else:
+            self._draw(loaded)
+        self.refresh()
+
+    def _draw(self, loaded: LoadedCase) -> None:
+        state = self.state
+        roles = [r for r in self.protocol.hanging.roles if r in loaded.media]
+        self.media_problem = "; ".join(f"{role}: could not be loaded ({cause})"
+                                       for role, cause in loaded.errors.items())
+        self._drawn_roles = roles
+        if not roles and hasattr(self.viewer, "clear"):
+            self.viewer.clear()  # never leave the previous case on screen
+        if roles:
+            cams = state.ai.cams if state.ai is not None else {}
+            self.viewer.set_case({r: loaded.media[r] for r in roles},
+                                 {r: cams[r] for r in roles if r in cams} or None)
+            self._apply_overlay()
+        self.ai_panel.show_output(state.ai)
+        state.media_shown()
+        self.refresh()
+        if not self.answer_panel.take_focus():
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.case_shown.emit()
+        self.prefetcher.request(self.next_to_prefetch())
+
+    def next_to_prefetch(self):
+        return self.state.peek_next()
+
+    def _apply_overlay(self) -> None:
+        if not hasattr(self.viewer, "set_overlays_visible"):
+            return
+        s = self.state
+        self.viewer.set_overlays_visible(s.has_cam and s.cam_visible)
+        if s.has_cam:
+            self.viewer.set_overlay_opacity(s.overlay.opacity)
+            self.viewer.set_overlay_colormap(s.overlay.colormap)
+
+    # -- slots ------------------------------------------------------------------
+    def on_media_loaded(self, case_id: str) -> None:
+        item = self.state.item
+        if item is not None and item.case_id == case_id and self.state.loading:
+            self._draw(self.prefetcher.get(item))
+
+    def on_submit(self) -> None:
+        if not self.state.can_submit:
+            self.refresh()
+            return
+        try:
+            self.state.submit()
+        except StudyError as err:  # e.g. the lease was taken over: say so, keep the answer
+            self.error_text = str(err)
+            self.refresh()
+            return
+        self.error_text = ""
+        self.read_submitted.emit()
+        self.show_current()
+
+    def on_answer_changed(self) -> None:
+        self.refresh()
+
+    def on_pause_clicked(self) -> None:
+        self.state.toggle_pause()
+        self.refresh()
+
+    def on_cam_controls_changed(self) -> None:
+        self._apply_overlay()
+        self.refresh()
+
+    def on_viewer_overlay_toggled(self, on: bool) -> None:
+        # `c` pressed inside a viewport: keep the state (and the CAM clock) in step.
+        if self.state.has_cam and on != self.state.cam_visible:
+            self.state.set_cam_visible(on)
+            self.ai_panel.refresh()
+
+    def on_tick(self) -> None:
+        self.state.tick()
+        self._refresh_timer()
+        self._refresh_cover()
+
+    # -- keys -------------------------------------------------------------------
+    def handle_key(self, event: QKeyEvent) -> bool:
+        key = event.key()
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.on_submit()
+        elif key == Qt.Key.Key_P:
+            self.on_pause_clicked()
+        elif key == Qt.Key.Key_C:
+            if self.state.toggle_cam():
+                self._apply_overlay()
+                self.ai_panel.refresh()
+                self.refresh()
+        elif key in KEY_NAMES and self.state.key(KEY_NAMES[key]):
+            self.answer_panel.refresh()
+            self.refresh()
+        else:
+            return False
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if self.handle_key(event):
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    # -- drawing ----------------------------------------------------------------
+    def refresh(self) -> None:
+        s = self.state
+        done, total = s.progress()
+        item = s.item
+        self.progress_label.setText(f"Case {item.position} of {item.total}" if item is not None
+                                    else f"{done} of {total} read")
+        self.pause_button.setText("Resume   P" if s.paused else "Pause   P")
+        self.answer_panel.setEnabled(item is not None and not s.paused and not s.loading)
+        self.submit_button.setEnabled(s.can_submit)
+        problem = self.error_text or (s.answer.problem if item is not None and not s.loading else "")
+        self.problem_label.setText(problem)
+        self.problem_label.setProperty("error", bool(self.error_text))
+        self.problem_label.style().unpolish(self.problem_label)
+        self.problem_label.style().polish(self.problem_label)
+        self.ai_panel.setVisible(s.ai is not None and not s.paused and not s.time_up)
+        keys = "Digits and arrows answer \u00b7 Enter submits \u00b7 P pauses"
+        if s.has_cam:
+            keys += " \u00b7 C heat map"
+        self.keys_label.setText(keys)
+        self._refresh_timer()
+        self._refresh_cover()
+
+    def _refresh_timer(self) -> None:
+        s = self.state
+        left = s.time_left_s()
+        if left is not None:
+            self.timer_label.setText(f"{format_duration(int(left * 1000) + 999)} left")
+            self.timer_label.setProperty("warn", left <= 10)
+        elif self.protocol.show_timer and s.item is not None:
+            self.timer_label.setText(format_duration(s.active_ms()))
+            self.timer_label.setProperty("warn", False)
+        else:
+            self.timer_label.setText("")
+        self.timer_label.setVisible(bool(self.timer_label.text()))
+
+    def _refresh_cover(self) -> None:
+        s = self.state
+        cover = ""
+        if s.item is None:
+            cover = "Session complete"
+        elif s.paused:
+            cover = "Paused\n\nPress P to continue"
+        elif s.time_up:
+            cover = "Time is up\n\nGive your answer and press Enter"
+        elif s.loading:
+            cover = "Loading\u2026"
+        elif self.media_problem and not self._drawn_roles:
+            cover = f"The images of this case could not be shown.\n{self.media_problem}"
+        if cover:
+            if self.cover_label.text() != cover:
+                self.cover_label.setText(cover)
+            self.centre.setCurrentWidget(self.cover_label)
+        else:
+            self.cover_label.setText("")
+            self.centre.setCurrentWidget(self.viewer)

@@ -1,0 +1,59 @@
+"""The reader's sessions with their availability, in words (no Qt)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from study.engine import SessionInfo
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    index: int
+    title: str        # "Session 1 - unaided"
+    status: str       # "not started" / "in progress 3/10" / "done 10/10" / "opens on ..."
+    can_start: bool
+    action: str       # "Start" / "Resume" / "" (done or locked)
+
+
+def washout_text(opens_at: datetime, now: datetime) -> str:
+    """'opens on 2026-12-21, in 28 days' (days rounded up: 1 h left is 'in 1 day')."""
+    seconds = (opens_at - now).total_seconds()
+    date = opens_at.astimezone().date().isoformat()
+    if seconds <= 0:
+        return f"opens on {date}"
+    days = int(-(-seconds // 86400))
+    if seconds < 86400:
+        hours = int(-(-seconds // 3600))
+        when = f"in {hours} hour{'s' if hours != 1 else ''}"
+    else:
+        when = f"in {days} day{'s' if days != 1 else ''}"
+    return f"opens on {date}, {when}"
+
+
+def session_row(info: SessionInfo, now: datetime) -> SessionRow:
+    title = f"Session {info.index} \u2013 {info.name}" if not info.name.startswith("session") else info.name.capitalize()
+    if info.state == "locked":
+        status = washout_text(info.opens_at, now) if info.opens_at is not None else "locked"
+        return SessionRow(info.index, title, status, False, "")
+    if info.state == "done":
+        return SessionRow(info.index, title, f"done \u00b7 {info.done}/{info.total}", False, "")
+    if info.state == "in progress":
+        return SessionRow(info.index, title, f"in progress \u00b7 {info.done}/{info.total}", True, "Resume")
+    return SessionRow(info.index, title, f"not started \u00b7 {info.total} cases", True, "Start")
+
+
+class SessionListState:
+    def __init__(self, engine, reader: str, now: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.reader = reader
+        self._now = now
+        self.rows: list[SessionRow] = []
+        self.message = ""
+
+    def refresh(self) -> list[SessionRow]:
+        now = self._now()
+        self.rows = [session_row(info, now) for info in self.engine.sessions(self.reader)]
+        return self.rows

@@ -1,0 +1,84 @@
+"""The reader's sessions: state, progress, washout remaining; start or resume."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.reading.session_list_state import SessionListState
+
+
+class SessionListWidget(QWidget):
+    session_chosen = Signal(int)  # session index
+    logged_out = Signal()
+
+    def __init__(self, state: SessionListState, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sessionScreen")
+        self.state = state
+        self.card = QFrame()
+        self.card.setObjectName("card")
+        self.card.setMinimumWidth(560)
+        col = QVBoxLayout(self.card)
+        col.setContentsMargins(28, 24, 28, 24)
+        col.setSpacing(12)
+        head = QHBoxLayout()
+        self.heading = QLabel()
+        self.heading.setObjectName("cardTitle")
+        head.addWidget(self.heading)
+        head.addStretch(1)
+        self.logout_button = QPushButton("Sign out")
+        self.logout_button.setObjectName("linkButton")
+        self.logout_button.clicked.connect(self.logged_out)
+        head.addWidget(self.logout_button)
+        col.addLayout(head)
+        study = QLabel(title)
+        study.setObjectName("hint")
+        study.setWordWrap(True)
+        col.addWidget(study)
+        self.rows_box = QWidget()
+        self.grid = QGridLayout(self.rows_box)
+        self.grid.setContentsMargins(0, 8, 0, 0)
+        self.grid.setHorizontalSpacing(18)
+        self.grid.setVerticalSpacing(10)
+        col.addWidget(self.rows_box)
+        self.message_label = QLabel()
+        self.message_label.setObjectName("problemLabel")
+        self.message_label.setWordWrap(True)
+        col.addWidget(self.message_label)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.start_buttons: dict[int, QPushButton] = {}
+
+    def refresh(self) -> None:
+        self.state.refresh()
+        self.heading.setText(f"Sessions of {self.state.reader}")
+        while self.grid.count():
+            w = self.grid.takeAt(0).widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()
+        self.start_buttons = {}
+        for r, row in enumerate(self.state.rows):
+            name = QLabel(row.title)
+            name.setObjectName("sessionName")
+            status = QLabel(row.status)
+            status.setObjectName("sessionStatus")
+            status.setProperty("locked", not row.can_start and not row.status.startswith("done"))
+            self.grid.addWidget(name, r, 0)
+            self.grid.addWidget(status, r, 1)
+            if row.can_start:
+                button = QPushButton(row.action)
+                button.setObjectName("submitButton")
+                button.clicked.connect(lambda _=False, i=row.index: self.session_chosen.emit(i))
+                self.grid.addWidget(button, r, 2)
+                self.start_buttons[row.index] = button
+        self.grid.setColumnStretch(1, 1)
+        self.message_label.setText(self.state.message)
+        self.message_label.setVisible(bool(self.state.message))
+        if self.start_buttons:
+            first = next(iter(self.start_buttons.values()))
+            first.setDefault(True)
+            first.setFocus()

@@ -1,0 +1,49 @@
+"""After the last case: cases read and time taken (accuracy only with feedback)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.reading.reading_state import Summary, format_duration
+
+
+class SummaryWidget(QWidget):
+    back_requested = Signal()
+
+    def __init__(self, summary: Summary, session_name: str, feedback: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("summaryScreen")
+        card = QFrame()
+        card.setObjectName("card")
+        card.setFixedWidth(420)
+        col = QVBoxLayout(card)
+        col.setContentsMargins(28, 24, 28, 24)
+        col.setSpacing(10)
+        heading = QLabel(f"{session_name.capitalize()} session complete"
+                         if summary.done >= summary.total else "Session paused")
+        heading.setObjectName("cardTitle")
+        col.addWidget(heading)
+        lines = [f"Cases read now: {summary.cases_read}",
+                 f"Reading time: {format_duration(summary.active_ms)}",
+                 f"Session progress: {summary.done} of {summary.total}"]
+        if summary.cases_read:
+            lines.insert(2, f"Mean per case: {summary.active_ms / summary.cases_read / 1000:.1f} s")
+        if feedback:
+            lines.append(feedback)
+        self.lines_label = QLabel("\n".join(lines))
+        self.lines_label.setObjectName("summaryLines")
+        col.addWidget(self.lines_label)
+        thanks = QLabel("Thank you. Your answers are saved.")
+        thanks.setObjectName("hint")
+        col.addWidget(thanks)
+        self.back_button = QPushButton("Back to sessions")
+        self.back_button.setObjectName("submitButton")
+        self.back_button.setDefault(True)
+        self.back_button.clicked.connect(self.back_requested)
+        col.addWidget(self.back_button)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
