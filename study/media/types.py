@@ -27,6 +27,9 @@ class Media:
     fps: frames per second for video and cine multi-frame, else None.
     source: the file or folder it was read from (for error messages only; never
         shown to readers).
+    slice_spacing: distance between slice centres in mm (series and enhanced
+        multi-frame volumes), else None.  With ``spacing`` it gives the voxel
+        aspect for through-plane views.
     """
 
     frames: np.ndarray
@@ -37,6 +40,7 @@ class Media:
     window: tuple[float, float] | None = None
     fps: float | None = None
     source: str = field(default="", compare=False)
+    slice_spacing: float | None = None
 
     @property
     def n_frames(self) -> int:

@@ -1,0 +1,56 @@
+"""``readerstudy probe PATH [--json]``: what the media layer reads, or why it cannot.
+
+Success prints a JSON object (indented, or one line with ``--json``) and exits
+0.  Failure prints exactly one line ``error: PATH: cause`` to stderr and exits
+2: never a traceback, whatever the input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+from study.media.guard import one_line
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help="image, DICOM file, DICOM series folder or video")
+    parser.add_argument("--json", action="store_true", help="print one compact JSON line (for scripts)")
+
+
+def describe(media) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The probe fields of a Media, JSON-ready."""
+    return {
+        "kind": media.kind,
+        "shape": list(media.frames.shape),
+        "dtype": str(media.frames.dtype),
+        "frames": media.n_frames,
+        "spacing": list(media.spacing),
+        "slice_spacing": media.slice_spacing,
+        "window": list(media.window) if media.window is not None else None,
+        "fps": media.fps,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    path = str(args.path)
+    warnings.simplefilter("ignore")  # a command-line tool: library chatter is noise
+    try:
+        from study.media import MediaError, load
+
+        try:
+            media = load(path)
+        except MediaError as err:
+            print(f"error: {one_line(err.path)}: {one_line(err.cause)}", file=sys.stderr)
+            return 2
+        info = describe(media)
+    except KeyboardInterrupt:
+        print(f"error: {one_line(path)}: interrupted", file=sys.stderr)
+        return 2
+    except BaseException as exc:  # noqa: BLE001  - the promise is: no traceback, ever
+        print(f"error: {one_line(path)}: unexpected {type(exc).__name__}: {one_line(exc, 200)}", file=sys.stderr)
+        return 2
+    print(json.dumps(info) if args.json else json.dumps(info, indent=2))
+    return 0

@@ -1,0 +1,209 @@
+"""A folder of single-frame DICOM files as one volume, sorted along the slice normal.
+
+Sorting: each slice's ImagePositionPatient projected on the normal of its
+ImageOrientationPatient (row x column direction cosines, DICOM PS3.3
+C.7.6.2.1.1), ties broken by InstanceNumber; when any slice lacks position or
+orientation, InstanceNumber alone (then the file name).
+
+Several series in one folder is an error, not a guess: showing a reader the
+localizer instead of the T2 would silently corrupt a study, so the message
+lists the series found and asks for one folder per series.  Files that are not
+DICOM (README, thumbnails) and DICOM objects without an image (structured
+reports, DICOMDIR) are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from study.media import dicom_file as df
+from study.media.guard import check_size, fail
+from study.media.sniff import DICOM_SUFFIXES, head, looks_like_dicom_without_preamble
+from study.media.types import Media, MediaError
+
+
+def _candidate_files(folder: str) -> list[str]:
+    with os.scandir(folder) as it:
+        entries = [e for e in it if not e.name.startswith(".") and e.name.upper() != "DICOMDIR" and e.is_file()]
+    return [e.path for e in sorted(entries, key=lambda e: e.name)]
+
+
+def _is_dicom(path: str) -> bool:
+    if Path(path).suffix.lower() in DICOM_SUFFIXES:
+        return True  # named as DICOM: the reader will say if it is not
+    try:
+        h = head(path)
+    except OSError:
+        return False
+    if len(h) >= 132 and h[128:132] == b"DICM":
+        return True
+    return Path(path).suffix.lower() in DICOM_SUFFIXES or looks_like_dicom_without_preamble(h)
+
+
+def _instance(h: df.Header) -> float:
+    try:
+        return float(h.ds.get("InstanceNumber"))
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def _sort(headers: list[df.Header]) -> tuple[list[int], tuple[float, ...] | None]:
+    """Indices of ``headers`` in anatomical order, and the slice positions in that order."""
+    idx = list(range(len(headers)))
+    normal = df.orientation(headers[0].ds)
+    pos = [df.position(h.ds) for h in headers]
+    if normal is not None and all(p is not None for p in pos):
+        along = [float(normal @ p) for p in pos]  # type: ignore[operator]
+        idx.sort(key=lambda i: (along[i], _instance(headers[i]), headers[i].path))
+        return idx, tuple(along[i] for i in idx)
+    idx.sort(key=lambda i: (_instance(headers[i]), headers[i].path))
+    return idx, None
+
+
+def _one_series(folder: str, headers: list[df.Header]) -> list[df.Header]:
+    groups: dict[str, list[df.Header]] = defaultdict(list)
+    for h in headers:
+        groups[str(h.ds.get("SeriesInstanceUID", ""))].append(h)
+    if len(groups) > 1:
+        sizes = sorted((len(g) for g in groups.values()), reverse=True)
+        raise fail(
+            folder,
+            f"folder holds {len(groups)} DICOM series ({', '.join(map(str, sizes))} images); "
+            "put each series in its own folder",
+        )
+    return headers
+
+
+def load_series(folder: str | os.PathLike[str]) -> Media:
+    """Read every slice once, in file order, straight into the output volume.
+
+    Each file's pixel bytes are converted and dropped as soon as it is read, so
+    the heap never holds the whole raw series next to the float32 volume (that
+    alone made loading 1.3x slower than plain pydicom).  Slots are in file
+    order; one in-place permutation puts them in anatomical order at the end
+    (free when file names already follow the slices, the usual case).
+    """
+    folder = os.fspath(folder)
+    try:
+        files = [f for f in _candidate_files(folder) if _is_dicom(f)]
+    except OSError as exc:
+        raise fail(folder, f"cannot list folder: {exc.strerror or exc}") from None
+    headers: list[df.Header] = []
+    multiframe: df.Header | None = None
+    out: np.ndarray | None = None
+    for i, path in enumerate(files):
+        h = _named(folder, path, df.read_header, path)
+        if "Rows" not in h.ds and not any(k in h.ds for k in ("PixelData", "FloatPixelData")):
+            if h.truncated:
+                raise fail(folder, f"{os.path.basename(path)}: truncated file")
+            continue  # SR, presentation state, ...: not a slice
+        _named(folder, path, df.check_pixels, h)
+        if df.n_frames_of(h.ds) > 1 or multiframe is not None:
+            if multiframe is not None or headers:
+                raise fail(folder, "a folder of multi-frame files is not supported; give the file itself")
+            multiframe = h
+            continue
+        if out is None:
+            out = _allocate(folder, h, len(files) - i)
+        elif _shape_of(h) != out.shape[1:]:
+            raise fail(folder, f"{os.path.basename(path)}: slice size differs from the rest of the series")
+        raw = _named(folder, path, df.decode, h)
+        if out.ndim == 4:
+            out[len(headers)] = df.to_color(raw, h.ds)[0]
+        else:
+            df.to_gray(raw, h.ds, out=out[len(headers) : len(headers) + 1])
+        del raw
+        _drop_pixels(h)
+        headers.append(h)
+    if multiframe is not None:
+        return _single(folder, multiframe)
+    if out is None:
+        raise fail(folder, "no DICOM images in folder")
+    _one_series(folder, headers)
+    n = len(headers)
+    frames = out[:n]  # a prefix of a C-contiguous array is still contiguous
+    order, positions = _sort(headers)
+    _permute(frames, order)
+    ds = headers[order[0]].ds
+    return Media(
+        frames=frames,
+        kind="series",
+        spacing=df.pixel_spacing(ds),
+        slice_positions=positions,
+        frame_of_reference=df.frame_of_reference(ds),
+        window=None if frames.ndim == 4 else df.display_window(ds, frames),
+        fps=None,
+        source=folder,
+        slice_spacing=df.median_step(positions) or df.slice_spacing_tag(ds),
+    )
+
+
+def _shape_of(h: df.Header) -> tuple[int, ...]:
+    ds = h.ds
+    return (int(ds.Rows), int(ds.Columns), 3) if df.is_color(ds) else (int(ds.Rows), int(ds.Columns))
+
+
+def _allocate(folder: str, h: df.Header, n_max: int) -> np.ndarray:
+    shape = (n_max, *_shape_of(h))
+    color = len(shape) == 4
+    check_size(folder, int(np.prod(shape)) * (1 if color else 4), "the series")
+    # np.empty only reserves address space: slots left unused by skipped files cost nothing.
+    return np.empty(shape, np.uint8 if color else np.float32)
+
+
+def _drop_pixels(h: df.Header) -> None:
+    """Forget the raw pixel bytes (and pydicom's cached array) once converted."""
+    for key in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
+        if key in h.ds:
+            delattr(h.ds, key)
+
+
+def _permute(frames: np.ndarray, order: list[int]) -> None:
+    """In place: frames[j] <- frames[order[j]], following cycles with one spare slice."""
+    done = [False] * len(order)
+    for start in range(len(order)):
+        if done[start] or order[start] == start:
+            done[start] = True
+            continue
+        spare = frames[start].copy()
+        k = start
+        while True:
+            done[k] = True
+            src = order[k]
+            if src == start:
+                frames[k] = spare
+                break
+            frames[k] = frames[src]
+            k = src
+
+
+def _single(folder: str, h: df.Header) -> Media:
+    """A folder with one image file: a one-slice series (or the file's own frames)."""
+    raw = _named(folder, h.path, df.decode, h)
+    ds = h.ds
+    color = df.is_color(ds)
+    frames = df.to_color(raw, ds) if color else df.to_gray(raw, ds)
+    n = frames.shape[0]
+    return Media(
+        frames=frames,
+        kind="multiframe" if n > 1 else "series",
+        spacing=df.pixel_spacing(ds),
+        slice_positions=df.frame_positions(ds, n) if n > 1 else None,
+        frame_of_reference=df.frame_of_reference(ds),
+        window=None if color else df.display_window(ds, frames),
+        fps=df.frame_rate(ds) if n > 1 else None,
+        source=folder,
+        slice_spacing=df.slice_spacing_tag(ds),
+    )
+
+
+def _named(folder: str, path: str, fn, *args):  # type: ignore[no-untyped-def]
+    """Run a per-file step; re-raise its error against the folder, naming the slice."""
+    try:
+        return fn(*args)
+    except MediaError as err:
+        raise fail(folder, f"{os.path.basename(path)}: {err.cause}") from None
