@@ -76,9 +76,10 @@ class AIPanel(QFrame):
     def _clear(self) -> None:
         while self._layout.count():
             child = self._layout.takeAt(0)
-            if child.widget() is not None:
-                child.widget().setParent(None)
-                child.widget().deleteLater()
+            widget = child.widget()
+            if widget is not None:
+                widget.setParent(None)  # out of the tree now: findChildren must not see it
+                widget.deleteLater()
             elif child.layout() is not None:
                 _delete_layout(child.layout())
         self.cam_button = self.opacity_slider = self.colormap_box = None
@@ -173,9 +174,10 @@ class AIPanel(QFrame):
 def _delete_layout(layout) -> None:
     while layout.count():
         child = layout.takeAt(0)
-        if child.widget() is not None:
-            child.widget().setParent(None)
-            child.widget().deleteLater()
+        widget = child.widget()
+        if widget is not None:
+            widget.setParent(None)
+            widget.deleteLater()
         elif child.layout() is not None:
             _delete_layout(child.layout())
     layout.deleteLater()

@@ -1,0 +1,56 @@
+"""Login and session list states on the real engine (no Qt): lock-out, washout words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.reading.login_state import LoginState
+from app.reading.reading_state import ReadingState
+from app.reading.session_list_state import SessionListState, washout_text
+from tests.reading.helpers import PIN
+
+
+def test_washout_text():
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert washout_text(datetime(2026, 12, 21, 12, 0, tzinfo=UTC), now) == "opens on 2026-12-21, in 28 days"
+    assert washout_text(datetime(2026, 11, 24, 11, 0, tzinfo=UTC), now) == "opens on 2026-11-24, in 23 hours"
+    assert washout_text(datetime(2026, 11, 23, 12, 30, tzinfo=UTC), now) == "opens on 2026-11-23, in 1 hour"
+
+
+def test_login_messages_and_lockout(engine_factory, study, now):
+    state = LoginState(engine_factory(study))
+    assert state.login("", "") is None and "reader code and PIN" in state.message
+    for _ in range(3):
+        assert state.login("r1", "0000") is None
+    assert state.login("r1", PIN) is None and "Try again in 60 s" in state.message
+    now.advance(seconds=61)
+    assert state.login(" r1 ", PIN) == "r1" and state.message == ""
+
+
+def test_session_rows_through_washout(engine_factory, study, mono, now):
+    engine = engine_factory(study)
+    sessions = SessionListState(engine, "r1", now)
+    rows = sessions.refresh()
+    assert [(r.title, r.status, r.can_start, r.action) for r in rows] == [
+        ("Session 1 \u2013 unaided", "not started \u00b7 4 cases", True, "Start"),
+        ("Session 2 \u2013 aided", "locked", False, ""),
+    ]
+    session = engine.start("r1", 1)
+    state = ReadingState(session, engine.protocol, clock=mono, now=now)
+    state.start()
+    state.media_shown()
+    state.key("1"), state.key("up")
+    state.submit()
+    assert sessions.refresh()[0].status == "in progress \u00b7 1/4" and sessions.rows[0].action == "Resume"
+    while not state.finished:
+        state.media_shown()
+        state.key("1"), state.key("up")
+        state.submit()
+    session.close()
+    rows = sessions.refresh()
+    assert rows[0].status == "done \u00b7 4/4" and not rows[0].can_start
+    assert rows[1].status == "opens on 2026-12-22, in 28 days" and not rows[1].can_start
+    now.advance(days=27, hours=23)
+    assert sessions.refresh()[1].status == "opens on 2026-12-22, in 1 hour"
+    now.advance(hours=1)
+    assert sessions.refresh()[1].can_start and sessions.rows[1].action == "Start"
