@@ -1,0 +1,291 @@
+"""The new-study wizard's logic, without Qt: scan a folder, edit a draft, check it, write it.
+
+The wizard builds the same ``study.toml`` + ``cases.csv`` as ``readerstudy new``
+(:mod:`study.newstudy`), with more options: every task kind, editable media
+mapping and roles, groups, time limit.  Checks reuse the engine's own
+validators (:func:`study.protocol.parse_protocol`, :func:`study.cases.load_cases`)
+so the wizard never accepts a study the CLI would reject.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from study.cases import load_cases
+from study.errors import StudyError
+from study.newstudy import find_case_media, read_truth
+from study.protocol import Protocol, load_protocol, parse_protocol, protocol_to_toml
+
+MAX_ROLES = 4
+
+
+@dataclass(frozen=True)
+class DraftCase:
+    """One row of the case table being built; ``media`` maps role -> absolute path ('' = none)."""
+
+    case_id: str
+    truth: str
+    patient_id: str
+    media: tuple[tuple[str, str], ...] = ()
+
+    def path(self, role: str) -> str:
+        return dict(self.media).get(role, "")
+
+
+@dataclass(frozen=True)
+class Scan:
+    cases: tuple[DraftCase, ...]
+    roles: tuple[str, ...]
+    problems: tuple[str, ...]  # one line each, naming the file
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validation problem; ``row`` is the index in the draft table (None: not about one case)."""
+
+    message: str
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Everything of the protocol the wizard asks for (plain values, as typed)."""
+
+    study_id: str
+    title: str = ""
+    design: str = "sequential"
+    washout_days: int = 28
+    seed: int = 0
+    groups: tuple[str, ...] = ()
+    time_limit_seconds: int = 0
+    kind: str = "binary"
+    question: str = "Positive?"
+    labels: tuple[str, ...] = ("negative", "positive")
+    confidence: str = "0-100"
+    positive: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ("A", "B", "C", "D", "E")
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    sync: str = "position"
+    show_timer: bool = True
+
+
+def random_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def scan(media_dir: str | Path, truth_csv: str | Path) -> Scan:
+    """Read the truth table and find each case's media (as ``readerstudy new`` does).
+
+    Cases without media stay in the table with empty paths, so the researcher
+    can fix them in place; roles are those of the first case that has media.
+    Raises StudyError when the truth table itself cannot be read.
+    """
+    media_dir = Path(media_dir).resolve()
+    if not media_dir.is_dir():
+        raise StudyError([f"{media_dir}: media folder not found"])
+    rows = read_truth(Path(truth_csv))
+    roles: tuple[str, ...] = ()
+    found_by_case: dict[str, dict[str, Path]] = {}
+    problems: list[str] = []
+    for cid, _, _ in rows:
+        found = find_case_media(media_dir, cid)
+        found_by_case[cid] = found
+        if found and not roles:
+            roles = tuple(sorted(found))
+        if not found:
+            problems.append(f"{media_dir}: no file or folder for case {cid!r} (expected {cid}.* or {cid}/)")
+        elif roles and tuple(sorted(found)) != roles:
+            problems.append(f"{media_dir / cid}: roles {', '.join(sorted(found))} differ from the first case's "
+                            f"({', '.join(roles)})")
+    if len(roles) > MAX_ROLES:
+        problems.append(f"{media_dir}: {len(roles)} media per case; at most {MAX_ROLES} viewports")
+    cases = tuple(
+        DraftCase(cid, truth, patient, tuple((r, str(found_by_case[cid].get(r, ""))) for r in roles))
+        for cid, truth, patient in rows
+    )
+    return Scan(cases, roles, tuple(problems))
+
+
+def guess_task(truths: list[str]) -> dict:
+    """A first guess of the task from the truth values, to pre-fill the wizard."""
+    values = [t for t in truths if t]
+    if values and all(t in ("0", "1") for t in values):
+        return {"kind": "binary"}
+    if values and all(";" in t for t in values):
+        n = len(values[0].split(";"))
+        return {"kind": "grade_distribution", "grades": tuple("ABCDEFGHIJ"[:n])}
+    try:
+        numbers = [float(t) for t in values]
+    except ValueError:
+        labels = tuple(dict.fromkeys(sorted(values)))
+        return {"kind": "multiclass", "labels": labels, "positive": labels[-1:]}
+    if numbers:
+        return {"kind": "numeric", "min": min(numbers), "max": max(numbers)}
+    return {"kind": "binary"}
+
+
+# -- editing the draft (pure functions: new tuples, the caller keeps one copy) --
+def set_cell(cases: tuple[DraftCase, ...], row: int, column: str, value: str) -> tuple[DraftCase, ...]:
+    """Change one cell: ``case_id``, ``truth``, ``patient_id`` or a role's media path."""
+    c = cases[row]
+    value = value.strip()
+    if column in ("case_id", "truth", "patient_id"):
+        new = dataclasses.replace(c, **{column: value})
+    else:
+        media = dict(c.media)
+        if column not in media:
+            raise StudyError([f"no column {column!r} in the case table"])
+        media[column] = value
+        new = dataclasses.replace(c, media=tuple(media.items()))
+    return cases[:row] + (new,) + cases[row + 1:]
+
+
+def remove_rows(cases: tuple[DraftCase, ...], rows: set[int]) -> tuple[DraftCase, ...]:
+    return tuple(c for i, c in enumerate(cases) if i not in rows)
+
+
+_ROLE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*$")
+
+
+def rename_role(cases: tuple[DraftCase, ...], roles: tuple[str, ...], old: str, new: str):
+    """Rename a viewport role in the roles and every case; returns (cases, roles)."""
+    new = new.strip()
+    problems = []
+    if not _ROLE_RE.match(new):
+        problems.append(f"role {new!r}: use letters, digits, _ + - and start with a letter")
+    elif new.lower() in {"case_id", "truth", "patient_id"}:
+        problems.append(f"role {new!r}: is a reserved column name")
+    elif new != old and new in roles:
+        problems.append(f"role {new!r}: already used")
+    if problems:
+        raise StudyError(problems)
+    roles2 = tuple(new if r == old else r for r in roles)
+    cases2 = tuple(dataclasses.replace(c, media=tuple((new if r == old else r, p) for r, p in c.media)) for c in cases)
+    return cases2, roles2
+
+
+# -- protocol and checks -------------------------------------------------------
+def protocol_data(s: StudySettings, roles: tuple[str, ...], model_spec: str | None = None) -> dict:
+    """The decoded study.toml for these settings (fed to the engine's own validator)."""
+    task: dict = {"kind": s.kind, "question": s.question}
+    if s.kind == "binary":
+        task |= {"labels": list(s.labels), "confidence": s.confidence}
+    elif s.kind == "multiclass":
+        task |= {"labels": list(s.labels), "positive": list(s.positive)}
+    elif s.kind == "grade_distribution":
+        task |= {"grades": list(s.grades)}
+    else:
+        task["unit"] = s.unit
+        if s.min is not None:
+            task["min"] = s.min
+        if s.max is not None:
+            task["max"] = s.max
+    data = {
+        "study": {"id": s.study_id, "title": s.title or s.study_id, "design": s.design,
+                  "washout_days": s.washout_days, "seed": s.seed, "show_timer": s.show_timer,
+                  "time_limit_seconds": s.time_limit_seconds},
+        "readers": {"groups": list(s.groups)},
+        "task": task,
+        "hanging": {"roles": list(roles), "sync": s.sync},
+    }
+    if model_spec:
+        data["model"] = {"spec": model_spec}
+    return data
+
+
+def build_protocol(s: StudySettings, roles: tuple[str, ...]) -> Protocol:
+    """Validate the settings as the CLI would read them; raise StudyError (study.toml: key: cause)."""
+    return parse_protocol(protocol_data(s, roles), "study.toml")
+
+
+def cases_csv(study_dir: Path, roles: tuple[str, ...], cases: tuple[DraftCase, ...]) -> str:
+    """cases.csv text in the CLI's format: media paths relative to the study folder."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["case_id", "truth", "patient_id", *roles])
+    for c in cases:
+        paths = [os.path.relpath(c.path(r), study_dir) if c.path(r) else "" for r in roles]
+        w.writerow([c.case_id, c.truth, c.patient_id, *paths])
+    return buf.getvalue()
+
+
+_ROW_RE = re.compile(r": row (\d+)\b")
+
+
+def check(study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...],
+          cases: tuple[DraftCase, ...]) -> list[Problem]:
+    """Every problem the CLI would report for this draft, each tied to its table row.
+
+    The draft is written to a scratch folder beside nothing of the study and
+    read back by :func:`load_cases`; file names in messages are the study's.
+    """
+    study_dir = Path(study_dir).resolve()
+    problems: list[Problem] = []
+    if not study_dir.name:
+        problems.append(Problem("study folder: not chosen"))
+    elif (study_dir / "study.toml").exists():
+        problems.append(Problem(f"{study_dir / 'study.toml'}: already exists; choose an empty study folder"))
+    try:
+        protocol = build_protocol(settings, roles)
+    except StudyError as err:
+        return problems + [Problem(p.replace("study.toml", str(study_dir / "study.toml"), 1)) for p in err.problems]
+    with tempfile.TemporaryDirectory(prefix="wizard-") as tmp:
+        scratch = Path(tmp).resolve()
+        (scratch / "cases.csv").write_text(cases_csv(scratch, roles, cases), encoding="utf-8")
+        try:
+            load_cases(scratch, protocol, check_media=True)
+        except StudyError as err:
+            for line in err.problems:
+                line = line.replace(str(scratch / "cases.csv"), str(study_dir / "cases.csv"))
+                m = _ROW_RE.search(line)
+                problems.append(Problem(line, int(m.group(1)) - 2 if m else None))
+    return problems
+
+
+def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...],
+                cases: tuple[DraftCase, ...], admin_password: str | None = None) -> Protocol:
+    """Write study.toml and cases.csv (and the admin password into the store); return the protocol.
+
+    Raises StudyError listing every problem of :func:`check` and writes nothing then.
+    """
+    study_dir = Path(study_dir).resolve()
+    problems = check(study_dir, settings, roles, cases)
+    if admin_password is not None and len(admin_password) < 6:
+        problems.append(Problem("admin password: must have at least 6 characters"))
+    if problems:
+        raise StudyError([p.message for p in problems])
+    protocol = build_protocol(settings, roles)
+    study_dir.mkdir(parents=True, exist_ok=True)
+    (study_dir / "cases.csv").write_text(cases_csv(study_dir, roles, cases), encoding="utf-8")
+    (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
+    protocol = load_protocol(study_dir)
+    load_cases(study_dir, protocol)
+    if admin_password is not None:
+        from study.store import Store  # the store pulls in SQLAlchemy; only needed here
+
+        store = Store.open(study_dir)
+        try:
+            store.set_admin_password(admin_password)
+        finally:
+            store.close()
+    return protocol
+
+
+def attach_model(study_dir: str | Path, spec_path: str | Path) -> Protocol:
+    """Record a model spec in study.toml (``[model] spec``, relative to the study folder)."""
+    study_dir = Path(study_dir).resolve()
+    protocol = load_protocol(study_dir)
+    rel = os.path.relpath(Path(spec_path).resolve(), study_dir)
+    updated = dataclasses.replace(protocol, model_spec=Path(rel).as_posix())
+    (study_dir / "study.toml").write_text(protocol_to_toml(updated), encoding="utf-8")
+    return load_protocol(study_dir)
