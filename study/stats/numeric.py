@@ -53,11 +53,11 @@ def bland_altman(a: np.ndarray, b: np.ndarray, z: float = 1.96) -> dict[str, flo
     return {
         "n": n,
         "bias": bias,
-        "bias_ci95": [bias - q * se_bias, bias + q * se_bias],
+        "bias_ci95": [float(bias - q * se_bias), float(bias + q * se_bias)],
         "sd": sd,
         "loa": [lo, hi],
-        "loa_lower_ci95": [lo - q * se_loa, lo + q * se_loa],
-        "loa_upper_ci95": [hi - q * se_loa, hi + q * se_loa],
+        "loa_lower_ci95": [float(lo - q * se_loa), float(lo + q * se_loa)],
+        "loa_upper_ci95": [float(hi - q * se_loa), float(hi + q * se_loa)],
         "mean_of_methods": ((a + b) / 2).tolist(),
         "differences": d.tolist(),
     }

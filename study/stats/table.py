@@ -90,9 +90,10 @@ def normalise_reads(
     df["rating"] = rating.astype("float64")
 
     truth_raw = reads["truth"].reset_index(drop=True)
+    truth_given = truth_raw.notna() & truth_raw.astype("string").str.strip().ne("").fillna(False)
     if binary:
         truth = _to_binary(truth_raw)
-        nonbinary = truth.isna() & truth_raw.notna() & truth_raw.astype("string").str.strip().ne("")
+        nonbinary = truth.isna() & truth_given
         if nonbinary.any():
             seen = ", ".join(sorted({str(v) for v in truth_raw[nonbinary]})[:5])
             problems.add("column 'truth'", f"not binary (0/1) for a binary analysis: values {seen}")
@@ -113,12 +114,15 @@ def normalise_reads(
         df["seconds"] = pd.to_numeric(reads["seconds"].reset_index(drop=True), errors="coerce").astype("float64")
     if "session" in reads.columns:
         df["session"] = reads["session"].reset_index(drop=True).astype("string")
-    problems.raise_if_any()
+    if df[["reader", "modality", "case"]].isna().any().any():
+        problems.raise_if_any()  # the checks below group by these
 
     # One truth per case: known, and the same on every row of the case.
+    # (A case whose truth is given but not binary was reported above.)
     by_case = df.groupby("case", sort=False)["truth"]
     known = by_case.count()
-    for case in known.index[known.eq(0)][:20]:
+    given = truth_given.groupby(df["case"], sort=False).any()
+    for case in known.index[known.eq(0) & ~given.reindex(known.index).to_numpy(bool)][:20]:
         problems.add(f"case '{case}'", "has no truth")
     n_truths = by_case.nunique()
     for case in n_truths.index[n_truths.gt(1)][:20]:
@@ -142,7 +146,7 @@ def normalise_reads(
             for m in modalities:
                 if m not in set(have):
                     problems.add(f"reader '{reader}'", f"has no reads in modality '{m}'")
-    if binary:
+    if binary and not problems.items:
         truths = set(df["truth"].dropna().unique())
         if truths and truths != {0.0, 1.0}:
             problems.add("column 'truth'", "needs both positive (1) and negative (0) cases")

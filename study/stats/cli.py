@@ -1,0 +1,60 @@
+"""`readerstudy analyze READS.csv --json OUT.json [--threshold T] [--ai AI.csv] [--report DIR]`.
+
+Exit 0 on success; 2 with one line per problem on stderr for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from study.errors import StudyError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reads", type=Path, help="long-format reads CSV (reader, modality, case, truth, rating, ...)")
+    parser.add_argument("--json", type=Path, help="write the results here (default: print to stdout)")
+    parser.add_argument("--threshold", type=float, help="decision cut: rating >= T (default: midpoint of the scale)")
+    parser.add_argument("--ai", type=Path, help="AI outputs CSV with case, ai_rating[, ai_decision]")
+    parser.add_argument("--cov", choices=("jackknife", "delong"), default="jackknife", help="AUC covariance for the MRMC analysis")
+    parser.add_argument("--report", type=Path, help="also write the export folder (CSV, XLSX, iMRMC, JSON, PDF) here")
+    parser.add_argument("--title", default="Reader study report", help="report title")
+
+
+def read_csv(path: Path, what: str):
+    """Read a CSV or raise StudyError with one line naming the file."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise StudyError([f"{path}: {what} file not found"])
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise StudyError([f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}"]) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from study.stats.analysis import analyze, jsonable
+
+    try:
+        reads = read_csv(args.reads, "reads")
+        ai = read_csv(args.ai, "AI outputs") if args.ai else None
+        result = analyze(reads, ai=ai, threshold=args.threshold, cov=args.cov, source=str(args.reads))
+        text = json.dumps(jsonable(result), indent=1, allow_nan=False)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text + "\n")
+        if args.report:
+            from study.export.report import write_report
+
+            paths = write_report(reads, args.report, ai=ai, threshold=args.threshold, result=result, title=args.title)
+            print(f"wrote {len(paths)} files to {args.report}", file=sys.stderr)
+    except StudyError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 2
+    return 0
