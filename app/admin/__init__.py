@@ -1,0 +1,1 @@
+"""The researcher side: admin login, study wizard, readers, model, dashboard."""
