@@ -32,6 +32,9 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # WAL + NORMAL: a committed read survives a killed process (the
+            # promise); only an OS crash or power cut may lose the last commits.
+            # FULL measured p95 12 ms per submit here vs 0.9 ms, over the 10 ms budget.
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
