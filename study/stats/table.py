@@ -35,6 +35,13 @@ def order_of_appearance(values: pd.Series) -> list[str]:
     return [str(v) for v in pd.unique(values)]
 
 
+def _show(value: object) -> str:
+    """A value as the researcher typed it: 3.0 (pandas' float upcast) shows as 3."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _to_binary(values: pd.Series) -> pd.Series:
     """Map 0/1, booleans and yes/no words to 0/1; anything else to NaN."""
     text = values.astype("string").str.strip().str.lower()
@@ -95,7 +102,7 @@ def normalise_reads(
         truth = _to_binary(truth_raw)
         nonbinary = truth.isna() & truth_given
         if nonbinary.any():
-            seen = ", ".join(sorted({str(v) for v in truth_raw[nonbinary]})[:5])
+            seen = ", ".join(sorted({_show(v) for v in truth_raw[nonbinary]})[:5])
             problems.add("column 'truth'", f"not binary (0/1) for a binary analysis: values {seen}")
     else:
         truth = truth_raw.where(truth_raw.astype("string").str.strip().ne(""))
