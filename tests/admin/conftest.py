@@ -40,3 +40,37 @@ def two_role_folder(tmp_path) -> tuple[Path, Path]:
     truth = tmp_path / "truth3.csv"
     truth.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return media, truth
+
+
+ADMIN_PASSWORD = "admin-secret"
+
+
+@pytest.fixture
+def photo_study(tmp_path, photo_folder) -> Path:
+    """A sequential binary study (28-day washout) made by the wizard, with its admin password."""
+    from study import wizard
+
+    media, truth = photo_folder
+    s = wizard.scan(media, truth)
+    study = tmp_path / "study"
+    wizard.write_study(study, wizard.StudySettings(study_id="photos", seed=5, groups=("specialist", "resident")),
+                       s.roles, s.cases, admin_password=ADMIN_PASSWORD)
+    return study
+
+
+@pytest.fixture
+def finish_session():
+    """finish_session(engine, reader, index): submit an answer for every case of the session."""
+    from datetime import timedelta
+
+    from study.engine import ReadSubmission
+
+    def run(engine, reader: str, index: int) -> None:
+        session = engine.start(reader, index)
+        while (item := session.next_item()) is not None:
+            t = engine.clock()
+            truth = engine.case(item.case_id).truth
+            session.submit(ReadSubmission(item.case_id, truth, t - timedelta(seconds=30), t, 30_000, confidence=80.0))
+        session.close()
+
+    return run

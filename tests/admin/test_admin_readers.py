@@ -1,0 +1,89 @@
+"""Readers screen: enrol a reader, see progress and washout, override it (audited), audit chain and CSV."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.admin.readers_state import ReadersState
+from app.admin.readers_widget import ReadersPanel
+from app.admin.tables import cell_texts
+from study.engine import StudyEngine
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def engine(photo_study):
+    e = StudyEngine.open(photo_study, clock=Clock())
+    yield e
+    e.close()
+
+
+def test_add_reader_override_washout_and_audit(qtbot, engine, finish_session, tmp_path):
+    panel = ReadersPanel(ReadersState(engine))
+    qtbot.addWidget(panel)
+    qtbot.keyClicks(panel.code_edit, "res1")
+    panel.group_box.setCurrentText("resident")
+    qtbot.keyClicks(panel.pin_edit, "1234")
+    qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    assert [r.code for r in engine.store.readers()] == ["res1"]
+    assert cell_texts(panel.table)[0][:3] == ["res1", "resident", "not started 0/8"]
+
+    qtbot.keyClicks(panel.code_edit, "res1")
+    qtbot.keyClicks(panel.pin_edit, "1234")
+    panel.add_button.click()
+    assert "already exists" in panel.message_label.text()
+
+    finish_session(engine, "res1", 1)
+    engine.clock.now += timedelta(days=3)
+    panel.on_refresh_clicked()
+    assert cell_texts(panel.table)[0][2:] == ["done 8/8", "washout: 25.0 days left"]
+    panel.select_session("res1", 2)
+    assert panel.override_button.isEnabled()
+    panel.override_button.click()
+    assert "reason is required" in panel.message_label.text()
+    qtbot.keyClicks(panel.reason_edit, "reader leaves the hospital next week")
+    with qtbot.waitSignal(panel.changed):
+        qtbot.mouseClick(panel.override_button, Qt.MouseButton.LeftButton)
+    assert cell_texts(panel.table)[0][3] == "not started 0/8"
+    assert [s.state for s in engine.sessions("res1")] == ["done", "not started"]
+    override = [r for r in engine.store.audit_rows() if r["action"] == "washout.override"]
+    assert len(override) == 1 and "leaves the hospital" in override[0]["payload"]
+
+    panel.verify_button.click()
+    assert panel.audit_label.text().startswith("Audit chain intact")
+    out = tmp_path / "audit.csv"
+    panel.export_audit(out)
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["action"] for r in rows] == [r["action"] for r in engine.store.audit_rows()]
+    assert "washout.override" in {r["action"] for r in rows}
+
+
+def test_verify_reports_a_tampered_chain(qtbot, engine):
+    from sqlalchemy import text
+
+    state = ReadersState(engine)
+    state.add_reader("spec1", "specialist", "9999")
+    with engine.store.transaction() as s:
+        s.execute(text("UPDATE audit_log SET payload = '{}' WHERE action = 'reader.added'"))
+    panel = ReadersPanel(state)
+    qtbot.addWidget(panel)
+    panel.verify_button.click()
+    assert "BROKEN" in panel.audit_label.text()
+
+
+def test_group_must_be_one_of_the_study_groups(engine):
+    state = ReadersState(engine)
+    assert not state.add_reader("x1", "nurse", "1234")
+    assert "not one of the study's groups" in state.message and engine.store.readers() == []
