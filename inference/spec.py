@@ -273,6 +273,7 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
     arch = m.get("architecture", str, choices=ARCHITECTURES)
     head = m.get("head", str, choices=HEADS)
     labels = _labels(m, head)
+    input_size = _input_size(m)
     positive = m.list_of("positive", str, ()) or ()
     for p in positive:
         if labels and p not in labels:
@@ -347,7 +348,7 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
         raise SpecError(problems.items)
     return ModelSpec(
         path=path, architecture=arch, head=head, labels=labels, members=members,
-        input_size=_input_size(m), channels=channels, mean=tuple(map(float, mean)), std=tuple(map(float, std)),
+        input_size=input_size, channels=channels, mean=tuple(map(float, mean)), std=tuple(map(float, std)),
         width_mult=width_mult, positive=positive, training=dict(training), metrics=dict(metrics), **kw,
     )
 
