@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# Percentiles on ~1M samples are as good as on 80M and 50x faster.
-_SAMPLE = 1_000_000
+# Percentiles of ~65k strided samples match those of an 80M-voxel volume to display precision.
+_SAMPLE = 1 << 16
 
 
 def percentile_window(frames: np.ndarray, lo: float = 1.0, hi: float = 99.0) -> tuple[float, float]:
