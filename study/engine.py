@@ -34,7 +34,7 @@ from study.order import case_order, crossover_blocks
 from study.protocol import Protocol, load_protocol
 from study.security import verify_secret
 from study.store import Store, audit
-from study.store.schema import LeaseRow, ReaderRow, ReadRow, WashoutOverrideRow
+from study.store.schema import AuditRow, LeaseRow, ReaderRow, ReadRow, WashoutOverrideRow
 
 LEASE_SECONDS = 120
 MAX_PIN_TRIES = 3
@@ -205,6 +205,13 @@ class StudyEngine:
                          .group_by(ReadRow.case_id)).all()
         return {cid: at for cid, at in rows}
 
+    @staticmethod
+    def _unavailable(s, reader: str, index: int) -> set[str]:
+        """Cases this reader could not read in this session (media unreadable), from the audit log."""
+        rows = s.execute(select(AuditRow.payload).where(AuditRow.action == "case.unavailable",
+                                                        AuditRow.actor == reader)).scalars()
+        return {p["case"] for p in map(json.loads, rows) if p.get("session") == index}
+
     def sessions(self, reader: str) -> list[SessionInfo]:
         now = self.clock()
         with self.store.Session() as s:
@@ -212,8 +219,9 @@ class StudyEngine:
             infos: list[SessionInfo] = []
             for index, name, modes in self._plan(s, row):
                 answered = self._answered(s, row.id, index)
-                done, total = len(set(answered) & set(modes)), len(modes)
-                completed = max(answered.values()) if done == total and answered else None
+                skipped = self._unavailable(s, reader, index) - set(answered)
+                done, total = len((set(answered) | skipped) & set(modes)), len(modes)
+                completed = (max(answered.values()) if answered else self.clock()) if done == total else None
                 opens_at = None
                 locked = False
                 if index > 1:
@@ -279,6 +287,8 @@ class ReadingSession:
         self.token = uuid.uuid4().hex
         with engine.store.Session() as s:
             self._answered = set(engine._answered(s, reader_id, index))
+            # Unreadable cases are skipped, in this run and after a resume.
+            self._unavailable = engine._unavailable(s, reader, index) - self._answered
 
     # -- lease --------------------------------------------------------------
     def acquire(self) -> None:
@@ -319,26 +329,39 @@ class ReadingSession:
         cid = self.order[position - 1]
         return CaseItem(cid, position, len(self.order), self.modes[cid], self.engine.case(cid).media)
 
+    def _open(self, case_id: str) -> bool:
+        return case_id not in self._answered and case_id not in self._unavailable
+
     def next_item(self) -> CaseItem | None:
         for pos, cid in enumerate(self.order, start=1):
-            if cid not in self._answered:
+            if self._open(cid):
                 return self._item(pos)
         return None
 
     def peek_next(self, after: CaseItem) -> CaseItem | None:
-        for pos in range(after.position + 1, len(self.order) + 1):
-            if self.order[pos - 1] not in self._answered:
-                return self._item(pos)
-        for pos in range(1, after.position):
-            if self.order[pos - 1] not in self._answered:
+        for pos in [*range(after.position + 1, len(self.order) + 1), *range(1, after.position)]:
+            if self._open(self.order[pos - 1]):
                 return self._item(pos)
         return None
+
+    def mark_unavailable(self, item: CaseItem, cause: str) -> None:
+        """Skip a case whose media cannot be read; the cause goes to the audit log
+        so the study admin sees it, and the rest of the session goes on."""
+        with self.engine.store.transaction() as s:
+            audit.append(s, self.engine.clock(), self.reader, "case.unavailable",
+                         {"session": self.index, "case": item.case_id, "cause": cause})
+        self._unavailable.add(item.case_id)
+
+    @property
+    def unavailable(self) -> frozenset[str]:
+        return frozenset(self._unavailable)
 
     def item(self, case_id: str) -> CaseItem:
         return self._item(self.order.index(case_id) + 1)
 
     def progress(self) -> tuple[int, int]:
-        return len(self._answered), len(self.order)
+        """(cases done, cases in the session); unreadable cases count as done."""
+        return len(self._answered | self._unavailable), len(self.order)
 
     def ai_output(self, item: CaseItem) -> AIOutput | None:
         # The AI is invisible in unaided reads, whatever the store holds.

@@ -207,3 +207,23 @@ def test_changing_the_seed_after_the_study_started_is_refused(study_dir, clock):
     toml.write_text(toml.read_text().replace("seed = 7", "seed = 8"))
     with pytest.raises(StudyError, match="seed: stored '7', protocol now says '8'"):
         StudyEngine.open(study_dir, clock=clock)
+
+
+def test_an_unreadable_case_is_skipped_and_the_session_still_completes(engine, study_dir, db_url, clock):
+    rs = engine.start("spec1", 1)
+    broken = rs.next_item()
+    rs.mark_unavailable(broken, f"{broken.media['photo']}: truncated file")
+    assert rs.next_item().case_id != broken.case_id and rs.progress() == (1, 8)
+    rs.close()
+    again = StudyEngine.open(study_dir, db_url, clock=clock)
+    rs = again.start("spec1", 1)
+    assert broken.case_id in rs.unavailable
+    while (item := rs.next_item()) is not None:
+        assert item.case_id != broken.case_id
+        submit(rs, item)
+    rs.close()
+    first = again.sessions("spec1")[0]
+    assert (first.state, first.done, first.total) == ("done", 8, 8)
+    assert len(reads_table(study_dir, db_url)) == 7
+    assert any(r["action"] == "case.unavailable" and "truncated file" in r["payload"] for r in again.store.audit_rows())
+    again.close()
