@@ -1,0 +1,47 @@
+"""`readerstudy report STUDY_DIR --out DIR`: the export folder of a study's stored reads."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from study.errors import StudyError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("study_dir", type=Path, help="study folder (with study.toml and the store)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for reads.csv, metrics, iMRMC, JSON, report.pdf")
+    parser.add_argument("--threshold", type=float, help="decision cut: rating >= T (default: midpoint of the scale)")
+    parser.add_argument("--title", help="report title (default: the study folder name)")
+
+
+def load_study(study_dir: Path):
+    """Reads and AI outputs from the study's store: (reads, ai or None)."""
+    from study import store  # lazy: the store pulls in SQLAlchemy
+
+    reads = store.reads_table(study_dir)
+    ai = None
+    if hasattr(store, "ai_table"):
+        ai = store.ai_table(study_dir)
+        if ai is not None and len(ai) == 0:
+            ai = None
+    return reads, ai
+
+
+def run(args: argparse.Namespace) -> int:
+    from study.export.report import write_report
+
+    try:
+        if not args.study_dir.is_dir():
+            raise StudyError([f"{args.study_dir}: study folder not found"])
+        reads, ai = load_study(args.study_dir)
+        if reads is None or len(reads) == 0:
+            raise StudyError([f"{args.study_dir}: the store has no submitted reads yet"])
+        paths = write_report(reads, args.out, ai=ai, threshold=args.threshold, title=args.title or args.study_dir.name)
+    except StudyError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 2
+    print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}", file=sys.stderr)
+    return 0
