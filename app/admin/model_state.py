@@ -113,6 +113,7 @@ class ModelState:
         self.spec: SpecInfo | None = None
         self.problems: list[str] = []
         self.progress: tuple[int, int, float | None] = (0, 0, None)
+        self.eta = ""
         self.running = False
         self.unreadable: list[tuple[str, str]] = []
         self.message = ""
@@ -159,21 +160,21 @@ class ModelState:
         self.message = "Loading the model…"
 
     def on_progress(self, done: int, total: int, eta: float | None) -> None:
-        self.progress = (done, total, eta)
-        self.message = f"{done} of {total} cases  ·  {eta_text(eta)}"
+        self.progress, self.eta = (done, total, eta), eta_text(eta)
+        self.message = f"Computing: {done} of {total} cases."
 
     def on_finished(self, report) -> None:
-        self.running = False
+        self.running, self.eta = False, ""
         self.unreadable = list(report.failed)
         self.message = (f"{report.computed} computed, {report.skipped} already stored, {len(report.failed)} "
                         f"unreadable, in {report.seconds:.1f} s.  " + self.stored_text())
 
     def on_aborted(self) -> None:
-        self.running = False
+        self.running, self.eta = False, ""
         self.message = "Cancelled; finished cases are stored, run again to resume.  " + self.stored_text()
 
     def on_failed(self, exc: BaseException) -> None:
-        self.running = False
+        self.running, self.eta = False, ""
         lines = exc.problems if isinstance(exc, StudyError) else [f"{type(exc).__name__}: {exc}"]
         self.message = "Precompute failed: " + "; ".join(lines)
 

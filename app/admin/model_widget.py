@@ -1,0 +1,220 @@
+"""Model screen: attach a spec, precompute in the background, unreadable cases, prediction + CAM preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+
+from app.admin.model_state import ModelState, prediction_text, run_precompute
+from app.viewer import ViewportWidget
+from app.workers import Worker, create_worker
+
+
+def _load_media(path: str):
+    from study.media import load
+
+    return load(path)
+
+
+class ModelPanel(QWidget):
+    precompute_finished = Signal()  # after result, abort or error
+    preview_shown = Signal()
+
+    def __init__(self, state: ModelState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.worker: Worker | None = None
+        self.preview_worker: Worker | None = None
+
+        spec_box = QGroupBox("Model")
+        self.pick_button = QPushButton("Attach model spec…")
+        self.pick_button.clicked.connect(self.on_pick_clicked)
+        self.info = {k: QLabel() for k in ("file", "name", "architecture", "head", "roles", "sha256")}
+        form = QFormLayout()
+        for key, label in self.info.items():
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(key.capitalize() if key != "sha256" else "Weights sha256", label)
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("problemLabel")
+        self.problem_label.setWordWrap(True)
+        scol = QVBoxLayout(spec_box)
+        scol.addWidget(self.pick_button, 0, Qt.AlignmentFlag.AlignLeft)
+        scol.addLayout(form)
+        scol.addWidget(self.problem_label)
+
+        run_box = QGroupBox("Precompute predictions and CAMs")
+        self.run_button = QPushButton("Run precompute")
+        self.run_button.setObjectName("primaryButton")
+        self.run_button.clicked.connect(self.on_run_clicked)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.on_cancel_clicked)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFormat("%v / %m cases")
+        self.eta_label = QLabel()
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.unreadable_list = QListWidget()
+        self.unreadable_list.setMaximumHeight(110)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.progress_bar, 1)
+        buttons.addWidget(self.eta_label)
+        rcol = QVBoxLayout(run_box)
+        rcol.addLayout(buttons)
+        rcol.addWidget(self.status_label)
+        rcol.addWidget(QLabel("Unreadable cases:"))
+        rcol.addWidget(self.unreadable_list)
+
+        left = QVBoxLayout()
+        left.addWidget(spec_box)
+        left.addWidget(run_box)
+        left.addStretch(1)
+
+        preview_box = QGroupBox("Preview a case: image and CAM side by side")
+        self.case_box = QComboBox()
+        self.case_box.addItems(state.case_ids)
+        self.role_box = QComboBox()
+        self.role_box.addItems(list(state.roles))
+        self.show_button = QPushButton("Show")
+        self.show_button.clicked.connect(self.on_show_clicked)
+        self.prediction_label = QLabel("Choose a case.")
+        self.prediction_label.setWordWrap(True)
+        self.prediction_label.setObjectName("predictionLabel")
+        self.image_view = ViewportWidget(controls=False)
+        self.cam_view = ViewportWidget(controls=False)
+        pick = QHBoxLayout()
+        pick.addWidget(QLabel("Case"))
+        pick.addWidget(self.case_box, 1)
+        pick.addWidget(QLabel("Role"))
+        pick.addWidget(self.role_box, 1)
+        pick.addWidget(self.show_button)
+        views = QHBoxLayout()
+        views.addWidget(self.image_view)
+        views.addWidget(self.cam_view)
+        pcol = QVBoxLayout(preview_box)
+        pcol.addLayout(pick)
+        pcol.addWidget(self.prediction_label)
+        pcol.addLayout(views, 1)
+
+        row = QHBoxLayout(self)
+        row.addLayout(left, 2)
+        row.addWidget(preview_box, 3)
+        self.show_state()
+
+    # -- view --------------------------------------------------------------------
+    def show_state(self) -> None:
+        s = self.state
+        info = s.spec
+        if info is not None:
+            self.info["file"].setText(str(info.path))
+            self.info["name"].setText(info.name or "(unnamed)")
+            self.info["architecture"].setText(info.architecture)
+            self.info["head"].setText(f"{info.head}: {', '.join(info.labels)}  ·  CAM {info.cam_method}")
+            self.info["roles"].setText(", ".join(info.roles))
+            self.info["sha256"].setText("\n".join(
+                f"{m.role}: {m.sha256_actual[:16]}… " + ("✓ matches the spec" if m.ok else "✗ DIFFERS from the spec")
+                for m in info.members))
+        else:
+            for label in self.info.values():
+                label.setText("—")
+        self.problem_label.setText("\n".join(s.problems))
+        self.problem_label.setVisible(bool(s.problems))
+        self.run_button.setEnabled(info is not None and not s.running)
+        self.pick_button.setEnabled(not s.running)
+        self.cancel_button.setEnabled(s.running)
+        done, total, eta = s.progress
+        self.progress_bar.setMaximum(max(total, 1))
+        self.progress_bar.setValue(done)
+        self.eta_label.setText(s.eta)
+        self.status_label.setText(s.message)
+        self.unreadable_list.clear()
+        self.unreadable_list.addItems([f"{cid}: {cause}" for cid, cause in s.unreadable])
+        if s.preview is not None:
+            media, out = s.preview
+            self.prediction_label.setText(f"{s.preview_case}: " + prediction_text(out))
+            cams = out.cams.get(self.role_box.currentText()) if out is not None else None
+            self.image_view.set_media(media, title="image")
+            self.cam_view.set_media(media, cams, title="image + CAM" if cams is not None else "no CAM stored")
+            self.cam_view.set_overlay_visible(cams is not None)
+
+    # -- attach ----------------------------------------------------------------------
+    def on_pick_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Model spec", str(self.state.study_dir), "Model spec (model.toml *.toml)")
+        if path:
+            self.attach(Path(path))
+
+    def attach(self, path: Path) -> None:
+        self.state.attach(path)
+        self.show_state()
+
+    # -- precompute --------------------------------------------------------------------
+    def on_run_clicked(self) -> None:
+        if self.state.spec is None or self.state.running:
+            return
+        worker = create_worker(run_precompute, self.state.study_dir, self.state.spec.path,
+                               progress=lambda done, total, eta: worker.progress.emit((done, total, eta)))
+        worker.started.connect(self.on_precompute_started)
+        worker.progress.connect(self.on_precompute_progress)
+        worker.result_ready.connect(self.on_precompute_done)
+        worker.aborted.connect(self.on_precompute_aborted)
+        worker.errored.connect(self.on_precompute_failed)
+        self.worker = worker
+        self.state.on_started()  # before start(): the buttons flip at once
+        self.show_state()
+        worker.start()
+
+    def on_cancel_clicked(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status_label.setText("Cancelling after the current case…")
+
+    def on_precompute_started(self) -> None:
+        self.show_state()
+
+    def on_precompute_progress(self, value: tuple) -> None:
+        self.state.on_progress(*value)
+        self.show_state()
+
+    def on_precompute_done(self, report) -> None:
+        self.state.on_finished(report)
+        self.show_state()
+        self.precompute_finished.emit()
+
+    def on_precompute_aborted(self) -> None:
+        self.state.on_aborted()
+        self.show_state()
+        self.precompute_finished.emit()
+
+    def on_precompute_failed(self, exc: BaseException) -> None:
+        self.state.on_failed(exc)
+        self.show_state()
+        self.precompute_finished.emit()
+
+    # -- preview ---------------------------------------------------------------------------
+    def on_show_clicked(self) -> None:
+        self.show_case(self.case_box.currentText(), self.role_box.currentText())
+
+    def show_case(self, case_id: str, role: str) -> None:
+        self.case_box.setCurrentText(case_id)
+        self.role_box.setCurrentText(role)
+        path = self.state.preview_request(case_id, role)
+        self.prediction_label.setText(f"Loading {case_id}…")
+        self.preview_worker = create_worker(_load_media, path, _connect={
+            "result_ready": self.on_preview_loaded, "errored": self.on_preview_failed})
+        self.preview_worker.start()
+
+    def on_preview_loaded(self, media) -> None:
+        self.state.on_preview(media)
+        self.show_state()
+        self.preview_shown.emit()
+
+    def on_preview_failed(self, exc: BaseException) -> None:
+        self.state.on_preview_failed(exc)
+        self.prediction_label.setText(self.state.message)
+        self.show_state()
+        self.preview_shown.emit()

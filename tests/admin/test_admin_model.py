@@ -1,0 +1,87 @@
+"""Model screen with a real tiny model: attach (sha256, architecture, head), precompute with progress,
+cancel and resume, unreadable cases listed, prediction + CAM preview."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.admin.model_state import ModelState, describe_spec
+from app.admin.model_widget import ModelPanel
+from inference.spec import file_sha256
+from study.engine import StudyEngine
+from study.protocol import load_protocol
+
+
+@pytest.fixture
+def engine(photo_study):
+    e = StudyEngine.open(photo_study)
+    yield e
+    e.close()
+
+
+def test_attach_shows_spec_and_records_it(qtbot, engine, tiny_model):
+    panel = ModelPanel(ModelState(engine))
+    qtbot.addWidget(panel)
+    assert not panel.run_button.isEnabled()
+    panel.attach(tiny_model)
+    assert panel.info["architecture"].text() == "mobilenet_v2"
+    assert panel.info["head"].text().startswith("binary: negative, positive")
+    digest = file_sha256(tiny_model.parent / "image.pt")
+    assert digest[:16] in panel.info["sha256"].text() and "matches" in panel.info["sha256"].text()
+    assert load_protocol(engine.study_dir).model_spec == "../model/model.toml"
+    assert panel.run_button.isEnabled()
+
+
+def test_bad_spec_lists_problems(qtbot, engine, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[model]\narchitecture = "alexnet"\n')
+    panel = ModelPanel(ModelState(engine))
+    qtbot.addWidget(panel)
+    panel.attach(bad)
+    assert "model.architecture" in panel.problem_label.text() and not panel.run_button.isEnabled()
+
+
+def test_precompute_progress_cancel_resume_unreadable_and_preview(qtbot, engine, tiny_model):
+    (engine.study_dir / "../media/C004.png").resolve().write_bytes(b"not a png")  # one unreadable case
+    state = ModelState(engine)
+    panel = ModelPanel(state)
+    qtbot.addWidget(panel)
+    panel.attach(tiny_model)
+
+    seen = []
+
+    def cancel_after_first(value):
+        seen.append(value)
+        if value[0] == 1:
+            panel.on_cancel_clicked()
+
+    panel.on_run_clicked()
+    panel.worker.progress.connect(cancel_after_first)
+    assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
+    with qtbot.waitSignal(panel.precompute_finished, timeout=60_000):
+        pass
+    assert "Cancelled" in panel.status_label.text()
+    first_run = state.stored_count()
+    assert 1 <= first_run < 8 and seen[0][:2] == (0, 8)
+
+    with qtbot.waitSignal(panel.precompute_finished, timeout=60_000):
+        panel.on_run_clicked()
+    assert state.stored_count() == 7  # all but the unreadable one
+    assert panel.progress_bar.value() == panel.progress_bar.maximum() == 8 - first_run
+    items = [panel.unreadable_list.item(i).text() for i in range(panel.unreadable_list.count())]
+    assert len(items) == 1 and items[0].startswith("C004:")
+    assert "7 of 8 cases" in panel.status_label.text()
+
+    with qtbot.waitSignal(panel.preview_shown, timeout=20_000):
+        panel.show_case("C001", "image")
+    out = engine.store.ai_output("C001")
+    assert panel.prediction_label.text().startswith(f"C001: Predicted: {out.predicted}")
+    cam = panel.cam_view.overlay
+    assert cam.enabled and cam.maps is not None and cam.maps.shape == out.cams["image"].shape
+    assert panel.image_view.overlay.maps is None
+    assert panel.image_view.media is not None and panel.cam_view.media is panel.image_view.media
+
+
+def test_describe_spec_hashes_the_weights(tiny_model):
+    info = describe_spec(tiny_model)
+    assert info.roles == ("image",) and all(m.ok for m in info.members) and info.model_id == info.members[0].sha256_actual
