@@ -58,22 +58,54 @@ def title_page(result: dict, title: str) -> Figure:
     ax.set_title("Per-group performance, % (95% CI)", fontsize=11, loc="left", pad=4)
     if cells:
         _table(ax, ["Group", *cols], [[r, *c] for r, c in zip(rows, cells)], fontsize=7, row_height=0.16, first_width=0.1)
+    ai_note = "  AI alone reads each case once and is shown under every modality." if "AI" in result["groups_order"] else ""
     fig.text(
         0.05,
         0.47,
         "Group values are means over the group's readers; CIs are Wilson intervals on pooled counts (descriptive). "
-        "SS-Avg = (sensitivity + specificity) / 2.  AI alone reads each case once and is shown under every modality.",
+        "SS-Avg = (sensitivity + specificity) / 2." + ai_note,
         fontsize=7,
         style="italic",
-        wrap=True,
     )
     lines = _mrmc_lines(result)
     fig.text(0.05, 0.41, "MRMC (Obuchowski-Rockette, Hillis ddf; random readers and cases)", fontsize=11, weight="bold")
     for k, line in enumerate(lines):
         fig.text(0.05, 0.375 - 0.03 * k, line, fontsize=8.5, family="monospace")
+    extra = _mcnemar_lines(result) + _sample_size_lines(result)
+    top = 0.375 - 0.03 * len(lines) - 0.03
+    for k, line in enumerate(extra):
+        fig.text(0.05, top - 0.025 * k, line, fontsize=8)
     for k, note in enumerate(result.get("notes", [])):
-        fig.text(0.05, 0.09 - 0.022 * k, f"Note: {note}", fontsize=7.5)
+        fig.text(0.05, 0.06 - 0.02 * k, f"Note: {note}", fontsize=7.5)
     return fig
+
+
+def _p(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"={p:.3f}"
+
+
+def _mcnemar_lines(result: dict) -> list[str]:
+    mc = result.get("mcnemar") or []
+    if not mc:
+        return []
+    head = f"McNemar (McNemar 1947), correct in {mc[0]['modality_a']} only / {mc[0]['modality_b']} only, p:"
+    parts = [f"{m['reader']} {m['b']}/{m['c']} p{_p(m['p'])}" for m in mc]
+    rows = [head]
+    for i in range(0, len(parts), 6):
+        rows.append("    " + ";  ".join(parts[i : i + 6]))
+    return rows
+
+
+def _sample_size_lines(result: dict) -> list[str]:
+    ss = result.get("sample_size")
+    if not ss or not ss["table"]:
+        return []
+    cells = ", ".join(f"{int(r['readers'])} readers x {int(r['cases'])} cases" for r in ss["table"])
+    return [
+        f"Sample size (Hillis, Obuchowski & Berbaum 2011) for {int(100 * ss['target_power'])}% power at |difference in AUC| = "
+        f"{ss['effect']:.3f}, alpha {ss['alpha']}:",
+        "    " + cells,
+    ]
 
 
 def _mrmc_lines(result: dict) -> list[str]:
@@ -84,7 +116,7 @@ def _mrmc_lines(result: dict) -> list[str]:
             p = res["pairwise"][0]
             lines.append(
                 f"{fom:<12} {est};  {p['comparison']} = {p['difference']:+.3f} "
-                f"[{p['ci95'][0]:+.3f}, {p['ci95'][1]:+.3f}],  F({res['df1']}, {res['df2']:.1f}) = {res['f']:.2f}, p = {res['p']:.4f}"
+                f"[{p['ci95'][0]:+.3f}, {p['ci95'][1]:+.3f}],  F({res['df1']}, {res['df2']:.1f}) = {res['f']:.2f}, p {_p(res['p'])}"
             )
         else:
             lines.append(f"{fom:<12} {est}")

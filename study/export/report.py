@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")  # headless; must precede any backend import
+# Figures are built with matplotlib.figure.Figure and written by PdfPages, never
+# through pyplot, so no backend is selected: headless here, harmless inside Qt.
+from matplotlib.backends.backend_pdf import PdfPages
 
-import pandas as pd  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-
-from study.export import figures  # noqa: E402
-from study.export.imrmc import write_imrmc  # noqa: E402
-from study.export.tables import groups_frame, mcnemar_frame, mrmc_frame, readers_frame  # noqa: E402
-from study.stats.analysis import analyze, jsonable, normalise_ai  # noqa: E402
-from study.stats.table import normalise_reads, with_decisions  # noqa: E402
+from study.export import figures
+from study.export.imrmc import write_imrmc
+from study.export.tables import groups_frame, mcnemar_frame, mrmc_frame, readers_frame
+from study.stats.analysis import analyze, jsonable, normalise_ai
+from study.stats.table import normalise_reads, with_decisions
 
 FILES = ("reads.csv", "metrics.csv", "metrics.xlsx", "study.imrmc", "results.json", "report.pdf")
 
