@@ -51,6 +51,14 @@ def load_case(media_paths: Mapping[str, str], load: Callable[[str], Media]) -> L
     return LoadedCase(loaded, errors)
 
 
+def _load_keyed(case_id: str, media_paths: Mapping[str, str],
+                load: Callable[[str], Media]) -> tuple[str, LoadedCase]:
+    try:
+        return case_id, load_case(media_paths, load)
+    except Exception as err:  # noqa: BLE001 - a bug in a reader must not lose the case
+        return case_id, LoadedCase({}, dict.fromkeys(media_paths, f"unexpected {type(err).__name__}"))
+
+
 class MediaPrefetcher(QObject):
     """``request(item)`` loads in the background; ``loaded`` says which case is ready."""
 
@@ -81,16 +89,17 @@ class MediaPrefetcher(QObject):
     def request(self, item: CaseItem | None) -> None:
         if item is None or item.case_id in self._ready or item.case_id in self._pending:
             return
-        case_id = item.case_id
-        worker = create_worker(load_case, dict(item.media), self._loader())
-        worker.result_ready.connect(lambda result, cid=case_id: self._on_loaded(cid, result))
-        worker.errored.connect(lambda err, cid=case_id: self._on_loaded(
-            cid, LoadedCase({}, {role: type(err).__name__ for role in item.media})))
-        self._pending[case_id] = worker
+        worker = create_worker(_load_keyed, item.case_id, dict(item.media), self._loader())
+        # A bound slot, not a lambda: Qt disconnects it if this object is deleted
+        # (window closed) while the worker is still reading.
+        worker.result_ready.connect(self.on_loaded)
+        self._pending[item.case_id] = worker
         worker.start()
 
-    def _on_loaded(self, case_id: str, result: LoadedCase) -> None:
-        self._pending.pop(case_id, None)
+    def on_loaded(self, keyed: tuple[str, LoadedCase]) -> None:
+        case_id, result = keyed
+        if self._pending.pop(case_id, None) is None:
+            return  # cleared meanwhile (another session): drop it
         self._ready[case_id] = result
         while len(self._ready) > self._keep:
             self._ready.popitem(last=False)

@@ -82,7 +82,7 @@ class StudyFolder:
 
 
 def _images() -> list[np.ndarray]:
-    imgs = [data.camera(), data.coins(), data.moon(), data.astronaut(), data.cell()]
+    imgs = [data.camera(), data.coins(), data.moon(), data.cell(), data.astronaut()]
     out = []
     for a in imgs:
         im = Image.fromarray(a)

@@ -1,0 +1,44 @@
+"""`readerstudy` without arguments: the launcher, then the chosen study's window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from study.errors import StudyError
+
+
+class LaunchFlow:
+    """Launcher -> study window; a study that fails to open leaves the launcher up with the reason."""
+
+    def __init__(self, launcher) -> None:
+        self.launcher = launcher
+        self.window = None
+        launcher.study_chosen.connect(self.on_study_chosen)
+
+    def on_study_chosen(self, path: str) -> None:
+        from app.commands.open_study import open_engine
+        from app.main_window import MainWindow
+
+        try:
+            engine = open_engine(path)
+        except StudyError as err:
+            self.launcher.show_message(str(err))
+            return
+        self.launcher.recent.add(Path(path))
+        self.window = MainWindow(engine)
+        self.window.show()
+        self.launcher.close()
+
+
+def run_launcher() -> int:
+    from app.launcher import LauncherWidget
+    from app.reading.theme import ensure_application
+
+    app = ensure_application()
+    launcher = LauncherWidget()
+    flow = LaunchFlow(launcher)
+    launcher.show()
+    code = app.exec()
+    if flow.window is not None:
+        flow.window.engine.close()
+    return int(code)

@@ -1,0 +1,171 @@
+"""The launcher: recent studies, open a study folder, build and open the demo.
+
+Recent studies are a small JSON list in the user's config folder
+(``READERSTUDY_CONFIG_DIR`` overrides it, e.g. in tests).  The demo is built by
+the ``readerstudy demo`` command in a child process (QProcess), so building
+and precomputing AI outputs never run torch inside the GUI process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QProcess, Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget,
+)
+
+MAX_RECENT = 8
+
+
+def config_dir() -> Path:
+    env = os.environ.get("READERSTUDY_CONFIG_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "readerstudy"
+
+
+def default_demo_dir() -> Path:
+    return Path.home() / "readerstudy-demo"
+
+
+class RecentStudies:
+    """Most recent first; folders that no longer hold a study.toml are skipped."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or config_dir() / "recent.json"
+
+    def list(self) -> list[Path]:
+        try:
+            items = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        paths = [Path(p) for p in items if isinstance(p, str)]
+        return [p for p in paths if (p / "study.toml").is_file()][:MAX_RECENT]
+
+    def add(self, study_dir: str | Path) -> None:
+        study_dir = Path(study_dir).resolve()
+        items = [study_dir] + [p for p in self.list() if p != study_dir]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps([str(p) for p in items[:MAX_RECENT]], indent=1), encoding="utf-8")
+
+
+class LauncherWidget(QWidget):
+    """Emits ``study_chosen(path)``; the caller opens it (and reports errors back)."""
+
+    study_chosen = Signal(str)
+
+    def __init__(self, recent: RecentStudies | None = None, demo_dir: Path | None = None,
+                 choose_folder: Callable[[QWidget], str] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("launcherScreen")
+        self.setWindowTitle("readerstudy")
+        self.recent = recent or RecentStudies()
+        self.demo_dir = demo_dir or default_demo_dir()
+        self._choose_folder = choose_folder or (
+            lambda parent: QFileDialog.getExistingDirectory(parent, "Open a study folder"))
+        self.process: QProcess | None = None
+
+        card = QFrame()
+        card.setObjectName("card")
+        card.setFixedWidth(560)
+        col = QVBoxLayout(card)
+        col.setContentsMargins(28, 24, 28, 24)
+        col.setSpacing(10)
+        title = QLabel("readerstudy")
+        title.setObjectName("appTitle")
+        subtitle = QLabel("AI-assisted clinical reader studies")
+        subtitle.setObjectName("hint")
+        col.addWidget(title)
+        col.addWidget(subtitle)
+        col.addSpacing(10)
+        recent_label = QLabel("Recent studies")
+        recent_label.setObjectName("sectionLabel")
+        col.addWidget(recent_label)
+        self.recent_list = QListWidget()
+        self.recent_list.setObjectName("recentList")
+        self.recent_list.setMinimumHeight(160)
+        self.recent_list.itemActivated.connect(self.on_recent_activated)
+        col.addWidget(self.recent_list)
+        self.empty_label = QLabel("No recent studies yet.")
+        self.empty_label.setObjectName("hint")
+        col.addWidget(self.empty_label)
+        row = QHBoxLayout()
+        self.open_button = QPushButton("Open study folder\u2026")
+        self.open_button.setObjectName("submitButton")
+        self.open_button.clicked.connect(self.on_open_clicked)
+        self.demo_button = QPushButton("Build and open the demo")
+        self.demo_button.clicked.connect(self.on_demo_clicked)
+        row.addWidget(self.open_button)
+        row.addWidget(self.demo_button)
+        row.addStretch(1)
+        col.addLayout(row)
+        self.message_label = QLabel()
+        self.message_label.setObjectName("problemLabel")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        col.addWidget(self.message_label)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.resize(900, 640)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.recent_list.clear()
+        for path in self.recent.list():
+            item = QListWidgetItem(f"{path.name}    {path.parent}")
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            item.setToolTip(str(path))
+            self.recent_list.addItem(item)
+        has = self.recent_list.count() > 0
+        self.recent_list.setVisible(has)
+        self.empty_label.setVisible(not has)
+        if has:
+            self.recent_list.setCurrentRow(0)
+            self.recent_list.setFocus()
+
+    def show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+
+    def on_recent_activated(self, item: QListWidgetItem) -> None:
+        self.study_chosen.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def on_open_clicked(self) -> None:
+        folder = self._choose_folder(self)
+        if folder:
+            self.study_chosen.emit(folder)
+
+    def on_demo_clicked(self) -> None:
+        mri = self.demo_dir / "mri"
+        if (mri / "study.toml").is_file():
+            self.study_chosen.emit(str(mri))
+            return
+        self.demo_button.setEnabled(False)
+        self.show_message(f"Building the demo studies in {self.demo_dir} \u2026 (a few minutes the first time)")
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        self.process.readyReadStandardOutput.connect(self.on_demo_output)
+        self.process.finished.connect(self.on_demo_finished)
+        self.process.start(sys.executable, ["-m", "app.cli", "demo", "--build", str(self.demo_dir)])
+
+    def on_demo_output(self) -> None:
+        text = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace").strip().splitlines()
+        if text:
+            self.show_message(text[-1])
+
+    def on_demo_finished(self, code: int, _status) -> None:
+        self.demo_button.setEnabled(True)
+        mri = self.demo_dir / "mri"
+        if code == 0 and (mri / "study.toml").is_file():
+            self.show_message("")
+            self.study_chosen.emit(str(mri))
+        else:
+            self.show_message(f"The demo could not be built (exit code {code}); see the message above "
+                              f"or run: readerstudy demo --build {self.demo_dir}")
