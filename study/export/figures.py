@@ -100,7 +100,10 @@ def _sample_size_lines(result: dict) -> list[str]:
     ss = result.get("sample_size")
     if not ss or not ss["table"]:
         return []
-    cells = ", ".join(f"{int(r['readers'])} readers x {int(r['cases'])} cases" for r in ss["table"])
+    cells = ", ".join(
+        f"{int(r['readers'])} readers x {int(r['cases'])} cases" if r["cases"] else f"{int(r['readers'])} readers: not reachable"
+        for r in ss["table"]
+    )
     return [
         f"Sample size (Hillis, Obuchowski & Berbaum 2011) for {int(100 * ss['target_power'])}% power at |difference in AUC| = "
         f"{ss['effect']:.3f}, alpha {ss['alpha']}:",

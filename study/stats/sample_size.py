@@ -83,10 +83,9 @@ def sample_size_table(
     target: float = 0.8,
     alpha: float = 0.05,
 ) -> list[dict[str, float]]:
-    """Readers x cases combinations reaching ``target`` power (one row per reader count)."""
+    """Cases needed for ``target`` power, one row per reader count (``cases`` None: not reachable)."""
     rows = []
     for r in readers:
         row = cases_for_power(effect, r, components, pilot_cases, target, alpha)
-        if row is not None:
-            rows.append(row)
+        rows.append(row if row is not None else {"readers": r, "cases": None, "power": None})
     return rows
