@@ -1,0 +1,90 @@
+"""`readerstudy probe` as a user runs it: a subprocess, JSON out or one error line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.media.conftest import SKIMAGE_DATA, dicom_file, write_series
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def probe(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "probe", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_probe_dicom_prints_json() -> None:
+    res = probe(str(dicom_file("emri_small.dcm")), "--json")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
+    assert res.stdout.count("\n") == 1  # one compact line
+    info = json.loads(res.stdout)
+    assert info["kind"] == "multiframe"
+    assert info["shape"] == [10, 64, 64] and info["frames"] == 10
+    assert info["dtype"] == "float32"
+    assert info["window"] is not None and len(info["spacing"]) == 2
+    assert set(info) >= {"kind", "shape", "dtype", "frames", "spacing", "window", "fps"}
+
+
+def test_probe_series_folder_and_photo_without_flag(tmp_path: Path) -> None:
+    folder = tmp_path / "series"
+    write_series(folder, 6)
+    res = probe(str(folder))
+    assert res.returncode == 0, res.stderr
+    info = json.loads(res.stdout)  # indented, still JSON
+    assert info["kind"] == "series" and info["shape"] == [6, 64, 64]
+    assert info["slice_spacing"] == pytest.approx(3.0)
+    photo = json.loads(probe(str(SKIMAGE_DATA / "retina.jpg")).stdout)
+    assert photo["kind"] == "image" and photo["dtype"] == "uint8" and photo["window"] is None
+
+
+@pytest.mark.parametrize(
+    ("target", "cause"),
+    [
+        (dicom_file("MR_truncated.dcm"), "truncated"),
+        (dicom_file("rtplan.dcm"), "no pixel data"),
+        (dicom_file("zipMR.gz"), "unknown format"),
+        (Path("/definitely/not/here.dcm"), "missing file"),
+    ],
+)
+def test_probe_unreadable_prints_one_error_line_and_exits_2(target: Path, cause: str) -> None:
+    res = probe(str(target), "--json")
+    assert res.returncode == 2
+    assert res.stdout == ""
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith(f"error: {target}: ")
+    assert cause in lines[0]
+    assert "Traceback" not in res.stderr
+
+
+def test_probe_truncated_video_is_one_line(tmp_path: Path) -> None:
+    import av
+    import numpy as np
+
+    path = tmp_path / "clip.mp4"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=15)
+        s.width, s.height, s.pix_fmt = 32, 32, "yuv420p"
+        for i in range(15):
+            img = np.full((32, 32, 3), 16 * i, np.uint8)
+            for pk in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(pk)
+        for pk in s.encode():
+            c.mux(pk)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(path.read_bytes()[:600])
+    res = probe(str(cut))
+    assert res.returncode == 2
+    assert len(res.stderr.splitlines()) == 1 and res.stderr.startswith(f"error: {cut}: ")
