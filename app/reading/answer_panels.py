@@ -245,7 +245,8 @@ class NumericAnswerPanel(AnswerPanel):
 
     def on_text_edited(self, text: str) -> None:
         self.state.set_text(text)
-        self.answer_changed.emit()  # no refresh: it would move the cursor while typing
+        self._mark_validity()  # no full refresh: setText would move the cursor while typing
+        self.answer_changed.emit()
 
     def take_focus(self) -> bool:
         self.field.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -254,6 +255,9 @@ class NumericAnswerPanel(AnswerPanel):
     def refresh(self) -> None:
         if self.field.text() != self.state.text:
             self.field.setText(self.state.text)
+        self._mark_validity()
+
+    def _mark_validity(self) -> None:
         bad = bool(self.state.text.strip()) and not self.state.complete
         self.field.setProperty("invalid", bad)
         self.field.style().unpolish(self.field)

@@ -1,0 +1,32 @@
+"""The launcher: recent studies, open a folder, a bad folder's message, then the study window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.commands.launch import LaunchFlow
+from app.launcher import LauncherWidget, RecentStudies
+
+
+def test_recent_studies_and_open(qtbot, tmp_path, study):
+    recent = RecentStudies(tmp_path / "cfg" / "recent.json")
+    assert recent.list() == []
+    recent.add(tmp_path / "gone")  # no study.toml: never listed
+    recent.add(study.path)
+    assert recent.list() == [study.path.resolve()]
+    chosen = []
+    launcher = LauncherWidget(recent, demo_dir=tmp_path / "demo", choose_folder=lambda parent: str(tmp_path))
+    qtbot.addWidget(launcher)
+    flow = LaunchFlow(launcher)
+    launcher.show()
+    assert launcher.recent_list.count() == 1
+    # A folder that is not a study: the launcher stays and names the problem.
+    qtbot.mouseClick(launcher.open_button, Qt.MouseButton.LeftButton)
+    assert flow.window is None and "study.toml: file not found" in launcher.message_label.text()
+    launcher.study_chosen.connect(chosen.append)
+    with qtbot.waitSignal(launcher.study_chosen):
+        launcher.recent_list.itemActivated.emit(launcher.recent_list.item(0))
+    assert chosen == [str(study.path.resolve())]
+    assert flow.window is not None and flow.window.screen == "login" and not launcher.isVisible()
+    qtbot.addWidget(flow.window)
+    flow.window.engine.close()

@@ -1,0 +1,63 @@
+"""The triage screen: ranked queue, filter, CAM on when opened, keys 1-3 confirm, time logged."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.main_window import MainWindow
+from study.store import reads_table
+from tests.reading.helpers import PIN, make_study
+
+
+def test_triage_queue(qtbot, engine_factory, mono, tmp_path):
+    folder = make_study(tmp_path / "cyto", "multiclass", design="concurrent", mode="triage", n=5)
+    outs = folder.put_ai()
+    window = MainWindow(engine_factory(folder), clock=mono)
+    qtbot.addWidget(window)
+    window.show()
+    window.login_state.login("r1", PIN)
+    window.on_logged_in("r1")
+    window.on_session_chosen(1)
+    assert window.screen == "triage"
+    screen = window.reading
+    qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
+    table = screen.table
+    cells = [[table.item(r, c).text() for c in range(4)] for r in range(table.rowCount())]
+    assert [row[0] for row in cells] == ["1", "2", "3", "4", "5"]
+    scores = [float(row[2]) for row in cells]
+    assert scores == sorted(scores, reverse=True)
+    joined = " ".join(" ".join(r) for r in cells) + screen.progress_label.text()
+    assert not any(cid in joined for cid in folder.case_ids)  # slides are named by rank only
+    assert screen.remaining_label.text() == "5 of 5 slides to review"
+    first = screen.state.item.case_id
+    assert outs[first].score == max(o.score for o in outs.values())
+    vp = screen.viewer.viewports()[0]
+    assert vp.overlay.enabled and screen.ai_panel.cam_button.isChecked()  # CAM on when opened
+
+    mono.advance(4)
+    with qtbot.waitSignal(screen.read_submitted):
+        qtbot.keyClick(screen, Qt.Key.Key_3)  # confirm/override in one key
+    qtbot.waitUntil(lambda: not screen.state.loading)
+    assert screen.remaining_label.text() == "4 of 5 slides to review"
+    assert table.item(0, 3).text() == "CIN2+"
+
+    screen.filter_box.setCurrentText("normal")
+    assert table.rowCount() == 2 and all(table.item(r, 1).text() == "normal" for r in range(2))
+    target = next(r for r in range(2))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=table.visualItemRect(table.item(target, 1)).center())
+    qtbot.waitUntil(lambda: not screen.state.loading)
+    opened = screen.state.item.case_id
+    assert outs[opened].predicted == "normal"
+    mono.advance(2)
+    qtbot.keyClick(screen, Qt.Key.Key_1)
+    df = reads_table(folder.path).set_index("case")
+    assert df.loc[first, "answer"] == "CIN2+" and df.loc[first, "seconds"] == 4.0
+    assert df.loc[opened, "answer"] == "normal" and df.loc[opened, "seconds"] == 2.0
+    assert bool(df.loc[opened, "cam_shown"])
+    while screen.state.item is not None:
+        qtbot.waitUntil(lambda: screen.state.item is None or not screen.state.loading)
+        if screen.state.item is not None:
+            qtbot.keyClick(screen, Qt.Key.Key_2)
+    qtbot.waitUntil(lambda: window.screen == "summary")
+    assert len(reads_table(folder.path)) == 5
