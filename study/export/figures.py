@@ -323,8 +323,8 @@ def mrmc_figure(result: dict) -> Figure | None:
         vc = res["variance_components"]
         txt = (
             f"diff {res['difference']:+.3f} [{res['ci95'][0]:+.3f}, {res['ci95'][1]:+.3f}]\n"
-            f"F = {res['f']:.2f}, df = {res['df1']}, {res['df2']:.1f}, p = {res['p']:.4f}\n"
-            f"fixed readers p = {res['fixed_readers']['p']:.4f}\nfixed cases p = {res['fixed_cases']['p']:.4f}\n"
+            f"F = {res['f']:.2f}, df = {res['df1']}, {res['df2']:.1f}, p {_p(res['p'])}\n"
+            f"fixed readers p {_p(res['fixed_readers']['p'])}\nfixed cases p {_p(res['fixed_cases']['p'])}\n"
             f"var(R) {vc['reader']:.2e}, var(TR) {vc['treatment_reader']:.2e}\n"
             f"Var {vc['error']:.2e}, Cov1 {vc['cov1']:.2e}\nCov2 {vc['cov2']:.2e}, Cov3 {vc['cov3']:.2e}"
         ) if res["pairwise"] else ""

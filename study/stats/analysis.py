@@ -86,6 +86,13 @@ def normalise_ai(ai: pd.DataFrame, cases: set[str]) -> pd.DataFrame:
     return out[out["case"].isin(cases)]
 
 
+def _nanmean(values: list[float]) -> float:
+    """Mean of the finite values; NaN (without numpy's empty-slice warning) if there are none."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else float("nan")
+
+
 def _group_rows(rows: list[dict], order: list[str], modalities: list[str]) -> list[dict]:
     out = []
     for g in order:
@@ -98,9 +105,9 @@ def _group_rows(rows: list[dict], order: list[str], modalities: list[str]) -> li
             pooled = binary_metrics(confusion_from(counts))
             agg.update(counts)
             for rate in RATES:
-                agg[rate] = float(np.nanmean([r[rate] for r in members]))
+                agg[rate] = _nanmean([r[rate] for r in members])
                 agg[f"{rate}_ci95"] = pooled[f"{rate}_ci95"]
-            agg["auc"] = float(np.nanmean([r["auc"] for r in members])) if any(np.isfinite(r["auc"]) for r in members) else float("nan")
+            agg["auc"] = _nanmean([r["auc"] for r in members])
             secs = [r["seconds_mean"] for r in members if np.isfinite(r["seconds_mean"])]
             agg["seconds_mean"] = float(np.mean(secs)) if secs else float("nan")
             out.append(agg)

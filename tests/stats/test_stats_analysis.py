@@ -71,3 +71,25 @@ def test_delong_option(vandyke_raw):
     res = analyze(vandyke_raw, cov="delong", sample_size=False)
     assert res["mrmc"]["auc"]["p"] == pytest.approx(0.05123303, rel=1e-6)
     assert res["readers"][0]["auc"] == pytest.approx(0.9196457, abs=1e-7)
+
+
+def test_edge_designs_run_without_warnings(tmp_path):
+    """One modality; a reader who never calls positive (PPV undefined); an MRMC with 2 readers."""
+    import warnings
+
+    from study.export.report import write_report
+
+    reads, _ = simulate(generic(n_readers=2, n_cases=30), seed=9)
+    one_mod = reads[reads.modality == "unaided"]
+    never = one_mod.assign(decision=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = analyze(never)
+        assert res["mcnemar"] == [] and res["sample_size"] is None
+        assert np.isnan(res["groups"][0]["ppv"])
+        assert set(res["mrmc"]) == {"auc", "sensitivity", "specificity"}
+        assert res["mrmc"]["auc"]["pairwise"] == []
+        assert res["mrmc"]["auc"]["single_modality"]["unaided"]["ci95"][0] <= res["mrmc"]["auc"]["estimates"]["unaided"]
+        json.dumps(jsonable(res), allow_nan=False)
+        paths = write_report(never, tmp_path)
+        assert paths["report.pdf"].stat().st_size > 0
