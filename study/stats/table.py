@@ -162,8 +162,9 @@ def normalise_reads(
     if binary:
         df["truth"] = df["truth"].astype("int64")
     if "group" in df.columns:
-        # A reader belongs to one group: the first one given.
-        df["group"] = df.groupby("reader", sort=False)["group"].transform("first")
+        # A reader belongs to one group: the first one given (blank rows don't count).
+        named = df["group"].mask(df["group"].eq(""))
+        df["group"] = named.groupby(df["reader"], sort=False).transform("first").fillna("")
     return df
 
 

@@ -117,8 +117,18 @@ def test_report_command_reads_the_store(tmp_path, sarcoma, monkeypatch):
     if not hasattr(store, "reads_table"):
         pytest.skip("study.store.reads_table does not exist yet")
     reads, ai = sarcoma
+    # Shaped like the store's frame: extra columns, None groups on some rows, timestamps.
+    stored = reads.assign(
+        session=(reads["modality"] == "aided").astype(int) + 1,
+        answer=reads["decision"].astype(str),
+        value=None,
+        distribution=None,
+        displayed_at=pd.Timestamp("2026-01-01"),
+        read_id=range(len(reads)),
+    )
+    stored.loc[stored.index[::5], "group"] = None
     seen = []
-    monkeypatch.setattr(store, "reads_table", lambda d, *a, **k: seen.append(Path(d)) or reads.assign(session=1))
+    monkeypatch.setattr(store, "reads_table", lambda d, *a, **k: seen.append(Path(d)) or stored)
     monkeypatch.setattr(store, "ai_table", lambda d, *a, **k: ai.assign(predicted=None, truth=None), raising=False)
     study_dir = tmp_path / "study"
     study_dir.mkdir()
@@ -126,6 +136,7 @@ def test_report_command_reads_the_store(tmp_path, sarcoma, monkeypatch):
     assert seen == [study_dir]
     res = json.loads((tmp_path / "out" / "results.json").read_text())
     assert any(r["reader"] == "AI" for r in res["readers"])
+    assert res["groups_order"] == ["specialist", "resident", "AI"]
 
 
 def test_report_command_errors(tmp_path, capsys):

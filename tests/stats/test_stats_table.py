@@ -88,3 +88,9 @@ def test_decision_column_wins_unless_threshold_given():
     assert cut.source == "decision column" and out["decision"].tolist() == [1, 1, 1, 0, 0, 0, 1, 0]
     out, cut = with_decisions(df, 4)
     assert out["decision"].tolist() == [1, 0, 1, 0, 0, 0, 1, 0]
+
+
+def test_reader_group_is_first_non_blank():
+    df = good().assign(group=["", "specialist", None, "resident", "specialist", "", "resident", "resident"])
+    out = normalise_reads(df)
+    assert out.groupby("reader")["group"].unique().map(list).to_dict() == {"a": ["resident"], "z": ["specialist"]}
