@@ -113,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
         for line in e.problems:
             err.write(f"error: {line}\n")
         return 2
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Signal handlers can only be set from the main thread (the demo command may run us elsewhere).
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
     try:
         err.write(f"model {model.spec.name or spec_path.name} ({model.model_id[:12]}) on {model.device}, "
                   f"{len(cases)} cases\n")
@@ -122,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
         err.write("stopped; finished cases are stored, run again to resume\n")
         return 130
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
         store.close()
     for case_id, cause in report.failed:
         err.write(f"unreadable case {case_id}: {cause}\n")
