@@ -117,21 +117,30 @@ def scan(media_dir: str | Path, truth_csv: str | Path) -> Scan:
 
 
 def guess_task(truths: list[str]) -> dict:
-    """A first guess of the task from the truth values, to pre-fill the wizard."""
+    """A first guess of the task from the truth values, to pre-fill the wizard.
+
+    A few stray values (typos) do not change the guess: they are what the
+    check then reports, row by row.
+    """
     values = [t for t in truths if t]
-    if values and all(t in ("0", "1") for t in values):
+    if not values:
         return {"kind": "binary"}
-    if values and all(";" in t for t in values):
-        n = len(values[0].split(";"))
+    most = 0.8 * len(values)
+    if sum(t in ("0", "1") for t in values) >= most:
+        return {"kind": "binary"}
+    if sum(";" in t for t in values) >= most:
+        n = max(len(t.split(";")) for t in values if ";" in t)
         return {"kind": "grade_distribution", "grades": tuple("ABCDEFGHIJ"[:n])}
-    try:
-        numbers = [float(t) for t in values]
-    except ValueError:
-        labels = tuple(dict.fromkeys(sorted(values)))
-        return {"kind": "multiclass", "labels": labels, "positive": labels[-1:]}
-    if numbers:
+    numbers = []
+    for t in values:
+        try:
+            numbers.append(float(t))
+        except ValueError:
+            pass
+    if len(numbers) >= most:
         return {"kind": "numeric", "min": min(numbers), "max": max(numbers)}
-    return {"kind": "binary"}
+    labels = tuple(sorted(set(values)))
+    return {"kind": "multiclass", "labels": labels, "positive": labels[-1:]}
 
 
 # -- editing the draft (pure functions: new tuples, the caller keeps one copy) --

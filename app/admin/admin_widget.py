@@ -1,0 +1,47 @@
+"""The admin screens of one study after login: readers & progress, model, results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from app.admin.dashboard_state import DashboardState
+from app.admin.dashboard_widget import DashboardWidget
+from app.admin.model_state import ModelState
+from app.admin.model_widget import ModelPanel
+from app.admin.readers_state import ReadersState
+from app.admin.readers_widget import ReadersPanel
+from study.engine import StudyEngine
+
+
+class AdminWidget(QWidget):
+    """Owns the study's engine (closed with the widget); each tab binds to its own state object."""
+
+    def __init__(self, study_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = StudyEngine.open(study_dir)
+        p = self.engine.protocol
+        title = QLabel(f"{p.title}  ·  {p.design}"
+                       + (f", washout {p.washout_days} days" if p.design != "concurrent" else "")
+                       + f"  ·  {len(self.engine.cases)} cases  ·  task {p.task.kind}")
+        title.setObjectName("cardTitle")
+        folder = QLabel(str(self.engine.study_dir))
+        folder.setObjectName("hint")
+        self.readers = ReadersPanel(ReadersState(self.engine))
+        self.model = ModelPanel(ModelState(self.engine))
+        self.dashboard = DashboardWidget(DashboardState(self.engine.study_dir, title=p.title))
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.readers, "Readers and progress")
+        self.tabs.addTab(self.model, "Model and precompute")
+        self.tabs.addTab(self.dashboard, "Results")
+        col = QVBoxLayout(self)
+        col.addWidget(title)
+        col.addWidget(folder)
+        col.addWidget(self.tabs, 1)
+        self.destroyed.connect(self.engine.close)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.readers.timer.stop()
+        self.dashboard.timer.stop()
+        super().closeEvent(event)

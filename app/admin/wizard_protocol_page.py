@@ -1,0 +1,180 @@
+"""Wizard page 3: design, task, readers, seed, time limit and the admin password."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
+                               QPushButton, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+
+from app.admin.wizard_state import WizardState
+from study.protocol import CONFIDENCE_SCALES, DESIGNS, SYNC_MODES, TASK_KINDS
+
+KIND_NAMES = {"binary": "binary (yes / no + confidence)", "multiclass": "multiclass",
+              "grade_distribution": "grade distribution", "numeric": "numeric value"}
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in text.split(",") if w.strip())
+
+
+def _spin(lo: int, hi: int, suffix: str = "") -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setSuffix(suffix)
+    return s
+
+
+class ProtocolPage(QWidget):
+    edited = Signal()
+
+    def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.study_id = QLineEdit()
+        self.title = QLineEdit()
+        self.design = QComboBox()
+        self.design.addItems(list(DESIGNS))
+        self.washout = _spin(0, 365, " days")
+        self.groups = QLineEdit()
+        self.groups.setPlaceholderText("comma-separated, e.g. specialist, resident")
+        self.seed = _spin(0, 2**31 - 1)
+        self.seed_button = QPushButton("New seed")
+        self.seed_button.clicked.connect(self.on_new_seed_clicked)
+        self.time_limit = _spin(0, 3600, " s per case")
+        self.time_limit.setSpecialValueText("no limit")
+        self.sync = QComboBox()
+        self.sync.addItems(list(SYNC_MODES))
+
+        study_box = QGroupBox("Study and design")
+        f1 = QFormLayout(study_box)
+        f1.addRow("Study id", self.study_id)
+        f1.addRow("Title", self.title)
+        f1.addRow("Design", self.design)
+        f1.addRow("Washout", self.washout)
+        f1.addRow("Reader groups", self.groups)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.seed_button)
+        f1.addRow("Randomization seed", seed_row)
+        f1.addRow("Time limit", self.time_limit)
+        f1.addRow("Slice sync", self.sync)
+
+        self.kind = QComboBox()
+        for k in TASK_KINDS:
+            self.kind.addItem(KIND_NAMES[k], k)
+        self.question = QLineEdit()
+        self.negative, self.positive_label = QLineEdit(), QLineEdit()
+        self.confidence = QComboBox()
+        self.confidence.addItems(list(CONFIDENCE_SCALES))
+        self.labels, self.positive = QLineEdit(), QLineEdit()
+        self.labels.setPlaceholderText("comma-separated, e.g. normal, CIN1, CIN2+")
+        self.positive.setPlaceholderText("labels counted positive, e.g. CIN2+")
+        self.grades = QLineEdit()
+        self.unit = QLineEdit()
+        self.lo, self.hi = QDoubleSpinBox(), QDoubleSpinBox()
+        for s in (self.lo, self.hi):
+            s.setRange(-1e6, 1e6)
+            s.setDecimals(2)
+        self.kind_pages = QStackedWidget()
+        for rows in ([("Negative label", self.negative), ("Positive label", self.positive_label),
+                      ("Confidence scale", self.confidence)],
+                     [("Labels", self.labels), ("Positive labels", self.positive)],
+                     [("Grades", self.grades)],
+                     [("Unit", self.unit), ("Minimum", self.lo), ("Maximum", self.hi)]):
+            page = QWidget()
+            form = QFormLayout(page)
+            form.setContentsMargins(0, 0, 0, 0)
+            for label, w in rows:
+                form.addRow(label, w)
+            self.kind_pages.addWidget(page)
+        task_box = QGroupBox("Task")
+        f2 = QFormLayout(task_box)
+        f2.addRow("Kind", self.kind)
+        f2.addRow("Question", self.question)
+        f2.addRow(self.kind_pages)
+
+        self.password, self.confirm = QLineEdit(), QLineEdit()
+        for e in (self.password, self.confirm):
+            e.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("at least 6 characters")
+        pw_box = QGroupBox("Admin password of this study")
+        f3 = QFormLayout(pw_box)
+        f3.addRow("Password", self.password)
+        f3.addRow("Repeat", self.confirm)
+
+        left = QVBoxLayout()
+        left.addWidget(study_box)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(task_box)
+        right.addWidget(pw_box)
+        right.addStretch(1)
+        row = QHBoxLayout(self)
+        row.addLayout(left, 1)
+        row.addLayout(right, 1)
+
+        self.show_state()
+        for w in (self.study_id, self.title, self.groups, self.question, self.negative, self.positive_label,
+                  self.labels, self.positive, self.grades, self.unit):
+            w.textEdited.connect(self.on_form_edited)
+        for w in (self.design, self.kind, self.confidence, self.sync):
+            w.currentIndexChanged.connect(self.on_form_edited)
+        for w in (self.washout, self.seed, self.time_limit, self.lo, self.hi):
+            w.valueChanged.connect(self.on_form_edited)
+
+    def show_state(self) -> None:
+        """Put the state's settings into the form (signals blocked: this is not an edit)."""
+        s = self.state.settings
+        widgets = self.findChildren(QWidget)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self.study_id.setText(s.study_id)
+            self.title.setText(s.title)
+            self.design.setCurrentText(s.design)
+            self.washout.setValue(s.washout_days)
+            self.washout.setEnabled(s.design != "concurrent")
+            self.groups.setText(", ".join(s.groups))
+            self.seed.setValue(s.seed)
+            self.time_limit.setValue(s.time_limit_seconds)
+            self.sync.setCurrentText(s.sync)
+            self.kind.setCurrentIndex(TASK_KINDS.index(s.kind))
+            self.kind_pages.setCurrentIndex(TASK_KINDS.index(s.kind))
+            self.question.setText(s.question)
+            if s.kind == "binary" and len(s.labels) == 2:
+                self.negative.setText(s.labels[0])
+                self.positive_label.setText(s.labels[1])
+            self.confidence.setCurrentText(s.confidence)
+            if s.kind == "multiclass":
+                self.labels.setText(", ".join(s.labels))
+                self.positive.setText(", ".join(s.positive))
+            self.grades.setText(", ".join(s.grades))
+            self.unit.setText(s.unit)
+            self.lo.setValue(s.min if s.min is not None else 0.0)
+            self.hi.setValue(s.max if s.max is not None else 100.0)
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+
+    def on_form_edited(self, *_args) -> None:
+        kind = self.kind.currentData()
+        if kind == "binary":
+            labels = (self.negative.text().strip() or "negative", self.positive_label.text().strip() or "positive")
+        elif kind == "multiclass":
+            labels = _words(self.labels.text())
+        else:
+            labels = self.state.settings.labels
+        self.state.update(
+            study_id=self.study_id.text().strip(), title=self.title.text().strip(), design=self.design.currentText(),
+            washout_days=self.washout.value(), groups=_words(self.groups.text()), seed=self.seed.value(),
+            time_limit_seconds=self.time_limit.value(), sync=self.sync.currentText(), kind=kind,
+            question=self.question.text().strip(), labels=labels, confidence=self.confidence.currentText(),
+            positive=_words(self.positive.text()), grades=_words(self.grades.text()), unit=self.unit.text().strip(),
+            min=self.lo.value() if kind == "numeric" else None, max=self.hi.value() if kind == "numeric" else None)
+        self.kind_pages.setCurrentIndex(TASK_KINDS.index(kind))
+        self.washout.setEnabled(self.design.currentText() != "concurrent")
+        self.edited.emit()
+
+    def on_new_seed_clicked(self) -> None:
+        self.state.new_seed()
+        self.show_state()

@@ -1,0 +1,111 @@
+"""The new-study wizard's one state object (no Qt): the draft and its problems.
+
+All logic is :mod:`study.wizard`; this object only holds the current draft
+and turns StudyErrors into messages for the screen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from study import wizard
+from study.errors import StudyError
+from study.media import Media, load
+from study.protocol import Protocol
+
+
+def load_case_media(paths: dict[str, str], case_id: str = "") -> tuple[str, dict[str, Media]]:
+    """Worker body: (case_id, every role of the case through the media layer); MediaError names the file."""
+    return case_id, {role: load(path) for role, path in paths.items() if path}
+
+
+class WizardState:
+    def __init__(self, study_dir: Path | None = None) -> None:
+        self.study_dir: Path | None = study_dir
+        self.media_dir: Path | None = None
+        self.truth_csv: Path | None = None
+        self.settings = wizard.StudySettings(study_id=study_dir.name if study_dir else "", seed=wizard.random_seed())
+        self.roles: tuple[str, ...] = ()
+        self.cases: tuple[wizard.DraftCase, ...] = ()
+        self.scan_problems: list[str] = []
+        self.problems: list[wizard.Problem] = []
+        self.message = ""
+        self.created: Protocol | None = None
+
+    # -- page 1: files -------------------------------------------------------------
+    def set_files(self, study_dir: str, media_dir: str, truth_csv: str) -> None:
+        self.study_dir = Path(study_dir).expanduser() if study_dir.strip() else None
+        self.media_dir = Path(media_dir).expanduser() if media_dir.strip() else None
+        self.truth_csv = Path(truth_csv).expanduser() if truth_csv.strip() else None
+
+    def scan(self) -> bool:
+        missing = [name for name, v in (("study folder", self.study_dir), ("media folder", self.media_dir),
+                                         ("truth CSV", self.truth_csv)) if v is None]
+        if missing:
+            self.message = "Choose the " + ", ".join(missing) + "."
+            return False
+        try:
+            result = wizard.scan(self.media_dir, self.truth_csv)
+        except StudyError as err:
+            self.message = "\n".join(err.problems)
+            return False
+        self.cases, self.roles, self.scan_problems = result.cases, result.roles, list(result.problems)
+        guess = wizard.guess_task([c.truth for c in self.cases])
+        study_id = self.settings.study_id or self.study_dir.name
+        self.settings = dataclasses.replace(self.settings, study_id=study_id, **guess)
+        self.message = f"{len(self.cases)} cases, roles: {', '.join(self.roles) or 'none found'}."
+        self.problems = [wizard.Problem(p) for p in self.scan_problems]
+        return True
+
+    # -- page 2: cases -------------------------------------------------------------------
+    def set_cell(self, row: int, column: str, value: str) -> None:
+        self.cases = wizard.set_cell(self.cases, row, column, value)
+
+    def remove_rows(self, rows: set[int]) -> None:
+        self.cases = wizard.remove_rows(self.cases, rows)
+        self.message = f"Removed {len(rows)} case(s); {len(self.cases)} left."
+
+    def rename_role(self, old: str, new: str) -> bool:
+        try:
+            self.cases, self.roles = wizard.rename_role(self.cases, self.roles, old, new)
+        except StudyError as err:
+            self.message = "; ".join(err.problems)
+            return False
+        self.message = f"Role {old} is now {new.strip()}."
+        return True
+
+    def case_paths(self, row: int) -> dict[str, str]:
+        return dict(self.cases[row].media)
+
+    # -- page 3: protocol -------------------------------------------------------------------
+    def update(self, **changes) -> None:
+        self.settings = dataclasses.replace(self.settings, **changes)
+
+    def new_seed(self) -> int:
+        self.update(seed=wizard.random_seed())
+        return self.settings.seed
+
+    def check(self) -> list[wizard.Problem]:
+        if self.study_dir is None:
+            self.problems = [wizard.Problem("study folder: not chosen")]
+        else:
+            self.problems = wizard.check(self.study_dir, self.settings, self.roles, self.cases)
+        self.message = "No problems: ready to create." if not self.problems else f"{len(self.problems)} problem(s)."
+        return self.problems
+
+    def create(self, password: str, confirm: str) -> bool:
+        if password != confirm:
+            self.message = "The two admin passwords differ."
+            return False
+        if not self.check() and self.study_dir is not None:
+            try:
+                self.created = wizard.write_study(self.study_dir, self.settings, self.roles, self.cases,
+                                                  admin_password=password)
+            except StudyError as err:
+                self.problems = [wizard.Problem(p) for p in err.problems]
+                self.message = f"{len(self.problems)} problem(s)."
+                return False
+            self.message = f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases)."
+            return True
+        return False

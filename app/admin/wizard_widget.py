@@ -1,0 +1,302 @@
+"""The new-study wizard: files -> cases (mapping, roles, preview, fixes) -> protocol -> create."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter, QStackedWidget,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from app.admin.wizard_protocol_page import ProtocolPage
+from app.admin.wizard_state import WizardState, load_case_media
+from app.viewer import HangingLayoutWidget
+from app.workers import Worker, create_worker
+
+STEPS = ("1  Files", "2  Cases and media", "3  Protocol")
+FIXED_COLUMNS = ("case_id", "truth", "patient_id")
+
+
+def _path_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    return row
+
+
+class StudyWizardWidget(QWidget):
+    study_created = Signal(Path)
+    preview_shown = Signal()
+
+    def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.preview_worker: Worker | None = None
+
+        self.step_labels = [QLabel(s) for s in STEPS]
+        steps = QHBoxLayout()
+        for label in self.step_labels:
+            label.setObjectName("wizardStep")
+            steps.addWidget(label)
+        steps.addStretch(1)
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._files_page())
+        self.pages.addWidget(self._cases_page())
+        self.protocol_page = ProtocolPage(state)
+        self.pages.addWidget(self.protocol_page)
+
+        self.problem_list = QListWidget()
+        self.problem_list.setObjectName("problemList")
+        self.problem_list.setMaximumHeight(120)
+        self.problem_list.itemActivated.connect(self.on_problem_activated)
+        self.problem_list.itemClicked.connect(self.on_problem_activated)
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        self.back_button = QPushButton("Back")
+        self.back_button.clicked.connect(self.on_back_clicked)
+        self.check_button = QPushButton("Check")
+        self.check_button.clicked.connect(self.on_check_clicked)
+        self.next_button = QPushButton("Next")
+        self.next_button.setObjectName("primaryButton")
+        self.next_button.clicked.connect(self.on_next_clicked)
+        nav = QHBoxLayout()
+        nav.addWidget(self.message_label, 1)
+        nav.addWidget(self.back_button)
+        nav.addWidget(self.check_button)
+        nav.addWidget(self.next_button)
+
+        col = QVBoxLayout(self)
+        col.addLayout(steps)
+        col.addWidget(self.pages, 1)
+        col.addWidget(self.problem_list)
+        col.addLayout(nav)
+        self.show_state()
+
+    # -- pages ------------------------------------------------------------------------
+    def _files_page(self) -> QWidget:
+        page = QWidget()
+        self.study_edit = QLineEdit(str(self.state.study_dir or ""))
+        self.study_edit.setPlaceholderText("an empty folder for study.toml, cases.csv and the store")
+        self.media_edit = QLineEdit()
+        self.media_edit.setPlaceholderText("one file or folder per case, named by case id")
+        self.truth_edit = QLineEdit()
+        self.truth_edit.setPlaceholderText("CSV with case_id, truth[, patient_id]")
+        buttons = [QPushButton("Browse…") for _ in range(3)]
+        buttons[0].clicked.connect(lambda: self._pick_dir(self.study_edit, "Study folder"))
+        buttons[1].clicked.connect(lambda: self._pick_dir(self.media_edit, "Media folder"))
+        buttons[2].clicked.connect(self.on_pick_truth_clicked)
+        form = QFormLayout()
+        form.addRow("Study folder", _path_row(self.study_edit, buttons[0]))
+        form.addRow("Media folder", _path_row(self.media_edit, buttons[1]))
+        form.addRow("Truth CSV", _path_row(self.truth_edit, buttons[2]))
+        hint = QLabel("Each case is a file named after its case id (C017.png, C017.mp4, a DICOM file) or a folder "
+                      "(a DICOM series, or one sub-folder or file per viewport role, e.g. C017/T2axi/, C017/DWI/). "
+                      "Next reads the truth table and finds every case's media.")
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        col = QVBoxLayout(page)
+        col.addLayout(form)
+        col.addWidget(hint)
+        col.addStretch(1)
+        return page
+
+    def _cases_page(self) -> QWidget:
+        page = QWidget()
+        self.case_table = QTableWidget()
+        self.case_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.case_table.itemChanged.connect(self.on_cell_edited)
+        self.case_table.itemSelectionChanged.connect(self.on_case_selected)
+        self.remove_button = QPushButton("Remove selected cases")
+        self.remove_button.clicked.connect(self.on_remove_clicked)
+        self.role_box = QComboBox()
+        self.role_edit = QLineEdit()
+        self.role_edit.setPlaceholderText("new name, e.g. T2axi")
+        self.rename_button = QPushButton("Rename role")
+        self.rename_button.clicked.connect(self.on_rename_clicked)
+        tools = QHBoxLayout()
+        tools.addWidget(self.remove_button)
+        tools.addStretch(1)
+        tools.addWidget(QLabel("Viewport role"))
+        tools.addWidget(self.role_box)
+        tools.addWidget(self.role_edit)
+        tools.addWidget(self.rename_button)
+        left = QWidget()
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.addLayout(tools)
+        lcol.addWidget(self.case_table, 1)
+        hint = QLabel("Double-click a cell to fix it (truth, patient, media path); select a case to preview it.")
+        hint.setObjectName("hint")
+        lcol.addWidget(hint)
+        self.preview = HangingLayoutWidget()
+        self.preview_label = QLabel("Preview")
+        self.preview_label.setObjectName("sectionTitle")
+        right = QWidget()
+        rcol = QVBoxLayout(right)
+        rcol.setContentsMargins(0, 0, 0, 0)
+        rcol.addWidget(self.preview_label)
+        rcol.addWidget(self.preview, 1)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        col = QVBoxLayout(page)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(split)
+        return page
+
+    # -- view ---------------------------------------------------------------------------
+    def show_state(self) -> None:
+        s = self.state
+        step = self.pages.currentIndex()
+        for i, label in enumerate(self.step_labels):
+            label.setProperty("current", i == step)
+            label.setStyleSheet("font-weight: bold; color: #0b57d0;" if i == step else "color: #555;")
+        self.back_button.setEnabled(step > 0)
+        self.next_button.setText("Create study" if step == len(STEPS) - 1 else "Next")
+        self.check_button.setVisible(step > 0)
+        self.message_label.setText(s.message)
+        self.problem_list.clear()
+        for p in s.problems:
+            item = QListWidgetItem(p.message)
+            item.setData(Qt.ItemDataRole.UserRole, p.row)
+            self.problem_list.addItem(item)
+        self.problem_list.setVisible(bool(s.problems))
+        if step == 1:
+            self._fill_cases()
+
+    def _columns(self) -> list[str]:
+        return [*FIXED_COLUMNS, *self.state.roles]
+
+    def _fill_cases(self) -> None:
+        s = self.state
+        bad_rows = {p.row for p in s.problems if p.row is not None}
+        cols = self._columns()
+        t = self.case_table
+        t.blockSignals(True)
+        try:
+            t.clear()
+            t.setColumnCount(len(cols))
+            t.setHorizontalHeaderLabels(cols)
+            t.setRowCount(len(s.cases))
+            for r, c in enumerate(s.cases):
+                values = [c.case_id, c.truth, c.patient_id, *(self._short(c.path(role)) for role in s.roles)]
+                for k, v in enumerate(values):
+                    item = QTableWidgetItem(v)
+                    if k >= len(FIXED_COLUMNS):
+                        item.setToolTip(c.path(s.roles[k - len(FIXED_COLUMNS)]))
+                    if r in bad_rows:
+                        item.setBackground(Qt.GlobalColor.yellow)
+                    t.setItem(r, k, item)
+            t.resizeColumnsToContents()
+        finally:
+            t.blockSignals(False)
+        self.role_box.clear()
+        self.role_box.addItems(list(s.roles))
+
+    def _short(self, path: str) -> str:
+        """Media paths relative to the media folder (full path in the tooltip)."""
+        if not path:
+            return ""
+        try:
+            return str(Path(path).resolve().relative_to(self.state.media_dir.resolve()))
+        except (ValueError, AttributeError):
+            return path
+
+    # -- navigation ------------------------------------------------------------------------
+    def on_next_clicked(self) -> None:
+        step = self.pages.currentIndex()
+        if step == 0:
+            self.state.set_files(self.study_edit.text(), self.media_edit.text(), self.truth_edit.text())
+            if self.state.scan():
+                self.protocol_page.show_state()
+                self.pages.setCurrentIndex(1)
+        elif step == 1:
+            self.pages.setCurrentIndex(2)
+            self.protocol_page.show_state()
+        else:
+            self.create()
+        self.show_state()
+
+    def on_back_clicked(self) -> None:
+        self.pages.setCurrentIndex(max(0, self.pages.currentIndex() - 1))
+        self.show_state()
+
+    def on_check_clicked(self) -> None:
+        self.state.check()
+        self.show_state()
+
+    def create(self) -> None:
+        pp = self.protocol_page
+        if self.state.create(pp.password.text(), pp.confirm.text()):
+            self.show_state()
+            self.study_created.emit(self.state.study_dir)
+
+    def on_problem_activated(self, item: QListWidgetItem) -> None:
+        row = item.data(Qt.ItemDataRole.UserRole)
+        if row is None or not 0 <= row < len(self.state.cases):
+            return
+        self.pages.setCurrentIndex(1)
+        self.show_state()
+        self.case_table.selectRow(row)
+        self.case_table.scrollToItem(self.case_table.item(row, 0))
+
+    # -- editing -----------------------------------------------------------------------------
+    def on_cell_edited(self, item: QTableWidgetItem) -> None:
+        column = self._columns()[item.column()]
+        value = item.text()
+        if column not in FIXED_COLUMNS and value and not Path(value).is_absolute() and self.state.media_dir:
+            value = str(self.state.media_dir / value)
+        self.state.set_cell(item.row(), column, value)
+        self.state.check()
+        self.show_state()
+
+    def on_remove_clicked(self) -> None:
+        rows = {i.row() for i in self.case_table.selectionModel().selectedRows()}
+        if rows:
+            self.state.remove_rows(rows)
+            self.show_state()
+
+    def on_rename_clicked(self) -> None:
+        if self.state.rename_role(self.role_box.currentText(), self.role_edit.text()):
+            self.role_edit.clear()
+        self.show_state()
+
+    def on_case_selected(self) -> None:
+        rows = self.case_table.selectionModel().selectedRows()
+        if rows:
+            self.preview_case(rows[0].row())
+
+    def preview_case(self, row: int) -> None:
+        case = self.state.cases[row]
+        self.preview_label.setText(f"Preview: {case.case_id} (loading…)")
+        # Bound methods, not lambdas: Qt drops the connection if this widget is gone before the result.
+        self.preview_worker = create_worker(load_case_media, self.state.case_paths(row), case.case_id, _connect={
+            "result_ready": self.on_preview_loaded, "errored": self.on_preview_failed})
+        self.preview_worker.start()
+
+    def on_preview_loaded(self, loaded: tuple[str, dict]) -> None:
+        case_id, media = loaded
+        if media:
+            self.preview.set_case([(role, media[role]) for role in self.state.roles if role in media])
+        self.preview_label.setText(f"Preview: {case_id}" + ("" if media else " (no media)"))
+        self.preview_shown.emit()
+
+    def on_preview_failed(self, exc: BaseException) -> None:
+        self.preview.clear()
+        self.preview_label.setText(f"Cannot show this case: {exc}")
+        self.preview_shown.emit()
+
+    # -- file pickers ----------------------------------------------------------------------------
+    def _pick_dir(self, edit: QLineEdit, title: str) -> None:
+        path = QFileDialog.getExistingDirectory(self, title, edit.text())
+        if path:
+            edit.setText(path)
+
+    def on_pick_truth_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Truth CSV", self.media_edit.text(), "CSV (*.csv)")
+        if path:
+            self.truth_edit.setText(path)

@@ -1,0 +1,134 @@
+"""qtbot drives the wizard from a folder of real PNGs to a study the engine opens; login gates the screens."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.admin import open_admin
+from app.admin.admin_widget import AdminWidget
+from study.cases import load_cases
+from study.protocol import load_protocol
+from study.store import Store
+
+
+def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
+    media, truth = photo_folder
+    truth.write_text(truth.read_text().replace("C003,1,", "C003,yes,"))  # a bad truth to fix in place
+    study = tmp_path / "new-study"
+    shell = open_admin(study)
+    qtbot.addWidget(shell)
+    w = shell.wizard
+    assert shell.currentWidget() is w
+    w.media_edit.setText(str(media))
+    w.truth_edit.setText(str(truth))
+    qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
+    assert w.pages.currentIndex() == 1
+    assert w.case_table.rowCount() == 8
+    assert [w.case_table.horizontalHeaderItem(c).text() for c in range(4)] == ["case_id", "truth", "patient_id", "image"]
+    assert w.case_table.item(0, 3).text() == "C001.png"
+
+    with qtbot.waitSignal(w.preview_shown, timeout=10_000):
+        w.case_table.selectRow(1)
+    assert w.preview.roles == ["image"] and w.preview.viewport("image").media.frames.shape[1:3] == (303, 384)
+
+    w.check_button.click()
+    assert w.problem_list.count() == 1
+    problem = w.problem_list.item(0)
+    assert "cases.csv: row 4 (C003)" in problem.text() and "'yes'" in problem.text()
+    w.on_problem_activated(problem)
+    assert w.case_table.selectionModel().selectedRows()[0].row() == 2
+    w.case_table.item(2, 1).setText("1")  # fixed in place
+    assert w.state.cases[2].truth == "1" and w.problem_list.count() == 0
+
+    qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
+    page = w.protocol_page
+    assert page.study_id.text() == "new-study" and page.kind.currentData() == "binary"
+    page.design.setCurrentText("crossover")
+    page.washout.setValue(14)
+    qtbot.keyClicks(page.groups, "specialist, resident")
+    page.time_limit.setValue(120)
+    seed = page.seed.value()
+    qtbot.keyClicks(page.password, "pw-123456")
+    qtbot.keyClicks(page.confirm, "pw-12345")
+    w.next_button.click()
+    assert "differ" in w.message_label.text() and not (study / "study.toml").exists()
+    qtbot.keyClicks(page.confirm, "6")
+    with qtbot.waitSignal(w.study_created, timeout=10_000):
+        qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
+
+    p = load_protocol(study)
+    assert (p.design, p.washout_days, p.groups, p.time_limit_seconds, p.seed) == (
+        "crossover", 14, ("specialist", "resident"), 120, seed)
+    assert [c.truth for c in load_cases(study, p)][2] == "1"
+    assert isinstance(shell.currentWidget(), AdminWidget)
+    store = Store.open(study)
+    try:
+        assert store.check_admin_password("pw-123456")
+    finally:
+        store.close()
+
+
+def test_wizard_multiclass_and_role_rename(qtbot, tmp_path, two_role_folder):
+    media, truth = two_role_folder
+    shell = open_admin(tmp_path / "cyto")
+    qtbot.addWidget(shell)
+    w = shell.wizard
+    w.media_edit.setText(str(media))
+    w.truth_edit.setText(str(truth))
+    w.next_button.click()
+    w.role_box.setCurrentText("T2")
+    qtbot.keyClicks(w.role_edit, "T2axi")
+    w.rename_button.click()
+    assert w.state.roles == ("DWI", "T2axi") and w.case_table.horizontalHeaderItem(4).text() == "T2axi"
+    w.next_button.click()
+    page = w.protocol_page
+    assert page.kind.currentData() == "multiclass" and page.labels.text() == "CIN1, CIN2+, normal"
+    page.positive.clear()
+    qtbot.keyClicks(page.positive, "CIN2+, CIN3")
+    w.check_button.click()
+    assert any("task.positive" in w.problem_list.item(i).text() for i in range(w.problem_list.count()))
+    page.positive.clear()
+    qtbot.keyClicks(page.positive, "CIN2+")
+    page.design.setCurrentText("concurrent")
+    assert not page.washout.isEnabled()
+    qtbot.keyClicks(page.password, "secret1")
+    qtbot.keyClicks(page.confirm, "secret1")
+    with qtbot.waitSignal(w.study_created, timeout=10_000):
+        w.next_button.click()
+    p = load_protocol(tmp_path / "cyto")
+    assert p.task.kind == "multiclass" and p.task.positive == ("CIN2+",) and p.hanging.roles == ("DWI", "T2axi")
+
+
+def test_login_gates_the_admin_screens(qtbot, photo_study):
+    shell = open_admin(photo_study)
+    qtbot.addWidget(shell)
+    login = shell.login
+    assert shell.currentWidget() is login and not login.confirm_edit.isVisibleTo(login)
+    qtbot.keyClicks(login.password_edit, "wrong-one")
+    login.login_button.click()
+    assert login.message_label.text() == "Wrong admin password." and shell.admin is None
+    qtbot.keyClicks(login.password_edit, "admin-secret")
+    with qtbot.waitSignal(login.logged_in):
+        qtbot.keyClick(login.password_edit, Qt.Key.Key_Return)
+    assert shell.currentWidget() is shell.admin
+    assert shell.admin.tabs.count() == 3
+
+
+def test_cli_study_sets_its_admin_password_on_first_login(qtbot, tmp_path, photo_folder):
+    from study.newstudy import new_study
+
+    media, truth = photo_folder
+    new_study(tmp_path / "cli", media, truth, seed=1)
+    shell = open_admin(tmp_path / "cli")
+    qtbot.addWidget(shell)
+    login = shell.login
+    assert login.confirm_edit.isVisibleTo(login)
+    qtbot.keyClicks(login.password_edit, "first-pass")
+    qtbot.keyClicks(login.confirm_edit, "first-pass")
+    login.login_button.click()
+    assert shell.currentWidget() is shell.admin
+    store = Store.open(tmp_path / "cli")
+    try:
+        assert store.check_admin_password("first-pass")
+    finally:
+        store.close()
