@@ -104,7 +104,7 @@ class AIPanel(QFrame):
                 interval.setObjectName("hint")
                 self._layout.addWidget(interval)
         else:
-            heading = "Predicted grades" if out.head == "grade_distribution" else "Prediction"
+            heading = "Most likely grade" if out.head == "grade_distribution" else "Prediction"
             pred = QLabel(f"{heading}: <b>{out.predicted}</b>" if out.predicted else heading)
             pred.setObjectName("aiPrediction")
             pred.setTextFormat(Qt.TextFormat.RichText)

@@ -289,12 +289,21 @@ class ReadingWidget(QWidget):
         self.problem_label.style().unpolish(self.problem_label)
         self.problem_label.style().polish(self.problem_label)
         self.ai_panel.setVisible(s.ai is not None and not s.paused and not s.time_up)
-        keys = "Digits and arrows answer \u00b7 Enter submits \u00b7 P pauses"
-        if s.has_cam:
-            keys += " \u00b7 C heat map"
-        self.keys_label.setText(keys)
+        self.keys_label.setText(self.key_hint())
         self._refresh_timer()
         self._refresh_cover()
+
+    def key_hint(self) -> str:
+        """Two short lines so the hint never wraps mid-phrase in the side panel."""
+        task = self.protocol.task
+        first = {
+            "binary": "1 / 2 answer \u00b7 \u2191 \u2193 likelihood",
+            "multiclass": f"1\u2013{len(task.labels)} or \u2191 \u2193 answer",
+            "grade_distribution": f"1\u2013{len(task.grades)} or \u2190 \u2192 grade",
+            "numeric": "type the value \u00b7 \u2191 \u2193 step",
+        }[task.kind]
+        second = "Enter submits \u00b7 P pauses" + (" \u00b7 C heat map" if self.state.has_cam else "")
+        return f"{first}\n{second}"
 
     def _refresh_timer(self) -> None:
         s = self.state

@@ -33,10 +33,15 @@ def washout_text(opens_at: datetime, now: datetime) -> str:
     return f"opens on {date}, {when}"
 
 
-def session_row(info: SessionInfo, now: datetime) -> SessionRow:
+def session_row(info: SessionInfo, now: datetime, washout_days: int = 0) -> SessionRow:
     title = f"Session {info.index} \u2013 {info.name}" if not info.name.startswith("session") else info.name.capitalize()
     if info.state == "locked":
-        status = washout_text(info.opens_at, now) if info.opens_at is not None else "locked"
+        if info.opens_at is not None:
+            status = washout_text(info.opens_at, now)
+        elif washout_days:
+            status = f"opens {washout_days} days after session {info.index - 1} is done"
+        else:
+            status = f"opens when session {info.index - 1} is done"
         return SessionRow(info.index, title, status, False, "")
     if info.state == "done":
         return SessionRow(info.index, title, f"done \u00b7 {info.done}/{info.total}", False, "")
@@ -55,5 +60,6 @@ class SessionListState:
 
     def refresh(self) -> list[SessionRow]:
         now = self._now()
-        self.rows = [session_row(info, now) for info in self.engine.sessions(self.reader)]
+        washout = self.engine.protocol.washout_days
+        self.rows = [session_row(info, now, washout) for info in self.engine.sessions(self.reader)]
         return self.rows

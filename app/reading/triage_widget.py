@@ -66,6 +66,8 @@ class TriageWidget(ReadingWidget):
         self.body.insertWidget(0, queue)
         self._row_ids: list[str] = []
         self.question_label.setText(self.protocol.task.question or "Confirm or change the class")
+        # One key or one click per slide: the class chosen is the answer, no separate submit.
+        self.submit_button.setVisible(False)
 
     # -- flow -------------------------------------------------------------------
     def begin(self) -> None:
@@ -86,6 +88,11 @@ class TriageWidget(ReadingWidget):
             self.refresh()
             return
         self._confirm(answer.index)  # type: ignore[attr-defined]
+
+    def on_answer_changed(self) -> None:
+        index = getattr(self.state.answer, "index", None)
+        if index is not None:
+            self._confirm(index)
 
     def _confirm(self, index: int) -> None:
         if self.state.item is None or self.state.paused or self.state.loading:
@@ -155,5 +162,8 @@ class TriageWidget(ReadingWidget):
             self.table.selectRow(self._row_ids.index(current.case_id))
         else:
             self.table.clearSelection()
-        keys = f"1\u2013{len(t.labels)} confirm or change the class \u00b7 P pauses \u00b7 C heat map"
-        self.keys_label.setText(keys)
+        self.problem_label.setText(self.error_text)
+
+    def key_hint(self) -> str:
+        return (f"1\u2013{len(self.triage.labels)} or a click confirms or changes the class\n"
+                "the next slide opens \u00b7 P pauses \u00b7 C heat map")

@@ -64,7 +64,7 @@ def test_reader_journey(qtbot, open_window, study, mono, now):
     login(qtbot, window)
     assert window.screen == "sessions"
     status = [lbl.text() for lbl in window.sessions.findChildren(type(window.login.message_label))]
-    assert "not started \u00b7 4 cases" in status and "locked" in status
+    assert "not started \u00b7 4 cases" in status and "opens 28 days after session 1 is done" in status
     assert list(window.sessions.start_buttons) == [1]
 
     # -- unaided session, keyboard only

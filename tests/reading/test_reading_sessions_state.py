@@ -33,7 +33,7 @@ def test_session_rows_through_washout(engine_factory, study, mono, now):
     rows = sessions.refresh()
     assert [(r.title, r.status, r.can_start, r.action) for r in rows] == [
         ("Session 1 \u2013 unaided", "not started \u00b7 4 cases", True, "Start"),
-        ("Session 2 \u2013 aided", "locked", False, ""),
+        ("Session 2 \u2013 aided", "opens 28 days after session 1 is done", False, ""),
     ]
     session = engine.start("r1", 1)
     state = ReadingState(session, engine.protocol, clock=mono, now=now)

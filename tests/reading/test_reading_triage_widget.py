@@ -55,6 +55,12 @@ def test_triage_queue(qtbot, engine_factory, mono, tmp_path):
     assert df.loc[first, "answer"] == "CIN2+" and df.loc[first, "seconds"] == 4.0
     assert df.loc[opened, "answer"] == "normal" and df.loc[opened, "seconds"] == 2.0
     assert bool(df.loc[opened, "cam_shown"])
+    assert not screen.submit_button.isVisible()  # one key or one click per slide
+    qtbot.waitUntil(lambda: not screen.state.loading)
+    clicked = screen.state.item.case_id
+    with qtbot.waitSignal(screen.read_submitted):
+        qtbot.mouseClick(screen.answer_panel.choice_group.button(1), Qt.MouseButton.LeftButton)
+    assert reads_table(folder.path).set_index("case").loc[clicked, "answer"] == "CIN1"
     while screen.state.item is not None:
         qtbot.waitUntil(lambda: screen.state.item is None or not screen.state.loading)
         if screen.state.item is not None:
