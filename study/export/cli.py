@@ -14,19 +14,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for reads.csv, metrics, iMRMC, JSON, report.pdf")
     parser.add_argument("--threshold", type=float, help="decision cut: rating >= T (default: midpoint of the scale)")
     parser.add_argument("--title", help="report title (default: the study folder name)")
+    parser.add_argument("--db", metavar="URL", default=None, help="store URL (default: the study's own)")
 
 
-def load_study(study_dir: Path):
+def load_study(study_dir: Path, url: str | None = None):
     """Reads and AI outputs from the study's store: (reads, ai or None)."""
     from study import store  # lazy: the store pulls in SQLAlchemy
 
-    reads = store.reads_table(study_dir)
-    ai = None
-    if hasattr(store, "ai_table"):
-        ai = store.ai_table(study_dir)
-        if ai is not None and len(ai) == 0:
-            ai = None
-    return reads, ai
+    reads = store.reads_table(study_dir, url)
+    ai = store.ai_table(study_dir, url)
+    return reads, (ai if len(ai) else None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not args.study_dir.is_dir():
             raise StudyError([f"{args.study_dir}: study folder not found"])
-        reads, ai = load_study(args.study_dir)
+        reads, ai = load_study(args.study_dir, args.db)
         if reads is None or len(reads) == 0:
             raise StudyError([f"{args.study_dir}: the store has no submitted reads yet"])
         paths = write_report(reads, args.out, ai=ai, threshold=args.threshold, title=args.title or args.study_dir.name)
