@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from study.media.cache import MediaCache
-from study.media.guard import MAX_BYTES, fail, one_line, quiet
+from study.media.guard import MAX_BYTES, fail, one_line, quiet, reraise_if_fatal
 from study.media.sniff import detect_kind
 from study.media.types import Media, MediaError
 
@@ -58,7 +58,8 @@ def _load(p: str, kind: str) -> Media:
         raise fail(p, "too large to load into memory") from None
     except RecursionError:
         raise fail(p, "corrupt file (nesting too deep)") from None
-    except Exception as exc:  # a reader bug or exotic corruption must not crash the app
+    except BaseException as exc:  # a reader bug or exotic corruption must not crash the app
+        reraise_if_fatal(exc)
         raise fail(p, f"cannot read {kind}: {type(exc).__name__}: {one_line(exc, 160)}") from None
     return media
 

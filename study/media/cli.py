@@ -8,9 +8,13 @@ Success prints a JSON object (indented, or one line with ``--json``) and exits
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
+import os
 import sys
 import warnings
+from collections.abc import Iterator
 
 from study.media.guard import one_line
 
@@ -34,14 +38,41 @@ def describe(media) -> dict[str, object]:  # type: ignore[no-untyped-def]
     }
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while decoding.
+
+    Native decoders write there directly, past Python: a Rust decoder's panic
+    message (pylibjpeg-rle on a corrupt frame), libjpeg or ffmpeg notes.  The
+    one-line error contract needs them gone; the cause is in our message.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield  # no real descriptor (embedded use): nothing to silence
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def run(args: argparse.Namespace) -> int:
     path = str(args.path)
-    warnings.simplefilter("ignore")  # a command-line tool: library chatter is noise
+    # A command-line tool: library chatter (pydicom warnings, tifffile's logger) would
+    # break the one-line contract on stderr; the cause is in the error line.
+    warnings.simplefilter("ignore")
+    logging.disable(logging.CRITICAL)
     try:
         from study.media import MediaError, load
 
         try:
-            media = load(path)
+            with _native_stderr_silenced():
+                media = load(path)
         except MediaError as err:
             print(f"error: {one_line(err.path)}: {one_line(err.cause)}", file=sys.stderr)
             return 2

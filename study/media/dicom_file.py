@@ -25,7 +25,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from study.media.guard import check_size, fail, one_line, quiet
+from study.media.guard import check_size, fail, one_line, quiet, reraise_if_fatal
 from study.media.types import Media
 from study.media.window import percentile_window
 
@@ -48,11 +48,17 @@ def read_header(path: str | os.PathLike[str]) -> Header:
     """Parse a DICOM file (pixel bytes kept raw, not decoded)."""
     p = os.fspath(path)
     try:
+        size = os.path.getsize(p)
+    except OSError as exc:
+        raise fail(p, f"cannot open: {exc.strerror or exc}") from None
+    check_size(p, size, "the file")  # parsing garbage of that size could take minutes
+    try:
         with quiet() as caught:
             ds = dcmread(p, force=True)
     except MemoryError:
         raise fail(p, "file too large to read") from None
-    except Exception as exc:  # pydicom raises many types on garbage input
+    except BaseException as exc:  # pydicom raises many types on garbage input
+        reraise_if_fatal(exc)
         raise fail(p, f"not a readable DICOM file ({one_line(exc, 160)})") from None
     truncated = any(h in str(w.message).lower() for w in caught for h in _TRUNCATION_HINTS)
     return Header(ds=ds, path=p, truncated=truncated)
@@ -302,7 +308,8 @@ def decode(h: Header) -> np.ndarray:
             arr = ds.pixel_array
     except MemoryError:
         raise fail(p, "image too large to decode") from None
-    except Exception as exc:
+    except BaseException as exc:  # includes Rust decoder panics
+        reraise_if_fatal(exc)
         msg = str(exc)
         low = msg.lower()
         if h.truncated or "less than expected" in low or "too short" in low:

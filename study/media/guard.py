@@ -26,6 +26,16 @@ MAX_BYTES = 4 * 1024**3
 _WARN_LOCK = threading.RLock()
 
 
+def reraise_if_fatal(exc: BaseException) -> None:
+    """Let Ctrl-C and interpreter exit through; everything else becomes a MediaError.
+
+    Decoders written in Rust (pylibjpeg-rle) panic with ``PanicException``, which
+    derives from BaseException, so catching ``Exception`` alone is not enough.
+    """
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
+
+
 def one_line(text: object, limit: int = 300) -> str:
     """Collapse a library message (often multi-line) into one short line."""
     s = " ".join(str(text).split())

@@ -14,7 +14,7 @@ import numpy as np
 import tifffile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from study.media.guard import check_size, fail, one_line, quiet
+from study.media.guard import check_size, fail, one_line, quiet, reraise_if_fatal
 from study.media.sniff import TIFF_MAGIC, head
 from study.media.types import Media
 from study.media.window import dtype_window, percentile_window
@@ -70,7 +70,8 @@ def _read_tiff(p: str) -> np.ndarray:
             arr = series.asarray()
     except MemoryError:
         raise fail(p, "image too large to decode") from None
-    except Exception as exc:  # tifffile raises TiffFileError, ValueError, struct.error, ...
+    except BaseException as exc:  # tifffile raises TiffFileError, ValueError, struct.error, ...
+        reraise_if_fatal(exc)
         raise fail(p, f"cannot read TIFF: {one_line(exc, 160)}") from None
     return _tiff_frames(p, arr, axes)
 

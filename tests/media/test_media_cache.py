@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,7 @@ def test_two_threads_asking_for_one_path_share_one_load(mr_copies: list[Path]) -
 
 
 def test_concurrent_prefetch_keeps_the_books_straight(mr_copies: list[Path]) -> None:
+    filters_before = list(warnings.filters)
     cache = MediaCache(max_items=3)
     errors: list[BaseException] = []
 
@@ -130,6 +132,7 @@ def test_concurrent_prefetch_keeps_the_books_straight(mr_copies: list[Path]) -> 
     for t in threads:
         t.join(30)
     assert not errors
+    assert warnings.filters == filters_before  # loaders' quiet() blocks did not leak across threads
     assert len(cache) <= 3
     assert cache.nbytes == len(cache) * MR_BYTES
     cache.clear()

@@ -226,3 +226,17 @@ def test_garbage_with_dicom_suffix_fails_cleanly(tmp_path: Path) -> None:
     assert detect_kind(path) == "dicom"
     with pytest.raises(MediaError):
         load(path)
+
+
+def corrupt_rle(tmp_path: Path) -> Path:
+    """emri_small_RLE.dcm with 64 bytes of one RLE segment zeroed: the Rust decoder panics."""
+    data = bytearray(dicom_file("emri_small_RLE.dcm").read_bytes())
+    data[28843 : 28843 + 64] = bytes(64)
+    path = tmp_path / "corrupt_rle.dcm"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_decoder_panic_becomes_a_media_error(tmp_path: Path) -> None:
+    with pytest.raises(MediaError, match="cannot decode RLE Lossless"):
+        load(corrupt_rle(tmp_path))

@@ -88,3 +88,24 @@ def test_probe_truncated_video_is_one_line(tmp_path: Path) -> None:
     res = probe(str(cut))
     assert res.returncode == 2
     assert len(res.stderr.splitlines()) == 1 and res.stderr.startswith(f"error: {cut}: ")
+
+
+def test_probe_corrupt_tiff_stays_one_line_despite_library_logging(tmp_path: Path) -> None:
+    data = bytearray((SKIMAGE_DATA / "multipage_rgb.tif").read_bytes())
+    data[2832:2834] = b"\xff\xff"  # break a tag of the second page
+    path = tmp_path / "broken.tif"
+    path.write_bytes(bytes(data[: len(data) // 2]))
+    res = probe(str(path))
+    assert res.returncode == 2
+    assert res.stderr.splitlines() == [res.stderr.strip()]
+    assert res.stderr.startswith(f"error: {path}: ")
+
+
+def test_probe_decoder_panic_message_does_not_reach_stderr(tmp_path: Path) -> None:
+    from tests.media.test_media_dicom import corrupt_rle
+
+    path = corrupt_rle(tmp_path)
+    res = probe(str(path))
+    assert res.returncode == 2
+    assert res.stderr.splitlines() == [f"error: {path}: " + res.stderr.split(": ", 2)[2].strip()]
+    assert "panicked" not in res.stderr

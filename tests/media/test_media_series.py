@@ -134,3 +134,19 @@ def test_reloading_after_the_first_volume_is_dropped_reuses_memory_safely(series
     again = load(folder)  # must not share memory with the live ``kept``
     assert not np.shares_memory(kept.frames, again.frames)
     assert np.array_equal(kept.frames, first) and np.array_equal(again.frames, first)
+
+
+def test_per_slice_rescale_is_applied_to_each_slice(tmp_path: Path) -> None:
+    """PET and some CT series carry a different slope on every slice."""
+    folder = tmp_path / "pet"
+    write_series(folder, 5, seed=9, oblique=False)
+    for path in folder.iterdir():
+        ds = pydicom.dcmread(path)
+        ds.RescaleSlope = 0.5 + 0.25 * int(ds.InstanceNumber)
+        ds.RescaleIntercept = -3
+        ds.save_as(path, enforce_file_format=True)
+    media = load(folder)
+    slices = sorted((pydicom.dcmread(p) for p in folder.iterdir()), key=lambda ds: float(ds.ImagePositionPatient[2]))
+    for frame, ds in zip(media.frames, slices, strict=True):
+        expected = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+        assert np.allclose(frame, expected)
