@@ -116,7 +116,7 @@ def render_photo(seed: int, index: int, hb: float) -> tuple[np.ndarray, tuple[in
         img += 90 * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * rng.uniform(4, 9) ** 2))[..., None]
     img += rng.normal(0, 2.5, img.shape)
 
-    rows, cols = np.nonzero(conj >= 0.5)
+    rows, cols = np.nonzero(conj > 0)  # every pixel the haemoglobin colours
     box = (int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1)
     latent = dict(hb=round(hb, 2), skin_tone=round(tone, 3), white_balance=round(wb, 3), inflamed=int(inflamed))
     return np.clip(img, 0, 255).astype(np.uint8), box, latent

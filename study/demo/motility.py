@@ -112,9 +112,10 @@ def write_mp4(path: Path, frames: np.ndarray) -> None:
         stream = container.add_stream(codec, rate=FPS)
         stream.width, stream.height, stream.pix_fmt = SIZE, SIZE, "yuv420p"
         stream.time_base = Fraction(1, FPS)
-        # One thread and fixed quality: the same frames give the same bytes.
+        # One thread and a constant quantizer: the same frames give the same bytes
+        # (x264's CRF rate control varied from run to run).
         stream.codec_context.thread_count = 1
-        stream.options = {"crf": "20", "preset": "veryfast"} if codec == "libx264" else {"qscale": "3"}
+        stream.options = {"qp": "20", "preset": "veryfast", "threads": "1"} if codec == "libx264" else {"qscale": "3"}
         container.metadata.clear()
         for t, gray in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.repeat(gray[..., None], 3, axis=2), format="rgb24")

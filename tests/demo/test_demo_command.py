@@ -1,0 +1,90 @@
+"""`readerstudy demo`: builds every study, copies shipped models, enrols readers,
+stays headless; and every small build is a valid study whose media all load."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from app.commands import demo
+from study.cases import load_cases
+from study.demo import DEMO_READERS, GENERATOR_VERSION, STUDIES, build_all
+from study.media import load
+from study.protocol import load_protocol
+from study.store import Store
+from tests.demo.conftest import SEED
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_small_builds_are_valid_studies_whose_media_load(small_study):
+    assert set(STUDIES) == {"mri", "cytology", "motility", "conjunctiva"}
+    for name in STUDIES:
+        folder = small_study(name)
+        p = load_protocol(folder)
+        cases = load_cases(folder, p)  # checks truth against the task and that media exist
+        assert len(cases) == STUDIES[name]
+        for case in cases:
+            for role in p.hanging.roles:
+                assert load(case.media[role]).n_frames >= 1
+        info = json.loads((folder / "demo.json").read_text())
+        assert (info["seed"], info["version"], info["complete"], info["study"]) == (SEED, GENERATOR_VERSION, True, name)
+        assert p.model_spec == f"models/{name}/model.toml"
+
+
+def _args(root: Path, **kw) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    demo.add_arguments(parser)
+    return parser.parse_args(["--build", str(root), "--small", "--no-open", *kw.get("extra", [])])
+
+
+def test_build_all_names_and_roots(tmp_path):
+    built = build_all(tmp_path / "root", seed=5, small=True, names=("conjunctiva",))
+    assert built == {"conjunctiva": tmp_path / "root" / "conjunctiva"}
+    assert len(load_cases(built["conjunctiva"], load_protocol(built["conjunctiva"]))) == STUDIES["conjunctiva"]
+
+
+def test_command_copies_models_and_enrols_readers(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("study.demo.STUDIES", {"mri": 2, "cytology": 3})  # keep it quick
+    models = tmp_path / "shipped"
+    (models / "cytology").mkdir(parents=True)
+    (models / "cytology" / "model.toml").write_text("# fake spec\n")
+    (models / "cytology" / "weights.pt").write_bytes(b"\0" * 10)
+    monkeypatch.setattr(demo, "models_dir", lambda: models)
+    ran = []
+    monkeypatch.setattr(demo, "_precompute", lambda study_dir, out: ran.append(study_dir.name))
+    assert demo.run(_args(tmp_path / "demo")) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "demo" / "cytology" / "models" / "cytology" / "weights.pt").is_file()
+    assert ran == ["cytology"]  # precompute only where a model was shipped
+    assert "mri: no demo model shipped" in out and "PIN 1234" in out
+    # A rebuild replaces the earlier demo build (and its store) without complaint.
+    assert demo.run(_args(tmp_path / "demo")) == 0
+    assert len(load_cases(tmp_path / "demo" / "cytology", load_protocol(tmp_path / "demo" / "cytology"))) == 3
+
+
+def test_command_refuses_to_overwrite_a_foreign_folder(tmp_path, capsys):
+    (tmp_path / "demo" / "mri").mkdir(parents=True)
+    (tmp_path / "demo" / "mri" / "notes.txt").write_text("mine")
+    assert demo.run(_args(tmp_path / "demo")) == 2
+    assert "not a demo study" in capsys.readouterr().err
+    assert (tmp_path / "demo" / "mri" / "notes.txt").read_text() == "mine"
+
+
+def test_command_is_headless_and_enrols_demo_readers_everywhere(tmp_path):
+    code = ("import sys; from app.cli import main; "
+            f"rc = main(['demo', '--build', {str(tmp_path)!r}, '--small', '--no-open', '--no-precompute']); "
+            "bad = [m for m in ('PySide6', 'torch', 'pyqtgraph') if m in sys.modules]; "
+            "print('loaded', bad); sys.exit(rc or (3 if bad else 0))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "loaded []" in proc.stdout
+    for name in STUDIES:
+        store = Store.open(tmp_path / name)
+        try:
+            assert {(r.code, r.group) for r in store.readers()} == set(DEMO_READERS)
+        finally:
+            store.close()

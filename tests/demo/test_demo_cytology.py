@@ -1,0 +1,81 @@
+"""The cytology demo study: protocol, class balance, images, boxes, determinism, signal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from study.cases import load_cases
+from study.demo.cytology import LABELS, SIZE, build_cytology, render_field
+from study.demo.labels import read_latent, read_lesions
+from study.media import load
+from study.protocol import load_protocol
+from tests.demo.helpers import auc, tree_digest
+
+
+@pytest.fixture(scope="module")
+def cyto(small_study):
+    return small_study("cytology")
+
+
+def test_protocol_is_a_triage_multiclass_study(cyto):
+    p = load_protocol(cyto)
+    assert (p.mode, p.design) == ("triage", "concurrent")
+    assert (p.task.kind, p.task.labels, p.task.positive) == ("multiclass", LABELS, ("CIN2+",))
+    assert p.hanging.roles == ("photo",) and p.model_spec == "models/cytology/model.toml"
+
+
+def test_classes_balanced_as_specified(cyto):
+    cases = load_cases(cyto, load_protocol(cyto))
+    counts = {label: sum(c.truth == label for c in cases) for label in LABELS}
+    assert counts == {"normal": 5, "CIN1": 4, "CIN2+": 3}  # 40/30/30 % of 12, exactly
+    latent = read_latent(cyto)
+    assert all(latent[c.case_id]["label"] == c.truth for c in cases)
+
+
+def test_images_are_pap_coloured_rgb_png(cyto):
+    for case in load_cases(cyto, load_protocol(cyto)):
+        with Image.open(case.media["photo"]) as im:
+            assert (im.format, im.mode, im.size) == ("PNG", "RGB", (SIZE, SIZE))
+            px = np.asarray(im, float)
+        media = load(case.media["photo"])
+        assert media.kind == "image" and media.frames.shape == (1, SIZE, SIZE, 3)
+        # Pale background dominates; some blue-green or pink cytoplasm; dark nuclei exist.
+        lum = px.mean(axis=2)
+        assert np.median(lum) > 180 and (lum < 110).any()
+        assert ((px[..., 2] > px[..., 0] + 20) | (px[..., 0] > px[..., 1] + 40)).mean() > 0.02
+
+
+def test_abnormal_cells_are_boxed(cyto):
+    boxes = read_lesions(cyto)
+    for case in load_cases(cyto, load_protocol(cyto)):
+        found = boxes.get((case.case_id, "photo"), [])
+        if case.truth == "normal":
+            assert len(found) <= 1  # at most one reactive cell
+        else:
+            assert len(found) >= 2
+        for b in found:
+            assert 0 <= b.row0 < b.row1 <= SIZE and 0 <= b.col0 < b.col1 <= SIZE
+
+
+def test_same_seed_same_bytes_other_seed_differs(tmp_path):
+    a = tree_digest(build_cytology(tmp_path / "a", seed=3, n=4))
+    assert a == tree_digest(build_cytology(tmp_path / "b", seed=3, n=4))
+    c = tree_digest(build_cytology(tmp_path / "c", seed=4, n=4))
+    assert a["cases.csv"] != c["cases.csv"]
+    assert {v for k, v in a.items() if k.endswith(".png")}.isdisjoint(v for k, v in c.items() if k.endswith(".png"))
+
+
+def test_nuclear_darkness_separates_cin2_but_not_perfectly():
+    """Fraction of dark (nuclear) pixels: a real but imperfect cue for CIN2+."""
+    dark, grade = [], []
+    for i in range(60):
+        img, _, _ = render_field(5, i, i % 3)
+        dark.append((img.astype(float).mean(axis=2) < 90).mean())
+        grade.append(i % 3)
+    grade = np.array(grade)
+    assert 0.7 <= auc(dark, grade == 2) <= 0.99
+    # and darkness grows with grade on average
+    means = [np.mean(np.array(dark)[grade == g]) for g in range(3)]
+    assert means[0] < means[1] < means[2]
