@@ -234,7 +234,7 @@ def metrics_for(spec: ModelSpec, cases: list[CaseData], outs: list) -> dict:
             "sd_residual": float((v - y).std())}
 
 
-def pointing(study: Path, outs: list, roles: list[str]) -> float | None:
+def pointing(study: Path, outs: list, shapes: dict[tuple[str, str], tuple[int, int]]) -> float | None:
     """Fraction of lesion cases whose CAM maximum, on the frame with the largest lesion, is in the lesion box."""
     import csv
 
@@ -242,41 +242,28 @@ def pointing(study: Path, outs: list, roles: list[str]) -> float | None:
     if not path.is_file():
         return None
     best: dict[tuple[str, str], dict] = {}
-    for row in csv.DictReader(path.open()):
-        key = (row["case_id"], row["role"])
-        area = int(row.get("area_px") or (int(row["row1"]) - int(row["row0"])) * (int(row["col1"]) - int(row["col0"])))
-        if key not in best or area > best[key]["area"]:
-            best[key] = {"area": area, **{k: int(row[k]) for k in ("frame", "row0", "col0", "row1", "col1")}}
-    from study.media import load
-
+    with path.open(newline="") as f:
+        for row in csv.DictReader(f):
+            box = {k: int(row[k]) for k in ("frame", "row0", "col0", "row1", "col1")}
+            area = int(row.get("area_px") or (box["row1"] - box["row0"]) * (box["col1"] - box["col0"]))
+            key = (row["case_id"], row["role"])
+            if key not in best or area > best[key]["area"]:
+                best[key] = {"area": area, **box}
     hits = total = 0
     by_id = {o.case_id: o for o in outs}
     for (case_id, role), box in best.items():
         out = by_id.get(case_id)
-        if out is None or role not in out.cams or role not in roles:
+        if out is None or role not in out.cams or (case_id, role) not in shapes:
             continue
         cam = out.cams[role][box["frame"]].astype(np.float32)
-        frame_hw = load_shape(study, case_id, role, load)
-        sy, sx = cam.shape[0] / frame_hw[0], cam.shape[1] / frame_hw[1]
+        h, w = shapes[(case_id, role)]
+        sy, sx = cam.shape[0] / h, cam.shape[1] / w
         y, x = np.unravel_index(int(np.argmax(cam)), cam.shape)
-        tol = 1.0
-        hits += (box["row0"] * sy - tol <= y <= box["row1"] * sy + tol) and (box["col0"] * sx - tol <= x <= box["col1"] * sx + tol)
+        tol = 1.0  # one CAM pixel
+        hits += bool(box["row0"] * sy - tol <= y <= box["row1"] * sy + tol
+                     and box["col0"] * sx - tol <= x <= box["col1"] * sx + tol)
         total += 1
     return hits / total if total else None
-
-
-_SHAPES: dict[tuple[str, str], tuple[int, int]] = {}
-
-
-def load_shape(study: Path, case_id: str, role: str, load) -> tuple[int, int]:
-    key = (case_id, role)
-    if key not in _SHAPES:
-        from study.cases import load_cases
-        from study.protocol import load_protocol
-
-        case = next(c for c in load_cases(study, load_protocol(study), check_media=False) if c.case_id == case_id)
-        _SHAPES[key] = tuple(load(case.media[role]).frames.shape[1:3])
-    return _SHAPES[key]
 
 
 # -- writing -----------------------------------------------------------------
@@ -352,7 +339,11 @@ def train_one(name: str, data: Path, holdout: Path, out: Path, data_seed: int, h
     from study.media import load
 
     model = LoadedModel(spec, nets, torch.device("cpu"))
-    outs = [predict(model, {r: load(c.paths[r]) for r in cfg["roles"]}, case_id=c.case_id) for c in hold_cases]
+    outs, shapes = [], {}
+    for c in hold_cases:
+        media = {r: load(c.paths[r]) for r in cfg["roles"]}
+        shapes.update({(c.case_id, r): m.frames.shape[1:3] for r, m in media.items()})
+        outs.append(predict(model, media, case_id=c.case_id))
     metrics = {k: v for k, v in metrics_for(spec, hold_cases, outs).items()}
     if name == "mri":  # each sequence alone, for the record
         for role in cfg["roles"]:
@@ -360,7 +351,7 @@ def train_one(name: str, data: Path, holdout: Path, out: Path, data_seed: int, h
                                  {role: nets[role]}, torch.device("cpu"))
             so = [predict(single, {role: load(c.paths[role])}, case_id=c.case_id, cams=False) for c in hold_cases]
             metrics[f"auc_{role}"] = metrics_for(single.spec, hold_cases, so)["auc"]
-    pg = pointing(hold_dir, outs, cfg["roles"])
+    pg = pointing(hold_dir, outs, shapes)
     if pg is not None:
         metrics["cam_pointing_game"] = float(pg)
     if raw.head == "regression":

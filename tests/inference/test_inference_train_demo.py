@@ -1,0 +1,53 @@
+"""The demo training script end to end (tiny: 12 cases, 1 epoch), and the shipped demo models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inference.load import load_model
+from inference.predict import predict
+from inference.spec import load_spec
+from inference.train_demo import CONFIG, auc, main
+
+MODELS = Path(__file__).resolve().parents[2] / "resources" / "models"
+
+
+def test_training_script_writes_a_loadable_recorded_model(tmp_path):
+    rc = main(["--data", str(tmp_path / "train"), "--holdout", str(tmp_path / "hold"), "--out", str(tmp_path / "m"),
+               "--only", "cytology", "--epochs", "1", "--n-train", "12", "--n-holdout", "12", "--seed", "3"])
+    assert rc == 0
+    spec = load_spec(tmp_path / "m" / "cytology" / "model.toml")
+    assert spec.training["seed"] == 3 and spec.training["data_seed"] == 1001 and spec.training["n_train"] == 12
+    assert spec.training["data"] == "study.demo.build_cytology"
+    assert 0.0 <= spec.metrics["accuracy"] <= 1.0 and spec.metrics["n_holdout"] == 12
+    model = load_model(spec)  # sha256 of the float16 weights checks out
+    from study.media import load
+
+    photo = next((tmp_path / "hold" / "cytology" / "media").iterdir())
+    out = predict(model, {"photo": load(photo)})
+    assert out.labels == ("normal", "CIN1", "CIN2+") and out.cams["photo"].shape[0] == 1
+
+
+def test_auc_is_the_mann_whitney_statistic():
+    y = np.array([0, 0, 1, 1])
+    assert auc(y, np.array([0.1, 0.4, 0.35, 0.8])) == 0.75
+    assert auc(y, np.array([0.5, 0.5, 0.5, 0.5])) == 0.5
+
+
+@pytest.mark.parametrize("name", list(CONFIG))
+def test_shipped_demo_model(name):
+    path = MODELS / name / "model.toml"
+    if not path.is_file():
+        pytest.skip(f"{name}: no shipped demo model yet")
+    spec = load_spec(path)
+    load_model(spec)  # every weights file matches its sha256
+    assert spec.training["seed"] is not None and spec.training["data_seed"] != spec.training["holdout_seed"]
+    assert spec.metrics["n_holdout"] >= 50
+
+
+def test_shipped_models_fit_the_size_budget():
+    total = sum(f.stat().st_size for f in MODELS.rglob("*") if f.is_file()) if MODELS.is_dir() else 0
+    assert total <= 30 * 1024 * 1024
