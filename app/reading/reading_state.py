@@ -209,7 +209,11 @@ class ReadingState:
         self._active.stop()
         self._cam.stop()
         read = self.build_submission()
-        self.session.submit(read)  # committed when this returns
+        try:
+            self.session.submit(read)  # committed when this returns
+        except Exception:
+            self._sync_clocks()  # not saved: the case stays on screen and its clock runs on
+            raise
         self.submitted.append(read)
         self._cases_read += 1
         self._read_ms += read.active_ms
