@@ -7,7 +7,11 @@ orientation, InstanceNumber alone (then the file name).
 
 Several series in one folder is an error, not a guess: showing a reader the
 localizer instead of the T2 would silently corrupt a study, so the message
-lists the series found and asks for one folder per series.  Files that are not
+lists the series found and asks for one folder per series.  For the same
+reason slices of different orientations, and distinct images at one position
+(echoes, b-values, time points), are refused: each volume belongs in its own
+folder.  The same image twice (equal SOPInstanceUID, a copied file) is read
+once.  Files that are not
 DICOM (README, thumbnails) and DICOM objects without an image (structured
 reports, DICOMDIR) are skipped.
 """
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pydicom
 
 from study.media import dicom_file as df
 from study.media.buffers import POOL
@@ -57,26 +62,55 @@ class _Slice:
 
     path: str
     series: bytes
+    sop: bytes
     position: tuple[float, ...] | None
+    orientation: tuple[float, ...] | None
     instance: float
+
+
+def _raw_uid(ds: pydicom.Dataset, keyword: str) -> bytes:
+    try:
+        elem = ds.get_item(keyword)
+    except (KeyError, ValueError, TypeError):
+        return b""
+    value = elem.value if elem is not None else b""
+    return value.strip(b" \x00") if isinstance(value, bytes) else str(value or "").encode()
 
 
 def _describe(h: df.Header) -> _Slice:
     ds = h.ds
-    try:
-        uid = ds.get_item("SeriesInstanceUID")
-    except (KeyError, ValueError, TypeError):
-        uid = None
-    series = uid.value if uid is not None else b""
-    series = series.strip(b" \x00") if isinstance(series, bytes) else str(series or "").encode()
     number = df.raw_numbers(ds, "InstanceNumber")
     pos = df.raw_numbers(ds, "ImagePositionPatient")
+    iop = df.raw_numbers(ds, "ImageOrientationPatient")
     return _Slice(
         path=h.path,
-        series=series,
+        series=_raw_uid(ds, "SeriesInstanceUID"),
+        sop=_raw_uid(ds, "SOPInstanceUID"),
         position=pos if pos is not None and len(pos) == 3 else None,
+        orientation=iop if iop is not None and len(iop) == 6 else None,
         instance=number[0] if number else float("inf"),
     )
+
+
+def _check_geometry(folder: str, slices: list[_Slice], positions: tuple[float, ...] | None) -> None:
+    """One plane, one image per position: anything else is not a single volume."""
+    ref = slices[0].orientation
+    if ref is not None:
+        for s in slices[1:]:
+            if s.orientation is not None and max(abs(a - b) for a, b in zip(s.orientation, ref, strict=True)) > 1e-3:
+                raise fail(
+                    folder,
+                    f"{os.path.basename(s.path)}: slice orientation differs from the rest "
+                    "(a localizer in the series folder?)",
+                )
+    if positions is not None and len(positions) > 1:
+        repeats = int(np.count_nonzero(np.diff(np.asarray(positions)) < 1e-3))
+        if repeats:
+            raise fail(
+                folder,
+                f"{repeats + 1} images share slice positions (several echoes, b-values or time points?); "
+                "put each volume in its own folder",
+            )
 
 
 def _sort(slices: list[_Slice], normal: np.ndarray | None) -> tuple[list[int], tuple[float, ...] | None]:
@@ -118,6 +152,7 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
     except OSError as exc:
         raise fail(folder, f"cannot list folder: {exc.strerror or exc}") from None
     slices: list[_Slice] = []
+    seen: set[bytes] = set()
     first: df.Header | None = None
     multiframe: df.Header | None = None
     out: np.ndarray | None = None
@@ -133,6 +168,10 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
                 raise fail(folder, "a folder of multi-frame files is not supported; give the file itself")
             multiframe = h
             continue
+        info = _describe(h)
+        if info.sop and info.sop in seen:
+            continue  # the same image twice (a copied file): keep the first
+        seen.add(info.sop)
         if out is None:
             out = _allocate(folder, h, len(files) - i)
         elif _shape_of(h) != out.shape[1:]:
@@ -144,7 +183,7 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
         else:
             df.to_gray(raw, h.ds, out=out[k : k + 1])
         del raw
-        slices.append(_describe(h))
+        slices.append(info)
         if first is None:
             _drop_pixels(h)
             first = h  # geometry, window and frame of reference come from here
@@ -156,6 +195,7 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
     n = len(slices)
     frames = out[:n]  # a prefix of a C-contiguous array is still contiguous
     order, positions = _sort(slices, df.orientation(first.ds))
+    _check_geometry(folder, slices, positions)
     _permute(frames, order)
     ds = first.ds
     return Media(

@@ -16,10 +16,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from study.media.guard import check_size, fail, one_line, quiet, reraise_if_fatal
 from study.media.sniff import TIFF_MAGIC, head
-from study.media.types import Media
+from study.media.types import Media, MediaError
 from study.media.window import dtype_window, percentile_window
 
 _GREY_MODES = {"L", "I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
+# No codec used for pictures packs more than ~1000:1 (deflate's ceiling is
+# 1032:1, LZW's a few thousand); a header claiming more is corrupt, and
+# decoding it anyway can take minutes of garbage strips.
+_MAX_RATIO = 4000
 
 
 def load_image(path: str | os.PathLike[str]) -> Media:
@@ -38,6 +42,7 @@ def _read_pillow(p: str) -> np.ndarray:
         with quiet(), Image.open(p) as im:
             w, h = im.size
             check_size(p, w * h * 4 * 2, "the decoded image")
+            _check_plausible(p, w * h * len(im.getbands()), f"{w} x {h}")
             im.load()
             upright = ImageOps.exif_transpose(im) or im
             mode = upright.mode
@@ -66,14 +71,24 @@ def _read_tiff(p: str) -> np.ndarray:
         with quiet(), tifffile.TiffFile(p) as tf:
             series = tf.series[0]
             shape, axes = tuple(series.shape), series.axes
-            check_size(p, int(np.prod(shape)) * series.dtype.itemsize, "the decoded image")
+            nbytes = int(np.prod(shape)) * series.dtype.itemsize
+            check_size(p, nbytes, "the decoded image")
+            _check_plausible(p, nbytes, " x ".join(map(str, shape)))
             arr = series.asarray()
+    except MediaError:
+        raise
     except MemoryError:
         raise fail(p, "image too large to decode") from None
     except BaseException as exc:  # tifffile raises TiffFileError, ValueError, struct.error, ...
         reraise_if_fatal(exc)
         raise fail(p, f"cannot read TIFF: {one_line(exc, 160)}") from None
     return _tiff_frames(p, arr, axes)
+
+
+def _check_plausible(p: str, decoded_bytes: int, what: str) -> None:
+    size = os.path.getsize(p)
+    if decoded_bytes > _MAX_RATIO * size + (1 << 20):
+        raise fail(p, f"corrupt image: the header claims {what} pixels, far more than a {size}-byte file can hold")
 
 
 def _tiff_frames(p: str, arr: np.ndarray, axes: str) -> np.ndarray:

@@ -112,3 +112,13 @@ def test_png_header_with_garbage_body_fails_cleanly(tmp_path: Path) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
     with pytest.raises(MediaError):
         load(path)
+
+
+def test_tiff_header_claiming_millions_of_rows_is_refused_without_decoding(tmp_path: Path) -> None:
+    """A one-byte flip in ImageLength once made tifffile grind through ~1M phantom strips."""
+    data = bytearray((SKIMAGE_DATA / "multipage_rgb.tif").read_bytes())
+    data[44] = 49  # ImageLength 10 -> 3,211,274
+    path = tmp_path / "tall.tif"
+    path.write_bytes(bytes(data))
+    with pytest.raises(MediaError, match="far more than a 5278-byte file can hold"):
+        load(path)

@@ -109,6 +109,7 @@ def test_folder_of_colour_slices(tmp_path: Path) -> None:
     for k in range(3):
         ds = pydicom.dcmread(dicom_file("US1_UNCR.dcm"))
         ds.InstanceNumber = 3 - k
+        ds.SOPInstanceUID = pydicom.uid.generate_uid()
         ds.save_as(folder / f"{k}.dcm", enforce_file_format=True)
     media = load(folder)
     assert media.frames.shape == (3, 480, 640, 3) and media.frames.dtype == np.uint8
@@ -150,3 +151,31 @@ def test_per_slice_rescale_is_applied_to_each_slice(tmp_path: Path) -> None:
     for frame, ds in zip(media.frames, slices, strict=True):
         expected = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
         assert np.allclose(frame, expected)
+
+
+def test_copied_file_is_read_once(series_dir: tuple[Path, list[float]]) -> None:
+    folder, _ = series_dir
+    first = sorted(folder.iterdir())[0]
+    shutil.copy(first, folder / "ZZ copy of first")
+    media = load(folder)
+    assert media.n_frames == 12 and _ranks(media.frames) == list(range(12))
+
+
+def test_two_images_at_one_position_are_refused(series_dir: tuple[Path, list[float]]) -> None:
+    folder, _ = series_dir
+    ds = pydicom.dcmread(sorted(folder.iterdir())[0])
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()  # a second echo at the same place
+    ds.EchoTime = 90
+    ds.save_as(folder / "echo2", enforce_file_format=True)
+    with pytest.raises(MediaError, match="2 images share slice positions"):
+        load(folder)
+
+
+def test_localizer_of_another_orientation_is_refused(series_dir: tuple[Path, list[float]]) -> None:
+    folder, _ = series_dir
+    ds = pydicom.dcmread(sorted(folder.iterdir())[0])
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    ds.ImageOrientationPatient = [0, 1, 0, 0, 0, -1]  # sagittal
+    ds.save_as(folder / "loc", enforce_file_format=True)
+    with pytest.raises(MediaError, match="orientation differs"):
+        load(folder)
