@@ -127,7 +127,7 @@ def _fg_item(ds: Dataset, seq: str, frame: int | None = None) -> Dataset | None:
 
 
 def pixel_spacing(ds: Dataset) -> tuple[float, float]:
-    """(row_mm, col_mm), from PixelSpacing, ImagerPixelSpacing or the pixel-measures macro."""
+    """(row_mm, col_mm): PixelSpacing, ImagerPixelSpacing, pixel-measures macro, ultrasound regions."""
     sources: list[object] = [ds.get("PixelSpacing"), ds.get("ImagerPixelSpacing")]
     item = _fg_item(ds, "PixelMeasuresSequence", 0)
     if item is not None:
@@ -139,7 +139,20 @@ def pixel_spacing(ds: Dataset) -> tuple[float, float]:
             continue
         if r > 0 and c > 0 and math.isfinite(r) and math.isfinite(c):
             return r, c
-    return 1.0, 1.0
+    return _ultrasound_spacing(ds) or (1.0, 1.0)
+
+
+def _ultrasound_spacing(ds: Dataset) -> tuple[float, float] | None:
+    """Ultrasound has no PixelSpacing: the first calibrated region gives it, in cm (units code 3)."""
+    regions = ds.get("SequenceOfUltrasoundRegions")
+    if not regions:
+        return None
+    for region in regions:
+        if region.get("PhysicalUnitsXDirection") == 3 and region.get("PhysicalUnitsYDirection") == 3:
+            dx, dy = _float(region.get("PhysicalDeltaX")), _float(region.get("PhysicalDeltaY"))
+            if dx and dy and dx > 0 and dy > 0:
+                return abs(dy) * 10.0, abs(dx) * 10.0
+    return None
 
 
 def slice_spacing_tag(ds: Dataset) -> float | None:

@@ -240,3 +240,11 @@ def corrupt_rle(tmp_path: Path) -> Path:
 def test_decoder_panic_becomes_a_media_error(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match="cannot decode RLE Lossless"):
         load(corrupt_rle(tmp_path))
+
+
+def test_ultrasound_spacing_comes_from_the_calibrated_region() -> None:
+    path = dicom_file("examples_ybr_color.dcm")
+    region = pydicom.dcmread(path).SequenceOfUltrasoundRegions[0]
+    assert region.PhysicalUnitsXDirection == 3  # cm
+    media = load(path)
+    assert media.spacing == pytest.approx((float(region.PhysicalDeltaY) * 10, float(region.PhysicalDeltaX) * 10))
