@@ -153,7 +153,7 @@ class LauncherWidget(QWidget):
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         self.process.readyReadStandardOutput.connect(self.on_demo_output)
         self.process.finished.connect(self.on_demo_finished)
-        self.process.start(sys.executable, ["-m", "app.cli", "demo", "--build", str(self.demo_dir)])
+        self.process.start(sys.executable, ["-m", "app.cli", "demo", "--build", str(self.demo_dir), "--no-open"])
 
     def on_demo_output(self) -> None:
         text = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace").strip().splitlines()

@@ -71,6 +71,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(widget)
         self.stack.setCurrentWidget(widget)
         self.screen = name
+        if widget is self.login:
+            self.login.code_field.setFocus()
         self.screen_changed.emit(name)
 
     def _drop(self, widget: QWidget | None) -> None:

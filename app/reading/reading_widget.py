@@ -242,9 +242,11 @@ class ReadingWidget(QWidget):
             self.ai_panel.refresh()
 
     def on_tick(self) -> None:
-        self.state.tick()
-        self._refresh_timer()
-        self._refresh_cover()
+        if self.state.tick():
+            self.refresh()  # time is up: cover the image, hide the AI
+        else:
+            self._refresh_timer()
+            self._refresh_cover()
 
     # -- keys -------------------------------------------------------------------
     def handle_key(self, event: QKeyEvent) -> bool:

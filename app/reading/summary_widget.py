@@ -21,8 +21,9 @@ class SummaryWidget(QWidget):
         col = QVBoxLayout(card)
         col.setContentsMargins(28, 24, 28, 24)
         col.setSpacing(10)
-        heading = QLabel(f"{session_name.capitalize()} session complete"
-                         if summary.done >= summary.total else "Session paused")
+        name = session_name.capitalize() if session_name.startswith("session") else \
+            f"{session_name.capitalize()} session".strip()
+        heading = QLabel(f"{name} complete" if summary.done >= summary.total else f"{name} paused")
         heading.setObjectName("cardTitle")
         col.addWidget(heading)
         lines = [f"Cases read now: {summary.cases_read}",

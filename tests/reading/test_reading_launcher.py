@@ -30,3 +30,14 @@ def test_recent_studies_and_open(qtbot, tmp_path, study):
     assert flow.window is not None and flow.window.screen == "login" and not launcher.isVisible()
     qtbot.addWidget(flow.window)
     flow.window.engine.close()
+
+
+def test_demo_button_opens_a_built_demo(qtbot, tmp_path, study):
+    launcher = LauncherWidget(RecentStudies(tmp_path / "recent.json"), demo_dir=tmp_path / "demo")
+    qtbot.addWidget(launcher)
+    (tmp_path / "demo").mkdir()
+    study.path.rename(tmp_path / "demo" / "mri")
+    with qtbot.waitSignal(launcher.study_chosen) as blocker:
+        qtbot.mouseClick(launcher.demo_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [str(tmp_path / "demo" / "mri")]
+    assert launcher.process is None  # already built: opened without rebuilding
