@@ -194,3 +194,19 @@ def test_set_media_none_clears(viewport, make_series):
     assert viewport.media is None and viewport.corner_text() == ""
     viewport.set_slice(3)  # harmless
     assert viewport.current_index == 0
+
+
+def test_trackpad_pinch_zooms(viewport, make_series):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QNativeGestureEvent, QPointingDevice
+    from PySide6.QtWidgets import QApplication
+
+    viewport.set_media(make_series())
+    before = viewport.view_box.viewRect().width()
+    target = viewport.graphics.viewport()
+    pos = QPointF(target.rect().center())
+    ev = QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture, QPointingDevice.primaryPointingDevice(), 2,
+                             pos, pos, QPointF(target.mapToGlobal(pos.toPoint())), 0.5, QPointF(0, 0))
+    QApplication.sendEvent(target, ev)
+    assert viewport.view_box.viewRect().width() == pytest.approx(before / 1.5, rel=0.05)
+    assert viewport.current_index == 0
