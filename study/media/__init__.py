@@ -19,7 +19,14 @@ from study.media.guard import MAX_BYTES, fail, one_line, quiet, reraise_if_fatal
 from study.media.sniff import detect_kind
 from study.media.types import Media, MediaError
 
-__all__ = ["MAX_BYTES", "Media", "MediaCache", "MediaError", "detect_kind", "load"]
+__all__ = ["MAX_BYTES", "Media", "MediaCache", "MediaError", "detect_kind", "load", "open_video"]
+
+
+def open_video(path: str | os.PathLike[str]):  # type: ignore[no-untyped-def]  # -> VideoClip
+    """A video decoded frame by frame on demand (``clip[i]``, ``len(clip)``, ``clip.fps``)."""
+    from study.media.video import open_video as _open
+
+    return _open(path)
 
 
 def load(path: str | os.PathLike[str]) -> Media:

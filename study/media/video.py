@@ -73,3 +73,88 @@ def _decode_all(p: str, container, stream, frame_bytes: int) -> list[np.ndarray]
         if len(frames) > limit:  # header lied about the length: stop before memory runs out
             check_size(p, len(frames) * frame_bytes, "the decoded video")
     return frames
+
+
+class VideoClip:
+    """A video decoded on demand, frame by index, for clips too long to hold in memory.
+
+    Playback (i, i+1, ...) decodes straight on; a jump seeks to the keyframe
+    before the target and decodes forward.  Frame timestamps come from one
+    demux pass at open (no decoding), so ``n_frames`` is exact.  Thread-safe;
+    close it (or use ``with``) to release the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        import threading
+
+        self.path = os.fspath(path)
+        self._lock = threading.Lock()
+        try:
+            with quiet():
+                self._container = av.open(self.path, mode="r")
+                if not self._container.streams.video:
+                    self._container.close()
+                    raise fail(self.path, "no video stream in file")
+                self._stream = self._container.streams.video[0]
+                self.fps = _fps(self._stream)
+                pts = [pk.pts for pk in self._container.demux(self._stream) if pk.size]
+                if not pts or any(t is None for t in pts):
+                    self._container.close()
+                    raise fail(self.path, "corrupt or truncated video: frames without timestamps")
+                self._pts = sorted(pts)
+                self._container.seek(self._pts[0], stream=self._stream, backward=True)
+        except av.error.FFmpegError as exc:
+            raise fail(self.path, f"corrupt or truncated video: {one_line(getattr(exc, 'strerror', None) or exc, 160)}") from None
+        self.n_frames = len(self._pts)
+        self.shape = (self._stream.codec_context.height, self._stream.codec_context.width, 3)
+        self._frames = None
+        self._next = 0
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.frame(index)
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as (H, W, 3) uint8 RGB; IndexError outside 0..n_frames-1."""
+        if not -self.n_frames <= index < self.n_frames:
+            raise IndexError(f"frame {index} of {self.n_frames}")
+        index %= self.n_frames
+        target = self._pts[index]
+        with self._lock, quiet():
+            try:
+                if self._frames is None or index != self._next:
+                    self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+                    self._frames = self._container.decode(self._stream)
+                for frame in self._frames:
+                    if frame.pts is None or frame.pts < target:
+                        continue
+                    self._next = index + 1
+                    return frame.to_ndarray(format="rgb24")
+            except av.error.FFmpegError as exc:
+                self._frames = None
+                raise fail(self.path, f"corrupt video at frame {index}: {one_line(getattr(exc, 'strerror', None) or exc, 120)}") from None
+            self._frames = None
+            raise fail(self.path, f"truncated video: frame {index} of {self.n_frames} cannot be decoded")
+
+    def close(self) -> None:
+        with self._lock:
+            self._frames = None
+            self._container.close()
+
+    def __enter__(self) -> VideoClip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_video(path: str | os.PathLike[str]) -> VideoClip:
+    """A lazily decoded video (raises MediaError like ``load``)."""
+    from study.media.sniff import detect_kind
+
+    kind = detect_kind(path)
+    if kind != "video":
+        raise fail(path, f"not a video ({kind})")
+    return VideoClip(path)

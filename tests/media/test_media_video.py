@@ -69,3 +69,43 @@ def test_garbage_named_mp4_fails_cleanly(tmp_path: Path) -> None:
     path.write_bytes(np.random.default_rng(7).integers(0, 256, 20_000, dtype=np.uint8).tobytes())
     with pytest.raises(MediaError, match="video"):
         load(path)
+
+
+def test_lazy_clip_gives_the_same_frames_in_any_order(tmp_path: Path) -> None:
+    from study.media import open_video
+
+    path = tmp_path / "long.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.options = {"g": "8"}  # a keyframe every 8 frames: jumps must seek
+        for i in range(40):
+            img = np.full((H, W, 3), 6 * i, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    eager = load(path).frames
+    with open_video(path) as clip:
+        assert len(clip) == 40 and clip.fps == pytest.approx(15) and clip.shape == (H, W, 3)
+        for i in [0, 1, 2, 17, 3, 4, 39, 38, 0, 25, 26, -1]:
+            assert np.array_equal(clip[i], eager[i])
+        with pytest.raises(IndexError):
+            clip[40]
+
+
+def test_lazy_clip_of_a_truncated_file_fails_with_media_error(tmp_path: Path) -> None:
+    from study.media import open_video
+
+    path = tmp_path / "clip.mp4"
+    write_clip(path, "libx264")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(path.read_bytes()[:700])
+    with pytest.raises(MediaError):
+        with open_video(cut) as clip:
+            for i in range(len(clip)):
+                clip[i]
+    from tests.media.conftest import SKIMAGE_DATA
+
+    with pytest.raises(MediaError, match="not a video"):
+        open_video(SKIMAGE_DATA / "camera.png")
