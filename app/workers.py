@@ -181,6 +181,13 @@ def active_workers() -> list[Worker]:
         return list(_ACTIVE)
 
 
+def shutdown(timeout_ms: int = 3000) -> bool:
+    """Cancel every active worker and wait for the pool (on quit); False on timeout."""
+    for worker in active_workers():
+        worker.cancel()
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)
+
+
 def _accepts_cancel_event(fn: Callable[..., Any]) -> bool:
     try:
         params = inspect.signature(fn).parameters

@@ -70,10 +70,14 @@ class HangingLayoutWidget(QWidget):
         return self._viewports[: len(self._roles)]
 
     # -- content ----------------------------------------------------------
-    def set_case(self, media_by_role: Mapping[str, Media] | Iterable[tuple[str, Media]],
+    def set_case(self, media_by_role: Mapping[str, Media | None] | Iterable[tuple[str, Media | None]],
                  overlays_by_role: Mapping[str, np.ndarray] | None = None,
                  masks_by_role: Mapping[str, np.ndarray] | None = None) -> None:
-        """Show one case: media per role (in display order), optional CAMs and masks per role."""
+        """Show one case: media per role (in display order), optional CAMs and masks per role.
+
+        A role whose media is None (unreadable, missing) gets an empty viewport
+        saying "not available"; the other roles work as usual.
+        """
         items = list(media_by_role.items() if isinstance(media_by_role, Mapping) else media_by_role)
         if not 1 <= len(items) <= MAX_VIEWPORTS:
             raise ValueError(f"a hanging layout shows 1 to {MAX_VIEWPORTS} viewports, got {len(items)}")

@@ -206,11 +206,13 @@ class ViewportWidget(QWidget):
         self._index = 0
         self._stats = None
         if media is None:
+            # An empty viewport; with a title it says the role's media is unavailable.
             self._windower = None
             self.image_item.clear()
             self.overlay.set_maps(None, 1)
             self.outline.set_masks(None, 1)
-            self.label.set_text("")
+            self.cursor_mark.setVisible(False)
+            self.label.set_text(f"{title}\nnot available" if title else "")
             self.controls.setVisible(False)
             return
         h, w = media.frames.shape[1:3]
@@ -345,6 +347,10 @@ class ViewportWidget(QWidget):
         fy = (p.y() - self._extent.y()) / self._extent.height()
         inside = 0 <= fx <= 1 and 0 <= fy <= 1 and self.view_box.sceneBoundingRect().contains(scene_pos)
         self.cursor_moved.emit(fx, fy) if inside else self.cursor_moved.emit(float("nan"), float("nan"))
+
+    def leaveEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        self.cursor_moved.emit(float("nan"), float("nan"))  # linked cursors hide
+        super().leaveEvent(ev)
 
     def on_cine_playing_changed(self, playing: bool) -> None:
         self.play_button.setText("❚❚" if playing else "▶")

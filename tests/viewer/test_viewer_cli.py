@@ -61,3 +61,21 @@ def test_viewer_never_imports_torch():
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], cwd=root, env={"QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0
+
+
+def test_view_with_overlay_file(qapp, tmp_path):
+    cam = np.zeros((1, 8, 8), np.float32)
+    cam[0, 2:6, 2:6] = 1.0
+    np.save(tmp_path / "cam.npy", cam)
+    plain, with_cam = tmp_path / "plain.png", tmp_path / "cam.png"
+    path = get_testdata_file("MR_small.dcm")
+    assert main(["view", path, "--screenshot", str(plain)]) == 0
+    assert main(["view", path, "--overlay", str(tmp_path / "cam.npy"), "--screenshot", str(with_cam)]) == 0
+    assert QImage(str(plain)) != QImage(str(with_cam))
+
+
+def test_view_with_unreadable_overlay_exits_2(tmp_path, capsys):
+    bad = tmp_path / "cam.npy"
+    bad.write_text("not numpy")
+    assert main(["view", get_testdata_file("MR_small.dcm"), "--overlay", str(bad)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {bad}: ")

@@ -109,3 +109,24 @@ def test_synced_index_cases(make_series):
     single = make_series(n=1, positions=[0])
     assert synced_index(a, 3, make_series(n=1, frame_of_reference=None)) == 0
     assert synced_index(single, 0, a) == 0
+
+
+def test_unavailable_role_shows_a_message_and_the_rest_works(layout, make_series):
+    layout.set_case([("T2axi", make_series()), ("DWI", None)])
+    assert layout.viewport("DWI").corner_text() == "DWI\nnot available"
+    layout.viewport("T2axi").set_slice(5)  # syncing skips the empty viewport
+    assert layout.viewport("T2axi").current_index == 5
+    layout.set_case([("T2axi", make_series()), ("DWI", make_series())])
+    assert "slice 1/20" in layout.viewport("DWI").corner_text()
+
+
+def test_linked_cursor_hides_when_the_mouse_leaves(layout, make_series, gestures):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    layout.linked_cursor = True
+    layout.set_case([("a", make_series()), ("b", make_series())])
+    gestures.hover(layout.viewport("a"), 0.5, 0.5)
+    assert layout.viewport("b").cursor_mark.isVisible()
+    QApplication.sendEvent(layout.viewport("a"), QEvent(QEvent.Type.Leave))
+    assert not layout.viewport("b").cursor_mark.isVisible()

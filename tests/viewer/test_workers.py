@@ -127,3 +127,16 @@ def test_start_twice_is_an_error(qtbot):
         worker.start()
     with pytest.raises(RuntimeError):
         worker.start()
+
+
+def test_shutdown_cancels_running_generators(qtbot):
+    from app.workers import shutdown
+
+    def forever():
+        while True:
+            yield None
+
+    worker = create_worker(forever)
+    with qtbot.waitSignal(worker.aborted, timeout=5000):
+        worker.start()
+        assert shutdown(5000)
