@@ -28,6 +28,7 @@ import numpy as np
 import pydicom
 
 from study.media import dicom_file as df
+from study.media import dicom_tags as tags
 from study.media.buffers import POOL
 from study.media.guard import check_size, fail
 from study.media.sniff import DICOM_SUFFIXES, head, looks_like_dicom_without_preamble
@@ -79,9 +80,9 @@ def _raw_uid(ds: pydicom.Dataset, keyword: str) -> bytes:
 
 def _describe(h: df.Header) -> _Slice:
     ds = h.ds
-    number = df.raw_numbers(ds, "InstanceNumber")
-    pos = df.raw_numbers(ds, "ImagePositionPatient")
-    iop = df.raw_numbers(ds, "ImageOrientationPatient")
+    number = tags.raw_numbers(ds, "InstanceNumber")
+    pos = tags.raw_numbers(ds, "ImagePositionPatient")
+    iop = tags.raw_numbers(ds, "ImageOrientationPatient")
     return _Slice(
         path=h.path,
         series=_raw_uid(ds, "SeriesInstanceUID"),
@@ -163,7 +164,7 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
                 raise fail(folder, f"{os.path.basename(path)}: truncated file")
             continue  # SR, presentation state, ...: not a slice
         _named(folder, path, df.check_pixels, h)
-        if df.n_frames_of(h.ds) > 1 or multiframe is not None:
+        if tags.n_frames_of(h.ds) > 1 or multiframe is not None:
             if multiframe is not None or slices:
                 raise fail(folder, "a folder of multi-frame files is not supported; give the file itself")
             multiframe = h
@@ -194,26 +195,26 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
     _one_series(folder, slices)
     n = len(slices)
     frames = out[:n]  # a prefix of a C-contiguous array is still contiguous
-    order, positions = _sort(slices, df.orientation(first.ds))
+    order, positions = _sort(slices, tags.orientation(first.ds))
     _check_geometry(folder, slices, positions)
     _permute(frames, order)
     ds = first.ds
     return Media(
         frames=frames,
         kind="series",
-        spacing=df.pixel_spacing(ds),
+        spacing=tags.pixel_spacing(ds),
         slice_positions=positions,
-        frame_of_reference=df.frame_of_reference(ds),
+        frame_of_reference=tags.frame_of_reference(ds),
         window=None if frames.ndim == 4 else df.display_window(ds, frames),
         fps=None,
         source=folder,
-        slice_spacing=df.median_step(positions) or df.slice_spacing_tag(ds),
+        slice_spacing=tags.median_step(positions) or tags.slice_spacing_tag(ds),
     )
 
 
 def _shape_of(h: df.Header) -> tuple[int, ...]:
     ds = h.ds
-    return (int(ds.Rows), int(ds.Columns), 3) if df.is_color(ds) else (int(ds.Rows), int(ds.Columns))
+    return (int(ds.Rows), int(ds.Columns), 3) if tags.is_color(ds) else (int(ds.Rows), int(ds.Columns))
 
 
 def _allocate(folder: str, h: df.Header, n_max: int) -> np.ndarray:
@@ -254,19 +255,19 @@ def _single(folder: str, h: df.Header) -> Media:
     """A folder with one image file: a one-slice series (or the file's own frames)."""
     raw = _named(folder, h.path, df.decode, h)
     ds = h.ds
-    color = df.is_color(ds)
+    color = tags.is_color(ds)
     frames = df.to_color(raw, ds) if color else df.to_gray(raw, ds)
     n = frames.shape[0]
     return Media(
         frames=frames,
         kind="multiframe" if n > 1 else "series",
-        spacing=df.pixel_spacing(ds),
-        slice_positions=df.frame_positions(ds, n) if n > 1 else None,
-        frame_of_reference=df.frame_of_reference(ds),
+        spacing=tags.pixel_spacing(ds),
+        slice_positions=tags.frame_positions(ds, n) if n > 1 else None,
+        frame_of_reference=tags.frame_of_reference(ds),
         window=None if color else df.display_window(ds, frames),
-        fps=df.frame_rate(ds) if n > 1 else None,
+        fps=tags.frame_rate(ds) if n > 1 else None,
         source=folder,
-        slice_spacing=df.slice_spacing_tag(ds),
+        slice_spacing=tags.slice_spacing_tag(ds),
     )
 
 
