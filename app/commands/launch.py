@@ -39,6 +39,9 @@ def run_launcher() -> int:
     flow = LaunchFlow(launcher)
     launcher.show()
     code = app.exec()
+    from app.commands.open_study import finish_background_work
+
+    finish_background_work()
     if flow.window is not None:
         flow.window.engine.close()
     return int(code)

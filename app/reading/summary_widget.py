@@ -26,9 +26,9 @@ class SummaryWidget(QWidget):
         heading = QLabel(f"{name} complete" if summary.done >= summary.total else f"{name} paused")
         heading.setObjectName("cardTitle")
         col.addWidget(heading)
-        lines = [f"Cases read now: {summary.cases_read}",
+        lines = [f"Cases read: {summary.cases_read} (this sitting)",
                  f"Reading time: {format_duration(summary.active_ms)}",
-                 f"Session progress: {summary.done} of {summary.total}"]
+                 f"Session: {summary.done} of {summary.total} done"]
         if summary.cases_read:
             lines.insert(2, f"Mean per case: {summary.active_ms / summary.cases_read / 1000:.1f} s")
         if feedback:

@@ -1,6 +1,6 @@
 """Screenshots of every reader screen on the demo studies, to look at.
 
-    xvfb-run -a python -m tests.reading.shoot DEMO_ROOT OUT_DIR [--placeholder-ai]
+    xvfb-run -a python -m tests.reading.shoot DEMO_ROOT screenshots/reading [--placeholder-ai]
 
 DEMO_ROOT is a folder built by ``readerstudy demo --build`` (use a scratch
 copy: this script reads cases, and may override the washout and store AI
@@ -228,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         shoot_simple(s, root / "motility", "motility", (Qt.Key.Key_3,))
     if want("conjunctiva"):
         shoot_simple(s, root / "conjunctiva", "conjunctiva", (), text="11.8")
+    from app.commands.open_study import finish_background_work
+
+    finish_background_work()
     return 0
 
 

@@ -96,7 +96,7 @@ def test_reader_journey(qtbot, open_window, study, mono, now):
             qtbot.keyClick(screen, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.screen == "summary")
     text = window.summary.lines_label.text()
-    assert "Cases read now: 4" in text and "Reading time: 0:12" in text and "Correct" not in text
+    assert "Cases read: 4 (this sitting)" in text and "Reading time: 0:12" in text and "Correct" not in text
 
     df = reads_table(study.path)
     assert len(df) == 4 and set(df["modality"]) == {"unaided"}
