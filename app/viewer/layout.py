@@ -57,6 +57,7 @@ class HangingLayoutWidget(QWidget):
         self.sync_enabled = sync
         self.linked_cursor = linked_cursor
         self._syncing = False
+        self._overlay_syncing = False
 
     # -- access -----------------------------------------------------------
     @property
@@ -99,8 +100,10 @@ class HangingLayoutWidget(QWidget):
 
     # -- overlays, for the AI panel ---------------------------------------
     def set_overlays_visible(self, on: bool) -> None:
-        for vp in self.viewports():
-            vp.overlay.set_enabled(on)
+        """CAMs on or off in every viewport; ``overlay_toggled`` once if anything changed."""
+        changed = self._set_overlays(on)
+        if changed:
+            self.overlay_toggled.emit(bool(on))
 
     def set_overlay_opacity(self, opacity: float) -> None:
         for vp in self.viewports():
@@ -130,8 +133,10 @@ class HangingLayoutWidget(QWidget):
             self._syncing = False
 
     def on_viewport_overlay_toggled(self, on: bool) -> None:
-        # `c` in one viewport switches the CAM in all of them.
-        self.set_overlays_visible(on)
+        # `c` in one viewport switches the CAM in all of them, announced once.
+        if self._overlay_syncing:
+            return
+        self._set_overlays(on)  # the source viewport already is `on`
         self.overlay_toggled.emit(on)
 
     def on_viewport_cursor_moved(self, source: ViewportWidget, fx: float, fy: float) -> None:
@@ -142,6 +147,18 @@ class HangingLayoutWidget(QWidget):
                 vp.show_cursor(fx, fy)
 
     # -- internals --------------------------------------------------------
+    def _set_overlays(self, on: bool) -> bool:
+        self._overlay_syncing = True  # the followers' overlay_toggled must not echo back
+        changed = False
+        try:
+            for vp in self.viewports():
+                if vp.overlay.enabled != bool(on):
+                    vp.overlay.set_enabled(on)
+                    changed = True
+        finally:
+            self._overlay_syncing = False
+        return changed
+
     def _ensure_viewports(self, n: int) -> None:
         while len(self._viewports) < n:
             vp = ViewportWidget(self, clock=self._clock)
