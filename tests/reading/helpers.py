@@ -4,6 +4,7 @@ readers with scrypt PINs, the SQLite store) and fake clocks for the reading test
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from skimage import data
+
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QLineEdit, QTableWidget, QWidget
 
 from study.aioutput import AIOutput
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
@@ -147,3 +150,24 @@ def make_study(root: Path, kind: str = "binary", *, design: str = "sequential", 
     return StudyFolder(root, protocol, case_ids, truths, patients)
 
 
+# Words only AI content uses; "72 %" is how the AI panel shows a probability.
+AI_WORDS = re.compile(r"\bAI\b|predict|probab|heat map|CAM\b|grad|model|\d+ %", re.IGNORECASE)
+
+
+def screen_texts(window) -> list[str]:
+    """Every text a reader could see or hover in the window, incl. the viewer's corner labels."""
+    texts = [window.windowTitle()]
+    for w in [window, *window.findChildren(QWidget)]:
+        texts += [w.toolTip(), w.windowTitle(), w.accessibleName(), w.statusTip(), w.whatsThis()]
+        if isinstance(w, (QLabel, QAbstractButton)):
+            texts.append(w.text())
+        elif isinstance(w, QLineEdit):
+            texts += [w.text(), w.placeholderText()]
+        elif isinstance(w, QComboBox):
+            texts += [w.itemText(i) for i in range(w.count())]
+        elif isinstance(w, QTableWidget):
+            texts += [w.item(r, c).text() for r in range(w.rowCount()) for c in range(w.columnCount())
+                      if w.item(r, c) is not None]
+    viewer = window.reading.viewer
+    texts += [vp.corner_text() for vp in viewer.viewports()]
+    return [t for t in texts if t]

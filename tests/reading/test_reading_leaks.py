@@ -11,32 +11,9 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QAbstractButton, QComboBox, QLabel, QLineEdit, QTableWidget, QWidget,
-)
 
 from app.main_window import MainWindow
-from tests.reading.helpers import PIN
-
-AI_WORDS = re.compile(r"\bAI\b|predict|probab|heat map|CAM\b|grad|model|\d+ %", re.IGNORECASE)  # "72 %" is how the AI panel shows a probability
-
-
-def screen_texts(window: MainWindow) -> list[str]:
-    texts = [window.windowTitle()]
-    for w in [window, *window.findChildren(QWidget)]:
-        texts += [w.toolTip(), w.windowTitle(), w.accessibleName(), w.statusTip(), w.whatsThis()]
-        if isinstance(w, (QLabel, QAbstractButton)):
-            texts.append(w.text())
-        elif isinstance(w, QLineEdit):
-            texts += [w.text(), w.placeholderText()]
-        elif isinstance(w, QComboBox):
-            texts += [w.itemText(i) for i in range(w.count())]
-        elif isinstance(w, QTableWidget):
-            texts += [w.item(r, c).text() for r in range(w.rowCount()) for c in range(w.columnCount())
-                      if w.item(r, c) is not None]
-    viewer = window.reading.viewer
-    texts += [vp.corner_text() for vp in viewer.viewports()]
-    return [t for t in texts if t]
+from tests.reading.helpers import AI_WORDS, PIN, make_study, screen_texts
 
 
 def test_unaided_screen_leaks_nothing(qtbot, engine_factory, study, mono):
@@ -70,3 +47,29 @@ def test_unaided_screen_leaks_nothing(qtbot, engine_factory, study, mono):
     assert len(normalised) == 4
     for n in normalised[1:]:
         assert set(n) ^ set(normalised[0]) == set()
+
+
+def test_crossover_session_shows_ai_only_on_aided_cases(qtbot, engine_factory, tmp_path, mono):
+    folder = make_study(tmp_path / "x", design="crossover", n=6)
+    folder.put_ai()
+    window = MainWindow(engine_factory(folder), clock=mono)
+    qtbot.addWidget(window)
+    window.show()
+    window.login_state.login("r1", PIN)
+    window.on_logged_in("r1")
+    window.on_session_chosen(1)
+    screen = window.reading
+    modes = []
+    while screen.state.item is not None:
+        qtbot.waitUntil(lambda: not screen.state.loading)
+        mode = screen.state.item.mode
+        modes.append(mode)
+        joined = "\n".join(screen_texts(window))
+        assert screen.ai_panel.isVisible() == (mode == "aided")
+        assert (AI_WORDS.search(joined) is not None) == (mode == "aided")
+        if mode == "unaided":
+            qtbot.keyClick(screen, Qt.Key.Key_C)  # no CAM to show: nothing changes
+            assert not any(vp.overlay.enabled for vp in screen.viewer.viewports())
+        for key in (Qt.Key.Key_1, Qt.Key.Key_Up, Qt.Key.Key_Return):
+            qtbot.keyClick(screen, key)
+    assert sorted(set(modes)) == ["aided", "unaided"]
