@@ -103,5 +103,15 @@ def write_demo_json(study_dir: Path, name: str, seed: int, n: int, **extra) -> N
     (study_dir / "demo.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def fmt(x: float, digits: int = 2) -> str:
-    return f"{x:.{digits}f}"
+def smooth_noise(rng: np.random.Generator, size: int, scale: float) -> np.ndarray:
+    """A (size, size) smooth random field with std about 1 and features ~scale pixels wide.
+
+    Drawn on a coarse grid and interpolated up: a Gaussian filter with a wide
+    kernel on the full grid costs ten times more for the same look.
+    """
+    from scipy.ndimage import gaussian_filter, zoom
+
+    coarse = max(int(round(size / scale * 2)), 4)
+    field = gaussian_filter(rng.standard_normal((coarse, coarse)), 1.0)
+    field = zoom(field, size / coarse, order=1, grid_mode=True, mode="nearest")[:size, :size]
+    return (field / (field.std() + 1e-9)).astype(np.float32)

@@ -17,8 +17,8 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from study.demo.common import (DEFAULT_SEED, DEMO_GROUPS, case_codes, prepare_study_dir, rng_for, write_cases,
-                               write_csv, write_demo_json, write_protocol)
+from study.demo.common import (DEFAULT_SEED, DEMO_GROUPS, case_codes, prepare_study_dir, rng_for, smooth_noise,
+                               write_cases, write_csv, write_demo_json, write_protocol)
 from study.protocol import HangingProtocol, Protocol, Task
 
 NAME = "conjunctiva"
@@ -55,7 +55,7 @@ def render_photo(seed: int, index: int, hb: float) -> tuple[np.ndarray, tuple[in
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
     tone = rng.uniform(0, 1)
     skin = SKIN_LIGHT + tone * (SKIN_DARK - SKIN_LIGHT)
-    shade = 1 + 0.12 * gaussian_filter(rng.normal(size=(SIZE, SIZE)), 30) * 30 - 0.001 * (yy - 128)
+    shade = 1 + 0.06 * smooth_noise(rng, SIZE, 60) - 0.001 * (yy - 128)
     img = skin * shade[..., None] * (1 + 0.02 * gaussian_filter(rng.normal(size=(SIZE, SIZE, 3)), (1.5, 1.5, 0)))
 
     cx, cy = 128 + rng.normal(0, 10), 88 + rng.normal(0, 8)

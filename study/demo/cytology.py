@@ -21,7 +21,7 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 from study.demo.common import (DEFAULT_SEED, DEMO_GROUPS, case_codes, exact_labels, prepare_study_dir, rng_for,
-                               write_cases, write_csv, write_demo_json, write_protocol)
+                               smooth_noise, write_cases, write_csv, write_demo_json, write_protocol)
 from study.protocol import HangingProtocol, Protocol, Task
 
 NAME = "cytology"
@@ -136,7 +136,7 @@ def render_field(seed: int, index: int, grade: int) -> tuple[np.ndarray, list[tu
     img = np.empty((SIZE, SIZE, 3), np.float32)
     img[:] = BACKGROUND * rng.normal(1, 0.015, 3)
     # Smear mottling, and a fine grain field reused for cytoplasm and chromatin texture.
-    img *= (1 + 0.03 * gaussian_filter(rng.normal(size=(SIZE, SIZE)), 12) * 12)[..., None]
+    img *= (1 + 0.015 * smooth_noise(rng, SIZE, 24))[..., None]
     grain = gaussian_filter(rng.normal(size=(SIZE, SIZE)).astype(np.float32), 0.8) * 2.2
     n_cells = int(rng.integers(7, 14))
     if grade == 0:

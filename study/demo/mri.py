@@ -130,7 +130,8 @@ SERIES_INFO = {
 
 
 def _rician(rng: np.random.Generator, signal: np.ndarray, sigma: float) -> np.ndarray:
-    return np.hypot(signal + rng.normal(0, sigma, signal.shape), rng.normal(0, sigma, signal.shape))
+    noise = rng.standard_normal((2, *signal.shape), dtype=np.float32) * np.float32(sigma)
+    return np.hypot(signal + noise[0], noise[1])
 
 
 def render_series(pelvis: Pelvis, geom: SeriesGeometry, role: str,

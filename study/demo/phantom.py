@@ -67,12 +67,12 @@ class Texture:
     """
 
     def __init__(self, rng: np.random.Generator, length_mm: float, n: int = 48) -> None:
-        self.k = rng.normal(0.0, 1.0 / length_mm, size=(n, 3))
-        self.phase = rng.uniform(0, 2 * np.pi, size=n)
+        self.k = rng.normal(0.0, 1.0 / length_mm, size=(n, 3)).astype(np.float32)
+        self.phase = rng.uniform(0, 2 * np.pi, size=n).astype(np.float32)
         self.scale = np.sqrt(2.0 / n)
 
     def __call__(self, p: np.ndarray) -> np.ndarray:
-        return self.scale * np.cos(p @ self.k.T + self.phase).sum(axis=1)
+        return self.scale * np.cos(p.astype(np.float32) @ self.k.T + self.phase).sum(axis=1)
 
 
 @dataclass

@@ -43,8 +43,8 @@ def test_truth_values_and_photos(conj):
 
 
 def test_haemoglobin_changes_only_the_boxed_conjunctiva_and_reddens_it():
-    for i in range(5):
-        pale, box, _ = render_photo(4, i, 7.0)
+    for i in range(6):
+        pale, box, latent = render_photo(4, i, 7.0)
         red, box2, _ = render_photo(4, i, 16.0)
         assert box == box2
         changed = np.any(pale != red, axis=2)
@@ -52,7 +52,8 @@ def test_haemoglobin_changes_only_the_boxed_conjunctiva_and_reddens_it():
         assert changed.sum() > 1000
         assert rows.min() >= box[0] and rows.max() < box[2] and cols.min() >= box[1] and cols.max() < box[3]
         redness = lambda a: (a[..., 0].astype(float) - a[..., 1]).mean()  # noqa: E731
-        assert redness(red[changed]) > redness(pale[changed]) + 30
+        # An inflamed conjunctiva is red whatever the haemoglobin (a deliberate confounder).
+        assert redness(red[changed]) > redness(pale[changed]) + (5 if latent["inflamed"] else 30)
 
 
 def test_hb_distribution_has_anaemic_and_normal_subjects():
