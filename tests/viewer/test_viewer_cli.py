@@ -79,3 +79,31 @@ def test_view_with_unreadable_overlay_exits_2(tmp_path, capsys):
     bad.write_text("not numpy")
     assert main(["view", get_testdata_file("MR_small.dcm"), "--overlay", str(bad)]) == 2
     assert capsys.readouterr().err.startswith(f"error: {bad}: ")
+
+
+def test_real_video_plays_at_its_frame_rate(qtbot, tmp_path):
+    import av
+
+    from app.viewer import ViewportWidget
+
+    path = tmp_path / "clip.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(15):
+            frame = np.full((48, 64, 3), 16 * i, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    media = load(path)
+    now = [0.0]
+    vp = ViewportWidget(clock=lambda: now[0])
+    qtbot.addWidget(vp)
+    vp.set_media(media)
+    assert media.is_color and vp.window is None and vp.n_frames == 15
+    vp.play()
+    now[0] += 0.5  # half a second at 15 fps
+    vp.cine.on_tick()
+    assert vp.current_index == 7
+    assert vp.corner_text() == "frame 8/15  0.47 s"
