@@ -119,9 +119,11 @@ def test_media_layer_reads_series_in_one_frame_of_reference(mri):
     assert len({m.frame_of_reference for m in media.values()}) == 1
     assert media["T2axi"].frames.shape == (16, 128, 128) and media["DWI"].frames.shape == (16, 96, 96)
     assert media["DWI"].spacing == (3.375, 3.375)
-    # DWI stores value / 0.5: the media layer must give back modality units.
-    raw = _series(mri / case.media["DWI"])[3]
-    np.testing.assert_allclose(media["DWI"].frames[3], raw.pixel_array * 0.5)
+    # Frame k is IM{k+1} (lesions.csv frames index both), and DWI stores value / 0.5:
+    # the media layer must give back modality units.
+    for role, slope in (("T2sag", 1.0), ("T2axi", 1.0), ("DWI", 0.5)):
+        for k, ds in enumerate(_series(mri / case.media[role])):
+            np.testing.assert_allclose(media[role].frames[k], ds.pixel_array * slope)
     # Axial series overlap in position, so position sync has something to align.
     a, d = media["T2axi"].slice_positions, media["DWI"].slice_positions
     assert max(a[0], d[0]) < min(a[-1], d[-1])
