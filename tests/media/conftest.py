@@ -47,6 +47,7 @@ def write_series(
     oblique: bool = True,
     series_uid: str | None = None,
     positions: bool = True,
+    instances: str = "shuffled",
 ) -> list[float]:
     """Copies of a real slice along the normal, shuffled on disk and in InstanceNumber.
 
@@ -67,8 +68,9 @@ def write_series(
     origin = np.array([-12.5, 30.0, 7.25])
     ranks = list(range(n))
     rng.shuffle(ranks)  # file k holds anatomical slice ranks[k]
-    instances = list(range(1, n + 1))
-    rng.shuffle(instances)  # instance numbers unrelated to position
+    numbers = list(range(1, n + 1))
+    rng.shuffle(numbers)  # instance numbers unrelated to position
+    by_rank = {"ascending": lambda r: r + 1, "descending": lambda r: n - r, "offset": lambda r: 1001 + r}
     uid = series_uid or generate_uid()
     for k, rank in enumerate(ranks):
         ds = base.copy()
@@ -83,7 +85,7 @@ def write_series(
                 del ds.ImagePositionPatient
             ds.InstanceNumber = rank + 1
         if positions:
-            ds.InstanceNumber = instances[k]
+            ds.InstanceNumber = numbers[k] if instances == "shuffled" else by_rank[instances](rank)
         ds.PixelData = (pixels + 10 * rank).astype(base.pixel_array.dtype).tobytes()
         ds.save_as(folder / f"IM{k:04d}", enforce_file_format=True)  # no suffix, like scanner exports
     start = float(normal @ origin)

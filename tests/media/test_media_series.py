@@ -179,3 +179,13 @@ def test_localizer_of_another_orientation_is_refused(series_dir: tuple[Path, lis
     ds.save_as(folder / "loc", enforce_file_format=True)
     with pytest.raises(MediaError, match="orientation differs"):
         load(folder)
+
+
+@pytest.mark.parametrize("instances", ["ascending", "descending", "offset"])
+def test_any_instance_numbering_gives_the_anatomical_order(tmp_path: Path, instances: str) -> None:
+    folder = tmp_path / instances
+    expected = write_series(folder, 9, seed=4, instances=instances)
+    shutil.copy(dicom_file("test-SR.dcm"), folder / "IM0004.sr")  # a non-image slot in the middle
+    media = load(folder)
+    assert _ranks(media.frames) == list(range(9))
+    assert media.slice_positions == pytest.approx(expected)
