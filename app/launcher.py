@@ -31,7 +31,9 @@ def config_dir() -> Path:
 
 
 def default_demo_dir() -> Path:
-    return Path.home() / "readerstudy-demo"
+    """`make demo` builds into ./demo-studies; elsewhere the demo goes to ~/readerstudy-demo."""
+    local = Path.cwd() / "demo-studies"
+    return local if (local / "mri" / "study.toml").is_file() else Path.home() / "readerstudy-demo"
 
 
 class RecentStudies:

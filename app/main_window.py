@@ -32,6 +32,16 @@ from study.errors import StudyError
 HEARTBEAT_MS = 30_000
 
 
+def demo_hint(engine) -> str:
+    """A sign-in hint for the synthetic demo studies (marked by demo.json), never for real ones."""
+    study_dir = getattr(engine, "study_dir", None)
+    if study_dir is None or not (study_dir / "demo.json").is_file():
+        return ""
+    from study.demo import DEMO_PIN
+
+    return f"Demo study: sign in as spec1 (specialist) or res1 (resident), PIN {DEMO_PIN}."
+
+
 class MainWindow(QMainWindow):
     screen_changed = Signal(str)  # "login" | "sessions" | "reading" | "triage" | "summary"
 
@@ -51,7 +61,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.login_state = LoginState(engine)
-        self.login = LoginWidget(self.login_state, self.protocol.title)
+        self.login = LoginWidget(self.login_state, self.protocol.title, demo_hint(engine))
         self.login.logged_in.connect(self.on_logged_in)
         self.stack.addWidget(self.login)
         self.sessions: SessionListWidget | None = None

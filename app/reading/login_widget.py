@@ -11,7 +11,7 @@ from app.reading.login_state import LoginState
 class LoginWidget(QWidget):
     logged_in = Signal(str)  # reader code
 
-    def __init__(self, state: LoginState, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, state: LoginState, title: str, hint: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("loginScreen")
         self.state = state
@@ -45,6 +45,11 @@ class LoginWidget(QWidget):
         col.addSpacing(8)
         for w in (self.code_field, self.pin_field, self.message_label, self.sign_in_button):
             col.addWidget(w)
+        if hint:  # only for the synthetic demo studies: real studies never hint at readers
+            hint_label = QLabel(hint)
+            hint_label.setObjectName("hint")
+            hint_label.setWordWrap(True)
+            col.addWidget(hint_label)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)

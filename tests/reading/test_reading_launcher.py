@@ -41,3 +41,18 @@ def test_demo_button_opens_a_built_demo(qtbot, tmp_path, study):
         qtbot.mouseClick(launcher.demo_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [str(tmp_path / "demo" / "mri")]
     assert launcher.process is None  # already built: opened without rebuilding
+
+
+def test_sign_in_hint_only_for_demo_studies(qtbot, engine_factory, study, tmp_path):
+    from app.main_window import MainWindow
+    from tests.reading.helpers import make_study
+
+    real = MainWindow(engine_factory(study))
+    qtbot.addWidget(real)
+    demo = make_study(tmp_path / "demo")
+    (demo.path / "demo.json").write_text("{}", encoding="utf-8")
+    shown = MainWindow(engine_factory(demo))
+    qtbot.addWidget(shown)
+    texts = lambda w: " ".join(lbl.text() for lbl in w.login.findChildren(type(w.login.message_label)))  # noqa: E731
+    assert "PIN 1234" in texts(shown) and "spec1" in texts(shown)
+    assert "1234" not in texts(real) and "spec1" not in texts(real)
