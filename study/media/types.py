@@ -17,7 +17,9 @@ class Media:
 
     frames: (N, H, W) for grayscale or (N, H, W, 3) uint8 for colour.  Grayscale
         DICOM frames are float32 in modality units (rescale applied, MONOCHROME1
-        already inverted); photos keep their dtype.
+        already inverted); photos keep their dtype.  ``study.media.load`` returns
+        read-only frames (one Media may be shared through ``MediaCache``): copy
+        before changing them, e.g. ``frames.astype(np.float32)``.
     kind: "image" | "dicom" | "series" | "multiframe" | "video".
     spacing: (row_mm, col_mm) pixel spacing; (1.0, 1.0) when unknown.
     slice_positions: position of each frame along the slice normal in mm
