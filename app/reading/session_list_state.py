@@ -34,7 +34,9 @@ def washout_text(opens_at: datetime, now: datetime) -> str:
 
 
 def session_row(info: SessionInfo, now: datetime, washout_days: int = 0) -> SessionRow:
-    title = f"Session {info.index} \u2013 {info.name}" if not info.name.startswith("session") else info.name.capitalize()
+    # crossover sessions are named "session 1"/"session 2"; the others by their mode
+    crossover = info.name.startswith("session")
+    title = info.name.capitalize() if crossover else f"Session {info.index} \u2013 {info.name}"
     if info.state == "locked":
         if info.opens_at is not None:
             status = washout_text(info.opens_at, now)

@@ -107,7 +107,8 @@ def test_reader_journey(qtbot, open_window, study, mono, now):
     # -- washout: locked for 28 days on the injected clock
     qtbot.mouseClick(window.summary.back_button, Qt.MouseButton.LeftButton)
     assert window.screen == "sessions"
-    assert "opens on 2026-12-22, in 28 days" in [lbl.text() for lbl in window.sessions.findChildren(type(window.login.message_label))]
+    status = [lbl.text() for lbl in window.sessions.findChildren(type(window.login.message_label))]
+    assert "opens on 2026-12-22, in 28 days" in status
     assert 2 not in window.sessions.start_buttons
     now.advance(days=28)
     window.sessions.refresh()
