@@ -91,7 +91,8 @@ def check_pixels(h: Header) -> None:
         try:
             decoder = get_decoder(tsyntax)
         except NotImplementedError:
-            raise fail(p, f"unsupported transfer syntax {tsyntax.name} ({tsyntax})") from None
+            label = tsyntax.name if tsyntax.name == str(tsyntax) else f"{tsyntax.name} ({tsyntax})"
+            raise fail(p, f"unsupported transfer syntax {label}") from None
         if not decoder.is_available:
             raise fail(p, f"unsupported transfer syntax {tsyntax.name}: no decoder plugin installed")
         _DECODER_OK[tsyntax] = True

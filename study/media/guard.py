@@ -39,6 +39,7 @@ def reraise_if_fatal(exc: BaseException) -> None:
 def one_line(text: object, limit: int = 300) -> str:
     """Collapse a library message (often multi-line) into one short line."""
     s = " ".join(str(text).split())
+    s = "".join(ch if ch.isprintable() else "?" for ch in s)  # corrupt UIDs carry control bytes
     return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
