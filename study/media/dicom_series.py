@@ -3,7 +3,8 @@
 Sorting: each slice's ImagePositionPatient projected on the normal of the
 first slice's ImageOrientationPatient (row x column direction cosines, DICOM PS3.3
 C.7.6.2.1.1), ties broken by InstanceNumber; when any slice lacks position or
-orientation, InstanceNumber alone (then the file name).
+orientation, or all images share one position (a cine at one location),
+InstanceNumber alone (then the file name).
 
 Several series in one folder is an error, not a guess: showing a reader the
 localizer instead of the T2 would silently corrupt a study, so the message
@@ -119,8 +120,10 @@ def _sort(slices: list[_Slice], normal: np.ndarray | None) -> tuple[list[int], t
     idx = list(range(len(slices)))
     if normal is not None and all(s.position is not None and all(map(math.isfinite, s.position)) for s in slices):
         along = [float(normal @ np.asarray(s.position)) for s in slices]
-        idx.sort(key=lambda i: (along[i], slices[i].instance, slices[i].path))
-        return idx, tuple(along[i] for i in idx)
+        if len(slices) == 1 or max(along) - min(along) > 1e-3:
+            idx.sort(key=lambda i: (along[i], slices[i].instance, slices[i].path))
+            return idx, tuple(along[i] for i in idx)
+        # every image at one place: a cine or time series, ordered by acquisition
     idx.sort(key=lambda i: (slices[i].instance, slices[i].path))
     return idx, None
 

@@ -189,3 +189,12 @@ def test_any_instance_numbering_gives_the_anatomical_order(tmp_path: Path, insta
     media = load(folder)
     assert _ranks(media.frames) == list(range(9))
     assert media.slice_positions == pytest.approx(expected)
+
+
+def test_images_all_at_one_position_are_a_cine_in_instance_order(tmp_path: Path) -> None:
+    folder = tmp_path / "cine"
+    write_series(folder, 6, seed=2, step=0.0, instances="descending")
+    media = load(folder)
+    assert media.slice_positions is None
+    # descending instance numbers: InstanceNumber 1 is anatomical rank 5
+    assert _ranks(media.frames) == [5, 4, 3, 2, 1, 0]
