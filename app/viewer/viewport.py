@@ -80,6 +80,28 @@ class CornerLabel(QGraphicsItem):
         painter.drawText(self._rect.adjusted(4, 2, -4, -2), 0, self._text)
 
 
+class FrameItem(pg.ImageItem):
+    """The image; when magnified, interpolated bilinearly like a PACS display.
+
+    At about 1:1 or smaller, nearest-neighbour drawing is kept: it is several
+    times faster and interpolation would not show.
+    """
+
+    SMOOTH_ABOVE = 1.25  # screen pixels per image pixel
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.smooth = True
+
+    def paint(self, painter: QPainter, *args) -> None:
+        t = painter.worldTransform()
+        magnified = min(abs(t.m11()) + abs(t.m21()), abs(t.m12()) + abs(t.m22())) > self.SMOOTH_ABOVE
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth and magnified)
+        super().paint(painter, *args)
+        painter.restore()
+
+
 class CursorMark(QGraphicsPathItem):
     """A small cross for the linked cursor; constant size on screen."""
 
@@ -120,7 +142,7 @@ class ViewportWidget(QWidget):
 
         self.graphics = ViewportGraphicsView(self)
         self.view_box = self.graphics.view_box
-        self.image_item = pg.ImageItem()
+        self.image_item = FrameItem()
         self.view_box.addItem(self.image_item)
         self.overlay = CamOverlay()
         self.view_box.addItem(self.overlay, ignoreBounds=True)
@@ -147,7 +169,7 @@ class ViewportWidget(QWidget):
         row.setContentsMargins(2, 0, 2, 0)
         row.addWidget(self.play_button)
         row.addWidget(self.slider, 1)
-        row.addWidget(self.preset_box)
+        row.addWidget(self.preset_box, 0, Qt.AlignmentFlag.AlignRight)  # compact when alone
         self.controls.setVisible(controls)
         self._controls_wanted = controls
 
