@@ -102,7 +102,8 @@ class CamOverlay(pg.ImageItem):
             return
         m = self._maps[map_index(index, self._n_image, self._maps.shape[0])]
         # float [0, 1] -> bytes once per frame; the LUT does colour and threshold.
-        u8 = np.clip(np.asarray(m, dtype=np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        scaled = np.nan_to_num(np.asarray(m, dtype=np.float32), nan=0.0) * 255.0 + 0.5
+        u8 = np.clip(scaled, 0, 255).astype(np.uint8)
         reshaped = self.image is None or self.image.shape != u8.shape
         self.setImage(u8, autoLevels=False, levels=(0, 255), lut=self._lut)
         if reshaped:

@@ -40,6 +40,9 @@ def volume_stats(frames: np.ndarray) -> VolumeStats:
     n, h, w = frames.shape[:3]
     step = max(1, min(h, w) // 128)
     sample = np.asarray(frames[:: max(1, n // 8), ::step, ::step], dtype=np.float32)
+    sample = sample[np.isfinite(sample)]
+    if sample.size == 0:
+        return VolumeStats(0.0, 1.0, 0.0, 1.0)
     lo, p01, p99, hi = np.percentile(sample, [0, 1, 99, 100])
     return VolumeStats(float(lo), float(hi), float(p01), float(p99))
 
@@ -87,5 +90,8 @@ class Windower:
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         buf = np.subtract(frame, self._low, dtype=np.float32)
         buf *= self._scale
-        np.clip(buf, 0.0, 255.0, out=buf)
+        # fmax/fmin rather than clip: they also turn NaN (a hole in a float
+        # volume) into black instead of an undefined cast.
+        np.fmax(buf, 0.0, out=buf)
+        np.fmin(buf, 255.0, out=buf)
         return buf.astype(np.uint8)

@@ -130,3 +130,12 @@ def test_bad_overlay_shape_is_rejected(viewport, make_series):
     viewport.set_media(make_series())
     with pytest.raises(ValueError, match="overlay maps must be"):
         viewport.set_overlay(np.zeros((2, 3, 4, 5)))
+
+
+def test_nan_in_a_cam_is_drawn_as_zero(viewport, make_series, pixels):
+    cam = hot_cam(20).astype(np.float32)
+    cam[:, 4:, 4:] = np.nan
+    viewport.set_media(make_series(), overlay=cam)  # warnings are errors: no invalid-cast warning
+    with_nan = pixels(viewport)
+    viewport.set_overlay(np.nan_to_num(cam))
+    assert np.array_equal(with_nan, pixels(viewport))

@@ -216,8 +216,8 @@ def test_magnified_image_is_interpolated(viewport, pixels):
     checker = np.array([[[0.0, 1000.0], [1000.0, 0.0]]], np.float32)
     viewport.set_media(Media(frames=checker, kind="dicom", window=(500.0, 1000.0)))
     rect = viewport.view_box.mapViewToScene(viewport.image_extent).boundingRect().toRect()
-    middle_row = lambda: pixels(viewport)[rect.top() + rect.height() // 4, rect.left() + 4: rect.right() - 4, 1]  # noqa: E731
-    assert len(np.unique(middle_row())) > 20  # a ramp between the two squares
+    quarter_row = lambda: pixels(viewport)[rect.top() + rect.height() // 4, rect.left() + 4: rect.right() - 4, 1]  # noqa: E731
+    assert len(np.unique(quarter_row())) > 20  # a ramp between the two squares
     viewport.image_item.smooth = False
     viewport.image_item.update()
-    assert set(np.unique(middle_row())) <= {0, 255}
+    assert set(np.unique(quarter_row())) <= {0, 255}
