@@ -4,7 +4,8 @@ The reading screen asks for the current case and a worker thread asks for the
 next one; both go through ``get``.  Two threads asking for the same path share
 one load.  The cache is bounded both by item count and by the bytes of the
 frames it holds; an item larger than the whole budget is returned but not
-kept.  A file changed on disk since it was cached (mtime) is loaded again.
+kept.  A file changed on disk since it was cached (mtime) is loaded again; for
+a series folder that means files added, removed or renamed, not edited in place.
 Errors are not cached: a fixed file loads on the next try.
 """
 
@@ -16,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from study.media.types import Media
+from study.media.types import Media, MediaError
 
 
 @dataclass
@@ -76,8 +77,11 @@ class MediaCache:
         assert pending is not None
         if not owner:
             pending.done.wait()
-            if pending.error is not None:
-                raise pending.error
+            err = pending.error
+            if isinstance(err, MediaError):
+                raise MediaError(err.path, err.cause)  # a fresh instance: tracebacks are per thread
+            if err is not None:
+                raise err
             assert pending.media is not None
             return pending.media
         try:
