@@ -1,4 +1,4 @@
-"""`readerstudy demo --build DIR [--no-open] [--small] [--seed N]`.
+"""`readerstudy demo --build DIR [--no-open] [--small] [--seed N] [--only NAME ...] [--no-precompute]`.
 
 Builds the four synthetic demo studies under DIR (MRI, cytology, motility,
 conjunctiva), copies each shipped demo model from ``resources/models/<name>/``
@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--small", action="store_true", help="about 12 cases per study (seconds to build)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the demo seed)")
     parser.add_argument("--no-precompute", action="store_true", help="copy the models but do not run them")
+    parser.add_argument("--only", nargs="+", metavar="NAME", choices=("mri", "cytology", "motility", "conjunctiva"),
+                        help="build only these studies (default: all four)")
 
 
 def models_dir() -> Path:
@@ -79,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     root.mkdir(parents=True, exist_ok=True)
     built: dict[str, Path] = {}
-    for name, small_n in STUDIES.items():
+    names = [name for name in STUDIES if not getattr(args, "only", None) or name in args.only]
+    for name in names:
+        small_n = STUDIES[name]
         start = time.monotonic()
         try:
             study_dir = builder(name)(root / name, seed, small_n if args.small else None)
@@ -94,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         _add_readers(study_dir, out)
     out.write("demo readers (PIN " + DEMO_PIN + "): "
               + ", ".join(f"{code} ({group})" for code, group in DEMO_READERS) + "\n")
-    if args.no_open:
+    if args.no_open or "mri" not in built:
         return 0
     try:
         from app.commands.open_study import open_study_window

@@ -66,6 +66,13 @@ def test_command_copies_models_and_enrols_readers(tmp_path, monkeypatch, capsys)
     assert len(load_cases(tmp_path / "demo" / "cytology", load_protocol(tmp_path / "demo" / "cytology"))) == 3
 
 
+def test_command_only_builds_the_named_studies(tmp_path, monkeypatch):
+    monkeypatch.setattr("study.demo.STUDIES", {"mri": 2, "cytology": 2, "motility": 2, "conjunctiva": 2})
+    monkeypatch.setattr(demo, "models_dir", lambda: tmp_path / "none")
+    assert demo.run(_args(tmp_path / "demo", extra=["--only", "motility"])) == 0
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["motility"]
+
+
 def test_command_refuses_to_overwrite_a_foreign_folder(tmp_path, capsys):
     (tmp_path / "demo" / "mri").mkdir(parents=True)
     (tmp_path / "demo" / "mri" / "notes.txt").write_text("mine")
