@@ -142,3 +142,34 @@ def test_concurrent_prefetch_keeps_the_books_straight(mr_copies: list[Path]) -> 
 def test_invalid_bounds_are_rejected() -> None:
     with pytest.raises(ValueError):
         MediaCache(max_items=0)
+
+
+def test_a_failed_shared_load_reaches_every_waiting_thread(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(dicom_file("MR_small.dcm").read_bytes()[:200])
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_loader(path: str) -> Media:
+        entered.set()
+        assert release.wait(10)
+        return load(path)
+
+    cache = MediaCache(loader=slow_loader)
+    causes: dict[str, str] = {}
+
+    def ask(name: str) -> None:
+        try:
+            cache.get(bad)
+        except MediaError as err:
+            causes[name] = err.cause
+
+    worker = threading.Thread(target=ask, args=("worker",))
+    worker.start()
+    assert entered.wait(10)
+    gui = threading.Thread(target=ask, args=("gui",))
+    gui.start()
+    release.set()
+    worker.join(10)
+    gui.join(10)
+    assert set(causes) == {"worker", "gui"}
+    assert causes["worker"] == causes["gui"] and causes["gui"]
