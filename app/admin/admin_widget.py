@@ -22,12 +22,14 @@ class AdminWidget(QWidget):
         super().__init__(parent)
         self.engine = StudyEngine.open(study_dir)
         p = self.engine.protocol
-        title = QLabel(f"{p.title}  ·  {p.design}"
-                       + (f", washout {p.washout_days} days" if p.design != "concurrent" else "")
-                       + f"  ·  {len(self.engine.cases)} cases  ·  task {p.task.kind}")
-        title.setObjectName("cardTitle")
-        folder = QLabel(str(self.engine.study_dir))
+        title = QLabel(p.title)
+        title.setObjectName("sectionLabel")
+        title.setStyleSheet("font-size: 14pt;")
+        title.setWordWrap(True)
+        folder = QLabel(f"{p.design}" + (f", washout {p.washout_days} days" if p.design != "concurrent" else "")
+                        + f"  ·  {len(self.engine.cases)} cases  ·  task: {p.task.kind}  ·  {self.engine.study_dir}")
         folder.setObjectName("hint")
+        folder.setWordWrap(True)
         self.readers = ReadersPanel(ReadersState(self.engine))
         self.model = ModelPanel(ModelState(self.engine))
         self.dashboard = DashboardWidget(DashboardState(self.engine.study_dir, title=p.title))
@@ -35,11 +37,17 @@ class AdminWidget(QWidget):
         self.tabs.addTab(self.readers, "Readers and progress")
         self.tabs.addTab(self.model, "Model and precompute")
         self.tabs.addTab(self.dashboard, "Results")
+        self.tabs.currentChanged.connect(self.on_tab_changed)
         col = QVBoxLayout(self)
         col.addWidget(title)
         col.addWidget(folder)
         col.addWidget(self.tabs, 1)
         self.destroyed.connect(self.engine.close)
+
+    def on_tab_changed(self, index: int) -> None:
+        # The first visit to Results analyses the store; later visits keep what is shown.
+        if self.tabs.widget(index) is self.dashboard and self.dashboard.state.analysis is None:
+            self.dashboard.on_refresh_clicked()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.readers.timer.stop()

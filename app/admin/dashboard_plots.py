@@ -16,41 +16,60 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7
 MODE_STYLES = [Qt.PenStyle.DashLine, Qt.PenStyle.SolidLine, Qt.PenStyle.DotLine]
 
 
+BACKGROUND = "#14161a"  # the app's dark base colour
+TEXT = "#c9d0d8"
+
+
 def _style_plot(plot: pg.PlotItem) -> None:
-    plot.showGrid(x=True, y=True, alpha=0.15)
+    plot.showGrid(x=True, y=True, alpha=0.2)
     for side in ("left", "bottom"):
         ax = plot.getAxis(side)
-        ax.setPen(pg.mkPen("#444"))
-        ax.setTextPen(pg.mkPen("#222"))
+        ax.setPen(pg.mkPen("#5a626d"))
+        ax.setTextPen(pg.mkPen(TEXT))
+        ax.enableAutoSIPrefix(False)  # rates stay 0..1, never "(x0.001)"
 
 
-class RocPlotWidget(pg.PlotWidget):
-    """Empirical ROC per reader and modality; each reader's operating points joined by an arrow."""
+class RocPlotWidget(pg.GraphicsLayoutWidget):
+    """Empirical ROC per reader and modality with each reader's operating points joined by an arrow
+    (unaided, open circle -> aided, filled), the AI's curve and point; left the whole curve, right
+    a zoom on the operating points (as in the PDF report)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w")
-        self.plot_item = self.getPlotItem()
-        _style_plot(self.plot_item)
-        self.plot_item.setLabel("bottom", "1 − specificity")
-        self.plot_item.setLabel("left", "Sensitivity")
-        self.plot_item.setAspectLocked(True)
-        self.plot_item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
-        self.legend = self.plot_item.addLegend(offset=(-10, -10), labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 220))
+        super().__init__(parent)
+        self.setBackground(BACKGROUND)
+        self.full = self.addPlot(row=0, col=0, title=f"<span style='color:{TEXT}'>ROC, arrows per reader</span>")
+        self.zoom = self.addPlot(row=0, col=1, title=f"<span style='color:{TEXT}'>Operating points (zoomed)</span>")
+        for p in (self.full, self.zoom):
+            _style_plot(p)
+            p.setLabel("bottom", "1 − specificity")
+            p.setLabel("left", "Sensitivity")
+        self.full.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+        self.legend = self.zoom.addLegend(offset=(-10, -10), labelTextColor=TEXT, brush=pg.mkBrush(20, 22, 26, 220),
+                                          pen=pg.mkPen("#3a4049"))
         self.points: dict[tuple[str, str], tuple[float, float]] = {}  # what is drawn, for tests and tooltips
         self.arrows: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
 
     def show_roc(self, curves: list[RocSeries], ai: RocSeries | None, points: dict[tuple[str, str], tuple[float, float]],
                  readers: list[str], modalities: list[str]) -> None:
-        self.plot_item.clear()
         self.legend.clear()
         self.points, self.arrows = {}, []
-        self.plot_item.plot([0, 1], [0, 1], pen=pg.mkPen("#bbb", width=1))
+        for plot in (self.full, self.zoom):
+            self._draw(plot, curves, ai, points, readers, modalities, legend=plot is self.zoom)
+        self.full.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+        if self.points:
+            xs, ys = zip(*self.points.values())
+            self.zoom.setRange(xRange=(max(0.0, min(xs) - 0.03), min(1.0, max(xs) + 0.04)),
+                               yRange=(max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.03)), padding=0.02)
+
+    def _draw(self, plot: pg.PlotItem, curves, ai, points, readers, modalities, legend: bool) -> None:
+        plot.clear()
+        plot.plot([0, 1], [0, 1], pen=pg.mkPen("#4a515b", width=1))
         color = {r: PALETTE[i % len(PALETTE)] for i, r in enumerate(readers)}
         for c in curves:
             style = MODE_STYLES[modalities.index(c.modality) % len(MODE_STYLES)]
-            self.plot_item.plot(c.fpf, c.tpf, pen=pg.mkPen(color[c.reader], width=1, style=style))
+            plot.plot(c.fpf, c.tpf, pen=pg.mkPen(color[c.reader], width=1, style=style))
         if ai is not None:
-            self.plot_item.plot(ai.fpf, ai.tpf, pen=pg.mkPen(AI_COLOR, width=3), name="AI")
+            plot.plot(ai.fpf, ai.tpf, pen=pg.mkPen(AI_COLOR, width=3), name="AI" if legend else None)
         for r in readers:
             a = points.get((r, modalities[0]))
             b = points.get((r, modalities[1])) if len(modalities) > 1 else None
@@ -58,20 +77,20 @@ class RocPlotWidget(pg.PlotWidget):
                 if p is None or not all(map(math.isfinite, p)):
                     continue
                 self.points[(r, m)] = p
-                brush = pg.mkBrush(color[r]) if filled else pg.mkBrush("w")
-                self.plot_item.plot([p[0]], [p[1]], pen=None, symbol="o", symbolSize=9, symbolBrush=brush,
-                                    symbolPen=pg.mkPen(color[r], width=2), name=r if not filled or a is None else None)
+                brush = pg.mkBrush(color[r]) if filled else pg.mkBrush(BACKGROUND)
+                plot.plot([p[0]], [p[1]], pen=None, symbol="o", symbolSize=9, symbolBrush=brush,
+                          symbolPen=pg.mkPen(color[r], width=2), name=r if legend and filled else None)
             if a is not None and b is not None and a != b:
                 line = pg.PlotCurveItem([a[0], b[0]], [a[1], b[1]], pen=pg.mkPen(color[r], width=2))
-                self.plot_item.addItem(line)
+                plot.addItem(line)
                 pg.CurveArrow(line, index=1, headLen=12, tipAngle=35, brush=color[r], pen=pg.mkPen(color[r]))
-                self.arrows.append((r, a, b))
+                if legend:
+                    self.arrows.append((r, a, b))
         ai_point = points.get(("AI", "standalone"))
         if ai_point is not None:
             self.points[("AI", "standalone")] = ai_point
-            self.plot_item.plot([ai_point[0]], [ai_point[1]], pen=None, symbol="star", symbolSize=16,
-                                symbolBrush=pg.mkBrush(AI_COLOR), symbolPen=pg.mkPen(AI_COLOR))
-        self.plot_item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+            plot.plot([ai_point[0]], [ai_point[1]], pen=None, symbol="star", symbolSize=16,
+                      symbolBrush=pg.mkBrush(AI_COLOR), symbolPen=pg.mkPen(AI_COLOR))
 
 
 class ForestPlotWidget(pg.GraphicsLayoutWidget):
@@ -79,15 +98,17 @@ class ForestPlotWidget(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
-        self.sens_plot = self.addPlot(row=0, col=0, title="<span style='color:#222'>Sensitivity (95% CI)</span>")
-        self.spec_plot = self.addPlot(row=0, col=1, title="<span style='color:#222'>Specificity (95% CI)</span>")
+        self.setBackground(BACKGROUND)
+        self.sens_plot = self.addPlot(row=0, col=0, title=f"<span style='color:{TEXT}'>Sensitivity (95% CI)</span>")
+        self.spec_plot = self.addPlot(row=0, col=1, title=f"<span style='color:{TEXT}'>Specificity (95% CI)</span>")
         self.spec_plot.setYLink(self.sens_plot)
         for p in (self.sens_plot, self.spec_plot):
             _style_plot(p)
             p.setXRange(0, 1, padding=0.02)
             p.setMouseEnabled(x=False, y=False)
-        self.spec_plot.getAxis("left").setStyle(showValues=False)
+        self.spec_plot.hideAxis("left")  # the reader labels are on the sensitivity plot
+        self.ci.layout.setColumnStretchFactor(0, 5)
+        self.ci.layout.setColumnStretchFactor(1, 4)
         self.rows: list[ForestRow] = []
 
     def show_rows(self, rows: list[ForestRow], modalities: list[str]) -> None:
@@ -103,7 +124,7 @@ class ForestPlotWidget(pg.GraphicsLayoutWidget):
                 v, (lo, hi) = getattr(r, key), getattr(r, f"{key}_ci")
                 if not math.isfinite(v):
                     continue
-                c = colors.get(r.modality, "#333")
+                c = colors.get(r.modality, TEXT)
                 plot.plot([lo, hi], [y, y], pen=pg.mkPen(c, width=2))
                 plot.plot([v], [y], pen=None, symbol="s", symbolSize=7, symbolBrush=pg.mkBrush(c), symbolPen=None)
             plot.getAxis("left").setTicks(ticks)

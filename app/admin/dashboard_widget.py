@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 from PySide6.QtCore import Qt
 
 from app.admin import dashboard_state as ds
 from app.admin.dashboard_plots import ForestPlotWidget, RocPlotWidget
-from app.admin.tables import fill, readonly_table
+from app.admin.tables import fill, fit_height, readonly_table
 from app.workers import Worker, create_worker
 
 REFRESH_MS = 30_000
@@ -37,7 +37,7 @@ class DashboardWidget(QWidget):
         self.csv_button = QPushButton("Open reads CSV…")
         self.csv_button.clicked.connect(self.on_open_csv_clicked)
         self.export_button = QPushButton("Export report…")
-        self.export_button.setObjectName("primaryButton")
+        self.export_button.setObjectName("submitButton")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.on_export_clicked)
         bar = QHBoxLayout()
@@ -57,26 +57,28 @@ class DashboardWidget(QWidget):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.paper_table = readonly_table()
-        self.paper_table.setMinimumHeight(150)
 
         top = QWidget()
         tcol = QVBoxLayout(top)
         tcol.setContentsMargins(0, 0, 0, 0)
         tcol.addWidget(self.summary_label)
         heading = QLabel("MRMC (Obuchowski–Rockette, Hillis df; random readers and cases)")
-        heading.setObjectName("sectionTitle")
+        heading.setObjectName("sectionLabel")
         tcol.addWidget(heading)
         for label in self.mrmc_labels.values():
             tcol.addWidget(label)
         heading2 = QLabel("Per group, % (95% CI) — unaided and aided side by side")
-        heading2.setObjectName("sectionTitle")
+        heading2.setObjectName("sectionLabel")
         tcol.addWidget(heading2)
-        tcol.addWidget(self.paper_table, 1)
+        tcol.addWidget(self.paper_table)
+        tcol.addStretch(1)
 
         self.roc_plot = RocPlotWidget()
         self.forest_plot = ForestPlotWidget()
-        self.switching_table = readonly_table(stretch_last=True)
-        self.time_table = readonly_table(stretch_last=True)
+        self.switching_table = readonly_table()
+        self.time_table = readonly_table()
+        for t in (self.switching_table, self.time_table):
+            t.verticalHeader().setVisible(False)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.roc_plot, "ROC")
         self.tabs.addTab(self.forest_plot, "Forest plot")
@@ -152,12 +154,15 @@ class DashboardWidget(QWidget):
             label.setText(ds.mrmc_sentence(r, fom))
         cols, rows, cells = ds.paper_view(r)
         fill(self.paper_table, cols, cells, row_labels=rows)
+        fit_height(self.paper_table)
         curves, ai_curve = ds.roc_series(a)
         self.roc_plot.show_roc(curves, ai_curve, ds.operating_points(r), r["readers_order"], r["modalities"])
         self.forest_plot.show_rows(ds.forest_rows(r), r["modalities"])
         fill(self.switching_table, ["Readers", "AI", *ds.SWITCH_COLUMNS],
              ds.switching_rows(r) or [["(needs AI outputs and two modalities)", "", "", "", "", "", ""]])
         fill(self.time_table, *ds.time_rows(r))
+        for t in (self.switching_table, self.time_table):
+            t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
 
     def _show_status(self) -> None:
         self.status_label.setText(self.state.message)

@@ -30,7 +30,7 @@ class AdminLoginPanel(QWidget):
         self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm_label = QLabel("Repeat")
         self.login_button = QPushButton()
-        self.login_button.setObjectName("primaryButton")
+        self.login_button.setObjectName("submitButton")
         self.login_button.setDefault(True)
         self.login_button.clicked.connect(self.on_login_clicked)
         self.password_edit.returnPressed.connect(self.on_login_clicked)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from app.admin.model_state import ModelState, prediction_text, run_precompute
+from app.admin.model_state import ModelState, prediction_text, run_precompute, strongest_slice
 from app.viewer import ViewportWidget
 from app.workers import Worker, create_worker
 
@@ -48,7 +48,7 @@ class ModelPanel(QWidget):
 
         run_box = QGroupBox("Precompute predictions and CAMs")
         self.run_button = QPushButton("Run precompute")
-        self.run_button.setObjectName("primaryButton")
+        self.run_button.setObjectName("submitButton")
         self.run_button.clicked.connect(self.on_run_clicked)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.on_cancel_clicked)
@@ -58,7 +58,9 @@ class ModelPanel(QWidget):
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.unreadable_list = QListWidget()
-        self.unreadable_list.setMaximumHeight(110)
+        self.unreadable_list.setMaximumHeight(140)
+        self.unreadable_list.setWordWrap(True)  # causes are long file paths; never cut them off
+        self.unreadable_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -93,6 +95,9 @@ class ModelPanel(QWidget):
         pick.addWidget(QLabel("Role"))
         pick.addWidget(self.role_box, 1)
         pick.addWidget(self.show_button)
+        # The two views show the same frame: scrolling either moves both.
+        self.image_view.slice_changed.connect(self.cam_view.set_slice)
+        self.cam_view.slice_changed.connect(self.image_view.set_slice)
         views = QHBoxLayout()
         views.addWidget(self.image_view)
         views.addWidget(self.cam_view)
@@ -139,8 +144,11 @@ class ModelPanel(QWidget):
             self.prediction_label.setText(f"{s.preview_case}: " + prediction_text(out))
             cams = out.cams.get(self.role_box.currentText()) if out is not None else None
             self.image_view.set_media(media, title="image")
-            self.cam_view.set_media(media, cams, title="image + CAM" if cams is not None else "no CAM stored")
+            blank = cams is not None and not float(cams.max()) > 0
+            self.cam_view.set_media(media, cams, title="no CAM stored" if cams is None
+                                    else "image + CAM (blank: the CAM is zero everywhere)" if blank else "image + CAM")
             self.cam_view.set_overlay_visible(cams is not None)
+            self.cam_view.set_slice(strongest_slice(media.n_frames, cams))
 
     # -- attach ----------------------------------------------------------------------
     def on_pick_clicked(self) -> None:
@@ -169,7 +177,7 @@ class ModelPanel(QWidget):
         worker.start()
 
     def on_cancel_clicked(self) -> None:
-        if self.worker is not None:
+        if self.worker is not None and self.state.running:
             self.worker.cancel()
             self.status_label.setText("Cancelling after the current case…")
 

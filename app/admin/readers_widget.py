@@ -13,7 +13,8 @@ from app.admin.readers_state import ReadersState
 from app.admin.tables import readonly_table
 
 REFRESH_MS = 10_000
-STATE_COLORS = {"done": "#e3f4e3", "in progress": "#fff4d6", "locked": "#eeeeee"}
+# Dark tints that keep light text readable in the app's dark theme.
+STATE_COLORS = {"done": "#1e3b28", "in progress": "#3d3318", "locked": "#2b2f36", "not started": "#1a1d22"}
 
 
 class ReadersPanel(QWidget):
@@ -83,7 +84,7 @@ class ReadersPanel(QWidget):
         self.message_label.setWordWrap(True)
         head = QHBoxLayout()
         title = QLabel("Progress per reader and session (refreshes every 10 s)")
-        title.setObjectName("sectionTitle")
+        title.setObjectName("sectionLabel")
         head.addWidget(title)
         head.addStretch(1)
         head.addWidget(self.refresh_button)
@@ -117,13 +118,13 @@ class ReadersPanel(QWidget):
             for c, cell in enumerate(line.sessions, start=2):
                 item = QTableWidgetItem(cell.text)
                 item.setData(Qt.ItemDataRole.UserRole, (line.code, cell.index))
-                item.setBackground(QColor(STATE_COLORS.get(cell.state, "#ffffff")))
-                item.setForeground(QColor("#1a1a1a"))
+                item.setBackground(QColor(STATE_COLORS.get(cell.state, "#1a1d22")))
+                item.setForeground(QColor("#e6e9ed"))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.audit_label.setText(s.audit_text)
         self.audit_label.setProperty("ok", bool(s.audit_ok))
-        self.audit_label.setStyleSheet("color: #1b6e20;" if s.audit_ok else "color: #b00020; font-weight: bold;")
+        self.audit_label.setStyleSheet("color: #7ddc8a;" if s.audit_ok else "color: #ff7b72; font-weight: bold;")
         self.message_label.setText(s.message)
         if keep is not None and any(line.code == keep[0] for line in s.lines):
             self.select_session(*keep)

@@ -34,6 +34,16 @@ def fill(table: QTableWidget, columns: list[str], rows: list[list[str]], row_lab
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
 
 
+def fit_height(table: QTableWidget) -> None:
+    """Make a short table exactly as tall as its rows (no scrolling inside a 3-row table)."""
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    # sizeHint, not height(): the header has no geometry before the table is first shown.
+    height = table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
+    table.setFixedHeight(height + 2 * table.frameWidth() + 2)
+
+
 def cell_texts(table: QTableWidget) -> list[list[str]]:
     """The table's cells as text (tests compare them to the statistics)."""
     return [[table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]

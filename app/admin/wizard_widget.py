@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -16,6 +17,7 @@ from app.workers import Worker, create_worker
 
 STEPS = ("1  Files", "2  Cases and media", "3  Protocol")
 FIXED_COLUMNS = ("case_id", "truth", "patient_id")
+BAD_ROW = QColor("#5a3a12")  # amber tint: readable with the dark theme's light text
 
 
 def _path_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
@@ -36,8 +38,13 @@ class StudyWizardWidget(QWidget):
 
         self.step_labels = [QLabel(s) for s in STEPS]
         steps = QHBoxLayout()
-        for label in self.step_labels:
+        steps.setSpacing(14)
+        for i, label in enumerate(self.step_labels):
             label.setObjectName("wizardStep")
+            if i:
+                arrow = QLabel("›")
+                arrow.setObjectName("hint")
+                steps.addWidget(arrow)
             steps.addWidget(label)
         steps.addStretch(1)
 
@@ -59,7 +66,7 @@ class StudyWizardWidget(QWidget):
         self.check_button = QPushButton("Check")
         self.check_button.clicked.connect(self.on_check_clicked)
         self.next_button = QPushButton("Next")
-        self.next_button.setObjectName("primaryButton")
+        self.next_button.setObjectName("submitButton")
         self.next_button.clicked.connect(self.on_next_clicked)
         nav = QHBoxLayout()
         nav.addWidget(self.message_label, 1)
@@ -113,6 +120,7 @@ class StudyWizardWidget(QWidget):
         self.role_box = QComboBox()
         self.role_edit = QLineEdit()
         self.role_edit.setPlaceholderText("new name, e.g. T2axi")
+        self.role_edit.setMinimumWidth(180)
         self.rename_button = QPushButton("Rename role")
         self.rename_button.clicked.connect(self.on_rename_clicked)
         tools = QHBoxLayout()
@@ -127,12 +135,13 @@ class StudyWizardWidget(QWidget):
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addLayout(tools)
         lcol.addWidget(self.case_table, 1)
-        hint = QLabel("Double-click a cell to fix it (truth, patient, media path); select a case to preview it.")
+        hint = QLabel("Double-click a cell to fix it (truth, patient, media path); select a case to preview it. "
+                      "Row numbers are lines of cases.csv.")
         hint.setObjectName("hint")
         lcol.addWidget(hint)
         self.preview = HangingLayoutWidget()
         self.preview_label = QLabel("Preview")
-        self.preview_label.setObjectName("sectionTitle")
+        self.preview_label.setObjectName("sectionLabel")
         right = QWidget()
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(0, 0, 0, 0)
@@ -141,8 +150,8 @@ class StudyWizardWidget(QWidget):
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         col = QVBoxLayout(page)
         col.setContentsMargins(0, 0, 0, 0)
         col.addWidget(split)
@@ -154,7 +163,8 @@ class StudyWizardWidget(QWidget):
         step = self.pages.currentIndex()
         for i, label in enumerate(self.step_labels):
             label.setProperty("current", i == step)
-            label.setStyleSheet("font-weight: bold; color: #0b57d0;" if i == step else "color: #555;")
+            label.setStyleSheet("font-weight: bold; color: #7fb0ff; font-size: 12pt;" if i == step
+                                else "color: #8a94a0; font-size: 12pt;")
         self.back_button.setEnabled(step > 0)
         self.next_button.setText("Create study" if step == len(STEPS) - 1 else "Next")
         self.check_button.setVisible(step > 0)
@@ -182,6 +192,8 @@ class StudyWizardWidget(QWidget):
             t.setColumnCount(len(cols))
             t.setHorizontalHeaderLabels(cols)
             t.setRowCount(len(s.cases))
+            # Row labels are cases.csv line numbers, as in the problem messages ("row 5").
+            t.setVerticalHeaderLabels([str(r + 2) for r in range(len(s.cases))])
             for r, c in enumerate(s.cases):
                 values = [c.case_id, c.truth, c.patient_id, *(self._short(c.path(role)) for role in s.roles)]
                 for k, v in enumerate(values):
@@ -189,7 +201,7 @@ class StudyWizardWidget(QWidget):
                     if k >= len(FIXED_COLUMNS):
                         item.setToolTip(c.path(s.roles[k - len(FIXED_COLUMNS)]))
                     if r in bad_rows:
-                        item.setBackground(Qt.GlobalColor.yellow)
+                        item.setBackground(BAD_ROW)
                     t.setItem(r, k, item)
             t.resizeColumnsToContents()
         finally:
