@@ -101,3 +101,42 @@ def test_two_processes_racing_for_one_lease(study_dir, db_url, rounds):
         with engine.store.transaction() as s:
             s.execute(delete(LeaseRow))
     engine.close()
+
+
+CONCURRENT = textwrap.dedent("""
+    import sys
+    from datetime import datetime, timezone
+    from study.engine import StudyEngine, ReadSubmission
+    study, url, reader = sys.argv[1], (sys.argv[2] or None), sys.argv[3]
+    eng = StudyEngine.open(study, url)
+    rs = eng.start(reader, 1, workstation="ws-" + reader)
+    print("READY", flush=True)
+    sys.stdin.readline()
+    while (item := rs.next_item()) is not None:
+        now = datetime.now(timezone.utc)
+        rs.submit(ReadSubmission(item.case_id, "1", now, now, 700, confidence=75))
+    rs.close()
+    print("DONE", flush=True)
+""")
+
+
+def test_concurrent_readers_lose_no_answers_and_keep_one_audit_chain(make_study, tmp_path, db_url):
+    study = make_study(tmp_path / "many", n_cases=25)
+    engine = StudyEngine.open(study, db_url)
+    readers = [f"r{i}" for i in range(4)]
+    for code in readers:
+        engine.store.add_reader(code, "resident", "1234")
+    procs = [_spawn(CONCURRENT, str(study), db_url or "", code) for code in readers]
+    for p in procs:
+        assert p.stdout.readline().strip() == "READY", p.stderr.read()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert out.strip() == "DONE", err[-2000:]
+    table = reads_table(study, db_url)
+    assert len(table) == 4 * 25 and table.groupby("reader").case.nunique().eq(25).all()
+    check = engine.store.verify_chain()
+    assert check.ok and check.rows == 4 + 100, check
+    engine.close()
