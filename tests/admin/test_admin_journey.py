@@ -1,0 +1,82 @@
+"""The issue's 'done when', in the GUI: create a study from a folder, add readers, attach and precompute a
+model, and after reads (submitted through the engine, as the reading screen does) see and export the results."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.admin import open_admin
+from app.admin.tables import cell_texts
+from study.engine import ReadSubmission
+from study.export.report import FILES
+from study.export.tables import paper_table
+from study.stats.analysis import analyze
+from study.store import ai_table, reads_table
+
+
+def _read_everything(engine, reader: str, index: int, skill: int) -> None:
+    session = engine.start(reader, index)
+    k = 0
+    while (item := session.next_item()) is not None:
+        truth = int(engine.case(item.case_id).truth)
+        wrong = (k + skill) % 4 == 0 and item.mode == "unaided"  # aided reads are better
+        answer = 1 - truth if wrong else truth
+        t = engine.clock()
+        session.submit(ReadSubmission(item.case_id, str(answer), t - timedelta(seconds=20 + k), t, (20 + k) * 1000,
+                                      confidence=float(60 + 5 * k if answer else 40 - 4 * k)))
+        k += 1
+    session.close()
+
+
+def test_researcher_journey_in_the_gui(qtbot, tmp_path, photo_folder, tiny_model):
+    media, truth = photo_folder
+    study = tmp_path / "journey"
+    shell = open_admin(study)
+    qtbot.addWidget(shell)
+    w = shell.wizard
+    w.media_edit.setText(str(media))
+    w.truth_edit.setText(str(truth))
+    w.next_button.click()
+    w.next_button.click()
+    page = w.protocol_page
+    page.groups.setText("specialist, resident")
+    page.on_form_edited()
+    page.password.setText("journey-pw")
+    page.confirm.setText("journey-pw")
+    with qtbot.waitSignal(w.study_created, timeout=10_000):
+        w.next_button.click()
+    admin = shell.admin
+
+    readers = admin.readers
+    for code, group in (("spec1", "specialist"), ("res1", "resident")):
+        readers.code_edit.setText(code)
+        readers.group_box.setCurrentText(group)
+        readers.pin_edit.setText("1234")
+        readers.add_button.click()
+    assert [line.code for line in readers.state.lines] == ["spec1", "res1"]
+
+    model = admin.model
+    model.attach(tiny_model)
+    with qtbot.waitSignal(model.precompute_finished, timeout=60_000):
+        model.run_button.click()
+    assert len(admin.engine.store.ai_outputs()) == 8
+
+    engine = admin.engine
+    for skill, code in enumerate(("spec1", "res1")):
+        _read_everything(engine, code, 1, skill)
+        readers.on_refresh_clicked()
+        readers.select_session(code, 2)
+        readers.reason_edit.setText("pilot: no washout needed")
+        readers.override_button.click()
+        _read_everything(engine, code, 2, skill)
+
+    dash = admin.dashboard
+    with qtbot.waitSignal(dash.analysis_shown, timeout=30_000):
+        admin.tabs.setCurrentWidget(dash)  # the first visit analyses the store
+    expected = analyze(reads_table(study), ai=ai_table(study))
+    assert cell_texts(dash.paper_table) == paper_table(expected)[2]
+    assert dash.mrmc_labels["auc"].text().startswith("AUC unaided")
+    out = tmp_path / "export"
+    with qtbot.waitSignal(dash.exported, timeout=60_000):
+        dash.export_to(out)
+    assert all((out / name).is_file() for name in FILES)
