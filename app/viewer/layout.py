@@ -1,9 +1,13 @@
 """HangingLayoutWidget: 1-4 viewports by role, slices kept in step.
 
-Slices are synchronized by position along the slice normal when two series
-share a frame of reference (and both carry positions), else by fraction of
-the stack.  Videos are never synchronized.  The optional linked cursor marks
-the same relative point in the other viewports.
+Sync modes (the protocol's ``[hanging] sync``): "position" syncs by position
+along the slice normal when two series share a frame of reference and both
+carry positions, else by fraction of the stack; "fraction" always by
+fraction; "none" not at all.  Series in different planes (axial vs sagittal,
+known when the media carries a ``slice_normal``) are never matched by
+position: their positions lie on different axes.  Videos are never
+synchronized.  The optional linked cursor marks the same relative point in
+the other viewports.
 
 Viewports are created once and reused: ``set_case`` swaps the media of the
 existing items, so switching to a prefetched case does not rebuild widgets.
@@ -24,15 +28,34 @@ from study.media.types import Media
 MAX_VIEWPORTS = 4
 
 
-def synced_index(source: Media, index: int, target: Media) -> int:
+SYNC_MODES = ("position", "fraction", "none")
+PARALLEL = 0.95  # |cos| between slice normals above which two series are one stack direction
+
+
+def synced_index(source: Media, index: int, target: Media, mode: str = "position") -> int:
     """The target frame matching ``source`` frame ``index``."""
-    if (source.frame_of_reference and source.frame_of_reference == target.frame_of_reference
-            and source.slice_positions and target.slice_positions):
-        positions = np.asarray(target.slice_positions)
+    sign = _position_sign(source, target) if mode == "position" else None
+    if sign is not None:
+        positions = sign * np.asarray(target.slice_positions)
         return int(np.argmin(np.abs(positions - source.slice_positions[index])))
     if source.n_frames <= 1 or target.n_frames <= 1:
         return 0
     return round(index * (target.n_frames - 1) / (source.n_frames - 1))
+
+
+def _position_sign(a: Media, b: Media) -> int | None:
+    """+1/-1 when a's and b's slice positions are on one axis (b's possibly reversed), else None."""
+    if not (a.frame_of_reference and a.frame_of_reference == b.frame_of_reference
+            and a.slice_positions and b.slice_positions):
+        return None
+    # slice_normal is optional on Media: without it a shared frame of reference is trusted.
+    na, nb = getattr(a, "slice_normal", None), getattr(b, "slice_normal", None)
+    if na is None or nb is None:
+        return 1
+    cos = float(np.dot(na, nb) / (np.linalg.norm(na) * np.linalg.norm(nb) or 1.0))
+    if abs(cos) < PARALLEL:
+        return None
+    return 1 if cos > 0 else -1
 
 
 def _syncable(media: Media | None) -> bool:
@@ -45,8 +68,9 @@ class HangingLayoutWidget(QWidget):
     slice_changed = Signal(str, int)  # role, index
     overlay_toggled = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None, *, sync: bool = True, linked_cursor: bool = False,
+    def __init__(self, parent: QWidget | None = None, *, sync: bool | str = True, linked_cursor: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        """``sync``: a mode of SYNC_MODES, or True (= "position") / False (= "none")."""
         super().__init__(parent)
         self._clock = clock
         self._viewports: list[ViewportWidget] = []
@@ -54,12 +78,32 @@ class HangingLayoutWidget(QWidget):
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(2)
-        self.sync_enabled = sync
+        self.sync_mode = sync
         self.linked_cursor = linked_cursor
         self._syncing = False
         self._overlay_syncing = False
 
     # -- access -----------------------------------------------------------
+    @property
+    def sync_mode(self) -> str:
+        return self._sync_mode
+
+    @sync_mode.setter
+    def sync_mode(self, mode: bool | str) -> None:
+        if isinstance(mode, bool):
+            mode = "position" if mode else "none"
+        if mode not in SYNC_MODES:
+            raise ValueError(f"sync must be one of {', '.join(SYNC_MODES)}, got {mode!r}")
+        self._sync_mode = mode
+
+    @property
+    def sync_enabled(self) -> bool:
+        return self._sync_mode != "none"
+
+    @sync_enabled.setter
+    def sync_enabled(self, on: bool) -> None:
+        self.sync_mode = bool(on)
+
     @property
     def roles(self) -> list[str]:
         return list(self._roles)
@@ -128,7 +172,7 @@ class HangingLayoutWidget(QWidget):
         try:
             for vp in self.viewports():
                 if vp is not source and _syncable(vp.media):
-                    vp.set_slice(synced_index(source.media, index, vp.media))
+                    vp.set_slice(synced_index(source.media, index, vp.media, self._sync_mode))
         finally:
             self._syncing = False
 

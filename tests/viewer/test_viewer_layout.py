@@ -133,3 +133,37 @@ def test_linked_cursor_hides_when_the_mouse_leaves(layout, make_series, gestures
     assert layout.viewport("b").cursor_mark.isVisible()
     QApplication.sendEvent(layout.viewport("a"), QEvent(QEvent.Type.Leave))
     assert not layout.viewport("b").cursor_mark.isVisible()
+
+
+def test_sync_modes(qtbot, make_series):
+    from app.viewer import HangingLayoutWidget
+
+    for mode, expected in (("position", 3), ("fraction", 5), ("none", 0)):
+        lay = HangingLayoutWidget(sync=mode)
+        qtbot.addWidget(lay)
+        lay.set_case([("a", make_series(n=21, positions=[float(i) for i in range(21)])),
+                      ("b", make_series(n=11, positions=[float(i) for i in range(11)]))])
+        lay.viewport("a").set_slice(3 if mode == "position" else 10)
+        assert lay.viewport("b").current_index == expected, mode
+    with pytest.raises(ValueError, match="sync must be one of"):
+        HangingLayoutWidget(sync="diagonal")
+
+
+def test_orthogonal_planes_in_one_frame_are_not_matched_by_position(make_series):
+    from dataclasses import dataclass
+
+    from study.media.types import Media
+
+    @dataclass(frozen=True)
+    class Oriented(Media):  # the media layer may add slice_normal; the viewer reads it if present
+        slice_normal: tuple[float, float, float] | None = None
+
+    def oriented(m, normal):
+        return Oriented(frames=m.frames, kind=m.kind, slice_positions=m.slice_positions,
+                        frame_of_reference=m.frame_of_reference, slice_normal=normal)
+
+    axial = oriented(make_series(n=21, positions=[float(i) for i in range(21)]), (0.0, 0.0, 1.0))
+    sagittal = oriented(make_series(n=11, positions=[float(i) for i in range(11)]), (1.0, 0.0, 0.0))
+    reversed_axial = oriented(make_series(n=11, positions=[-float(i) for i in range(11)]), (0.0, 0.0, -1.0))
+    assert synced_index(axial, 3, sagittal) == 2  # by fraction (3/20 of 10), not position 3
+    assert synced_index(axial, 3, reversed_axial) == 3  # same axis, opposite normal: position 3 is index 3
