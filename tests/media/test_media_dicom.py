@@ -248,3 +248,20 @@ def test_ultrasound_spacing_comes_from_the_calibrated_region() -> None:
     assert region.PhysicalUnitsXDirection == 3  # cm
     media = load(path)
     assert media.spacing == pytest.approx((float(region.PhysicalDeltaY) * 10, float(region.PhysicalDeltaX) * 10))
+
+
+@pytest.mark.parametrize("name", ["MR-SIEMENS-DICOM-WithOverlays.dcm", "bad_sequence.dcm"])
+def test_first_of_several_window_presets_is_the_default(name: str) -> None:
+    ds = pydicom.dcmread(dicom_file(name))
+    assert len(ds.WindowCenter) == 2
+    assert load(dicom_file(name)).window == (float(ds.WindowCenter[0]), float(ds.WindowWidth[0]))
+
+
+def test_without_window_tags_the_percentiles_set_the_window() -> None:
+    path = dicom_file("CT_small.dcm")
+    assert "WindowCenter" not in pydicom.dcmread(path)
+    media = load(path)
+    lo, hi = np.percentile(media.frames, [1, 99])
+    center, width = media.window
+    assert center == pytest.approx((lo + hi) / 2, rel=0.02, abs=2)
+    assert width == pytest.approx(hi - lo, rel=0.02)
