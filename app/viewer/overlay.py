@@ -20,6 +20,7 @@ _JET = pg.ColorMap(
     [(0, 0, 128), (0, 0, 255), (0, 255, 255), (255, 255, 0), (255, 0, 0), (128, 0, 0)],
 )
 COLORMAPS = ("jet", "inferno", "viridis")
+ALPHA_RAMP = 0.1  # map values from threshold to threshold + ramp fade in
 
 
 def colormap(name: str) -> pg.ColorMap:
@@ -142,7 +143,12 @@ class CamOverlay(pg.ImageItem):
 
     def _build_lut(self) -> np.ndarray:
         lut = colormap(self._colormap_name).getLookupTable(0.0, 1.0, 256, alpha=True)
-        lut[: int(np.ceil(self._threshold * 255)), 3] = 0  # below threshold: transparent
+        # Transparent below the threshold, then a short alpha ramp so the
+        # edge of an upsampled low-resolution CAM is soft, not blocky.
+        values = np.arange(256) / 255.0
+        alpha = np.clip((values - self._threshold) / ALPHA_RAMP, 0.0, 1.0)
+        alpha[values < self._threshold] = 0.0
+        lut[:, 3] = np.round(alpha * 255).astype(np.uint8)
         return lut
 
     def _refresh_lut(self) -> None:
