@@ -22,30 +22,42 @@ from app.viewer.overlay import COLORMAPS
 from study.aioutput import AIOutput
 
 
-def _bars(labels: tuple[str, ...], values: tuple[float, ...], highlight: str) -> QWidget:
-    box = QWidget()
-    grid = QGridLayout(box)
-    grid.setContentsMargins(0, 0, 0, 0)
-    grid.setHorizontalSpacing(8)
-    grid.setVerticalSpacing(4)
-    for row, (label, p) in enumerate(zip(labels, values)):
-        name = QLabel(label)
-        name.setObjectName("barLabel")
-        bar = QProgressBar()
-        bar.setObjectName("probBar")
-        bar.setRange(0, 1000)
-        bar.setValue(int(round(1000 * max(0.0, min(1.0, p)))))
-        bar.setTextVisible(False)
-        bar.setFixedHeight(10)
-        bar.setProperty("top", label == highlight)
-        pct = QLabel(f"{100 * p:.0f} %")
-        pct.setObjectName("barValue")
-        pct.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        grid.addWidget(name, row, 0)
-        grid.addWidget(bar, row, 1)
-        grid.addWidget(pct, row, 2)
-    grid.setColumnStretch(1, 1)
-    return box
+class _Bars(QWidget):
+    """One row per label: name, bar, percentage; values are updated in place."""
+
+    def __init__(self, labels: tuple[str, ...]) -> None:
+        super().__init__()
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(4)
+        self.labels = labels
+        self.rows: list[tuple[QProgressBar, QLabel]] = []
+        for row, label in enumerate(labels):
+            name = QLabel(label)
+            name.setObjectName("barLabel")
+            bar = QProgressBar()
+            bar.setObjectName("probBar")
+            bar.setRange(0, 1000)
+            bar.setTextVisible(False)
+            bar.setFixedHeight(10)
+            pct = QLabel()
+            pct.setObjectName("barValue")
+            pct.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(name, row, 0)
+            grid.addWidget(bar, row, 1)
+            grid.addWidget(pct, row, 2)
+            self.rows.append((bar, pct))
+        grid.setColumnStretch(1, 1)
+
+    def set_values(self, values: tuple[float, ...], highlight: str) -> None:
+        for label, (bar, pct), p in zip(self.labels, self.rows, values):
+            bar.setValue(int(round(1000 * max(0.0, min(1.0, p)))))
+            pct.setText(f"{100 * p:.0f} %")
+            if bar.property("top") != (label == highlight):
+                bar.setProperty("top", label == highlight)
+                bar.style().unpolish(bar)
+                bar.style().polish(bar)
 
 
 def _fmt(v: float) -> str:
@@ -53,7 +65,7 @@ def _fmt(v: float) -> str:
 
 
 class AIPanel(QFrame):
-    """Rebuilt per case; emits ``cam_changed`` after a CAM control changed the state."""
+    """Emits ``cam_changed`` after a CAM control changed the state."""
 
     cam_changed = Signal()
 
@@ -68,6 +80,10 @@ class AIPanel(QFrame):
         self.cam_button: QPushButton | None = None
         self.opacity_slider: QSlider | None = None
         self.colormap_box: QComboBox | None = None
+        self.main_label: QLabel | None = None
+        self.interval_label: QLabel | None = None
+        self.bars: _Bars | None = None
+        self._shape: tuple | None = None
         self.setVisible(False)
 
     def bind(self, state: ReadingState) -> None:
@@ -83,37 +99,57 @@ class AIPanel(QFrame):
             elif child.layout() is not None:
                 _delete_layout(child.layout())
         self.cam_button = self.opacity_slider = self.colormap_box = None
+        self.main_label = self.interval_label = None
+        self.bars: _Bars | None = None
 
     def show_output(self, out: AIOutput | None) -> None:
-        self._clear()
-        self.setVisible(out is not None)
+        """Show ``out``; None removes every child (an unaided case has no AI text at all)."""
         if out is None:
+            self._clear()
+            self._shape = None
+            self.setVisible(False)
             return
+        is_value = out.head == "regression" or (out.value is not None and not out.probabilities)
+        shape = (out.head, out.labels, is_value, bool(out.probabilities), out.interval is not None, bool(out.cams))
+        if shape != self._shape:  # same model, next case: only the numbers change (fast switch)
+            self._clear()
+            self._build(out, is_value)
+            self._shape = shape
+        self._fill(out, is_value)
+        self.setVisible(True)
+        self.refresh()
+
+    def _build(self, out: AIOutput, is_value: bool) -> None:
         title = QLabel("AI assistance")
         title.setObjectName("panelTitle")
         self._layout.addWidget(title)
-        if out.head == "regression" or (out.value is not None and not out.probabilities):
-            value = out.value if out.value is not None else float("nan")
-            unit = f" {self.unit}" if self.unit else ""
-            text = QLabel(f"{_fmt(value)}{unit}" if math.isfinite(value) else "no value")
-            text.setObjectName("aiValue")
-            self._layout.addWidget(text)
-            if out.interval is not None:
-                lo, hi = out.interval
-                interval = QLabel(f"interval {_fmt(lo)}\u2013{_fmt(hi)}{unit}")
-                interval.setObjectName("hint")
-                self._layout.addWidget(interval)
-        else:
-            heading = "Most likely grade" if out.head == "grade_distribution" else "Prediction"
-            pred = QLabel(f"{heading}: <b>{out.predicted}</b>" if out.predicted else heading)
-            pred.setObjectName("aiPrediction")
-            pred.setTextFormat(Qt.TextFormat.RichText)
-            self._layout.addWidget(pred)
-            if out.probabilities:
-                self._layout.addWidget(_bars(out.labels, out.probabilities, out.predicted))
+        self.main_label = QLabel()
+        self.main_label.setObjectName("aiValue" if is_value else "aiPrediction")
+        self.main_label.setTextFormat(Qt.TextFormat.RichText if not is_value else Qt.TextFormat.PlainText)
+        self._layout.addWidget(self.main_label)
+        if is_value and out.interval is not None:
+            self.interval_label = QLabel()
+            self.interval_label.setObjectName("hint")
+            self._layout.addWidget(self.interval_label)
+        if not is_value and out.probabilities:
+            self.bars = _Bars(out.labels)
+            self._layout.addWidget(self.bars)
         if out.cams:
             self._add_cam_controls()
-        self.refresh()
+
+    def _fill(self, out: AIOutput, is_value: bool) -> None:
+        unit = f" {self.unit}" if self.unit else ""
+        if is_value:
+            value = out.value if out.value is not None else float("nan")
+            self.main_label.setText(f"{_fmt(value)}{unit}" if math.isfinite(value) else "no value")
+            if self.interval_label is not None and out.interval is not None:
+                lo, hi = out.interval
+                self.interval_label.setText(f"interval {_fmt(lo)}\u2013{_fmt(hi)}{unit}")
+            return
+        heading = "Most likely grade" if out.head == "grade_distribution" else "Prediction"
+        self.main_label.setText(f"{heading}: <b>{out.predicted}</b>" if out.predicted else heading)
+        if self.bars is not None:
+            self.bars.set_values(out.probabilities, out.predicted)
 
     def _add_cam_controls(self) -> None:
         sep = QFrame()

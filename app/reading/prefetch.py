@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import create_worker
+from study.aioutput import AIOutput
 from study.engine import CaseItem
 from study.media.types import Media, MediaError
 
@@ -24,6 +25,8 @@ from study.media.types import Media, MediaError
 class LoadedCase:
     media: dict[str, Media]
     errors: dict[str, str] = field(default_factory=dict)  # role -> cause (no path)
+    ai: AIOutput | None = None  # what the session gave for this case (None in unaided reads)
+    ai_fetched: bool = False
 
 
 def default_loader() -> Callable[[str], Media]:
@@ -51,18 +54,27 @@ def load_case(media_paths: Mapping[str, str], load: Callable[[str], Media]) -> L
     return LoadedCase(loaded, errors)
 
 
-def _load_keyed(case_id: str, media_paths: Mapping[str, str],
-                load: Callable[[str], Media]) -> tuple[str, LoadedCase]:
+def _load_keyed(item: CaseItem, load: Callable[[str], Media],
+                ai_source: Callable[[CaseItem], AIOutput | None] | None) -> tuple[str, LoadedCase]:
     try:
-        return case_id, load_case(media_paths, load)
+        loaded = load_case(item.media, load)
     except Exception as err:  # noqa: BLE001 - a bug in a reader must not lose the case
-        return case_id, LoadedCase({}, dict.fromkeys(media_paths, f"unexpected {type(err).__name__}"))
+        loaded = LoadedCase({}, dict.fromkeys(item.media, f"unexpected {type(err).__name__}"))
+    if ai_source is not None:
+        # The AI output (with its CAMs) comes out of the store here too, off the GUI thread.
+        loaded = LoadedCase(loaded.media, loaded.errors, ai_source(item), ai_fetched=True)
+    return item_key(item), loaded
+
+
+def item_key(item: CaseItem) -> str:
+    """Cache key: a case read aided and later unaided (crossover) must not share an entry."""
+    return f"{item.mode}/{item.case_id}"
 
 
 class MediaPrefetcher(QObject):
     """``request(item)`` loads in the background; ``loaded`` says which case is ready."""
 
-    loaded = Signal(str)  # internal case id; never shown
+    loaded = Signal(str)  # item_key of the case now ready; internal, never shown
 
     def __init__(self, load: Callable[[str], Media] | None = None, keep: int = 3,
                  parent: QObject | None = None) -> None:
@@ -78,32 +90,35 @@ class MediaPrefetcher(QObject):
         return self._load
 
     def get(self, item: CaseItem) -> LoadedCase | None:
-        found = self._ready.get(item.case_id)
+        key = item_key(item)
+        found = self._ready.get(key)
         if found is not None:
-            self._ready.move_to_end(item.case_id)
+            self._ready.move_to_end(key)
         return found
 
     def is_pending(self, item: CaseItem) -> bool:
-        return item.case_id in self._pending
+        return item_key(item) in self._pending
 
-    def request(self, item: CaseItem | None) -> None:
-        if item is None or item.case_id in self._ready or item.case_id in self._pending:
+    def request(self, item: CaseItem | None,
+                ai_source: Callable[[CaseItem], AIOutput | None] | None = None) -> None:
+        """Load ``item``'s media (and, with ``ai_source``, what it returns for the item)."""
+        if item is None or item_key(item) in self._ready or item_key(item) in self._pending:
             return
-        worker = create_worker(_load_keyed, item.case_id, dict(item.media), self._loader())
+        worker = create_worker(_load_keyed, item, self._loader(), ai_source)
         # A bound slot, not a lambda: Qt disconnects it if this object is deleted
         # (window closed) while the worker is still reading.
         worker.result_ready.connect(self.on_loaded)
-        self._pending[item.case_id] = worker
+        self._pending[item_key(item)] = worker
         worker.start()
 
     def on_loaded(self, keyed: tuple[str, LoadedCase]) -> None:
-        case_id, result = keyed
-        if self._pending.pop(case_id, None) is None:
+        key, result = keyed
+        if self._pending.pop(key, None) is None:
             return  # cleared meanwhile (another session): drop it
-        self._ready[case_id] = result
+        self._ready[key] = result
         while len(self._ready) > self._keep:
             self._ready.popitem(last=False)
-        self.loaded.emit(case_id)
+        self.loaded.emit(key)
 
     def clear(self) -> None:
         for worker in self._pending.values():

@@ -90,16 +90,30 @@ class ReadingState:
         self._cam_ever = False
         self.item = item
         self.answer = answer_for(self.protocol.task)
-        self.ai = self.session.ai_output(item) if item is not None else None
+        self.ai = None  # known once the case is drawn (see attach_ai)
+        self._ai_attached = False
         self.time_up = False
         self.paused = False
         self.loading = item is not None
         self.displayed_at = None
 
+    def attach_ai(self, ai: AIOutput | None) -> None:
+        """The AI output the session gave for the current case, fetched ahead with its media.
+
+        It must come from ``session.ai_output(item)`` for this very item: the
+        session alone decides (None in unaided reads, always).
+        """
+        if self.item is not None:
+            # Belt and braces: whatever was fetched, an unaided item shows no AI.
+            self.ai = ai if self.item.mode == "aided" else None
+            self._ai_attached = True
+
     def media_shown(self) -> None:
         """The current case's media are drawn: its clock starts now."""
         if self.item is None or not self.loading:
             return
+        if not self._ai_attached:
+            self.attach_ai(self.session.ai_output(self.item))
         self.loading = False
         self.displayed_at = self._now()
         self._sync_clocks()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.reading.ai_panel import AIPanel
 from app.reading.answer_panels import NumericAnswerPanel, panel_for
-from app.reading.prefetch import LoadedCase, MediaPrefetcher
+from app.reading.prefetch import LoadedCase, MediaPrefetcher, item_key
 from app.reading.reading_state import ReadingState, format_duration
 from study.errors import StudyError
 
@@ -166,13 +166,15 @@ class ReadingWidget(QWidget):
         self.answer_panel.bind(self.state.answer)
         loaded = self.prefetcher.get(item)
         if loaded is None:
-            self.prefetcher.request(item)
+            self.prefetcher.request(item, self.state.session.ai_output)
         else:
             self._draw(loaded)
         self.refresh()
 
     def _draw(self, loaded: LoadedCase) -> None:
         state = self.state
+        if loaded.ai_fetched:
+            state.attach_ai(loaded.ai)
         roles = [r for r in self.protocol.hanging.roles if r in loaded.media]
         self.media_problem = "; ".join(f"{role}: could not be loaded ({cause})"
                                        for role, cause in loaded.errors.items())
@@ -190,7 +192,7 @@ class ReadingWidget(QWidget):
         if not self.answer_panel.take_focus():
             self.setFocus(Qt.FocusReason.OtherFocusReason)
         self.case_shown.emit()
-        self.prefetcher.request(self.next_to_prefetch())
+        self.prefetcher.request(self.next_to_prefetch(), self.state.session.ai_output)
 
     def next_to_prefetch(self):
         return self.state.peek_next()
@@ -205,9 +207,9 @@ class ReadingWidget(QWidget):
             self.viewer.set_overlay_colormap(s.overlay.colormap)
 
     # -- slots ------------------------------------------------------------------
-    def on_media_loaded(self, case_id: str) -> None:
+    def on_media_loaded(self, key: str) -> None:
         item = self.state.item
-        if item is not None and item.case_id == case_id and self.state.loading:
+        if item is not None and item_key(item) == key and self.state.loading:
             self._draw(self.prefetcher.get(item))
 
     def on_submit(self) -> None:

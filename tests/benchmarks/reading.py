@@ -8,8 +8,11 @@
 * ``submit_commit_ms``: ``ReadingSession.submit`` alone, i.e. until the read's
   row is committed in the SQLite store.
 
+Both sessions are read: unaided, then (washout overridden) aided with the AI
+panel and the CAM overlay on, which adds the overlay maps to each switch.
 Without ``--study`` it builds the small MRI demo study (12 cases, three DICOM
-series per case) in a temporary folder.  Budgets (DESIGN.md): case switch
+series per case) in a temporary folder and stores stand-in AI outputs with
+half-resolution CAMs for the aided session.  Budgets (DESIGN.md): case switch
 p95 <= 50 ms, submit p95 <= 10 ms.
 """
 
@@ -38,6 +41,10 @@ def build_study(root: Path) -> Path:
     from study.demo import DEFAULT_SEED, STUDIES, builder
     from study.store import Store
 
+    from study.aioutput import AIOutput
+    from study.engine import StudyEngine
+    from study.media import load
+
     study = builder("mri")(root / "mri", DEFAULT_SEED, STUDIES["mri"])
     store = Store.open(study)
     try:
@@ -45,6 +52,20 @@ def build_study(root: Path) -> Path:
             store.add_reader(f"bench{i}", "resident", PIN, actor="bench")
     finally:
         store.close()
+    engine = StudyEngine.open(study)
+    rng = np.random.default_rng(0)
+    try:
+        for case in engine.cases:
+            cams = {}
+            for role, path in case.media.items():
+                n, h, w = load(path).frames.shape[:3]
+                cams[role] = rng.random((n, h // 2, w // 2)).astype(np.float16)
+            p = float(rng.random())
+            engine.store.put_ai_output(AIOutput(case.case_id, "bench-placeholder", "binary", ("leiomyoma", "sarcoma"),
+                                                (1 - p, p), predicted="sarcoma" if p >= 0.5 else "leiomyoma",
+                                                score=p, cams=cams))
+    finally:
+        engine.close()
     return study
 
 
@@ -61,7 +82,7 @@ def run(study_dir: Path, readers: list[str]) -> dict:
     window = MainWindow(engine)
     window.resize(1600, 1000)
     window.show()
-    switch_ms: list[float] = []
+    switch_by_mode: dict[int, list[float]] = {1: [], 2: []}
     submit_ms: list[float] = []
     shape = ""
 
@@ -72,10 +93,14 @@ def run(study_dir: Path, readers: list[str]) -> dict:
                 raise TimeoutError("the reading screen did not settle")
             QTest.qWait(5)
 
-    for reader in readers:
+    sessions = [(reader, index) for index in (1, 2) for reader in readers]
+    for reader, index in sessions:
+        if index == 2:
+            engine.override_washout(reader, 2, "benchmark", actor="bench")
+        switch_ms = switch_by_mode[index]
         window.login_state.login(reader, PIN)
         window.on_logged_in(reader)
-        window.on_session_chosen(1)
+        window.on_session_chosen(index)
         screen = window.reading
         session = window.session
         real_submit = session.submit
@@ -88,6 +113,8 @@ def run(study_dir: Path, readers: list[str]) -> dict:
 
         session.submit = timed_submit
         wait_for(lambda: not screen.state.loading)
+        if index == 2 and screen.state.has_cam and not screen.state.cam_visible:
+            QTest.keyClick(screen, Qt.Key.Key_C)  # CAM on; the preference carries over
         if not shape:
             shape = ", ".join(f"{vp.media.n_frames}x{vp.media.frames.shape[1]}x{vp.media.frames.shape[2]}"
                               for vp in screen.viewer.viewports())
@@ -113,8 +140,11 @@ def run(study_dir: Path, readers: list[str]) -> dict:
         "benchmark": "reading",
         "study": f"MRI demo, small build ({len(engine.cases)} cases; per case {shape})",
         "readers": len(readers),
-        "case_switch_ms_p50": _pct(switch_ms, 50), "case_switch_ms_p95": _pct(switch_ms, 95),
-        "case_switch_n": len(switch_ms),
+        "case_switch_ms_p50": _pct(switch_by_mode[1], 50), "case_switch_ms_p95": _pct(switch_by_mode[1], 95),
+        "case_switch_n": len(switch_by_mode[1]),
+        "aided_cam_switch_ms_p50": _pct(switch_by_mode[2], 50),
+        "aided_cam_switch_ms_p95": _pct(switch_by_mode[2], 95),
+        "aided_cam_switch_n": len(switch_by_mode[2]),
         "submit_commit_ms_p50": _pct(submit_ms, 50), "submit_commit_ms_p95": _pct(submit_ms, 95),
         "submit_n": len(submit_ms),
         "budget_ms": {"case_switch_p95": 50, "submit_p95": 10},

@@ -57,8 +57,9 @@ def test_aided_cam_time_and_ai_time(engine_factory, tmp_path, mono, now):
     folder.put_ai()
     _, _, state = _start(engine_factory, folder, mono, now)
     state.start()
-    assert state.aided and state.has_cam and not state.cam_visible
+    assert state.ai is None  # known once the case is drawn, fetched with its media
     state.media_shown()
+    assert state.aided and state.has_cam and not state.cam_visible
     mono.advance(2)
     assert state.toggle_cam() and state.cam_visible
     mono.advance(3)
