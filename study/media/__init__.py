@@ -8,6 +8,12 @@ DICOM files, DICOM series folders and videos (MP4, AVI, MOV, MKV).  Anything it
 cannot read raises ``MediaError(path, cause)`` with a one-line cause; it never
 lets another exception type escape.  Returned frames are read-only because a
 ``Media`` may be shared through ``MediaCache`` between the GUI and a worker.
+
+Loads run one at a time in the process: third-party warnings are silenced
+with ``warnings.catch_warnings``, which is process-global, so a lock guards it.
+A cache hit never waits; load off the GUI thread (``MediaCache.get`` in a
+worker) and a 300-slice series never blocks a frame.  ``open_video`` gives
+frames of a long video lazily, by index.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator
 
 from study.media.guard import one_line
+from study.media.types import Media
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one compact JSON line (for scripts)")
 
 
-def describe(media) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def describe(media: Media) -> dict[str, object]:
     """The probe fields of a Media, JSON-ready."""
     return {
         "kind": media.kind,
