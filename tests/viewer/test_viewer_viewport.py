@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem, QVBoxLayout, QWidget
 
 from app.viewer import ViewportWidget
-from app.viewer.viewport import CornerLabel
+from app.viewer.items import CornerLabel
 from study.media.types import Media
 
 

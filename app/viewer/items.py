@@ -1,0 +1,88 @@
+"""Small graphics items of a viewport: the image, the corner label, the linked-cursor mark."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+
+class CornerLabel(QGraphicsItem):
+    """Fixed-size text on a translucent plate, pinned to the view's top-left."""
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._font = QFont()
+        self._font.setPointSizeF(9)
+        self._rect = QRectF()
+        self.setPos(4, 4)
+        self.setZValue(100)
+
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        if text != self._text:
+            self.prepareGeometryChange()
+            self._text = text
+            lines = text.count("\n") + 1
+            width = max((len(line) for line in text.split("\n")), default=0)
+            self._rect = QRectF(0, 0, 7 * width + 8, 15 * lines + 4) if text else QRectF()
+            self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect
+
+    def paint(self, painter: QPainter, *args) -> None:
+        if not self._text:
+            return
+        painter.setFont(self._font)
+        box = painter.boundingRect(QRectF(0, 0, 1000, 1000), 0, self._text).adjusted(-4, -2, 4, 2)
+        if box.size() != self._rect.size():
+            self.prepareGeometryChange()
+            self._rect = QRectF(0, 0, box.width(), box.height())
+        painter.fillRect(self._rect, QColor(0, 0, 0, 150))
+        painter.setPen(QColor(235, 235, 235))
+        painter.drawText(self._rect.adjusted(4, 2, -4, -2), 0, self._text)
+
+
+class FrameItem(pg.ImageItem):
+    """The image; when magnified, interpolated bilinearly like a PACS display.
+
+    At about 1:1 or smaller, nearest-neighbour drawing is kept: it is several
+    times faster and interpolation would not show.
+    """
+
+    SMOOTH_ABOVE = 1.25  # screen pixels per image pixel
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.smooth = True
+
+    def paint(self, painter: QPainter, *args) -> None:
+        t = painter.worldTransform()
+        magnified = min(abs(t.m11()) + abs(t.m21()), abs(t.m12()) + abs(t.m22())) > self.SMOOTH_ABOVE
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth and magnified)
+        super().paint(painter, *args)
+        painter.restore()
+
+
+class CursorMark(QGraphicsPathItem):
+    """A small cross for the linked cursor; constant size on screen."""
+
+    def __init__(self) -> None:
+        path = QPainterPath()
+        for (x0, y0), (x1, y1) in (((-8, 0), (-2, 0)), ((2, 0), (8, 0)), ((0, -8), (0, -2)), ((0, 2), (0, 8))):
+            path.moveTo(x0, y0)
+            path.lineTo(x1, y1)
+        super().__init__(path)
+        pen = QPen(QColor(255, 220, 0))
+        pen.setCosmetic(True)
+        pen.setWidthF(1.5)
+        self.setPen(pen)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setZValue(50)
+        self.setVisible(False)
