@@ -56,7 +56,6 @@ class StudyWizardWidget(QWidget):
 
         self.problem_list = QListWidget()
         self.problem_list.setObjectName("problemList")
-        self.problem_list.setMaximumHeight(120)
         self.problem_list.itemActivated.connect(self.on_problem_activated)
         self.problem_list.itemClicked.connect(self.on_problem_activated)
         self.message_label = QLabel()
@@ -117,6 +116,9 @@ class StudyWizardWidget(QWidget):
         self.case_table.itemSelectionChanged.connect(self.on_case_selected)
         self.remove_button = QPushButton("Remove selected cases")
         self.remove_button.clicked.connect(self.on_remove_clicked)
+        self.browse_media_button = QPushButton("Choose media for cell…")
+        self.browse_media_button.setToolTip("pick the file (or, on cancel, the folder) for the selected media cell")
+        self.browse_media_button.clicked.connect(self.on_browse_media_clicked)
         self.role_box = QComboBox()
         self.role_edit = QLineEdit()
         self.role_edit.setPlaceholderText("new name, e.g. T2axi")
@@ -125,6 +127,7 @@ class StudyWizardWidget(QWidget):
         self.rename_button.clicked.connect(self.on_rename_clicked)
         tools = QHBoxLayout()
         tools.addWidget(self.remove_button)
+        tools.addWidget(self.browse_media_button)
         tools.addStretch(1)
         tools.addWidget(QLabel("Viewport role"))
         tools.addWidget(self.role_box)
@@ -152,6 +155,7 @@ class StudyWizardWidget(QWidget):
         split.addWidget(right)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
+        split.setSizes([700, 700])
         col = QVBoxLayout(page)
         col.setContentsMargins(0, 0, 0, 0)
         col.addWidget(split)
@@ -175,6 +179,10 @@ class StudyWizardWidget(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, p.row)
             self.problem_list.addItem(item)
         self.problem_list.setVisible(bool(s.problems))
+        if s.problems:  # as tall as its lines, up to five; it scrolls beyond
+            rows = min(len(s.problems), 5)
+            self.problem_list.setFixedHeight(rows * max(self.problem_list.sizeHintForRow(0), 20)
+                                             + 2 * self.problem_list.frameWidth() + 6)
         if step == 1:
             self._fill_cases()
 
@@ -266,6 +274,19 @@ class StudyWizardWidget(QWidget):
         self.state.check()
         self.show_state()
 
+    def on_browse_media_clicked(self) -> None:
+        item = self.case_table.currentItem()
+        if item is None or item.column() < len(FIXED_COLUMNS):
+            self.state.message = "Select a media cell (a role column) first."
+            self.show_state()
+            return
+        start = str(self.state.media_dir or "")
+        path, _ = QFileDialog.getOpenFileName(self, "Media file", start)
+        if not path:
+            path = QFileDialog.getExistingDirectory(self, "Media folder (DICOM series)", start)
+        if path:
+            item.setText(path)  # itemChanged -> on_cell_edited -> the state
+
     def on_remove_clicked(self) -> None:
         rows = {i.row() for i in self.case_table.selectionModel().selectedRows()}
         if rows:
@@ -294,6 +315,11 @@ class StudyWizardWidget(QWidget):
         case_id, media = loaded
         if media:
             self.preview.set_case([(role, media[role]) for role in self.state.roles if role in media])
+            # Each series from its own middle slice (not synced: the planes may be orthogonal).
+            sync, self.preview.sync_enabled = self.preview.sync_enabled, False
+            for vp in self.preview.viewports():
+                vp.set_slice(vp.n_frames // 2)
+            self.preview.sync_enabled = sync
         self.preview_label.setText(f"Preview: {case_id}" + ("" if media else " (no media)"))
         self.preview_shown.emit()
 

@@ -69,3 +69,19 @@ def test_bad_reads_csv_shows_the_problem_lines(qtbot, tmp_path):
         w.load_csv(bad)
     assert "rating" in blocker.args[0]
     assert "rating" in w.status_label.text() and not w.export_button.isEnabled()
+
+
+def test_dashboard_from_reads_and_ai_csv_files(qtbot, simulated, tmp_path):
+    from study.stats.cli import read_csv
+
+    reads, ai, _ = simulated
+    reads.to_csv(tmp_path / "reads.csv", index=False)
+    ai.to_csv(tmp_path / "ai.csv", index=False)
+    expected = analyze(read_csv(tmp_path / "reads.csv", "reads"), ai=read_csv(tmp_path / "ai.csv", "AI outputs"))
+    w = DashboardWidget(DashboardState(None))
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.analysis_shown, timeout=30_000):
+        w.load_csv(tmp_path / "reads.csv", tmp_path / "ai.csv")
+    assert cell_texts(w.paper_table) == paper_table(expected)[2]
+    assert w.mrmc_labels["sensitivity"].text() == mrmc_sentence(expected, "sensitivity")
+    assert "reads.csv" in w.status_label.text()
