@@ -97,7 +97,9 @@ class BinaryAnswerPanel(_ChoicesPanel):
         self.slider.setTickInterval(state.step if hi - lo <= 10 else 25)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.setValue((lo + hi + 1) // 2)
-        self.slider.sliderMoved.connect(self.on_slider_moved)
+        # valueChanged covers drags and clicks on the groove; a press on the handle
+        # without moving also counts as setting the value shown.
+        self.slider.valueChanged.connect(self.on_slider_moved)
         self.slider.sliderPressed.connect(lambda: self.on_slider_moved(self.slider.value()))
         layout.addWidget(self.slider)
         ends = QHBoxLayout()

@@ -7,6 +7,24 @@ import pytest
 from tests.reading.helpers import FakeMonotonic, FakeNow, StudyFolder, make_study
 
 
+@pytest.fixture(autouse=True)
+def themed(qapp):
+    """The app's own style, palette and stylesheet (hit areas of sliders depend on them);
+    restored afterwards so other test folders see the application as they left it."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.reading.theme import apply_theme
+
+    saved = (qapp.style().name(), QApplication.palette(), qapp.styleSheet(), qapp.font())
+    apply_theme(qapp)
+    yield
+    style, palette, sheet, font = saved
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+
+
 @pytest.fixture
 def mono() -> FakeMonotonic:
     return FakeMonotonic()

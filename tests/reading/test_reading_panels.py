@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from app.main_window import MainWindow
 from study.store import reads_table
@@ -95,3 +95,15 @@ def test_time_limit_covers_the_image(qtbot, reading_screen, mono):
     with qtbot.waitSignal(screen.read_submitted):
         qtbot.keyClick(screen, Qt.Key.Key_Return)
     assert screen.state.submitted[-1].active_ms == 21000
+
+
+def test_binary_slider_by_mouse(qtbot, reading_screen):
+    _, _, screen = reading_screen("binary")
+    panel = screen.answer_panel
+    assert panel.confidence_value.text() == "not set"
+    qtbot.mouseClick(panel.choice_group.button(0), Qt.MouseButton.LeftButton)
+    right = QPoint(panel.slider.width() - 8, panel.slider.height() // 2)
+    qtbot.mouseClick(panel.slider, Qt.MouseButton.LeftButton, pos=right)  # a click on the groove, right part
+    assert screen.state.answer.confidence is not None and screen.state.answer.confidence > 50
+    assert panel.confidence_value.text() == str(screen.state.answer.confidence)
+    assert screen.submit_button.isEnabled()
