@@ -52,4 +52,6 @@ class AdminWidget(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.readers.timer.stop()
         self.dashboard.timer.stop()
+        if self.model.worker is not None and self.model.state.running:
+            self.model.worker.cancel()  # stops after the current case; finished cases are stored
         super().closeEvent(event)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QStackedWidget, QWidget
+from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from app.admin.admin_widget import AdminWidget
 from app.admin.login_state import AdminLoginState
 from app.admin.login_widget import AdminLoginPanel
 from app.admin.wizard_state import WizardState
 from app.admin.wizard_widget import StudyWizardWidget
+from study.errors import StudyError
 
 
 class AdminShellWidget(QStackedWidget):
@@ -20,8 +21,13 @@ class AdminShellWidget(QStackedWidget):
         self.admin: AdminWidget | None = None
         self.login: AdminLoginPanel | None = None
         self.wizard: StudyWizardWidget | None = None
+        self.error_label: QLabel | None = None
         if study_dir is not None and (Path(study_dir) / "study.toml").is_file():
-            self.login = AdminLoginPanel(AdminLoginState(Path(study_dir)))
+            try:
+                self.login = AdminLoginPanel(AdminLoginState(Path(study_dir)))
+            except StudyError as err:
+                self.show_problems(err)
+                return
             self.login.logged_in.connect(lambda: self.on_admin_ready(Path(study_dir)))
             self.addWidget(self.login)
         else:
@@ -30,6 +36,19 @@ class AdminShellWidget(QStackedWidget):
             self.addWidget(self.wizard)
 
     def on_admin_ready(self, study_dir: Path) -> None:
-        self.admin = AdminWidget(study_dir)
+        try:
+            self.admin = AdminWidget(study_dir)
+        except StudyError as err:
+            self.show_problems(err)
+            return
         self.addWidget(self.admin)
         self.setCurrentWidget(self.admin)
+
+    def show_problems(self, err: StudyError) -> None:
+        """A study that cannot be opened: every problem, one per line, instead of a crash."""
+        self.error_label = QLabel("This study cannot be opened:\n\n" + "\n".join(err.problems))
+        self.error_label.setObjectName("problemLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setMargin(24)
+        self.addWidget(self.error_label)
+        self.setCurrentWidget(self.error_label)

@@ -132,3 +132,12 @@ def test_cli_study_sets_its_admin_password_on_first_login(qtbot, tmp_path, photo
         assert store.check_admin_password("first-pass")
     finally:
         store.close()
+
+
+def test_a_broken_study_shows_its_problems(qtbot, photo_study):
+    toml = photo_study / "study.toml"
+    toml.write_text(toml.read_text().replace('design = "sequential"', 'design = "sometimes"'))
+    shell = open_admin(photo_study)
+    qtbot.addWidget(shell)
+    assert shell.currentWidget() is shell.error_label
+    assert "study.design: 'sometimes' is not one of" in shell.error_label.text()
