@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 
@@ -27,9 +27,8 @@ class CornerLabel(QGraphicsItem):
         if text != self._text:
             self.prepareGeometryChange()
             self._text = text
-            lines = text.count("\n") + 1
-            width = max((len(line) for line in text.split("\n")), default=0)
-            self._rect = QRectF(0, 0, 7 * width + 8, 15 * lines + 4) if text else QRectF()
+            box = QFontMetricsF(self._font).boundingRect(QRectF(0, 0, 1000, 1000), 0, text) if text else None
+            self._rect = QRectF(0, 0, box.width() + 8, box.height() + 4) if box is not None else QRectF()
             self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
@@ -39,10 +38,6 @@ class CornerLabel(QGraphicsItem):
         if not self._text:
             return
         painter.setFont(self._font)
-        box = painter.boundingRect(QRectF(0, 0, 1000, 1000), 0, self._text).adjusted(-4, -2, 4, 2)
-        if box.size() != self._rect.size():
-            self.prepareGeometryChange()
-            self._rect = QRectF(0, 0, box.width(), box.height())
         painter.fillRect(self._rect, QColor(0, 0, 0, 150))
         painter.setPen(QColor(235, 235, 235))
         painter.drawText(self._rect.adjusted(4, 2, -4, -2), 0, self._text)

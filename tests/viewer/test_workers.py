@@ -102,13 +102,15 @@ def test_cancel_stops_generator_at_next_yield(qtbot):
 
 def test_plain_function_receives_cancel_event(qtbot):
     woke = []
+    running = threading.Event()
 
     def wait_for_cancel(cancel_event):
+        running.set()
         woke.append(cancel_event.wait(5))
 
     worker = create_worker(wait_for_cancel)
-    with qtbot.waitSignal(worker.started, timeout=5000):
-        worker.start()
+    worker.start()
+    qtbot.waitUntil(running.is_set, timeout=5000)  # inside fn, not merely started
     with qtbot.waitSignal(worker.aborted, timeout=5000):
         worker.cancel()
     assert woke == [True]
