@@ -146,7 +146,8 @@ class TriageWidget(ReadingWidget):
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             score = "" if math.isnan(r.score) else f"{r.score:.2f}"
-            cells = (str(r.rank), r.ai_class or "\u2013", score, r.answer if r.done else "")
+            review = (r.answer or "done") if r.done else ""  # earlier sittings: done, answer not shown
+            cells = (str(r.rank), r.ai_class or "\u2013", score, review)
             for j, text in enumerate(cells):
                 item = self.table.item(i, j)
                 if item is None:

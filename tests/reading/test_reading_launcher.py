@@ -56,3 +56,10 @@ def test_sign_in_hint_only_for_demo_studies(qtbot, engine_factory, study, tmp_pa
     texts = lambda w: " ".join(lbl.text() for lbl in w.login.findChildren(type(w.login.message_label)))  # noqa: E731
     assert "PIN 1234" in texts(shown) and "spec1" in texts(shown)
     assert "1234" not in texts(real) and "spec1" not in texts(real)
+
+
+def test_open_command_refuses_a_folder_that_is_not_a_study(tmp_path, capsys):
+    from app.commands.open_study import open_study_window
+
+    assert open_study_window(tmp_path) == 2
+    assert "study.toml: file not found" in capsys.readouterr().err

@@ -67,3 +67,30 @@ def test_triage_queue(qtbot, engine_factory, mono, tmp_path):
             qtbot.keyClick(screen, Qt.Key.Key_2)
     qtbot.waitUntil(lambda: window.screen == "summary")
     assert len(reads_table(folder.path)) == 5
+
+
+def test_triage_resumes_with_done_slides(qtbot, engine_factory, mono, tmp_path):
+    folder = make_study(tmp_path / "cyto", "multiclass", design="concurrent", mode="triage", n=5)
+    folder.put_ai()
+
+    def open_queue():
+        window = MainWindow(engine_factory(folder), clock=mono)
+        qtbot.addWidget(window)
+        window.show()
+        window.login_state.login("r1", PIN)
+        window.on_logged_in("r1")
+        window.on_session_chosen(1)
+        screen = window.reading
+        qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
+        return window, screen
+
+    window, screen = open_queue()
+    for _ in range(2):
+        qtbot.waitUntil(lambda: not screen.state.loading)
+        qtbot.keyClick(screen, Qt.Key.Key_1)
+    window.close()
+    window, screen = open_queue()
+    assert screen.remaining_label.text() == "3 of 5 slides to review"
+    reviews = [screen.table.item(r, 3).text() for r in range(5)]
+    assert reviews == ["done", "done", "", "", ""]
+    assert screen.triage.current.rank == 3  # the most suspicious slide left
