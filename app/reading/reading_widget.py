@@ -188,6 +188,7 @@ class ReadingWidget(QWidget):
             self._apply_overlay()
         self.ai_panel.show_output(state.ai)
         state.media_shown()
+        self._play_videos(True)
         self.refresh()
         if not self.answer_panel.take_focus():
             self.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -196,6 +197,13 @@ class ReadingWidget(QWidget):
 
     def next_to_prefetch(self):
         return self.state.peek_next()
+
+    def _play_videos(self, on: bool) -> None:
+        """Videos loop from the start of a case (a 1-s clip is judged in motion); pause stops them."""
+        for vp in getattr(self.viewer, "viewports", lambda: [])():
+            media = vp.media
+            if media is not None and media.kind == "video" and media.n_frames > 1:
+                vp.play() if on else vp.stop()
 
     def _apply_overlay(self) -> None:
         if not hasattr(self.viewer, "set_overlays_visible"):
@@ -231,6 +239,7 @@ class ReadingWidget(QWidget):
 
     def on_pause_clicked(self) -> None:
         self.state.toggle_pause()
+        self._play_videos(not self.state.paused)
         self.refresh()
 
     def on_cam_controls_changed(self) -> None:
@@ -245,6 +254,7 @@ class ReadingWidget(QWidget):
 
     def on_tick(self) -> None:
         if self.state.tick():
+            self._play_videos(False)
             self.refresh()  # time is up: cover the image, hide the AI
         else:
             self._refresh_timer()

@@ -94,6 +94,23 @@ def _images() -> list[np.ndarray]:
     return out
 
 
+def write_video(path: Path, image: np.ndarray, n: int = 15, fps: int = 15) -> None:
+    """A 1-second clip: the image drifting right by 2 px a frame (MPEG-4 part 2, no x264 needed)."""
+    import av
+
+    gray = image if image.ndim == 2 else image.mean(axis=2).astype(np.uint8)
+    h, w = (gray.shape[0] // 16) * 16, (gray.shape[1] // 16) * 16
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for k in range(n):
+            rgb = np.repeat(np.roll(gray[:h, :w], 2 * k, axis=1)[..., None], 3, axis=2)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
 def ai_output_for(protocol: Protocol, case_id: str, i: int) -> AIOutput:
     task = protocol.task
     yy, xx = np.mgrid[0:24, 0:24]
@@ -133,8 +150,12 @@ def make_study(root: Path, kind: str = "binary", *, design: str = "sequential", 
         patients[cid] = f"PAT{9100 + i}"
         row = {"case_id": cid, "truth": truths[cid], "patient_id": patients[cid]}
         for j, role in enumerate(roles):
-            rel = f"media/{cid}_{role}.png"
-            Image.fromarray(images[(i + j) % len(images)]).save(root / rel)
+            if role == "video":
+                rel = f"media/{cid}_{role}.mp4"
+                write_video(root / rel, images[(i + j) % len(images)])
+            else:
+                rel = f"media/{cid}_{role}.png"
+                Image.fromarray(images[(i + j) % len(images)]).save(root / rel)
             row[role] = rel
         rows.append(row)
     with open(root / "cases.csv", "w", newline="", encoding="utf-8") as f:

@@ -107,3 +107,14 @@ def test_binary_slider_by_mouse(qtbot, reading_screen):
     assert screen.state.answer.confidence is not None and screen.state.answer.confidence > 50
     assert panel.confidence_value.text() == str(screen.state.answer.confidence)
     assert screen.submit_button.isEnabled()
+
+
+def test_video_loops_from_the_start_and_pause_stops_it(qtbot, reading_screen):
+    _, _, screen = reading_screen("grade_distribution", roles=("video",))
+    vp = screen.viewer.viewports()[0]
+    assert vp.media.kind == "video" and vp.media.n_frames == 15
+    assert vp.cine.is_playing
+    qtbot.keyClick(screen, Qt.Key.Key_P)
+    assert not vp.cine.is_playing
+    qtbot.keyClick(screen, Qt.Key.Key_P)
+    assert vp.cine.is_playing
