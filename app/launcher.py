@@ -36,6 +36,17 @@ def default_demo_dir() -> Path:
     return local if (local / "mri" / "study.toml").is_file() else Path.home() / "readerstudy-demo"
 
 
+def study_title(study_dir: Path) -> str:
+    """The protocol's title, or the folder name when the protocol cannot be read."""
+    from study.errors import StudyError
+    from study.protocol import load_protocol
+
+    try:
+        return load_protocol(study_dir).title or study_dir.name
+    except StudyError:
+        return study_dir.name
+
+
 class RecentStudies:
     """Most recent first; folders that no longer hold a study.toml are skipped."""
 
@@ -91,7 +102,7 @@ class LauncherWidget(QWidget):
         col.addWidget(recent_label)
         self.recent_list = QListWidget()
         self.recent_list.setObjectName("recentList")
-        self.recent_list.setMinimumHeight(160)
+        self.recent_list.setMinimumHeight(232)  # four two-line entries without scrolling
         self.recent_list.itemActivated.connect(self.on_recent_activated)
         col.addWidget(self.recent_list)
         self.empty_label = QLabel("No recent studies yet.")
@@ -122,7 +133,7 @@ class LauncherWidget(QWidget):
     def refresh(self) -> None:
         self.recent_list.clear()
         for path in self.recent.list():
-            item = QListWidgetItem(f"{path.name}    {path.parent}")
+            item = QListWidgetItem(f"{study_title(path)}\n{path}")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             item.setToolTip(str(path))
             self.recent_list.addItem(item)
