@@ -56,3 +56,17 @@ def test_session_taken_over_keeps_the_answer_on_screen(qtbot, engine_factory, st
     window.on_heartbeat()
     assert window.screen == "sessions" and "workstation 'ws-2'" in window.sessions.message_label.text()
     other.close()
+
+
+def test_session_open_elsewhere_is_refused_with_the_engine_message(qtbot, engine_factory, study, mono):
+    elsewhere = engine_factory(study).start("r1", 1, workstation="ws-9")
+    window = MainWindow(engine_factory(study), clock=mono)
+    qtbot.addWidget(window)
+    window.login_state.login("r1", PIN)
+    window.on_logged_in("r1")
+    qtbot.mouseClick(window.sessions.start_buttons[1], Qt.MouseButton.LeftButton)
+    assert window.screen == "sessions" and window.session is None
+    assert "open on workstation 'ws-9'" in window.sessions.message_label.text()
+    elsewhere.close()
+    qtbot.mouseClick(window.sessions.start_buttons[1], Qt.MouseButton.LeftButton)
+    assert window.screen == "reading"
