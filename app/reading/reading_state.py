@@ -46,6 +46,7 @@ class Summary:
     active_ms: int
     done: int
     total: int
+    skipped: int = 0
 
 
 class ReadingState:
@@ -71,6 +72,7 @@ class ReadingState:
         self._cases_read = 0
         self._read_ms = 0
         self.submitted: list[ReadSubmission] = []  # this run only, for the summary
+        self.skipped = 0  # cases whose media could not be read, this run
 
     # -- case lifecycle -------------------------------------------------------
     def start(self) -> CaseItem | None:
@@ -117,6 +119,14 @@ class ReadingState:
         self.loading = False
         self.displayed_at = self._now()
         self._sync_clocks()
+
+    def skip_unavailable(self, cause: str) -> CaseItem | None:
+        """The case's media cannot be read: the engine records it (audit) and skips it."""
+        assert self.item is not None
+        self.session.mark_unavailable(self.item, cause)
+        self.skipped += 1
+        self._show(self.session.next_item())
+        return self.item
 
     def peek_next(self) -> CaseItem | None:
         return self.session.peek_next(self.item) if self.item is not None else None
@@ -242,7 +252,7 @@ class ReadingState:
 
     def summary(self) -> Summary:
         done, total = self.progress()
-        return Summary(self._cases_read, self._read_ms, done, total)
+        return Summary(self._cases_read, self._read_ms, done, total, self.skipped)
 
 
 def feedback_text(protocol: Protocol, truth_of: Callable[[str], str], reads: list[ReadSubmission]) -> str:

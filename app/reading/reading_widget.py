@@ -50,8 +50,6 @@ class ReadingWidget(QWidget):
         self.prefetcher = prefetcher
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.error_text = ""
-        self.media_problem = ""
-        self._drawn_roles: list[str] = []
 
         # -- top bar: title, progress, timer, pause, exit
         bar = QFrame()
@@ -73,7 +71,11 @@ class ReadingWidget(QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.pause_button.clicked.connect(self.on_pause_clicked)
         self.exit_button.clicked.connect(self.exit_requested)
+        self.notice_label = QLabel()
+        self.notice_label.setObjectName("noticeLabel")
         top.addWidget(self.title_label)
+        top.addSpacing(16)
+        top.addWidget(self.notice_label)
         top.addStretch(1)
         top.addWidget(self.progress_label)
         top.addStretch(1)
@@ -175,12 +177,12 @@ class ReadingWidget(QWidget):
         state = self.state
         if loaded.ai_fetched:
             state.attach_ai(loaded.ai)
+        if loaded.errors:
+            # A case with an unreadable series is not read at all (a missing DWI would
+            # change the task); the engine records why and the session goes on.
+            self.skip_current("; ".join(f"{role}: {cause}" for role, cause in loaded.errors.items()))
+            return
         roles = [r for r in self.protocol.hanging.roles if r in loaded.media]
-        self.media_problem = "; ".join(f"{role}: could not be loaded ({cause})"
-                                       for role, cause in loaded.errors.items())
-        self._drawn_roles = roles
-        if not roles and hasattr(self.viewer, "clear"):
-            self.viewer.clear()  # never leave the previous case on screen
         if roles:
             cams = state.ai.cams if state.ai is not None else {}
             self.viewer.set_case({r: loaded.media[r] for r in roles},
@@ -194,6 +196,13 @@ class ReadingWidget(QWidget):
             self.setFocus(Qt.FocusReason.OtherFocusReason)
         self.case_shown.emit()
         self.prefetcher.request(self.next_to_prefetch(), self.state.session.ai_output)
+
+    def skip_current(self, cause: str) -> None:
+        self.state.skip_unavailable(cause)
+        n = self.state.skipped
+        self.notice_label.setText(f"{n} case{'s' if n != 1 else ''} could not be opened and "
+                                  f"{'were' if n != 1 else 'was'} skipped; the study team is told.")
+        self.show_current()
 
     def next_to_prefetch(self):
         return self.state.peek_next()
@@ -343,8 +352,6 @@ class ReadingWidget(QWidget):
             cover = "Time is up\n\nGive your answer and press Enter"
         elif s.loading:
             cover = "Loading\u2026"
-        elif self.media_problem and not self._drawn_roles:
-            cover = f"The images of this case could not be shown.\n{self.media_problem}"
         if cover:
             if self.cover_label.text() != cover:
                 self.cover_label.setText(cover)

@@ -31,6 +31,8 @@ class SummaryWidget(QWidget):
                  f"Session: {summary.done} of {summary.total} done"]
         if summary.cases_read:
             lines.insert(2, f"Mean per case: {summary.active_ms / summary.cases_read / 1000:.1f} s")
+        if summary.skipped:
+            lines.append(f"Skipped (could not be opened): {summary.skipped}")
         if feedback:
             lines.append(feedback)
         self.lines_label = QLabel("\n".join(lines))

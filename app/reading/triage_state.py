@@ -90,6 +90,15 @@ class TriageState:
             self.open(row.case_id)
         return row
 
+    def skip_unavailable(self, cause: str) -> None:
+        """The open slide cannot be read: recorded by the engine, marked done, next slide."""
+        item = self.reading.item
+        assert item is not None
+        self.reading.session.mark_unavailable(item, cause)
+        self.reading.skipped += 1
+        self._done[item.case_id] = "unreadable"
+        self.open_next()
+
     def key(self, name: str) -> bool:
         """Digits pick the class; the caller then calls ``confirm``."""
         return self.reading.key(name)

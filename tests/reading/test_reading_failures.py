@@ -21,7 +21,7 @@ def _reading(qtbot, engine, mono):
     return window, screen
 
 
-def test_unreadable_media_says_so_without_path(qtbot, engine_factory, study, mono):
+def test_unreadable_case_is_skipped_and_recorded(qtbot, engine_factory, study, mono):
     engine = engine_factory(study)
     order = engine.start("r1", 1)
     first = order.next_item()
@@ -30,16 +30,20 @@ def test_unreadable_media_says_so_without_path(qtbot, engine_factory, study, mon
         with open(path, "wb") as f:
             f.write(b"\x89PNG\r\n\x1a\n truncated")
     window, screen = _reading(qtbot, engine, mono)
-    assert screen.state.item.case_id == first.case_id
-    text = screen.cover_label.text()
-    assert screen.centre.currentWidget() is screen.cover_label and "could not be shown" in text
-    assert first.case_id not in text and "media" not in text and str(study.path) not in text
-    qtbot.keyClick(screen, Qt.Key.Key_1)  # the rest of the study still works
-    qtbot.keyClick(screen, Qt.Key.Key_Up)
-    qtbot.keyClick(screen, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: screen.state.item.position == 2 and not screen.state.loading)
+    assert screen.state.item.position == 2  # the unreadable first case was skipped
+    notice = screen.notice_label.text()
+    assert "1 case could not be opened and was skipped" in notice
+    assert first.case_id not in notice and "media" not in notice
     assert screen.centre.currentWidget() is screen.viewer
-    assert len(reads_table(study.path)) == 1
+    assert screen.state.progress() == (1, 4)
+    events = [r for r in engine.store.audit_rows() if r["action"] == "case.unavailable"]
+    assert len(events) == 1
+    while screen.state.item is not None:
+        qtbot.waitUntil(lambda: screen.state.item is None or not screen.state.loading)
+        for key in (Qt.Key.Key_1, Qt.Key.Key_Up, Qt.Key.Key_Return):
+            qtbot.keyClick(screen, key)
+    assert window.screen == "summary" and "Skipped (could not be opened): 1" in window.summary.lines_label.text()
+    assert first.case_id not in set(reads_table(study.path)["case"]) and len(reads_table(study.path)) == 3
 
 
 def test_session_taken_over_keeps_the_answer_on_screen(qtbot, engine_factory, study, mono, now):
