@@ -200,7 +200,8 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
     if out is None or first is None:
         raise fail(folder, "no DICOM images in folder")
     _one_series(folder, slices)
-    order, positions = _sort(slices, tags.orientation(first.ds))
+    normal = tags.orientation(first.ds)
+    order, positions = _sort(slices, normal)
     _check_geometry(folder, slices, positions)
     _permute(out, _gather(order, slots, out.shape[0]))
     frames = out[: len(slices)]  # a prefix of a C-contiguous array is still contiguous
@@ -215,7 +216,12 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
         fps=None,
         source=folder,
         slice_spacing=tags.median_step(positions) or tags.slice_spacing_tag(ds),
+        slice_normal=_as_tuple(normal),
     )
+
+
+def _as_tuple(normal: np.ndarray | None) -> tuple[float, float, float] | None:
+    return None if normal is None else (float(normal[0]), float(normal[1]), float(normal[2]))
 
 
 def _shape_of(h: df.Header) -> tuple[int, ...]:
@@ -294,6 +300,7 @@ def _single(folder: str, h: df.Header) -> Media:
         fps=tags.frame_rate(ds) if n > 1 else None,
         source=folder,
         slice_spacing=tags.slice_spacing_tag(ds),
+        slice_normal=_as_tuple(tags.orientation(ds)) if n > 1 else None,
     )
 
 

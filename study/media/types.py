@@ -32,6 +32,10 @@ class Media:
     slice_spacing: distance between slice centres in mm (series and enhanced
         multi-frame volumes), else None.  With ``spacing`` it gives the voxel
         aspect for through-plane views.
+    slice_normal: unit normal of the slice plane in patient coordinates (series
+        and multi-frame volumes), else None.  Two series sharing a frame of
+        reference are synchronized by position only when their normals are
+        parallel (T2 axial and T2 sagittal are not).
     """
 
     frames: np.ndarray
@@ -43,6 +47,7 @@ class Media:
     fps: float | None = None
     source: str = field(default="", compare=False)
     slice_spacing: float | None = None
+    slice_normal: tuple[float, float, float] | None = None
 
     @property
     def n_frames(self) -> int:
