@@ -55,6 +55,12 @@ class ReadersState:
         self.refresh()
 
     @property
+    def totals(self) -> tuple[int, int]:
+        """(reads done, reads planned) over every reader and session."""
+        cells = [c for line in self.lines for c in line.sessions]
+        return sum(c.done for c in cells), sum(c.total for c in cells)
+
+    @property
     def groups(self) -> tuple[str, ...]:
         return self.engine.protocol.groups
 

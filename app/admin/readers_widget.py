@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.admin.readers_state import ReadersState
 from app.admin.tables import readonly_table
@@ -79,6 +79,8 @@ class ReadersPanel(QWidget):
         self.table.itemSelectionChanged.connect(self.on_selection_changed)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.on_refresh_clicked)
+        self.total_bar = QProgressBar()
+        self.total_bar.setFormat("%v of %m reads (%p%)")
         self.message_label = QLabel()
         self.message_label.setObjectName("problemLabel")
         self.message_label.setWordWrap(True)
@@ -90,6 +92,7 @@ class ReadersPanel(QWidget):
         head.addWidget(self.refresh_button)
         main = QVBoxLayout()
         main.addLayout(head)
+        main.addWidget(self.total_bar)
         main.addWidget(self.table, 1)
         main.addWidget(self.message_label)
 
@@ -122,6 +125,10 @@ class ReadersPanel(QWidget):
                 item.setForeground(QColor("#e6e9ed"))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        done, total = s.totals
+        self.total_bar.setMaximum(max(total, 1))
+        self.total_bar.setValue(done)
+        self.total_bar.setFormat(f"{done} of {total} reads (%p%)" if total else "no readers yet")
         self.audit_label.setText(s.audit_text)
         self.audit_label.setProperty("ok", bool(s.audit_ok))
         self.audit_label.setStyleSheet("color: #7ddc8a;" if s.audit_ok else "color: #ff7b72; font-weight: bold;")

@@ -3,6 +3,8 @@ cancel and resume, unreadable cases listed, prediction + CAM preview."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.admin.model_state import ModelState, describe_spec
@@ -48,10 +50,11 @@ def test_precompute_progress_cancel_resume_unreadable_and_preview(qtbot, engine,
     qtbot.addWidget(panel)
     panel.attach(tiny_model)
 
-    seen = []
+    seen, etas = [], []
 
     def cancel_after_first(value):
         seen.append(value)
+        etas.append(panel.eta_label.text())  # the panel's own slot ran first
         if value[0] == 1:
             panel.on_cancel_clicked()
 
@@ -63,6 +66,7 @@ def test_precompute_progress_cancel_resume_unreadable_and_preview(qtbot, engine,
     assert "Cancelled" in panel.status_label.text()
     first_run = state.stored_count()
     assert 1 <= first_run < 8 and seen[0][:2] == (0, 8)
+    assert etas[0] == "ETA --:--" and re.fullmatch(r"ETA \d\d:\d\d", etas[1])
 
     with qtbot.waitSignal(panel.precompute_finished, timeout=60_000):
         panel.on_run_clicked()

@@ -48,6 +48,7 @@ def test_add_reader_override_washout_and_audit(qtbot, engine, finish_session, tm
     engine.clock.now += timedelta(days=3)
     panel.on_refresh_clicked()
     assert cell_texts(panel.table)[0][2:] == ["done 8/8", "washout: 25.0 days left"]
+    assert (panel.total_bar.value(), panel.total_bar.maximum()) == (8, 16)
     panel.select_session("res1", 2)
     assert panel.override_button.isEnabled()
     panel.override_button.click()
