@@ -138,7 +138,8 @@ def predict(model: LoadedModel, media_by_role: Mapping[str, Media], *, case_id: 
         media = media_by_role.get(member.role)
         if media is None:
             raise MediaError(case_id or "case", f"no media for role {member.role!r} that the model reads")
-        runs[member.role] = _run_role(model, member.role, plan_inputs(media, spec), with_cam, batch_size)
+        plan = plan_inputs(media, spec, member.window)
+        runs[member.role] = _run_role(model, member.role, plan, with_cam, batch_size)
     per_role = []
     for run in runs.values():
         per = _per_image(spec, torch.cat(run.outputs))

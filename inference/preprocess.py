@@ -24,13 +24,22 @@ class InputPlan:
     frame_map: np.ndarray  # (N,) media frame -> image index whose CAM it shows; -1 = none
 
 
-def to_unit(media: Media, window: str = "media") -> np.ndarray:
-    """Frames as float32 in [0, 1]: DICOM through its window, photos and video by dtype."""
+def to_unit(media: Media, window: str = "media", fixed: tuple[float, float] | None = None) -> np.ndarray:
+    """Frames as float32 in [0, 1]: DICOM through its window, photos and video by dtype.
+
+    ``fixed``: a (center, width) in modality units used for every case.  A
+    per-series auto window (percentiles of the series) lets a very bright
+    lesion darken everything else, which a network learns as a shortcut; a
+    fixed window keeps intensities comparable across patients.
+    """
     frames = media.frames
-    if frames.dtype == np.uint8:
+    if frames.dtype == np.uint8 and fixed is None:
         return frames.astype(np.float32) / 255.0
     x = frames.astype(np.float32)
-    if media.kind in ("dicom", "series", "multiframe") and media.window is not None and window == "media":
+    if fixed is not None:
+        center, width = fixed
+        lo = center - width / 2.0
+    elif media.kind in ("dicom", "series", "multiframe") and media.window is not None and window == "media":
         center, width = media.window
         width = max(float(width), 1e-6)
         lo = center - width / 2.0
@@ -103,9 +112,9 @@ def central(n: int, count: int) -> np.ndarray:
     return np.arange(start, start + count)
 
 
-def plan_inputs(media: Media, spec: ModelSpec) -> InputPlan:
+def plan_inputs(media: Media, spec: ModelSpec, fixed_window: tuple[float, float] | None = None) -> InputPlan:
     """What the network reads for one media item (see module doc)."""
-    unit = to_unit(media, spec.window)
+    unit = to_unit(media, spec.window, fixed_window)
     n = media.n_frames
     if spec.input == "motion":
         # One composite per window of the clip (key_frames windows; 1 = the whole clip).

@@ -35,6 +35,7 @@ Parsed with tomllib into a frozen dataclass.  Every problem is reported as
     role = "T2axi"
     weights = "t2axi.pt"            # relative to this file; state dict or TorchScript
     sha256 = "..."
+    window = [1100, 2200]           # optional: fixed window (modality units) instead of model.window
 
 Tables ``[training]`` and ``[metrics]`` are free-form records written by the
 training script (data, seed, held-out performance); the loader keeps them as
@@ -72,6 +73,7 @@ class Member:
     role: str
     weights: Path
     sha256: str
+    window: tuple[float, float] | None = None  # fixed (center, width) in modality units for this role
 
 
 @dataclass(frozen=True)
@@ -241,8 +243,12 @@ def _members(problems: ProblemList, data: dict, spec_dir: Path, check_files: boo
     members: list[Member] = []
     for i, entry in enumerate(raw):
         t = _Table(problems, entry, f"members[{i}]")
-        t.unknown({"role", "weights", "sha256"})
+        t.unknown({"role", "weights", "sha256", "window"})
         role, weights, sha = t.get("role", str), t.get("weights", str), t.get("sha256", str)
+        window = t.list_of("window", (int, float), None)
+        if window is not None and (len(window) != 2 or window[1] <= 0):
+            problems.add(t.key("window"), f"expected [center, width] with width > 0, got {list(window)}")
+            window = None
         if sha is not None and (len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha.lower())):
             problems.add(t.key("sha256"), f"expected 64 hex digits, got {sha!r}")
             sha = None
@@ -251,7 +257,8 @@ def _members(problems: ProblemList, data: dict, spec_dir: Path, check_files: boo
             if check_files and not full.is_file():
                 problems.add(t.key("weights"), f"weights file not found: {full}")
         if role and weights and sha:
-            members.append(Member(role, (spec_dir / weights).resolve(), sha.lower()))
+            members.append(Member(role, (spec_dir / weights).resolve(), sha.lower(),
+                                  None if window is None else (float(window[0]), float(window[1]))))
     roles = [m.role for m in members]
     if len(set(roles)) != len(roles):
         problems.add("members", f"a role appears twice: {', '.join(roles)}")

@@ -53,7 +53,10 @@ CONFIG: dict[str, dict] = {
                   "head": "binary", "labels": ["leiomyoma", "sarcoma"], "input_size": 128, "window": "media"},
         "tables": {"slices": {"select": "central", "count": 5, "cam": "all"},
                    "cam": {"method": "gradcam", "target": "sarcoma", "size": 128}},
-        "roles": ["T2axi", "T2sag", "DWI"], "epochs": 8, "flips": "lr", "n_train": 160,
+        "roles": ["T2axi", "T2sag", "DWI"], "epochs": 12, "flips": "lr", "n_train": 160,
+        # Fixed windows (modality units): the series' own auto window lets a bright mass darken the
+        # rest of the image, and the networks then read the background instead of the mass.
+        "windows": {"T2axi": [1100.0, 2200.0], "T2sag": [1100.0, 2200.0], "DWI": [400.0, 800.0]},
     },
     "cytology": {
         "model": {"name": "Demo cervical cytology normal/CIN1/CIN2+: MobileNetV2 x0.5",
@@ -109,6 +112,8 @@ def read_cases(study: Path) -> list[CaseData]:
 def base_spec(name: str, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), members=None) -> ModelSpec:
     cfg = CONFIG[name]
     members = members or [{"role": r, "weights": f"{r}.pt", "sha256": "0" * 64} for r in cfg["roles"]]
+    windows = cfg.get("windows", {})
+    members = [{**m, "window": windows[m["role"]]} if m["role"] in windows else m for m in members]
     data = {"model": {**COMMON, **cfg["model"], "mean": list(mean), "std": list(std)}, **cfg["tables"],
             "members": members}
     return parse_spec(data, Path("/nonexistent") / name / "model.toml", check_files=False)
@@ -120,7 +125,8 @@ def images_for(spec: ModelSpec, cases: list[CaseData], role: str) -> tuple[torch
 
     xs, owner = [], []
     for i, case in enumerate(cases):
-        plan = plan_inputs(load(case.paths[role]), spec)
+        member = next(m for m in spec.members if m.role == role)
+        plan = plan_inputs(load(case.paths[role]), spec, member.window)
         xs.append(plan.images[list(plan.predict_index)])
         owner += [i] * len(plan.predict_index)
     return torch.cat(xs), np.array(owner)
@@ -235,33 +241,32 @@ def metrics_for(spec: ModelSpec, cases: list[CaseData], outs: list) -> dict:
 
 
 def pointing(study: Path, outs: list, shapes: dict[tuple[str, str], tuple[int, int]]) -> float | None:
-    """Fraction of lesion cases whose CAM maximum, on the frame with the largest lesion, is in the lesion box."""
+    """Pointing game on the demo's lesions.csv: the CAM maximum, on the frame with the
+    most lesion area, falls inside one of that frame's lesion boxes (one pixel tolerance)."""
     import csv
 
     path = study / "lesions.csv"
     if not path.is_file():
         return None
-    best: dict[tuple[str, str], dict] = {}
+    frames: dict[tuple[str, str], dict[int, list]] = {}
     with path.open(newline="") as f:
         for row in csv.DictReader(f):
-            box = {k: int(row[k]) for k in ("frame", "row0", "col0", "row1", "col1")}
-            area = int(row.get("area_px") or (box["row1"] - box["row0"]) * (box["col1"] - box["col0"]))
-            key = (row["case_id"], row["role"])
-            if key not in best or area > best[key]["area"]:
-                best[key] = {"area": area, **box}
+            box = tuple(int(row[k]) for k in ("row0", "col0", "row1", "col1"))
+            frames.setdefault((row["case_id"], row["role"]), {}).setdefault(int(row["frame"]), []).append(box)
     hits = total = 0
     by_id = {o.case_id: o for o in outs}
-    for (case_id, role), box in best.items():
+    for (case_id, role), per_frame in frames.items():
         out = by_id.get(case_id)
         if out is None or role not in out.cams or (case_id, role) not in shapes:
             continue
-        cam = out.cams[role][box["frame"]].astype(np.float32)
+        frame, boxes = max(per_frame.items(), key=lambda kv: sum((b[2] - b[0]) * (b[3] - b[1]) for b in kv[1]))
+        cam = out.cams[role][frame].astype(np.float32)
         h, w = shapes[(case_id, role)]
         sy, sx = cam.shape[0] / h, cam.shape[1] / w
         y, x = np.unravel_index(int(np.argmax(cam)), cam.shape)
         tol = 1.0  # one CAM pixel
-        hits += bool(box["row0"] * sy - tol <= y <= box["row1"] * sy + tol
-                     and box["col0"] * sx - tol <= x <= box["col1"] * sx + tol)
+        hits += any(r0 * sy - tol <= y <= r1 * sy + tol and c0 * sx - tol <= x <= c1 * sx + tol
+                    for r0, c0, r1, c1 in boxes)
         total += 1
     return hits / total if total else None
 
@@ -284,13 +289,15 @@ def write_model(out: Path, name: str, spec: ModelSpec, nets: dict[str, nn.Module
                 metrics: dict, extra_model: dict) -> Path:
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
+    cfg = CONFIG[name]
     members = []
     for role, net in nets.items():
         path = folder / f"{role}.pt"
         half = {k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}
         torch.save(half, path)
         members.append({"role": role, "weights": path.name, "sha256": file_sha256(path)})
-    cfg = CONFIG[name]
+        if role in cfg.get("windows", {}):
+            members[-1]["window"] = cfg["windows"][role]
     model = {**COMMON, **cfg["model"], "mean": list(spec.mean), "std": list(spec.std), **extra_model}
     lines = [f"# {model['name']}", "# Written by `python -m inference.train_demo`; weights are float16 state dicts.",
              "", "[model]"] + [f"{k} = {_toml(v)}" for k, v in model.items()]
@@ -305,13 +312,56 @@ def write_model(out: Path, name: str, spec: ModelSpec, nets: dict[str, nn.Module
     return path
 
 
+def evaluate(name: str, spec: ModelSpec, nets: dict[str, nn.Module], hold_dir: Path) -> dict:
+    """Held-out metrics through the real predict() path, per-sequence AUCs (MRI) and the CAM pointing game."""
+    from study.media import load
+
+    hold_cases = read_cases(hold_dir)
+    roles = list(spec.roles)
+    model = LoadedModel(spec, nets, torch.device("cpu"))
+    outs, shapes = [], {}
+    for c in hold_cases:
+        media = {r: load(c.paths[r]) for r in roles}
+        shapes.update({(c.case_id, r): m.frames.shape[1:3] for r, m in media.items()})
+        outs.append(predict(model, media, case_id=c.case_id))
+    metrics = metrics_for(spec, hold_cases, outs)
+    if len(roles) > 1:  # each sequence alone, for the record
+        for role in roles:
+            single = LoadedModel(base_spec(name, spec.mean, spec.std, [{"role": role, "weights": "x.pt",
+                                                                        "sha256": "0" * 64}]),
+                                 {role: nets[role]}, torch.device("cpu"))
+            so = [predict(single, {role: load(c.paths[role])}, case_id=c.case_id, cams=False) for c in hold_cases]
+            metrics[f"auc_{role}"] = metrics_for(single.spec, hold_cases, so)["auc"]
+    pg = pointing(hold_dir, outs, shapes)
+    if pg is not None:
+        metrics["cam_pointing_game"] = float(pg)
+    metrics["n_holdout"] = len(hold_cases)
+    return metrics
+
+
+def reevaluate(name: str, out: Path, holdout: Path) -> dict:
+    """Recompute the held-out metrics of a written model and replace its [metrics] table (weights untouched)."""
+    from inference.load import load_model
+
+    path = out / name / "model.toml"
+    model = load_model(path)
+    metrics = evaluate(name, model.spec, model.nets, holdout / name)
+    text = path.read_text()
+    head, rest = text.split("\n[metrics]\n", 1)
+    tail = rest[rest.index("\n[") if "\n[" in rest else len(rest):]
+    body = "\n".join(f"{k} = {_toml(v)}" for k, v in metrics.items())
+    path.write_text(f"{head}\n[metrics]\n{body}\n{tail}")
+    _log(f"{name}: held-out {metrics}")
+    return metrics
+
+
 def train_one(name: str, data: Path, holdout: Path, out: Path, data_seed: int, holdout_seed: int,
               seed: int, epochs: int | None, n_train: int | None, n_holdout: int | None) -> dict:
     cfg = CONFIG[name]
     t0 = time.time()
     train_dir = ensure_study(data, name, data_seed, n_train or cfg["n_train"])
     hold_dir = ensure_study(holdout, name, holdout_seed, n_holdout)
-    train_cases, hold_cases = read_cases(train_dir), read_cases(hold_dir)
+    train_cases = read_cases(train_dir)
     raw = base_spec(name)
     y = targets(name, raw, train_cases)
     # Normalization from the training images of all roles (per channel).
@@ -336,27 +386,9 @@ def train_one(name: str, data: Path, holdout: Path, out: Path, data_seed: int, h
                            "members": [{"role": r, "weights": f"{r}.pt", "sha256": "0" * 64} for r in cfg["roles"]]},
                           spec.path, check_files=False)
     train_s = time.time() - t0
-    from study.media import load
-
-    model = LoadedModel(spec, nets, torch.device("cpu"))
-    outs, shapes = [], {}
-    for c in hold_cases:
-        media = {r: load(c.paths[r]) for r in cfg["roles"]}
-        shapes.update({(c.case_id, r): m.frames.shape[1:3] for r, m in media.items()})
-        outs.append(predict(model, media, case_id=c.case_id))
-    metrics = {k: v for k, v in metrics_for(spec, hold_cases, outs).items()}
-    if name == "mri":  # each sequence alone, for the record
-        for role in cfg["roles"]:
-            single = LoadedModel(base_spec(name, mean, std, [{"role": role, "weights": "x.pt", "sha256": "0" * 64}]),
-                                 {role: nets[role]}, torch.device("cpu"))
-            so = [predict(single, {role: load(c.paths[role])}, case_id=c.case_id, cams=False) for c in hold_cases]
-            metrics[f"auc_{role}"] = metrics_for(single.spec, hold_cases, so)["auc"]
-    pg = pointing(hold_dir, outs, shapes)
-    if pg is not None:
-        metrics["cam_pointing_game"] = float(pg)
+    metrics = evaluate(name, spec, nets, hold_dir)
     if raw.head == "regression":
         extra["interval_halfwidth"] = round(1.96 * metrics["sd_residual"], 3)
-    metrics["n_holdout"] = len(hold_cases)
     training = {"data": f"study.demo.build_{name}", "data_seed": data_seed, "n_train": len(train_cases),
                 "holdout_seed": holdout_seed, "seed": seed, "epochs": ep, "optimizer": "AdamW one-cycle lr 3e-3",
                 "augmentation": cfg["flips"] + " flips + shift", "train_seconds": round(train_s, 1),
@@ -387,11 +419,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-train", type=int)
     p.add_argument("--n-holdout", type=int)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--reevaluate", action="store_true", help="only recompute held-out metrics of written models")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     holdout = args.holdout or args.data.with_name(args.data.name + "-holdout")
     results = {}
     for name in args.only:
+        if args.reevaluate:
+            results[name] = reevaluate(name, args.out, holdout)
+            continue
         results[name] = train_one(name, args.data, holdout, args.out, args.data_seed, args.holdout_seed, args.seed,
                                   args.epochs, args.n_train, args.n_holdout)
     print(json.dumps(results, default=str))
