@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("study.commands.validate", "check a study folder: protocol, case table, media"),
     "new": ("study.commands.new", "write study.toml and cases.csv from a media folder and a truth table"),
     "readers": ("study.commands.readers", "add or list readers"),
+    "admin-password": ("study.commands.admin_password", "set or change a study's admin password"),
     "override-washout": ("study.commands.override_washout", "open an aided session before the washout ends (audited)"),
     "status": ("study.commands.status", "progress per reader and session, audit chain check"),
     "probe": ("study.media.cli", "print what the media layer reads from a file or folder"),

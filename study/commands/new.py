@@ -18,11 +18,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="randomization seed (default: drawn once and stored)")
     parser.add_argument("--labels", nargs=2, default=["negative", "positive"], metavar=("NEGATIVE", "POSITIVE"))
     parser.add_argument("--groups", nargs="*", default=[])
+    parser.add_argument("--admin-password", default=None,
+                        help="set the study's admin password now (else: `readerstudy admin-password` later)")
 
 
 @user_errors
 def run(args) -> int:
     p = new_study(args.study_dir, args.media_dir, args.truth, design=args.design, washout_days=args.washout_days,
                   seed=args.seed, labels=tuple(args.labels), groups=tuple(args.groups))
+    if args.admin_password is not None:
+        from study.store import Store
+
+        store = Store.open(args.study_dir)
+        try:
+            store.set_admin_password(args.admin_password, actor="creator")
+        finally:
+            store.close()
     print(f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(p.hanging.roles)}, seed {p.seed}")
     return 0

@@ -54,8 +54,14 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
         truth.append(f"P{i},{i % 2}")
     (tmp_path / "truth.csv").write_text("\n".join(truth) + "\n")
     out = tmp_path / "newstudy"
-    r = cli("new", out, "--from-folder", media, "--truth", tmp_path / "truth.csv", "--seed", "5")
+    r = cli("new", out, "--from-folder", media, "--truth", tmp_path / "truth.csv", "--seed", "5",
+            "--admin-password", "pi-secret")
     assert r.returncode == 0, r.stderr
+    from study.store import Store
+
+    store = Store.open(out)
+    assert store.check_admin_password("pi-secret")
+    store.close()
     assert cli("validate", out).returncode == 0
     assert (out / "cases.csv").read_text().splitlines()[1] == "P0,0,P0,../incoming/P0.png"
     # A case without media: one clear line, nothing written.
