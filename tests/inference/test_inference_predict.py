@@ -126,3 +126,12 @@ def test_missing_role_is_a_media_error(tmp_path):
     with pytest.raises(MediaError, match="no media for role 'DWI'"):
         predict(model, {"T2axi": _series()}, case_id="c9")
     assert load_spec(tmp_path).roles == ("DWI",)
+
+
+def test_fixed_window_ignores_the_series_auto_window():
+    frames = np.array([[[0.0, 400.0, 800.0]]], np.float32)
+    a = Media(frames=frames, kind="series", window=(400.0, 800.0))
+    b = Media(frames=frames, kind="series", window=(100.0, 200.0))
+    assert not np.allclose(to_unit(a), to_unit(b))
+    assert np.allclose(to_unit(a, fixed=(400.0, 800.0)), to_unit(b, fixed=(400.0, 800.0)))
+    assert np.allclose(to_unit(b, fixed=(400.0, 800.0)), [[[0.0, 0.5, 1.0]]])

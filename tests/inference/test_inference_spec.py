@@ -142,3 +142,13 @@ def test_float16_state_dict_and_torchscript_load(tmp_path):
         assert torch.allclose(half_model.nets["image"](x), reference, atol=2e-2)
         assert torch.allclose(ts_model.nets["image"](x), reference, atol=1e-5)
     assert half_model.cam_supported and not ts_model.cam_supported
+
+
+def test_member_window(tmp_path):
+    path = write_spec(tmp_path, BASE, roles=("DWI",))
+    text = path.read_text()
+    path.write_text(text.replace('role = "DWI"', 'role = "DWI"\nwindow = [400, 800]'))
+    assert load_spec(path).members[0].window == (400.0, 800.0)
+    path.write_text(text.replace('role = "DWI"', 'role = "DWI"\nwindow = [400, -1]'))
+    with pytest.raises(SpecError, match=r"members\[0\]\.window: expected \[center, width\] with width > 0"):
+        load_spec(path)
