@@ -92,7 +92,9 @@ class MainWindow(QMainWindow):
 
     def on_logged_in(self, reader: str) -> None:
         self._drop(self.sessions)
-        self.sessions = SessionListWidget(SessionListState(self.engine, reader, self.now), self.protocol.title)
+        demo_dir = str(self.engine.study_dir) if demo_hint(self.engine) else ""
+        self.sessions = SessionListWidget(SessionListState(self.engine, reader, self.now), self.protocol.title,
+                                          demo_dir)
         self.sessions.session_chosen.connect(self.on_session_chosen)
         self.sessions.logged_out.connect(self.on_logged_out)
         self.show_sessions()

@@ -12,7 +12,8 @@ class SessionListWidget(QWidget):
     session_chosen = Signal(int)  # session index
     logged_out = Signal()
 
-    def __init__(self, state: SessionListState, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, state: SessionListState, title: str, demo_dir: str = "",
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sessionScreen")
         self.state = state
@@ -27,6 +28,12 @@ class SessionListWidget(QWidget):
         self.heading.setObjectName("cardTitle")
         head.addWidget(self.heading)
         head.addStretch(1)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setObjectName("linkButton")
+        self.refresh_button.setToolTip("Check again whether a session has opened (F5)")
+        self.refresh_button.setShortcut("F5")
+        self.refresh_button.clicked.connect(self.refresh)
+        head.addWidget(self.refresh_button)
         self.logout_button = QPushButton("Sign out")
         self.logout_button.setObjectName("linkButton")
         self.logout_button.clicked.connect(self.logged_out)
@@ -46,6 +53,12 @@ class SessionListWidget(QWidget):
         self.message_label.setObjectName("problemLabel")
         self.message_label.setWordWrap(True)
         col.addWidget(self.message_label)
+        self.demo_dir = demo_dir
+        self.demo_label = QLabel()
+        self.demo_label.setObjectName("hint")
+        self.demo_label.setWordWrap(True)
+        self.demo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        col.addWidget(self.demo_label)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -78,6 +91,14 @@ class SessionListWidget(QWidget):
         self.grid.setColumnStretch(1, 1)
         self.message_label.setText(self.state.message)
         self.message_label.setVisible(bool(self.state.message))
+        locked = [r for r in self.state.rows if r.status.startswith("opens on")]  # in its washout
+        # Demo studies only: nobody waits four weeks to try the aided read.
+        demo = bool(self.demo_dir and locked)
+        self.demo_label.setText(
+            f"Demo study: to open session {locked[0].index} now, run\n"
+            f"readerstudy override-washout {self.demo_dir} {self.state.reader} --reason demo\n"
+            "then press Refresh." if demo else "")
+        self.demo_label.setVisible(demo)
         if self.start_buttons:
             first = next(iter(self.start_buttons.values()))
             first.setDefault(True)

@@ -63,3 +63,29 @@ def test_open_command_refuses_a_folder_that_is_not_a_study(tmp_path, capsys):
 
     assert open_study_window(tmp_path) == 2
     assert "study.toml: file not found" in capsys.readouterr().err
+
+
+def test_demo_session_list_explains_how_to_skip_the_washout(qtbot, engine_factory, tmp_path, mono):
+    from app.main_window import MainWindow
+    from tests.reading.helpers import make_study
+
+    demo = make_study(tmp_path / "demo", n=1)
+    (demo.path / "demo.json").write_text("{}", encoding="utf-8")
+    engine = engine_factory(demo)
+    window = MainWindow(engine, clock=mono)
+    qtbot.addWidget(window)
+    window.show()
+    window.login_state.login("r1", "2468")
+    window.on_logged_in("r1")
+    assert not window.sessions.demo_label.isVisible()  # session 2 waits for session 1, not a washout
+    window.on_session_chosen(1)
+    qtbot.waitUntil(lambda: not window.reading.state.loading)
+    for key in (Qt.Key.Key_1, Qt.Key.Key_Up, Qt.Key.Key_Return):
+        qtbot.keyClick(window.reading, key)
+    window.summary.back_requested.emit()
+    hint = window.sessions.demo_label.text()
+    assert window.sessions.demo_label.isVisible()
+    assert f"readerstudy override-washout {demo.path} r1 --reason demo" in hint
+    engine.override_washout("r1", 2, "demo")
+    qtbot.mouseClick(window.sessions.refresh_button, Qt.MouseButton.LeftButton)
+    assert 2 in window.sessions.start_buttons and not window.sessions.demo_label.isVisible()
