@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -56,6 +58,7 @@ class SessionListWidget(QWidget):
         self.demo_dir = demo_dir
         self.demo_label = QLabel()
         self.demo_label.setObjectName("hint")
+        self.demo_label.setTextFormat(Qt.TextFormat.RichText)
         self.demo_label.setWordWrap(True)
         self.demo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(self.demo_label)
@@ -94,9 +97,10 @@ class SessionListWidget(QWidget):
         locked = [r for r in self.state.rows if r.status.startswith("opens on")]  # in its washout
         # Demo studies only: nobody waits four weeks to try the aided read.
         demo = bool(self.demo_dir and locked)
+        command = html.escape(f"readerstudy override-washout {self.demo_dir} {self.state.reader} --reason demo")
         self.demo_label.setText(
-            f"Demo study: to open session {locked[0].index} now, run\n"
-            f"readerstudy override-washout {self.demo_dir} {self.state.reader} --reason demo\n"
+            f"Demo study: to open session {locked[0].index} now, run<br>"
+            f"<span style='font-family: monospace; color: #c9d1d9'>{command}</span><br>"
             "then press Refresh." if demo else "")
         self.demo_label.setVisible(demo)
         if self.start_buttons:
