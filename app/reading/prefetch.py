@@ -13,12 +13,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import logging
+
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import create_worker
 from study.aioutput import AIOutput
 from study.engine import CaseItem
 from study.media.types import Media, MediaError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,10 @@ def _load_keyed(item: CaseItem, load: Callable[[str], Media],
         loaded = LoadedCase({}, dict.fromkeys(item.media, f"unexpected {type(err).__name__}"))
     if ai_source is not None:
         # The AI output (with its CAMs) comes out of the store here too, off the GUI thread.
-        loaded = LoadedCase(loaded.media, loaded.errors, ai_source(item), ai_fetched=True)
+        try:
+            loaded = LoadedCase(loaded.media, loaded.errors, ai_source(item), ai_fetched=True)
+        except Exception:  # noqa: BLE001 - left to the GUI thread, which reports it
+            log.warning("AI output of a case could not be prefetched", exc_info=True)
     return item_key(item), loaded
 
 
