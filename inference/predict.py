@@ -14,7 +14,7 @@ import torch
 from inference.cam import CamMethod, class_targets, finish, make_cam
 from inference.load import LoadedModel
 from inference.network import find_target_layer
-from inference.preprocess import InputPlan, plan_inputs
+from inference.preprocess import InputPlan, crop_box, plan_inputs
 from inference.spec import ModelSpec
 from study.aioutput import AIOutput
 from study.media.types import Media, MediaError
@@ -152,17 +152,25 @@ def predict(model: LoadedModel, media_by_role: Mapping[str, Media], *, case_id: 
             fg = masks[:, 0] if spec.n_outputs == 1 else 1.0 - masks[:, 0]
             media = media_by_role[role]
             shape = cam_shape(media.frames.shape[1:3], spec.cam_size)
-            resized = torch.nn.functional.interpolate(fg[:, None], size=shape, mode="bilinear", align_corners=False)
-            out_cams[role] = _assemble(run.plan, resized[:, 0].clamp(0, 1).cpu(), media.n_frames, shape)
+            r0, c0, r1, c1 = crop_box(shape, spec.crop)
+            resized = torch.nn.functional.interpolate(fg[:, None], size=(r1 - r0, c1 - c0), mode="bilinear",
+                                                      align_corners=False)[:, 0].clamp(0, 1).cpu()
+            if spec.crop < 1.0:
+                resized = torch.nn.functional.pad(resized, (c0, shape[1] - c1, r0, shape[0] - r1))
+            out_cams[role] = _assemble(run.plan, resized, media.n_frames, shape)
     elif with_cam:
         idx = _target_index(spec, combined, target)
         for role, run in runs.items():
             engine = _cam_engine(model, role)
             media = media_by_role[role]
             shape = cam_shape(media.frames.shape[1:3], spec.cam_size)
-            maps = [finish(engine.maps(x, out, acts, class_targets([idx] * x.shape[0])), shape)
-                    for x, out, acts in run.passes]
-            out_cams[role] = _assemble(run.plan, torch.cat(maps).cpu(), media.n_frames, shape)
+            # The network saw the central crop: its maps fill that box of the frame's CAM, zeros elsewhere.
+            r0, c0, r1, c1 = crop_box(shape, spec.crop)
+            maps = torch.cat([finish(engine.maps(x, out, acts, class_targets([idx] * x.shape[0])), (r1 - r0, c1 - c0))
+                              for x, out, acts in run.passes]).cpu()
+            if spec.crop < 1.0:
+                maps = torch.nn.functional.pad(maps, (c0, shape[1] - c1, r0, shape[0] - r1))
+            out_cams[role] = _assemble(run.plan, maps, media.n_frames, shape)
             run.passes.clear()  # free the autograd graphs
     return AIOutput(case_id=case_id, model_id=spec.model_id, head=spec.head, cams=out_cams,
                     cam_method="segmentation" if spec.head == "segmentation" else (spec.cam_method if with_cam else ""),

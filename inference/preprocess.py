@@ -59,8 +59,19 @@ def _gray(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def crop_box(hw: tuple[int, int], crop: float) -> tuple[int, int, int, int]:
+    """(row0, col0, row1, col1) of the central ``crop`` fraction of a frame."""
+    h, w = hw
+    ch, cw = max(1, round(h * crop)), max(1, round(w * crop))
+    r0, c0 = (h - ch) // 2, (w - cw) // 2
+    return r0, c0, r0 + ch, c0 + cw
+
+
 def to_tensor(unit_frames: np.ndarray, spec: ModelSpec) -> torch.Tensor:
-    """(K, H, W) or (K, H, W, 3) in [0, 1] -> (K, C, h, w) resized and normalized."""
+    """(K, H, W) or (K, H, W, 3) in [0, 1] -> (K, C, h, w) cropped, resized and normalized."""
+    if spec.crop < 1.0:
+        r0, c0, r1, c1 = crop_box(unit_frames.shape[1:3], spec.crop)
+        unit_frames = unit_frames[:, r0:r1, c0:c1]
     if spec.channels == 1:
         t = torch.from_numpy(np.ascontiguousarray(_gray(unit_frames)))[:, None]
     elif unit_frames.ndim == 4:

@@ -10,6 +10,7 @@ Parsed with tomllib into a frozen dataclass.  Every problem is reported as
     head = "binary"                 # see HEADS
     labels = ["leiomyoma", "sarcoma"]   # binary: negative, positive
     input_size = [128, 128]         # height, width (or one int)
+    crop = 1.0                      # central fraction of each frame the network reads (1 = all)
     channels = 3                    # network input channels (gray is replicated)
     mean = [0.5, 0.5, 0.5]
     std = [0.25, 0.25, 0.25]
@@ -84,6 +85,7 @@ class ModelSpec:
     labels: tuple[str, ...]
     members: tuple[Member, ...]
     input_size: tuple[int, int] = (224, 224)
+    crop: float = 1.0  # central fraction of each frame (height and width) the network reads
     channels: int = 3
     mean: tuple[float, ...] = (0.485, 0.456, 0.406)
     std: tuple[float, ...] = (0.229, 0.224, 0.225)
@@ -200,7 +202,7 @@ class _Table:
 
 _MODEL_KEYS = {
     "name", "architecture", "width_mult", "head", "labels", "positive", "unit", "target_mean", "target_std",
-    "interval_halfwidth", "input_size", "channels", "mean", "std", "input", "window", "combine",
+    "interval_halfwidth", "input_size", "crop", "channels", "mean", "std", "input", "window", "combine",
 }
 
 
@@ -219,6 +221,15 @@ def _labels(m: _Table, head: str | None) -> tuple[str, ...]:
     elif head == "segmentation" and len(labels) < 1:
         m.problems.add(m.key("labels"), "a segmentation head needs at least 1 label")
     return labels
+
+
+def _crop(m: _Table) -> float:
+    crop = m.number("crop", 1.0, positive=True)
+    if crop is None or crop > 1.0 or crop < 0.1:
+        if crop is not None:
+            m.problems.add(m.key("crop"), f"must be in 0.1..1 (fraction of the frame), got {crop}")
+        return 1.0
+    return crop
 
 
 def _input_size(m: _Table) -> tuple[int, int]:
@@ -310,6 +321,7 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
         target_mean=m.number("target_mean", 0.0) or 0.0,
         target_std=m.number("target_std", 1.0, positive=True) or 1.0,
         interval_halfwidth=m.number("interval_halfwidth", None, positive=True),
+        crop=_crop(m),
         input=m.get("input", str, "frames", choices=INPUTS) or "frames",
         window=m.get("window", str, "media", choices=WINDOWS) or "media",
         combine=m.get("combine", str, "mean", choices=("mean",)) or "mean",

@@ -54,7 +54,9 @@ CAM_LAYER = "features.13"
 CONFIG: dict[str, dict] = {
     "mri": {
         "model": {"name": "Demo MRI sarcoma vs leiomyoma: MobileNetV2 x0.5 per sequence, mean ensemble",
-                  "head": "binary", "labels": ["leiomyoma", "sarcoma"], "input_size": 128, "window": "media"},
+                  "head": "binary", "labels": ["leiomyoma", "sarcoma"], "input_size": 128, "window": "media",
+                  # The field of view is centred on the uterus; the central half holds the mass with margin.
+                  "crop": 0.5},
         "tables": {"slices": {"select": "central", "count": 5, "cam": "all"},
                    "cam": {"method": "gradcam", "target_layer": CAM_LAYER, "target": "sarcoma", "size": 128}},
         "roles": ["T2axi", "T2sag", "DWI"], "epochs": 12, "flips": "lr", "n_train": 160,
@@ -336,6 +338,9 @@ def evaluate(name: str, spec: ModelSpec, nets: dict[str, nn.Module], hold_dir: P
                                  {role: nets[role]}, torch.device("cpu"))
             so = [predict(single, {role: load(c.paths[role])}, case_id=c.case_id, cams=False) for c in hold_cases]
             metrics[f"auc_{role}"] = metrics_for(single.spec, hold_cases, so)["auc"]
+    if spec.head == "binary":  # the pointing game is defined on positives (the CAM is for the positive label)
+        positives = {c.case_id for c in hold_cases if c.truth in ("1", spec.labels[1])}
+        outs = [o for o in outs if o.case_id in positives]
     pg = pointing(hold_dir, outs, shapes)
     if pg is not None:
         metrics["cam_pointing_game"] = float(pg)

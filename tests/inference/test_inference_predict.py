@@ -135,3 +135,21 @@ def test_fixed_window_ignores_the_series_auto_window():
     assert not np.allclose(to_unit(a), to_unit(b))
     assert np.allclose(to_unit(a, fixed=(400.0, 800.0)), to_unit(b, fixed=(400.0, 800.0)))
     assert np.allclose(to_unit(b, fixed=(400.0, 800.0)), [[[0.0, 0.5, 1.0]]])
+
+
+def test_central_crop_places_the_cam_in_the_crop_box(tmp_path):
+    path = write_spec(tmp_path, {**MOBILE, "head": "binary", "labels": ["n", "p"], "crop": 0.5}, roles=("T2axi",))
+    model = load_model(path)
+    assert model.spec.crop == 0.5
+    media = _series(3, h=96, w=64)
+    plan = plan_inputs(media, model.spec)
+    assert plan.images.shape == (3, 3, 64, 64)
+    # the network reads only the central half: changing the border changes nothing
+    frames = media.frames.copy()
+    frames[:, :20] = 0
+    same = plan_inputs(Media(frames=frames, kind="series", window=media.window), model.spec)
+    assert torch.equal(same.images, plan.images)
+    cam = predict(model, {"T2axi": media}).cams["T2axi"].astype(np.float32)
+    assert cam.shape == (3, 96, 64)
+    assert not cam[:, :24].any() and not cam[:, 72:].any() and not cam[:, :, :16].any() and not cam[:, :, 48:].any()
+    assert cam[:, 24:72, 16:48].any()
