@@ -82,7 +82,8 @@ def load_member(spec: ModelSpec, member: Member, device: torch.device) -> nn.Mod
         raise
     except Exception as err:  # noqa: BLE001 - any torch load failure is a bad file for the user
         cause = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SpecError([f"{member.weights}: cannot load weights for {spec.architecture}/{spec.head}: {cause}"]) from None
+        what = f"{spec.architecture}/{spec.head}"
+        raise SpecError([f"{member.weights}: cannot load weights for {what}: {cause}"]) from None
     net.eval()
     return net
 

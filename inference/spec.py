@@ -181,7 +181,8 @@ class _Table:
         if value is None or value is default:
             return value
         if not all(isinstance(v, item_type) and not isinstance(v, bool) for v in value):
-            self.problems.add(self.key(key), f"expected a list of {item_type if isinstance(item_type, type) else item_type[0]}")
+            name = (item_type if isinstance(item_type, type) else item_type[0]).__name__
+            self.problems.add(self.key(key), f"expected a list of {name}")
             return None
         return tuple(value)
 

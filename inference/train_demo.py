@@ -75,7 +75,8 @@ CONFIG: dict[str, dict] = {
         "model": {"name": "Demo sperm motility grade A-E: MobileNetV2 x0.5 on first frame + motion",
                   "head": "grade_distribution", "labels": ["A", "B", "C", "D", "E"], "input": "motion",
                   "input_size": 128},
-        "tables": {"video": {"key_frames": 1}, "cam": {"method": "gradcam", "target_layer": CAM_LAYER, "target": "predicted", "size": 128}},
+        "tables": {"video": {"key_frames": 1},
+                   "cam": {"method": "gradcam", "target_layer": CAM_LAYER, "target": "predicted", "size": 128}},
         "roles": ["video"], "epochs": 20, "flips": "all", "n_train": 300,
     },
     "conjunctiva": {
