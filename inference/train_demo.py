@@ -239,7 +239,7 @@ def metrics_for(spec: ModelSpec, cases: list[CaseData], outs: list) -> dict:
         return {"emd": float(emd.mean()), "avg_grade_distance": float(np.abs(t @ k - p @ k).mean()),
                 "max_grade_precision_at_1": float((top_t == top_p).mean()),
                 "max_grade_precision_at_2": float((np.abs(top_t - top_p) <= 1).mean()),
-                "emd_uniform_baseline": float(np.abs(np.cumsum(t - t.mean(0), axis=1)).sum(1).mean())}
+                "emd_mean_distribution_baseline": float(np.abs(np.cumsum(t - t.mean(0), axis=1)).sum(1).mean())}
     y = np.array([float(c.truth) for c in cases])
     v = np.array([o.value for o in outs])
     return {"mae": float(np.abs(v - y).mean()), "pearson_r": float(np.corrcoef(v, y)[0, 1]),
