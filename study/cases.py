@@ -9,14 +9,13 @@ grade distribution ``p1;p2;...`` that sums to 1.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from study.csvtable import read_case_rows
 from study.errors import StudyError
 from study.protocol import Protocol, Task
 
@@ -73,41 +72,12 @@ def load_cases(study_dir: str | Path, protocol: Protocol, check_media: bool = Tr
     """Read and validate cases.csv; raise StudyError listing every problem."""
     study_dir = Path(study_dir).resolve()
     path = study_dir / "cases.csv"
-    if not path.is_file():
-        raise StudyError([f"{path}: file not found"])
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise StudyError([f"{path}: line {line}: not UTF-8 text (invalid byte 0x{raw[err.start]:02x} at offset "
-                          f"{err.start}); save it as UTF-8 CSV"]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    problems: list[str] = []
     roles = protocol.hanging.roles
-    for col in (*REQUIRED_COLUMNS, *roles):
-        if col not in header:
-            problems.append(f"{path}: header: missing column {col!r} (columns are {', '.join(header) or 'none'})")
-    if problems:
-        raise StudyError(problems)
-    reader.fieldnames = header
+    _, rows, problems = read_case_rows(path, (*REQUIRED_COLUMNS, *roles))
     cases: list[Case] = []
-    seen: dict[str, int] = {}
-    for line_no, row in enumerate(reader, start=2):
-        if None in row:
-            problems.append(f"{path}: row {line_no}: more values than columns")
-            continue
-        values = {k: (v or "").strip() for k, v in row.items()}
+    for line_no, values in rows:
         case_id = values["case_id"]
         where = f"{path}: row {line_no}"
-        if not case_id:
-            problems.append(f"{where}: case_id is empty")
-            continue
-        if case_id in seen:
-            problems.append(f"{where}: duplicate case_id {case_id!r} (first on row {seen[case_id]})")
-            continue
-        seen[case_id] = line_no
         cause = _truth_problem(protocol.task, values["truth"])
         if cause:
             problems.append(f"{where} ({case_id}): {cause}")

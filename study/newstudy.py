@@ -15,6 +15,7 @@ import secrets
 from pathlib import Path
 
 from study.cases import load_cases
+from study.csvtable import read_case_rows
 from study.errors import StudyError
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 
@@ -24,29 +25,8 @@ DICOM = {".dcm", ".dicom", ""}
 
 def read_truth(truth_csv: Path) -> list[tuple[str, str, str]]:
     """(case_id, truth, patient_id) rows from a CSV with columns case_id, truth[, patient_id]."""
-    try:
-        text = Path(truth_csv).read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise StudyError([f"{truth_csv}: file not found"]) from None
-    except UnicodeDecodeError as err:
-        raise StudyError([f"{truth_csv}: not UTF-8 text (invalid byte at offset {err.start})"]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in ("case_id", "truth") if c not in header]
-    if missing:
-        raise StudyError([f"{truth_csv}: header: missing column {c!r}" for c in missing])
-    reader.fieldnames = header
-    rows, problems, seen = [], [], set()
-    for n, row in enumerate(reader, start=2):
-        cid = (row.get("case_id") or "").strip()
-        if not cid:
-            problems.append(f"{truth_csv}: row {n}: case_id is empty")
-            continue
-        if cid in seen:
-            problems.append(f"{truth_csv}: row {n}: duplicate case_id {cid!r}")
-            continue
-        seen.add(cid)
-        rows.append((cid, (row.get("truth") or "").strip(), (row.get("patient_id") or "").strip() or cid))
+    _, table, problems = read_case_rows(Path(truth_csv), ("case_id", "truth"))
+    rows = [(v["case_id"], v["truth"], v.get("patient_id") or v["case_id"]) for _, v in table]
     if problems:
         raise StudyError(problems)
     return rows
