@@ -51,3 +51,18 @@ def test_shipped_demo_model(name):
 def test_shipped_models_fit_the_size_budget():
     total = sum(f.stat().st_size for f in MODELS.rglob("*") if f.is_file()) if MODELS.is_dir() else 0
     assert total <= 30 * 1024 * 1024
+
+
+@pytest.mark.slow
+def test_shipped_mri_model_on_a_fresh_demo_build(tmp_path):
+    """Real data end to end: a newly generated MRI demo (seed never trained on), the shipped ensemble."""
+    from inference.train_demo import evaluate
+    from study.demo import builder
+
+    if not (MODELS / "mri" / "model.toml").is_file():
+        pytest.skip("no shipped MRI model")
+    study = builder("mri")(tmp_path / "mri", 4242, 24)
+    model = load_model(MODELS / "mri" / "model.toml")
+    metrics = evaluate("mri", model.spec, model.nets, study)
+    assert metrics["auc"] >= 0.7, metrics
+    assert metrics["cam_pointing_game"] >= 0.5, metrics  # the sarcoma CAM points at the mass
