@@ -69,7 +69,7 @@ def build_study(root: Path) -> Path:
     return study
 
 
-def run(study_dir: Path, readers: list[str]) -> dict:
+def run(study_dir: Path, readers: list[str], label: str = "MRI demo, small build") -> dict:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
@@ -79,6 +79,8 @@ def run(study_dir: Path, readers: list[str]) -> dict:
 
     app = ensure_application()
     engine = StudyEngine.open(study_dir)
+    models = {out.model_id for out in engine.ai_outputs().values()}
+    ai_source = ", ".join(sorted(m[:12] for m in models)) or "none"
     window = MainWindow(engine)
     window.resize(1600, 1000)
     window.show()
@@ -138,7 +140,7 @@ def run(study_dir: Path, readers: list[str]) -> dict:
     app.processEvents()
     return {
         "benchmark": "reading",
-        "study": f"MRI demo, small build ({len(engine.cases)} cases; per case {shape})",
+        "study": f"{label} ({len(engine.cases)} cases; per case {shape}; AI outputs: {ai_source})",
         "readers": len(readers),
         "case_switch_ms_p50": _pct(switch_by_mode[1], 50), "case_switch_ms_p95": _pct(switch_by_mode[1], 95),
         "case_switch_n": len(switch_by_mode[1]),
@@ -158,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         study = args.study or build_study(Path(tmp))
-        result = run(study, [f"bench{i}" for i in range(args.readers)])
+        label = f"study {args.study}" if args.study else "MRI demo, small build"
+        result = run(study, [f"bench{i}" for i in range(args.readers)], label)
     print(json.dumps(result))
     return 0
 
