@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--small", action="store_true", help="about 12 cases per study (seconds to build)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the demo seed)")
     parser.add_argument("--no-precompute", action="store_true", help="copy the models but do not run them")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="rebuild studies that already exist (their reads are deleted)")
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=("mri", "cytology", "motility", "conjunctiva"),
                         help="build only these studies (default: all four)")
 
@@ -72,6 +74,28 @@ def _add_readers(study_dir: Path, out) -> None:
         store.close()
 
 
+TOUR_READER = "spec1"
+DEMO_ADMIN_PASSWORD = "demo-admin"
+
+
+def _open_for_tour(study_dir: Path, out) -> None:
+    """Waive the washout for one demo reader (audited), so a newcomer can try the
+    aided read right after the unaided one instead of waiting four weeks, and
+    set the demo admin password so the admin screens open."""
+    from study.engine import StudyEngine
+
+    engine = StudyEngine.open(study_dir)
+    try:
+        if len(engine.sessions(TOUR_READER)) > 1 and not any(
+                r["action"] == "washout.override" for r in engine.store.audit_rows()):
+            engine.override_washout(TOUR_READER, 2, "demo study: washout waived so a newcomer can try the aided read",
+                                    actor="demo")
+        if not engine.store.has_admin_password():
+            engine.store.set_admin_password(DEMO_ADMIN_PASSWORD, actor="demo")
+    finally:
+        engine.close()
+
+
 def run(args: argparse.Namespace) -> int:
     from study.demo import DEFAULT_SEED, DEMO_PIN, DEMO_READERS, STUDIES, builder
     from study.errors import StudyError
@@ -85,19 +109,28 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         small_n = STUDIES[name]
         start = time.monotonic()
-        try:
-            study_dir = builder(name)(root / name, seed, small_n if args.small else None)
-        except (FileExistsError, StudyError) as err:
-            sys.stderr.write(f"error: {err}\n")
-            return 2
+        existing = root / name
+        if (existing / "demo.json").is_file() and not getattr(args, "rebuild", False):
+            # Never wipe a demo someone has been reading in; precompute below resumes.
+            study_dir = existing
+            out.write(f"{name}: already built at {existing} (--rebuild to start over)\n")
+        else:
+            try:
+                study_dir = builder(name)(existing, seed, small_n if args.small else None)
+            except (FileExistsError, StudyError) as err:
+                sys.stderr.write(f"error: {err}\n")
+                return 2
+            out.write(f"built {name} in {time.monotonic() - start:.1f} s: {study_dir}\n")
         built[name] = study_dir
-        out.write(f"built {name} in {time.monotonic() - start:.1f} s: {study_dir}\n")
         out.flush()
         if _copy_model(name, study_dir, out) and not args.no_precompute:
             _precompute(study_dir, out)
         _add_readers(study_dir, out)
+        _open_for_tour(study_dir, out)
     out.write("demo readers (PIN " + DEMO_PIN + "): "
               + ", ".join(f"{code} ({group})" for code, group in DEMO_READERS) + "\n")
+    out.write(f"{TOUR_READER} may start the aided session right after the unaided one (washout waived, audited); "
+              f"admin password: {DEMO_ADMIN_PASSWORD}\n")
     if args.no_open or "mri" not in built:
         return 0
     try:

@@ -101,3 +101,31 @@ def test_command_is_headless_and_enrols_the_demo_readers(tmp_path):
         assert {(r.code, r.group) for r in store.readers()} == set(DEMO_READERS)
     finally:
         store.close()
+
+
+def test_rerunning_the_demo_keeps_reads_and_the_tour_reader_reaches_the_aided_read(tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from study.engine import ReadSubmission, StudyEngine
+
+    monkeypatch.setattr("study.demo.STUDIES", {"mri": 2})
+    monkeypatch.setattr(demo, "_precompute", lambda study_dir, out: None)
+    root = tmp_path / "demo"
+    assert demo.run(_args(root, extra=["--only", "mri"])) == 0
+    engine = StudyEngine.open(root / "mri")
+    rs = engine.start(demo.TOUR_READER, 1)
+    while (item := rs.next_item()) is not None:
+        now = datetime.now(timezone.utc)
+        rs.submit(ReadSubmission(item.case_id, "1", now, now, 100, confidence=60))
+    rs.close()
+    # Washout waived for the tour reader only, and on the record.
+    assert [s.state for s in engine.sessions(demo.TOUR_READER)] == ["done", "not started"]
+    assert engine.sessions("spec2")[1].state == "locked"
+    assert engine.store.check_admin_password(demo.DEMO_ADMIN_PASSWORD)
+    engine.close()
+    assert demo.run(_args(root, extra=["--only", "mri"])) == 0  # a second `make demo`
+    engine = StudyEngine.open(root / "mri")
+    assert engine.sessions(demo.TOUR_READER)[0].state == "done"
+    assert engine.store.verify_chain().ok
+    assert sum(r["action"] == "washout.override" for r in engine.store.audit_rows()) == 1
+    engine.close()
