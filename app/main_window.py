@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         if self.protocol.mode == "triage":
             triage = TriageState(self.session, self.protocol, self.engine.ai_outputs(),
                                  [c.case_id for c in self.engine.cases],
-                                 done=dict.fromkeys(set(getattr(self.session, "_answered", ()))
+                                 done=dict.fromkeys(self.session.answered
                                                     | set(self.session.unavailable), ""),
                                  clock=self.clock, now=self.now)
             self.reading = TriageWidget(triage, self.prefetcher, title=title, viewer_factory=self.viewer_factory)

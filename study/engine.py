@@ -353,6 +353,11 @@ class ReadingSession:
         self._unavailable.add(item.case_id)
 
     @property
+    def answered(self) -> frozenset[str]:
+        """Cases of this session with a committed read."""
+        return frozenset(self._answered)
+
+    @property
     def unavailable(self) -> frozenset[str]:
         return frozenset(self._unavailable)
 
