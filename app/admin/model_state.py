@@ -63,21 +63,10 @@ def describe_spec(spec_path: Path) -> SpecInfo:
 def run_precompute(study_dir: Path, spec_path: Path, progress: ProgressFn | None = None,
                    cancel_event: threading.Event | None = None):
     """Worker body: the CLI's precompute over the study's cases into its store; returns the report."""
-    from app.commands.precompute import StoreSink
-    from inference.load import load_model  # torch is imported here, on the worker thread
+    from app.commands.precompute import StoreSink, prepare  # torch is imported there, on the worker thread
     from inference.precompute import precompute
-    from study.cases import load_cases
-    from study.protocol import load_protocol
-    from study.store import Store
 
-    protocol = load_protocol(study_dir)
-    cases = load_cases(study_dir, protocol, check_media=False)  # missing media: reported per case
-    model = load_model(spec_path, "cpu")
-    missing = [r for r in model.spec.roles if r not in protocol.hanging.roles]
-    if missing:
-        raise StudyError([f"{spec_path}: members: the model reads role(s) {', '.join(missing)} that the study "
-                          f"does not have (roles: {', '.join(protocol.hanging.roles)})"])
-    store = Store.open(study_dir)
+    model, cases, store, _ = prepare(study_dir, str(spec_path), "cpu")
     try:
         return precompute(model, cases, StoreSink(store), progress=progress, cancel=cancel_event)
     finally:
@@ -100,11 +89,9 @@ def strongest_slice(n_frames: int, cams) -> int:
 
 
 def eta_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "ETA --:--"
-    s = int(round(seconds))
-    h, rest = divmod(s, 3600)
-    return f"ETA {h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"ETA {rest // 60:02d}:{rest % 60:02d}"
+    from app.commands.precompute import clock_text
+
+    return f"ETA {clock_text(seconds)}"
 
 
 def prediction_text(out: AIOutput | None) -> str:

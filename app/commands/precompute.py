@@ -33,7 +33,8 @@ class StoreSink:
         self.store.put_ai_output(output)
 
 
-def _clock(seconds: float | None) -> str:
+def clock_text(seconds: float | None) -> str:
+    """`01:23`, `1:02:03`, or `--:--` while the ETA is unknown."""
     if seconds is None:
         return "--:--"
     seconds = int(round(seconds))
@@ -53,7 +54,7 @@ class ProgressBar:
     def __call__(self, done: int, total: int, eta: float | None) -> None:
         frac = done / total if total else 1.0
         filled = int(frac * self.width)
-        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {frac:4.0%} ETA {_clock(eta)}"
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {frac:4.0%} ETA {clock_text(eta)}"
         if self.tty:
             now = time.monotonic()
             if done == total or now - self._last_draw > 0.1:
@@ -80,10 +81,30 @@ def _spec_path(study_dir: Path, protocol, model_arg: str | None) -> Path:
     return (study_dir / protocol.model_spec).resolve()
 
 
-def run(args: argparse.Namespace) -> int:
+def prepare(study_dir: Path, model_arg: str | None = None, device: str = "cpu"):
+    """(model, cases, store, spec path) for a precompute run over a study; raises StudyError.
+
+    The CLI and the admin screen both start here, so they check the same things.
+    """
+    from inference.load import load_model  # torch is imported only here
     from study.cases import load_cases
     from study.protocol import load_protocol
     from study.store import Store
+
+    protocol = load_protocol(study_dir)
+    spec_path = _spec_path(study_dir, protocol, model_arg)
+    # Missing media are reported per case by precompute, not as a table error.
+    cases = load_cases(study_dir, protocol, check_media=False)
+    model = load_model(spec_path, device)
+    missing = [r for r in model.spec.roles if r not in protocol.hanging.roles]
+    if missing:
+        raise StudyError([f"{spec_path}: members: the model reads role(s) {', '.join(missing)} that "
+                          f"the study does not have (roles: {', '.join(protocol.hanging.roles)})"])
+    return model, cases, Store.open(study_dir), spec_path
+
+
+def run(args: argparse.Namespace) -> int:
+    from inference.precompute import precompute
 
     study_dir = Path(args.study_dir).resolve()
     err = sys.stderr
@@ -96,19 +117,7 @@ def run(args: argparse.Namespace) -> int:
         err.write("\nstopping after the current case (Ctrl-C again to stop now)...\n")
 
     try:
-        protocol = load_protocol(study_dir)
-        spec_path = _spec_path(study_dir, protocol, args.model)
-        # Missing media are reported per case by precompute, not as a table error.
-        cases = load_cases(study_dir, protocol, check_media=False)
-        from inference.load import load_model  # torch is imported only here
-        from inference.precompute import precompute
-
-        model = load_model(spec_path, args.device)
-        missing = [r for r in model.spec.roles if r not in protocol.hanging.roles]
-        if missing:
-            raise StudyError([f"{spec_path}: members: the model reads role(s) {', '.join(missing)} that "
-                              f"the study does not have (roles: {', '.join(protocol.hanging.roles)})"])
-        store = Store.open(study_dir)
+        model, cases, store, spec_path = prepare(study_dir, args.model, args.device)
     except StudyError as e:
         for line in e.problems:
             err.write(f"error: {line}\n")
