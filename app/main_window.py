@@ -39,7 +39,8 @@ def demo_hint(engine) -> str:
         return ""
     from study.demo import DEMO_PIN
 
-    return f"Demo study: sign in as spec1 (specialist) or res1 (resident), PIN {DEMO_PIN}."
+    return (f"Demo study: sign in as spec1 (specialist) or res1 (resident), PIN {DEMO_PIN}. "
+            "spec1 may start the aided session right after the unaided one.")
 
 
 class MainWindow(QMainWindow):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.reading.login_state import LoginState
 
@@ -50,9 +50,15 @@ class LoginWidget(QWidget):
             hint_label.setObjectName("hint")
             hint_label.setWordWrap(True)
             col.addWidget(hint_label)
+        # Centre the card with stretches, not an alignment flag: an aligned item gets
+        # its plain size hint, without height-for-width, and wrapped labels overlap.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(2)
         self.code_field.returnPressed.connect(self.pin_field.setFocus)
         self.pin_field.returnPressed.connect(self.on_sign_in)

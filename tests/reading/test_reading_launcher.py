@@ -89,3 +89,23 @@ def test_demo_session_list_explains_how_to_skip_the_washout(qtbot, engine_factor
     engine.override_washout("r1", 2, "demo")
     qtbot.mouseClick(window.sessions.refresh_button, Qt.MouseButton.LeftButton)
     assert 2 in window.sessions.start_buttons and not window.sessions.demo_label.isVisible()
+
+
+def test_sign_in_card_labels_never_overlap_the_button(qtbot, engine_factory, tmp_path):
+    """Wrapped labels under the button once slid beneath it (no height-for-width)."""
+    from PySide6.QtWidgets import QLabel
+
+    from app.main_window import MainWindow
+    from tests.reading.helpers import make_study
+
+    demo = make_study(tmp_path / "demo")
+    (demo.path / "demo.json").write_text("{}", encoding="utf-8")
+    window = MainWindow(engine_factory(demo))
+    qtbot.addWidget(window)
+    window.resize(1600, 1000)
+    window.show()
+    qtbot.waitExposed(window)
+    button = window.login.sign_in_button
+    hint = next(lbl for lbl in window.login.findChildren(QLabel) if lbl.text().startswith("Demo study"))
+    qtbot.waitUntil(lambda: hint.height() >= hint.heightForWidth(hint.width()))
+    assert hint.geometry().top() > button.geometry().bottom()
