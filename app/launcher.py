@@ -16,8 +16,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget,
+    QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget,
 )
+
+from app.reading.card import centred_card
 
 MAX_RECENT = 8
 
@@ -84,12 +86,7 @@ class LauncherWidget(QWidget):
             lambda parent: QFileDialog.getExistingDirectory(parent, "Open a study folder"))
         self.process: QProcess | None = None
 
-        card = QFrame()
-        card.setObjectName("card")
-        card.setFixedWidth(560)
-        col = QVBoxLayout(card)
-        col.setContentsMargins(28, 24, 28, 24)
-        col.setSpacing(10)
+        _, col = centred_card(self, 560)
         title = QLabel("readerstudy")
         title.setObjectName("appTitle")
         subtitle = QLabel("AI-assisted clinical reader studies")
@@ -123,10 +120,6 @@ class LauncherWidget(QWidget):
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(self.message_label)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)
         self.resize(900, 640)
         self.refresh()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+
+from app.reading.card import centred_card
 
 from app.reading.login_state import LoginState
 
@@ -15,12 +17,7 @@ class LoginWidget(QWidget):
         super().__init__(parent)
         self.setObjectName("loginScreen")
         self.state = state
-        card = QFrame()
-        card.setObjectName("card")
-        card.setFixedWidth(380)
-        col = QVBoxLayout(card)
-        col.setContentsMargins(28, 26, 28, 26)
-        col.setSpacing(10)
+        _, col = centred_card(self, 380, (28, 26, 28, 26))
         heading = QLabel("Reader sign-in")
         heading.setObjectName("cardTitle")
         study = QLabel(title)
@@ -50,16 +47,6 @@ class LoginWidget(QWidget):
             hint_label.setObjectName("hint")
             hint_label.setWordWrap(True)
             col.addWidget(hint_label)
-        # Centre the card with stretches, not an alignment flag: an aligned item gets
-        # its plain size hint, without height-for-width, and wrapped labels overlap.
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
         self.code_field.returnPressed.connect(self.pin_field.setFocus)
         self.pin_field.returnPressed.connect(self.on_sign_in)
         self.sign_in_button.clicked.connect(self.on_sign_in)

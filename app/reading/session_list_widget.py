@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.reading.card import centred_card
 
 from app.reading.session_list_state import SessionListState
 
@@ -19,11 +21,7 @@ class SessionListWidget(QWidget):
         super().__init__(parent)
         self.setObjectName("sessionScreen")
         self.state = state
-        self.card = QFrame()
-        self.card.setObjectName("card")
-        self.card.setMinimumWidth(560)
-        col = QVBoxLayout(self.card)
-        col.setContentsMargins(28, 24, 28, 24)
+        self.card, col = centred_card(self, 560, grow=True)
         col.setSpacing(12)
         head = QHBoxLayout()
         self.heading = QLabel()
@@ -62,10 +60,6 @@ class SessionListWidget(QWidget):
         self.demo_label.setWordWrap(True)
         self.demo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(self.demo_label)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)
         self.start_buttons: dict[int, QPushButton] = {}
 
     def refresh(self) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+
+from app.reading.card import centred_card
 
 from app.reading.reading_state import Summary, format_duration
 
@@ -15,12 +17,7 @@ class SummaryWidget(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("summaryScreen")
-        card = QFrame()
-        card.setObjectName("card")
-        card.setFixedWidth(420)
-        col = QVBoxLayout(card)
-        col.setContentsMargins(28, 24, 28, 24)
-        col.setSpacing(10)
+        _, col = centred_card(self, 420)
         name = session_name.capitalize() if session_name.startswith("session") else \
             f"{session_name.capitalize()} session".strip()
         heading = QLabel(f"{name} complete" if summary.done >= summary.total else f"{name} paused")
@@ -46,7 +43,3 @@ class SummaryWidget(QWidget):
         self.back_button.setDefault(True)
         self.back_button.clicked.connect(self.back_requested)
         col.addWidget(self.back_button)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)

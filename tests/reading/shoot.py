@@ -26,7 +26,6 @@ from app.reading.theme import ensure_application
 from study.aioutput import AIOutput
 from study.engine import StudyEngine
 from study.media import load
-from study.store import Store
 
 PIN = "1234"
 SIZE = (1600, 1000)
