@@ -65,6 +65,7 @@ class SessionInfo:
     total: int
     opens_at: datetime | None = None
     completed_at: datetime | None = None
+    washout_waived: bool = False  # an admin override (audited) opens it as soon as the previous one is done
 
 
 @dataclass(frozen=True)
@@ -223,21 +224,22 @@ class StudyEngine:
                 done, total = len((set(answered) | skipped) & set(modes)), len(modes)
                 completed = (max(answered.values()) if answered else self.clock()) if done == total else None
                 opens_at = None
-                locked = False
+                locked = overridden = False
                 if index > 1:
                     prev = infos[-1]
+                    overridden = s.execute(select(WashoutOverrideRow.id).where(
+                        WashoutOverrideRow.reader_id == row.id, WashoutOverrideRow.session_index == index)).first() is not None
                     if prev.state != "done":
                         locked = True
                     else:
                         opens_at = prev.completed_at + timedelta(days=self.protocol.washout_days)
-                        overridden = s.execute(select(WashoutOverrideRow.id).where(
-                            WashoutOverrideRow.reader_id == row.id, WashoutOverrideRow.session_index == index)).first()
-                        locked = opens_at > now and overridden is None and done == 0
+                        locked = opens_at > now and not overridden and done == 0
                 if locked:
                     state = "locked"
                 else:
                     state = "done" if done == total else ("in progress" if done else "not started")
-                infos.append(SessionInfo(index, name, state, done, total, opens_at if locked else None, completed))
+                infos.append(SessionInfo(index, name, state, done, total, opens_at if locked else None, completed,
+                                         washout_waived=overridden))
             return infos
 
     def override_washout(self, reader: str, index: int, reason: str, actor: str = "admin") -> None:

@@ -40,6 +40,8 @@ def session_row(info: SessionInfo, now: datetime, washout_days: int = 0) -> Sess
     if info.state == "locked":
         if info.opens_at is not None:
             status = washout_text(info.opens_at, now)
+        elif info.washout_waived:
+            status = f"opens when session {info.index - 1} is done (washout waived)"
         elif washout_days:
             status = f"opens {washout_days} days after session {info.index - 1} is done"
         else:

@@ -54,3 +54,14 @@ def test_session_rows_through_washout(engine_factory, study, mono, now):
     assert sessions.refresh()[1].status == "opens on 2026-12-22, in 1 hour"
     now.advance(hours=1)
     assert sessions.refresh()[1].can_start and sessions.rows[1].action == "Start"
+
+
+def test_session_row_says_when_the_washout_is_waived():
+    from app.reading.session_list_state import session_row
+    from study.engine import SessionInfo
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    waived = session_row(SessionInfo(2, "aided", "locked", 0, 10, washout_waived=True), now, washout_days=28)
+    waiting = session_row(SessionInfo(2, "aided", "locked", 0, 10), now, washout_days=28)
+    assert waived.status == "opens when session 1 is done (washout waived)"
+    assert waiting.status == "opens 28 days after session 1 is done"

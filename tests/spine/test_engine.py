@@ -227,3 +227,12 @@ def test_an_unreadable_case_is_skipped_and_the_session_still_completes(engine, s
     assert len(reads_table(study_dir, db_url)) == 7
     assert any(r["action"] == "case.unavailable" and "truncated file" in r["payload"] for r in again.store.audit_rows())
     again.close()
+
+
+def test_a_waived_washout_is_visible_before_the_first_session_ends(engine):
+    engine.override_washout("spec1", 2, "demo tour")
+    aided = engine.sessions("spec1")[1]
+    assert (aided.state, aided.washout_waived) == ("locked", True)
+    assert not engine.sessions("res1")[1].washout_waived
+    read_session(engine, "spec1", 1)
+    assert engine.sessions("spec1")[1].state == "not started"
