@@ -26,16 +26,39 @@ def load_study(study_dir: Path, url: str | None = None):
     return reads, (ai if len(ai) else None)
 
 
+def _write_task_report(args: argparse.Namespace, task, reads):
+    """Multiclass, numeric and grade-distribution studies: their own metrics, the AI as a reader."""
+    from study.cases import load_cases
+    from study.export.task_report import ai_frame_for, write_task_report
+    from study.protocol import load_protocol
+    from study.store import Store
+
+    store = Store.open(args.study_dir, args.db)
+    try:
+        outputs = store.ai_outputs()
+    finally:
+        store.close()
+    cases = load_cases(args.study_dir, load_protocol(args.study_dir), check_media=False)
+    return write_task_report(reads, args.out, task, ai=ai_frame_for(outputs, cases, task),
+                             title=args.title or args.study_dir.name)
+
+
 def run(args: argparse.Namespace) -> int:
     from study.export.report import write_report
 
     try:
         if not args.study_dir.is_dir():
             raise StudyError([f"{args.study_dir}: study folder not found"])
+        from study.protocol import load_protocol
+
+        task = load_protocol(args.study_dir).task
         reads, ai = load_study(args.study_dir, args.db)
         if reads is None or len(reads) == 0:
             raise StudyError([f"{args.study_dir}: the store has no submitted reads yet"])
-        paths = write_report(reads, args.out, ai=ai, threshold=args.threshold, title=args.title or args.study_dir.name)
+        if task.kind != "binary":
+            paths = _write_task_report(args, task, reads)
+        else:
+            paths = write_report(reads, args.out, ai=ai, threshold=args.threshold, title=args.title or args.study_dir.name)
     except StudyError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)

@@ -1,0 +1,147 @@
+"""Export folder for the non-binary tasks: multiclass, numeric and grade distribution.
+
+Per reader x modality (and the AI as a reader) the metrics of the matching
+study: per-class one-vs-rest rates, confusion matrix and binary collapse
+(cervical cytology, CIN2+ positive); MAE/RMSE/Pearson r/Bland-Altman
+(hemoglobin); EMD and the grade distances (sperm motility).  Written as
+reads.csv, metrics.csv, metrics.xlsx, results.json and a one-table report.pdf.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from study.aioutput import AIOutput
+from study.errors import StudyError
+from study.protocol import Task
+from study.stats.analysis import jsonable
+from study.stats.tasks import analyze_grades, analyze_multiclass, analyze_numeric
+
+FILES = ("reads.csv", "metrics.csv", "metrics.xlsx", "results.json", "report.pdf")
+AI_READER = {"reader": "AI", "modality": "standalone", "group": "AI"}
+
+
+def _grade_vector(task: Task, distribution, answer: str) -> list[float] | None:
+    if distribution is not None and len(distribution) == len(task.grades):
+        return [float(p) for p in distribution]
+    if answer in task.grades:  # a single grade is all its weight on that grade
+        return [1.0 if g == answer else 0.0 for g in task.grades]
+    return None
+
+
+def task_reads(reads: pd.DataFrame, task: Task) -> pd.DataFrame:
+    """The store's reads with truth and answers typed for the task."""
+    df = reads.copy()
+    if task.kind == "numeric":
+        df["truth"] = pd.to_numeric(df["truth"], errors="coerce")
+        df["value"] = pd.to_numeric(df["value"], errors="coerce")
+    elif task.kind == "grade_distribution":
+        df["truth"] = [[float(p) for p in str(t).split(";")] if isinstance(t, str) else t for t in df["truth"]]
+        df["distribution"] = [_grade_vector(task, d, str(a)) for d, a in zip(df["distribution"], df["answer"])]
+    return df
+
+
+def ai_reads(outputs: Mapping[str, AIOutput], truth: Mapping[str, str], task: Task) -> pd.DataFrame:
+    """The AI's outputs as one more reader, in the reads table's columns."""
+    rows = []
+    for case, out in outputs.items():
+        if case not in truth:
+            continue
+        rows.append({**AI_READER, "case": case, "truth": truth[case], "answer": out.predicted,
+                     "value": out.value, "distribution": list(out.probabilities) or None})
+    return pd.DataFrame(rows, columns=["reader", "modality", "group", "case", "truth", "answer", "value", "distribution"])
+
+
+def analyze_task(reads: pd.DataFrame, task: Task) -> list[dict]:
+    """Per reader x modality metrics for a non-binary task (reads already typed)."""
+    if task.kind == "multiclass":
+        return analyze_multiclass(reads, labels=list(task.labels), positive=list(task.positive) or None)
+    if task.kind == "numeric":
+        return analyze_numeric(reads)
+    if task.kind == "grade_distribution":
+        usable = reads[reads["distribution"].notna()]
+        return analyze_grades(usable)
+    raise StudyError([f"task kind {task.kind!r}: use the binary analysis (readerstudy analyze)"])
+
+
+def _flat(row: dict, task: Task) -> dict:
+    """One metrics.csv row: the nested result flattened to named columns."""
+    flat = {k: row[k] for k in ("reader", "modality", "group", "n")}
+    if task.kind == "multiclass":
+        flat["accuracy"] = row["accuracy"]
+        flat["accuracy_ci95_low"], flat["accuracy_ci95_high"] = row["accuracy_ci95"]
+        for label, rates in row["per_class"].items():
+            flat[f"{label}_sensitivity"] = rates["sensitivity"]
+            flat[f"{label}_specificity"] = rates["specificity"]
+        if "binary_collapse" in row:
+            collapse = row["binary_collapse"]
+            for key in ("sensitivity", "specificity", "accuracy"):
+                flat[f"collapse_{key}"] = collapse[key]
+    elif task.kind == "numeric":
+        for key, value in row.items():
+            if key == "bland_altman":
+                flat.update({f"bland_altman_{k}": v for k, v in value.items() if not isinstance(v, (list, tuple))})
+            elif key not in flat and not isinstance(value, (list, tuple, dict)):
+                flat[key] = value
+    else:
+        flat.update({k: v for k, v in row.items() if k not in flat})
+    return flat
+
+
+def _pdf(metrics: pd.DataFrame, path: Path, title: str, task: Task, per_page: int = 8) -> None:
+    """Metrics down the page, one column per reader x mode, eight columns a page."""
+    names = [c for c in metrics.columns if c not in ("reader", "modality", "group")]
+    with PdfPages(path) as pdf:
+        for start in range(0, len(metrics), per_page):
+            chunk = metrics.iloc[start:start + per_page]
+            heads = [f"{r.reader}\n{r.modality}" for r in chunk.itertuples(index=False)]
+            cells = [[_cell(v) for v in chunk[name]] for name in names]
+            fig = Figure(figsize=(11.69, 8.27))
+            ax = fig.add_subplot()
+            ax.axis("off")
+            ax.set_title(f"{title}\n{task.kind.replace('_', ' ')} task, per reader and mode", fontsize=12, loc="left")
+            table = ax.table(cellText=cells, rowLabels=[n.replace("_", " ") for n in names], colLabels=heads,
+                             loc="upper center", colWidths=[0.09] * len(heads))
+            table.auto_set_font_size(False)
+            table.set_fontsize(8)
+            table.scale(1, 1.5)
+            pdf.savefig(fig)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.3f}"
+    return str(value)
+
+
+def write_task_report(reads: pd.DataFrame, out_dir: Path, task: Task, ai: pd.DataFrame | None = None,
+                      title: str = "Reader study report") -> dict[str, Path]:
+    """Analyse and write the export folder of a non-binary study; return {file name: path}."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    typed = task_reads(pd.concat([reads, ai], ignore_index=True) if ai is not None and len(ai) else reads, task)
+    result = analyze_task(typed, task)
+    paths = {name: out / name for name in FILES}
+    reads.to_csv(paths["reads.csv"], index=False)
+    metrics = pd.DataFrame([_flat(r, task) for r in result])
+    metrics.to_csv(paths["metrics.csv"], index=False)
+    with pd.ExcelWriter(paths["metrics.xlsx"], engine="openpyxl") as xl:
+        metrics.to_excel(xl, sheet_name="readers", index=False)
+    payload = {"task": task.kind, "labels": list(task.labels or task.grades), "readers": result}
+    paths["results.json"].write_text(json.dumps(jsonable(payload), indent=1, allow_nan=False), encoding="utf-8")
+    _pdf(metrics, paths["report.pdf"], title, task)
+    return paths
+
+
+def ai_frame_for(study_outputs: Mapping[str, AIOutput], cases, task: Task) -> pd.DataFrame:
+    """AI-as-a-reader rows for the study's cases (empty when there are no outputs)."""
+    return ai_reads(study_outputs, {c.case_id: c.truth for c in cases}, task)
+
+
+__all__ = ["FILES", "ai_frame_for", "ai_reads", "analyze_task", "task_reads", "write_task_report"]

@@ -1,0 +1,83 @@
+"""`readerstudy report` on the non-binary demo studies: reads submitted through
+the engine come out as the task's own metrics, with the AI as a reader."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from study.aioutput import AIOutput
+from study.demo.conjunctiva import build_conjunctiva
+from study.demo.cytology import build_cytology
+from study.demo.motility import build_motility
+from study.engine import ReadSubmission, StudyEngine
+from study.stats.multiclass import multiclass_metrics
+
+
+def _read_everything(study, answer_for):
+    engine = StudyEngine.open(study, clock=lambda: datetime.now(timezone.utc))
+    engine.store.add_reader("cyto1", "specialist", "1234")
+    for info in engine.sessions("cyto1"):
+        rs = engine.start("cyto1", info.index)
+        while (item := rs.next_item()) is not None:
+            now = datetime.now(timezone.utc)
+            rs.submit(ReadSubmission(item.case_id, displayed_at=now - timedelta(seconds=5), submitted_at=now,
+                                     active_ms=5000, **answer_for(engine.case(item.case_id))))
+        rs.close()
+    return engine
+
+
+def _report(study, out):
+    r = subprocess.run([sys.executable, "-m", "app.cli", "report", str(study), "--out", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert {p.name for p in out.iterdir()} == {"reads.csv", "metrics.csv", "metrics.xlsx", "results.json", "report.pdf"}
+    return json.loads((out / "results.json").read_text()), pd.read_csv(out / "metrics.csv")
+
+
+def test_multiclass_report_with_collapse_and_ai(tmp_path):
+    study = build_cytology(tmp_path / "cyto", seed=3, n=12)
+    labels = ["normal", "CIN1", "CIN2+"]
+    engine = _read_everything(study, lambda c: {"answer": c.truth if c.case_id[-1] in "02468" else "normal"})
+    for c in engine.cases:
+        engine.store.put_ai_output(AIOutput(c.case_id, "m", "multiclass", tuple(labels), (0.1, 0.1, 0.8),
+                                            predicted=c.truth, score=0.8))
+    truth = {c.case_id: c.truth for c in engine.cases}
+    engine.close()
+    result, metrics = _report(study, tmp_path / "out")
+    reader = next(r for r in result["readers"] if r["reader"] == "cyto1")
+    answers = [t if cid[-1] in "02468" else "normal" for cid, t in truth.items()]
+    expected = multiclass_metrics(np.array(list(truth.values())), np.array(answers), labels, ["CIN2+"])
+    assert reader["accuracy"] == pytest.approx(expected["accuracy"])
+    assert reader["binary_collapse"]["sensitivity"] == pytest.approx(expected["binary_collapse"]["sensitivity"])
+    ai = next(r for r in result["readers"] if r["reader"] == "AI")
+    assert ai["accuracy"] == 1.0 and set(metrics["reader"]) == {"cyto1", "AI"}
+    assert "CIN2+_sensitivity" in metrics.columns and "collapse_specificity" in metrics.columns
+
+
+def test_numeric_and_grade_reports(tmp_path):
+    conj = build_conjunctiva(tmp_path / "conj", seed=3, n=12)
+    _read_everything(conj, lambda c: {"answer": "x", "value": round(float(c.truth) + 1.0, 1)}).close()
+    result, metrics = _report(conj, tmp_path / "out-conj")
+    assert metrics.loc[0, "mae"] == pytest.approx(1.0, abs=0.06)  # every read 1 g/dL high (truth rounded)
+    assert metrics.loc[0, "bland_altman_bias"] == pytest.approx(1.0, abs=0.06)
+
+    mot = build_motility(tmp_path / "mot", seed=3, n=10)
+    grades = ["A", "B", "C", "D", "E"]
+
+    def top_grade(case):
+        probs = [float(p) for p in case.truth.split(";")]
+        return {"answer": grades[int(np.argmax(probs))]}
+
+    _read_everything(mot, top_grade).close()
+    result, metrics = _report(mot, tmp_path / "out-mot")
+    assert set(metrics["modality"]) == {"unaided", "aided"}  # crossover: both modes
+    assert {"emd", "average_grade_distance", "precision_at_1", "precision_at_2"} <= set(metrics.columns)
+    assert (metrics["precision_at_1"] == 1.0).all()  # the reader always named the raters' top grade
+    assert all(r["reader"] == "cyto1" for r in result["readers"])
