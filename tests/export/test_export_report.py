@@ -113,9 +113,7 @@ def test_analyze_cli_report_option(tmp_path, sarcoma):
 
 
 def test_report_command_reads_the_store(tmp_path, sarcoma, monkeypatch):
-    store = pytest.importorskip("study.store", reason="study.store (the lead's store) is not importable yet")
-    if not hasattr(store, "reads_table"):
-        pytest.skip("study.store.reads_table does not exist yet")
+    from study import store
     reads, ai = sarcoma
     # Shaped like the store's frame: extra columns, None groups on some rows, timestamps.
     stored = reads.assign(
