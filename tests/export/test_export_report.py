@@ -128,8 +128,12 @@ def test_report_command_reads_the_store(tmp_path, sarcoma, monkeypatch):
     seen = []
     monkeypatch.setattr(store, "reads_table", lambda d, *a, **k: seen.append(Path(d)) or stored)
     monkeypatch.setattr(store, "ai_table", lambda d, *a, **k: ai.assign(predicted=None, truth=None), raising=False)
+    from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
+
     study_dir = tmp_path / "study"
     study_dir.mkdir()
+    protocol = Protocol("s", "S", "sequential", 1, Task("binary"), HangingProtocol(("T2axi",)), washout_days=28)
+    (study_dir / "study.toml").write_text(protocol_to_toml(protocol))
     assert main(["report", str(study_dir), "--out", str(tmp_path / "out")]) == 0
     assert seen == [study_dir]
     res = json.loads((tmp_path / "out" / "results.json").read_text())
