@@ -132,7 +132,7 @@ def test_report_command_reads_the_store(tmp_path, sarcoma, monkeypatch):
 
     study_dir = tmp_path / "study"
     study_dir.mkdir()
-    protocol = Protocol("s", "S", "sequential", 1, Task("binary"), HangingProtocol(("T2axi",)), washout_days=28)
+    protocol = Protocol("s", "S", "sequential", 1, Task("binary", labels=("benign", "malignant")), HangingProtocol(("T2axi",)), washout_days=28)
     (study_dir / "study.toml").write_text(protocol_to_toml(protocol))
     assert main(["report", str(study_dir), "--out", str(tmp_path / "out")]) == 0
     assert seen == [study_dir]
