@@ -1,4 +1,5 @@
-"""pyqtgraph plots of the dashboard: ROC with unaided -> aided arrows, forest of sens/spec."""
+"""pyqtgraph plots of the dashboard: ROC with unaided -> aided arrows, forest of sens/spec;
+Bland-Altman and grade-distribution bars for the non-binary tasks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from app.admin.dashboard_state import ForestRow, RocSeries
+from app.admin.dashboard_state import BlandAltmanSeries, ForestRow, RocSeries
 
 AI_COLOR = "#d62728"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -130,3 +131,74 @@ class ForestPlotWidget(pg.GraphicsLayoutWidget):
             plot.getAxis("left").setTicks(ticks)
             plot.setYRange(-0.7, n - 0.3, padding=0)
             plot.setXRange(0, 1, padding=0.02)
+
+
+def _title(text: str) -> str:
+    return f"<span style='color:{TEXT}'>{text}</span>"
+
+
+class BlandAltmanPlotWidget(pg.GraphicsLayoutWidget):
+    """Mean of read and truth against their difference, with the bias and 95% limits of agreement."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground(BACKGROUND)
+        self.plot = self.addPlot(title=_title("Bland-Altman"))
+        _style_plot(self.plot)
+        self.series: BlandAltmanSeries | None = None  # what is drawn, for tests
+
+    def show_series(self, series: BlandAltmanSeries, label: str, unit: str = "") -> None:
+        self.series = series
+        u = f" ({unit})" if unit else ""
+        p = self.plot
+        p.clear()
+        p.setTitle(_title(f"Bland-Altman: {label}"))
+        p.setLabel("bottom", f"Mean of read and truth{u}", color=TEXT)
+        p.setLabel("left", f"Read − truth{u}", color=TEXT)
+        p.plot(series.means, series.differences, pen=None, symbol="o", symbolSize=8,
+               symbolBrush=pg.mkBrush(PALETTE[0]), symbolPen=pg.mkPen("#dfe6ee", width=1))
+        for y, name, style, color in ((series.bias, "bias", Qt.PenStyle.SolidLine, "#e6e6e6"),
+                                      (series.loa[0], "−1.96 SD", Qt.PenStyle.DashLine, PALETTE[1]),
+                                      (series.loa[1], "+1.96 SD", Qt.PenStyle.DashLine, PALETTE[1])):
+            if not math.isfinite(y):
+                continue
+            line = pg.InfiniteLine(pos=y, angle=0, pen=pg.mkPen(color, width=2, style=style),
+                                   label=f"{name} {y:+.2f}", labelOpts={"position": 0.9, "color": color, "anchors": [(1, 1), (1, 1)]})
+            p.addItem(line)
+        lows = [v for v in (*series.differences, *series.loa) if math.isfinite(v)]
+        if lows:
+            pad = 0.15 * (max(lows) - min(lows) or 1.0)
+            p.setYRange(min(lows) - pad, max(lows) + pad, padding=0)
+        if len(series.means):
+            p.setXRange(float(np.min(series.means)), float(np.max(series.means)), padding=0.08)
+
+
+class GradeBarsPlotWidget(pg.GraphicsLayoutWidget):
+    """Grouped bars: the mean predicted distribution beside the raters' mean, per grade."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground(BACKGROUND)
+        self.plot = self.addPlot(title=_title("Mean grade distribution"))
+        _style_plot(self.plot)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=TEXT, brush=pg.mkBrush(20, 22, 26, 220),
+                                          pen=pg.mkPen("#3a4049"))
+        self.heights: tuple[np.ndarray, np.ndarray] | None = None  # (predicted, raters), for tests
+
+    def show_bars(self, grades: list[str], predicted: np.ndarray, raters: np.ndarray, label: str) -> None:
+        self.heights = (predicted, raters)
+        p = self.plot
+        p.clear()
+        self.legend.clear()
+        p.setTitle(_title(f"Mean grade distribution: {label}"))
+        x = np.arange(len(grades), dtype=float)
+        for offset, values, color, name in ((-0.2, predicted, PALETTE[0], label), (0.2, raters, PALETTE[1], "raters")):
+            bars = pg.BarGraphItem(x=x + offset, height=values, width=0.38, brush=pg.mkBrush(color), pen=pg.mkPen(color))
+            p.addItem(bars)
+            self.legend.addItem(bars, name)
+        p.getAxis("bottom").setTicks([[(float(i), g) for i, g in enumerate(grades)]])
+        p.setLabel("bottom", "Grade", color=TEXT)
+        p.setLabel("left", "Mean share of the distribution", color=TEXT)
+        p.setXRange(-0.6, len(grades) - 0.4, padding=0)
+        p.setYRange(0, max(0.1, float(np.max(np.concatenate([predicted, raters]))) * 1.2), padding=0)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from study.errors import StudyError
 from study.export.tables import paper_table
+from study.protocol import Task
 from study.stats import auc as auc_mod
 from study.stats.analysis import AI_MODALITY, AI_READER, analyze, normalise_ai
 from study.stats.table import normalise_reads, with_decisions
@@ -44,10 +45,16 @@ def _analysis(source: str, reads: pd.DataFrame, ai: pd.DataFrame | None) -> Anal
     return Analysis(source, df, ai_norm, result, reads, ai)
 
 
-def analyze_store(study_dir: Path) -> Analysis:
-    """Worker body: the study's stored reads and AI outputs, as `readerstudy report` loads them."""
-    from study.export.cli import load_study
+def analyze_store(study_dir: Path) -> "Analysis | TaskAnalysis":
+    """Worker body: the study's stored reads and AI outputs, as `readerstudy report` loads them.
 
+    Binary studies get ``analyze``'s result; the other task kinds their own metrics
+    (:func:`analyze_task_store`), the same split as the CLI's report."""
+    from study.export.cli import load_study
+    from study.protocol import load_protocol
+
+    if load_protocol(Path(study_dir)).task.kind != "binary":
+        return analyze_task_store(study_dir)
     reads, ai = load_study(Path(study_dir))
     return _analysis(f"{study_dir} (store)", reads, ai)
 
@@ -66,10 +73,14 @@ def analyze_frames(reads: pd.DataFrame, ai: pd.DataFrame | None, source: str = "
     return _analysis(source, reads, ai)
 
 
-def export_report(analysis: Analysis, out_dir: Path, title: str) -> dict[str, Path]:
+def export_report(analysis: "Analysis | TaskAnalysis", out_dir: Path, title: str) -> dict[str, Path]:
     """Worker body: everything `readerstudy report` writes, from the same result."""
     from study.export.report import write_report
 
+    if isinstance(analysis, TaskAnalysis):
+        from study.export.task_report import write_task_report
+
+        return write_task_report(analysis.raw_reads, out_dir, analysis.task, ai=analysis.raw_ai, title=title)
     return write_report(analysis.raw_reads, out_dir, ai=analysis.raw_ai, result=analysis.result, title=title)
 
 
@@ -201,6 +212,175 @@ def summary_text(result: dict) -> str:
     return (f"{result['n_readers']} readers, {result['n_cases']} cases ({result['n_positive']} positive, "
             f"{result['n_negative']} negative); modalities {', '.join(result['modalities'])}; decision: {cut}.")
 
+# -- multiclass, numeric and grade-distribution tasks ---------------------------
+@dataclass(frozen=True)
+class TaskAnalysis:
+    """A non-binary study as `readerstudy report` analyses it: the AI is one more reader."""
+
+    source: str
+    task: Task
+    typed: pd.DataFrame  # reads + AI rows, typed by task_reads (what analyze_task saw)
+    rows: list[dict]  # analyze_task's result, one dict per reader x modality
+    raw_reads: pd.DataFrame = field(repr=False, default=None)
+    raw_ai: pd.DataFrame | None = field(repr=False, default=None)
+
+    def keys(self) -> list[tuple[str, str]]:
+        return [(r["reader"], r["modality"]) for r in self.rows]
+
+    def row(self, key: tuple[str, str]) -> dict:
+        return next(r for r in self.rows if (r["reader"], r["modality"]) == key)
+
+    def subset(self, key: tuple[str, str]) -> pd.DataFrame:
+        df = self.typed
+        return df[(df["reader"].astype(str) == key[0]) & (df["modality"].astype(str) == key[1])]
+
+
+def analyze_task_frames(reads: pd.DataFrame, task: Task, ai: pd.DataFrame | None = None,
+                        source: str = "reads") -> TaskAnalysis:
+    """Worker body: the same concatenation and typing as write_task_report, then analyze_task."""
+    from study.export.task_report import analyze_task, task_reads
+
+    if reads is None or len(reads) == 0:
+        raise StudyError([f"{source}: no submitted reads yet"])
+    both = pd.concat([reads, ai], ignore_index=True) if ai is not None and len(ai) else reads
+    typed = task_reads(both, task)
+    return TaskAnalysis(source, task, typed, analyze_task(typed, task), reads, ai)
+
+
+def analyze_task_store(study_dir: Path) -> TaskAnalysis:
+    from study.export.task_report import load_task_study
+
+    task, reads, ai = load_task_study(Path(study_dir))
+    return analyze_task_frames(reads, task, ai, f"{study_dir} (store)")
+
+
+def _f(v, digits: int = 3) -> str:
+    return "n/a" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
+
+
+def _ci(v: float, ci) -> str:
+    return f"{_f(v)} ({_f(ci[0])}–{_f(ci[1])})"
+
+
+def task_table(ta: TaskAnalysis) -> tuple[list[str], list[list[str]]]:
+    """(columns, cells) of the per reader x mode metrics table, three decimals like report.pdf."""
+    head = ["Reader", "Mode", "Group", "n"]
+    kind = ta.task.kind
+    if kind == "multiclass":
+        labels = list(ta.task.labels)
+        cols = head + ["Accuracy (95% CI)"] + [f"{lab} {m}" for lab in labels for m in ("sens", "spec")]
+        collapse = any("binary_collapse" in r for r in ta.rows)
+        if collapse:
+            pos = "/".join(ta.task.positive)
+            cols += [f"{pos} vs rest sens", f"{pos} vs rest spec"]
+    elif kind == "numeric":
+        unit = f" ({ta.task.unit})" if ta.task.unit else ""
+        cols = head + [f"MAE{unit}", f"RMSE{unit}", "Pearson r (95% CI)", "Bias (95% CI)", "LoA low", "LoA high"]
+    else:
+        cols = head + ["EMD", "Avg grade dist", "Entropy dist", "Variance dist", "Precision @1", "Precision @2"]
+    cells = []
+    for r in ta.rows:
+        line = [r["reader"], r["modality"], r["group"], str(r["n"])]
+        if kind == "multiclass":
+            line.append(_ci(r["accuracy"], r["accuracy_ci95"]))
+            for lab in ta.task.labels:
+                pc = r["per_class"].get(lab, {})
+                line += [_f(pc.get("sensitivity")), _f(pc.get("specificity"))]
+            if collapse:
+                bc = r.get("binary_collapse", {})
+                line += [_f(bc.get("sensitivity")), _f(bc.get("specificity"))]
+        elif kind == "numeric":
+            ba = r["bland_altman"]
+            line += [_f(r["mae"]), _f(r["rmse"]), _ci(r["r"], r["r_ci95"]), _ci(ba["bias"], ba["bias_ci95"]),
+                     _f(ba["loa"][0]), _f(ba["loa"][1])]
+        else:
+            line += [_f(r[k]) for k in GRADE_KEYS]
+        cells.append(line)
+    return cols, cells
+
+
+GRADE_KEYS = ("emd", "average_grade_distance", "entropy_distance", "variance_distance", "precision_at_1", "precision_at_2")
+
+
+def confusion(ta: TaskAnalysis, key: tuple[str, str]) -> tuple[list[str], list[list[int]]]:
+    """(labels, counts[truth][answer]) of one reader x mode, as analyze_task counted them."""
+    r = ta.row(key)
+    return list(r["labels"]), [list(map(int, line)) for line in r["counts"]]
+
+
+@dataclass(frozen=True)
+class BlandAltmanSeries:
+    means: np.ndarray  # (read + truth) / 2
+    differences: np.ndarray  # read - truth
+    bias: float
+    loa: tuple[float, float]
+
+
+def bland_altman_series(ta: TaskAnalysis, key: tuple[str, str]) -> BlandAltmanSeries:
+    """The points behind one row's Bland-Altman numbers (analyze_task keeps only the summary)."""
+    from study.stats.numeric import bland_altman
+
+    sub = ta.subset(key)
+    ba = bland_altman(sub["value"].to_numpy(float), sub["truth"].to_numpy(float))
+    return BlandAltmanSeries(np.asarray(ba["mean_of_methods"]), np.asarray(ba["differences"]), ba["bias"], tuple(ba["loa"]))
+
+
+def mean_distributions(ta: TaskAnalysis, key: tuple[str, str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(grades, mean predicted, mean rater distribution) over one reader x mode's cases;
+    each case's vector is normalised to sum 1 first, as the grade metrics do."""
+    sub = ta.subset(key)
+    sub = sub[sub["distribution"].notna()]
+    k = len(ta.task.grades)
+    if not len(sub):
+        return list(ta.task.grades), np.zeros(k), np.zeros(k)
+
+    def mean(col: str) -> np.ndarray:
+        m = np.array([np.asarray(v, float) for v in sub[col]])
+        return (m / np.where(m.sum(axis=1, keepdims=True) > 0, m.sum(axis=1, keepdims=True), 1)).mean(axis=0)
+
+    return list(ta.task.grades), mean("distribution"), mean("truth")
+
+
+def group_sentences(ta: TaskAnalysis) -> list[str]:
+    """One sentence per group x mode: the readers' mean of the headline metrics (the AI on its own)."""
+    out = []
+    order = dict.fromkeys((r["group"], r["modality"]) for r in ta.rows)
+    for group, mode in order:
+        rows = [r for r in ta.rows if r["group"] == group and r["modality"] == mode]
+        who = "AI alone" if group == "AI" else f"{group} · {mode} ({len(rows)} reader{'s' if len(rows) > 1 else ''}, mean)"
+
+        def mean(get) -> float:
+            vals = [get(r) for r in rows]
+            vals = [v for v in vals if v is not None and math.isfinite(v)]
+            return float(np.mean(vals)) if vals else float("nan")
+
+        if ta.task.kind == "multiclass":
+            text = f"accuracy {_f(mean(lambda r: r['accuracy']), 2)}"
+            if any("binary_collapse" in r for r in rows):
+                pos = "/".join(ta.task.positive)
+                text += (f"; {pos} vs rest sensitivity {_f(mean(lambda r: r['binary_collapse']['sensitivity']), 2)},"
+                         f" specificity {_f(mean(lambda r: r['binary_collapse']['specificity']), 2)}")
+        elif ta.task.kind == "numeric":
+            unit = f" {ta.task.unit}" if ta.task.unit else ""
+            text = (f"MAE {_f(mean(lambda r: r['mae']), 2)}{unit}, bias {_f(mean(lambda r: r['bland_altman']['bias']), 2)}"
+                    f"{unit}, Pearson r {_f(mean(lambda r: r['r']), 2)}")
+        else:
+            text = (f"EMD {_f(mean(lambda r: r['emd']), 2)}, precision @1 {_f(mean(lambda r: r['precision_at_1']), 2)},"
+                    f" @2 {_f(mean(lambda r: r['precision_at_2']), 2)}")
+        out.append(f"{who}: {text}.")
+    return out
+
+
+def task_summary(ta: TaskAnalysis) -> str:
+    readers = [r for r in ta.rows if r["group"] != "AI"]
+    n_cases = ta.typed["case"].nunique()
+    ai = " The AI is shown as a reader (standalone)." if len(readers) < len(ta.rows) else " No AI outputs stored."
+    what = {"multiclass": "multiclass (" + " / ".join(ta.task.labels) + ")",
+            "numeric": f"numeric ({ta.task.unit})" if ta.task.unit else "numeric",
+            "grade_distribution": "grade distribution (" + " / ".join(ta.task.grades) + ")"}[ta.task.kind]
+    return (f"{what} task: {len({r['reader'] for r in readers})} readers, {n_cases} cases, "
+            f"{len(readers)} reader x mode rows.{ai}")
+
 
 class DashboardState:
     """Bound to the dashboard: where the reads come from and the latest analysis."""
@@ -208,16 +388,16 @@ class DashboardState:
     def __init__(self, study_dir: Path | None = None, title: str = "Reader study report") -> None:
         self.study_dir = study_dir
         self.title = title
-        self.analysis: Analysis | None = None
+        self.analysis: Analysis | TaskAnalysis | None = None
         self.busy = False
         self.message = ""
 
     def on_started(self, what: str) -> None:
         self.busy, self.message = True, what
 
-    def on_analysis(self, analysis: Analysis) -> None:
+    def on_analysis(self, analysis: "Analysis | TaskAnalysis") -> None:
         self.busy, self.analysis = False, analysis
-        notes = analysis.result.get("notes", [])
+        notes = analysis.result.get("notes", []) if isinstance(analysis, Analysis) else []
         self.message = f"Source: {analysis.source}" + ("" if not notes else "  ·  " + " ".join(notes))
 
     def on_exported(self, paths: dict[str, Path]) -> None:

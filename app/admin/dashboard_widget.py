@@ -1,4 +1,5 @@
-"""The results dashboard: paper table, MRMC sentences, ROC, forest, switching, reading time, export."""
+"""The results dashboard: paper table, MRMC sentences, ROC, forest, switching, reading time, export;
+for multiclass, numeric and grade-distribution studies the task panel instead."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QStackedWidget,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from app.admin import dashboard_state as ds
 from app.admin.dashboard_plots import ForestPlotWidget, RocPlotWidget
 from app.admin.tables import fill, fit_height, readonly_table
+from app.admin.task_dashboard_widget import TaskResultsPanel
 from app.workers import Worker, create_worker
 
 REFRESH_MS = 30_000
@@ -90,10 +92,17 @@ class DashboardWidget(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
 
+        # Binary studies: the paper's table and plots; other task kinds: their own panel.
+        self.task_panel = TaskResultsPanel()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(split)
+        self.pages.addWidget(self.task_panel)
+        self.binary_page = split
+
         col = QVBoxLayout(self)
         col.addLayout(bar)
         col.addWidget(self.status_label)
-        col.addWidget(split, 1)
+        col.addWidget(self.pages, 1)
 
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -131,7 +140,7 @@ class DashboardWidget(QWidget):
         self.worker.start()
 
     # -- results --------------------------------------------------------------
-    def on_analysis_ready(self, analysis: ds.Analysis) -> None:
+    def on_analysis_ready(self, analysis: ds.Analysis | ds.TaskAnalysis) -> None:
         self.state.on_analysis(analysis)
         self.show_analysis()
         self.analysis_shown.emit()
@@ -146,6 +155,11 @@ class DashboardWidget(QWidget):
         self._show_status()
         if a is None:
             return
+        if isinstance(a, ds.TaskAnalysis):
+            self.pages.setCurrentWidget(self.task_panel)
+            self.task_panel.show_analysis(a)
+            return
+        self.pages.setCurrentWidget(self.binary_page)
         r = a.result
         self.export_button.setEnabled(True)
         self.summary_label.setText(ds.summary_text(r))

@@ -144,4 +144,21 @@ def ai_frame_for(study_outputs: Mapping[str, AIOutput], cases, task: Task) -> pd
     return ai_reads(study_outputs, {c.case_id: c.truth for c in cases}, task)
 
 
-__all__ = ["FILES", "ai_frame_for", "ai_reads", "analyze_task", "task_reads", "write_task_report"]
+def load_task_study(study_dir: Path, url: str | None = None) -> tuple[Task, pd.DataFrame, pd.DataFrame]:
+    """(task, reads, AI-as-a-reader rows) of a stored study, as `readerstudy report` loads them."""
+    from study import store  # lazy: the store pulls in SQLAlchemy
+    from study.cases import load_cases
+    from study.protocol import load_protocol
+
+    protocol = load_protocol(study_dir)
+    reads = store.reads_table(study_dir, url)
+    st = store.Store.open(study_dir, url)
+    try:
+        outputs = st.ai_outputs()
+    finally:
+        st.close()
+    cases = load_cases(study_dir, protocol, check_media=False)
+    return protocol.task, reads, ai_frame_for(outputs, cases, protocol.task)
+
+
+__all__ = ["FILES", "ai_frame_for", "ai_reads", "analyze_task", "load_task_study", "task_reads", "write_task_report"]
