@@ -1,4 +1,5 @@
-"""The centred card that the calm screens (launcher, sign-in, sessions, summary) sit in."""
+"""Frames the screens are built from: the centred card of the calm screens (launcher,
+sign-in, sessions, summary) and the fixed-width side panels of the reading screens."""
 
 from __future__ import annotations
 
@@ -32,3 +33,15 @@ def centred_card(screen: QWidget, width: int, margins: tuple[int, int, int, int]
     outer.addLayout(row)
     outer.addStretch(2)
     return card, col
+
+
+def side_panel(name: str, width: int, margins: tuple[int, int], spacing: int) -> tuple[QFrame, QVBoxLayout]:
+    """A fixed-width column styled by ``name`` in the stylesheet (answer panel, triage queue);
+    ``margins`` is (horizontal, vertical)."""
+    panel = QFrame()
+    panel.setObjectName(name)
+    panel.setFixedWidth(width)
+    col = QVBoxLayout(panel)
+    col.setContentsMargins(margins[0], margins[1], margins[0], margins[1])
+    col.setSpacing(spacing)
+    return panel, col

@@ -13,11 +13,19 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.reading.ai_panel import AIPanel
 from app.reading.answer_panels import NumericAnswerPanel, panel_for
+from app.reading.card import side_panel
 from app.reading.prefetch import LoadedCase, MediaPrefetcher, item_key
 from app.reading.reading_state import ReadingState, format_duration
 from study.errors import StudyError
@@ -98,12 +106,7 @@ class ReadingWidget(QWidget):
         self.centre.addWidget(self.cover_label)
 
         # -- side panel: question, answer, submit, AI
-        side = QFrame()
-        side.setObjectName("sidePanel")
-        side.setFixedWidth(360)
-        col = QVBoxLayout(side)
-        col.setContentsMargins(18, 16, 18, 16)
-        col.setSpacing(10)
+        side, col = side_panel("sidePanel", 360, (18, 16), 10)
         self.question_label = QLabel(self.protocol.task.question or "Your answer")
         self.question_label.setObjectName("questionLabel")
         self.question_label.setWordWrap(True)

@@ -13,10 +13,16 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QFrame, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
-    QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
 )
 
+from app.reading.card import side_panel
 from app.reading.prefetch import MediaPrefetcher
 from app.reading.reading_widget import KEY_NAMES, ReadingWidget, default_viewer
 from app.reading.triage_state import TriageState
@@ -32,12 +38,7 @@ class TriageWidget(ReadingWidget):
         self.triage = triage
         super().__init__(triage.reading, prefetcher, title=title, viewer_factory=viewer_factory, parent=parent)
         self.setObjectName("triageScreen")
-        queue = QFrame()
-        queue.setObjectName("queuePanel")
-        queue.setFixedWidth(300)
-        col = QVBoxLayout(queue)
-        col.setContentsMargins(12, 12, 12, 12)
-        col.setSpacing(8)
+        queue, col = side_panel("queuePanel", 300, (12, 12), 8)
         head = QLabel("Triage queue")
         head.setObjectName("panelTitle")
         col.addWidget(head)
