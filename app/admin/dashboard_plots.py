@@ -155,15 +155,16 @@ class BlandAltmanPlotWidget(pg.GraphicsLayoutWidget):
         p.setTitle(_title(f"Bland-Altman: {label}"))
         p.setLabel("bottom", f"Mean of read and truth{u}", color=TEXT)
         p.setLabel("left", f"Read − truth{u}", color=TEXT)
+        p.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#4a515b", width=1)))  # no difference
         p.plot(series.means, series.differences, pen=None, symbol="o", symbolSize=8,
                symbolBrush=pg.mkBrush(PALETTE[0]), symbolPen=pg.mkPen("#dfe6ee", width=1))
         for y, name, style, color in ((series.bias, "bias", Qt.PenStyle.SolidLine, "#e6e6e6"),
-                                      (series.loa[0], "−1.96 SD", Qt.PenStyle.DashLine, PALETTE[1]),
-                                      (series.loa[1], "+1.96 SD", Qt.PenStyle.DashLine, PALETTE[1])):
+                                      (series.loa[0], "lower LoA (−1.96 SD)", Qt.PenStyle.DashLine, PALETTE[1]),
+                                      (series.loa[1], "upper LoA (+1.96 SD)", Qt.PenStyle.DashLine, PALETTE[1])):
             if not math.isfinite(y):
                 continue
             line = pg.InfiniteLine(pos=y, angle=0, pen=pg.mkPen(color, width=2, style=style),
-                                   label=f"{name} {y:+.2f}", labelOpts={"position": 0.9, "color": color, "anchors": [(1, 1), (1, 1)]})
+                                   label=f"{name} {y:.2f}", labelOpts={"position": 0.9, "color": color, "anchors": [(1, 1), (1, 1)]})
             p.addItem(line)
         lows = [v for v in (*series.differences, *series.loa) if math.isfinite(v)]
         if lows:

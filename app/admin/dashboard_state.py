@@ -244,7 +244,22 @@ def analyze_task_frames(reads: pd.DataFrame, task: Task, ai: pd.DataFrame | None
         raise StudyError([f"{source}: no submitted reads yet"])
     both = pd.concat([reads, ai], ignore_index=True) if ai is not None and len(ai) else reads
     typed = task_reads(both, task)
-    return TaskAnalysis(source, task, typed, analyze_task(typed, task), reads, ai)
+    return TaskAnalysis(source, task, typed, sorted(analyze_task(typed, task), key=row_order(typed)), reads, ai)
+
+
+MODE_ORDER = {"unaided": 0, "aided": 1}
+
+
+def row_order(typed: pd.DataFrame):
+    """Sort key of analyze_task's rows: readers as they first read, unaided before aided, the AI last.
+
+    analyze_task keeps the store's order, where a crossover reader's first session may be aided."""
+    first = {str(r): i for i, r in enumerate(pd.unique(typed["reader"].astype(str)))}
+
+    def key(row: dict) -> tuple:
+        return (row["group"] == "AI", first.get(row["reader"], len(first)), MODE_ORDER.get(row["modality"], 2))
+
+    return key
 
 
 def analyze_task_store(study_dir: Path) -> TaskAnalysis:
@@ -259,7 +274,8 @@ def _f(v, digits: int = 3) -> str:
 
 
 def _ci(v: float, ci) -> str:
-    return f"{_f(v)} ({_f(ci[0])}–{_f(ci[1])})"
+    # "to", not a dash: a bias CI is often negative ("-0.61 to -0.41")
+    return f"{_f(v)} ({_f(ci[0])} to {_f(ci[1])})"
 
 
 def task_table(ta: TaskAnalysis) -> tuple[list[str], list[list[str]]]:
@@ -268,11 +284,11 @@ def task_table(ta: TaskAnalysis) -> tuple[list[str], list[list[str]]]:
     kind = ta.task.kind
     if kind == "multiclass":
         labels = list(ta.task.labels)
-        cols = head + ["Accuracy (95% CI)"] + [f"{lab} {m}" for lab in labels for m in ("sens", "spec")]
+        # sensitivity and specificity share a cell: eight columns of both overflow a 1440 px window
+        cols = head + ["Accuracy (95% CI)"] + [f"{lab} sens / spec" for lab in labels]
         collapse = any("binary_collapse" in r for r in ta.rows)
         if collapse:
-            pos = "/".join(ta.task.positive)
-            cols += [f"{pos} vs rest sens", f"{pos} vs rest spec"]
+            cols.append(f"{'/'.join(ta.task.positive)} vs rest sens / spec")
     elif kind == "numeric":
         unit = f" ({ta.task.unit})" if ta.task.unit else ""
         cols = head + [f"MAE{unit}", f"RMSE{unit}", "Pearson r (95% CI)", "Bias (95% CI)", "LoA low", "LoA high"]
@@ -285,10 +301,10 @@ def task_table(ta: TaskAnalysis) -> tuple[list[str], list[list[str]]]:
             line.append(_ci(r["accuracy"], r["accuracy_ci95"]))
             for lab in ta.task.labels:
                 pc = r["per_class"].get(lab, {})
-                line += [_f(pc.get("sensitivity")), _f(pc.get("specificity"))]
+                line.append(f"{_f(pc.get('sensitivity'))} / {_f(pc.get('specificity'))}")
             if collapse:
                 bc = r.get("binary_collapse", {})
-                line += [_f(bc.get("sensitivity")), _f(bc.get("specificity"))]
+                line.append(f"{_f(bc.get('sensitivity'))} / {_f(bc.get('specificity'))}")
         elif kind == "numeric":
             ba = r["bland_altman"]
             line += [_f(r["mae"]), _f(r["rmse"]), _ci(r["r"], r["r_ci95"]), _ci(ba["bias"], ba["bias_ci95"]),

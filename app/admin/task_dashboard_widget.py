@@ -12,6 +12,7 @@ from app.admin import dashboard_state as ds
 from app.admin.dashboard_plots import BlandAltmanPlotWidget, GradeBarsPlotWidget
 from app.admin.tables import fill, readonly_table
 
+MAX_VISIBLE_ROWS = 10
 HEAT = (31, 119, 180)  # the plots' first palette colour; cells blend from the base towards it
 
 
@@ -64,6 +65,8 @@ class TaskResultsPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self.on_table_selection_changed)
         self.selector = QComboBox()
+        self.selector.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.selector.setMinimumContentsLength(18)  # "reader · unaided" never clipped
         self.selector.currentIndexChanged.connect(self.on_selector_changed)
 
         self.confusion = ConfusionPanel()
@@ -81,7 +84,7 @@ class TaskResultsPanel(QWidget):
         heading.setObjectName("sectionLabel")
         tcol.addWidget(heading)
         tcol.addWidget(self.sentences_label)
-        heading2 = QLabel("Per reader and mode (the AI as a reader), as in metrics.csv")
+        heading2 = QLabel("Per reader and mode (the AI as a reader): the numbers of metrics.csv")
         heading2.setObjectName("sectionLabel")
         tcol.addWidget(heading2)
         tcol.addWidget(self.table, 1)
@@ -101,6 +104,7 @@ class TaskResultsPanel(QWidget):
         split.addWidget(bottom)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.addWidget(split)
@@ -112,6 +116,11 @@ class TaskResultsPanel(QWidget):
         cols, cells = ds.task_table(ta)
         fill(self.table, cols, cells)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # tall enough for every row of a small study (up to ten), scrolling only beyond
+        rows = sum(self.table.rowHeight(r) for r in range(min(len(cells), MAX_VISIBLE_ROWS)))
+        scrollbar = self.table.horizontalScrollBar().sizeHint().height()  # room for it when columns overflow
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + rows
+                                    + 2 * self.table.frameWidth() + scrollbar)
         self.detail.setCurrentWidget({"multiclass": self.confusion, "numeric": self.bland_altman}.get(ta.task.kind, self.bars))
         self.selector.blockSignals(True)  # one redraw below, not one per item
         self.selector.clear()

@@ -82,7 +82,7 @@ def make_study(kind: str, folder: Path, n: int = 12) -> Path:
 def _expected(study: Path) -> tuple:
     task, reads, ai = load_task_study(study)
     typed = task_reads(pd.concat([reads, ai], ignore_index=True), task)
-    return task, typed, analyze_task(typed, task)
+    return task, typed, sorted(analyze_task(typed, task), key=ds.row_order(typed))
 
 
 def _open(qtbot, study: Path) -> DashboardWidget:
@@ -114,12 +114,12 @@ def test_multiclass_table_confusion_and_sentences(qtbot, studies):
     head = [w.task_panel.table.horizontalHeaderItem(c).text() for c in range(w.task_panel.table.columnCount())]
     for line, r in zip(cells, rows):
         lo, hi = r["accuracy_ci95"]
-        assert line[head.index("Accuracy (95% CI)")] == f"{_f(r['accuracy'])} ({_f(lo)}–{_f(hi)})"
+        assert line[head.index("Accuracy (95% CI)")] == f"{_f(r['accuracy'])} ({_f(lo)} to {_f(hi)})"
         for lab in task.labels:
-            assert line[head.index(f"{lab} sens")] == _f(r["per_class"][lab]["sensitivity"])
-            assert line[head.index(f"{lab} spec")] == _f(r["per_class"][lab]["specificity"])
-        assert line[head.index("CIN2+ vs rest sens")] == _f(r["binary_collapse"]["sensitivity"])
-        assert line[head.index("CIN2+ vs rest spec")] == _f(r["binary_collapse"]["specificity"])
+            rates = r["per_class"][lab]
+            assert line[head.index(f"{lab} sens / spec")] == f"{_f(rates['sensitivity'])} / {_f(rates['specificity'])}"
+        bc = r["binary_collapse"]
+        assert line[head.index("CIN2+ vs rest sens / spec")] == f"{_f(bc['sensitivity'])} / {_f(bc['specificity'])}"
     for i, r in enumerate(rows):  # the confusion matrix follows the selector
         w.task_panel.selector.setCurrentIndex(i)
         shown = [[int(t) for t in line] for line in cell_texts(w.task_panel.confusion.table)]
@@ -136,8 +136,8 @@ def test_numeric_table_and_bland_altman(qtbot, studies):
     cells = cell_texts(w.task_panel.table)
     for line, r in zip(cells, rows):
         ba = r["bland_altman"]
-        assert line[4:] == [_f(r["mae"]), _f(r["rmse"]), f"{_f(r['r'])} ({_f(r['r_ci95'][0])}–{_f(r['r_ci95'][1])})",
-                            f"{_f(ba['bias'])} ({_f(ba['bias_ci95'][0])}–{_f(ba['bias_ci95'][1])})",
+        assert line[4:] == [_f(r["mae"]), _f(r["rmse"]), f"{_f(r['r'])} ({_f(r['r_ci95'][0])} to {_f(r['r_ci95'][1])})",
+                            f"{_f(ba['bias'])} ({_f(ba['bias_ci95'][0])} to {_f(ba['bias_ci95'][1])})",
                             _f(ba["loa"][0]), _f(ba["loa"][1])]
     w.task_panel.selector.setCurrentIndex(1)
     r = rows[1]
@@ -151,7 +151,8 @@ def test_numeric_table_and_bland_altman(qtbot, studies):
 def test_grades_table_bars_and_export(qtbot, studies, tmp_path):
     w = _open(qtbot, studies["grade_distribution"])
     _, typed, rows = _expected(studies["grade_distribution"])
-    assert {r["modality"] for r in rows} == {"unaided", "aided", "standalone"}
+    assert [(r["reader"], r["modality"]) for r in rows] == [("S1", "unaided"), ("S1", "aided"), ("R1", "unaided"),
+                                                            ("R1", "aided"), ("AI", "standalone")]
     cells = cell_texts(w.task_panel.table)
     for line, r in zip(cells, rows):
         assert line[4:] == [_f(r[k]) for k in ds.GRADE_KEYS]
@@ -167,4 +168,5 @@ def test_grades_table_bars_and_export(qtbot, studies, tmp_path):
     assert sorted(blocker.args[0]) == sorted(FILES)
     assert all((out / name).stat().st_size > 0 for name in FILES)
     metrics = pd.read_csv(out / "metrics.csv")
-    assert metrics["emd"].to_numpy() == pytest.approx([r["emd"] for r in rows])
+    by = {(r["reader"], r["modality"]): r["emd"] for r in rows}
+    assert list(metrics["emd"]) == pytest.approx([by[k] for k in zip(metrics["reader"], metrics["modality"])])
