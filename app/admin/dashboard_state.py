@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ def _analysis(source: str, reads: pd.DataFrame, ai: pd.DataFrame | None) -> Anal
     return Analysis(source, df, ai_norm, result, reads, ai)
 
 
-def analyze_store(study_dir: Path) -> "Analysis | TaskAnalysis":
+def analyze_store(study_dir: Path) -> Analysis | TaskAnalysis:
     """Worker body: the study's stored reads and AI outputs, as `readerstudy report` loads them.
 
     Binary studies get ``analyze``'s result; the other task kinds their own metrics
@@ -73,7 +74,7 @@ def analyze_frames(reads: pd.DataFrame, ai: pd.DataFrame | None, source: str = "
     return _analysis(source, reads, ai)
 
 
-def export_report(analysis: "Analysis | TaskAnalysis", out_dir: Path, title: str) -> dict[str, Path]:
+def export_report(analysis: Analysis | TaskAnalysis, out_dir: Path, title: str) -> dict[str, Path]:
     """Worker body: everything `readerstudy report` writes, from the same result."""
     from study.export.report import write_report
 
@@ -224,7 +225,7 @@ class TaskAnalysis:
     raw_reads: pd.DataFrame = field(repr=False, default=None)
     raw_ai: pd.DataFrame | None = field(repr=False, default=None)
 
-    def keys(self) -> list[tuple[str, str]]:
+    def row_keys(self) -> list[tuple[str, str]]:
         return [(r["reader"], r["modality"]) for r in self.rows]
 
     def row(self, key: tuple[str, str]) -> dict:
@@ -357,6 +358,12 @@ def mean_distributions(ta: TaskAnalysis, key: tuple[str, str]) -> tuple[list[str
     return list(ta.task.grades), mean("distribution"), mean("truth")
 
 
+def _mean_of(rows: list[dict], get) -> float:
+    vals = [get(r) for r in rows]
+    vals = [v for v in vals if v is not None and math.isfinite(v)]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
 def group_sentences(ta: TaskAnalysis) -> list[str]:
     """One sentence per group x mode: the readers' mean of the headline metrics (the AI on its own)."""
     out = []
@@ -365,11 +372,7 @@ def group_sentences(ta: TaskAnalysis) -> list[str]:
         rows = [r for r in ta.rows if r["group"] == group and r["modality"] == mode]
         who = "AI alone" if group == "AI" else f"{group} · {mode} ({len(rows)} reader{'s' if len(rows) > 1 else ''}, mean)"
 
-        def mean(get) -> float:
-            vals = [get(r) for r in rows]
-            vals = [v for v in vals if v is not None and math.isfinite(v)]
-            return float(np.mean(vals)) if vals else float("nan")
-
+        mean = partial(_mean_of, rows)
         if ta.task.kind == "multiclass":
             text = f"accuracy {_f(mean(lambda r: r['accuracy']), 2)}"
             if any("binary_collapse" in r for r in rows):
@@ -411,7 +414,7 @@ class DashboardState:
     def on_started(self, what: str) -> None:
         self.busy, self.message = True, what
 
-    def on_analysis(self, analysis: "Analysis | TaskAnalysis") -> None:
+    def on_analysis(self, analysis: Analysis | TaskAnalysis) -> None:
         self.busy, self.analysis = False, analysis
         notes = analysis.result.get("notes", []) if isinstance(analysis, Analysis) else []
         self.message = f"Source: {analysis.source}" + ("" if not notes else "  ·  " + " ".join(notes))

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QStackedWidget, QTableWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.admin import dashboard_state as ds
 from app.admin.dashboard_plots import BlandAltmanPlotWidget, GradeBarsPlotWidget
@@ -124,7 +133,7 @@ class TaskResultsPanel(QWidget):
         self.detail.setCurrentWidget({"multiclass": self.confusion, "numeric": self.bland_altman}.get(ta.task.kind, self.bars))
         self.selector.blockSignals(True)  # one redraw below, not one per item
         self.selector.clear()
-        for reader, mode in ta.keys():
+        for reader, mode in ta.row_keys():
             self.selector.addItem(f"{reader} · {mode}", (reader, mode))
         self.selector.blockSignals(False)
         self.selector.setCurrentIndex(0)

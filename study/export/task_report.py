@@ -10,6 +10,7 @@ reads.csv, metrics.csv, metrics.xlsx, results.json and a one-table report.pdf.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def _pdf(metrics: pd.DataFrame, path: Path, title: str, task: Task, per_page: in
 
 def _cell(value) -> str:
     if isinstance(value, float):
-        return "" if value != value else f"{value:.3f}"
+        return "" if math.isnan(value) else f"{value:.3f}"
     return str(value)
 
 

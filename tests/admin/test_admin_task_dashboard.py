@@ -3,7 +3,7 @@ the engine and AI outputs in the store come out as analyze_task's numbers, and e
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -59,21 +59,21 @@ BUILDERS = {"multiclass": (build_cytology, _cyto_answer), "numeric": (build_conj
             "grade_distribution": (build_motility, _mot_answer)}
 
 
-def make_study(kind: str, folder: Path, n: int = 12) -> Path:
-    """A demo study of the task kind with two readers' reads (engine) and the AI's outputs (store)."""
+def make_study(kind: str, folder: Path, n: int = 12, readers=READERS, ai: bool = True) -> Path:
+    """A demo study of the task kind with the readers' reads (engine) and the AI's outputs (store)."""
     build, answer = BUILDERS[kind]
     study = build(folder, seed=3, n=n)
-    engine = StudyEngine.open(study, clock=lambda: datetime.now(timezone.utc))
-    for reader, group in READERS:
+    engine = StudyEngine.open(study, clock=lambda: datetime.now(UTC))
+    for reader, group in readers:
         engine.store.add_reader(reader, group, "1234")
         for info in engine.sessions(reader):
             rs = engine.start(reader, info.index)
             while (item := rs.next_item()) is not None:
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 rs.submit(ReadSubmission(item.case_id, displayed_at=now - timedelta(seconds=5), submitted_at=now,
                                          active_ms=5000, **answer(engine.case(item.case_id), reader)))
             rs.close()
-    for case in engine.cases:
+    for case in engine.cases if ai else ():
         engine.store.put_ai_output(_ai_output(case, kind))
     engine.close()
     return study
@@ -107,7 +107,7 @@ def _f(v: float) -> str:
 
 def test_multiclass_table_confusion_and_sentences(qtbot, studies):
     w = _open(qtbot, studies["multiclass"])
-    task, typed, rows = _expected(studies["multiclass"])
+    task, _, rows = _expected(studies["multiclass"])
     cells = cell_texts(w.task_panel.table)
     assert [c[:2] for c in cells] == [[r["reader"], r["modality"]] for r in rows]
     assert ("AI", "standalone") in [(r["reader"], r["modality"]) for r in rows]
@@ -132,7 +132,7 @@ def test_multiclass_table_confusion_and_sentences(qtbot, studies):
 
 def test_numeric_table_and_bland_altman(qtbot, studies):
     w = _open(qtbot, studies["numeric"])
-    _, typed, rows = _expected(studies["numeric"])
+    _, _, rows = _expected(studies["numeric"])
     cells = cell_texts(w.task_panel.table)
     for line, r in zip(cells, rows):
         ba = r["bland_altman"]
@@ -150,7 +150,7 @@ def test_numeric_table_and_bland_altman(qtbot, studies):
 
 def test_grades_table_bars_and_export(qtbot, studies, tmp_path):
     w = _open(qtbot, studies["grade_distribution"])
-    _, typed, rows = _expected(studies["grade_distribution"])
+    _, _, rows = _expected(studies["grade_distribution"])
     assert [(r["reader"], r["modality"]) for r in rows] == [("S1", "unaided"), ("S1", "aided"), ("R1", "unaided"),
                                                             ("R1", "aided"), ("AI", "standalone")]
     cells = cell_texts(w.task_panel.table)
@@ -170,3 +170,13 @@ def test_grades_table_bars_and_export(qtbot, studies, tmp_path):
     metrics = pd.read_csv(out / "metrics.csv")
     by = {(r["reader"], r["modality"]): r["emd"] for r in rows}
     assert list(metrics["emd"]) == pytest.approx([by[k] for k in zip(metrics["reader"], metrics["modality"])])
+
+
+def test_before_precompute_the_readers_alone(qtbot, tmp_path):
+    """Live while the study runs: no AI outputs stored yet, one reader done."""
+    study = make_study("numeric", tmp_path / "live", n=8, readers=READERS[:1], ai=False)
+    w = _open(qtbot, study)
+    _, _, rows = _expected(study)
+    assert [c[:2] for c in cell_texts(w.task_panel.table)] == [["S1", "aided"]] == [[r["reader"], r["modality"]] for r in rows]
+    assert "No AI outputs stored" in w.task_panel.summary_label.text()
+    assert w.task_panel.bland_altman.series.bias == pytest.approx(rows[0]["bland_altman"]["bias"])
