@@ -131,13 +131,15 @@ class TaskResultsPanel(QWidget):
         self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + rows
                                     + 2 * self.table.frameWidth() + scrollbar)
         self.detail.setCurrentWidget({"multiclass": self.confusion, "numeric": self.bland_altman}.get(ta.task.kind, self.bars))
+        kept = self.selector.currentText()  # auto-refresh must not jump back to the first row
         self.selector.blockSignals(True)  # one redraw below, not one per item
         self.selector.clear()
         for reader, mode in ta.row_keys():
             self.selector.addItem(f"{reader} · {mode}", (reader, mode))
         self.selector.blockSignals(False)
-        self.selector.setCurrentIndex(0)
-        self.on_selector_changed(0)
+        index = max(0, self.selector.findText(kept))  # by text: findData cannot match a Python tuple
+        self.selector.setCurrentIndex(index)
+        self.on_selector_changed(index)
 
     def on_table_selection_changed(self) -> None:
         rows = {i.row() for i in self.table.selectedItems()}

@@ -146,6 +146,9 @@ def test_numeric_table_and_bland_altman(qtbot, studies):
     assert series.loa == pytest.approx(tuple(r["bland_altman"]["loa"]))
     assert np.mean(series.differences) == pytest.approx(r["bland_altman"]["bias"])
     assert len(series.means) == r["n"]
+    with qtbot.waitSignal(w.analysis_shown, timeout=60_000):  # a refresh keeps the chosen row
+        w.on_refresh_clicked()
+    assert w.task_panel.selector.currentIndex() == 1
 
 
 def test_grades_table_bars_and_export(qtbot, studies, tmp_path):
