@@ -45,8 +45,9 @@ def bland_altman(a: np.ndarray, b: np.ndarray, z: float = 1.96) -> dict[str, flo
     d = a - b
     n = len(d)
     bias = float(d.mean())
-    sd = float(d.std(ddof=1))
-    q = float(stats.t.ppf(0.975, n - 1))
+    # One pair has no spread: the limits are undefined (NaN), not a NumPy warning.
+    sd = float(d.std(ddof=1)) if n > 1 else float("nan")
+    q = float(stats.t.ppf(0.975, n - 1)) if n > 1 else float("nan")
     se_bias = sd / np.sqrt(n)
     se_loa = np.sqrt(3 * sd**2 / n)
     lo, hi = bias - z * sd, bias + z * sd

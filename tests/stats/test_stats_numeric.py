@@ -38,3 +38,12 @@ def test_errors():
     assert rmse(t, p) == pytest.approx(np.sqrt(5 / 4))
     summary = numeric_summary(t, p)
     assert summary["bland_altman"]["bias"] == pytest.approx(-0.25)
+
+
+def test_bland_altman_of_a_single_pair_has_no_limits():
+    import math
+
+    from study.stats.numeric import bland_altman
+
+    ba = bland_altman([12.0], [11.0])
+    assert ba["bias"] == 1.0 and math.isnan(ba["sd"]) and all(map(math.isnan, ba["loa"]))
