@@ -11,11 +11,25 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
-    QVBoxLayout, QWidget,
+    QButtonGroup,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
-from app.reading.answers import AnswerState, BinaryAnswer, GradeAnswer, MulticlassAnswer, NumericAnswer
+from app.reading.answers import (
+    AnswerState,
+    BinaryAnswer,
+    GradeAnswer,
+    MulticlassAnswer,
+    NumericAnswer,
+)
 
 
 def _choice_button(key: str, text: str) -> QPushButton:

@@ -6,7 +6,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 
 from app.reading.card import centred_card
-
 from app.reading.login_state import LoginState
 
 

@@ -9,11 +9,10 @@ names the path, and a path can carry a case id.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-
-import logging
 
 from PySide6.QtCore import QObject, Signal
 

@@ -200,12 +200,17 @@ class ReadingWidget(QWidget):
         self.case_shown.emit()
         self.prefetcher.request(self.next_to_prefetch(), self.state.session.ai_output)
 
+    item_noun = "case"  # what the reader calls one item of the session
+
     def skip_current(self, cause: str) -> None:
-        self.state.skip_unavailable(cause)
+        self._skip(cause)
         n = self.state.skipped
-        self.notice_label.setText(f"{n} case{'s' if n != 1 else ''} could not be opened and "
+        self.notice_label.setText(f"{n} {self.item_noun}{'s' if n != 1 else ''} could not be opened and "
                                   f"{'were' if n != 1 else 'was'} skipped; the study team is told.")
         self.show_current()
+
+    def _skip(self, cause: str) -> None:
+        self.state.skip_unavailable(cause)
 
     def next_to_prefetch(self):
         return self.state.peek_next()

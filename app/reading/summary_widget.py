@@ -6,7 +6,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from app.reading.card import centred_card
-
 from app.reading.reading_state import Summary, format_duration
 
 

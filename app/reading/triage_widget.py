@@ -90,12 +90,10 @@ class TriageWidget(ReadingWidget):
             return
         self._confirm(answer.index)  # type: ignore[attr-defined]
 
-    def skip_current(self, cause: str) -> None:
+    item_noun = "slide"
+
+    def _skip(self, cause: str) -> None:
         self.triage.skip_unavailable(cause)
-        n = self.state.skipped
-        self.notice_label.setText(f"{n} slide{'s' if n != 1 else ''} could not be opened and "
-                                  f"{'were' if n != 1 else 'was'} skipped; the study team is told.")
-        self.show_current()
 
     def on_answer_changed(self) -> None:
         index = getattr(self.state.answer, "index", None)

@@ -11,9 +11,15 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QTableWidget,
+    QWidget,
+)
 from skimage import data
-
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QLineEdit, QTableWidget, QWidget
 
 from study.aioutput import AIOutput
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
@@ -192,3 +198,19 @@ def screen_texts(window) -> list[str]:
     viewer = window.reading.viewer
     texts += [vp.corner_text() for vp in viewer.viewports()]
     return [t for t in texts if t]
+
+
+def open_session(qtbot, engine, clock, *, index: int = 1, wait: bool = True):
+    """Sign r1 in on a shown main window and open a session; (window, reading screen)."""
+    from app.main_window import MainWindow
+
+    window = MainWindow(engine, clock=clock)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.login_state.login("r1", PIN) == "r1"
+    window.on_logged_in("r1")
+    window.on_session_chosen(index)
+    screen = window.reading
+    if wait:
+        qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
+    return window, screen

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.reading.answers import BinaryAnswer, GradeAnswer, MulticlassAnswer, NumericAnswer, answer_for
+from app.reading.answers import (
+    BinaryAnswer,
+    GradeAnswer,
+    MulticlassAnswer,
+    NumericAnswer,
+    answer_for,
+)
 from tests.reading.helpers import TASKS
 
 

@@ -6,19 +6,11 @@ from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from study.store import reads_table
-from tests.reading.helpers import PIN
+from tests.reading.helpers import PIN, open_session
 
 
 def _reading(qtbot, engine, mono):
-    window = MainWindow(engine, clock=mono)
-    qtbot.addWidget(window)
-    window.show()
-    window.login_state.login("r1", PIN)
-    window.on_logged_in("r1")
-    window.on_session_chosen(1)
-    screen = window.reading
-    qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
-    return window, screen
+    return open_session(qtbot, engine, mono)
 
 
 def test_unreadable_case_is_skipped_and_recorded(qtbot, engine_factory, study, mono):

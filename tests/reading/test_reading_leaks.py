@@ -13,7 +13,7 @@ import re
 from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
-from tests.reading.helpers import AI_WORDS, PIN, make_study, screen_texts
+from tests.reading.helpers import AI_WORDS, PIN, make_study, open_session, screen_texts
 
 
 def test_unaided_screen_leaks_nothing(qtbot, engine_factory, study, mono):
@@ -52,13 +52,7 @@ def test_unaided_screen_leaks_nothing(qtbot, engine_factory, study, mono):
 def test_crossover_session_shows_ai_only_on_aided_cases(qtbot, engine_factory, tmp_path, mono):
     folder = make_study(tmp_path / "x", design="crossover", n=6)
     folder.put_ai()
-    window = MainWindow(engine_factory(folder), clock=mono)
-    qtbot.addWidget(window)
-    window.show()
-    window.login_state.login("r1", PIN)
-    window.on_logged_in("r1")
-    window.on_session_chosen(1)
-    screen = window.reading
+    window, screen = open_session(qtbot, engine_factory(folder), mono, wait=False)
     modes = []
     while screen.state.item is not None:
         qtbot.waitUntil(lambda: not screen.state.loading)

@@ -5,23 +5,15 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.main_window import MainWindow
 from study.store import reads_table
-from tests.reading.helpers import PIN, make_study
+from tests.reading.helpers import make_study, open_session
 
 
 @pytest.fixture
 def reading_screen(qtbot, engine_factory, mono, tmp_path):
     def make(kind, **kw):
         folder = make_study(tmp_path / kind, kind, **kw)
-        window = MainWindow(engine_factory(folder), clock=mono)
-        qtbot.addWidget(window)
-        window.show()
-        assert window.login_state.login("r1", PIN) == "r1"
-        window.on_logged_in("r1")
-        window.on_session_chosen(1)
-        screen = window.reading
-        qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
+        window, screen = open_session(qtbot, engine_factory(folder), mono)
         return folder, window, screen
     return make
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from study.store import reads_table
-from tests.reading.helpers import PIN, make_study
+from tests.reading.helpers import PIN, make_study, open_session
 
 
 def test_triage_queue(qtbot, engine_factory, mono, tmp_path):
@@ -74,15 +74,7 @@ def test_triage_resumes_with_done_slides(qtbot, engine_factory, mono, tmp_path):
     folder.put_ai()
 
     def open_queue():
-        window = MainWindow(engine_factory(folder), clock=mono)
-        qtbot.addWidget(window)
-        window.show()
-        window.login_state.login("r1", PIN)
-        window.on_logged_in("r1")
-        window.on_session_chosen(1)
-        screen = window.reading
-        qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
-        return window, screen
+        return open_session(qtbot, engine_factory(folder), mono)
 
     window, screen = open_queue()
     for _ in range(2):
