@@ -241,9 +241,13 @@ class ReadingWidget(QWidget):
         if not self.state.can_submit:
             self.refresh()
             return
+        self._commit(self.state.submit)
+
+    def _commit(self, submit: Callable[[], object]) -> None:
+        """Run one engine submit; on success move on, on refusal show why and keep the answer."""
         try:
-            self.state.submit()
-        except StudyError as err:  # e.g. the lease was taken over: say so, keep the answer
+            submit()
+        except StudyError as err:  # e.g. the lease was taken over
             self.error_text = str(err)
             self.refresh()
             return

@@ -26,7 +26,6 @@ from app.reading.card import side_panel
 from app.reading.prefetch import MediaPrefetcher
 from app.reading.reading_widget import KEY_NAMES, ReadingWidget, default_viewer
 from app.reading.triage_state import TriageState
-from study.errors import StudyError
 
 ALL = "All AI classes"
 
@@ -103,15 +102,7 @@ class TriageWidget(ReadingWidget):
     def _confirm(self, index: int) -> None:
         if self.state.item is None or self.state.paused or self.state.loading:
             return
-        try:
-            self.triage.confirm(index)
-        except StudyError as err:
-            self.error_text = str(err)
-            self.refresh()
-            return
-        self.error_text = ""
-        self.read_submitted.emit()
-        self.show_current()
+        self._commit(lambda: self.triage.confirm(index))
 
     def handle_key(self, event: QKeyEvent) -> bool:
         name = KEY_NAMES.get(event.key())
