@@ -1,4 +1,7 @@
-"""Start-up: the study window reaches the login screen quickly without importing torch."""
+"""Start-up: the study window reaches the login screen without importing torch.
+
+How fast it gets there is a budget, measured by ``python -m tests.benchmarks.startup``
+(DESIGN.md: budgets are benchmarks, not timed tests, which fail on a loaded machine)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 SCRIPT = """
 import json, sys
@@ -23,12 +25,8 @@ print(json.dumps({"screen": window.screen, "torch": "torch" in sys.modules,
 
 def test_app_starts_to_login_without_torch(study, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", READERSTUDY_CONFIG_DIR=str(tmp_path / "cfg"))
-    t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", SCRIPT, str(study.path)], capture_output=True, text=True,
                           env=env, timeout=60, cwd=os.getcwd())
-    seconds = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result == {"screen": "login", "torch": False, "torchvision": False}
-    # Budget 3 s on a warm machine; the margin absorbs a loaded CI runner.
-    assert seconds < 6.0, f"start-up took {seconds:.2f} s"
