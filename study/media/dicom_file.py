@@ -78,6 +78,13 @@ def check_pixels(h: Header) -> None:
     rows, cols = ds.get("Rows"), ds.get("Columns")
     if not rows or not cols:
         raise fail(p, "no image size (Rows/Columns missing)")
+    frames = ds.get("NumberOfFrames")
+    if frames not in (None, ""):
+        try:
+            int(frames)
+        except (TypeError, ValueError):
+            # Guessing 1 would silently drop the other frames of the pixel data.
+            raise fail(p, f"invalid NumberOfFrames {str(frames)!r}: cannot tell how many frames the pixel data holds") from None
     bytes_per_pixel = 3 if tags.is_color(ds) else 4  # uint8 RGB or float32 grey out
     check_size(p, int(rows) * int(cols) * tags.n_frames_of(ds) * bytes_per_pixel, "the decoded image")
     meta = getattr(ds, "file_meta", None)
