@@ -161,7 +161,7 @@ def _read_tiff(p: str, decisions: list[str]) -> np.ndarray:
         raise
     except MemoryError:
         raise fail(p, "image too large to decode") from None
-    except BaseException as exc:  # tifffile raises TiffFileError, ValueError, struct.error, ...
+    except BaseException as exc:  # noqa: BLE001 - tifffile raises TiffFileError, ValueError, struct.error, ...
         reraise_if_fatal(exc)
         try:
             return _read_pillow(p, decisions)

@@ -43,5 +43,5 @@ def apply_orientation(frames: np.ndarray, code: int) -> np.ndarray:
 
 def rotate_ccw(frames: np.ndarray, degrees: int) -> np.ndarray:
     """Frames turned counter-clockwise by a multiple of 90 degrees (FFmpeg's display-matrix sense)."""
-    k = (int(round(degrees / 90.0))) % 4
+    k = round(degrees / 90.0) % 4
     return np.rot90(frames, k=k, axes=(1, 2)) if k else frames

@@ -118,7 +118,7 @@ class _Decoded:
 def upright(p: str, frame: av.VideoFrame) -> tuple[np.ndarray, int]:
     """One decoded frame as RGB, turned as its display matrix says; and the rotation in degrees (ccw)."""
     rgb = frame.to_ndarray(format="rgb24")
-    rotation = int(round(frame.rotation or 0))
+    rotation = round(frame.rotation or 0)
     if rotation % 90:
         raise fail(p, f"display matrix rotates by {rotation} degrees, not a multiple of 90")
     return (rotate_ccw(rgb[np.newaxis], rotation)[0] if rotation % 360 else rgb), rotation % 360

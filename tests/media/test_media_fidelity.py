@@ -46,7 +46,12 @@ import tifffile
 from PIL import Image, ImageOps
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut
-from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.uid import (
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    generate_uid,
+)
 
 from study.media import MediaError, load
 from tests.media.conftest import PYDICOM_DATA, PYDICOM_FILES, dicom_file, fieldcases_dir
@@ -384,7 +389,7 @@ def _tiff_matrix(tmp: Path) -> list[tuple[Path, str]]:
         path = tmp / f"{kind}_{comp}.tif"
         try:
             tifffile.imwrite(path, data, compression=comp, **kw)
-        except Exception:  # noqa: BLE001 - the codec cannot hold this kind (JPEG of floats, ...): not in the corpus
+        except Exception:  # noqa: BLE001, S112 - the codec cannot hold this kind (JPEG of floats, ...): not in the corpus
             continue
         written.append((path, kind))
     for code in range(1, 9):  # the Orientation tag on grey, RGB and 16-bit
@@ -536,7 +541,7 @@ def ffmpeg_reference(path: Path) -> tuple[np.ndarray, list[float]]:
         for frame in c.decode(stream):
             rgb = frame.to_ndarray(format="rgb24")
             if graph is None:
-                rot = int(round(frame.rotation)) % 360
+                rot = round(frame.rotation) % 360
                 graph = av.filter.Graph()
                 chain = [graph.add_buffer(width=rgb.shape[1], height=rgb.shape[0], format="rgb24", time_base=stream.time_base)]
                 if rot == 90:
