@@ -269,6 +269,14 @@ def media_of(h: Header, raw: np.ndarray, source: str, single_kind: str) -> Media
     if not fo.is_stored_order:
         frames = frames[list(fo.order)]
     positions = fo.positions if fo.positions is not None else (tags.frame_positions(ds, n) if n > 1 else None)
+    nonfinite = 0
+    decisions = [fo.decision] if fo.decision else []
+    if raw.dtype.kind == "f":  # Float Pixel Data may carry NaN/inf: kept as no value, counted
+        finite = np.isfinite(frames)
+        nonfinite = int(finite.size - np.count_nonzero(finite))
+        if nonfinite:
+            frames = np.where(finite, frames, np.float32(np.nan)).astype(np.float32)
+            decisions.append(f"{nonfinite} non-finite values (NaN/inf) kept as no value")
     window = None if color else display_window(ds, frames)
     times = tags.frame_times(ds, n) if n > 1 else None
     return Media(
@@ -284,7 +292,8 @@ def media_of(h: Header, raw: np.ndarray, source: str, single_kind: str) -> Media
         slice_normal=(fo.normal or _normal_tuple(tags.orientation(ds))) if n > 1 else None,
         frame_times=None if times is None else tuple(times[i] for i in fo.order) if fo.is_stored_order else None,
         frame_windows=None if color else _frame_windows(ds, fo.order),
-        decisions=(fo.decision,) if fo.decision else (),
+        nonfinite=nonfinite,
+        decisions=tuple(decisions),
     )
 
 

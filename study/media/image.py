@@ -80,9 +80,9 @@ def _read_pillow(p: str, decisions: list[str]) -> np.ndarray:
     try:
         with quiet(), Image.open(p) as im:
             w, h = im.size
-            check_size(p, w * h * 4 * 2, "the decoded image")
-            _check_plausible(p, w * h * len(im.getbands()), f"{w} x {h}")
             n = int(getattr(im, "n_frames", 1) or 1)
+            check_size(p, w * h * 4 * 2 * min(n, _MAX_PAGES), "the decoded image")
+            _check_plausible(p, w * h * len(im.getbands()), f"{w} x {h}")
             code = _exif_code(im)
             arrays = []
             for frame in ImageSequence.Iterator(im):

@@ -398,6 +398,25 @@ def _tiff_matrix(tmp: Path) -> list[tuple[Path, str]]:
             path = tmp / f"{kind}_orient{code}.tif"
             tifffile.imwrite(path, data, compression="lzw", extratags=[(274, "H", 1, code, True)], **kw)
             written.append((path, kind))
+    # Written by Pillow/libtiff: CCITT fax bilevel (tifffile has no codec: Pillow reads it),
+    # JPEG-in-TIFF as YCbCr, palette and CMYK with LZW.
+    rgb = Image.fromarray(_picture())
+    pillow_tiffs = {
+        "bilevel_group4": (rgb.convert("1"), "group4"),
+        "bilevel_group3": (rgb.convert("1"), "group3"),
+        "ycbcr_jpeg": (rgb, "jpeg"),
+        "palette_lzw": (rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=9), "tiff_lzw"),
+        "cmyk_deflate": (rgb.convert("CMYK"), "tiff_adobe_deflate"),
+        "rgba_packbits": (rgb.convert("RGBA"), "packbits"),
+    }
+    for name, (im, comp) in pillow_tiffs.items():
+        path = tmp / f"pillow_{name}.tif"
+        im.save(path, compression=comp)
+        written.append((path, name))
+    for comp in (None, "jpeg"):  # YCbCr samples: tifffile decodes JPEG ones, Pillow converts raw ones
+        path = tmp / f"ycbcr_{comp}.tif"
+        tifffile.imwrite(path, _picture(36, 52), photometric="ycbcr", compression=comp)
+        written.append((path, "ycbcr"))
     pages = np.stack([_picture()[..., i] for i in range(3)])
     tifffile.imwrite(tmp / "pages3.tif", pages, photometric="minisblack")  # multi-page
     written.append((tmp / "pages3.tif", "grey8"))
@@ -676,3 +695,25 @@ def test_every_field_case_file_equals_its_reference_decoder() -> None:
         if problem:
             found[path.name] = problem
     assert found == {}
+
+
+def test_float_pixel_data_with_nan_equals_pydicom_and_is_counted(tmp_path: Path) -> None:
+    ds = pydicom.dcmread(dicom_file("MR_small.dcm"))
+    values = ds.pixel_array.astype(np.float32) / 3.0
+    values[:4] = np.nan
+    values[10, 10] = np.inf
+    del ds.PixelData
+    for key in ("BitsStored", "HighBit", "PixelRepresentation", "RescaleSlope", "RescaleIntercept"):
+        if key in ds:
+            delattr(ds, key)
+    ds.BitsAllocated = 32
+    ds.FloatPixelData = values.tobytes()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    path = tmp_path / "float.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    media = load(path)
+    assert media.nonfinite == 4 * values.shape[1] + 1
+    expected = np.where(np.isfinite(values), values, np.nan)[np.newaxis]
+    assert compare(media.frames, expected) is None
+    reference, _ = dicom_reference(path)
+    assert compare(media.frames, np.where(np.isfinite(reference), reference, np.nan)) is None
