@@ -3,7 +3,9 @@
 The clips in reader studies are short (a 1-second sperm motility clip is 15
 frames), so every frame is decoded up front; the size guard refuses anything
 that would not fit.  A file whose container declares more frames than decode
-is reported as truncated rather than shown half-played.
+(after the frames an edit list trims) is reported as truncated rather than
+shown half-played.  Frames are turned by the display matrix (phone videos)
+and carry their presentation times (``Media.frame_times``) for variable rates.
 """
 
 from __future__ import annotations
@@ -146,8 +148,10 @@ class VideoClip:
 
     Playback (i, i+1, ...) decodes straight on; a jump seeks to the keyframe
     before the target and decodes forward.  Frame timestamps come from one
-    demux pass at open (no decoding), so ``n_frames`` is exact.  Thread-safe;
-    close it (or use ``with``) to release the file.
+    demux pass at open (no decoding), so ``n_frames`` is exact; packets an edit
+    list discards are not frames.  ``frame_times`` (seconds from the first
+    frame) and ``shape`` (after the display-matrix turn, decoded from frame 0)
+    match ``load``.  Thread-safe; close it (or use ``with``) to release the file.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -172,6 +176,9 @@ class VideoClip:
         except av.error.FFmpegError as exc:
             raise fail(self.path, f"corrupt or truncated video: {one_line(getattr(exc, 'strerror', None) or exc, 160)}") from None
         self.n_frames = len(self._pts)
+        base = float(self._stream.time_base or 0)
+        # Presentation times from the first frame, for cine at the recorded (possibly variable) speed.
+        self.frame_times = tuple((t - self._pts[0]) * base for t in self._pts) if base else None
         self._frames = None
         self._next = 0
         try:
@@ -213,7 +220,7 @@ class VideoClip:
             self._frames = None
             self._container.close()
 
-    def __enter__(self) -> VideoClip:
+    def __enter__(self) -> VideoClip:  # noqa: PYI034 - Self needs 3.11 typing; VideoClip is final
         return self
 
     def __exit__(self, *exc: object) -> None:

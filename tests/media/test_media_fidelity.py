@@ -660,6 +660,10 @@ def test_variable_frame_rate_gives_per_frame_times(tmp_path: Path) -> None:
     assert compare(media.frames, reference) is None
     assert media.frame_times == pytest.approx(stamps, abs=1e-3)
     assert media.frame_times == pytest.approx(times)
+    from study.media import open_video
+
+    with open_video(path) as clip:
+        assert clip.frame_times == pytest.approx(times)
 
 
 @pytest.mark.parametrize(("w", "h", "codec", "suffix"), [(33, 17, "mpeg4", ".mkv"), (35, 21, "libx264rgb", ".mp4"), (31, 9, "ffv1", ".mkv")])
