@@ -220,7 +220,7 @@ class VideoClip:
             self._frames = None
             self._container.close()
 
-    def __enter__(self) -> VideoClip:  # noqa: PYI034 - Self needs 3.11 typing; VideoClip is final
+    def __enter__(self) -> VideoClip:
         return self
 
     def __exit__(self, *exc: object) -> None:
