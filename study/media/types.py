@@ -45,8 +45,8 @@ class Media:
         order of ``frames``; None when one window fits all.
     nonfinite: number of NaN/inf samples in float frames.  They are kept as
         NaN (inf becomes NaN too) so the display shows them as "no value",
-        never as a saturated pixel; a model refuses them unless its spec says
-        how to fill them (``nonfinite`` in model.toml).
+        never as a saturated pixel; a model refuses such frames with a
+        MediaError (``inference.preprocess.refuse_nonfinite``).
     decisions: human-readable choices the loader took that change what is
         shown relative to the stored order or orientation (EXIF/TIFF
         orientation, display-matrix rotation, frame re-ordering, pages kept);
