@@ -145,6 +145,8 @@ def predict(model: LoadedModel, media_by_role: Mapping[str, Media], *, case_id: 
         per = _per_image(spec, torch.cat(run.outputs))
         per_role.append(per[list(run.plan.predict_index)].mean(0))
     combined = torch.stack(per_role).mean(0).cpu().numpy()  # combine = "mean"
+    if not np.all(np.isfinite(combined)):  # never store (or show) a NaN prediction
+        raise ValueError(f"model output is not finite ({combined.tolist()}) for case {case_id or '?'}")
     out_cams: dict[str, np.ndarray] = {}
     if spec.head == "segmentation" and cams:
         for role, run in runs.items():

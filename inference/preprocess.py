@@ -14,7 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from inference.spec import ModelSpec
-from study.media.types import Media
+from study.media.types import Media, MediaError
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ def to_unit(media: Media, window: str = "media", fixed: tuple[float, float] | No
     fixed window keeps intensities comparable across patients.
     """
     frames = media.frames
+    refuse_nonfinite(media)
     if frames.dtype == np.uint8 and fixed is None:
         return frames.astype(np.float32) / 255.0
     x = frames.astype(np.float32)
@@ -50,6 +51,26 @@ def to_unit(media: Media, window: str = "media", fixed: tuple[float, float] | No
         lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
         width = max(hi - lo, 1e-6)
     return np.clip((x - lo) / width, 0.0, 1.0)
+
+
+def refuse_nonfinite(media: Media) -> None:
+    """Raise MediaError when float frames hold NaN or inf.
+
+    A network fed NaN returns NaN probabilities, an arbitrary argmax label and
+    an all-zero CAM, without an error; no fill value is right for every model
+    (a NaN background may mean "outside the field of view" or "failed
+    reconstruction"), so the case is refused and precompute records the cause.
+    """
+    frames = media.frames
+    if frames.dtype.kind != "f":
+        return
+    bad = int(frames.size - np.count_nonzero(np.isfinite(frames)))
+    if bad:
+        raise MediaError(
+            media.source or media.kind,
+            f"{bad} non-finite pixel values (NaN/inf): the model cannot read them; "
+            "fix the file or mask those pixels before the study",
+        )
 
 
 def _gray(x: np.ndarray) -> np.ndarray:

@@ -36,6 +36,12 @@ def describe(media: Media) -> dict[str, object]:
         "slice_spacing": media.slice_spacing,
         "window": list(media.window) if media.window is not None else None,
         "fps": media.fps,
+        "frame_times": list(media.frame_times) if media.frame_times is not None else None,
+        "slice_positions": list(media.slice_positions) if media.slice_positions is not None else None,
+        "nonfinite": media.nonfinite,
+        # What the loader decided that changes the stored order or orientation
+        # (EXIF/TIFF orientation, display-matrix turn, frame re-ordering, pages kept).
+        "decisions": list(media.decisions),
     }
 
 

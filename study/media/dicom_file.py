@@ -26,6 +26,7 @@ from pydicom.uid import (
 
 from study.media import dicom_tags as tags
 from study.media.buffers import POOL
+from study.media.frame_order import enhanced_frame_order
 from study.media.guard import check_size, fail, one_line, quiet, reraise_if_fatal
 from study.media.types import Media
 from study.media.window import percentile_window
@@ -77,6 +78,13 @@ def check_pixels(h: Header) -> None:
     rows, cols = ds.get("Rows"), ds.get("Columns")
     if not rows or not cols:
         raise fail(p, "no image size (Rows/Columns missing)")
+    frames = ds.get("NumberOfFrames")
+    if frames not in (None, ""):
+        try:
+            int(frames)
+        except (TypeError, ValueError):
+            # Guessing 1 would silently drop the other frames of the pixel data.
+            raise fail(p, f"invalid NumberOfFrames {str(frames)!r}: cannot tell how many frames the pixel data holds") from None
     bytes_per_pixel = 3 if tags.is_color(ds) else 4  # uint8 RGB or float32 grey out
     check_size(p, int(rows) * int(cols) * tags.n_frames_of(ds) * bytes_per_pixel, "the decoded image")
     meta = getattr(ds, "file_meta", None)
@@ -171,7 +179,12 @@ def _native_view(ds: Dataset) -> np.ndarray | None:
     if not isinstance(raw, (bytes, bytearray)) or len(raw) < rows * cols * allocated // 8:
         return None  # pydicom reports the truncation in its own words
     dtype = np.dtype(f"<{'i' if signed else 'u'}{allocated // 8}")
-    return np.frombuffer(raw, dtype=dtype, count=rows * cols).reshape(1, rows, cols)
+    view = np.frombuffer(raw, dtype=dtype, count=rows * cols).reshape(1, rows, cols)
+    if 0 < stored < allocated:
+        # Unused high bits may carry an overlay (old scanners burn it in there):
+        # keep the BitsStored low bits, as pydicom's pixel_array does.
+        return np.bitwise_and(view, dtype.type((1 << stored) - 1))
+    return view
 
 
 def to_gray(raw: np.ndarray, ds: Dataset, out: np.ndarray | None = None) -> np.ndarray:
@@ -243,25 +256,59 @@ def display_window(ds: Dataset, gray: np.ndarray) -> tuple[float, float]:
 def load_dicom_file(path: str | os.PathLike[str]) -> Media:
     h = read_header(path)
     check_pixels(h)
-    raw = decode(h)
+    return media_of(h, decode(h), h.path, "dicom")
+
+
+def media_of(h: Header, raw: np.ndarray, source: str, single_kind: str) -> Media:
+    """Decoded stored values of one file to a ``Media``; enhanced multi-frame frames in anatomical order."""
     ds = h.ds
     n = raw.shape[0]
-    kind = "multiframe" if n > 1 else "dicom"
-    positions = tags.frame_positions(ds, n) if n > 1 else None
-    if tags.is_color(ds):
-        frames = to_color(raw, ds)
-        window = None
-    else:
-        frames = to_gray(raw, ds)
-        window = display_window(ds, frames)
+    color = tags.is_color(ds)
+    frames = to_color(raw, ds) if color else to_gray(raw, ds)
+    fo = enhanced_frame_order(ds, n)
+    if not fo.is_stored_order:
+        frames = frames[list(fo.order)]
+    positions = fo.positions if fo.positions is not None else (tags.frame_positions(ds, n) if n > 1 else None)
+    nonfinite = 0
+    decisions = [fo.decision] if fo.decision else []
+    if raw.dtype.kind == "f":  # Float Pixel Data may carry NaN/inf: kept as no value, counted
+        finite = np.isfinite(frames)
+        nonfinite = int(finite.size - np.count_nonzero(finite))
+        if nonfinite:
+            frames = np.where(finite, frames, np.float32(np.nan)).astype(np.float32)
+            decisions.append(f"{nonfinite} non-finite values (NaN/inf) kept as no value")
+    window = None if color else display_window(ds, frames)
+    times = tags.frame_times(ds, n) if n > 1 else None
     return Media(
         frames=frames,
-        kind=kind,
+        kind="multiframe" if n > 1 else single_kind,
         spacing=tags.pixel_spacing(ds),
         slice_positions=positions,
         frame_of_reference=tags.frame_of_reference(ds),
         window=window,
         fps=tags.frame_rate(ds) if n > 1 else None,
-        source=h.path,
+        source=source,
         slice_spacing=(tags.median_step(positions) or tags.slice_spacing_tag(ds)) if n > 1 else None,
+        slice_normal=(fo.normal or _normal_tuple(tags.orientation(ds))) if n > 1 else None,
+        frame_times=None if times is None else tuple(times[i] for i in fo.order) if fo.is_stored_order else None,
+        frame_windows=None if color else _frame_windows(ds, fo.order),
+        nonfinite=nonfinite,
+        decisions=tuple(decisions),
     )
+
+
+def _normal_tuple(normal: np.ndarray | None) -> tuple[float, float, float] | None:
+    return None if normal is None else (float(normal[0]), float(normal[1]), float(normal[2]))
+
+
+def _frame_windows(ds: Dataset, order: tuple[int, ...]) -> tuple[tuple[float, float], ...] | None:
+    """Per-frame tag windows in shown order when they differ between frames, else None."""
+    if len(order) < 2 or "PerFrameFunctionalGroupsSequence" not in ds:
+        return None
+    windows = [tags.frame_window(ds, i) for i in order]
+    if any(w is None for w in windows) or len(set(windows)) < 2:
+        return None
+    if str(ds.get("PhotometricInterpretation", "")).strip().upper() == "MONOCHROME1":
+        lo, hi = monochrome1_pivot(ds)
+        return tuple((lo + hi - c, w) for c, w in windows)  # type: ignore[misc]
+    return tuple(windows)  # type: ignore[arg-type]

@@ -284,24 +284,9 @@ def _permute(frames: np.ndarray, order: list[int]) -> None:
 
 
 def _single(folder: str, h: df.Header) -> Media:
-    """A folder with one image file: a one-slice series (or the file's own frames)."""
+    """A folder with one image file: a one-slice series (or the file's own frames, in anatomical order)."""
     raw = _named(folder, h.path, df.decode, h)
-    ds = h.ds
-    color = tags.is_color(ds)
-    frames = df.to_color(raw, ds) if color else df.to_gray(raw, ds)
-    n = frames.shape[0]
-    return Media(
-        frames=frames,
-        kind="multiframe" if n > 1 else "series",
-        spacing=tags.pixel_spacing(ds),
-        slice_positions=tags.frame_positions(ds, n) if n > 1 else None,
-        frame_of_reference=tags.frame_of_reference(ds),
-        window=None if color else df.display_window(ds, frames),
-        fps=tags.frame_rate(ds) if n > 1 else None,
-        source=folder,
-        slice_spacing=tags.slice_spacing_tag(ds),
-        slice_normal=_as_tuple(tags.orientation(ds)) if n > 1 else None,
-    )
+    return df.media_of(h, raw, folder, "series")
 
 
 def _named(folder: str, path: str, fn, *args):  # type: ignore[no-untyped-def]

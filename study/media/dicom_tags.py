@@ -235,3 +235,42 @@ def median_step(positions: tuple[float, ...] | None) -> float | None:
     steps = np.abs(np.diff(np.sort(np.asarray(positions))))
     steps = steps[steps > 1e-6]
     return float(np.median(steps)) if steps.size else None
+
+
+def frame_window(ds: Dataset, frame: int) -> tuple[float, float] | None:
+    """(center, width) of one frame's Frame VOI LUT macro (enhanced multi-frame), else None."""
+    item = _fg_item(ds, "FrameVOILUTSequence", frame)
+    if item is None:
+        return None
+    c, w = _float(item.get("WindowCenter")), _float(item.get("WindowWidth"))
+    return (c, w) if c is not None and w is not None and w > 0 else None
+
+
+def frame_normal(ds: Dataset, frame: int) -> np.ndarray | None:
+    """Slice normal of one frame: its own PlaneOrientationSequence first, then shared, then the top level."""
+    item = _fg_item(ds, "PlaneOrientationSequence", frame)
+    value = item.get("ImageOrientationPatient") if item is not None else None
+    if value is None:
+        return orientation(ds)
+    try:
+        iop = np.array([float(v) for v in value], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if iop.shape != (6,) or not np.all(np.isfinite(iop)):
+        return None
+    normal = np.cross(iop[:3], iop[3:])
+    norm = float(np.linalg.norm(normal))
+    return normal / norm if norm > 1e-6 else None
+
+
+def frame_times(ds: Dataset, n: int) -> tuple[float, ...] | None:
+    """Seconds from the first frame: FrameTimeVector (ms increments, PS3.3 C.7.6.5), else FrameTime."""
+    vector = raw_numbers(ds, "FrameTimeVector")
+    if vector is not None and len(vector) == n and all(math.isfinite(v) and v >= 0 for v in vector):
+        steps = np.asarray(vector, dtype=np.float64)
+        steps[0] = 0.0
+        return tuple(float(t) for t in np.cumsum(steps) / 1000.0)
+    ms = _float(ds.get("FrameTime"))
+    if ms is not None and ms > 0:
+        return tuple(i * ms / 1000.0 for i in range(n))
+    return None

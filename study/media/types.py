@@ -36,6 +36,21 @@ class Media:
         and multi-frame volumes), else None.  Two series sharing a frame of
         reference are synchronized by position only when their normals are
         parallel (T2 axial and T2 sagittal are not).
+    frame_times: presentation time of each frame in seconds from the first
+        (videos; cine multi-frame with FrameTimeVector), else None.  Cine
+        playback should wait ``frame_times[i+1] - frame_times[i]`` between
+        frames: with a variable frame rate ``fps`` is only the average.
+    frame_windows: per-frame default (center, width) when an enhanced
+        multi-frame object gives one per frame (Frame VOI LUT macro), in the
+        order of ``frames``; None when one window fits all.
+    nonfinite: number of NaN/inf samples in float frames.  They are kept as
+        NaN (inf becomes NaN too) so the display shows them as "no value",
+        never as a saturated pixel; a model refuses such frames with a
+        MediaError (``inference.preprocess.refuse_nonfinite``).
+    decisions: human-readable choices the loader took that change what is
+        shown relative to the stored order or orientation (EXIF/TIFF
+        orientation, display-matrix rotation, frame re-ordering, pages kept);
+        ``readerstudy probe`` prints them.
     """
 
     frames: np.ndarray
@@ -48,6 +63,10 @@ class Media:
     source: str = field(default="", compare=False)
     slice_spacing: float | None = None
     slice_normal: tuple[float, float, float] | None = None
+    frame_times: tuple[float, ...] | None = None
+    frame_windows: tuple[tuple[float, float], ...] | None = None
+    nonfinite: int = 0
+    decisions: tuple[str, ...] = ()
 
     @property
     def n_frames(self) -> int:

@@ -3,7 +3,9 @@
 The clips in reader studies are short (a 1-second sperm motility clip is 15
 frames), so every frame is decoded up front; the size guard refuses anything
 that would not fit.  A file whose container declares more frames than decode
-is reported as truncated rather than shown half-played.
+(after the frames an edit list trims) is reported as truncated rather than
+shown half-played.  Frames are turned by the display matrix (phone videos)
+and carry their presentation times (``Media.frame_times``) for variable rates.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import av
 import numpy as np
 
 from study.media.guard import MAX_BYTES, check_size, fail, one_line, quiet
+from study.media.orient import rotate_ccw
 from study.media.types import Media
 
 
@@ -36,6 +39,18 @@ def _declared_frames(stream: av.video.stream.VideoStream, fps: float | None) -> 
 
 
 def load_video(path: str | os.PathLike[str]) -> Media:
+    """Every frame as players show it: (N, H, W, 3) uint8 RGB, turned by the display matrix.
+
+    * rotation: each frame is turned by PyAV's ``VideoFrame.rotation`` (the
+      display matrix, e.g. a phone held upright: coded 64 x 48, shown 48 x 64);
+    * edit lists: packets the container marks as discarded (a trimmed MP4 keeps
+      the frames before the cut for decoding only) are neither shown nor
+      counted as missing; a file is called truncated only when fewer frames
+      decode than its sample table holds outside the edit;
+    * timing: ``frame_times`` are the presentation timestamps in seconds from the
+      first shown frame, so a variable-rate clip plays at its recorded speed;
+      ``fps`` is the container's average rate.
+    """
     p = os.fspath(path)
     try:
         with quiet(), av.open(p, mode="r") as container:
@@ -50,29 +65,82 @@ def load_video(path: str | os.PathLike[str]) -> Media:
                 raise fail(p, "corrupt video: no frame size in stream header")
             frame_bytes = w * h * 3
             check_size(p, declared * frame_bytes, "the decoded video")
-            frames = _decode_all(p, container, stream, frame_bytes)
+            decoded = _decode_all(p, container, stream, frame_bytes)
     except av.error.FFmpegError as exc:
         raise fail(p, f"corrupt or truncated video: {one_line(getattr(exc, 'strerror', None) or exc, 160)}") from None
     except MemoryError:
         raise fail(p, "video too large to decode") from None
+    frames = decoded.frames
     if not frames:
         raise fail(p, "corrupt or truncated video: no decodable frames")
-    if declared and len(frames) < declared:
-        raise fail(p, f"truncated video: decoded {len(frames)} of {declared} frames")
+    expected = declared - decoded.discarded if stream_frames_known(declared) else 0
+    if expected and len(frames) < expected:
+        raise fail(p, f"truncated video: decoded {len(frames)} of {expected} frames")
     shapes = {f.shape for f in frames}
     if len(shapes) != 1:
         raise fail(p, "corrupt video: frame size changes mid-stream")
-    return Media(frames=np.stack(frames), kind="video", fps=fps, source=p)
+    decisions = []
+    if decoded.rotations:
+        turns = ", ".join(_TURN_NAMES[r] for r in sorted(decoded.rotations))
+        decisions.append(f"display matrix applied: frames turned {turns}")
+    if decoded.discarded:
+        decisions.append(f"edit list: {decoded.discarded} frames before the start of the edit not shown")
+    return Media(
+        frames=np.stack(frames),
+        kind="video",
+        fps=fps,
+        source=p,
+        frame_times=decoded.times,
+        decisions=tuple(decisions),
+    )
 
 
-def _decode_all(p: str, container, stream, frame_bytes: int) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
-    frames: list[np.ndarray] = []
+_TURN_NAMES = {90: "90 degrees counter-clockwise", 180: "180 degrees", 270: "90 degrees clockwise"}
+
+
+def stream_frames_known(declared: int) -> bool:
+    return declared > 0
+
+
+class _Decoded:
+    def __init__(self) -> None:
+        self.frames: list[np.ndarray] = []
+        self.pts: list[float | None] = []
+        self.discarded = 0
+        self.rotations: set[int] = set()
+
+    @property
+    def times(self) -> tuple[float, ...] | None:
+        if not self.pts or any(t is None for t in self.pts):
+            return None
+        t0 = self.pts[0]
+        return tuple(float(t) - float(t0) for t in self.pts)  # type: ignore[arg-type]
+
+
+def upright(p: str, frame: av.VideoFrame) -> tuple[np.ndarray, int]:
+    """One decoded frame as RGB, turned as its display matrix says; and the rotation in degrees (ccw)."""
+    rgb = frame.to_ndarray(format="rgb24")
+    rotation = round(frame.rotation or 0)
+    if rotation % 90:
+        raise fail(p, f"display matrix rotates by {rotation} degrees, not a multiple of 90")
+    return (rotate_ccw(rgb[np.newaxis], rotation)[0] if rotation % 360 else rgb), rotation % 360
+
+
+def _decode_all(p: str, container, stream, frame_bytes: int) -> _Decoded:  # type: ignore[no-untyped-def]
+    out = _Decoded()
     limit = MAX_BYTES // max(frame_bytes, 1)
-    for frame in container.decode(stream):
-        frames.append(frame.to_ndarray(format="rgb24"))
-        if len(frames) > limit:  # header lied about the length: stop before memory runs out
-            check_size(p, len(frames) * frame_bytes, "the decoded video")
-    return frames
+    for packet in container.demux(stream):
+        if packet.size and packet.is_discard:
+            out.discarded += 1
+        for frame in packet.decode():
+            rgb, rotation = upright(p, frame)
+            if rotation:
+                out.rotations.add(rotation)
+            out.frames.append(np.ascontiguousarray(rgb))
+            out.pts.append(frame.time)
+            if len(out.frames) > limit:  # header lied about the length: stop before memory runs out
+                check_size(p, len(out.frames) * frame_bytes, "the decoded video")
+    return out
 
 
 class VideoClip:
@@ -80,8 +148,10 @@ class VideoClip:
 
     Playback (i, i+1, ...) decodes straight on; a jump seeks to the keyframe
     before the target and decodes forward.  Frame timestamps come from one
-    demux pass at open (no decoding), so ``n_frames`` is exact.  Thread-safe;
-    close it (or use ``with``) to release the file.
+    demux pass at open (no decoding), so ``n_frames`` is exact; packets an edit
+    list discards are not frames.  ``frame_times`` (seconds from the first
+    frame) and ``shape`` (after the display-matrix turn, decoded from frame 0)
+    match ``load``.  Thread-safe; close it (or use ``with``) to release the file.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -97,7 +167,7 @@ class VideoClip:
                     raise fail(self.path, "no video stream in file")
                 self._stream = self._container.streams.video[0]
                 self.fps = _fps(self._stream)
-                pts = [pk.pts for pk in self._container.demux(self._stream) if pk.size]
+                pts = [pk.pts for pk in self._container.demux(self._stream) if pk.size and not pk.is_discard]
                 if not pts or any(t is None for t in pts):
                     self._container.close()
                     raise fail(self.path, "corrupt or truncated video: frames without timestamps")
@@ -106,9 +176,16 @@ class VideoClip:
         except av.error.FFmpegError as exc:
             raise fail(self.path, f"corrupt or truncated video: {one_line(getattr(exc, 'strerror', None) or exc, 160)}") from None
         self.n_frames = len(self._pts)
-        self.shape = (self._stream.codec_context.height, self._stream.codec_context.width, 3)
+        base = float(self._stream.time_base or 0)
+        # Presentation times from the first frame, for cine at the recorded (possibly variable) speed.
+        self.frame_times = tuple((t - self._pts[0]) * base for t in self._pts) if base else None
         self._frames = None
         self._next = 0
+        try:
+            self.shape = self.frame(0).shape  # the display matrix may swap height and width
+        except BaseException:
+            self._container.close()
+            raise
 
     def __len__(self) -> int:
         return self.n_frames
@@ -131,7 +208,7 @@ class VideoClip:
                     if frame.pts is None or frame.pts < target:
                         continue
                     self._next = index + 1
-                    return frame.to_ndarray(format="rgb24")
+                    return np.ascontiguousarray(upright(self.path, frame)[0])
             except av.error.FFmpegError as exc:
                 self._frames = None
                 raise fail(self.path, f"corrupt video at frame {index}: {one_line(getattr(exc, 'strerror', None) or exc, 120)}") from None

@@ -96,3 +96,18 @@ def write_series(
 def series_dir(tmp_path: Path) -> tuple[Path, list[float]]:
     folder = tmp_path / "T2axi"
     return folder, write_series(folder)
+
+
+def fieldcases_dir() -> Path:
+    """``../shared/fieldcases`` beside the clone (CI and /work/main have it there).
+
+    A worktree elsewhere may point ``READERSTUDY_FIELDCASES`` at it.  Missing is
+    a failure, never a skip: these files are the acceptance cases of issue 12.
+    """
+    import os
+
+    override = os.environ.get("READERSTUDY_FIELDCASES")
+    root = Path(override) if override else Path(__file__).resolve().parents[2] / ".." / "shared" / "fieldcases"
+    if not (root / "README.md").is_file():
+        pytest.fail(f"field cases not found at {root} (expected ../shared/fieldcases beside the clone)")
+    return root

@@ -19,6 +19,7 @@ EXPECTED_FAILURES = {
     "JPEG2000-embedded-sequence-delimiter.dcm": "cannot decode",
     "MR_truncated.dcm": "truncated",
     "README.txt": "unknown format",
+    "badVR.dcm": "invalid NumberOfFrames",  # '1A' over 15 frames of pixel data: pydicom refuses too
     "UN_sequence.dcm": "no pixel data",
     "crayons.icc": "unknown format",
     "dicomdirtests": "no DICOM images",

@@ -109,3 +109,34 @@ def test_probe_decoder_panic_message_does_not_reach_stderr(tmp_path: Path) -> No
     assert res.returncode == 2
     assert res.stderr.splitlines() == [f"error: {path}: " + res.stderr.split(": ", 2)[2].strip()]
     assert "panicked" not in res.stderr
+
+
+def test_probe_reports_frame_order_and_orientation_decisions() -> None:
+    from tests.media.conftest import fieldcases_dir
+
+    media = fieldcases_dir() / "media"
+    enhanced = probe(str(media / "c06_enhanced_mr_frames_unsorted.dcm"), "--json")
+    assert enhanced.returncode == 0, enhanced.stderr
+    info = json.loads(enhanced.stdout)
+    assert info["slice_positions"] == [0.0, 3.0, 6.0, 9.0, 12.0, 15.0]
+    assert any("re-ordered" in d and "PlanePositionSequence" in d for d in info["decisions"])
+    video = probe(str(media / "c03_phone_portrait_rot90.mp4"), "--json")
+    assert video.returncode == 0, video.stderr
+    info = json.loads(video.stdout)
+    assert info["shape"][1:3] == [64, 48]
+    assert info["decisions"] == ["display matrix applied: frames turned 90 degrees clockwise"]
+    assert len(info["frame_times"]) == info["frames"]
+    plain = json.loads(probe(str(media / "c01_none_rgb.tif"), "--json").stdout)
+    assert plain["decisions"] == []
+
+
+def test_probe_reports_exif_orientation(tmp_path: Path) -> None:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    path = tmp_path / "phone.jpg"
+    Image.new("RGB", (40, 20), (10, 200, 30)).save(path, exif=exif)
+    info = json.loads(probe(str(path), "--json").stdout)
+    assert info["shape"] == [1, 40, 20, 3]
+    assert info["decisions"] == ["EXIF orientation 8 applied (rotated 90 counter-clockwise)"]
