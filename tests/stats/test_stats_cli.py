@@ -48,7 +48,7 @@ def test_bad_input_one_line_per_problem_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert f"{bad}: column 'truth': not binary (0/1) for a binary analysis: values 3" in err
     assert f"{bad}: case 'c2': has no truth" in err
-    assert f"{bad}: reader 'r1': has no reads in modality 'aided'" in err
+    assert not any("has no reads" in line for line in err)  # an unfinished reader is not an error
     assert len(err) == 3
     assert not (tmp_path / "o.json").exists()
 
