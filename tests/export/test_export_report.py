@@ -78,7 +78,7 @@ def test_imrmc_round_trip_and_header():
     head = text.split("BEGIN DATA:")[0]
     assert "N0: 69" in head and "N1: 45" in head and "NR: 5" in head and "NM: 2" in head
     lines = text.split("BEGIN DATA:\n")[1].splitlines()
-    assert lines[0].startswith("-1,") and lines[0].split(",")[2] == "truth"
+    assert lines[0].startswith("-1,") and lines[0].split(",")[2] == "0"
     assert len(lines) == 114 + 1140
 
 
