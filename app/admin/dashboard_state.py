@@ -141,8 +141,15 @@ class ForestRow:
     specificity_ci: tuple[float, float]
 
 
+def _forest_label(r: dict) -> str:
+    """'spec1 · aided (n 3; specificity not estimable: no negative case read)'."""
+    why = r.get("not_estimable") or {}
+    gaps = "; ".join(f"{k} not estimable: {why[k]}" for k in ("sensitivity", "specificity") if k in why)
+    return f"{r['reader']} · {r['modality']} (n {r['n']}" + (f"; {gaps}" if gaps else "") + ")"
+
+
 def forest_rows(result: dict) -> list[ForestRow]:
-    return [ForestRow(f"{r['reader']} · {r['modality']}", r["modality"], r["sensitivity"],
+    return [ForestRow(_forest_label(r), r["modality"], r["sensitivity"],
                       tuple(r["sensitivity_ci95"]), r["specificity"], tuple(r["specificity_ci95"]))
             for r in result["readers"]]
 
@@ -231,7 +238,8 @@ def summary_text(result: dict) -> str:
     """Who read what, the decision rule of each source of ratings, and whether reading is still under way."""
     thr = result.get("thresholds") or {"readers": result["threshold"]}
     readers = f"{result['n_readers']} reader" + ("" if result["n_readers"] == 1 else "s")
-    cuts = "; ".join(f"{who} decide by {threshold_text(t)}" for who, t in thr.items())
+    owner = {"readers": "readers'"}
+    cuts = "; ".join(f"{owner.get(who, who + chr(39) + 's')} decision: {threshold_text(t)}" for who, t in thr.items())
     prog = result.get("progress") or {}
     interim = ""
     if prog.get("interim"):

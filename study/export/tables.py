@@ -97,7 +97,7 @@ def _pct(row: dict, key: str) -> str:
     ci = row.get(f"{key}_ci95") or [None, None]
     n = row.get("n_reads", row.get("n"))
     readers = row.get("n_readers", 1)
-    n_text = f"{readers} rdr, n={n}" if row.get("group") != "AI" else f"n={n}"
+    n_text = f"{readers} reader{'s' if readers != 1 else ''}, n={n}" if row.get("group") != "AI" else f"n={n}"
     if v is None or v != v:
         why = (row.get("not_estimable") or {}).get(key, "")
         return f"not estimable\n({why})\n{n_text}" if why else f"not estimable\n{n_text}"

@@ -233,7 +233,7 @@ def with_decisions(
     if "decision" in df.columns and threshold is None:
         out = df.copy()
         out["decision"] = out["decision"].astype("int64")
-        return out, Threshold(float("nan"), "the readers' own yes/no answers")
+        return out, Threshold(float("nan"), "own yes/no answers")
     cut = infer_threshold(df["rating"], threshold, scale)
     out = df.copy()
     out["decision"] = (out["rating"] >= cut.value).astype("int64")

@@ -85,7 +85,7 @@ def test_threshold_midpoints(ratings, cut):
 def test_decision_column_wins_unless_threshold_given():
     df = normalise_reads(good().assign(decision=[1, 1, 1, 0, 0, 0, 1, 0]))
     out, cut = with_decisions(df)
-    assert cut.source == "the readers' own yes/no answers" and out["decision"].tolist() == [1, 1, 1, 0, 0, 0, 1, 0]
+    assert cut.source == "own yes/no answers" and out["decision"].tolist() == [1, 1, 1, 0, 0, 0, 1, 0]
     out, cut = with_decisions(df, 4)
     assert out["decision"].tolist() == [1, 0, 1, 0, 0, 0, 1, 0]
 
