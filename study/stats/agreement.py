@@ -51,24 +51,26 @@ def agreement(df: pd.DataFrame, column: str = "decision") -> dict:
     for mod, sub in df.groupby("modality", sort=False):
         wide = sub.pivot(index="case", columns="reader", values=column)
         readers = [str(r) for r in pd.unique(sub["reader"]) if r in wide.columns]
+        values = wide[readers].to_numpy(float)
+        seen = ~np.isnan(values)
         for i, ra in enumerate(readers):
-            for rb in readers[i + 1 :]:
-                both = wide[[ra, rb]].dropna()
-                n = int(len(both))
-                kappa = cohen_kappa(both[ra].to_numpy(), both[rb].to_numpy()) if n >= 2 else float("nan")
+            for j in range(i + 1, len(readers)):
+                rb = readers[j]
+                both = seen[:, i] & seen[:, j]
+                n = int(both.sum())
+                kappa = cohen_kappa(values[both, i], values[both, j]) if n >= 2 else float("nan")
                 row = {"modality": str(mod), "reader_a": ra, "reader_b": rb, "kappa": kappa, "n": n}
                 if n < 2:
                     row["reason"] = f"the two readers share {n} case(s)"
                 elif kappa != kappa:
                     row["reason"] = "both readers gave one and the same answer to every case"
                 out["cohen"].append(row)
-        all_read = wide[readers].dropna()
         if len(readers) >= 2:
+            all_read = values[seen.all(axis=1)]
             block = {"n": int(len(all_read)), "n_readers": len(readers), "kappa": float("nan")}
             if len(all_read) >= 2:
-                values = all_read.to_numpy()
-                labels = np.unique(values)
-                counts = np.stack([(values == k).sum(axis=1) for k in labels], axis=1)
+                labels = np.unique(all_read)
+                counts = np.stack([(all_read == k).sum(axis=1) for k in labels], axis=1)
                 block["kappa"] = fleiss_kappa(counts)
             else:
                 block["reason"] = f"{len(all_read)} case(s) read by all {len(readers)} readers"

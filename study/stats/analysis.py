@@ -39,7 +39,7 @@ from study.stats import auc as auc_mod
 from study.stats.agreement import agreement
 from study.stats.binary import Z95, binary_metrics, confusion
 from study.stats.mcnemar import paired_correctness
-from study.stats.mrmc import FOMS, mrmc
+from study.stats.mrmc import FOMS, design_arrays, mrmc
 from study.stats.sample_size import sample_size_table
 from study.stats.switching import switching
 from study.stats.table import Scale, Threshold, infer_threshold, normalise_reads, order_of_appearance, with_decisions
@@ -275,9 +275,10 @@ def analyze(
     if len(readers) < 2:
         notes.append("MRMC analysis needs at least two readers; left out.")
     else:
+        arrays = design_arrays(df)
         for fom in FOMS:
             result["mrmc"][fom] = mrmc(df, fom, cov if fom == "auc" else ("unbiased" if cov == "unbiased" else "jackknife"),
-                                       fixed_reader_convention=fixed_reader_convention)
+                                       fixed_reader_convention=fixed_reader_convention, design=arrays)
 
     result["sample_size"] = None
     auc_or = result["mrmc"].get("auc")

@@ -74,22 +74,35 @@ def design_arrays(df: pd.DataFrame, modalities: list[str] | None = None, readers
     df = df[df["modality"].isin(mods)]
     if readers is not None:
         df = df[df["reader"].isin(readers)]
-    rds = readers or [str(r) for r in pd.unique(df["reader"])]
-    cases = [str(c) for c in pd.unique(df["case"])]
-    key = pd.MultiIndex.from_product([mods, rds, cases], names=["modality", "reader", "case"])
-    wide = df.set_index(["modality", "reader", "case"])[["rating", "decision"]].reindex(key)
+    rds = list(readers) if readers is not None else [str(r) for r in pd.unique(df["reader"])]
+    case_codes, cases = pd.factorize(df["case"], sort=False)
+    mod_codes = pd.Index(mods).get_indexer(df["modality"])
+    reader_codes = pd.Index(rds).get_indexer(df["reader"])
     shape = (len(mods), len(rds), len(cases))
-    truth = df.drop_duplicates("case").set_index("case")["truth"].reindex(cases).to_numpy(int)
-    ratings = wide["rating"].to_numpy(float).reshape(shape)
+    ratings = np.full(shape, np.nan)
+    decisions = np.full(shape, np.nan)
+    ratings[mod_codes, reader_codes, case_codes] = df["rating"].to_numpy(float)
+    decisions[mod_codes, reader_codes, case_codes] = df["decision"].to_numpy(float)
+    truth = np.zeros(len(cases), int)
+    truth[case_codes] = df["truth"].to_numpy(int)
     return Crossed(
         modalities=list(mods),
-        readers=list(rds),
-        cases=cases,
+        readers=rds,
+        cases=[str(c) for c in cases],
         truth=truth,
         ratings=ratings,
-        decisions=wide["decision"].to_numpy(float).reshape(shape),
+        decisions=decisions,
         read=~np.isnan(ratings),
     )
+
+
+def _subset(x: Crossed, readers: list[str]) -> Crossed:
+    """The readers' slice of ``x``, keeping only the cases at least one of them read."""
+    idx = [x.readers.index(r) for r in readers]
+    read = x.mask[:, idx]
+    keep = read.any(axis=(0, 1))
+    return Crossed(x.modalities, list(readers), [c for c, k in zip(x.cases, keep) if k], x.truth[keep],
+                   x.ratings[:, idx][:, :, keep], x.decisions[:, idx][:, :, keep], read[:, :, keep])
 
 
 def crossed(df: pd.DataFrame, modalities: list[str] | None = None) -> Crossed:
@@ -427,8 +440,12 @@ def mrmc(
     modalities: list[str] | None = None,
     alpha: float = 0.05,
     fixed_reader_convention: str = "hillis",
+    design: Crossed | None = None,
 ) -> dict:
     """OR-Hillis analysis of one figure of merit on a normalised reads table with decisions.
+
+    ``design``: the arrays of ``df`` (:func:`design_arrays`), when the caller
+    already built them (e.g. for all three figures of merit).
 
     Works on any design: readers who cannot enter the paired comparison (no
     reads, or too few positive/negative cases, in some modality) are left out
@@ -444,11 +461,11 @@ def mrmc(
     if cov not in COVARIANCES:
         raise ValueError(f"unknown covariance method {cov!r}")
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _mrmc(df, fom, cov, modalities, alpha, fixed_reader_convention)
+        x = design if design is not None and modalities is None else design_arrays(df, modalities)
+        return _mrmc(x, fom, cov, alpha, fixed_reader_convention)
 
 
-def _mrmc(df, fom, cov, modalities, alpha, convention) -> dict:
-    x = design_arrays(df, modalities)
+def _mrmc(x: Crossed, fom, cov, alpha, convention) -> dict:
     n1, n0 = _class_counts(x)
     reasons = {}
     for j, rd in enumerate(x.readers):
@@ -459,7 +476,7 @@ def _mrmc(df, fom, cov, modalities, alpha, convention) -> dict:
     notes: list[str] = []
     word = FOM_WORDS[fom]
     if len(paired) >= 2:
-        sub = design_arrays(df, x.modalities, paired)
+        sub = _subset(x, paired)
         used_cov = cov
         if not sub.fully_crossed and cov != "unbiased":
             used_cov = "unbiased"
@@ -475,7 +492,7 @@ def _mrmc(df, fom, cov, modalities, alpha, convention) -> dict:
     else:
         used_cov = "unbiased"
         design = "nested" if (x.mask.any(axis=2).sum(axis=0) <= 1).all() and len(x.modalities) > 1 else "incomplete"
-        out = _single_modalities(df, x, fom, alpha, reasons)
+        out = _single_modalities(x, fom, alpha)
         cases_read = x.mask.any(axis=(0, 1))
         truth = x.truth[cases_read]
         if design == "nested":
@@ -509,16 +526,21 @@ def _mrmc(df, fom, cov, modalities, alpha, convention) -> dict:
     return out
 
 
-def _single_modalities(df: pd.DataFrame, x: Crossed, fom: str, alpha: float, reasons: dict) -> dict:
+def _modality(x: Crossed, i: int) -> Crossed:
+    return Crossed([x.modalities[i]], x.readers, x.cases, x.truth, x.ratings[i : i + 1], x.decisions[i : i + 1],
+                   x.mask[i : i + 1])
+
+
+def _single_modalities(x: Crossed, fom: str, alpha: float) -> dict:
     """Per-modality random-reader results when no paired comparison is possible (e.g. nested readers)."""
     single, estimates, per_reader, readers = {}, {}, {}, []
-    for mod in x.modalities:
-        sub = design_arrays(df, [mod])
+    for i, mod in enumerate(x.modalities):
+        sub = _modality(x, i)
         n1, n0 = _class_counts(sub)
         ok = [rd for j, rd in enumerate(sub.readers) if _shortfall(fom, int(n1[0, j]), int(n0[0, j])) is None]
         if not ok:
             continue
-        sub = design_arrays(df, [mod], ok)
+        sub = _subset(sub, ok)
         theta, s = fom_and_cov(sub, fom, "unbiased")
         res = or_hillis(theta, s, [mod], ok, alpha)
         single[mod] = res["single_modality"][mod]
