@@ -42,7 +42,7 @@ def test_results_tab_on_an_interim_study(qtbot, tmp_path):
         assert "readers," in text and "cases (12 positive, 12 negative)" in text and "left out: " in text
         assert "r2" in text.split("left out: ")[1]
         assert "nan" not in text
-    assert len(w.forest_plot.rows) == 7  # every reader x modality with reads
+    assert len(w.forest_plot.rows) == 8  # every reader x modality with reads, and the AI
     time = cell_texts(w.time_table)
     assert time[0][-1] == "2 of 48 ⚠"  # s1: the first read of each session took 1 s
     assert any(row[2] == "no reads yet" for row in time)

@@ -156,35 +156,6 @@ def test_analyze_cli_report_option(tmp_path, sarcoma):
     assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == sorted(FILES)
 
 
-def test_report_command_reads_the_store(tmp_path, sarcoma, monkeypatch):
-    from study import store
-    reads, ai = sarcoma
-    # Shaped like the store's frame: extra columns, None groups on some rows, timestamps.
-    stored = reads.assign(
-        session=(reads["modality"] == "aided").astype(int) + 1,
-        answer=reads["decision"].astype(str),
-        value=None,
-        distribution=None,
-        displayed_at=pd.Timestamp("2026-01-01"),
-        read_id=range(len(reads)),
-    )
-    stored.loc[stored.index[::5], "group"] = None
-    seen = []
-    monkeypatch.setattr(store, "reads_table", lambda d, *a, **k: seen.append(Path(d)) or stored)
-    monkeypatch.setattr(store, "ai_table", lambda d, *a, **k: ai.assign(predicted=None, truth=None), raising=False)
-    from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
-
-    study_dir = tmp_path / "study"
-    study_dir.mkdir()
-    protocol = Protocol("s", "S", "sequential", 1, Task("binary", labels=("benign", "malignant")), HangingProtocol(("T2axi",)), washout_days=28)
-    (study_dir / "study.toml").write_text(protocol_to_toml(protocol))
-    assert main(["report", str(study_dir), "--out", str(tmp_path / "out")]) == 0
-    assert seen == [study_dir]
-    res = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert any(r["reader"] == "AI" for r in res["readers"])
-    assert res["groups_order"] == ["specialist", "resident", "AI"]
-
-
 def test_report_command_errors(tmp_path, capsys):
     assert main(["report", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err.strip() == f"{tmp_path / 'missing'}: study folder not found"

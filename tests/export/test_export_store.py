@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from app.cli import main
+from study.aioutput import AIOutput
 from study.engine import ReadSubmission, StudyEngine
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 from study.store.schema import ReadRow
@@ -38,6 +39,10 @@ def read_some(study: Path) -> None:
     engine = StudyEngine.open(study, clock=lambda: now[0])
     rng = np.random.default_rng(0)
     truth = {c.case_id: int(c.truth) for c in engine.cases}
+    for c in engine.cases:  # an AI whose score is on 0-1 with its own 0.5 operating point
+        p = 0.8 if truth[c.case_id] else 0.3
+        engine.store.put_ai_output(AIOutput(c.case_id, "m1", "binary", ("benign", "malignant"), (1 - p, p),
+                                            predicted="malignant" if p >= 0.5 else "benign", score=p))
     plan = {"s1": (None, None), "s2": (None, None), "r1": (None, 4), "r2": (12, 0)}
     for code in plan:
         engine.store.add_reader(code, "specialist" if code[0] == "s" else "resident", "1234")
@@ -77,6 +82,10 @@ def test_interim_report_of_a_stored_study(tmp_path, capsys):
     auc = res["mrmc"]["auc"]
     assert auc["n_readers"] == 2 and {x["reader"] for x in auc["left_out"]} == {"r1", "r2"}
     assert res["thresholds"]["readers"]["source"] == "own yes/no answers"
+    assert res["thresholds"]["AI"]["source"] == "the model's own decision"
+    ai = next(r for r in res["readers"] if r["reader"] == "AI")
+    assert ai["sensitivity"] == 1.0 and ai["specificity"] == 1.0
+    assert res["groups_order"] == ["specialist", "resident", "AI"]
     qc = {r["reader"]: r for r in res["reading_time"]["readers"]}
     assert all(r["n_fast"] >= 1 for r in qc.values())
     reads = pd.read_csv(out / "reads.csv")
