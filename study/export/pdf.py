@@ -9,7 +9,7 @@ matplotlib's object API (no pyplot), headless.
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +17,15 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from study.export import figures
-from study.export.wording import FOM_NAMES, finite, mrmc_line, num, pct, plural, threshold_text
+from study.export.wording import (
+    FOM_NAMES,
+    finite,
+    mrmc_line,
+    num,
+    pct,
+    plural,
+    threshold_text,
+)
 
 A4 = (8.27, 11.69)
 LEFT, RIGHT, TOP, BOTTOM = 0.08, 0.92, 0.95, 0.06
@@ -140,7 +148,7 @@ def _protocol_rows(result: dict, study: dict) -> list[list[str]]:
     rows.append(["Status", "INTERIM: reading still under way" if prog.get("interim") else "complete"])
     if study.get("seed") is not None:
         rows.append(["Randomization seed", str(study["seed"])])
-    rows.append(["Generated", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") + " by readerstudy"])
+    rows.append(["Generated", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC") + " by readerstudy"])
     return [r for r in rows if r[1]]
 
 
@@ -222,7 +230,7 @@ def build_pages(reads: pd.DataFrame, result: dict, ai: pd.DataFrame | None, titl
     mrmc = result.get("mrmc") or {}
     if not mrmc:
         flow.para("Not estimable: " + "; ".join(n for n in result.get("notes", []) if "MRMC" in n))
-    for fom, res in mrmc.items():
+    for res in mrmc.values():
         flow.para(mrmc_line(res))
         for note in res.get("notes", []):
             flow.para("    " + note, size=7.5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 RATES = ("sensitivity", "specificity", "accuracy", "ss_avg", "ppv", "npv")
@@ -98,7 +100,7 @@ def _pct(row: dict, key: str) -> str:
     n = row.get("n_reads", row.get("n"))
     readers = row.get("n_readers", 1)
     n_text = f"{readers} reader{'s' if readers != 1 else ''}, n={n}" if row.get("group") != "AI" else f"n={n}"
-    if v is None or v != v:
+    if v is None or math.isnan(v):
         why = (row.get("not_estimable") or {}).get(key, "")
         return f"not estimable\n({why})\n{n_text}" if why else f"not estimable\n{n_text}"
     if ci[0] is None or ci[0] != ci[0]:

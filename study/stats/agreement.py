@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -62,12 +64,12 @@ def agreement(df: pd.DataFrame, column: str = "decision") -> dict:
                 row = {"modality": str(mod), "reader_a": ra, "reader_b": rb, "kappa": kappa, "n": n}
                 if n < 2:
                     row["reason"] = f"the two readers share {n} case(s)"
-                elif kappa != kappa:
+                elif math.isnan(kappa):
                     row["reason"] = "both readers gave one and the same answer to every case"
                 out["cohen"].append(row)
         if len(readers) >= 2:
             all_read = values[seen.all(axis=1)]
-            block = {"n": int(len(all_read)), "n_readers": len(readers), "kappa": float("nan")}
+            block = {"n": len(all_read), "n_readers": len(readers), "kappa": float("nan")}
             if len(all_read) >= 2:
                 labels = np.unique(all_read)
                 counts = np.stack([(all_read == k).sum(axis=1) for k in labels], axis=1)

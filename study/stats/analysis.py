@@ -42,7 +42,14 @@ from study.stats.mcnemar import paired_correctness
 from study.stats.mrmc import FOMS, design_arrays, mrmc
 from study.stats.sample_size import sample_size_table
 from study.stats.switching import switching
-from study.stats.table import Scale, Threshold, infer_threshold, normalise_reads, order_of_appearance, with_decisions
+from study.stats.table import (
+    Scale,
+    Threshold,
+    infer_threshold,
+    normalise_reads,
+    order_of_appearance,
+    with_decisions,
+)
 from study.stats.timing import reading_time_qc
 
 RATES = ("sensitivity", "specificity", "accuracy", "ss_avg", "ppv", "npv")
@@ -73,7 +80,7 @@ def _reader_row(sub: pd.DataFrame) -> dict:
     truth = sub["truth"].to_numpy()
     row = binary_metrics(confusion(truth, sub["decision"].to_numpy()))
     row.update(_auc_block(truth, sub["rating"].to_numpy()))
-    row["n"] = int(len(sub))
+    row["n"] = len(sub)
     row["n_positive"] = int((truth == 1).sum())
     row["n_negative"] = int((truth == 0).sum())
     why = {k: v for k, v in EMPTY_DENOMINATOR.items() if not math.isfinite(row[k])}
@@ -174,7 +181,7 @@ def _progress(df: pd.DataFrame, modalities: list[str], readers: list[str], expec
     interim = bool(missing or short)
     return {
         "interim": interim,
-        "n_reads": int(len(df)),
+        "n_reads": len(df),
         "expected_cases": expected_cases,
         "reads": [{"reader": r, "modality": m, "n": n} for (r, m), n in cells.items()],
         "not_started": missing,
@@ -244,7 +251,7 @@ def analyze(
         "readers_order": readers,
         "groups_order": group_order,
         "n_readers": len(readers),
-        "n_cases": int(len(truth_by_case)),
+        "n_cases": len(truth_by_case),
         "n_positive": int(truth_by_case.sum()),
         "n_negative": int((truth_by_case == 0).sum()),
         "progress": progress,
@@ -268,7 +275,7 @@ def analyze(
                 continue
             ok_a = (a.loc[common, "decision"] == a.loc[common, "truth"]).to_numpy()
             ok_b = (b.loc[common, "decision"] == b.loc[common, "truth"]).to_numpy()
-            mc.append({"reader": reader, "modality_a": a_mod, "modality_b": b_mod, "n": int(len(common)), **paired_correctness(ok_a, ok_b)})
+            mc.append({"reader": reader, "modality_a": a_mod, "modality_b": b_mod, "n": len(common), **paired_correctness(ok_a, ok_b)})
     result["mcnemar"] = mc
 
     result["mrmc"] = {}

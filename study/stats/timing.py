@@ -32,7 +32,7 @@ def reading_time_qc(df: pd.DataFrame, floor_seconds: float = DEFAULT_FLOOR_SECON
         examples = [f"{c} ({m}, {s:.1f} s)" for c, m, s in zip(sub["case"][fast], sub["modality"][fast], secs[fast])]
         rows.append({
             "reader": str(reader),
-            "n": int(len(sub)),
+            "n": len(sub),
             "n_timed": int(timed.sum()),
             "median_seconds": float(np.median(secs[timed])) if timed.any() else float("nan"),
             "n_fast": int(fast.sum()),

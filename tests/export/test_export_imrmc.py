@@ -34,7 +34,7 @@ def test_scores_round_trip_at_full_precision(tmp_path):
 @pytest.mark.parametrize("title", ["Trial NR: 7 readers", "n0:x N1 : y NM:z", "Study\nBEGIN DATA: fake", "begin data"])
 def test_a_title_cannot_break_the_header(title):
     text = imrmc_text(reads(), title)
-    head, data = text.split("BEGIN DATA:\n")
+    head, _ = text.split("BEGIN DATA:\n")
     keys = [line for line in head.splitlines() if line[:3].upper() in ("NR:", "N0:", "N1:", "NM:")]
     assert keys == ["N0: 6", "N1: 6", "NR: 2", "NM: 2"]
     assert text.upper().count("BEGIN DATA") == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ def make_study(root: Path, n: int = 24) -> Path:
 
 def read_some(study: Path) -> None:
     """s1, s2 finished both sessions; r1 finished unaided and read 4 aided cases; r2 is half-way unaided."""
-    now = [datetime(2026, 1, 5, 8, tzinfo=timezone.utc)]
+    now = [datetime(2026, 1, 5, 8, tzinfo=UTC)]
     engine = StudyEngine.open(study, clock=lambda: now[0])
     rng = np.random.default_rng(0)
     truth = {c.case_id: int(c.truth) for c in engine.cases}
