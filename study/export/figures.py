@@ -155,7 +155,7 @@ def draw_forest(fig: Figure, rect, result: dict) -> None:
     """Per-reader sensitivity and specificity with Wilson 95% CIs, one row per reader x modality."""
     rows = list(result["readers"])
     n = len(rows)
-    axes = [fig.add_axes(_sub(rect, 0.2, 0.06, 0.37, 0.9)), fig.add_axes(_sub(rect, 0.62, 0.06, 0.37, 0.9))]
+    axes = [fig.add_axes(_sub(rect, 0.2, 0.12, 0.37, 0.84)), fig.add_axes(_sub(rect, 0.62, 0.12, 0.37, 0.84))]
     y = np.arange(n)[::-1]
     labels = [f"{r['reader']} · {r['modality']} (n {r['n']})" for r in rows]
     mods = list(dict.fromkeys(r["modality"] for r in rows))

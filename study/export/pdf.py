@@ -90,10 +90,13 @@ class Flow:
             h = head_h + sum(unit * lines(r) + 0.006 for r in chunk)
             ax = self.fig.add_axes((LEFT, self.y - h, RIGHT - LEFT, h))
             ax.axis("off")
-            t = ax.table(cellText=chunk, colLabels=header, colWidths=widths, loc="upper center", cellLoc="center", bbox=(0, 0, 1, 1))
+            t = ax.table(cellText=chunk, colLabels=header, colWidths=widths, loc="upper center", cellLoc="center")
             t.auto_set_font_size(False)
             t.set_fontsize(size)
+            # Each row as tall as its own lines (a bbox would make every row the same height).
+            heights = [head_h] + [unit * lines(r) + 0.006 for r in chunk]
             for (r, c), cell in t.get_celld().items():
+                cell.set_height(heights[r] / h)
                 cell.set_linewidth(0.3)
                 if r == 0:
                     cell.set_text_props(weight="bold")
@@ -205,7 +208,8 @@ def build_pages(reads: pd.DataFrame, result: dict, ai: pd.DataFrame | None, titl
     flow = Flow(f"{title} - " + ("interim report" if prog.get("interim") else "report"))
     flow.title(title)
     if prog.get("interim"):
-        detail = " ".join(n.removeprefix("Interim: ") for n in result.get("notes", []) if n.startswith("Interim:"))
+        detail = " ".join(n.removeprefix("Interim: ")[:1].upper() + n.removeprefix("Interim: ")[1:]
+                          for n in result.get("notes", []) if n.startswith("Interim:"))
         flow.para(f"INTERIM ANALYSIS: reading is still under way ({prog.get('n_reads', 0)} reads so far). {detail}",
                   size=10, width=90)
     flow.para("Reader study report: per-reader and per-group diagnostic performance, multi-reader multi-case (MRMC) "

@@ -77,7 +77,11 @@ def mrmc_line(res: dict) -> str:
     if not finite(p["se"]) or not finite(res["f"]):
         return (f"{name}: {est}; {p['comparison']} = {num(p['difference'], signed=True)}, "
                 f"test not estimable ({mrmc_reason(res)}) [{mrmc_n(res)}].")
+    pairs = "; ".join(f"{q['comparison']} = {q['difference']:+.3f} (95% CI {q['ci95'][0]:+.3f} to {q['ci95'][1]:+.3f}, "
+                      f"{p_value(q['p'])})" for q in res["pairwise"]) if len(res["pairwise"]) > 1 else ""
     lo, hi = p["ci95"]
-    return (f"{name}: {est}; {p['comparison']} = {p['difference']:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}), "
+    first = (f"{p['comparison']} = {p['difference']:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}), " if not pairs
+             else f"pairwise {pairs}; overall ")
+    return (f"{name}: {est}; {first}"
             f"F({res['df1']}, {res['df2']:.1f}) = {res['f']:.2f}, {p_value(res['p'])} [{mrmc_n(res)}; "
             f"{res.get('design', 'fully crossed')} design, {res.get('covariance', '')} covariance].")

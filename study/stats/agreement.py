@@ -74,6 +74,8 @@ def agreement(df: pd.DataFrame, column: str = "decision") -> dict:
                 labels = np.unique(all_read)
                 counts = np.stack([(all_read == k).sum(axis=1) for k in labels], axis=1)
                 block["kappa"] = fleiss_kappa(counts)
+                if math.isnan(block["kappa"]):
+                    block["reason"] = "every reader gave one and the same answer to every case"
             else:
                 block["reason"] = f"{len(all_read)} case(s) read by all {len(readers)} readers"
             out["fleiss"][str(mod)] = block

@@ -159,3 +159,17 @@ def test_analyze_cli_report_option(tmp_path, sarcoma):
 def test_report_command_errors(tmp_path, capsys):
     assert main(["report", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err.strip() == f"{tmp_path / 'missing'}: study folder not found"
+
+
+def test_three_modalities_every_pair_in_the_mrmc_line():
+    from study.export.wording import mrmc_line
+
+    raw = pd.read_csv(VANDYKE)
+    third = raw[raw["modality"] == "trt1"].assign(modality="trt2", rating=lambda d: d["rating"].clip(upper=4))
+    res = analyze(pd.concat([raw, third]), threshold=3, sample_size=False)["mrmc"]["auc"]
+    line = mrmc_line(res)
+    for pair in ("trt0 - trt1", "trt0 - trt2", "trt1 - trt2"):
+        assert pair in line
+    assert "F(2, " in line and "[5 readers, 114 cases (45 positive, 69 negative)" in line
+    per_reader = res["fixed_readers"]["per_reader"]
+    assert len(per_reader) == 15 and {r["comparison"] for r in per_reader} == {"trt0 - trt1", "trt0 - trt2", "trt1 - trt2"}
