@@ -112,8 +112,13 @@ class Flow:
     def figure(self, draw, height: float, heading: str | None = None) -> None:
         """``draw(fig, rect)`` draws into the page within rect = (x, y, w, h) in page fractions.
 
-        A ``heading`` stays on the same page as its figure."""
-        self.need(height + (0.06 if heading else 0))
+        A ``heading`` stays on the same page as its figure.  A figure shrinks to as
+        little as 3/4 of ``height`` to use the rest of a page rather than leave it blank."""
+        head = 0.04 if heading else 0.0
+        room = self.y - BOTTOM - head
+        if height > room >= 0.75 * height:
+            height = room
+        self.need(height + head)
         if heading:
             self.heading(heading)
         draw(self.fig, (LEFT, self.y - height, RIGHT - LEFT, height))
@@ -243,7 +248,7 @@ def build_pages(reads: pd.DataFrame, result: dict, ai: pd.DataFrame | None, titl
     for line in figures.mcnemar_lines(result) + figures.sample_size_lines(result):
         flow.para(line, size=8)
 
-    flow.figure(lambda fig, rect: figures.draw_roc_page(fig, rect, reads, result, ai), 0.5,
+    flow.figure(lambda fig, rect: figures.draw_roc_page(fig, rect, reads, result, ai), 0.37,
                 heading="ROC curves and operating points")
     flow.figure(lambda fig, rect: figures.draw_forest(fig, rect, result), min(0.8, 0.1 + 0.022 * len(result["readers"])),
                 heading="Sensitivity and specificity per reader")
