@@ -2,8 +2,11 @@
 
 ``analyze(reads, ai=None, threshold=None)`` returns a plain, JSON-ready dict:
 
-* ``threshold``: ``{"value", "source"}``, the cut ``rating >= value`` used
-  when the table has no ``decision`` column;
+* ``threshold``: ``{"value", "source"}``, the readers' cut ``rating >= value``
+  (value None when their own yes/no answers are used); ``thresholds``: the
+  same for ``readers`` and ``AI``, each on its own rating scale;
+* ``progress``: reads per reader x modality, ``interim`` while reading is under way;
+* ``reading_time``: per reader, reads faster than the floor (default 2 s);
 * ``modalities``, ``readers_order``, ``groups_order``, ``n_cases``,
   ``n_positive``, ``n_negative``;
 * ``readers``: one object per reader x modality (plus the AI as reader
@@ -22,7 +25,8 @@
   ``f``, ``df1``, ``df2``, ``p``, ``variance_components``,
   ``single_modality``, ``fixed_readers``, ``fixed_cases``, ...);
 * ``sample_size``: readers x cases for 80% power at the observed AUC difference;
-* ``agreement``: Cohen's kappa per reader pair and Fleiss' kappa per modality;
+* ``agreement``: Cohen's kappa per reader pair (cases both read) and Fleiss'
+  kappa per modality (cases all read), each with its ``n``;
 * ``switching``: unaided -> aided changes by AI correctness (when AI given);
 * ``notes``: plain sentences about anything left out.
 """
