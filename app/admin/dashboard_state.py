@@ -17,6 +17,7 @@ import pandas as pd
 
 from study.errors import StudyError
 from study.export.tables import paper_table
+from study.export.wording import mrmc_n, mrmc_reason, threshold_text
 from study.protocol import Task
 from study.stats import auc as auc_mod
 from study.stats.analysis import AI_MODALITY, AI_READER, analyze, normalise_ai
@@ -37,11 +38,12 @@ class Analysis:
     raw_ai: pd.DataFrame | None = field(repr=False, default=None)
 
 
-def _analysis(source: str, reads: pd.DataFrame, ai: pd.DataFrame | None) -> Analysis:
+def _analysis(source: str, reads: pd.DataFrame, ai: pd.DataFrame | None, result: dict | None = None) -> Analysis:
+    """Analyse whatever is there: an unfinished reader is part of an interim analysis, not an error."""
     if reads is None or len(reads) == 0:
         raise StudyError([f"{source}: no submitted reads yet"])
-    result = analyze(reads, ai=ai, source=source)
-    df, _ = with_decisions(normalise_reads(reads, source=source))
+    result = result or analyze(reads, ai=ai, source=source)
+    df, _ = with_decisions(normalise_reads(reads, source=source, require_all_modalities=False))
     ai_norm = normalise_ai(ai, set(df["case"])) if ai is not None else None
     return Analysis(source, df, ai_norm, result, reads, ai)
 
@@ -51,13 +53,16 @@ def analyze_store(study_dir: Path) -> Analysis | TaskAnalysis:
 
     Binary studies get ``analyze``'s result; the other task kinds their own metrics
     (:func:`analyze_task_store`), the same split as the CLI's report."""
-    from study.export.cli import load_study
+    from study.export.cli import analyze_study, load_study
     from study.protocol import load_protocol
 
     if load_protocol(Path(study_dir)).task.kind != "binary":
         return analyze_task_store(study_dir)
     reads, ai = load_study(Path(study_dir))
-    return _analysis(f"{study_dir} (store)", reads, ai)
+    if reads is None or len(reads) == 0:
+        raise StudyError([f"{study_dir} (store): no submitted reads yet"])
+    # The protocol's scale, case count (interim counts) and time floor, as `readerstudy report` uses them.
+    return _analysis(f"{study_dir} (store)", reads, ai, analyze_study(Path(study_dir), reads, ai))
 
 
 def analyze_csv(reads_csv: Path, ai_csv: Path | None = None) -> Analysis:
@@ -91,27 +96,34 @@ def _num(v: float, digits: int = 2) -> str:
 
 
 def mrmc_sentence(result: dict, fom: str = "auc") -> str:
-    """'AUC unaided 0.88 vs aided 0.93, difference 0.05 (95% CI 0.01 to 0.09), F = 6.1, df = 1, 14.2, p = 0.03'.
+    """'AUC unaided 0.88 vs aided 0.93, difference 0.05 (95% CI 0.01 to 0.09), F = 6.1, df = 1, 14.2, p = 0.03 [n]'.
 
     The difference is second minus first modality (aided minus unaided);
     ``analyze`` reports first minus second, so the sign and the CI flip.
+    Every sentence ends with its n (readers, cases); a comparison that cannot
+    be made says why, in words about the study, and who was left out.
     """
     res = (result.get("mrmc") or {}).get(fom)
     name = FOM_NAMES.get(fom, fom)
     if not res:
         notes = [n for n in result.get("notes", []) if "MRMC" in n]
         return f"{name}: no MRMC result ({notes[0] if notes else 'needs two readers and two modalities'})."
-    mods = res["modalities"]
+    mods = list(res["estimates"])
     est = res["estimates"]
+    left = res.get("left_out") or []
+    tail = f" [{mrmc_n(res)}" + (f"; left out: {', '.join(x['reader'] for x in left)}" if left else "") + "]"
     if not res.get("pairwise"):
-        return f"{name} " + ", ".join(f"{m} {_num(est[m])}" for m in mods) + "."
+        return f"{name} " + ", ".join(f"{m} {_num(est[m])}" for m in mods) + f"; no paired comparison: {mrmc_reason(res)}{tail}."
     pair = res["pairwise"][0]
+    if not math.isfinite(pair["se"]) or not math.isfinite(res["f"]):
+        return (f"{name} {mods[0]} {_num(est[mods[0]])} vs {mods[1]} {_num(est[mods[1]])}; "
+                f"test not estimable ({mrmc_reason(res)}){tail}.")
     lo, hi = pair["ci95"]
     p = res["p"]
     p_text = "p < 0.001" if math.isfinite(p) and p < 0.001 else f"p = {_num(p, 3 if p < 0.01 else 2)}"
     return (f"{name} {mods[0]} {_num(est[mods[0]])} vs {mods[1]} {_num(est[mods[1]])}, "
             f"difference {_num(-pair['difference'])} (95% CI {_num(-hi)} to {_num(-lo)}), "
-            f"F = {_num(res['f'], 1)}, df = {res['df1']}, {_num(res['df2'], 1)}, {p_text}")
+            f"F = {_num(res['f'], 1)}, df = {res['df1']}, {_num(res['df2'], 1)}, {p_text}{tail}")
 
 
 def paper_view(result: dict) -> tuple[list[str], list[str], list[list[str]]]:
@@ -129,8 +141,15 @@ class ForestRow:
     specificity_ci: tuple[float, float]
 
 
+def _forest_label(r: dict) -> str:
+    """'spec1 · aided (n 3; specificity not estimable: no negative case read)'."""
+    why = r.get("not_estimable") or {}
+    gaps = "; ".join(f"{k} not estimable: {why[k]}" for k in ("sensitivity", "specificity") if k in why)
+    return f"{r['reader']} · {r['modality']} (n {r['n']}" + (f"; {gaps}" if gaps else "") + ")"
+
+
 def forest_rows(result: dict) -> list[ForestRow]:
-    return [ForestRow(f"{r['reader']} · {r['modality']}", r["modality"], r["sensitivity"],
+    return [ForestRow(_forest_label(r), r["modality"], r["sensitivity"],
                       tuple(r["sensitivity_ci95"]), r["specificity"], tuple(r["specificity_ci95"]))
             for r in result["readers"]]
 
@@ -187,31 +206,47 @@ def switching_rows(result: dict) -> list[list[str]]:
 
 
 def time_rows(result: dict) -> tuple[list[str], list[list[str]]]:
-    """Reading time per case, seconds (mean / median) per reader and modality."""
+    """Reading time per case, seconds (mean / median, n reads) per reader and modality, and the QC flag.
+
+    The last column counts reads faster than the protocol's floor (default 2 s), as
+    ``analyze``'s ``reading_time`` quality control does."""
     mods = result["modalities"]
     by = {(r["reader"], r["modality"]): r for r in result["readers"]}
+    qc = result.get("reading_time") or {"floor_seconds": 2.0, "readers": []}
+    fast = {r["reader"]: r for r in qc["readers"]}
     rows = []
     for reader in result["readers_order"]:
         line = [reader]
         for m in mods:
             r = by.get((reader, m))
-            line.append(f"{_num(r['seconds_mean'], 1)} / {_num(r['seconds_median'], 1)}" if r else "-")
+            line.append(f"{_num(r['seconds_mean'], 1)} / {_num(r['seconds_median'], 1)} (n {r['n']})" if r else "no reads yet")
+        f = fast.get(reader)
+        line.append("-" if not f else (f"{f['n_fast']} of {f['n_timed']}" + (" ⚠" if f["n_fast"] else "")))
         rows.append(line)
     groups = [g for g in result["groups"] if g["group"] != AI_READER]
     for g in dict.fromkeys(x["group"] for x in groups):
         line = [f"{g} (mean)"]
         for m in mods:
             row = next((x for x in groups if x["group"] == g and x["modality"] == m), None)
-            line.append(_num(row["seconds_mean"], 1) if row else "-")
+            line.append(f"{_num(row['seconds_mean'], 1)} ({row['n_readers']} readers)" if row else "no reads yet")
+        line.append("")
         rows.append(line)
-    return ["Reader", *[f"{m}: mean / median s" for m in mods]], rows
+    return ["Reader", *[f"{m}: mean / median s" for m in mods], f"reads < {qc['floor_seconds']:g} s"], rows
 
 
 def summary_text(result: dict) -> str:
-    thr = result["threshold"]
-    cut = f"rating ≥ {thr['value']:g}" if thr["value"] is not None else "decision column"
-    return (f"{result['n_readers']} readers, {result['n_cases']} cases ({result['n_positive']} positive, "
-            f"{result['n_negative']} negative); modalities {', '.join(result['modalities'])}; decision: {cut}.")
+    """Who read what, the decision rule of each source of ratings, and whether reading is still under way."""
+    thr = result.get("thresholds") or {"readers": result["threshold"]}
+    readers = f"{result['n_readers']} reader" + ("" if result["n_readers"] == 1 else "s")
+    owner = {"readers": "readers'"}
+    cuts = "; ".join(f"{owner.get(who, who + chr(39) + 's')} decision: {threshold_text(t)}" for who, t in thr.items())
+    prog = result.get("progress") or {}
+    interim = ""
+    if prog.get("interim"):
+        waiting = prog.get("not_started", []) + prog.get("unfinished", [])
+        interim = f"INTERIM: {prog['n_reads']} reads so far; still reading: {', '.join(waiting)}. "
+    return (f"{interim}{readers}, {result['n_cases']} cases ({result['n_positive']} positive, "
+            f"{result['n_negative']} negative); modalities {', '.join(result['modalities'])}; {cuts}.")
 
 # -- multiclass, numeric and grade-distribution tasks ---------------------------
 @dataclass(frozen=True)

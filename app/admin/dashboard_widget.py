@@ -178,6 +178,7 @@ class DashboardWidget(QWidget):
             label.setText(ds.mrmc_sentence(r, fom))
         cols, rows, cells = ds.paper_view(r)
         fill(self.paper_table, cols, cells, row_labels=rows)
+        self.paper_table.resizeRowsToContents()  # every cell has its n on a third line
         fit_height(self.paper_table)
         curves, ai_curve = ds.roc_series(a)
         self.roc_plot.show_roc(curves, ai_curve, ds.operating_points(r), r["readers_order"], r["modalities"])

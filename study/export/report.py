@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-# Figures are built with matplotlib.figure.Figure and written by PdfPages, never
-# through pyplot, so no backend is selected: headless here, harmless inside Qt.
-from matplotlib.backends.backend_pdf import PdfPages
-
-from study.export import figures
 from study.export.imrmc import write_imrmc
+from study.export.pdf import write_pdf
 from study.export.tables import groups_frame, mcnemar_frame, mrmc_frame, readers_frame
 from study.stats.analysis import analyze, jsonable, normalise_ai
 from study.stats.table import normalise_reads, with_decisions
@@ -27,22 +23,35 @@ def write_report(
     threshold: float | None = None,
     result: dict | None = None,
     title: str = "Reader study report",
+    ai_threshold: float | None = None,
+    stored_reads: pd.DataFrame | None = None,
+    study: dict | None = None,
 ) -> dict[str, Path]:
     """Analyse ``reads`` (unless ``result`` is given) and write every export file to ``out_dir``.
 
     Returns ``{file name: path}`` for reads.csv, metrics.csv, metrics.xlsx,
-    study.imrmc, results.json and report.pdf.  Raises ``StudyError`` for bad input.
+    study.imrmc, results.json and report.pdf.  ``stored_reads`` (every stored
+    column of every read, :func:`study.export.stored_reads.stored_reads_frame`)
+    becomes reads.csv when given; otherwise reads.csv is the input table with
+    the decision used.  ``study``: protocol facts for the title page
+    (study_id, design_text, task, seed).  Raises ``StudyError`` for bad input.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if result is None:
-        result = analyze(reads, ai=ai, threshold=threshold)
-    df = normalise_reads(reads)
+        result = analyze(reads, ai=ai, threshold=threshold, ai_threshold=ai_threshold)
+    df = normalise_reads(reads, require_all_modalities=False)
     df, _ = with_decisions(df, threshold)
-    ai_norm = normalise_ai(ai, set(df["case"])) if ai is not None else None
+    ai_norm = normalise_ai(ai, set(df["case"]), ai_threshold) if ai is not None else None
 
     paths = {name: out / name for name in FILES}
-    df.to_csv(paths["reads.csv"], index=False)
+    if stored_reads is not None:
+        stored_reads.to_csv(paths["reads.csv"], index=False)
+    else:
+        raw = reads.reset_index(drop=True).copy()
+        raw["truth"] = df["truth"].to_numpy()
+        raw["decision"] = df["decision"].to_numpy()
+        raw.to_csv(paths["reads.csv"], index=False)
     readers = readers_frame(result)
     readers.to_csv(paths["metrics.csv"], index=False)
     with pd.ExcelWriter(paths["metrics.xlsx"], engine="openpyxl") as xl:
@@ -52,21 +61,5 @@ def write_report(
         mcnemar_frame(result).to_excel(xl, sheet_name="mcnemar", index=False)
     write_imrmc(df, paths["study.imrmc"], f"{title}\nexported by readerstudy; score = rating")
     paths["results.json"].write_text(json.dumps(jsonable(result), indent=1, allow_nan=False), encoding="utf-8")
-    write_pdf(df, result, paths["report.pdf"], ai=ai_norm, title=title)
+    write_pdf(df, result, paths["report.pdf"], ai=ai_norm, title=title, study=study)
     return paths
-
-
-def write_pdf(reads: pd.DataFrame, result: dict, path: Path, ai: pd.DataFrame | None = None, title: str = "Reader study report") -> Path:
-    """The PDF: summary + group table, ROC with arrows, MRMC, forest plot, switching table."""
-    pages = [
-        figures.title_page(result, title),
-        figures.roc_figure(reads, result, ai),
-        figures.mrmc_figure(result),
-        figures.forest_figure(result),
-        figures.switching_figure(result),
-    ]
-    with PdfPages(path, metadata={"Title": title, "Creator": "readerstudy"}) as pdf:
-        for fig in pages:
-            if fig is not None:
-                pdf.savefig(fig)
-    return Path(path)

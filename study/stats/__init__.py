@@ -4,7 +4,9 @@ Entry point: :func:`study.stats.analysis.analyze` (``from study.stats import ana
 Modules, one concept each: ``table`` (validate, normalise, decision threshold),
 ``binary`` (confusion counts, Wilson 1927 CIs), ``auc`` (Mann-Whitney AUC,
 DeLong 1988, case jackknife), ``mrmc`` (Obuchowski & Rockette 1995 with
-Hillis 2007 ddf), ``sample_size`` (Hillis, Obuchowski & Berbaum 2011),
+Hillis 2007 ddf; fully crossed, split-plot, partially paired and nested designs),
+``ustat`` (unbiased U-statistic covariances, Gallas 2006), ``timing``
+(reading-time quality control), ``sample_size`` (Hillis, Obuchowski & Berbaum 2011),
 ``mcnemar`` (McNemar 1947), ``agreement`` (Cohen 1960, Fleiss 1971),
 ``switching`` (unaided -> aided changes, automation bias), ``multiclass``,
 ``grades``, ``numeric`` (Bland & Altman 1986), ``segmentation``, ``tasks``

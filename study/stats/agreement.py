@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -40,22 +42,41 @@ def fleiss_kappa(counts: np.ndarray) -> float:
 
 
 def agreement(df: pd.DataFrame, column: str = "decision") -> dict:
-    """Cohen's kappa per reader pair and Fleiss' kappa per modality, on ``column`` labels.
+    """Cohen's kappa per reader pair and Fleiss' kappa per modality, on ``column`` labels, each with its n.
 
-    Only cases read by every reader of the modality enter each statistic.
+    Cohen's kappa of a pair uses every case both readers read in the modality
+    (``n``); Fleiss' kappa uses the cases every reader of the modality read
+    (``fleiss[modality] = {"kappa", "n", "n_readers"}``).  A statistic with
+    fewer than two cases is NaN with a ``reason``.
     """
     out: dict = {"cohen": [], "fleiss": {}}
     for mod, sub in df.groupby("modality", sort=False):
-        wide = sub.pivot(index="case", columns="reader", values=column).dropna()
+        wide = sub.pivot(index="case", columns="reader", values=column)
         readers = [str(r) for r in pd.unique(sub["reader"]) if r in wide.columns]
+        values = wide[readers].to_numpy(float)
+        seen = ~np.isnan(values)
         for i, ra in enumerate(readers):
-            for rb in readers[i + 1 :]:
-                out["cohen"].append(
-                    {"modality": str(mod), "reader_a": ra, "reader_b": rb, "kappa": cohen_kappa(wide[ra].to_numpy(), wide[rb].to_numpy())}
-                )
-        if len(readers) >= 2 and len(wide):
-            values = wide[readers].to_numpy()
-            labels = np.unique(values)
-            counts = np.stack([(values == k).sum(axis=1) for k in labels], axis=1)
-            out["fleiss"][str(mod)] = fleiss_kappa(counts)
+            for j in range(i + 1, len(readers)):
+                rb = readers[j]
+                both = seen[:, i] & seen[:, j]
+                n = int(both.sum())
+                kappa = cohen_kappa(values[both, i], values[both, j]) if n >= 2 else float("nan")
+                row = {"modality": str(mod), "reader_a": ra, "reader_b": rb, "kappa": kappa, "n": n}
+                if n < 2:
+                    row["reason"] = f"the two readers share {n} case(s)"
+                elif math.isnan(kappa):
+                    row["reason"] = "both readers gave one and the same answer to every case"
+                out["cohen"].append(row)
+        if len(readers) >= 2:
+            all_read = values[seen.all(axis=1)]
+            block = {"n": len(all_read), "n_readers": len(readers), "kappa": float("nan")}
+            if len(all_read) >= 2:
+                labels = np.unique(all_read)
+                counts = np.stack([(all_read == k).sum(axis=1) for k in labels], axis=1)
+                block["kappa"] = fleiss_kappa(counts)
+                if math.isnan(block["kappa"]):
+                    block["reason"] = "every reader gave one and the same answer to every case"
+            else:
+                block["reason"] = f"{len(all_read)} case(s) read by all {len(readers)} readers"
+            out["fleiss"][str(mod)] = block
     return out

@@ -2,8 +2,11 @@
 
 ``analyze(reads, ai=None, threshold=None)`` returns a plain, JSON-ready dict:
 
-* ``threshold``: ``{"value", "source"}``, the cut ``rating >= value`` used
-  when the table has no ``decision`` column;
+* ``threshold``: ``{"value", "source"}``, the readers' cut ``rating >= value``
+  (value None when their own yes/no answers are used); ``thresholds``: the
+  same for ``readers`` and ``AI``, each on its own rating scale;
+* ``progress``: reads per reader x modality, ``interim`` while reading is under way;
+* ``reading_time``: per reader, reads faster than the floor (default 2 s);
 * ``modalities``, ``readers_order``, ``groups_order``, ``n_cases``,
   ``n_positive``, ``n_negative``;
 * ``readers``: one object per reader x modality (plus the AI as reader
@@ -22,7 +25,8 @@
   ``f``, ``df1``, ``df2``, ``p``, ``variance_components``,
   ``single_modality``, ``fixed_readers``, ``fixed_cases``, ...);
 * ``sample_size``: readers x cases for 80% power at the observed AUC difference;
-* ``agreement``: Cohen's kappa per reader pair and Fleiss' kappa per modality;
+* ``agreement``: Cohen's kappa per reader pair (cases both read) and Fleiss'
+  kappa per modality (cases all read), each with its ``n``;
 * ``switching``: unaided -> aided changes by AI correctness (when AI given);
 * ``notes``: plain sentences about anything left out.
 """
@@ -39,14 +43,31 @@ from study.stats import auc as auc_mod
 from study.stats.agreement import agreement
 from study.stats.binary import Z95, binary_metrics, confusion
 from study.stats.mcnemar import paired_correctness
-from study.stats.mrmc import FOMS, mrmc
+from study.stats.mrmc import FOMS, design_arrays, mrmc
 from study.stats.sample_size import sample_size_table
 from study.stats.switching import switching
-from study.stats.table import infer_threshold, normalise_reads, order_of_appearance, with_decisions
+from study.stats.table import (
+    Scale,
+    Threshold,
+    infer_threshold,
+    normalise_reads,
+    order_of_appearance,
+    with_decisions,
+)
+from study.stats.timing import reading_time_qc
 
 RATES = ("sensitivity", "specificity", "accuracy", "ss_avg", "ppv", "npv")
 AI_READER = "AI"
 AI_MODALITY = "standalone"
+# Why a rate has no value, in the study's words (its denominator is empty).
+EMPTY_DENOMINATOR = {
+    "sensitivity": "no positive case read",
+    "specificity": "no negative case read",
+    "accuracy": "no case read",
+    "ss_avg": "needs positive and negative cases",
+    "ppv": "no positive call made",
+    "npv": "no negative call made",
+}
 
 
 def _auc_block(truth: np.ndarray, rating: np.ndarray) -> dict[str, float | list[float]]:
@@ -60,9 +81,16 @@ def _auc_block(truth: np.ndarray, rating: np.ndarray) -> dict[str, float | list[
 
 
 def _reader_row(sub: pd.DataFrame) -> dict:
-    row = binary_metrics(confusion(sub["truth"].to_numpy(), sub["decision"].to_numpy()))
-    row.update(_auc_block(sub["truth"].to_numpy(), sub["rating"].to_numpy()))
-    row["n"] = int(len(sub))
+    truth = sub["truth"].to_numpy()
+    row = binary_metrics(confusion(truth, sub["decision"].to_numpy()))
+    row.update(_auc_block(truth, sub["rating"].to_numpy()))
+    row["n"] = len(sub)
+    row["n_positive"] = int((truth == 1).sum())
+    row["n_negative"] = int((truth == 0).sum())
+    why = {k: v for k, v in EMPTY_DENOMINATOR.items() if not math.isfinite(row[k])}
+    if not math.isfinite(row["auc"]):
+        why["auc"] = "needs positive and negative cases"
+    row["not_estimable"] = why
     if "seconds" in sub.columns and sub["seconds"].notna().any():
         row["seconds_mean"] = float(sub["seconds"].mean())
         row["seconds_median"] = float(sub["seconds"].median())
@@ -71,19 +99,34 @@ def _reader_row(sub: pd.DataFrame) -> dict:
     return row
 
 
-def normalise_ai(ai: pd.DataFrame, cases: set[str]) -> pd.DataFrame:
-    """AI outputs as ``case, rating, decision`` (decision from ``ai_decision`` or the rating's midpoint)."""
+def normalise_ai(
+    ai: pd.DataFrame, cases: set[str], threshold: float | None = None, scale: Scale | None = None
+) -> pd.DataFrame:
+    """AI outputs as ``case, rating, decision``.
+
+    The decision is ``rating >= threshold`` when a threshold is given; else the
+    model's own decision (``ai_decision``, e.g. its operating point); else the
+    midpoint of the AI's own score scale (``scale``, or inferred from its
+    scores with :func:`study.stats.table.infer_scale`), never the readers'.
+    ``out.attrs['threshold']`` holds the :class:`Threshold` used.
+    """
     problems = [f"ai: column '{c}' missing" for c in ("case", "ai_rating") if c not in ai.columns]
     if problems:
         raise StudyError(problems)
     out = pd.DataFrame({"case": ai["case"].astype("string").str.strip(), "rating": pd.to_numeric(ai["ai_rating"], errors="coerce")})
-    if "ai_decision" in ai.columns and ai["ai_decision"].notna().all():
+    if threshold is None and "ai_decision" in ai.columns and ai["ai_decision"].notna().all():
         out["decision"] = pd.to_numeric(ai["ai_decision"], errors="coerce")
+        cut = Threshold(float("nan"), "the model's own decision")
+    elif out["rating"].notna().any():
+        cut = infer_threshold(out["rating"], threshold, scale)
+        out["decision"] = (out["rating"] >= cut.value).astype(float)
     else:
-        out["decision"] = (out["rating"] >= infer_threshold(out["rating"]).value).astype(float)
+        raise StudyError(["ai: column 'ai_rating' has no numeric score"])
     out = out.dropna(subset=["rating", "decision"]).drop_duplicates("case")
     out["decision"] = out["decision"].astype("int64")
-    return out[out["case"].isin(cases)]
+    out = out[out["case"].isin(cases)]
+    out.attrs["threshold"] = cut
+    return out
 
 
 def _nanmean(values: list[float]) -> float:
@@ -100,7 +143,7 @@ def _group_rows(rows: list[dict], order: list[str], modalities: list[str]) -> li
             members = [r for r in rows if r["group"] == g and r["modality"] == m]
             if not members:
                 continue
-            agg: dict = {"group": g, "modality": m, "n_readers": len(members)}
+            agg: dict = {"group": g, "modality": m, "n_readers": len(members), "n_reads": int(sum(r["n"] for r in members))}
             counts = {k: int(sum(r[k] for r in members)) for k in ("tp", "fn", "tn", "fp")}
             pooled = binary_metrics(confusion_from(counts))
             agg.update(counts)
@@ -108,6 +151,8 @@ def _group_rows(rows: list[dict], order: list[str], modalities: list[str]) -> li
                 agg[rate] = _nanmean([r[rate] for r in members])
                 agg[f"{rate}_ci95"] = pooled[f"{rate}_ci95"]
             agg["auc"] = _nanmean([r["auc"] for r in members])
+            agg["not_estimable"] = {k: v for k, v in {**EMPTY_DENOMINATOR, "auc": "needs positive and negative cases"}.items()
+                                    if not math.isfinite(agg[k])}
             secs = [r["seconds_mean"] for r in members if np.isfinite(r["seconds_mean"])]
             agg["seconds_mean"] = float(np.mean(secs)) if secs else float("nan")
             out.append(agg)
@@ -127,6 +172,27 @@ def _pick_unaided_aided(modalities: list[str]) -> tuple[str, str] | None:
     return (modalities[0], modalities[1]) if len(modalities) >= 2 else None
 
 
+def _threshold_dict(cut) -> dict:
+    return {"value": cut.value if math.isfinite(cut.value) else None, "source": cut.source}
+
+
+def _progress(df: pd.DataFrame, modalities: list[str], readers: list[str], expected_cases: int | None) -> dict:
+    """Reads per reader x modality and whether the study is still being read (interim)."""
+    counts = df.groupby(["reader", "modality"], sort=False).size()
+    cells = {(r, m): int(counts.get((r, m), 0)) for r in readers for m in modalities}
+    missing = [f"{r} ({m})" for (r, m), n in cells.items() if n == 0]
+    short = [] if expected_cases is None else [f"{r} ({m})" for (r, m), n in cells.items() if 0 < n < expected_cases]
+    interim = bool(missing or short)
+    return {
+        "interim": interim,
+        "n_reads": len(df),
+        "expected_cases": expected_cases,
+        "reads": [{"reader": r, "modality": m, "n": n} for (r, m), n in cells.items()],
+        "not_started": missing,
+        "unfinished": short,
+    }
+
+
 def analyze(
     reads: pd.DataFrame,
     ai: pd.DataFrame | None = None,
@@ -134,13 +200,26 @@ def analyze(
     cov: str = "jackknife",
     sample_size: bool = True,
     source: str = "reads",
+    ai_threshold: float | None = None,
+    reader_scale: Scale | None = None,
+    ai_scale: Scale | None = None,
+    expected_cases: int | None = None,
+    min_read_seconds: float = 2.0,
+    fixed_reader_convention: str = "hillis",
 ) -> dict:
     """Every binary-task statistic of a long-format reads table (see the module docstring).
 
-    Raises ``StudyError`` (one line per problem) for bad input.
+    Works on incomplete studies (readers still reading): per-reader results
+    for whatever is there, the paired MRMC on the readers and cases with every
+    modality (``mrmc[fom]['left_out']``), ``progress['interim']``.  Each source
+    of ratings has its own scale and threshold: ``threshold`` / ``reader_scale``
+    for the readers, ``ai_threshold`` / ``ai_scale`` for the AI (both reported
+    in ``thresholds``).  ``expected_cases``: cases each reader reads per
+    modality (for the interim counts).  Raises ``StudyError`` (one line per
+    problem) for bad input.
     """
-    df = normalise_reads(reads, binary=True, source=source)
-    df, cut = with_decisions(df, threshold)
+    df = normalise_reads(reads, binary=True, source=source, require_all_modalities=False)
+    df, cut = with_decisions(df, threshold, reader_scale)
     modalities = order_of_appearance(df["modality"])
     readers = order_of_appearance(df["reader"])
     if "group" not in df.columns or df["group"].eq("").all():
@@ -155,8 +234,10 @@ def analyze(
         rows.append({"reader": str(reader), "modality": str(modality), "group": str(sub["group"].iloc[0]), **_reader_row(sub)})
 
     ai_df = None
+    thresholds = {"readers": _threshold_dict(cut)}
     if ai is not None:
-        ai_df = normalise_ai(ai, set(truth_by_case.index))
+        ai_df = normalise_ai(ai, set(truth_by_case.index), ai_threshold, ai_scale)
+        thresholds["AI"] = _threshold_dict(ai_df.attrs["threshold"])
         if len(ai_df):
             ai_reads = ai_df.assign(truth=ai_df["case"].map(truth_by_case).astype(int))
             rows.append({"reader": AI_READER, "modality": AI_MODALITY, "group": AI_READER, **_reader_row(ai_reads)})
@@ -166,18 +247,25 @@ def analyze(
 
     group_order = groups + ([AI_READER] if ai_df is not None else [])
     group_mods = modalities + ([AI_MODALITY] if ai_df is not None else [])
+    progress = _progress(df, modalities, readers, expected_cases)
     result: dict = {
-        "threshold": {"value": cut.value if math.isfinite(cut.value) else None, "source": cut.source},
+        "threshold": thresholds["readers"],
+        "thresholds": thresholds,
         "modalities": modalities,
         "readers_order": readers,
         "groups_order": group_order,
         "n_readers": len(readers),
-        "n_cases": int(len(truth_by_case)),
+        "n_cases": len(truth_by_case),
         "n_positive": int(truth_by_case.sum()),
         "n_negative": int((truth_by_case == 0).sum()),
+        "progress": progress,
         "readers": rows,
         "groups": _group_rows(rows, group_order, group_mods),
     }
+    if progress["not_started"]:
+        notes.append("Interim: no reads yet for " + ", ".join(progress["not_started"]) + ".")
+    if progress["unfinished"]:
+        notes.append(f"Interim: fewer than {expected_cases} cases read by " + ", ".join(progress["unfinished"]) + ".")
 
     # Paired per-reader McNemar, first vs second modality, on cases read both ways.
     mc = []
@@ -187,29 +275,26 @@ def analyze(
             a = df[(df["reader"] == reader) & (df["modality"] == a_mod)].set_index("case")
             b = df[(df["reader"] == reader) & (df["modality"] == b_mod)].set_index("case")
             common = a.index.intersection(b.index)
+            if len(common) == 0:
+                continue
             ok_a = (a.loc[common, "decision"] == a.loc[common, "truth"]).to_numpy()
             ok_b = (b.loc[common, "decision"] == b.loc[common, "truth"]).to_numpy()
-            mc.append({"reader": reader, "modality_a": a_mod, "modality_b": b_mod, "n": int(len(common)), **paired_correctness(ok_a, ok_b)})
+            mc.append({"reader": reader, "modality_a": a_mod, "modality_b": b_mod, "n": len(common), **paired_correctness(ok_a, ok_b)})
     result["mcnemar"] = mc
 
     result["mrmc"] = {}
     if len(readers) < 2:
         notes.append("MRMC analysis needs at least two readers; left out.")
     else:
+        arrays = design_arrays(df)
         for fom in FOMS:
-            try:
-                result["mrmc"][fom] = mrmc(df, fom, cov if fom == "auc" else "jackknife")
-            except ValueError as exc:  # e.g. no crossed cases
-                notes.append(f"MRMC {fom}: {exc}")
-        n_crossed = result["mrmc"].get("auc", {}).get("n_cases")
-        if n_crossed is not None and n_crossed < len(truth_by_case):
-            notes.append(
-                f"MRMC uses the {n_crossed} of {len(truth_by_case)} cases read by every reader in every modality."
-            )
+            result["mrmc"][fom] = mrmc(df, fom, cov if fom == "auc" else ("unbiased" if cov == "unbiased" else "jackknife"),
+                                       fixed_reader_convention=fixed_reader_convention, design=arrays)
 
     result["sample_size"] = None
     auc_or = result["mrmc"].get("auc")
-    if sample_size and auc_or and len(modalities) >= 2 and np.isfinite(auc_or["difference"]) and auc_or["difference"] != 0:
+    if (sample_size and auc_or and auc_or["pairwise"] and len(modalities) >= 2 and np.isfinite(auc_or["difference"])
+            and auc_or["difference"] != 0 and auc_or["variance_components"]):
         result["sample_size"] = {
             "effect": abs(auc_or["difference"]),
             "target_power": 0.8,
@@ -221,6 +306,7 @@ def analyze(
         }
 
     result["agreement"] = agreement(df) if len(readers) >= 2 else {"cohen": [], "fleiss": {}}
+    result["reading_time"] = reading_time_qc(df, min_read_seconds)
 
     result["switching"] = None
     pair = _pick_unaided_aided(modalities)

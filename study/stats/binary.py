@@ -38,7 +38,7 @@ def wilson_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """
     if n <= 0:
         return (float("nan"), float("nan"))
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = Z95 if level == 0.95 else float(stats.norm.ppf(0.5 + level / 2))
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom

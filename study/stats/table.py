@@ -168,34 +168,73 @@ def normalise_reads(
     return df
 
 
-def infer_threshold(ratings: pd.Series, threshold: float | None = None) -> Threshold:
+# Rating scales readers and models commonly use, smallest first: the scale of a
+# source is the first one that contains all its ratings (ties go to the scale
+# starting at 1 when no rating is 0).
+STANDARD_SCALES: tuple[tuple[float, float], ...] = ((1, 5), (0, 5), (1, 7), (0, 7), (1, 10), (0, 10), (0, 100))
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The range a source of ratings (the readers, the AI) rates on, and where it came from."""
+
+    low: float
+    high: float
+    source: str  # "protocol", "given" or "inferred from the ratings"
+
+    @property
+    def midpoint(self) -> float:
+        return (self.low + self.high) / 2
+
+    def label(self) -> str:
+        return f"{self.low:g}-{self.high:g}"
+
+
+def infer_scale(ratings: pd.Series) -> Scale:
+    """The rating scale of one source, inferred from its ratings.
+
+    Probabilities in [0, 1] give the 0-1 scale; otherwise the smallest of
+    :data:`STANDARD_SCALES` (1-5, 0-5, 1-7, 0-7, 1-10, 0-10, 0-100) that holds
+    every rating; otherwise the observed range.  Raises ``ValueError`` when
+    there are no ratings.
+    """
+    r = ratings.dropna().to_numpy(float)
+    if r.size == 0:
+        raise ValueError("no ratings to infer a scale from")
+    lo, hi = float(r.min()), float(r.max())
+    source = "inferred from the ratings"
+    if lo >= 0 and hi <= 1:
+        return Scale(0.0, 1.0, source)
+    for s_lo, s_hi in STANDARD_SCALES:
+        if lo >= s_lo and hi <= s_hi:
+            return Scale(float(s_lo), float(s_hi), source)
+    return Scale(lo, hi, "observed range of the ratings")
+
+
+def infer_threshold(ratings: pd.Series, threshold: float | None = None, scale: Scale | None = None) -> Threshold:
     """The decision cut: as given, else the midpoint of the rating scale.
 
-    Scales recognised: probabilities in [0, 1] (cut 0.5), integer 1-5 scores
-    (cut 3), confidences in [0, 100] (cut 50); otherwise the midpoint of the
-    observed range.
+    The scale is ``scale`` (e.g. from the protocol's task) or
+    :func:`infer_scale` of the ratings: 0.5 on probabilities, 3 on 1-5,
+    2.5 on 0-5, 5.5 on 1-10, 50 on 0-100; the observed range's midpoint
+    when no standard scale fits.
     """
     if threshold is not None:
         return Threshold(float(threshold), "given")
-    r = ratings.dropna().to_numpy(float)
-    lo, hi = float(r.min()), float(r.max())
-    integral = bool(np.all(r == np.round(r)))
-    if lo >= 0 and hi <= 1 and not (integral and hi > 0 and lo == hi):
-        return Threshold(0.5, "midpoint of the 0-1 scale")
-    if integral and lo >= 1 and hi <= 5:
-        return Threshold(3.0, "midpoint of the 1-5 scale")
-    if lo >= 0 and hi <= 100:
-        return Threshold(50.0, "midpoint of the 0-100 scale")
-    return Threshold((lo + hi) / 2, "midpoint of the observed ratings")
+    sc = scale or infer_scale(ratings)
+    what = "protocol's" if sc.source == "protocol" else ("observed" if sc.source.startswith("observed") else "inferred")
+    return Threshold(sc.midpoint, f"midpoint of the {what} {sc.label()} scale")
 
 
-def with_decisions(df: pd.DataFrame, threshold: float | None = None) -> tuple[pd.DataFrame, Threshold]:
+def with_decisions(
+    df: pd.DataFrame, threshold: float | None = None, scale: Scale | None = None
+) -> tuple[pd.DataFrame, Threshold]:
     """Add an integer ``decision`` column if absent (``rating >= threshold``)."""
     if "decision" in df.columns and threshold is None:
         out = df.copy()
         out["decision"] = out["decision"].astype("int64")
-        return out, Threshold(float("nan"), "decision column")
-    cut = infer_threshold(df["rating"], threshold)
+        return out, Threshold(float("nan"), "own yes/no answers")
+    cut = infer_threshold(df["rating"], threshold, scale)
     out = df.copy()
     out["decision"] = (out["rating"] >= cut.value).astype("int64")
     return out, cut

@@ -53,7 +53,7 @@ def test_group_values_are_reader_means(study):
 def test_threshold_is_stated_and_applied(study):
     reads, _ = study
     res = analyze(reads.drop(columns=["decision"]))
-    assert res["threshold"] == {"value": 50.0, "source": "midpoint of the 0-100 scale"}
+    assert res["threshold"] == {"value": 50.0, "source": "midpoint of the inferred 0-100 scale"}
     res = analyze(reads.drop(columns=["decision"]), threshold=70)
     assert res["threshold"]["value"] == 70
     r0 = res["readers"][0]

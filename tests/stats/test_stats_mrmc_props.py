@@ -68,8 +68,10 @@ def test_more_than_two_modalities_gives_all_pairs():
     assert [p["comparison"] for p in res["pairwise"]] == ["A - B", "A - C", "B - C"]
 
 
-def test_cases_not_read_by_everyone_are_left_out():
+def test_a_case_not_read_by_everyone_keeps_every_case_with_unbiased_covariance():
     df = study(4)
     partial = df[~((df.reader == "r0") & (df.case == "c0"))]
     res = mrmc(prep(partial), "auc")
-    assert res["n_cases"] == 39
+    assert res["n_cases"] == 40
+    assert res["design"] == "partially paired" and res["covariance"] == "unbiased"
+    assert any("U-statistic" in n for n in res["notes"])

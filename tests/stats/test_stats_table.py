@@ -76,7 +76,7 @@ def test_truth_words_accepted():
 
 @pytest.mark.parametrize(
     ("ratings", "cut"),
-    [([1, 2, 5], 3.0), ([0.1, 0.9], 0.5), ([0, 37, 100], 50.0), ([-4, 6], 1.0)],
+    [([1, 2, 5], 3.0), ([0.1, 0.9], 0.5), ([0, 37, 100], 50.0), ([-4, 6], 1.0), ([1, 4, 10], 5.5), ([0, 3, 5], 2.5), ([1, 2, 7], 4.0), ([1.39, 9.61], 5.5), ([0, 8], 5.0)],
 )
 def test_threshold_midpoints(ratings, cut):
     assert infer_threshold(pd.Series(ratings, dtype=float)).value == cut
@@ -85,7 +85,7 @@ def test_threshold_midpoints(ratings, cut):
 def test_decision_column_wins_unless_threshold_given():
     df = normalise_reads(good().assign(decision=[1, 1, 1, 0, 0, 0, 1, 0]))
     out, cut = with_decisions(df)
-    assert cut.source == "decision column" and out["decision"].tolist() == [1, 1, 1, 0, 0, 0, 1, 0]
+    assert cut.source == "own yes/no answers" and out["decision"].tolist() == [1, 1, 1, 0, 0, 0, 1, 0]
     out, cut = with_decisions(df, 4)
     assert out["decision"].tolist() == [1, 0, 1, 0, 0, 0, 1, 0]
 

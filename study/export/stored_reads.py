@@ -1,0 +1,57 @@
+"""Every stored column of every read, for reads.csv: nothing the store knows is left out.
+
+The columns are reflected from the database itself (SQLAlchemy reflection),
+not listed here, so a column another part of the application adds to the
+``reads`` table (by a migration) appears in the export without a change here.
+Rows of other tables that point at a read (a ``read_id``-style foreign key to
+``reads.id``, e.g. sittings) are counted per read as ``<table>_n``.  Corrected
+reads keep every version: ``supersedes_id`` links a correction to the read it
+replaces and ``current`` marks the version the statistics use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import MetaData, func, select
+
+FIRST = ["read_id", "reader", "group", "session_index", "mode", "case_id", "truth", "current"]
+
+
+def stored_reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
+    """All rows of the ``reads`` table with reader code and group, case truth and ``current``.
+
+    Returns one row per stored read version, ordered by id, with the
+    database's own column names (``id`` becomes ``read_id``).
+    """
+    from study.cases import load_cases
+    from study.protocol import load_protocol
+    from study.store import Store
+
+    protocol = load_protocol(study_dir)
+    truth = {c.case_id: c.truth for c in load_cases(study_dir, protocol, check_media=False)}
+    store = Store.open(study_dir, url)
+    try:
+        meta = MetaData()
+        meta.reflect(store.engine, only=lambda name, _: True)
+        reads = meta.tables["reads"]
+        readers = meta.tables["readers"]
+        group_col = "reader_group" if "reader_group" in readers.c else None
+        cols = [readers.c.code.label("reader")] + ([readers.c[group_col].label("group")] if group_col else [])
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(reads, *cols).join(readers, readers.c.id == reads.c.reader_id).order_by(reads.c.id))
+            df = pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
+            for table in meta.sorted_tables:
+                fks = [fk for fk in table.foreign_keys if fk.column.table.name == "reads" and table.name != "reads"]
+                for fk in fks:
+                    counts = dict(conn.execute(select(fk.parent, func.count()).group_by(fk.parent)).all())
+                    df[f"{table.name}_n"] = df["id"].map(counts).fillna(0).astype(int)
+    finally:
+        store.close()
+    df = df.rename(columns={"id": "read_id"})
+    df["truth"] = df["case_id"].map(truth)
+    superseded = set(df["supersedes_id"].dropna().astype(int)) if "supersedes_id" in df.columns else set()
+    df["current"] = ~df["read_id"].isin(superseded)
+    first = [c for c in FIRST if c in df.columns]
+    return df[first + [c for c in df.columns if c not in first]]

@@ -1,0 +1,96 @@
+"""`readerstudy report` on a stored study while reading is under way: interim report, every stored column."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from app.cli import main
+from study.aioutput import AIOutput
+from study.engine import ReadSubmission, StudyEngine
+from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
+from study.store.schema import ReadRow
+
+
+def make_study(root: Path, n: int = 24) -> Path:
+    import skimage
+
+    (root / "media").mkdir(parents=True)
+    p = Protocol("interim", "Interim check of the photo study", "sequential", 3, Task("binary", labels=("benign", "malignant")),
+                 HangingProtocol(("photo",)), washout_days=28, groups=("specialist", "resident"))
+    (root / "study.toml").write_text(protocol_to_toml(p))
+    rows = ["case_id,truth,patient_id,photo"]
+    for i in range(n):
+        shutil.copy(Path(skimage.data_dir) / "camera.png", root / "media" / f"c{i}.png")
+        rows.append(f"c{i},{int(i % 2 == 0)},p{i},media/c{i}.png")
+    (root / "cases.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def read_some(study: Path) -> None:
+    """s1, s2 finished both sessions; r1 finished unaided and read 4 aided cases; r2 is half-way unaided."""
+    now = [datetime(2026, 1, 5, 8, tzinfo=UTC)]
+    engine = StudyEngine.open(study, clock=lambda: now[0])
+    rng = np.random.default_rng(0)
+    truth = {c.case_id: int(c.truth) for c in engine.cases}
+    for c in engine.cases:  # an AI whose score is on 0-1 with its own 0.5 operating point
+        p = 0.8 if truth[c.case_id] else 0.3
+        engine.store.put_ai_output(AIOutput(c.case_id, "m1", "binary", ("benign", "malignant"), (1 - p, p),
+                                            predicted="malignant" if p >= 0.5 else "benign", score=p))
+    plan = {"s1": (None, None), "s2": (None, None), "r1": (None, 4), "r2": (12, 0)}
+    for code in plan:
+        engine.store.add_reader(code, "specialist" if code[0] == "s" else "resident", "1234")
+    for index in (1, 2):
+        for code, limits in plan.items():
+            limit = limits[index - 1]
+            if limit == 0:
+                continue
+            rs = engine.start(code, index)
+            k = 0
+            while (item := rs.next_item()) is not None and (limit is None or k < limit):
+                right = rng.random() < 0.8
+                answer = truth[item.case_id] if right else 1 - truth[item.case_id]
+                secs = 1.0 if k == 0 else 20.0  # one implausibly fast read each
+                t = now[0]
+                rs.submit(ReadSubmission(item.case_id, str(answer), t, t + timedelta(seconds=secs), int(secs * 1000),
+                                         confidence=float(np.clip(50 + (30 if answer else -30) + rng.normal(0, 15), 0, 100))))
+                k += 1
+            rs.close()
+        now[0] += timedelta(days=29)
+    engine.close()
+
+
+def test_interim_report_of_a_stored_study(tmp_path, capsys):
+    study = make_study(tmp_path / "study")
+    read_some(study)
+    # Another part of the application adds a column and a table of sittings pointing at reads.
+    with sqlite3.connect(study / "readerstudy.sqlite") as con:
+        con.execute("ALTER TABLE reads ADD COLUMN consistency_check TEXT DEFAULT 'ok'")
+        con.execute("CREATE TABLE sittings (id INTEGER PRIMARY KEY, read_id INTEGER REFERENCES reads(id), ms INTEGER)")
+        con.execute("INSERT INTO sittings (read_id, ms) VALUES (1, 500), (1, 700), (2, 300)")
+    out = tmp_path / "out"
+    assert main(["report", str(study), "--out", str(out)]) == 0, capsys.readouterr().err
+    res = json.loads((out / "results.json").read_text())
+    assert res["progress"]["interim"] and "r2 (aided)" in res["progress"]["not_started"]
+    assert "r2 (unaided)" in res["progress"]["unfinished"] and "r1 (aided)" in res["progress"]["unfinished"]
+    auc = res["mrmc"]["auc"]
+    assert auc["n_readers"] == 2 and {x["reader"] for x in auc["left_out"]} == {"r1", "r2"}
+    assert res["thresholds"]["readers"]["source"] == "own yes/no answers"
+    assert res["thresholds"]["AI"]["source"] == "the model's own decision"
+    ai = next(r for r in res["readers"] if r["reader"] == "AI")
+    assert ai["sensitivity"] == 1.0 and ai["specificity"] == 1.0
+    assert res["groups_order"] == ["specialist", "resident", "AI"]
+    qc = {r["reader"]: r for r in res["reading_time"]["readers"]}
+    assert all(r["n_fast"] >= 1 for r in qc.values())
+    reads = pd.read_csv(out / "reads.csv")
+    stored = {c.name for c in ReadRow.__table__.columns} - {"id"}
+    assert stored | {"read_id", "reader", "group", "truth", "current", "consistency_check", "sittings_n"} <= set(reads.columns)
+    assert reads.set_index("read_id").loc[1, "sittings_n"] == 2
+    pdf = (out / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and b"Interim check of the photo study" in pdf
