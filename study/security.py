@@ -42,8 +42,11 @@ def code_problem(code: str, field: str = "reader code") -> str | None:
     if len(code) > MAX_CODE:
         return f"{field}: {len(code)} characters; at most {MAX_CODE}"
     for ch in code:
+        if ch == "\x00":
+            return f"{field}: contains a NUL character (U+0000)"
         if unicodedata.category(ch) in _BAD_CATEGORIES or (ch.isspace() and ch != " "):
-            return f"{field}: contains the invisible or control character U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')})"
+            name = unicodedata.name(ch, "")
+            return f"{field}: contains the invisible or control character U+{ord(ch):04X}" + (f" ({name})" if name else "")
     if code != code.strip():
         return f"{field}: must not start or end with a space"
     return None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine, event, inspect, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from study.aioutput import AIOutput

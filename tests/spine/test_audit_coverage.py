@@ -182,7 +182,7 @@ def test_override_inserted_directly_is_detected(study_dir, db_url, clock):
 def test_swapped_pin_hashes_are_detected(study_dir, db_url, clock):
     engine = _populate(study_dir, db_url, clock)
     conn, ph = _raw(engine.store)
-    h1, h2 = [r[0] for r in conn.execute("SELECT pin_hash FROM readers ORDER BY id").fetchall()]
+    h1, _ = [r[0] for r in conn.execute("SELECT pin_hash FROM readers ORDER BY id").fetchall()]
     conn.execute(f"UPDATE readers SET pin_hash = {ph} WHERE code = 'r2'", (h1,))
     conn.commit()
     conn.close()
