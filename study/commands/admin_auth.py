@@ -51,7 +51,7 @@ def require_admin(args, command: str) -> None:
 
     study_dir = Path(args.study_dir)
     if not (study_dir / "study.toml").is_file():
-        raise StudyError([f"{study_dir}: not a study folder (no study.toml)"])
+        return  # not a study: the command itself refuses it with its own message, and touches nothing
     store = Store.open(study_dir, getattr(args, "db", None))
     try:
         if not store.has_admin_password():

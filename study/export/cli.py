@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
             paths = _write_task_report(args, task, reads)
         else:
             paths = write_report(reads, args.out, ai=ai, threshold=args.threshold, title=args.title or args.study_dir.name)
+        from study.store import anchor_outputs  # the chain's head and row count, beside the outputs
+
+        paths["audit_anchor"] = anchor_outputs(args.study_dir, args.db, args.out)
     except StudyError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)

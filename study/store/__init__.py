@@ -32,7 +32,7 @@ from study.store.schema import AIOutputRow, AuditRow, LockoutRow, Meta, ReaderRo
 MAX_ADMIN_TRIES = 5
 ADMIN_LOCKOUT = timedelta(minutes=5)
 
-__all__ = ["Store", "ReaderInfo", "reads_table", "ai_table", "resolve_url"]
+__all__ = ["Store", "ReaderInfo", "reads_table", "ai_table", "resolve_url", "anchor_outputs"]
 
 
 def utcnow() -> datetime:
@@ -355,27 +355,33 @@ class Store:
         with self.Session() as s:
             return audit.verify(s, self.anchors(outputs))
 
+    def anchor_line(self, where: str) -> str:
+        """The chain's row count and head hash now, as one anchor line (nothing written)."""
+        with self.Session() as s:
+            last = s.execute(select(AuditRow.id, AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).first()
+        rows, head = (last[0], last[1]) if last else (0, audit.GENESIS)
+        return anchor.format_line(self.store_id, rows, head, where)
+
     def write_anchor(self, where: str) -> str:
         """Append the chain's row count and head hash to the study's anchor file; return the line.
 
         Call it where results leave the store (report, export) and at a session's end,
         and write the returned line into the outputs too.
         """
-        with self.Session() as s:
-            last = s.execute(select(AuditRow.id, AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).first()
-        rows, head = (last[0], last[1]) if last else (0, audit.GENESIS)
-        line = anchor.format_line(self.store_id, rows, head, where)
+        line = self.anchor_line(where)
         if self.study_dir is not None:
             anchor.append(self.study_dir, line)
         return line
 
-    def checked_anchor(self, where: str) -> str:
-        """``write_anchor`` after a full check; StudyError naming the broken row when the chain is broken."""
+    def require_intact(self) -> None:
+        """StudyError ``AUDIT CHAIN BROKEN at row N: ...`` unless the chain, rows and anchors all check out.
+
+        Results (report, exports, the Results tab) are never computed from a tampered store."""
         check = self.verify_chain()
         if not check.ok:
-            raise StudyError([f"AUDIT CHAIN BROKEN at row {check.first_broken}: {check.reason}; "
-                              "results are not written from a tampered store"])
-        return self.write_anchor(where)
+            row = check.first_broken if check.first_broken is not None else "?"
+            raise StudyError([f"AUDIT CHAIN BROKEN at row {row}: {check.reason}; results are not computed "
+                              "from a store that fails its audit check (run `readerstudy status` for details)"])
 
     def audit_rows(self) -> list[dict]:
         from study.store.schema import AuditRow
@@ -384,6 +390,23 @@ class Store:
             rows = s.execute(select(AuditRow).order_by(AuditRow.id)).scalars().all()
             return [{"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
                      "payload": r.payload, "hash": r.hash} for r in rows]
+
+
+ANCHOR_OUTPUT = "AUDIT_ANCHOR.txt"
+
+
+def anchor_outputs(study_dir: str | Path, url: str | None, out_dir: str | Path) -> Path:
+    """Anchor the chain for a report/export written to ``out_dir``: one line appended to the study's
+    ``readerstudy.anchors`` and the same line in ``out_dir/AUDIT_ANCHOR.txt`` (``status --check``
+    compares both with the store).  Returns the file written."""
+    store = Store.open(study_dir, url)
+    try:
+        line = store.write_anchor(f"report {Path(out_dir).resolve()}")
+    finally:
+        store.close()
+    path = Path(out_dir) / ANCHOR_OUTPUT
+    path.write_text(line + "\n", encoding="utf-8")
+    return path
 
 
 def reads_table(study_dir: str | Path, url: str | None = None):

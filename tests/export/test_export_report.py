@@ -14,6 +14,7 @@ from study.export.tables import paper_table
 from study.stats.analysis import analyze
 from study.stats.simulate import simulate, uterine_sarcoma
 from study.stats.table import normalise_reads, with_decisions
+from tests.admin_cli import ENV, PASSWORD, give_admin_password
 
 VANDYKE = Path(__file__).parents[1] / "stats" / "data" / "vandyke.csv"
 
@@ -134,6 +135,8 @@ def test_report_command_reads_the_store(tmp_path, sarcoma, monkeypatch):
     study_dir.mkdir()
     protocol = Protocol("s", "S", "sequential", 1, Task("binary", labels=("benign", "malignant")), HangingProtocol(("T2axi",)), washout_days=28)
     (study_dir / "study.toml").write_text(protocol_to_toml(protocol))
+    monkeypatch.setenv(ENV, PASSWORD)
+    give_admin_password(study_dir)
     assert main(["report", str(study_dir), "--out", str(tmp_path / "out")]) == 0
     assert seen == [study_dir]
     res = json.loads((tmp_path / "out" / "results.json").read_text())
