@@ -36,8 +36,8 @@ class AdminLoginState:
         finally:
             store.close()
         if self.needs_password:
-            self.message = ("This study has no admin password yet. Set one on the study's computer with "
-                            f"`readerstudy admin-password {self.study_dir}`, then open it again.")
+            self.message = ("This study has no admin password yet.\nSet one on the study's computer with\n"
+                            f"    readerstudy admin-password {self.study_dir}\nthen open it again.")
 
     @property
     def can_log_in(self) -> bool:

@@ -26,7 +26,7 @@ class AdminLoginPanel(QWidget):
         self.explain.setWordWrap(True)
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.login_button = QPushButton()
+        self.login_button = QPushButton("Open")
         self.login_button.setObjectName("submitButton")
         self.login_button.setDefault(True)
         self.login_button.clicked.connect(self.on_login_clicked)
@@ -35,7 +35,8 @@ class AdminLoginPanel(QWidget):
         self.message_label.setObjectName("problemLabel")
         self.message_label.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("Admin password", self.password_edit)
+        self.password_label = QLabel("Admin password")
+        form.addRow(self.password_label, self.password_edit)
         col = QVBoxLayout(card)
         col.setContentsMargins(28, 24, 28, 24)
         col.setSpacing(12)
@@ -52,13 +53,15 @@ class AdminLoginPanel(QWidget):
 
     def show_state(self) -> None:
         usable = self.state.can_log_in
+        # A study that cannot be logged in to (no admin password yet, store missing) says why, and
+        # offers no field to type into.
         self.explain.setText("Enter the study's admin password. Readers cannot open these screens." if usable
-                             else "The admin screens of this study cannot be opened here.")
-        self.password_edit.setEnabled(usable)
-        self.login_button.setEnabled(usable)
-        self.login_button.setText("Open")
-        self.message_label.setText(self.state.message)
-        self.message_label.setVisible(bool(self.state.message))
+                             else self.state.message)
+        for w in (self.password_edit, self.password_label, self.login_button):
+            w.setVisible(usable)
+        shown = self.state.message if usable else ""
+        self.message_label.setText(shown)
+        self.message_label.setVisible(bool(shown))
 
     def on_login_clicked(self) -> None:
         ok = self.state.log_in(self.password_edit.text())

@@ -122,8 +122,8 @@ def test_a_study_without_admin_password_cannot_be_claimed_in_the_app(qtbot, tmp_
     shell = open_admin(tmp_path / "cli")
     qtbot.addWidget(shell)
     login = shell.login
-    assert not login.login_button.isEnabled() and not login.password_edit.isEnabled()
-    assert "readerstudy admin-password" in login.message_label.text()
+    assert not login.login_button.isVisibleTo(login) and not login.password_edit.isVisibleTo(login)
+    assert "readerstudy admin-password" in login.explain.text()
     assert not login.state.log_in("first-pass") and shell.admin is None
     store = Store.open(tmp_path / "cli")
     try:

@@ -237,3 +237,53 @@ def test_garbage_timestamp_is_a_broken_chain_not_a_traceback(study_dir, clock, t
     check = engine.store.verify_chain()
     assert not check.ok and f"{table} row 2: timestamp 'not a time' cannot be read" in check.reason
     engine.close()
+
+
+def test_results_refuse_a_broken_chain(study_dir, db_url, clock, tmp_path):
+    from study.errors import StudyError
+    from study.store import ai_table, reads_table
+    from tests.admin_cli import admin_env
+    from tests.spine.test_cli import cli
+
+    engine = _populate(study_dir, db_url, clock)
+    engine.close()
+    ok = reads_table(study_dir, db_url)
+    assert len(ok) == 8 and ok.attrs["audit_anchor"].startswith("readerstudy-audit-anchor store=")
+    store = Store.open(study_dir, db_url)
+    conn, ph = _raw(store)
+    store.close()
+    conn.execute(f"UPDATE ai_outputs SET payload = {ph} WHERE case_id = 'K000'", (json.dumps({"score": 0.01}),))
+    conn.commit()
+    conn.close()
+    for table in (reads_table, ai_table):
+        with pytest.raises(StudyError, match=r"^AUDIT CHAIN BROKEN at row \d+: ai_outputs row \[1\]: edited"):
+            table(study_dir, db_url)
+    env = admin_env(study_dir, db_url)
+    r = cli("report", study_dir, "--out", tmp_path / "out", *(["--db", db_url] if db_url else []),
+            password=env["READERSTUDY_ADMIN_PASSWORD"])
+    assert r.returncode == 2 and "AUDIT CHAIN BROKEN at row" in r.stderr and not (tmp_path / "out").exists()
+
+
+def test_report_anchor_is_checked_by_status(study_dir, clock, tmp_path):
+    from tests.admin_cli import admin_env
+    from tests.spine.test_cli import cli
+
+    engine = _populate(study_dir, None, clock)
+    engine.close()
+    out = tmp_path / "out"
+    r = cli("report", study_dir, "--out", out, password=admin_env(study_dir)["READERSTUDY_ADMIN_PASSWORD"])
+    assert r.returncode == 0, r.stderr
+    line = (out / "AUDIT_ANCHOR.txt").read_text().strip()
+    assert line in (study_dir / anchor.ANCHOR_FILE).read_text()
+    good = cli("status", study_dir, "--check", out)
+    assert good.returncode == 0 and "audit chain: OK" in good.stdout
+    rows = int(line.split(" rows=")[1].split()[0])
+    (study_dir / anchor.ANCHOR_FILE).unlink()
+    store = Store.open(study_dir)
+    with store.engine.begin() as c:  # the last rows go, and the head is set back
+        c.execute(text("DELETE FROM audit_log WHERE id >= :n"), {"n": rows - 1})
+        last = c.execute(text("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")).one()
+        c.execute(text("UPDATE audit_head SET last_id = :i, last_hash = :h"), {"i": last.id, "h": last.hash})
+    store.close()
+    bad = cli("status", study_dir, "--check", out)
+    assert bad.returncode == 1 and "audit chain: BROKEN" in bad.stdout and "were removed" in bad.stdout, bad.stdout
