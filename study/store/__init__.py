@@ -379,9 +379,8 @@ class Store:
         Results (report, exports, the Results tab) are never computed from a tampered store."""
         check = self.verify_chain()
         if not check.ok:
-            row = check.first_broken if check.first_broken is not None else "?"
-            raise StudyError([f"AUDIT CHAIN BROKEN at row {row}: {check.reason}; results are not computed "
-                              "from a store that fails its audit check (run `readerstudy status` for details)"])
+            where = f" at row {check.first_broken}" if check.first_broken is not None else ""
+            raise StudyError([f"AUDIT CHAIN BROKEN{where}: {check.reason}; no results from a tampered store"])
 
     def audit_rows(self) -> list[dict]:
         from study.store.schema import AuditRow

@@ -146,7 +146,7 @@ def _find_unreadable(session: Session) -> tuple[str, int | None] | None:
 def _verify(session: Session, anchors: list[Anchor]) -> ChainCheck:
     rows = session.execute(select(AuditRow).order_by(AuditRow.id)).scalars().all()
     prev, expected_id = GENESIS, 1
-    read_digests: dict[int, str] = {}
+    read_digests: dict[int, tuple[str, int]] = {}
     sealed: dict[tuple[str, str], tuple[str | None, int]] = {}
     hashes: list[str] = []
     baseline_at: int | None = None
@@ -159,7 +159,7 @@ def _verify(session: Session, anchors: list[Anchor]) -> ChainCheck:
             return ChainCheck(False, len(rows), row.id, "row content was edited")
         data = json.loads(row.payload)
         if row.action == "read.submitted":
-            read_digests[int(data["read_id"])] = data["digest"]
+            read_digests[int(data["read_id"])] = (data["digest"], row.id)
         if row.action == BASELINE:
             if baseline_at is not None:
                 return ChainCheck(False, len(rows), row.id, f"the coverage baseline was recorded again (first at row {baseline_at})")
@@ -179,14 +179,14 @@ def _verify(session: Session, anchors: list[Anchor]) -> ChainCheck:
         if a.rows and hashes[a.rows - 1] != a.head:
             return ChainCheck(False, len(rows), a.rows, f"the chain was rewritten ({source} has another hash for row {a.rows})")
     for read in session.execute(select(ReadRow).order_by(ReadRow.id)).scalars():
-        digest = read_digests.pop(read.id, None)
+        digest, at = read_digests.pop(read.id, (None, None))
         if digest is None:
             return ChainCheck(False, len(rows), None, f"read {read.id} has no audit entry")
         if digest != read_digest(read):
-            return ChainCheck(False, len(rows), None, f"read {read.id} was edited after submission")
+            return ChainCheck(False, len(rows), at, f"read {read.id} was edited after submission")
     if read_digests:
         missing = min(read_digests)
-        return ChainCheck(False, len(rows), None, f"read {missing} was deleted")
+        return ChainCheck(False, len(rows), read_digests[missing][1], f"read {missing} was deleted")
     if baseline_at is not None:  # stores made before row coverage existed are checked from their baseline on
         present = set(inspect(session.connection()).get_table_names())
         for table in coverage.covered_tables():
