@@ -16,9 +16,9 @@ import pytest
 from study.aioutput import AIOutput
 from study.engine import ReadSubmission, StudyEngine
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
-from tests.admin_cli import admin_env
 from study.stats import analyze
 from study.store import ai_table, reads_table
+from tests.admin_cli import admin_env
 
 
 def _study(root: Path, n: int) -> Path:

@@ -10,7 +10,6 @@ import sys
 
 from study.engine import ReadSubmission, StudyEngine
 
-
 ADMIN = "pi-secret-1"
 
 
