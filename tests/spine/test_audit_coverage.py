@@ -242,7 +242,6 @@ def test_garbage_timestamp_is_a_broken_chain_not_a_traceback(study_dir, clock, t
 def test_results_refuse_a_broken_chain(study_dir, db_url, clock, tmp_path):
     from study.errors import StudyError
     from study.store import ai_table, reads_table
-    from tests.admin_cli import admin_env
     from tests.spine.test_cli import cli
 
     engine = _populate(study_dir, db_url, clock)
@@ -258,20 +257,18 @@ def test_results_refuse_a_broken_chain(study_dir, db_url, clock, tmp_path):
     for table in (reads_table, ai_table):
         with pytest.raises(StudyError, match=r"^AUDIT CHAIN BROKEN at row \d+: ai_outputs row \[1\]: edited"):
             table(study_dir, db_url)
-    env = admin_env(study_dir, db_url)
     r = cli("report", study_dir, "--out", tmp_path / "out", *(["--db", db_url] if db_url else []),
-            password=env["READERSTUDY_ADMIN_PASSWORD"])
+            password="admin-pw-1")  # _populate's admin password
     assert r.returncode == 2 and "AUDIT CHAIN BROKEN at row" in r.stderr and not (tmp_path / "out").exists()
 
 
 def test_report_anchor_is_checked_by_status(study_dir, clock, tmp_path):
-    from tests.admin_cli import admin_env
     from tests.spine.test_cli import cli
 
     engine = _populate(study_dir, None, clock)
     engine.close()
     out = tmp_path / "out"
-    r = cli("report", study_dir, "--out", out, password=admin_env(study_dir)["READERSTUDY_ADMIN_PASSWORD"])
+    r = cli("report", study_dir, "--out", out, password="admin-pw-1")
     assert r.returncode == 0, r.stderr
     line = (out / "AUDIT_ANCHOR.txt").read_text().strip()
     assert line in (study_dir / anchor.ANCHOR_FILE).read_text()
