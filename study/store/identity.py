@@ -16,9 +16,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from study.errors import StudyError
+from study.store.db import DB_FILENAME
 
 IDENTITY_FILE = "readerstudy.store.json"
-DB_FILENAME = "readerstudy.sqlite"
 SUPPORTED = {"sqlite": ("sqlite", "sqlite+pysqlite"), "postgresql": ("postgresql+psycopg", "postgresql")}
 
 
