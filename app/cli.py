@@ -12,6 +12,9 @@ import argparse
 import importlib
 import sys
 
+from study.commands import admin_auth
+from study.errors import StudyError
+
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("study.commands.validate", "check a study folder: protocol, case table, media"),
@@ -55,8 +58,21 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"readerstudy {name}", description=help_text)
     module.add_arguments(parser)
+    admin = name in admin_auth.ADMIN_COMMANDS
+    if admin:
+        admin_auth.add_arguments(parser)
     args = parser.parse_args(argv[1:])
-    return int(module.run(args) or 0)
+    try:  # a bad --db URL, a missing store, a wrong admin password: one line each, never a traceback
+        if admin:
+            admin_auth.require_admin(args, name)
+        code = int(module.run(args) or 0)
+        if admin and code == 0:
+            admin_auth.anchor_after(args, name)
+    except StudyError as err:
+        for line in err.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    return code
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from study.cases import Case, load_cases
 from study.errors import StudyError
 from study.order import case_order, crossover_blocks
 from study.protocol import Protocol, load_protocol
-from study.security import verify_secret
+from study.security import code_problem, secret_problem, verify_secret
 from study.store import Store, audit
 from study.store.schema import AuditRow, LeaseRow, ReaderRow, ReadRow, WashoutOverrideRow
 
@@ -177,9 +177,14 @@ class StudyEngine:
 
     def login(self, code: str, pin: str) -> str:
         """Check a reader's PIN; three wrong PINs lock the code for a minute."""
+        problem = code_problem(code.strip()) or secret_problem(pin)
+        if problem:
+            raise LoginError(problem[0].upper() + problem[1:] + ".")
         now = self.clock()
         with self.store.transaction() as s:
-            row = s.execute(select(ReaderRow).where(ReaderRow.code == code.strip())).scalar_one_or_none()
+            # FOR UPDATE: parallel wrong PINs on PostgreSQL wait for each other, so every one is counted.
+            row = s.execute(select(ReaderRow).where(ReaderRow.code == code.strip())
+                            .with_for_update()).scalar_one_or_none()
             if row is None:
                 raise LoginError("Unknown reader code or wrong PIN.")
             if row.locked_until is not None and row.locked_until > now:
@@ -325,6 +330,8 @@ class ReadingSession:
         with self.engine.store.transaction() as s:
             s.execute(delete(LeaseRow).where(LeaseRow.reader_id == self.reader_id,
                                              LeaseRow.session_index == self.index, LeaseRow.token == self.token))
+        # The session's end anchors the chain outside the database (study.store.anchor).
+        self.engine.store.write_anchor(f"session end {self.reader}/{self.index}")
 
     # -- cases ----------------------------------------------------------------
     def _item(self, position: int) -> CaseItem:

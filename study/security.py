@@ -24,3 +24,38 @@ def verify_secret(secret: str, stored: str) -> bool:
         return False
     got = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32)
     return hmac.compare_digest(got.hex(), digest)
+
+
+MAX_CODE = 64  # readers.code is String(64): longer is refused up front, on every backend alike
+MAX_SECRET = 256
+# Control (Cc), format (Cf: zero-width and bidi marks), separators other than space,
+# private-use, surrogate and unassigned code points: invisible or misleading in a code.
+_BAD_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"}
+
+
+def code_problem(code: str, field: str = "reader code") -> str | None:
+    """Why a reader code cannot be used (None when it can); the same rule on SQLite and PostgreSQL."""
+    import unicodedata
+
+    if not code:
+        return f"{field}: must not be empty"
+    if len(code) > MAX_CODE:
+        return f"{field}: {len(code)} characters; at most {MAX_CODE}"
+    for ch in code:
+        if ch == "\x00":
+            return f"{field}: contains a NUL character (U+0000)"
+        if unicodedata.category(ch) in _BAD_CATEGORIES or (ch.isspace() and ch != " "):
+            name = unicodedata.name(ch, "")
+            return f"{field}: contains the invisible or control character U+{ord(ch):04X}" + (f" ({name})" if name else "")
+    if code != code.strip():
+        return f"{field}: must not start or end with a space"
+    return None
+
+
+def secret_problem(secret: str, field: str = "PIN") -> str | None:
+    """Why a typed PIN or password cannot be checked (NUL, over-long), or None."""
+    if "\x00" in secret:
+        return f"{field}: contains a NUL character"
+    if len(secret) > MAX_SECRET:
+        return f"{field}: {len(secret)} characters; at most {MAX_SECRET}"
+    return None

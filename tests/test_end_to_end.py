@@ -18,6 +18,7 @@ from study.engine import ReadSubmission, StudyEngine
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 from study.stats import analyze
 from study.store import ai_table, reads_table
+from tests.admin_cli import admin_env
 
 
 def _study(root: Path, n: int) -> Path:
@@ -69,7 +70,7 @@ def test_reads_through_the_engine_reach_the_report(tmp_path):
     result = analyze(reads, ai=ai_table(study))
     out = tmp_path / "report"
     r = subprocess.run([sys.executable, "-m", "app.cli", "report", str(study), "--out", str(out)],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=admin_env(study))
     assert r.returncode == 0, r.stderr
     assert {p.name for p in out.iterdir()} >= {"reads.csv", "metrics.csv", "metrics.xlsx", "results.json", "report.pdf"}
     saved = json.loads((out / "results.json").read_text())

@@ -1,4 +1,4 @@
-"""Admin login: the study's admin password (or, for a study made by the CLI, setting it once)."""
+"""Admin login: the study's admin password (five wrong ones lock the admin out for five minutes)."""
 
 from __future__ import annotations
 
@@ -26,21 +26,17 @@ class AdminLoginPanel(QWidget):
         self.explain.setWordWrap(True)
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.confirm_edit = QLineEdit()
-        self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.confirm_label = QLabel("Repeat")
-        self.login_button = QPushButton()
+        self.login_button = QPushButton("Open")
         self.login_button.setObjectName("submitButton")
         self.login_button.setDefault(True)
         self.login_button.clicked.connect(self.on_login_clicked)
         self.password_edit.returnPressed.connect(self.on_login_clicked)
-        self.confirm_edit.returnPressed.connect(self.on_login_clicked)
         self.message_label = QLabel()
         self.message_label.setObjectName("problemLabel")
         self.message_label.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("Admin password", self.password_edit)
-        form.addRow(self.confirm_label, self.confirm_edit)
+        self.password_label = QLabel("Admin password")
+        form.addRow(self.password_label, self.password_edit)
         col = QVBoxLayout(card)
         col.setContentsMargins(28, 24, 28, 24)
         col.setSpacing(12)
@@ -56,20 +52,20 @@ class AdminLoginPanel(QWidget):
         self.show_state()
 
     def show_state(self) -> None:
-        first = self.state.needs_password
-        self.explain.setText("This study has no admin password yet (it was made on the command line). "
-                             "Choose one now; it protects the readers, model and results screens."
-                             if first else "Enter the study's admin password. Readers cannot open these screens.")
-        self.confirm_label.setVisible(first)
-        self.confirm_edit.setVisible(first)
-        self.login_button.setText("Set password and open" if first else "Open")
-        self.message_label.setText(self.state.message)
-        self.message_label.setVisible(bool(self.state.message))
+        usable = self.state.can_log_in
+        # A study that cannot be logged in to (no admin password yet, store missing) says why, and
+        # offers no field to type into.
+        self.explain.setText("Enter the study's admin password. Readers cannot open these screens." if usable
+                             else self.state.message)
+        for w in (self.password_edit, self.password_label, self.login_button):
+            w.setVisible(usable)
+        shown = self.state.message if usable else ""
+        self.message_label.setText(shown)
+        self.message_label.setVisible(bool(shown))
 
     def on_login_clicked(self) -> None:
-        ok = self.state.log_in(self.password_edit.text(), self.confirm_edit.text())
+        ok = self.state.log_in(self.password_edit.text())
         self.password_edit.clear()
-        self.confirm_edit.clear()
         self.show_state()
         if ok:
             self.logged_in.emit()

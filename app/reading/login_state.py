@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from study.errors import StudyError
+from study.security import code_problem, secret_problem
 
 
 class LoginState:
@@ -17,6 +18,11 @@ class LoginState:
         code = code.strip()
         if not code or not pin:
             self.message = "Enter your reader code and PIN."
+            return None
+        # A NUL or an over-long value never reaches the database (a DataError on PostgreSQL).
+        problem = code_problem(code) or secret_problem(pin)
+        if problem:
+            self.reader, self.message = None, problem[0].upper() + problem[1:] + "."
             return None
         try:
             self.reader = self.engine.login(code, pin)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from study.commands import user_errors
+from study.errors import StudyError
 from study.newstudy import new_study
 from study.protocol import DESIGNS
+from study.security import secret_problem
 
 
 def add_arguments(parser) -> None:
@@ -19,20 +21,47 @@ def add_arguments(parser) -> None:
     parser.add_argument("--labels", nargs=2, default=["negative", "positive"], metavar=("NEGATIVE", "POSITIVE"))
     parser.add_argument("--groups", nargs="*", default=[])
     parser.add_argument("--admin-password", default=None,
-                        help="set the study's admin password now (else: `readerstudy admin-password` later)")
+                        help="the study's admin password (else --admin-password-file, $READERSTUDY_ADMIN_PASSWORD, "
+                             "or asked twice in a terminal); a study is never made without one")
+    parser.add_argument("--admin-password-file", type=Path, default=None, metavar="FILE",
+                        help="file whose first line is the admin password")
+
+
+def _admin_password(args) -> str:
+    """Every new study gets its admin password from its creator: nobody can claim it later."""
+    from study.commands.admin_auth import ENV, read_password
+
+    if args.admin_password is not None:
+        return args.admin_password
+    if args.admin_password_file is None and not __import__("os").environ.get(ENV):
+        import getpass
+        import sys
+
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise StudyError(["new: a study needs an admin password: pass --admin-password, --admin-password-file "
+                              f"FILE or set {ENV}"])
+        first = getpass.getpass("Admin password for the new study: ")
+        if getpass.getpass("Repeat: ") != first:
+            raise StudyError(["new: the two admin passwords differ"])
+        return first
+    return read_password(args)
 
 
 @user_errors
 def run(args) -> int:
+    password = _admin_password(args)
+    problem = secret_problem(password, "admin password") or (
+        "admin password: must have at least 6 characters" if len(password) < 6 else None)
+    if problem:
+        raise StudyError([problem])
     p = new_study(args.study_dir, args.media_dir, args.truth, design=args.design, washout_days=args.washout_days,
                   seed=args.seed, labels=tuple(args.labels), groups=tuple(args.groups))
-    if args.admin_password is not None:
-        from study.store import Store
+    from study.store import Store
 
-        store = Store.open(args.study_dir)
-        try:
-            store.set_admin_password(args.admin_password, actor="creator")
-        finally:
-            store.close()
+    store = Store.open(args.study_dir)
+    try:
+        store.set_admin_password(password, actor="creator")
+    finally:
+        store.close()
     print(f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(p.hanging.roles)}, seed {p.seed}")
     return 0

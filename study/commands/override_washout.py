@@ -1,4 +1,7 @@
-"""`readerstudy override-washout STUDY_DIR READER --reason TEXT`: audited early opening."""
+"""`readerstudy override-washout STUDY_DIR READER --reason TEXT`: audited early opening.
+
+Needs the study's admin password (``study.commands.admin_auth``); the audit row names the admin.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("reader")
     parser.add_argument("--reason", required=True)
     parser.add_argument("--session", type=int, default=2, help="session to open (default 2)")
-    parser.add_argument("--actor", default="admin")
     add_db_argument(parser)
 
 
@@ -21,7 +23,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     engine = StudyEngine.open(args.study_dir, args.db)
     try:
-        engine.override_washout(args.reader, args.session, args.reason, actor=args.actor)
+        engine.override_washout(args.reader, args.session, args.reason, actor=getattr(args, "actor", "admin"))
         print(f"session {args.session} of {args.reader} is open (override recorded in the audit log)")
         return 0
     finally:

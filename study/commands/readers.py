@@ -1,4 +1,4 @@
-"""`readerstudy readers add|list STUDY_DIR ...`."""
+"""`readerstudy readers add|list STUDY_DIR ...` (needs the study's admin password, see ``admin_auth``)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def run(args) -> int:
         if protocol.groups and args.group not in protocol.groups:
             raise StudyError([f"--group: {args.group!r} is not one of the study's groups ({', '.join(protocol.groups)})"])
         pin = args.pin if args.pin is not None else getpass.getpass(f"PIN for {args.code}: ")
-        info = store.add_reader(args.code, args.group, pin)
+        info = store.add_reader(args.code, args.group, pin, actor=getattr(args, "actor", "admin"))
         print(f"added reader {info.code} ({info.group or 'no group'})")
         return 0
     finally:

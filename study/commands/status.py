@@ -1,7 +1,15 @@
-"""`readerstudy status STUDY_DIR [--json]`: progress, washout, audit chain."""
+"""`readerstudy status STUDY_DIR [--json] [--check OUTPUT ...]`: progress, washout, audit chain.
+
+The chain check covers every sealed row, the anchors in the study folder's
+``readerstudy.anchors`` and in any output files or folders given with
+``--check``, and whether ``study.toml`` changed since the store was first
+opened.  Exit code 1 when the chain is broken.  No admin password needed:
+status reads only, so an auditor can run it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -12,10 +20,39 @@ from study.engine import StudyEngine
 def add_arguments(parser) -> None:
     parser.add_argument("study_dir", type=Path)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--check", nargs="+", type=Path, default=[], metavar="OUTPUT",
+                        help="report or export files/folders whose audit anchors must match the store")
     add_db_argument(parser)
 
 
-def study_status(engine: StudyEngine) -> dict:
+def _protocol_state(engine: StudyEngine) -> str:
+    from study.store.schema import Meta
+
+    with engine.store.Session() as s:
+        row = s.get(Meta, "protocol_sha256")
+    if row is None:
+        return "not recorded (store opened before the protocol hash was kept)"
+    now = hashlib.sha256((engine.study_dir / "study.toml").read_bytes()).hexdigest()
+    return "unchanged since first open" if now == row.value else "CHANGED since the store was first opened"
+
+
+def study_status(engine: StudyEngine, outputs: list[Path] = ()) -> dict:
+    # The chain first: a store with unreadable values must give BROKEN, not a traceback below.
+    chain = engine.store.verify_chain(list(outputs))
+    audit = {"ok": chain.ok, "rows": chain.rows, "first_broken": chain.first_broken, "reason": chain.reason,
+             "anchors": len(engine.store.anchors(list(outputs))), "protocol": _protocol_state(engine)}
+    try:
+        readers = _readers(engine)
+    except (ValueError, TypeError, OverflowError) as err:
+        if chain.ok:
+            raise
+        readers = []
+        audit["readers_unreadable"] = f"{err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    return {"study": engine.protocol.study_id, "design": engine.protocol.design, "cases": len(engine.cases),
+            "readers": readers, "audit": audit}
+
+
+def _readers(engine: StudyEngine) -> list[dict]:
     now = engine.clock()
     readers = []
     for r in engine.store.readers():
@@ -28,17 +65,14 @@ def study_status(engine: StudyEngine) -> dict:
                              "total": info.total, "opens_at": info.opens_at.isoformat() if info.opens_at else None,
                              "washout_days_remaining": remaining})
         readers.append({"reader": r.code, "group": r.group, "sessions": sessions})
-    chain = engine.store.verify_chain()
-    return {"study": engine.protocol.study_id, "design": engine.protocol.design, "cases": len(engine.cases),
-            "readers": readers,
-            "audit": {"ok": chain.ok, "rows": chain.rows, "first_broken": chain.first_broken, "reason": chain.reason}}
+    return readers
 
 
 @user_errors
 def run(args) -> int:
     engine = StudyEngine.open(args.study_dir, args.db)
     try:
-        status = study_status(engine)
+        status = study_status(engine, args.check)
     finally:
         engine.close()
     if args.json:
@@ -50,6 +84,9 @@ def run(args) -> int:
                 extra = f", opens {s['opens_at'][:10]} ({s['washout_days_remaining']} days)" if s["opens_at"] else ""
                 print(f"  {r['reader']:<10} {r['group']:<12} {s['name']:<10} {s['state']:<12} {s['done']}/{s['total']}{extra}")
         a = status["audit"]
-        print(f"audit chain: {'OK' if a['ok'] else 'BROKEN'} ({a['rows']} rows)"
+        if a.get("readers_unreadable"):
+            print(f"  (progress cannot be shown: {a['readers_unreadable']})")
+        print(f"audit chain: {'OK' if a['ok'] else 'BROKEN'} ({a['rows']} rows, {a['anchors']} anchors)"
               + ("" if a["ok"] else f": first broken row {a['first_broken']}: {a['reason']}"))
+        print(f"protocol file: {a['protocol']}")
     return 0 if status["audit"]["ok"] else 1

@@ -107,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
             paths = write_report(reads, args.out, ai=ai, threshold=args.threshold, ai_threshold=args.ai_threshold,
                                  result=result, title=title, stored_reads=stored_reads_frame(args.study_dir, args.db),
                                  study=facts)
+        from study.store import anchor_outputs  # the chain's head and row count, beside the outputs
+
+        paths["audit_anchor"] = anchor_outputs(args.study_dir, args.db, args.out)
     except StudyError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)

@@ -7,27 +7,32 @@ Only plain data leaves this package: dataclasses, AIOutput, DataFrames.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from study.aioutput import AIOutput
 from study.errors import StudyError
-from study.security import hash_secret, verify_secret
-from study.store import audit
+from study.security import code_problem, hash_secret, secret_problem, verify_secret
+from study.store import anchor, audit, coverage, identity
 from study.store.db import default_url, make_engine, migrate
-from study.store.schema import AIOutputRow, Meta, ReaderRow
+from study.store.schema import AIOutputRow, AuditRow, LockoutRow, Meta, ReaderRow
 
-__all__ = ["Store", "ReaderInfo", "reads_table", "ai_table", "resolve_url"]
+MAX_ADMIN_TRIES = 5
+ADMIN_LOCKOUT = timedelta(minutes=5)
+
+__all__ = ["Store", "ReaderInfo", "reads_table", "ai_table", "resolve_url", "anchor_outputs"]
 
 
 def utcnow() -> datetime:
@@ -79,21 +84,88 @@ def _to_output(row: AIOutputRow) -> AIOutput:
 
 
 class Store:
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, study_dir: str | Path | None = None) -> None:
         self.engine = engine
         self.url = url
+        self.study_dir = Path(study_dir) if study_dir is not None else None
+        self.store_id = ""
+        self.actor = "app"  # who the audit rows of otherwise unattributed writes name
         self.Session = sessionmaker(engine, expire_on_commit=False)
+        # Every covered row written through this store's sessions is sealed in the chain.
+        event.listen(self.Session, "after_flush", coverage.track_flush)
+        event.listen(self.Session, "before_commit", self._seal_pending)
+        event.listen(self.Session, "after_rollback", lambda s: s.info.pop(coverage._PENDING, None))
+
+    def _seal_pending(self, session: Session) -> None:
+        session.flush()
+        if coverage.has_pending(session):
+            audit.append(session, utcnow(), self.actor, "rows.changed", {})
 
     @classmethod
     def open(cls, study_dir: str | Path, url: str | None = None) -> "Store":
+        """Open (creating on first use) the study's store.
+
+        Raises StudyError for an unsupported URL, an unreachable database, and a
+        store that this study folder recorded before but that is now missing,
+        empty or another store (see ``study.store.identity``).
+        """
+        source = "--db" if url else ("db_url file" if (Path(study_dir) / "db_url").is_file() else "store")
         url = resolve_url(study_dir, url)
+        parsed = identity.parse_url(url, f"{Path(study_dir) / 'db_url'}" if source == "db_url file" else source)
+        key = identity.store_key(Path(study_dir), parsed)
+        known = identity.recorded(Path(study_dir)).get(key)
+        identity.check_file_before_open(Path(study_dir), parsed, key)
+        shown = parsed.render_as_string(hide_password=True).split("@")[-1]
         engine = make_engine(url)
         try:
+            if known is not None and not inspect(engine).has_table("alembic_version"):
+                raise identity.missing_store(Path(study_dir), key, shown)
             migrate(engine)
+        except StudyError:
+            engine.dispose()
+            raise
         except Exception as err:  # connection refused, permissions, ...
             engine.dispose()
-            raise StudyError([f"{url.split('@')[-1]}: cannot open the study store: {err.__class__.__name__}: {str(err).splitlines()[0]}"]) from err
-        return cls(engine, url)
+            raise StudyError([f"{shown}: cannot open the study store: {err.__class__.__name__}: {str(err).splitlines()[0]}"]) from err
+        store = cls(engine, url, study_dir)
+        try:
+            store._set_up(Path(study_dir), known)
+        except BaseException:
+            store.close()
+            raise
+        if known is None:
+            identity.record(Path(study_dir), key, store.store_id)
+        return store
+
+    def _set_up(self, study_dir: Path, known: str | None) -> None:
+        """First open: give the store a UUID and seal what is already in it (the coverage baseline)."""
+        for attempt in range(3):
+            try:
+                with self.transaction() as s:
+                    audit.lock_head(s)
+                    row = s.get(Meta, "store_id")
+                    if row is None:
+                        present = set(inspect(s.connection()).get_table_names())
+                        self.store_id = str(uuid.uuid4())
+                        s.add(Meta(key="store_id", value=self.store_id))
+                        s.add(LockoutRow(who="admin", failures=0))
+                        protocol = study_dir / "study.toml"
+                        if protocol.is_file():
+                            s.add(Meta(key="protocol_sha256", value=hashlib.sha256(protocol.read_bytes()).hexdigest()))
+                        s.flush()
+                        s.info.pop(coverage._PENDING, None)  # the baseline seals everything at once
+                        audit.append(s, utcnow(), "store", audit.BASELINE,
+                                     {"store_id": self.store_id, "_rows": coverage.snapshot(s, present | {"meta"})})
+                    else:
+                        self.store_id = row.value
+                break
+            except IntegrityError:  # another process set the store up at the same moment
+                if attempt == 2:
+                    raise
+        if known is not None and known != self.store_id:
+            raise StudyError([f"{self.url.split('@')[-1]}: this is store {self.store_id}, but the study folder "
+                              f"recorded store {known}; the store was replaced. Restore the original, or remove "
+                              f"{study_dir / identity.IDENTITY_FILE} to use this one on purpose"])
 
     def close(self) -> None:
         self.engine.dispose()
@@ -118,32 +190,92 @@ class Store:
         return changed
 
     # -- admin password ---------------------------------------------------
-    def set_admin_password(self, password: str, actor: str = "admin") -> None:
-        """Set (or change) the study's admin password, kept as a scrypt hash."""
+    def set_admin_password(self, password: str, actor: str = "admin", current: str | None = None) -> None:
+        """Set (or change) the study's admin password, kept as a scrypt hash.
+
+        Changing an existing password needs the ``current`` one; the first
+        password is set by the study's creator (``new``, the wizard) or, for a
+        study made before that was required, by ``readerstudy admin-password``
+        from the study's computer (audited as the first password).
+        """
+        problem = secret_problem(password, "admin password")
+        if problem:
+            raise StudyError([problem])
         if len(password) < 6:
             raise StudyError(["admin password: must have at least 6 characters"])
+        new_hash = hash_secret(password)
         with self.transaction() as s:
-            row = s.get(Meta, "admin_password")
-            if row is None:
-                s.add(Meta(key="admin_password", value=hash_secret(password)))
+            row = s.execute(select(Meta).where(Meta.key == "admin_password").with_for_update()).scalar_one_or_none()
+            refused = row is not None and (current is None or not verify_secret(current, row.value))
+            if refused:
+                audit.append(s, utcnow(), actor, "admin.password_refused", {"reason": "current password wrong"})
+            elif row is None:
+                s.add(Meta(key="admin_password", value=new_hash))
+                audit.append(s, utcnow(), actor, "admin.password_set", {"first": True})
             else:
-                row.value = hash_secret(password)
-            audit.append(s, utcnow(), actor, "admin.password_set", {})
+                row.value = new_hash
+                audit.append(s, utcnow(), actor, "admin.password_set", {"first": False})
+        if refused:
+            raise StudyError(["admin password: the current admin password is wrong; it was not changed"])
 
     def has_admin_password(self) -> bool:
         with self.Session() as s:
             return s.get(Meta, "admin_password") is not None
 
     def check_admin_password(self, password: str) -> bool:
+        """A plain check with no side effects (no lock-out): use ``admin_login`` for a login."""
         with self.Session() as s:
             row = s.get(Meta, "admin_password")
             return row is not None and verify_secret(password, row.value)
 
+    def admin_login(self, password: str, via: str = "app") -> None:
+        """Log in as the study admin, or raise StudyError with the message to show.
+
+        Five wrong passwords in a row lock the admin out for five minutes; every
+        failure, lock-out and success is an audit row.  The counter row is locked
+        (SELECT ... FOR UPDATE) so parallel guesses are all counted.
+        """
+        problem = secret_problem(password, "admin password")
+        if problem:
+            raise StudyError([problem])
+        with self.Session() as s:
+            stored = s.get(Meta, "admin_password")
+        if stored is None:
+            raise StudyError(["This study has no admin password yet. Set one on the study's computer with "
+                              "`readerstudy admin-password STUDY_DIR`."])
+        right = verify_secret(password, stored.value)  # slow (scrypt): outside the lock
+        now = utcnow()
+        with self.transaction() as s:
+            row = s.execute(select(LockoutRow).where(LockoutRow.who == "admin").with_for_update()).scalar_one_or_none()
+            if row is None:
+                row = LockoutRow(who="admin", failures=0)
+                s.add(row)
+                s.flush()
+            if row.locked_until is not None and row.locked_until > now:
+                wait = int((row.locked_until - now).total_seconds()) + 1
+                audit.append(s, now, "admin", "admin.login_refused", {"via": via, "reason": "locked"})
+                message = f"Too many wrong admin passwords. Try again in {wait} s."
+            elif right:
+                row.failures, row.locked_until = 0, None
+                audit.append(s, now, "admin", "admin.login", {"via": via})
+                return
+            else:
+                row.failures += 1
+                audit.append(s, now, "admin", "admin.login_failed", {"via": via, "failures": row.failures})
+                message = "Wrong admin password."
+                if row.failures >= MAX_ADMIN_TRIES:
+                    row.failures, row.locked_until = 0, now + ADMIN_LOCKOUT
+                    audit.append(s, now, "admin", "admin.locked", {"seconds": ADMIN_LOCKOUT.total_seconds()})
+                    message = f"Wrong admin password. Too many tries: locked for {int(ADMIN_LOCKOUT.total_seconds())} s."
+        raise StudyError([message])
+
     # -- readers ----------------------------------------------------------
     def add_reader(self, code: str, group: str, pin: str, actor: str = "admin") -> ReaderInfo:
         code = code.strip()
-        if not code:
-            raise StudyError(["reader code: must not be empty"])
+        problem = (code_problem(code) or (code_problem(group, "reader group") if group else None)
+                   or secret_problem(pin, f"reader {code}: PIN"))
+        if problem:
+            raise StudyError([problem])
         if len(pin) < 4:
             raise StudyError([f"reader {code}: PIN must have at least 4 characters"])
         pin_hash = hash_secret(pin)
@@ -178,6 +310,8 @@ class Store:
                 s.flush()
             s.add(AIOutputRow(case_id=out.case_id, model_id=out.model_id, head=out.head,
                               payload=json.dumps(payload), cams=_pack_cams(out.cams), created_at=utcnow()))
+            audit.append(s, utcnow(), self.actor, "ai.output_stored",
+                         {"case": out.case_id, "model": out.model_id, "replaced": old is not None})
 
     def ai_output_case_ids(self, model_id: str) -> set[str]:
         with self.Session() as s:
@@ -210,9 +344,43 @@ class Store:
         with self.transaction() as s:
             audit.append(s, utcnow(), actor, action, payload)
 
-    def verify_chain(self) -> audit.ChainCheck:
+    def anchors(self, outputs: list[Path] = ()) -> list[audit.Anchor]:
+        """This store's anchors from the study folder's anchor file and from the given output files."""
+        if self.study_dir is None or not self.store_id:
+            return []
+        return anchor.read(self.study_dir, self.store_id) + anchor.in_outputs(list(outputs), self.store_id)
+
+    def verify_chain(self, outputs: list[Path] = ()) -> audit.ChainCheck:
+        """The chain, every covered row, and every anchor (see ``anchors``)."""
         with self.Session() as s:
-            return audit.verify(s)
+            return audit.verify(s, self.anchors(outputs))
+
+    def anchor_line(self, where: str) -> str:
+        """The chain's row count and head hash now, as one anchor line (nothing written)."""
+        with self.Session() as s:
+            last = s.execute(select(AuditRow.id, AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).first()
+        rows, head = (last[0], last[1]) if last else (0, audit.GENESIS)
+        return anchor.format_line(self.store_id, rows, head, where)
+
+    def write_anchor(self, where: str) -> str:
+        """Append the chain's row count and head hash to the study's anchor file; return the line.
+
+        Call it where results leave the store (report, export) and at a session's end,
+        and write the returned line into the outputs too.
+        """
+        line = self.anchor_line(where)
+        if self.study_dir is not None:
+            anchor.append(self.study_dir, line)
+        return line
+
+    def require_intact(self) -> None:
+        """StudyError ``AUDIT CHAIN BROKEN at row N: ...`` unless the chain, rows and anchors all check out.
+
+        Results (report, exports, the Results tab) are never computed from a tampered store."""
+        check = self.verify_chain()
+        if not check.ok:
+            where = f" at row {check.first_broken}" if check.first_broken is not None else ""
+            raise StudyError([f"AUDIT CHAIN BROKEN{where}: {check.reason}; no results from a tampered store"])
 
     def audit_rows(self) -> list[dict]:
         from study.store.schema import AuditRow
@@ -221,6 +389,23 @@ class Store:
             rows = s.execute(select(AuditRow).order_by(AuditRow.id)).scalars().all()
             return [{"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
                      "payload": r.payload, "hash": r.hash} for r in rows]
+
+
+ANCHOR_OUTPUT = "AUDIT_ANCHOR.txt"
+
+
+def anchor_outputs(study_dir: str | Path, url: str | None, out_dir: str | Path) -> Path:
+    """Anchor the chain for a report/export written to ``out_dir``: one line appended to the study's
+    ``readerstudy.anchors`` and the same line in ``out_dir/AUDIT_ANCHOR.txt`` (``status --check``
+    compares both with the store).  Returns the file written."""
+    store = Store.open(study_dir, url)
+    try:
+        line = store.write_anchor(f"report {Path(out_dir).resolve()}")
+    finally:
+        store.close()
+    path = Path(out_dir) / ANCHOR_OUTPUT
+    path.write_text(line + "\n", encoding="utf-8")
+    return path
 
 
 def reads_table(study_dir: str | Path, url: str | None = None):

@@ -135,3 +135,15 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class LockoutRow(Base):
+    """Failed-login counter of a non-reader login (the study admin); locked FOR UPDATE while counted.
+
+    Not covered by the audit chain (it gates logins, not results); failures and lock-outs are
+    audit rows of their own."""
+
+    __tablename__ = "lockouts"
+    who: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -20,6 +20,10 @@ READ_COLUMNS = ["reader", "group", "session", "modality", "case", "truth", "rati
 def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
     """One row per (reader, session, case): the latest read, corrections applied.
 
+    Raises StudyError ``AUDIT CHAIN BROKEN at row N`` when the store fails its
+    audit check; ``frame.attrs["audit_anchor"]`` is the anchor line of the
+    chain these reads were checked against.
+
     For binary tasks ``truth`` and ``decision`` are 0/1 and ``rating`` is the
     confidence (higher = more likely positive); for other tasks ``truth`` is the
     raw truth and ``answer``/``value``/``distribution`` carry the read.
@@ -30,6 +34,8 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
     cases = {c.case_id: c for c in load_cases(study_dir, protocol, check_media=False)}
     store = Store.open(study_dir, url)
     try:
+        store.require_intact()  # never statistics from a tampered store
+        anchor = store.anchor_line("reads table")
         with store.Session() as s:
             rows = s.execute(select(ReadRow, ReaderRow.code, ReaderRow.group)
                              .join(ReaderRow, ReaderRow.id == ReadRow.reader_id).order_by(ReadRow.id)).all()
@@ -52,7 +58,10 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
             "cam_shown": bool(read.cam_shown), "cam_seconds": read.cam_shown_ms / 1000.0,
             "answer_changes": read.answer_changes, "read_id": read.id,
         })
-    return pd.DataFrame.from_records(records, columns=READ_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=READ_COLUMNS)
+    # The chain state these reads were checked against, for exports to carry (study.store.anchor).
+    frame.attrs["audit_anchor"] = anchor
+    return frame
 
 
 def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
@@ -63,6 +72,7 @@ def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
     cases = {c.case_id: c for c in load_cases(study_dir, protocol, check_media=False)}
     store = Store.open(study_dir, url)
     try:
+        store.require_intact()
         outputs = store.ai_outputs()
     finally:
         store.close()

@@ -20,15 +20,19 @@ def _run(argv: list[str]) -> int:
     return admin_password.run(parser.parse_args(argv))
 
 
-def test_admin_password_command_sets_and_checks(photo_study, capsys):
-    assert _run([str(photo_study), "--password", "changed-pw"]) == 0
+def test_admin_password_command_sets_and_checks(photo_study, capsys, monkeypatch):
+    from app.cli import main
+
+    monkeypatch.setenv("READERSTUDY_ADMIN_PASSWORD", "admin-secret")  # the current one is required
+    assert main(["admin-password", str(photo_study), "--password", "changed-pw"]) == 0
     assert "changed" in capsys.readouterr().out
+    monkeypatch.setenv("READERSTUDY_ADMIN_PASSWORD", "changed-pw")
     store = Store.open(photo_study)
     try:
         assert store.check_admin_password("changed-pw") and not store.check_admin_password("admin-secret")
     finally:
         store.close()
-    assert _run([str(photo_study), "--password", "short"]) == 2
+    assert main(["admin-password", str(photo_study), "--password", "short"]) == 2
     assert "at least 6 characters" in capsys.readouterr().err
 
 

@@ -103,7 +103,7 @@ def test_login_gates_the_admin_screens(qtbot, photo_study):
     shell = open_admin(photo_study)
     qtbot.addWidget(shell)
     login = shell.login
-    assert shell.currentWidget() is login and not login.confirm_edit.isVisibleTo(login)
+    assert shell.currentWidget() is login
     qtbot.keyClicks(login.password_edit, "wrong-one")
     login.login_button.click()
     assert login.message_label.text() == "Wrong admin password." and shell.admin is None
@@ -114,22 +114,20 @@ def test_login_gates_the_admin_screens(qtbot, photo_study):
     assert shell.admin.tabs.count() == 3
 
 
-def test_cli_study_sets_its_admin_password_on_first_login(qtbot, tmp_path, photo_folder):
+def test_a_study_without_admin_password_cannot_be_claimed_in_the_app(qtbot, tmp_path, photo_folder):
     from study.newstudy import new_study
 
     media, truth = photo_folder
-    new_study(tmp_path / "cli", media, truth, seed=1)
+    new_study(tmp_path / "cli", media, truth, seed=1)  # made before `new` required a password
     shell = open_admin(tmp_path / "cli")
     qtbot.addWidget(shell)
     login = shell.login
-    assert login.confirm_edit.isVisibleTo(login)
-    qtbot.keyClicks(login.password_edit, "first-pass")
-    qtbot.keyClicks(login.confirm_edit, "first-pass")
-    login.login_button.click()
-    assert shell.currentWidget() is shell.admin
+    assert not login.login_button.isVisibleTo(login) and not login.password_edit.isVisibleTo(login)
+    assert "readerstudy admin-password" in login.explain.text()
+    assert not login.state.log_in("first-pass") and shell.admin is None
     store = Store.open(tmp_path / "cli")
     try:
-        assert store.check_admin_password("first-pass")
+        assert not store.has_admin_password()
     finally:
         store.close()
 

@@ -18,6 +18,7 @@ from study.demo.cytology import build_cytology
 from study.demo.motility import build_motility
 from study.engine import ReadSubmission, StudyEngine
 from study.stats.multiclass import multiclass_metrics
+from tests.admin_cli import admin_env
 
 
 def _read_everything(study, answer_for):
@@ -35,9 +36,10 @@ def _read_everything(study, answer_for):
 
 def _report(study, out):
     r = subprocess.run([sys.executable, "-m", "app.cli", "report", str(study), "--out", str(out)],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=admin_env(study))
     assert r.returncode == 0, r.stderr
-    assert {p.name for p in out.iterdir()} == {"reads.csv", "metrics.csv", "metrics.xlsx", "results.json", "report.pdf"}
+    assert {p.name for p in out.iterdir()} == {"reads.csv", "metrics.csv", "metrics.xlsx", "results.json", "report.pdf",
+                                               "AUDIT_ANCHOR.txt"}
     return json.loads((out / "results.json").read_text()), pd.read_csv(out / "metrics.csv")
 
 

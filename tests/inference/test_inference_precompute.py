@@ -14,6 +14,7 @@ from app.cli import main
 from inference.precompute import MemorySink, precompute
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 from study.store import Store
+from tests.admin_cli import ENV, PASSWORD, give_admin_password
 from tests.inference.helpers import write_spec
 
 MODEL = {"architecture": "mobilenet_v2", "width_mult": 0.5, "head": "binary", "labels": ["absent", "present"],
@@ -76,8 +77,10 @@ def test_resume_errors_progress_and_cancel(tmp_path):
     assert third.computed == 0 and third.skipped == 4 and len(third.failed) == 2
 
 
-def test_cli_fills_the_store_and_resumes(tmp_path, capsys):
+def test_cli_fills_the_store_and_resumes(tmp_path, capsys, monkeypatch):
     root = _study(tmp_path / "s")
+    give_admin_password(root)  # precompute changes what aided readers see: an admin command
+    monkeypatch.setenv(ENV, PASSWORD)
     assert main(["precompute", str(root)]) == 1  # two unreadable cases -> non-zero, the rest stored
     captured = capsys.readouterr()
     assert "4 computed, 0 already stored, 2 failed" in captured.out
@@ -95,8 +98,10 @@ def test_cli_fills_the_store_and_resumes(tmp_path, capsys):
     assert "0 computed, 4 already stored, 2 failed" in capsys.readouterr().out
 
 
-def test_cli_reports_spec_problems(tmp_path, capsys):
+def test_cli_reports_spec_problems(tmp_path, capsys, monkeypatch):
     root = _study(tmp_path / "s")
+    give_admin_password(root)
+    monkeypatch.setenv(ENV, PASSWORD)
     spec = root / "models" / "m" / "model.toml"
     spec.write_text(spec.read_text().replace('role = "photo"', 'role = "DWI"'))
     assert main(["precompute", str(root)]) == 2

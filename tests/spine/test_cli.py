@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 
 from study.engine import ReadSubmission, StudyEngine
 
+ADMIN = "pi-secret-1"
 
-def cli(*args: str) -> subprocess.CompletedProcess:
+
+def cli(*args: str, password: str | None = ADMIN) -> subprocess.CompletedProcess:
+    """The command as a user runs it; the admin password in the environment (None: not given)."""
+    env = {k: v for k, v in os.environ.items() if k != "READERSTUDY_ADMIN_PASSWORD"}
+    if password is not None:
+        env["READERSTUDY_ADMIN_PASSWORD"] = password
     return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, env=env)
 
 
 def test_readers_status_and_override(study_dir):
+    first = cli("admin-password", study_dir, "--password", ADMIN, password=None)
+    assert first.returncode == 0 and first.stdout.strip() == f"admin password set for {study_dir}", first.stderr
     r = cli("readers", "add", study_dir, "spec1", "--group", "specialist", "--pin", "1234")
     assert r.returncode == 0, r.stderr
     bad = cli("readers", "add", study_dir, "x1", "--group", "radiographer", "--pin", "1234")
@@ -55,6 +64,9 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
     out = tmp_path / "newstudy"
     r = cli("new", out, "--from-folder", media, "--truth", tmp_path / "truth.csv", "--seed", "5",
             "--admin-password", "pi-secret")
+    nopw = cli("new", tmp_path / "nopw", "--from-folder", media, "--truth", tmp_path / "truth.csv", password=None)
+    assert nopw.returncode == 2 and nopw.stderr.startswith("error: new: a study needs an admin password")
+    assert not (tmp_path / "nopw").exists()
     assert r.returncode == 0, r.stderr
     from study.store import Store
 
@@ -65,10 +77,11 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
     assert (out / "cases.csv").read_text().splitlines()[1] == "P0,0,P0,../incoming/P0.png"
     # A case without media: one clear line, nothing written.
     (tmp_path / "truth.csv").write_text("case_id,truth\nP0,0\nP9,1\n")
-    bad = cli("new", tmp_path / "other", "--from-folder", media, "--truth", tmp_path / "truth.csv")
+    bad = cli("new", tmp_path / "other", "--from-folder", media, "--truth", tmp_path / "truth.csv",
+              "--admin-password", "pi-secret")
     assert bad.returncode == 2
     assert bad.stderr.strip() == f"error: {media.resolve()}: no file or folder for case 'P9' (expected P9.* or P9/)"
     assert not (tmp_path / "other" / "study.toml").exists()
     # Never overwrite an existing study.
-    again = cli("new", out, "--from-folder", media, "--truth", tmp_path / "truth.csv")
+    again = cli("new", out, "--from-folder", media, "--truth", tmp_path / "truth.csv", "--admin-password", "pi-secret")
     assert again.returncode == 2 and "already exists" in again.stderr

@@ -73,7 +73,8 @@ def test_audit_chain_detects_edited_and_deleted_rows(study_dir, db_url, clock):
     _read_all(engine, "r1", 1)
     store = engine.store
     check = store.verify_chain()
-    assert check.ok and check.rows == 1 + 8, check
+    # store baseline + study facts + reader + 8 reads
+    assert check.ok and check.rows == 3 + 8, check
 
     # An edited read (answer flipped in the database behind the app's back).
     with store.transaction() as s:
@@ -86,21 +87,21 @@ def test_audit_chain_detects_edited_and_deleted_rows(study_dir, db_url, clock):
 
     # An edited audit row.
     with store.transaction() as s:
-        s.execute(update(AuditRow).where(AuditRow.id == 4).values(actor="someone-else"))
+        s.execute(update(AuditRow).where(AuditRow.id == 6).values(actor="someone-else"))
     check = store.verify_chain()
-    assert (check.ok, check.first_broken, check.reason) == (False, 4, "row content was edited")
+    assert (check.ok, check.first_broken, check.reason) == (False, 6, "row content was edited")
     with store.transaction() as s:
-        s.execute(update(AuditRow).where(AuditRow.id == 4).values(actor="r1"))
+        s.execute(update(AuditRow).where(AuditRow.id == 6).values(actor="r1"))
     assert store.verify_chain().ok
 
     # A deleted read and its audit row: the gap in the chain is found.
     with store.transaction() as s:
-        payload = json.loads(s.execute(select(AuditRow.payload).where(AuditRow.id == 5)).scalar_one())
-        s.execute(delete(AuditRow).where(AuditRow.id == 5))
+        payload = json.loads(s.execute(select(AuditRow.payload).where(AuditRow.id == 7)).scalar_one())
+        s.execute(delete(AuditRow).where(AuditRow.id == 7))
         s.execute(delete(ReadRow).where(ReadRow.id == payload["read_id"]))
     check = store.verify_chain()
-    assert (check.ok, check.first_broken) == (False, 5)
-    assert check.reason == "row 5 is missing (next is 6)"
+    assert (check.ok, check.first_broken) == (False, 7)
+    assert check.reason == "row 7 is missing (next is 8)"
     engine.close()
 
 
