@@ -122,10 +122,8 @@ class MainWindow(QMainWindow):
         self.prefetcher.clear()
         title = self.protocol.title
         if self.protocol.mode == "triage":
-            triage = TriageState(self.session, self.protocol, self.engine.ai_outputs(),
-                                 [c.case_id for c in self.engine.cases],
-                                 done=dict.fromkeys(self.session.answered
-                                                    | set(self.session.unavailable), ""),
+            # The state asks the session for AI outputs itself: aided slides only, none when unaided.
+            triage = TriageState(self.session, self.protocol, answers=self.session.own_answers(),
                                  clock=self.clock, now=self.now)
             self.reading = TriageWidget(triage, self.prefetcher, title=title, viewer_factory=self.viewer_factory)
             name = "triage"
@@ -143,6 +141,11 @@ class MainWindow(QMainWindow):
         self.heartbeat.stop()
         if self.reading is not None:
             self.reading.ticker.stop()
+            if self.session is not None:
+                try:
+                    self.reading.state.leave()  # the case on screen keeps this sitting's time
+                except StudyError as err:
+                    self.reading.error_text = str(err)
         if self.session is not None:
             try:
                 self.session.close()

@@ -1,0 +1,97 @@
+"""The triage queue's table model: reads the TriageState, holds no answers of its own.
+
+A QTableWidget with a size-to-contents header re-measured every row on each
+item change, so redrawing a 300-slide queue after a confirm took seconds (the
+freeze of issue 10).  A model answers only for the rows on screen, and a
+refresh is one ``dataChanged`` signal.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPalette
+
+from app.reading.triage_state import TriageRow, TriageState
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class TriageQueueModel(QAbstractTableModel):
+    def __init__(self, triage: TriageState, palette: QPalette) -> None:
+        super().__init__()
+        self.triage = triage
+        self._palette = palette
+        self._rows: list[TriageRow] = []   # the rows on screen, as the state gave them at the last refresh
+        self._columns: list[str] = []
+
+    # -- what the state says ----------------------------------------------------------
+    def _headers(self) -> list[str]:
+        if not self.triage.aided:
+            return ["Slide", "Your answer"]
+        cls = self.triage.score_class
+        return ["Slide", "AI class", f"AI P({cls})" if cls else "AI score", "Your answer"]
+
+    def refresh(self) -> None:
+        """Re-read the state: one reset when rows or columns changed, else one dataChanged."""
+        rows, headers = self.triage.visible_rows(), self._headers()
+        if headers != self._columns or [r.case_id for r in rows] != [r.case_id for r in self._rows]:
+            self.beginResetModel()
+            self._rows, self._columns = rows, headers
+            self.endResetModel()
+        else:
+            self._rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(headers) - 1))
+
+    def case_id(self, row: int) -> str:
+        return self._rows[row].case_id
+
+    def row_of(self, case_id: str) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.case_id == case_id), None)
+
+    # -- Qt model -------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt override
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt override
+        return 0 if parent.isValid() else len(self._columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt override
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+            return None
+        name = self._columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if name.startswith("AI P("):
+                return f"The AI's probability that the slide is {self.triage.score_class}; the queue is sorted by it"
+            if name == "AI class":
+                return "The class the AI gives the slide"
+            if name == "Your answer":
+                return "Your answer; click a reviewed slide to correct it"
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        r = self._rows[index.row()]
+        name = self._columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if name == "Slide":
+                return str(r.rank)
+            if name == "AI class":
+                return r.ai_class or "\u2013"
+            if name == "Your answer":
+                return (r.answer or "done") if r.done else ""
+            return "" if math.isnan(r.score) else f"{r.score:.2f}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and name != "AI class" and name != "Your answer":
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._palette.placeholderText() if r.done else self._palette.text()
+        return None
