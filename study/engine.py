@@ -347,12 +347,11 @@ def _sitting(row: SittingRow, reader: str) -> Sitting:
 
 def _open_sittings(s, reader_id: int, index: int, case_id: str) -> list[SittingRow]:
     """Sittings of a case left unanswered since its last read (they count towards the next read)."""
-    last = s.execute(select(func.max(SittingRow.id)).where(
-        SittingRow.reader_id == reader_id, SittingRow.session_index == index, SittingRow.case_id == case_id,
-        SittingRow.read_id.is_not(None))).scalar_one_or_none() or 0
-    return list(s.execute(select(SittingRow).where(
-        SittingRow.reader_id == reader_id, SittingRow.session_index == index, SittingRow.case_id == case_id,
-        SittingRow.read_id.is_(None), SittingRow.id > last).order_by(SittingRow.id)).scalars())
+    same = (SittingRow.reader_id == reader_id, SittingRow.session_index == index, SittingRow.case_id == case_id)
+    last = (select(func.coalesce(func.max(SittingRow.id), 0)).where(*same, SittingRow.read_id.is_not(None))
+            .scalar_subquery())
+    return list(s.execute(select(SittingRow).where(*same, SittingRow.read_id.is_(None), SittingRow.id > last)
+                          .order_by(SittingRow.id)).scalars())
 
 
 class ReadingSession:

@@ -197,7 +197,7 @@ class ReadingWidget(QWidget):
         if not self.answer_panel.take_focus():
             self.setFocus(Qt.FocusReason.OtherFocusReason)
         # The read's clock starts once the case is painted, not while the app still works on it.
-        self.repaint()
+        self.centre.repaint()
         state.media_shown()
         self._play_videos(True)
         self._refresh_timer()

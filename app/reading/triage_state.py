@@ -88,6 +88,9 @@ class TriageState:
         self._blocks = [b for b in self._blocks if b]
         self._ai: dict[str, AIOutput] = {}
         self._rows: list[tuple[str, int, AIOutput | None]] = []
+        self._rows_cache: list[TriageRow] = []
+        self._rows_key: tuple | None = None
+        self._version = 0  # bumped whenever a slide's answer changes
         self.aided = False
         self.score_class = ""
         self.class_filter: str | None = None
@@ -126,9 +129,14 @@ class TriageState:
 
     @property
     def rows(self) -> list[TriageRow]:
-        return [TriageRow(cid, rank, out.predicted if out else "", out.score if out else math.nan,
-                          cid in self._done, self._done.get(cid, ""))
-                for cid, rank, out in self._rows]
+        # Rebuilt only when a slide is answered or the form changes: the screen asks often.
+        key = (self._block, self._version)
+        if self._rows_key != key:
+            self._rows_cache = [TriageRow(cid, rank, out.predicted if out else "", out.score if out else math.nan,
+                                          cid in self._done, self._done.get(cid, ""))
+                                for cid, rank, out in self._rows]
+            self._rows_key = key
+        return list(self._rows_cache)
 
     def visible_rows(self) -> list[TriageRow]:
         return [r for r in self.rows if self.class_filter is None or r.ai_class == self.class_filter]
@@ -192,6 +200,7 @@ class TriageState:
         self.reading.session.mark_unavailable(item, cause)
         self.reading.skipped += 1
         self._done[item.case_id] = UNREADABLE
+        self._version += 1
         self.open_next()
 
     def key(self, name: str) -> bool:
@@ -210,5 +219,6 @@ class TriageState:
         answer.select(index)
         read = self.reading.submit(advance=False, correction_reason=reason.strip() if correction else None)
         self._done[read.case_id] = read.answer
+        self._version += 1
         self.open_next()
         return read
