@@ -172,9 +172,9 @@ class ReadingWidget(QWidget):
         loaded = self.prefetcher.get(item)
         if loaded is None:
             self.prefetcher.request(item, self.state.session.ai_output)
+            self.refresh()
         else:
-            self._draw(loaded)
-        self.refresh()
+            self._draw(loaded)  # refreshes the screen itself
 
     def _draw(self, loaded: LoadedCase) -> None:
         state = self.state

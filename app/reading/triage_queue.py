@@ -25,6 +25,7 @@ class TriageQueueModel(QAbstractTableModel):
         self._palette = palette
         self._rows: list[TriageRow] = []   # the rows on screen, as the state gave them at the last refresh
         self._columns: list[str] = []
+        self._cells: list[tuple[str, ...]] = []  # display texts of those rows
 
     # -- what the state says ----------------------------------------------------------
     def _headers(self) -> list[str]:
@@ -34,16 +35,33 @@ class TriageQueueModel(QAbstractTableModel):
         return ["Slide", "AI class", f"AI P({cls})" if cls else "AI score", "Your answer"]
 
     def refresh(self) -> None:
-        """Re-read the state: one reset when rows or columns changed, else one dataChanged."""
+        """Re-read the state: one reset when rows or columns changed, else a dataChanged
+        for the rows whose text changed (a confirm repaints one row, not the queue)."""
         rows, headers = self.triage.visible_rows(), self._headers()
         if headers != self._columns or [r.case_id for r in rows] != [r.case_id for r in self._rows]:
             self.beginResetModel()
             self._rows, self._columns = rows, headers
+            self._cells = [self._texts(r) for r in rows]
             self.endResetModel()
-        else:
-            self._rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(headers) - 1))
+            return
+        changed = [i for i, (old, new) in enumerate(zip(self._rows, rows)) if old != new]
+        self._rows = rows
+        for i in changed:
+            self._cells[i] = self._texts(rows[i])
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(headers) - 1))
+
+    def _texts(self, r: TriageRow) -> tuple[str, ...]:
+        out = []
+        for name in self._columns:
+            if name == "Slide":
+                out.append(str(r.rank))
+            elif name == "AI class":
+                out.append(r.ai_class or "\u2013")
+            elif name == "Your answer":
+                out.append((r.answer or "done") if r.done else "")
+            else:
+                out.append("" if math.isnan(r.score) else f"{r.score:.2f}")
+        return tuple(out)
 
     def case_id(self, row: int) -> str:
         return self._rows[row].case_id
@@ -75,23 +93,20 @@ class TriageQueueModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        r = self._rows[index.row()]
-        name = self._columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            if name == "Slide":
-                return str(r.rank)
-            if name == "AI class":
-                return r.ai_class or "\u2013"
-            if name == "Your answer":
-                return (r.answer or "done") if r.done else ""
-            return "" if math.isnan(r.score) else f"{r.score:.2f}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and name != "AI class" and name != "Your answer":
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._palette.placeholderText() if r.done else self._palette.text()
+        # Called for every role of every visible cell on each paint: answer the three it uses, fast.
+        if role == _DISPLAY:
+            return self._cells[index.row()][index.column()]
+        if role == _FOREGROUND:
+            return self._palette.placeholderText() if self._rows[index.row()].done else self._palette.text()
+        if role == _ALIGN:
+            return _RIGHT if self._columns[index.column()] not in ("AI class", "Your answer") else None
         return None
+
+
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_DISPLAY, _FOREGROUND, _ALIGN = (int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.ForegroundRole),
+                                 int(Qt.ItemDataRole.TextAlignmentRole))
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
