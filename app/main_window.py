@@ -27,6 +27,7 @@ from app.reading.stopwatch import Clock
 from app.reading.summary_widget import SummaryWidget
 from app.reading.triage_state import TriageState
 from app.reading.triage_widget import TriageWidget
+from study.engine import LeaseStale
 from study.errors import StudyError
 
 HEARTBEAT_MS = 30_000
@@ -97,12 +98,14 @@ class MainWindow(QMainWindow):
         self.sessions = SessionListWidget(SessionListState(self.engine, reader, self.now), self.protocol.title,
                                           demo_dir)
         self.sessions.session_chosen.connect(self.on_session_chosen)
+        self.sessions.take_over_confirmed.connect(self.on_take_over_confirmed)
         self.sessions.logged_out.connect(self.on_logged_out)
         self.show_sessions()
 
-    def show_sessions(self, message: str = "") -> None:
+    def show_sessions(self, message: str = "", stale_session: int | None = None) -> None:
         assert self.sessions is not None
         self.sessions.state.message = message
+        self.sessions.state.stale_session = stale_session
         self.sessions.refresh()
         self._show("sessions", self.sessions)
 
@@ -110,11 +113,17 @@ class MainWindow(QMainWindow):
         self.login.reset()
         self._show("login", self.login)
 
-    def on_session_chosen(self, index: int) -> None:
+    def on_take_over_confirmed(self, index: int) -> None:
+        self.on_session_chosen(index, take_over=True)
+
+    def on_session_chosen(self, index: int, take_over: bool = False) -> None:
         reader = self.login_state.reader
         assert reader is not None and self.sessions is not None
         try:
-            self.session = self.engine.start(reader, index, self.workstation)
+            self.session = self.engine.start(reader, index, self.workstation, take_over=take_over)
+        except LeaseStale as err:  # left open on a workstation that stopped: the reader may take it over
+            self.show_sessions(str(err), stale_session=index)
+            return
         except StudyError as err:
             self.show_sessions(str(err))
             return
