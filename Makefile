@@ -38,6 +38,7 @@ bench: install
 	$(PY) -m tests.benchmarks.stats
 	$(PY) -m tests.benchmarks.inference
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.reading
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.triage
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

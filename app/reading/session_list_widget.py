@@ -58,7 +58,10 @@ class SessionListWidget(QWidget):
         self.take_over_button.setToolTip("Move the session to this workstation; the take-over is recorded "
                                          "in the audit log")
         self.take_over_button.clicked.connect(self.on_take_over_clicked)
-        col.addWidget(self.take_over_button)
+        take_over_row = QHBoxLayout()
+        take_over_row.addWidget(self.take_over_button)
+        take_over_row.addStretch(1)
+        col.addLayout(take_over_row)
         self.demo_dir = demo_dir
         self.demo_label = QLabel()
         self.demo_label.setObjectName("hint")

@@ -16,6 +16,7 @@ from PySide6.QtGui import QPalette
 from app.reading.triage_state import TriageRow, TriageState
 
 Index = QModelIndex | QPersistentModelIndex
+_NO_PARENT = QModelIndex()
 
 
 class TriageQueueModel(QAbstractTableModel):
@@ -30,9 +31,9 @@ class TriageQueueModel(QAbstractTableModel):
     # -- what the state says ----------------------------------------------------------
     def _headers(self) -> list[str]:
         if not self.triage.aided:
-            return ["Slide", "Your answer"]
+            return ["#", "Answer"]
         cls = self.triage.score_class
-        return ["Slide", "AI class", f"AI P({cls})" if cls else "AI score", "Your answer"]
+        return ["#", "AI class", f"AI P({cls})" if cls else "AI score", "Answer"]
 
     def refresh(self) -> None:
         """Re-read the state: one reset when rows or columns changed, else a dataChanged
@@ -53,11 +54,11 @@ class TriageQueueModel(QAbstractTableModel):
     def _texts(self, r: TriageRow) -> tuple[str, ...]:
         out = []
         for name in self._columns:
-            if name == "Slide":
+            if name == "#":
                 out.append(str(r.rank))
             elif name == "AI class":
                 out.append(r.ai_class or "\u2013")
-            elif name == "Your answer":
+            elif name == "Answer":
                 out.append((r.answer or "done") if r.done else "")
             else:
                 out.append("" if math.isnan(r.score) else f"{r.score:.2f}")
@@ -70,13 +71,13 @@ class TriageQueueModel(QAbstractTableModel):
         return next((i for i, r in enumerate(self._rows) if r.case_id == case_id), None)
 
     # -- Qt model -------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt override
+    def rowCount(self, parent: Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt override
+    def columnCount(self, parent: Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self._columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt override
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
             return None
@@ -88,7 +89,7 @@ class TriageQueueModel(QAbstractTableModel):
                 return f"The AI's probability that the slide is {self.triage.score_class}; the queue is sorted by it"
             if name == "AI class":
                 return "The class the AI gives the slide"
-            if name == "Your answer":
+            if name == "Answer":
                 return "Your answer; click a reviewed slide to correct it"
         return None
 
@@ -102,7 +103,7 @@ class TriageQueueModel(QAbstractTableModel):
         if role == _FOREGROUND:
             return self._palette.placeholderText() if self._rows[index.row()].done else self._palette.text()
         if role == _ALIGN:
-            return _RIGHT if self._columns[index.column()] not in ("AI class", "Your answer") else None
+            return _RIGHT if self._columns[index.column()] not in ("AI class", "Answer") else None
         return None
 
 

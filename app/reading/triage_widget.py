@@ -30,7 +30,7 @@ from app.reading.triage_queue import TriageQueueModel
 from app.reading.triage_state import TriageState
 
 ALL = "All AI classes"
-COLUMN_WIDTHS = {"Slide": 52, "Your answer": 100}
+COLUMN_WIDTHS = {"#": 40, "Answer": 72}
 
 
 class TriageWidget(ReadingWidget):
@@ -40,7 +40,7 @@ class TriageWidget(ReadingWidget):
         self.triage = triage
         super().__init__(triage.reading, prefetcher, title=title, viewer_factory=viewer_factory, parent=parent)
         self.setObjectName("triageScreen")
-        queue, col = side_panel("queuePanel", 300, (12, 12), 8)
+        queue, col = side_panel("queuePanel", 340, (12, 12), 8)
         self.queue_title = QLabel()
         self.queue_title.setObjectName("panelTitle")
         col.addWidget(self.queue_title)
@@ -62,8 +62,10 @@ class TriageWidget(ReadingWidget):
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.table.clicked.connect(self.on_row_clicked)
         col.addWidget(self.table, 1)
         self.body.insertWidget(0, queue)
@@ -180,7 +182,7 @@ class TriageWidget(ReadingWidget):
         header = self.table.horizontalHeader()
         for section in range(self.queue_model.columnCount()):
             name = self.queue_model.headerData(section, Qt.Orientation.Horizontal)
-            if name in COLUMN_WIDTHS and not (name == "Your answer" and not self.triage.aided):
+            if name in COLUMN_WIDTHS and not (name == "Answer" and not self.triage.aided):
                 header.setSectionResizeMode(section, QHeaderView.ResizeMode.Fixed)
                 header.resizeSection(section, COLUMN_WIDTHS[name])
             elif name.startswith("AI P(") or name == "AI score":

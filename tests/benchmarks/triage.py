@@ -116,31 +116,33 @@ def run(study_dir: Path, reader: str, confirms: int, label: str) -> dict:
             break
         nxt = screen.next_to_prefetch()
         # A reader looks at a slide for seconds: the next one has been prefetched meanwhile.
-        wait_for(lambda: nxt is None or screen.prefetcher.get(nxt) is not None)
+        wait_for(lambda nxt=nxt: nxt is None or screen.prefetcher.get(nxt) is not None)
         QTest.qWait(20)  # the paint of the previous switch has been flushed
         before = len(shown)
         t0, c0 = time.perf_counter(), time.thread_time()
         QTest.keyClick(screen, Qt.Key.Key_1)
         if screen.state.item is None:
             break
-        wait_for(lambda: len(shown) > before)
+        wait_for(lambda before=before: len(shown) > before)
         confirm_ms.append((shown[-1][0] - t0) * 1000)
         confirm_cpu.append((shown[-1][1] - c0) * 1000)
     click_ms: list[float] = []
     model = screen.queue_model
-    for _ in range(5):
-        rows = [r for r in range(model.rowCount()) if model.data(model.index(r, model.columnCount() - 1)) == ""]
+    for k in range(8):
+        current = screen.state.item.case_id if screen.state.item is not None else None
+        rows = [r for r in range(model.rowCount())
+                if model.data(model.index(r, model.columnCount() - 1)) == "" and model.case_id(r) != current]
         if len(rows) < 2:
             break
-        target = rows[len(rows) // 2]
+        target = rows[(len(rows) // 2 + 7 * k) % len(rows)]
         if screen.prefetcher.get(screen.state.session.item(model.case_id(target))) is not None:
-            continue
+            continue  # only slides not loaded yet: the click has to read the file
         QTest.qWait(20)
         before = len(shown)
         t0 = time.perf_counter()
         QTest.mouseClick(screen.table.viewport(), Qt.MouseButton.LeftButton,
                          pos=screen.table.visualRect(model.index(target, 0)).center())
-        wait_for(lambda: len(shown) > before)
+        wait_for(lambda before=before: len(shown) > before)
         click_ms.append((shown[-1][0] - t0) * 1000)
     slides = len(screen.triage.rows)
     window.close()

@@ -62,7 +62,7 @@ def test_no_ai_reaches_an_unaided_triage_read(qtbot, engine_factory, tmp_path, m
         assert window.screen == "triage"
         screen = window.reading
         while screen.state.item is not None:
-            qtbot.waitUntil(lambda: not screen.state.loading)
+            qtbot.waitUntil(lambda screen=screen: not screen.state.loading)
             mode = screen.state.item.mode
             seen_modes.add((index, mode))
             joined = "\n".join(screen_texts(window))
@@ -74,7 +74,7 @@ def test_no_ai_reaches_an_unaided_triage_read(qtbot, engine_factory, tmp_path, m
                 assert hit is None, (design, index, joined[max(0, hit.start() - 60):hit.end() + 20])
                 for out in outs.values():
                     assert not any(t in joined for t in score_texts(out)), (design, index, out.score)
-                assert headers == ["Slide", "Your answer"]
+                assert headers == ["#", "Answer"]
                 assert screen.filter_box.count() == 0 and not screen.filter_box.isVisible()
                 assert not any(cams) and not screen.ai_panel.isVisible()
                 assert screen.state.ai is None and not holds_ai(screen.triage)

@@ -36,7 +36,7 @@ class SlowViewer(HangingLayoutWidget):
         self.now.advance(seconds=3)
         self.pending_paint = True
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if self.pending_paint:
             self.pending_paint = False

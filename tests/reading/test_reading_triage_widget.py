@@ -34,7 +34,7 @@ def test_triage_queue(qtbot, engine_factory, mono, tmp_path):
     table = screen.table
     model = table.model()
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert headers == ["Slide", "AI class", "AI P(CIN2+)", "Your answer"]  # the score names its class
+    assert headers == ["#", "AI class", "AI P(CIN2+)", "Answer"]  # the score names its class
     cells = queue_cells(table)
     assert [row[0] for row in cells] == ["1", "2", "3", "4", "5"]
     scores = [float(row[2]) for row in cells]

@@ -8,7 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from study.engine import LeaseHeld, LeaseStale, ReadSubmission, StudyEngine, workstation_id
+from study.engine import (
+    LeaseHeld,
+    LeaseStale,
+    ReadSubmission,
+    StudyEngine,
+    workstation_id,
+)
 
 
 @pytest.fixture

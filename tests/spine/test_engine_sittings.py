@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_every_sitting_is_stored_and_the_read_totals_them(engine, clock, study_d
     sittings = rs.sittings()
     assert [(s.outcome, s.active_ms) for s in sittings] == [("left", 4000), ("left", 3000), ("submitted", 2000)]
     assert [s.read_id for s in sittings] == [None, None, read_id]
-    assert all(a.ended_at <= b.started_at for a, b in zip(sittings, sittings[1:]))
+    assert all(a.ended_at <= b.started_at for a, b in pairwise(sittings))
     table = reads_table(study_dir, db_url).set_index("case")
     assert table.loc[first, "seconds"] == 9.0                 # 4 + 3 + 2, not the last sitting's 2
     assert table.loc[first, "sittings"] == 3
