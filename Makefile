@@ -39,6 +39,7 @@ bench: install
 	$(PY) -m tests.benchmarks.inference
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.reading
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.startup
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.triage
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -27,6 +27,7 @@ from app.reading.stopwatch import Clock
 from app.reading.summary_widget import SummaryWidget
 from app.reading.triage_state import TriageState
 from app.reading.triage_widget import TriageWidget
+from study.engine import LeaseStale
 from study.errors import StudyError
 
 HEARTBEAT_MS = 30_000
@@ -97,12 +98,14 @@ class MainWindow(QMainWindow):
         self.sessions = SessionListWidget(SessionListState(self.engine, reader, self.now), self.protocol.title,
                                           demo_dir)
         self.sessions.session_chosen.connect(self.on_session_chosen)
+        self.sessions.take_over_confirmed.connect(self.on_take_over_confirmed)
         self.sessions.logged_out.connect(self.on_logged_out)
         self.show_sessions()
 
-    def show_sessions(self, message: str = "") -> None:
+    def show_sessions(self, message: str = "", stale_session: int | None = None) -> None:
         assert self.sessions is not None
         self.sessions.state.message = message
+        self.sessions.state.stale_session = stale_session
         self.sessions.refresh()
         self._show("sessions", self.sessions)
 
@@ -110,11 +113,17 @@ class MainWindow(QMainWindow):
         self.login.reset()
         self._show("login", self.login)
 
-    def on_session_chosen(self, index: int) -> None:
+    def on_take_over_confirmed(self, index: int) -> None:
+        self.on_session_chosen(index, take_over=True)
+
+    def on_session_chosen(self, index: int, take_over: bool = False) -> None:
         reader = self.login_state.reader
         assert reader is not None and self.sessions is not None
         try:
-            self.session = self.engine.start(reader, index, self.workstation)
+            self.session = self.engine.start(reader, index, self.workstation, take_over=take_over)
+        except LeaseStale as err:  # left open on a workstation that stopped: the reader may take it over
+            self.show_sessions(str(err), stale_session=index)
+            return
         except StudyError as err:
             self.show_sessions(str(err))
             return
@@ -122,10 +131,8 @@ class MainWindow(QMainWindow):
         self.prefetcher.clear()
         title = self.protocol.title
         if self.protocol.mode == "triage":
-            triage = TriageState(self.session, self.protocol, self.engine.ai_outputs(),
-                                 [c.case_id for c in self.engine.cases],
-                                 done=dict.fromkeys(self.session.answered
-                                                    | set(self.session.unavailable), ""),
+            # The state asks the session for AI outputs itself: aided slides only, none when unaided.
+            triage = TriageState(self.session, self.protocol, answers=self.session.own_answers(),
                                  clock=self.clock, now=self.now)
             self.reading = TriageWidget(triage, self.prefetcher, title=title, viewer_factory=self.viewer_factory)
             name = "triage"
@@ -143,6 +150,11 @@ class MainWindow(QMainWindow):
         self.heartbeat.stop()
         if self.reading is not None:
             self.reading.ticker.stop()
+            if self.session is not None:
+                try:
+                    self.reading.state.leave()  # the case on screen keeps this sitting's time
+                except StudyError as err:
+                    self.reading.error_text = str(err)
         if self.session is not None:
             try:
                 self.session.close()

@@ -15,6 +15,7 @@ reader's lease, and appended to the audit chain before it returns.
 
 from __future__ import annotations
 
+import getpass
 import json
 import math
 import socket
@@ -34,7 +35,7 @@ from study.order import case_order, crossover_blocks
 from study.protocol import Protocol, load_protocol
 from study.security import code_problem, secret_problem, verify_secret
 from study.store import Store, audit
-from study.store.schema import AuditRow, LeaseRow, ReaderRow, ReadRow, WashoutOverrideRow
+from study.store.schema import AuditRow, LeaseRow, ReaderRow, ReadRow, SittingRow, WashoutOverrideRow
 
 LEASE_SECONDS = 120
 MAX_PIN_TRIES = 3
@@ -56,6 +57,28 @@ class LeaseHeld(StudyError):
         super().__init__([message])
 
 
+class LeaseStale(LeaseHeld):
+    """The session was left open on another workstation that stopped sending heartbeats
+    (crash, power cut).  It may be taken over, after the reader confirms (``take_over=True``)."""
+
+    def __init__(self, workstation: str, last_seen: datetime) -> None:
+        self.workstation, self.last_seen = workstation, last_seen
+        super().__init__(f"This session was left open on workstation {workstation!r}, last seen "
+                         f"{last_seen:%Y-%m-%d %H:%M} UTC. Take it over only if nobody is reading there.")
+
+
+def workstation_id() -> str:
+    """This workstation: OS user and machine, ``user@host``.  The same user on the same
+    machine resumes its own session at once after a crash; anyone else must take over."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers): the uid still tells users apart
+        import os
+
+        user = f"uid{os.getuid()}" if hasattr(os, "getuid") else "user"
+    return f"{user}@{socket.gethostname()}"[:128]
+
+
 @dataclass(frozen=True)
 class SessionInfo:
     index: int
@@ -75,6 +98,28 @@ class CaseItem:
     total: int
     mode: str  # "unaided" | "aided"
     media: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Sitting:
+    """One stretch of time a case was on screen; ``outcome`` "left" or "submitted".
+
+    active_ms: milliseconds the case clock ran (paused time excluded).
+    read_id: the read this sitting counts towards (None while the case is unanswered).
+    """
+
+    reader: str
+    session: int
+    case_id: str
+    mode: str
+    started_at: datetime
+    ended_at: datetime
+    active_ms: int
+    outcome: str
+    read_id: int | None
+    ai_shown_ms: int = 0
+    cam_shown_ms: int = 0
+    workstation: str = ""
 
 
 @dataclass(frozen=True)
@@ -259,7 +304,14 @@ class StudyEngine:
             s.add(WashoutOverrideRow(reader_id=row.id, session_index=index, reason=reason.strip(), at=now))
             audit.append(s, now, actor, "washout.override", {"reader": reader, "session": index, "reason": reason.strip()})
 
-    def start(self, reader: str, index: int, workstation: str | None = None) -> "ReadingSession":
+    def start(self, reader: str, index: int, workstation: str | None = None,
+              take_over: bool = False) -> "ReadingSession":
+        """Open a reader's session on this workstation (default ``workstation_id()``).
+
+        Raises LeaseHeld while another workstation runs it, and LeaseStale when it
+        was left open on another workstation that stopped; ``take_over=True`` (after
+        the reader confirmed) then moves it here, audited as ``lease.taken_over``.
+        """
         info = next((i for i in self.sessions(reader) if i.index == index), None)
         if info is None:
             raise StudyError([f"reader {reader}: no session {index} in this study"])
@@ -273,15 +325,38 @@ class StudyEngine:
             modes = {i: m for i, _, m in self._plan(s, row)}[index]
         order = case_order([c.case_id for c in self.cases if c.case_id in modes], self.protocol.seed, reader, index)
         session = ReadingSession(self, row.id, reader, index, info.name, order, modes,
-                                 workstation or socket.gethostname())
-        session.acquire()
+                                 workstation or workstation_id())
+        session.acquire(take_over=take_over)
         return session
+
+    def sittings(self, reader: str | None = None) -> list[Sitting]:
+        """Every recorded sitting (all readers, or one), in the order they ended."""
+        with self.store.Session() as s:
+            q = (select(SittingRow, ReaderRow.code).join(ReaderRow, ReaderRow.id == SittingRow.reader_id)
+                 .order_by(SittingRow.id))
+            if reader is not None:
+                q = q.where(ReaderRow.code == reader)
+            return [_sitting(row, code) for row, code in s.execute(q).all()]
 
     def ai_outputs(self) -> dict[str, AIOutput]:
         return self.store.ai_outputs()
 
     def case(self, case_id: str) -> Case:
         return self._case_by_id[case_id]
+
+
+def _sitting(row: SittingRow, reader: str) -> Sitting:
+    return Sitting(reader, row.session_index, row.case_id, row.mode, row.started_at, row.ended_at, row.active_ms,
+                   row.outcome, row.read_id, row.ai_shown_ms, row.cam_shown_ms, row.workstation)
+
+
+def _open_sittings(s, reader_id: int, index: int, case_id: str) -> list[SittingRow]:
+    """Sittings of a case left unanswered since its last read (they count towards the next read)."""
+    same = (SittingRow.reader_id == reader_id, SittingRow.session_index == index, SittingRow.case_id == case_id)
+    last = (select(func.coalesce(func.max(SittingRow.id), 0)).where(*same, SittingRow.read_id.is_not(None))
+            .scalar_subquery())
+    return list(s.execute(select(SittingRow).where(*same, SittingRow.read_id.is_(None), SittingRow.id > last)
+                          .order_by(SittingRow.id)).scalars())
 
 
 class ReadingSession:
@@ -298,7 +373,8 @@ class ReadingSession:
             self._unavailable = engine._unavailable(s, reader, index) - self._answered
 
     # -- lease --------------------------------------------------------------
-    def acquire(self) -> None:
+    def acquire(self, take_over: bool = False) -> None:
+        """Hold (or renew) this session's lease; see ``StudyEngine.start`` for the rules."""
         now = self.engine.clock()
         expires = now + timedelta(seconds=LEASE_SECONDS)
         try:
@@ -309,13 +385,20 @@ class ReadingSession:
                 if lease is None:
                     s.add(LeaseRow(reader_id=self.reader_id, session_index=self.index, token=self.token,
                                    workstation=self.workstation, heartbeat_at=now, expires_at=expires))
-                elif lease.token == self.token or lease.expires_at <= now:
-                    taken_over = lease.token != self.token
+                elif (lease.token == self.token or lease.workstation == self.workstation
+                      or (lease.expires_at <= now and take_over)):
+                    if lease.token != self.token:
+                        # Same workstation (a crash, or a second window there): resume at once.
+                        # Another workstation: only a stale lease, and only when confirmed.
+                        action = "lease.resumed" if lease.workstation == self.workstation else "lease.taken_over"
+                        audit.append(s, now, self.reader, action, {
+                            "session": self.index, "workstation": self.workstation,
+                            "from_workstation": lease.workstation,
+                            "last_heartbeat": lease.heartbeat_at.isoformat()})
                     lease.token, lease.workstation, lease.heartbeat_at, lease.expires_at = (
                         self.token, self.workstation, now, expires)
-                    if taken_over:
-                        audit.append(s, now, self.reader, "lease.taken_over",
-                                     {"session": self.index, "workstation": self.workstation})
+                elif lease.expires_at <= now:
+                    raise LeaseStale(lease.workstation, lease.heartbeat_at)
                 else:
                     raise LeaseHeld(f"This session is open on workstation {lease.workstation!r} "
                                     f"(until {lease.expires_at:%H:%M:%S} UTC unless it stops).")
@@ -324,6 +407,12 @@ class ReadingSession:
             raise LeaseHeld("This session was just opened on another workstation.") from None
 
     def heartbeat(self) -> None:
+        """Renew the lease; raises LeaseHeld when another workstation took the session over."""
+        with self.engine.store.Session() as s:
+            held = s.execute(select(LeaseRow.token, LeaseRow.workstation).where(
+                LeaseRow.reader_id == self.reader_id, LeaseRow.session_index == self.index)).first()
+        if held is not None and held.token != self.token:
+            raise LeaseHeld(f"This session was taken over by workstation {held.workstation!r}.")
         self.acquire()
 
     def close(self) -> None:
@@ -377,6 +466,20 @@ class ReadingSession:
         """(cases done, cases in the session); unreadable cases count as done."""
         return len(self._answered | self._unavailable), len(self.order)
 
+    def ai_outputs(self) -> dict[str, AIOutput]:
+        """AI outputs of this session's aided cases only (none at all in an unaided session)."""
+        aided = {cid for cid, mode in self.modes.items() if mode == "aided"}
+        if not aided:
+            return {}
+        return {cid: out for cid, out in self.engine.ai_outputs().items() if cid in aided}
+
+    def own_answers(self) -> dict[str, str]:
+        """This reader's latest answer per case in this session (their own, never others')."""
+        with self.engine.store.Session() as s:
+            rows = s.execute(select(ReadRow.case_id, ReadRow.answer).where(
+                ReadRow.reader_id == self.reader_id, ReadRow.session_index == self.index).order_by(ReadRow.id)).all()
+        return {cid: answer for cid, answer in rows}
+
     def ai_output(self, item: CaseItem) -> AIOutput | None:
         # The AI is invisible in unaided reads, whatever the store holds.
         if item.mode != "aided" or self.modes.get(item.case_id) != "aided":
@@ -384,8 +487,45 @@ class ReadingSession:
         return self.engine.store.ai_output(item.case_id)
 
     # -- reads ------------------------------------------------------------------
+    def leave(self, read: ReadSubmission) -> None:
+        """Record a sitting that ended without an answer (Exit, another slide opened, window
+        closed).  ``read`` carries the sitting's times; its answer fields are ignored.  The
+        sitting's time counts towards the case's next read."""
+        if read.case_id not in self.modes:
+            raise StudyError([f"case {read.case_id} is not in this session"])
+        if read.active_ms < 0 or read.submitted_at < read.displayed_at:
+            raise StudyError([f"sitting of case {read.case_id}: timing is inconsistent"])
+        now = self.engine.clock()
+        with self.engine.store.transaction() as s:
+            row = self._sitting_row(read, "left", None)
+            s.add(row)
+            s.flush()
+            audit.append(s, now, self.reader, "case.left", {
+                "sitting_id": row.id, "session": self.index, "case": read.case_id, "active_ms": row.active_ms})
+
+    def _sitting_row(self, read: ReadSubmission, outcome: str, read_id: int | None) -> SittingRow:
+        return SittingRow(reader_id=self.reader_id, session_index=self.index, case_id=read.case_id,
+                          mode=self.modes[read.case_id], started_at=read.displayed_at, ended_at=read.submitted_at,
+                          active_ms=int(read.active_ms), ai_shown_ms=int(read.ai_shown_ms),
+                          cam_shown_ms=int(read.cam_shown_ms), outcome=outcome, read_id=read_id,
+                          workstation=self.workstation)
+
+    def sittings(self) -> list[Sitting]:
+        """This reader's sittings in this session, in the order they ended."""
+        with self.engine.store.Session() as s:
+            rows = s.execute(select(SittingRow).where(SittingRow.reader_id == self.reader_id,
+                                                      SittingRow.session_index == self.index)
+                             .order_by(SittingRow.id)).scalars()
+            return [_sitting(r, self.reader) for r in rows]
+
     def submit(self, read: ReadSubmission, supersedes: int | None = None, reason: str | None = None) -> int:
-        """Commit one read (its own transaction) and return its row id."""
+        """Commit one read (its own transaction) and return its row id.
+
+        ``read`` times the last sitting (drawn to submitted).  Earlier sittings of the
+        case left unanswered since its previous read are added in: the stored read's
+        ``active_ms``, ``ai_shown_ms`` and ``cam_shown_ms`` are totals over all its
+        sittings and ``displayed_at`` is when the first of them began.  Every sitting
+        is a row of ``sittings`` (see ``sittings()``)."""
         if read.case_id not in self.modes:
             raise StudyError([f"case {read.case_id} is not in this session"])
         if supersedes is None and read.case_id in self._answered:
@@ -398,15 +538,22 @@ class ReadingSession:
                               .with_for_update()).scalar_one_or_none()
             if lease is None or lease.token != self.token:
                 raise LeaseHeld("This session was taken over by another workstation; your last answer was not saved.")
+            earlier = _open_sittings(s, self.reader_id, self.index, read.case_id)
             row = ReadRow(
                 reader_id=self.reader_id, session_index=self.index, case_id=read.case_id,
                 mode=self.modes[read.case_id], answer=read.answer, confidence=read.confidence,
                 distribution=json.dumps(list(read.distribution)) if read.distribution is not None else None,
-                value=read.value, displayed_at=read.displayed_at, submitted_at=read.submitted_at,
-                active_ms=int(read.active_ms), ai_shown_ms=int(read.ai_shown_ms), cam_shown=bool(read.cam_shown),
-                cam_shown_ms=int(read.cam_shown_ms), answer_changes=int(read.answer_changes),
+                value=read.value, displayed_at=min([read.displayed_at, *(e.started_at for e in earlier)]),
+                submitted_at=read.submitted_at,
+                active_ms=int(read.active_ms) + sum(e.active_ms for e in earlier),
+                ai_shown_ms=int(read.ai_shown_ms) + sum(e.ai_shown_ms for e in earlier),
+                cam_shown=bool(read.cam_shown) or any(e.cam_shown_ms > 0 for e in earlier),
+                cam_shown_ms=int(read.cam_shown_ms) + sum(e.cam_shown_ms for e in earlier),
+                answer_changes=int(read.answer_changes),
                 workstation=self.workstation, supersedes_id=supersedes, correction_reason=reason)
             s.add(row)
+            s.flush()
+            s.add(self._sitting_row(read, "submitted", row.id))
             s.flush()
             action = "read.submitted"
             audit.append(s, now, self.reader, action, {

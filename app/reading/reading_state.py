@@ -110,15 +110,37 @@ class ReadingState:
             self.ai = ai if self.item.mode == "aided" else None
             self._ai_attached = True
 
-    def media_shown(self) -> None:
-        """The current case's media are drawn: its clock starts now."""
+    def media_ready(self) -> None:
+        """The media are in memory and handed to the viewer, not yet painted: the cover
+        comes off, the clock does not start (the app is still working)."""
         if self.item is None or not self.loading:
             return
         if not self._ai_attached:
             self.attach_ai(self.session.ai_output(self.item))
         self.loading = False
+
+    def media_shown(self) -> None:
+        """The current case is drawn on screen: its clock starts now."""
+        if self.item is None or self.displayed_at is not None:
+            return
+        self.media_ready()
         self.displayed_at = self._now()
         self._sync_clocks()
+
+    def leave(self) -> None:
+        """The reader leaves the case on screen unanswered (Exit, another slide opened,
+        window closed): the engine records the sitting, whose time counts towards the
+        case's read when it is finished later."""
+        if self.item is None or self.displayed_at is None:
+            return
+        self._active.stop()
+        self._cam.stop()
+        active = self.active_ms()
+        self.session.leave(ReadSubmission(
+            self.item.case_id, "", self.displayed_at, max(self._now(), self.displayed_at), active,
+            ai_shown_ms=active if self.aided else 0, cam_shown=self._cam_ever,
+            cam_shown_ms=self.cam_ms() if self._cam_ever else 0))
+        self.displayed_at = None  # recorded once
 
     def skip_unavailable(self, cause: str) -> CaseItem | None:
         """The case's media cannot be read: the engine records it (audit) and skips it."""
@@ -146,7 +168,8 @@ class ReadingState:
     # -- clocks -----------------------------------------------------------------
     @property
     def clock_running(self) -> bool:
-        return self.item is not None and not (self.loading or self.paused or self.time_up)
+        return (self.item is not None and self.displayed_at is not None
+                and not (self.loading or self.paused or self.time_up))
 
     @property
     def cam_on_screen(self) -> bool:
@@ -226,15 +249,21 @@ class ReadingState:
             answer_changes=self.answer.changes,
         )
 
-    def submit(self, advance: bool = True) -> ReadSubmission:
-        """Commit the answer (engine transaction), then move to the next case."""
+    def submit(self, advance: bool = True, correction_reason: str | None = None) -> ReadSubmission:
+        """Commit the answer (engine transaction), then move to the next case.
+
+        With ``correction_reason`` the read replaces the reader's earlier read of the
+        case (``ReadingSession.correct``: a new row, the old one stays)."""
         if not self.can_submit:
             raise ValueError(self.answer.problem or "nothing to submit")
         self._active.stop()
         self._cam.stop()
         read = self.build_submission()
         try:
-            self.session.submit(read)  # committed when this returns
+            if correction_reason is None:
+                self.session.submit(read)  # committed when this returns
+            else:
+                self.session.correct(read, correction_reason)
         except Exception:
             self._sync_clocks()  # not saved: the case stays on screen and its clock runs on
             raise

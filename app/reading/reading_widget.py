@@ -172,9 +172,9 @@ class ReadingWidget(QWidget):
         loaded = self.prefetcher.get(item)
         if loaded is None:
             self.prefetcher.request(item, self.state.session.ai_output)
+            self.refresh()
         else:
-            self._draw(loaded)
-        self.refresh()
+            self._draw(loaded)  # refreshes the screen itself
 
     def _draw(self, loaded: LoadedCase) -> None:
         state = self.state
@@ -192,11 +192,15 @@ class ReadingWidget(QWidget):
                                  {r: cams[r] for r in roles if r in cams} or None)
             self._apply_overlay()
         self.ai_panel.show_output(state.ai)
-        state.media_shown()
-        self._play_videos(True)
+        state.media_ready()
         self.refresh()
         if not self.answer_panel.take_focus():
             self.setFocus(Qt.FocusReason.OtherFocusReason)
+        # The read's clock starts once the case is painted, not while the app still works on it.
+        self.centre.repaint()
+        state.media_shown()
+        self._play_videos(True)
+        self._refresh_timer()
         self.case_shown.emit()
         self.prefetcher.request(self.next_to_prefetch(), self.state.session.ai_output)
 

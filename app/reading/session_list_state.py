@@ -61,6 +61,8 @@ class SessionListState:
         self._now = now
         self.rows: list[SessionRow] = []
         self.message = ""
+        # A session left open on a workstation that stopped (crash): offered for take-over.
+        self.stale_session: int | None = None
 
     def refresh(self) -> list[SessionRow]:
         now = self._now()

@@ -13,6 +13,7 @@ from app.reading.session_list_state import SessionListState
 
 class SessionListWidget(QWidget):
     session_chosen = Signal(int)  # session index
+    take_over_confirmed = Signal(int)  # session index, left open on a stopped workstation
     logged_out = Signal()
 
     def __init__(self, state: SessionListState, title: str, demo_dir: str = "",
@@ -52,6 +53,15 @@ class SessionListWidget(QWidget):
         self.message_label.setObjectName("problemLabel")
         self.message_label.setWordWrap(True)
         col.addWidget(self.message_label)
+        self.take_over_button = QPushButton("Take over here")
+        self.take_over_button.setObjectName("barButton")
+        self.take_over_button.setToolTip("Move the session to this workstation; the take-over is recorded "
+                                         "in the audit log")
+        self.take_over_button.clicked.connect(self.on_take_over_clicked)
+        take_over_row = QHBoxLayout()
+        take_over_row.addWidget(self.take_over_button)
+        take_over_row.addStretch(1)
+        col.addLayout(take_over_row)
         self.demo_dir = demo_dir
         self.demo_label = QLabel()
         self.demo_label.setObjectName("hint")
@@ -60,6 +70,12 @@ class SessionListWidget(QWidget):
         self.demo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(self.demo_label)
         self.start_buttons: dict[int, QPushButton] = {}
+
+    def on_take_over_clicked(self) -> None:
+        index = self.state.stale_session
+        self.state.stale_session = None
+        if index is not None:
+            self.take_over_confirmed.emit(index)
 
     def refresh(self) -> None:
         self.state.refresh()
@@ -87,6 +103,7 @@ class SessionListWidget(QWidget):
         self.grid.setColumnStretch(1, 1)
         self.message_label.setText(self.state.message)
         self.message_label.setVisible(bool(self.state.message))
+        self.take_over_button.setVisible(self.state.stale_session is not None)
         locked = [r for r in self.state.rows if r.status.startswith("opens on")]  # in its washout
         # Demo studies only: nobody waits four weeks to try the aided read.
         demo = bool(self.demo_dir and locked)

@@ -1,33 +1,36 @@
-"""The triage queue: the reading screen plus a ranked queue of slides on the left.
+"""The triage screen: the reading screen plus the queue of slides on the left.
 
-Bound to one TriageState.  Keys 1..n confirm or override the AI class of the
-open slide at once (one submit per slide) and open the next most suspicious
-slide; clicking a class and pressing Enter does the same.
+Bound to one TriageState.  Keys 1..n (or a click on a class) answer the open
+slide at once (one submit per slide) and open the next one.  In the aided
+form the queue is ranked by the AI and shows its class and probability; in
+the unaided form it shows no AI at all.  Clicking a reviewed slide reopens it
+for a correction: pick the class, give a reason, Enter saves it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
     QLabel,
-    QTableWidget,
-    QTableWidgetItem,
+    QLineEdit,
+    QTableView,
     QWidget,
 )
 
 from app.reading.card import side_panel
 from app.reading.prefetch import MediaPrefetcher
 from app.reading.reading_widget import KEY_NAMES, ReadingWidget, default_viewer
+from app.reading.triage_queue import TriageQueueModel
 from app.reading.triage_state import TriageState
 
 ALL = "All AI classes"
+COLUMN_WIDTHS = {"#": 40, "Answer": 72}
 
 
 class TriageWidget(ReadingWidget):
@@ -37,37 +40,51 @@ class TriageWidget(ReadingWidget):
         self.triage = triage
         super().__init__(triage.reading, prefetcher, title=title, viewer_factory=viewer_factory, parent=parent)
         self.setObjectName("triageScreen")
-        queue, col = side_panel("queuePanel", 300, (12, 12), 8)
-        head = QLabel("Triage queue")
-        head.setObjectName("panelTitle")
-        col.addWidget(head)
+        queue, col = side_panel("queuePanel", 340, (12, 12), 8)
+        self.queue_title = QLabel()
+        self.queue_title.setObjectName("panelTitle")
+        col.addWidget(self.queue_title)
         self.remaining_label = QLabel()
         self.remaining_label.setObjectName("hint")
         col.addWidget(self.remaining_label)
         self.filter_box = QComboBox()
-        self.filter_box.addItem(ALL)
-        self.filter_box.addItems(triage.labels)
         self.filter_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.filter_box.currentTextChanged.connect(self.on_filter_changed)
         col.addWidget(self.filter_box)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["#", "AI class", "Score", "Review"])
+        self.queue_model = TriageQueueModel(triage, self.palette())
+        self.table = QTableView()
+        self.table.setObjectName("triageQueue")
+        self.table.setModel(self.queue_model)
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setShowGrid(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.cellClicked.connect(self.on_row_clicked)
+        self.table.setWordWrap(False)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.table.clicked.connect(self.on_row_clicked)
         col.addWidget(self.table, 1)
         self.body.insertWidget(0, queue)
-        self._row_ids: list[str] = []
-        self.question_label.setText(self.protocol.task.question or "Confirm or change the class")
-        # One key or one click per slide: the class chosen is the answer, no separate submit.
-        self.submit_button.setVisible(False)
+
+        # A reviewed slide reopened: its earlier answer and the reason for the change.
+        side = self.answer_panel.parentWidget().layout()
+        at = side.indexOf(self.answer_panel)
+        self.correction_label = QLabel()
+        self.correction_label.setObjectName("hint")
+        self.correction_label.setWordWrap(True)
+        self.reason_field = QLineEdit()
+        self.reason_field.setPlaceholderText("Reason for the correction")
+        self.reason_field.returnPressed.connect(self.on_submit)
+        side.insertWidget(at + 1, self.correction_label)
+        side.insertWidget(at + 2, self.reason_field)
+        self.submit_button.setText("Save correction   \u21b5")
+        self.submit_button.setToolTip("Save the corrected answer with its reason (Enter)")
+        self._form_aided: bool | None = None
+        self.refresh()
 
     # -- flow -------------------------------------------------------------------
     def begin(self) -> None:
@@ -82,25 +99,41 @@ class TriageWidget(ReadingWidget):
                 return self.triage.reading.session.item(row.case_id)
         return None
 
-    def on_submit(self) -> None:
-        answer = self.state.answer
-        if not self.state.can_submit:
-            self.refresh()
-            return
-        self._confirm(answer.index)  # type: ignore[attr-defined]
-
     item_noun = "slide"
 
     def _skip(self, cause: str) -> None:
         self.triage.skip_unavailable(cause)
 
+    def on_submit(self) -> None:
+        answer = self.state.answer
+        if not self.state.can_submit:
+            self.refresh()
+            return
+        if self.triage.correcting:
+            reason = self.reason_field.text().strip()
+            if not reason:
+                self.error_text = "Give a reason for the correction, then press Enter."
+                self.refresh()
+                self.reason_field.setFocus()
+                return
+            self._commit(lambda: self.triage.confirm(answer.index, reason))  # type: ignore[attr-defined]
+        else:
+            self._confirm(answer.index)  # type: ignore[attr-defined]
+
     def on_answer_changed(self) -> None:
         index = getattr(self.state.answer, "index", None)
-        if index is not None:
+        if index is not None and not self.triage.correcting:
             self._confirm(index)
+        else:
+            self.refresh()
 
     def _confirm(self, index: int) -> None:
         if self.state.item is None or self.state.paused or self.state.loading:
+            return
+        if self.triage.correcting:  # a correction is saved with its reason (Enter), not on the key
+            self.state.answer.select(index)  # type: ignore[attr-defined]
+            self.answer_panel.refresh()
+            self.refresh()
             return
         self._commit(lambda: self.triage.confirm(index))
 
@@ -114,54 +147,91 @@ class TriageWidget(ReadingWidget):
         return super().handle_key(event)
 
     def on_filter_changed(self, text: str) -> None:
-        self.triage.set_filter(None if text == ALL else text)
-        self.refresh()
+        if self._form_aided:  # the unaided form has no filter (it would sort by the AI)
+            self.triage.set_filter(None if text in ("", ALL) else text)
+            self.refresh()
 
-    def on_row_clicked(self, row: int, _column: int) -> None:
-        case_id = self._row_ids[row]
+    def on_row_clicked(self, index: QModelIndex) -> None:
+        case_id = self.queue_model.case_id(index.row())
         current = self.state.item
-        target = next(r for r in self.triage.rows if r.case_id == case_id)
-        if target.done or (current is not None and current.case_id == case_id):
+        if (current is not None and current.case_id == case_id) or not self.triage.can_open(case_id):
             self.refresh()
             return
+        self.error_text = ""
+        self.reason_field.clear()
         self.triage.open(case_id)
         self.show_current()
 
     # -- drawing ----------------------------------------------------------------
+    def _apply_form(self) -> None:
+        """Build the queue for the aided or the unaided form (once per form)."""
+        t = self.triage
+        if self._form_aided == t.aided:
+            return
+        self._form_aided = t.aided
+        self.filter_box.blockSignals(True)
+        self.filter_box.clear()
+        if t.aided:
+            self.filter_box.addItem(ALL)
+            self.filter_box.addItems(t.labels)
+        self.filter_box.blockSignals(False)
+        self.filter_box.setVisible(t.aided)
+        self.queue_title.setText("Triage queue \u00b7 ranked by the AI" if t.aided else "Slides to review")
+
+    def _size_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        for section in range(self.queue_model.columnCount()):
+            name = self.queue_model.headerData(section, Qt.Orientation.Horizontal)
+            if name in COLUMN_WIDTHS and not (name == "Answer" and not self.triage.aided):
+                header.setSectionResizeMode(section, QHeaderView.ResizeMode.Fixed)
+                header.resizeSection(section, COLUMN_WIDTHS[name])
+            elif name.startswith("AI P(") or name == "AI score":
+                header.setSectionResizeMode(section, QHeaderView.ResizeMode.Fixed)
+                header.resizeSection(section, self.fontMetrics().horizontalAdvance(name) + 20)
+            else:
+                header.setSectionResizeMode(section, QHeaderView.ResizeMode.Stretch)
+
     def refresh(self) -> None:
         super().refresh()
-        if not hasattr(self, "table"):
+        if not hasattr(self, "queue_model") or not hasattr(self, "reason_field"):
             return  # called from the base constructor before the queue exists
         t = self.triage
+        self._apply_form()
+        columns = self.queue_model.columnCount()
+        self.queue_model.refresh()
+        if columns != self.queue_model.columnCount() or t.block_changed:
+            t.block_changed = False
+            self._size_columns()
         total = len(t.rows)
-        self.remaining_label.setText(f"{t.remaining} of {total} slides to review")
+        part = f" \u00b7 part {t.block_index + 1} of {t.blocks}" if t.blocks > 1 else ""
+        self.remaining_label.setText(f"{t.remaining} of {total} slides to review{part}")
         current = t.current
         if current is not None:
             self.progress_label.setText(f"Slide {current.rank} of {total}  \u00b7  {t.remaining} to review")
-        rows = t.visible_rows()
-        self._row_ids = [r.case_id for r in rows]
-        self.table.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            score = "" if math.isnan(r.score) else f"{r.score:.2f}"
-            review = (r.answer or "done") if r.done else ""  # earlier sittings: done, answer not shown
-            cells = (str(r.rank), r.ai_class or "\u2013", score, review)
-            for j, text in enumerate(cells):
-                item = self.table.item(i, j)
-                if item is None:
-                    item = QTableWidgetItem()
-                    self.table.setItem(i, j, item)
-                item.setText(text)
-                if j in (0, 2):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                item.setFlags(flags if not r.done else Qt.ItemFlag.ItemIsEnabled)
-                item.setForeground(self.palette().placeholderText() if r.done else self.palette().text())
-        if current is not None and current.case_id in self._row_ids:
-            self.table.selectRow(self._row_ids.index(current.case_id))
+        row = self.queue_model.row_of(current.case_id) if current is not None else None
+        if row is not None:
+            if self.table.currentIndex().row() != row or not self.table.selectionModel().hasSelection():
+                self.table.selectRow(row)
         else:
             self.table.clearSelection()
+        correcting = t.correcting and not self.state.loading
+        self.correction_label.setText(f"You answered {t.previous_answer() or 'this slide'} before. Pick the "
+                                      "class and give a reason to correct it." if correcting else "")
+        self.correction_label.setVisible(correcting)
+        self.reason_field.setVisible(correcting)
+        if not t.correcting and self.reason_field.text():
+            self.reason_field.clear()
+        # One key or one click per slide: the class chosen is the answer; a correction is saved with Enter.
+        self.submit_button.setVisible(correcting)
+        self.question_label.setText(self.protocol.task.question
+                                    or ("Confirm or change the AI class" if t.aided else "Your class for this slide"))
         self.problem_label.setText(self.error_text)
 
     def key_hint(self) -> str:
-        return (f"1\u2013{len(self.triage.labels)} or a click confirms or changes the class\n"
-                "the next slide opens \u00b7 P pauses \u00b7 C heat map")
+        n = len(self.triage.labels)
+        if getattr(self, "triage", None) is not None and self.triage.correcting:
+            return f"1\u2013{n} pick the class \u00b7 type the reason\nEnter saves the correction \u00b7 P pauses"
+        if getattr(self, "triage", None) is not None and self.triage.aided:
+            return (f"1\u2013{n} or a click confirms or changes the class\n"
+                    "the next slide opens \u00b7 P pauses" + (" \u00b7 C heat map" if self.state.has_cam else ""))
+        return f"1\u2013{n} or a click gives the class\nthe next slide opens \u00b7 P pauses"

@@ -105,6 +105,31 @@ class LeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SittingRow(Base):
+    """One stretch of time a reader had a case on screen: from drawn to submitted,
+    or to leaving it unanswered (Exit, another slide opened, window closed).
+
+    Insert-only.  The sitting that ends in a submit carries ``read_id``; the
+    read's ``active_ms`` is the sum of its sittings (those of the same reader,
+    session and case after the previous read of that case).
+    """
+
+    __tablename__ = "sittings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), index=True)
+    session_index: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(String(128))
+    mode: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    active_ms: Mapped[int] = mapped_column(Integer)
+    ai_shown_ms: Mapped[int] = mapped_column(Integer, default=0)
+    cam_shown_ms: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str] = mapped_column(String(16))  # "left" | "submitted"
+    read_id: Mapped[int | None] = mapped_column(ForeignKey("reads.id"), nullable=True)
+    workstation: Mapped[str] = mapped_column(String(128), default="")
+
+
 class WashoutOverrideRow(Base):
     __tablename__ = "washout_overrides"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from study.cases import binary_truth, load_cases
 from study.protocol import load_protocol
-from study.store.schema import ReaderRow, ReadRow
+from study.store.schema import ReaderRow, ReadRow, SittingRow
 
 READ_COLUMNS = ["reader", "group", "session", "modality", "case", "truth", "rating", "decision", "answer",
                 "value", "distribution", "seconds", "displayed_at", "submitted_at", "cam_shown", "cam_seconds",
-                "answer_changes", "read_id"]
+                "answer_changes", "read_id", "sittings", "sitting_seconds"]
 
 
 def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
@@ -39,11 +39,14 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
         with store.Session() as s:
             rows = s.execute(select(ReadRow, ReaderRow.code, ReaderRow.group)
                              .join(ReaderRow, ReaderRow.id == ReadRow.reader_id).order_by(ReadRow.id)).all()
+            sitting_rows = s.execute(select(SittingRow.reader_id, SittingRow.session_index, SittingRow.case_id,
+                                            SittingRow.active_ms, SittingRow.read_id).order_by(SittingRow.id)).all()
     finally:
         store.close()
     latest: dict[tuple, tuple] = {}
     for read, code, group in rows:
         latest[(read.reader_id, read.session_index, read.case_id)] = (read, code, group)
+    per_read = _sittings_per_read(sitting_rows)
     binary = protocol.task.kind == "binary"
     records = []
     for read, code, group in latest.values():
@@ -57,11 +60,27 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
             "seconds": read.active_ms / 1000.0, "displayed_at": read.displayed_at, "submitted_at": read.submitted_at,
             "cam_shown": bool(read.cam_shown), "cam_seconds": read.cam_shown_ms / 1000.0,
             "answer_changes": read.answer_changes, "read_id": read.id,
+            # Every sitting the read's ``seconds`` adds up (a case left and finished later).
+            "sittings": len(per_read.get(read.id, [])) or 1,
+            "sitting_seconds": ";".join(f"{ms / 1000.0:.1f}" for ms in per_read.get(read.id, [read.active_ms])),
         })
     frame = pd.DataFrame.from_records(records, columns=READ_COLUMNS)
     # The chain state these reads were checked against, for exports to carry (study.store.anchor).
     frame.attrs["audit_anchor"] = anchor
     return frame
+
+
+def _sittings_per_read(rows) -> dict[int, list[int]]:
+    """read id -> active ms of each of its sittings: the sittings left unanswered since the
+    case's previous read, then the one that ended in the submit (``StudyEngine.submit``)."""
+    pending: dict[tuple, list[int]] = {}
+    out: dict[int, list[int]] = {}
+    for reader_id, session, case_id, active_ms, read_id in rows:
+        key = (reader_id, session, case_id)
+        pending.setdefault(key, []).append(active_ms)
+        if read_id is not None:
+            out[read_id] = pending.pop(key)
+    return out
 
 
 def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:

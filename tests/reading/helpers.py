@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QComboBox,
     QLabel,
     QLineEdit,
@@ -195,6 +197,13 @@ def screen_texts(window) -> list[str]:
         elif isinstance(w, QTableWidget):
             texts += [w.item(r, c).text() for r in range(w.rowCount()) for c in range(w.columnCount())
                       if w.item(r, c) is not None]
+        elif isinstance(w, QAbstractItemView) and w.model() is not None:
+            m = w.model()  # model/view tables (the triage queue): cells, tooltips and headers
+            for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                texts += [str(m.index(r, c).data(role)) for r in range(m.rowCount())
+                          for c in range(m.columnCount()) if m.index(r, c).data(role) is not None]
+                texts += [str(m.headerData(c, Qt.Orientation.Horizontal, role)) for c in range(m.columnCount())
+                          if m.headerData(c, Qt.Orientation.Horizontal, role) is not None]
     viewer = window.reading.viewer
     texts += [vp.corner_text() for vp in viewer.viewports()]
     return [t for t in texts if t]

@@ -43,7 +43,7 @@ def test_session_taken_over_keeps_the_answer_on_screen(qtbot, engine_factory, st
     qtbot.keyClick(screen, Qt.Key.Key_2)
     qtbot.keyClick(screen, Qt.Key.Key_Up)
     now.advance(minutes=10)  # this workstation stopped heart-beating; the lease expired
-    other = engine_factory(study).start("r1", 1, workstation="ws-2")
+    other = engine_factory(study).start("r1", 1, workstation="ws-2", take_over=True)
     qtbot.keyClick(screen, Qt.Key.Key_Return)
     assert "taken over" in screen.problem_label.text() and screen.state.item.position == 1
     assert screen.state.answer.complete  # nothing the reader entered is thrown away

@@ -9,6 +9,16 @@ from study.store import reads_table
 from tests.reading.helpers import PIN, make_study, open_session
 
 
+def queue_cells(table) -> list[list[str]]:
+    model = table.model()
+    return [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
+
+
+def click_row(qtbot, table, row: int, column: int = 0) -> None:
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=table.visualRect(table.model().index(row, column)).center())
+
+
 def test_triage_queue(qtbot, engine_factory, mono, tmp_path):
     folder = make_study(tmp_path / "cyto", "multiclass", design="concurrent", mode="triage", n=5)
     outs = folder.put_ai()
@@ -22,7 +32,10 @@ def test_triage_queue(qtbot, engine_factory, mono, tmp_path):
     screen = window.reading
     qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
     table = screen.table
-    cells = [[table.item(r, c).text() for c in range(4)] for r in range(table.rowCount())]
+    model = table.model()
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["#", "AI class", "AI P(CIN2+)", "Answer"]  # the score names its class
+    cells = queue_cells(table)
     assert [row[0] for row in cells] == ["1", "2", "3", "4", "5"]
     scores = [float(row[2]) for row in cells]
     assert scores == sorted(scores, reverse=True)
@@ -39,13 +52,11 @@ def test_triage_queue(qtbot, engine_factory, mono, tmp_path):
         qtbot.keyClick(screen, Qt.Key.Key_3)  # confirm/override in one key
     qtbot.waitUntil(lambda: not screen.state.loading)
     assert screen.remaining_label.text() == "4 of 5 slides to review"
-    assert table.item(0, 3).text() == "CIN2+"
+    assert queue_cells(table)[0][3] == "CIN2+"
 
     screen.filter_box.setCurrentText("normal")
-    assert table.rowCount() == 2 and all(table.item(r, 1).text() == "normal" for r in range(2))
-    target = next(r for r in range(2))
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
-                     pos=table.visualItemRect(table.item(target, 1)).center())
+    assert model.rowCount() == 2 and all(row[1] == "normal" for row in queue_cells(table))
+    click_row(qtbot, table, 0)
     qtbot.waitUntil(lambda: not screen.state.loading)
     opened = screen.state.item.case_id
     assert outs[opened].predicted == "normal"
@@ -83,6 +94,6 @@ def test_triage_resumes_with_done_slides(qtbot, engine_factory, mono, tmp_path):
     window.close()
     window, screen = open_queue()
     assert screen.remaining_label.text() == "3 of 5 slides to review"
-    reviews = [screen.table.item(r, 3).text() for r in range(5)]
-    assert reviews == ["done", "done", "", "", ""]
+    reviews = [row[3] for row in queue_cells(screen.table)]
+    assert reviews == ["normal", "normal", "", "", ""]  # the reader's own answers
     assert screen.triage.current.rank == 3  # the most suspicious slide left

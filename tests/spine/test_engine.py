@@ -169,8 +169,8 @@ def test_lease_blocks_a_second_workstation_until_it_expires(engine, clock):
     clock.advance(seconds=100)
     with pytest.raises(LeaseHeld):
         engine.start("spec1", 1, workstation="ws-b")
-    clock.advance(seconds=30)  # a's lease is stale now: ws-b may take over
-    b = engine.start("spec1", 1, workstation="ws-b")
+    clock.advance(seconds=30)  # a's lease is stale now: ws-b may take over, once confirmed
+    b = engine.start("spec1", 1, workstation="ws-b", take_over=True)
     with pytest.raises(LeaseHeld, match="taken over"):
         submit(a, a.next_item())
     submit(b, b.next_item())

@@ -70,7 +70,7 @@ def test_sigkill_between_submits_loses_nothing_and_resume_is_exact(study_dir, db
     from datetime import datetime, timedelta, timezone
 
     later = StudyEngine.open(study_dir, db_url, clock=lambda: datetime.now(timezone.utc) + timedelta(minutes=5))
-    rs = later.start("spec1", 1, workstation="ws-new")
+    rs = later.start("spec1", 1, workstation="ws-new", take_over=True)
     assert rs.order[:5] == submitted and rs.next_item().position == 6
     rs.close()
     assert later.store.verify_chain().ok
