@@ -450,7 +450,7 @@ class SessionView:
     value can reach the screen whatever the store holds.
     """
 
-    __slots__ = ("__session", "__ai", "name")
+    __slots__ = ("__ai", "__session", "name")
 
     def __init__(self, session: ReadingSession) -> None:
         self.__session = session
@@ -459,7 +459,7 @@ class SessionView:
         self.__ai = session.ai_output if aided else None
 
     @classmethod
-    def of(cls, session: "ReadingSession | SessionView") -> "SessionView":
+    def of(cls, session: ReadingSession | SessionView) -> SessionView:
         return session if isinstance(session, SessionView) else cls(session)
 
     @property

@@ -112,7 +112,7 @@ class BinaryAnswer(AnswerState):
         if self.label_index is None:
             return "Choose an answer (1 or 2)."
         if self.confidence is None:
-            return "Set the likelihood (up/down arrows or the slider)."
+            return "Set the likelihood (\u2191 \u2193, or click on the scale)."
         return ""
 
     def fields(self) -> AnswerFields:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.viewer.keys import VIEWER_KEYS
 from study.protocol import Task
@@ -36,7 +43,7 @@ def screen_keys(has_cam: bool) -> tuple[tuple[str, str], ...]:
     keys = [("Enter", "submit and show the next case"), ("P", "pause / resume (the clock stops)")]
     if has_cam:
         keys.append(("C", "heat map on / off"))
-    keys.append(("F1 or ?", "this card"))
+    keys += [("F1", "this card (open / close)"), ("?", "this card (open / close)")]
     return tuple(keys)
 
 
@@ -65,6 +72,9 @@ class KeysDialog(QDialog):
         col = QVBoxLayout(self)
         col.setContentsMargins(24, 20, 24, 20)
         col.setSpacing(10)
+        title = QLabel("Keys of the reading screen")
+        title.setObjectName("questionLabel")
+        col.addWidget(title)
         self.sections: dict[str, tuple[tuple[str, str], ...]] = {
             "Answer": answer_keys(task), "Screen": screen_keys(has_cam), "Viewer": viewer_keys(task)}
         grid = QGridLayout()
@@ -99,7 +109,7 @@ class KeysDialog(QDialog):
     def texts(self) -> list[str]:
         return [w.text() for w in self.findChildren(QLabel)]
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_F1, Qt.Key.Key_Question, Qt.Key.Key_Escape):
             self.close()
             event.accept()

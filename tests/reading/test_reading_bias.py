@@ -84,7 +84,7 @@ def next_case(qtbot, screen):
 # -- the likelihood slider ----------------------------------------------------------
 
 def test_new_case_shows_no_thumb_and_nothing_of_the_last_rating(qtbot, engine_factory, mono, tmp_path):
-    _, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
     panel = screen.answer_panel
     slider = panel.slider
     assert slider.property("unset") is True and thumb_pixels(slider) == 0
@@ -100,7 +100,7 @@ def test_new_case_shows_no_thumb_and_nothing_of_the_last_rating(qtbot, engine_fa
 
 @pytest.mark.parametrize(("key", "expected"), [(Qt.Key.Key_Up, 55), (Qt.Key.Key_Down, 45)])
 def test_first_arrow_leans_one_step_from_neutral(qtbot, engine_factory, mono, tmp_path, key, expected):
-    _, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
     qtbot.keyClick(screen, Qt.Key.Key_2)
     click_slider(qtbot, screen.answer_panel.slider, 90)
     next_case(qtbot, screen)  # the last case ended at 90: the first key must not start from there
@@ -111,13 +111,13 @@ def test_first_arrow_leans_one_step_from_neutral(qtbot, engine_factory, mono, tm
 
 @pytest.mark.parametrize("value", [10, 37, 80, 100])
 def test_click_on_the_track_goes_to_the_point_clicked(qtbot, engine_factory, mono, tmp_path, value):
-    _, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
     click_slider(qtbot, screen.answer_panel.slider, value)
     assert screen.state.answer.confidence == value  # not one page step from 50
 
 
 def test_click_on_the_resting_point_sets_it(qtbot, engine_factory, mono, tmp_path):
-    _, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
     click_slider(qtbot, screen.answer_panel.slider, 50)  # where the hidden thumb rests
     assert screen.state.answer.confidence == 50 and screen.answer_panel.slider.property("unset") is False
 
@@ -134,7 +134,7 @@ def click_image(qtbot, screen):
 
 
 def test_arrows_after_clicking_the_image_set_the_likelihood_not_the_frame(qtbot, engine_factory, mono, tmp_path):
-    _, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, roles=("video",), n=2)
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, roles=("video",), n=2)
     vp = click_image(qtbot, screen)
     assert screen.focusWidget() is not None and screen.focusWidget() is not screen  # the image took focus
     frame = vp.current_index
@@ -149,7 +149,7 @@ def test_arrows_after_clicking_the_image_set_the_likelihood_not_the_frame(qtbot,
 
 
 def test_left_right_choose_the_grade_not_the_frame(qtbot, engine_factory, mono, tmp_path):
-    _, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, "grade_distribution", roles=("video",), n=2)
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, "grade_distribution", roles=("video",), n=2)
     vp = click_image(qtbot, screen)
     frame = vp.current_index
     qtbot.keyClick(screen.focusWidget(), Qt.Key.Key_Right)
@@ -160,7 +160,7 @@ def test_left_right_choose_the_grade_not_the_frame(qtbot, engine_factory, mono, 
 
 
 def test_heat_map_key_and_digits_whatever_has_focus(qtbot, engine_factory, mono, tmp_path):
-    _, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, index=2, ai=True)
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, index=2, ai=True)
     assert screen.state.item.mode == "aided" and screen.state.has_cam
     vps = screen.viewer.viewports()
     # C from the image (the viewer once toggled only its own overlay, or nothing)
@@ -180,7 +180,7 @@ def test_heat_map_key_and_digits_whatever_has_focus(qtbot, engine_factory, mono,
 
 
 def test_numeric_digits_typed_on_the_image_go_into_the_field(qtbot, engine_factory, mono, tmp_path):
-    _, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, "numeric")
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, "numeric")
     field = screen.answer_panel.field
     qtbot.keyClick(field, Qt.Key.Key_Up)  # empty: no value is invented (it used to give 3.0)
     assert field.text() == "" and screen.state.answer.text == ""
@@ -197,14 +197,14 @@ def test_numeric_digits_typed_on_the_image_go_into_the_field(qtbot, engine_facto
 
 
 def test_key_card_lists_answer_screen_and_viewer_keys(qtbot, engine_factory, mono, tmp_path):
-    _, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, index=2, ai=True)
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, index=2, ai=True)
     click_image(qtbot, screen)
     qtbot.keyClick(screen.focusWidget(), Qt.Key.Key_F1)
     card = screen.keys_dialog
     assert card is not None and card.isVisible()
     qtbot.addWidget(card)
     texts = "\n".join(card.texts())
-    for words in ("benign", "malignant", "likelihood of malignant up", "submit", "pause", "heat map", "this card"):
+    for words in ("benign", "malignant", "likelihood of malignant up", "submit", "pause", "heat map", "this card", "F1", "?"):
         assert words in texts
     viewer_texts = [d for _, d in card.sections["Viewer"]]
     # every viewer binding is listed except the arrows this answer form takes first
@@ -231,7 +231,7 @@ def stored(folder) -> list[tuple[str, float, str]]:
 
 
 def test_contradiction_is_warned_then_recorded(qtbot, engine_factory, mono, tmp_path):
-    folder, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, n=2)
+    folder, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, n=2)
     qtbot.keyClick(screen, Qt.Key.Key_1)  # benign ...
     click_slider(qtbot, screen.answer_panel.slider, 75)  # ... at 75 % likelihood of malignant
     qtbot.keyClick(screen, Qt.Key.Key_Return)
@@ -252,7 +252,7 @@ def test_contradiction_is_warned_then_recorded(qtbot, engine_factory, mono, tmp_
 
 
 def test_contradiction_is_blocked_when_the_protocol_says_so(qtbot, engine_factory, mono, tmp_path):
-    folder, window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, n=2, consistency="block")
+    folder, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path, n=2, consistency="block")
     qtbot.keyClick(screen, Qt.Key.Key_2)  # malignant ...
     click_slider(qtbot, screen.answer_panel.slider, 5)  # ... at 5 %
     for _ in range(3):
