@@ -14,7 +14,7 @@ from study.store.schema import ReaderRow, ReadRow
 
 READ_COLUMNS = ["reader", "group", "session", "modality", "case", "truth", "rating", "decision", "answer",
                 "value", "distribution", "seconds", "displayed_at", "submitted_at", "cam_shown", "cam_seconds",
-                "answer_changes", "read_id"]
+                "answer_changes", "read_id", "consistency"]
 
 
 def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
@@ -51,6 +51,8 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
             "seconds": read.active_ms / 1000.0, "displayed_at": read.displayed_at, "submitted_at": read.submitted_at,
             "cam_shown": bool(read.cam_shown), "cam_seconds": read.cam_shown_ms / 1000.0,
             "answer_changes": read.answer_changes, "read_id": read.id,
+            # binary: "consistent" | "contradictory" (category vs rating, study.consistency)
+            "consistency": read.consistency,
         })
     return pd.DataFrame.from_records(records, columns=READ_COLUMNS)
 
