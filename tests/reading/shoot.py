@@ -135,6 +135,7 @@ def shoot_mri(s: Shooter, d: Path) -> None:
     s.login(w, "spec1")
     s.grab(w, "mri-2-sessions")
     screen = s.start(w, 1)
+    s.grab(w, "mri-3-unaided-new-case")  # no likelihood set: no slider thumb
     for key in (Qt.Key.Key_2, Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Up):
         QTest.keyClick(screen, key)
     s.grab(w, "mri-3-unaided")
