@@ -276,3 +276,14 @@ def test_engine_refuses_a_contradiction_in_block_mode(engine_factory, tmp_path, 
         session.submit(bad)
     assert stored(folder) == []
     session.close()
+
+
+def test_press_then_drag_moves_the_rating(qtbot, engine_factory, mono, tmp_path):
+    _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
+    slider = screen.answer_panel.slider
+    y = slider.height() // 2
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=QPoint(x_of(slider, 20), y))
+    assert screen.state.answer.confidence == 20  # the press alone sets the point pressed
+    qtbot.mouseMove(slider, QPoint(x_of(slider, 70), y))
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(x_of(slider, 70), y))
+    assert screen.state.answer.confidence == 70 and slider.value() == 70
