@@ -4,8 +4,9 @@ Bound to one ReadingState.  Keys: digits / arrows set the answer, Enter
 submits, C shows the CAM (aided), P pauses, F1 or ? opens the key card.  These
 reach the screen whatever has focus inside it (an application event filter
 routes them before the viewer or a button sees them); the viewer keeps only
-keys the answer form does not use.  The next case's media are requested from the prefetcher as soon as a
-case is drawn, so after Enter the switch is a ``set_case`` on data in memory.
+keys the answer form does not use.  The next case's media are requested from
+the prefetcher as soon as a case is drawn, so after Enter the switch is a
+``set_case`` on data in memory.
 """
 
 from __future__ import annotations
