@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from study.aioutput import AIOutput
 from study.cases import Case, load_cases
+from study.consistency import CONTRADICTORY, binary_consistency
 from study.errors import StudyError
 from study.order import case_order, crossover_blocks
 from study.protocol import Protocol, load_protocol
@@ -183,6 +184,19 @@ def _check_answer(protocol: Protocol, read: ReadSubmission) -> None:
         problems.append("timing is inconsistent (submitted before displayed, or negative active time)")
     if problems:
         raise StudyError([f"read of case {read.case_id}: {p}" for p in problems])
+
+
+def read_consistency(protocol: Protocol, read: ReadSubmission) -> str | None:
+    """The category-vs-rating check of a binary read (study.consistency), enforced here so
+    no screen can skip it: None for other tasks; StudyError when the protocol blocks."""
+    task = protocol.task
+    if task.kind != "binary":
+        return None
+    outcome = binary_consistency(int(read.answer), read.confidence, task.confidence_range)
+    if outcome == CONTRADICTORY and task.consistency == "block":
+        raise StudyError([f"read of case {read.case_id}: the answer {task.labels[int(read.answer)]!r} contradicts "
+                          f"the likelihood {read.confidence:g} (study.toml: task.consistency = \"block\")"])
+    return outcome
 
 
 class StudyEngine:
@@ -531,6 +545,7 @@ class ReadingSession:
         if supersedes is None and read.case_id in self._answered:
             raise StudyError([f"case {read.case_id} is already answered; a change is a correction with a reason"])
         _check_answer(self.engine.protocol, read)
+        consistency = read_consistency(self.engine.protocol, read)
         now = self.engine.clock()
         with self.engine.store.transaction() as s:
             lease = s.execute(select(LeaseRow).where(LeaseRow.reader_id == self.reader_id,
@@ -550,7 +565,8 @@ class ReadingSession:
                 cam_shown=bool(read.cam_shown) or any(e.cam_shown_ms > 0 for e in earlier),
                 cam_shown_ms=int(read.cam_shown_ms) + sum(e.cam_shown_ms for e in earlier),
                 answer_changes=int(read.answer_changes),
-                workstation=self.workstation, supersedes_id=supersedes, correction_reason=reason)
+                workstation=self.workstation, supersedes_id=supersedes, correction_reason=reason,
+                consistency=consistency)
             s.add(row)
             s.flush()
             s.add(self._sitting_row(read, "submitted", row.id))
@@ -558,7 +574,7 @@ class ReadingSession:
             action = "read.submitted"
             audit.append(s, now, self.reader, action, {
                 "read_id": row.id, "digest": audit.read_digest(row), "session": self.index,
-                "case": read.case_id, "supersedes": supersedes})
+                "case": read.case_id, "supersedes": supersedes, "consistency": consistency})
             lease.heartbeat_at, lease.expires_at = now, now + timedelta(seconds=LEASE_SECONDS)
         self._answered.add(read.case_id)
         return row.id
@@ -574,3 +590,63 @@ class ReadingSession:
         if latest is None:
             raise StudyError([f"case {read.case_id} has no read to correct"])
         return self.submit(read, supersedes=latest, reason=reason.strip())
+
+
+class SessionView:
+    """What a reading screen may use of one ReadingSession, and nothing more.
+
+    The screen's state holds this instead of the session: it offers the
+    session's cases (plain ``CaseItem``: id to hand back, position, mode, media
+    paths), the AI output of *aided* cases only, submit and skip of this
+    reader's reads, and progress.  It exposes no engine, store, truth, protocol
+    internals or other readers' reads.  In a session without aided cases (the
+    unaided session of a sequential design) it has no AI source at all, so no AI
+    value can reach the screen whatever the store holds.
+    """
+
+    __slots__ = ("__ai", "__session", "name")
+
+    def __init__(self, session: ReadingSession) -> None:
+        self.__session = session
+        self.name = session.name
+        aided = any(mode == "aided" for mode in session.modes.values())
+        self.__ai = session.ai_output if aided else None
+
+    @classmethod
+    def of(cls, session: ReadingSession | SessionView) -> SessionView:
+        return session if isinstance(session, SessionView) else cls(session)
+
+    @property
+    def has_aided_cases(self) -> bool:
+        return self.__ai is not None
+
+    def next_item(self) -> CaseItem | None:
+        return self.__session.next_item()
+
+    def peek_next(self, after: CaseItem) -> CaseItem | None:
+        return self.__session.peek_next(after)
+
+    def item(self, case_id: str) -> CaseItem:
+        return self.__session.item(case_id)
+
+    def ai_output(self, item: CaseItem) -> AIOutput | None:
+        """The AI output of an aided case; None for an unaided one (decided by the
+        session's own plan, not by ``item.mode``)."""
+        return None if self.__ai is None else self.__ai(item)
+
+    def mark_unavailable(self, item: CaseItem, cause: str) -> None:
+        self.__session.mark_unavailable(item, cause)
+
+    def submit(self, read: ReadSubmission) -> int:
+        return self.__session.submit(read)
+
+    def progress(self) -> tuple[int, int]:
+        return self.__session.progress()
+
+    @property
+    def answered(self) -> frozenset[str]:
+        return self.__session.answered
+
+    @property
+    def unavailable(self) -> frozenset[str]:
+        return self.__session.unavailable

@@ -22,6 +22,8 @@ without reading code.  Example::
     question = "Is the mass a sarcoma?"
     labels = ["leiomyoma", "sarcoma"]   # binary: negative, positive
     confidence = "0-100"         # binary only: "0-100" or "1-5"
+    consistency = "warn"         # binary only: category vs likelihood contradicting
+                                 # ("leiomyoma" at 75 %): "warn" (confirm, recorded) or "block"
     # multiclass:          labels = ["normal", "CIN1", "CIN2+"], positive = ["CIN2+"]
     # grade_distribution:  grades = ["A", "B", "C", "D", "E"]
     # numeric:             unit = "g/dL", min = 3.0, max = 20.0
@@ -40,6 +42,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from study.consistency import CONSISTENCY_POLICIES
 from study.errors import ProblemList, StudyError
 
 DESIGNS = ("sequential", "crossover", "concurrent")
@@ -47,6 +50,11 @@ TASK_KINDS = ("binary", "multiclass", "grade_distribution", "numeric")
 CONFIDENCE_SCALES = ("0-100", "1-5")
 SYNC_MODES = ("position", "fraction", "none")
 MODES = ("reading", "triage")
+# Modes whose screens have an AI-free unaided form.  A design with unaided reads
+# (sequential, crossover) is refused for any other mode: readers never see the
+# AI in an unaided read.  The triage queue joins this set when its unaided form
+# (reader's randomized order, no AI columns) exists.
+UNAIDED_FORMS: frozenset[str] = frozenset({"reading"})
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class Task:
     labels: tuple[str, ...] = ()
     positive: tuple[str, ...] = ()
     confidence: str = "0-100"
+    consistency: str = "warn"  # binary: "warn" | "block" on a category contradicting the rating
     grades: tuple[str, ...] = ()
     unit: str = ""
     min: float | None = None
@@ -154,7 +163,7 @@ class _Reader:
 
 
 def _parse_task(r: _Reader) -> Task | None:
-    r.unknown({"kind", "question", "labels", "positive", "confidence", "grades", "unit", "min", "max"})
+    r.unknown({"kind", "question", "labels", "positive", "confidence", "consistency", "grades", "unit", "min", "max"})
     kind = r.get("kind", str, choices=TASK_KINDS)
     question = r.get("question", str, "")
     if kind is None:
@@ -164,7 +173,11 @@ def _parse_task(r: _Reader) -> Task | None:
         if labels is not None and len(labels) != 2:
             r.problems.add(r._key("labels"), f"a binary task needs exactly 2 labels (negative, positive), got {len(labels)}")
         confidence = r.get("confidence", str, "0-100", choices=CONFIDENCE_SCALES)
-        return Task(kind, question, labels or (), confidence=confidence or "0-100")
+        consistency = r.get("consistency", str, "warn", choices=CONSISTENCY_POLICIES)
+        return Task(kind, question, labels or (), confidence=confidence or "0-100",
+                    consistency=consistency or "warn")
+    if "consistency" in r.data:
+        r.problems.add(r._key("consistency"), "only a binary task has a category and a likelihood to check")
     if kind == "multiclass":
         labels = r.strings("labels")
         if labels is not None and len(labels) < 2:
@@ -215,6 +228,9 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
             show_timer=s.get("show_timer", bool, True),
             time_limit_seconds=s.get("time_limit_seconds", int, 0) or 0,
         )
+        if design in ("sequential", "crossover") and extras["mode"] not in UNAIDED_FORMS:
+            problems.add("study.mode", f"{extras['mode']!r} has no AI-free unaided form, and design {design!r} has "
+                                       "unaided reads; use design = \"concurrent\" (aided only)")
         if extras["time_limit_seconds"] < 0:
             problems.add("study.time_limit_seconds", "must be 0 (no limit) or more")
     groups: tuple[str, ...] = ()
@@ -286,7 +302,7 @@ def protocol_to_toml(p: Protocol) -> str:
     t = p.task
     task: dict = {"kind": t.kind, "question": t.question}
     if t.kind == "binary":
-        task |= {"labels": t.labels, "confidence": t.confidence}
+        task |= {"labels": t.labels, "confidence": t.confidence, "consistency": t.consistency}
     elif t.kind == "multiclass":
         task |= {"labels": t.labels, "positive": t.positive}
     elif t.kind == "grade_distribution":

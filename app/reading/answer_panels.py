@@ -9,7 +9,7 @@ arrows and Enter always reach the reading screen; only the numeric field does.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QStyle,
+    QStyleOptionSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -86,6 +88,36 @@ class _ChoicesPanel(AnswerPanel):
             button.setChecked(i == index)
 
 
+class LikelihoodSlider(QSlider):
+    """A horizontal slider for a rating that may be "not set".
+
+    Unset (``unset`` property true): the thumb is not drawn and the value rests
+    at the neutral midpoint, so nothing of the previous case's rating is shown.
+    A click anywhere on the track moves the thumb to the point clicked (not one
+    page step towards it) and keeps it there for a drag; that value is emitted
+    by ``value_picked`` even when it equals the resting value.
+    """
+
+    value_picked = Signal(int)
+
+    def _value_at(self, x: float) -> int:
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        style = self.style()
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self)
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self)
+        span = max(1, groove.width() - handle.width())
+        pos = int(round(x - groove.x() - handle.width() / 2))
+        return QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), pos, span, opt.upsideDown)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if event.button() == Qt.MouseButton.LeftButton and self.isEnabled():
+            value = self._value_at(event.position().x())
+            self.setValue(value)  # the thumb is now under the pointer: the press grabs it for a drag
+            self.value_picked.emit(value)
+        super().mousePressEvent(event)
+
+
 class BinaryAnswerPanel(_ChoicesPanel):
     state: BinaryAnswer
 
@@ -103,18 +135,19 @@ class BinaryAnswerPanel(_ChoicesPanel):
         self.confidence_value.setObjectName("confidenceValue")
         head.addWidget(self.confidence_value)
         layout.addLayout(head)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = LikelihoodSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("likelihoodSlider")
         self.slider.setRange(lo, hi)
         self.slider.setSingleStep(state.step)
         self.slider.setPageStep(state.step * 2)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setTickInterval(state.step if hi - lo <= 10 else 25)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.slider.setValue((lo + hi + 1) // 2)
-        # valueChanged covers drags and clicks on the groove; a press on the handle
-        # without moving also counts as setting the value shown.
+        self.neutral = (lo + hi + 1) // 2  # where the hidden thumb rests while the rating is unset
+        self.slider.setValue(self.neutral)
+        # value_picked: a click (to the point clicked); valueChanged: the drag after it.
+        self.slider.value_picked.connect(self.on_slider_moved)
         self.slider.valueChanged.connect(self.on_slider_moved)
-        self.slider.sliderPressed.connect(lambda: self.on_slider_moved(self.slider.value()))
         layout.addWidget(self.slider)
         ends = QHBoxLayout()
         low_text, high_text = (f"{lo}  surely {state.labels[0]}", f"surely {state.labels[1]}  {hi}")
@@ -134,13 +167,16 @@ class BinaryAnswerPanel(_ChoicesPanel):
         self._mirror_choice(self.state.label_index)
         c = self.state.confidence
         self.confidence_value.setText("not set" if c is None else str(c))
-        self.slider.setProperty("unset", c is None)
-        self.slider.style().unpolish(self.slider)
-        self.slider.style().polish(self.slider)
-        if c is not None and self.slider.value() != c:
+        if self.slider.property("unset") != (c is None):
+            self.slider.setProperty("unset", c is None)  # no thumb drawn (style.qss)
+            self.slider.style().unpolish(self.slider)
+            self.slider.style().polish(self.slider)
+        shown = self.neutral if c is None else c  # never the previous case's rating
+        if self.slider.value() != shown:
             self.slider.blockSignals(True)
-            self.slider.setValue(c)
+            self.slider.setValue(shown)
             self.slider.blockSignals(False)
+            self.slider.update()
 
 
 class MulticlassAnswerPanel(_ChoicesPanel):

@@ -64,7 +64,11 @@ class BinaryAnswer(AnswerState):
 
     Both are required: a default confidence would put a bias into every ROC
     curve made from the reads.  Keys: 1/2 or left/right pick the label,
-    up/down move the confidence (the first press sets the middle of the scale).
+    up/down move the confidence.  A new case starts with no rating (no thumb on
+    the slider, nothing carried over from the last case); the first up/down
+    press moves one step from the neutral midpoint in the direction pressed
+    (0-100: up gives 55, down 45; 1-5: up 4, down 2), so the first key is a
+    lean, never a jump to an anchored value.
     """
 
     def __init__(self, labels: tuple[str, ...], scale: tuple[int, int]) -> None:
@@ -88,10 +92,8 @@ class BinaryAnswer(AnswerState):
 
     def step_confidence(self, direction: int) -> None:
         lo, hi = self.scale
-        if self.confidence is None:
-            self.set_confidence((lo + hi + 1) // 2)  # 50 on 0-100, 3 on 1-5
-        else:
-            self.set_confidence(self.confidence + direction * self.step)
+        start = (lo + hi) / 2 if self.confidence is None else self.confidence  # neutral when unset
+        self.set_confidence(round(start + direction * self.step))
 
     def key(self, name: str) -> bool:
         index = _digit(name, 2)
@@ -110,7 +112,7 @@ class BinaryAnswer(AnswerState):
         if self.label_index is None:
             return "Choose an answer (1 or 2)."
         if self.confidence is None:
-            return "Set the likelihood (up/down arrows or the slider)."
+            return "Set the likelihood (\u2191 \u2193, or click on the scale)."
         return ""
 
     def fields(self) -> AnswerFields:
@@ -218,7 +220,10 @@ class GradeAnswer(AnswerState):
 class NumericAnswer(AnswerState):
     """A number typed by the reader, checked against the protocol's range.
 
-    Keys: up/down step the value (0.1 for a range of 3-20 g/dL).
+    Keys: up/down step a value the reader has typed (0.1 for a range of
+    3-20 g/dL).  There is no neutral number to start from (the range's lower
+    end, or its middle, would be an anchor), so on an empty field the arrows
+    do nothing and the reader is asked to type a value first.
     """
 
     def __init__(self, unit: str, lo: float | None, hi: float | None) -> None:
@@ -245,9 +250,8 @@ class NumericAnswer(AnswerState):
             return False
         v = self.value
         if v is None:
-            v = self.lo if self.lo is not None else 0.0
-        else:
-            v += self.step if name == "up" else -self.step
+            return False  # nothing typed (or not a number): no value is invented
+        v += self.step if name == "up" else -self.step
         if self.lo is not None:
             v = max(self.lo, v)
         if self.hi is not None:
@@ -269,7 +273,7 @@ class NumericAnswer(AnswerState):
     @property
     def problem(self) -> str:
         if not self.text.strip():
-            return "Type a value."
+            return "Type a value (\u2191 \u2193 then adjust it)."
         v = self.value
         if v is None:
             return "Not a number."

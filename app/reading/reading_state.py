@@ -10,6 +10,10 @@ Timing rules:
 
 ``submit`` hands one ReadSubmission to the engine, which commits it before
 returning; only then does the next case become current.
+
+The state holds a ``SessionView``, never the session or the engine: the screen
+can reach this reader's cases, their media and (aided cases only) the AI
+output, but no truth, no store and no other reader's read.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from datetime import UTC, datetime
 from app.reading.answers import AnswerState, answer_for
 from app.reading.stopwatch import Clock, Stopwatch
 from study.aioutput import AIOutput
-from study.engine import CaseItem, ReadingSession, ReadSubmission
+from study.consistency import CONTRADICTORY, binary_consistency, contradiction_text
+from study.engine import CaseItem, ReadingSession, ReadSubmission, SessionView
 from study.protocol import Protocol
 
 
@@ -50,10 +55,10 @@ class Summary:
 
 
 class ReadingState:
-    def __init__(self, session: ReadingSession, protocol: Protocol, *,
+    def __init__(self, session: SessionView | ReadingSession, protocol: Protocol, *,
                  clock: Clock = time.monotonic, now: Callable[[], datetime] = utc_now,
                  cam_on_open: bool = False) -> None:
-        self.session = session
+        self.session = SessionView.of(session)  # the narrow view only (see module doc)
         self.protocol = protocol
         self._clock = clock
         self._now = now
@@ -73,6 +78,7 @@ class ReadingState:
         self._read_ms = 0
         self.submitted: list[ReadSubmission] = []  # this run only, for the summary
         self.skipped = 0  # cases whose media could not be read, this run
+        self.warned = False  # a contradiction was shown for the answer as it stands
 
     # -- case lifecycle -------------------------------------------------------
     def start(self) -> CaseItem | None:
@@ -94,6 +100,7 @@ class ReadingState:
         self.answer = answer_for(self.protocol.task)
         self.ai = None  # known once the case is drawn (see attach_ai)
         self._ai_attached = False
+        self.warned = False
         self.time_up = False
         self.paused = False
         self.loading = item is not None
@@ -230,11 +237,54 @@ class ReadingState:
     def key(self, name: str) -> bool:
         if self.item is None or self.paused or self.loading:
             return False
-        return self.answer.key(name)
+        changed = self.answer.key(name)
+        if changed:
+            self.answer_edited()
+        return changed
+
+    def answer_edited(self) -> None:
+        """The answer changed (key or widget): a shown contradiction warning no longer applies."""
+        self.warned = False
 
     @property
     def can_submit(self) -> bool:
         return self.item is not None and not self.paused and not self.loading and self.answer.complete
+
+    # -- category vs likelihood (study.consistency; the protocol's task.consistency) --
+    @property
+    def contradiction(self) -> str:
+        """The reader-facing sentence when the binary answer's category contradicts its rating, else ""."""
+        task, a = self.protocol.task, self.answer
+        if task.kind != "binary" or not a.complete:
+            return ""
+        if binary_consistency(a.label_index, a.confidence, task.confidence_range) != CONTRADICTORY:
+            return ""
+        return contradiction_text(task.labels, a.label_index, a.confidence, task.confidence_range)
+
+    @property
+    def consistency_note(self) -> str:
+        """What the answer panel says about a contradiction (warn: confirm; block: change it)."""
+        text = self.contradiction
+        if not text:
+            return ""
+        if self.protocol.task.consistency == "block":
+            return f"{text} Change the answer or the likelihood."
+        if self.warned:
+            return f"{text} Press Enter again to submit it as it is."
+        return text
+
+    def try_submit(self) -> ReadSubmission | None:
+        """Enter: submit, unless a contradiction must first be shown (warn) or fixed (block).
+
+        None when nothing was submitted (the warning is now on screen).
+        """
+        if self.can_submit and self.contradiction:
+            if self.protocol.task.consistency == "block":
+                return None
+            if not self.warned:
+                self.warned = True
+                return None
+        return self.submit()
 
     def build_submission(self) -> ReadSubmission:
         assert self.item is not None and self.displayed_at is not None

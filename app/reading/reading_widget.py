@@ -1,21 +1,27 @@
 """The reading screen: hanging layout, answer panel, AI panel (aided only), progress.
 
-Bound to one ReadingState.  Keys (the viewer keeps its own when clicked):
-digits / arrows set the answer, Enter submits, C shows the CAM (aided), P
-pauses.  The next case's media are requested from the prefetcher as soon as a
-case is drawn, so after Enter the switch is a ``set_case`` on data in memory.
+Bound to one ReadingState.  Keys: digits / arrows set the answer, Enter
+submits, C shows the CAM (aided), P pauses, F1 or ? opens the key card.  These
+reach the screen whatever has focus inside it (an application event filter
+routes them before the viewer or a button sees them); the viewer keeps only
+keys the answer form does not use.  The next case's media are requested from
+the prefetcher as soon as a case is drawn, so after Enter the switch is a
+``set_case`` on data in memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
@@ -26,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.reading.ai_panel import AIPanel
 from app.reading.answer_panels import NumericAnswerPanel, panel_for
 from app.reading.card import side_panel
+from app.reading.keys_dialog import KeysDialog
 from app.reading.prefetch import LoadedCase, MediaPrefetcher, item_key
 from app.reading.reading_state import ReadingState, format_duration
 from study.errors import StudyError
@@ -34,6 +41,33 @@ KEY_NAMES = {
     Qt.Key.Key_Up: "up", Qt.Key.Key_Down: "down", Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right",
     **{getattr(Qt.Key, f"Key_{d}"): str(d) for d in range(10)},
 }
+
+
+# Arrows the answer form of each task kind uses; the others stay with the viewer.
+ANSWER_ARROWS = {
+    "binary": {"up", "down", "left", "right"},
+    "multiclass": {"up", "down"},
+    "grade_distribution": {"left", "right"},
+    "numeric": {"up", "down"},
+}
+NUMBER_CHARS = set("0123456789.,-")
+
+
+class _AnswerKeyRoute(QObject):
+    """Application event filter: a key pressed anywhere inside the screen goes to
+    ``screen.route_key`` first (viewer, buttons and panels see it only if not taken)."""
+
+    def __init__(self, screen: "ReadingWidget") -> None:
+        super().__init__(screen)
+        self.screen = screen
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() != QEvent.Type.KeyPress or not isinstance(obj, QWidget):
+            return False
+        screen = self.screen
+        if not screen.isVisible() or not (obj is screen or screen.isAncestorOf(obj)):
+            return False  # another screen, or a separate window such as the key card
+        return screen.route_key(obj, event)
 
 
 def default_viewer(sync: bool) -> QWidget:
@@ -153,6 +187,8 @@ class ReadingWidget(QWidget):
         self.ticker = QTimer(self)
         self.ticker.setInterval(250)
         self.ticker.timeout.connect(self.on_tick)
+        self.keys_dialog: KeysDialog | None = None
+        self._key_route = _AnswerKeyRoute(self)
 
     # -- flow -------------------------------------------------------------------
     def begin(self) -> None:
@@ -245,14 +281,20 @@ class ReadingWidget(QWidget):
         if not self.state.can_submit:
             self.refresh()
             return
-        self._commit(self.state.submit)
+        # try_submit: a category contradicting the likelihood is first shown (warn) or refused (block).
+        self._commit(self.state.try_submit)
 
     def _commit(self, submit: Callable[[], object]) -> None:
-        """Run one engine submit; on success move on, on refusal show why and keep the answer."""
+        """Run one engine submit; on success move on, on refusal show why and keep the answer.
+
+        ``submit`` returning None means nothing was submitted (a warning is on screen)."""
         try:
-            submit()
+            done = submit()
         except StudyError as err:  # e.g. the lease was taken over
             self.error_text = str(err)
+            self.refresh()
+            return
+        if done is None:
             self.refresh()
             return
         self.error_text = ""
@@ -260,7 +302,16 @@ class ReadingWidget(QWidget):
         self.show_current()
 
     def on_answer_changed(self) -> None:
+        self.state.answer_edited()
         self.refresh()
+
+    def on_keys_requested(self) -> None:
+        """F1 / ?: open the key card, or close it when open."""
+        if self.keys_dialog is not None and self.keys_dialog.isVisible():
+            self.keys_dialog.close()
+            return
+        self.keys_dialog = KeysDialog(self.protocol.task, self.state.has_cam, self)
+        self.keys_dialog.show()
 
     def on_pause_clicked(self) -> None:
         self.state.toggle_pause()
@@ -286,8 +337,40 @@ class ReadingWidget(QWidget):
             self._refresh_cover()
 
     # -- keys -------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        QApplication.instance().installEventFilter(self._key_route)
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        QApplication.instance().removeEventFilter(self._key_route)
+        super().hideEvent(event)
+
+    def route_key(self, target: QWidget, event: QKeyEvent) -> bool:
+        """A key pressed on ``target`` inside this screen: True when the screen took it.
+
+        Answer keys always reach the answer form: digits, the task's arrows,
+        Enter, C, P, F1 and ?.  Typing into a field stays with the field (the
+        numeric answer takes digits, the split spin boxes take theirs); digits
+        typed elsewhere for a numeric answer go into its field.
+        """
+        field = getattr(self.answer_panel, "field", None)
+        text = event.text()
+        typing = bool(text) and text in NUMBER_CHARS or event.key() in (
+            Qt.Key.Key_Backspace, Qt.Key.Key_Delete, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home,
+            Qt.Key.Key_End)
+        if isinstance(target, (QLineEdit, QAbstractSpinBox)) and typing:
+            return False  # the field being typed into keeps its editing keys
+        if field is not None and typing and text in NUMBER_CHARS and self.answer_panel.isEnabled():
+            field.setFocus(Qt.FocusReason.OtherFocusReason)
+            QApplication.sendEvent(field, QKeyEvent(event.type(), event.key(), event.modifiers(), text))
+            return True
+        return self.handle_key(event)
+
     def handle_key(self, event: QKeyEvent) -> bool:
         key = event.key()
+        if key == Qt.Key.Key_F1 or event.text() == "?":
+            self.on_keys_requested()
+            return True
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -299,9 +382,15 @@ class ReadingWidget(QWidget):
                 self._apply_overlay()
                 self.ai_panel.refresh()
                 self.refresh()
-        elif key in KEY_NAMES and self.state.key(KEY_NAMES[key]):
-            self.answer_panel.refresh()
-            self.refresh()
+        elif key in KEY_NAMES:
+            name = KEY_NAMES[key]
+            if not name.isdigit() and name not in ANSWER_ARROWS[self.protocol.task.kind]:
+                return False  # an arrow this answer form does not use: the viewer's
+            if self.state.key(name):
+                self.answer_panel.refresh()
+                self.refresh()
+            # An answer key is taken even when it changed nothing (paused, at the end of
+            # the scale): it must never fall through to the viewer.
         else:
             return False
         return True
@@ -322,9 +411,10 @@ class ReadingWidget(QWidget):
         self.pause_button.setText("Resume   P" if s.paused else "Pause   P")
         self.answer_panel.setEnabled(item is not None and not s.paused and not s.loading)
         self.submit_button.setEnabled(s.can_submit)
-        problem = self.error_text or (s.answer.problem if item is not None and not s.loading else "")
+        problem = self.error_text or (s.answer.problem or s.consistency_note
+                                      if item is not None and not s.loading else "")
         self.problem_label.setText(problem)
-        self.problem_label.setProperty("error", bool(self.error_text))
+        self.problem_label.setProperty("error", bool(self.error_text or (item is not None and s.consistency_note)))
         self.problem_label.style().unpolish(self.problem_label)
         self.problem_label.style().polish(self.problem_label)
         self.ai_panel.setVisible(s.ai is not None and not s.paused and not s.time_up)
@@ -339,10 +429,10 @@ class ReadingWidget(QWidget):
             "binary": "1 / 2 answer \u00b7 \u2191 \u2193 likelihood",
             "multiclass": f"1\u2013{len(task.labels)} or \u2191 \u2193 answer",
             "grade_distribution": f"1\u2013{len(task.grades)} or \u2190 \u2192 grade",
-            "numeric": "type the value \u00b7 \u2191 \u2193 step",
+            "numeric": "type the value \u00b7 then \u2191 \u2193 adjust it",
         }[task.kind]
         second = "Enter submits \u00b7 P pauses" + (" \u00b7 C heat map" if self.state.has_cam else "")
-        return f"{first}\n{second}"
+        return f"{first}\n{second}\nF1 or ? all keys"
 
     def _refresh_timer(self) -> None:
         s = self.state

@@ -79,6 +79,8 @@ class ReadRow(Base):
     workstation: Mapped[str] = mapped_column(String(128), default="")
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("reads.id"), nullable=True)
     correction_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # binary tasks: "consistent" | "contradictory" (category vs likelihood, study.consistency)
+    consistency: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class AIOutputRow(Base):

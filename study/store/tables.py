@@ -14,7 +14,7 @@ from study.store.schema import ReaderRow, ReadRow, SittingRow
 
 READ_COLUMNS = ["reader", "group", "session", "modality", "case", "truth", "rating", "decision", "answer",
                 "value", "distribution", "seconds", "displayed_at", "submitted_at", "cam_shown", "cam_seconds",
-                "answer_changes", "read_id", "sittings", "sitting_seconds"]
+                "answer_changes", "read_id", "sittings", "sitting_seconds", "consistency"]
 
 
 def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
@@ -63,6 +63,8 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
             # Every sitting the read's ``seconds`` adds up (a case left and finished later).
             "sittings": len(per_read.get(read.id, [])) or 1,
             "sitting_seconds": ";".join(f"{ms / 1000.0:.1f}" for ms in per_read.get(read.id, [read.active_ms])),
+            # binary: "consistent" | "contradictory" (category vs rating, study.consistency)
+            "consistency": read.consistency,
         })
     frame = pd.DataFrame.from_records(records, columns=READ_COLUMNS)
     # The chain state these reads were checked against, for exports to carry (study.store.anchor).

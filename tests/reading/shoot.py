@@ -135,9 +135,13 @@ def shoot_mri(s: Shooter, d: Path) -> None:
     s.login(w, "spec1")
     s.grab(w, "mri-2-sessions")
     screen = s.start(w, 1)
+    s.grab(w, "mri-3-unaided-new-case")  # no likelihood set: no slider thumb
     for key in (Qt.Key.Key_2, Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Up):
         QTest.keyClick(screen, key)
     s.grab(w, "mri-3-unaided")
+    QTest.keyClick(screen, Qt.Key.Key_F1)  # the key card, over the reading screen
+    s.grab(screen.keys_dialog, "mri-3-keys-card")
+    screen.keys_dialog.close()
     QTest.keyClick(screen, Qt.Key.Key_P)
     s.grab(w, "mri-4-paused")
     QTest.keyClick(screen, Qt.Key.Key_P)
@@ -153,6 +157,14 @@ def shoot_mri(s: Shooter, d: Path) -> None:
         vp.set_slice(vp.n_frames // 2)
     QTest.keyClick(screen, Qt.Key.Key_2)
     s.grab(w, "mri-7-aided-cam")
+    QTest.keyClick(screen, Qt.Key.Key_1)  # "leiomyoma" at 80 % likelihood of sarcoma: warned
+    for _ in range(6):
+        QTest.keyClick(screen, Qt.Key.Key_Up)
+    QTest.keyClick(screen, Qt.Key.Key_Return)
+    s.grab(w, "mri-8-aided-contradiction")
+    QTest.keyClick(screen, Qt.Key.Key_F1)
+    s.grab(screen.keys_dialog, "mri-9-aided-keys-card")
+    screen.keys_dialog.close()
     w.close()
     w.engine.close()
 

@@ -19,14 +19,14 @@ def test_binary_needs_label_and_likelihood_and_counts_changes():
     assert not a.complete and "1 or 2" in a.problem
     assert a.key("2") and a.label_index == 1
     assert not a.complete and "likelihood" in a.problem  # no default rating: it would bias ROC
-    assert a.key("up") and a.confidence == 50
+    assert a.key("up") and a.confidence == 55  # one step up from the neutral 50, not a jump to 50
     a.key("up"), a.key("up")
-    assert a.confidence == 60
+    assert a.confidence == 65
     a.key("left")
     a.key("right")
     assert a.complete
     f = a.fields()
-    assert (f.answer, f.confidence) == ("1", 60.0)
+    assert (f.answer, f.confidence) == ("1", 65.0)
     assert a.changes == 2  # malignant -> benign -> malignant
     assert not a.key("3") and not a.key("x")
 
@@ -34,7 +34,7 @@ def test_binary_needs_label_and_likelihood_and_counts_changes():
 def test_binary_five_point_scale_clamps():
     a = BinaryAnswer(("no", "yes"), (1, 5))
     a.key("down")
-    assert a.confidence == 3
+    assert a.confidence == 2  # one step down from the neutral 3
     for _ in range(5):
         a.key("down")
     assert a.confidence == 1
@@ -72,7 +72,7 @@ def test_grade_single_and_split():
 
 def test_numeric_range_check_and_arrows():
     a = NumericAnswer("g/dL", 3.0, 20.0)
-    assert a.problem == "Type a value."
+    assert a.problem.startswith("Type a value")
     a.set_text("abc")
     assert a.problem == "Not a number."
     a.set_text("25")
@@ -82,8 +82,18 @@ def test_numeric_range_check_and_arrows():
     a.key("up")
     assert a.text == "12.6"
     a.set_text("")
-    a.key("down")
-    assert a.text == "3.0"
+    assert not a.key("down") and not a.key("up")  # no anchor: nothing typed, nothing invented
+    assert a.text == "" and a.problem.startswith("Type a value")
+
+
+@pytest.mark.parametrize("scale", [(0, 100), (1, 5)])
+def test_binary_first_key_leans_from_neutral(scale):
+    lo, hi = scale
+    mid = (lo + hi) / 2
+    for key, sign in (("up", 1), ("down", -1)):
+        a = BinaryAnswer(("neg", "pos"), scale)
+        a.key(key)
+        assert a.confidence == mid + sign * a.step  # 55/45 on 0-100, 4/2 on 1-5
 
 
 @pytest.mark.parametrize("kind", list(TASKS))

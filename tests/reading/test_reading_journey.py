@@ -75,10 +75,11 @@ def test_reader_journey(qtbot, open_window, study, mono, now):
     assert not screen.ai_panel.isVisible() and screen.ai_panel.findChildren(type(screen.question_label)) == []
     assert screen.progress_label.text() == "Case 1 of 4"
     entered = {}
-    plan = [([Qt.Key.Key_2, Qt.Key.Key_Up, Qt.Key.Key_Up], ("1", 55.0)),
-            ([Qt.Key.Key_1, Qt.Key.Key_Down], ("0", 50.0)),
-            ([Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Up], ("1", 60.0)),
-            ([Qt.Key.Key_2, Qt.Key.Key_Left, Qt.Key.Key_Down, Qt.Key.Key_Down], ("0", 45.0))]
+    # the first arrow leans one step from the neutral 50 (issue 10: no jump to an anchor)
+    plan = [([Qt.Key.Key_2, Qt.Key.Key_Up, Qt.Key.Key_Up], ("1", 60.0)),
+            ([Qt.Key.Key_1, Qt.Key.Key_Down], ("0", 45.0)),
+            ([Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Up], ("1", 65.0)),
+            ([Qt.Key.Key_2, Qt.Key.Key_Left, Qt.Key.Key_Down, Qt.Key.Key_Down], ("0", 40.0))]
     for position, (keys, expected) in enumerate(plan, start=1):
         wait_case(qtbot, window, position)
         qtbot.keyClick(screen, Qt.Key.Key_Return)  # nothing submits without an answer
@@ -130,7 +131,7 @@ def test_reader_journey(qtbot, open_window, study, mono, now):
     mono.advance(2)
     qtbot.mouseClick(screen.ai_panel.cam_button, Qt.MouseButton.LeftButton)  # off again by mouse
     assert not viewport.overlay.enabled
-    aided = {screen.state.item.case_id: ("1", 50.0)}
+    aided = {screen.state.item.case_id: ("1", 55.0)}
     read_case(qtbot, window, mono, [Qt.Key.Key_2, Qt.Key.Key_Up], seconds=1.0)
     with qtbot.waitSignal(screen.read_submitted):
         qtbot.keyClick(screen, Qt.Key.Key_Return)

@@ -80,7 +80,7 @@ def test_demo_session_list_explains_how_to_skip_the_washout(qtbot, engine_factor
     assert not window.sessions.demo_label.isVisible()  # session 2 waits for session 1, not a washout
     window.on_session_chosen(1)
     qtbot.waitUntil(lambda: not window.reading.state.loading)
-    for key in (Qt.Key.Key_1, Qt.Key.Key_Up, Qt.Key.Key_Return):
+    for key in (Qt.Key.Key_1, Qt.Key.Key_Down, Qt.Key.Key_Return):
         qtbot.keyClick(window.reading, key)
     window.summary.back_requested.emit()
     hint = window.sessions.demo_label.text()

@@ -64,6 +64,6 @@ def test_crossover_session_shows_ai_only_on_aided_cases(qtbot, engine_factory, t
         if mode == "unaided":
             qtbot.keyClick(screen, Qt.Key.Key_C)  # no CAM to show: nothing changes
             assert not any(vp.overlay.enabled for vp in screen.viewer.viewports())
-        for key in (Qt.Key.Key_1, Qt.Key.Key_Up, Qt.Key.Key_Return):
+        for key in (Qt.Key.Key_1, Qt.Key.Key_Down, Qt.Key.Key_Return):
             qtbot.keyClick(screen, key)
     assert sorted(set(modes)) == ["aided", "unaided"]

@@ -32,7 +32,7 @@ def test_clock_starts_when_drawn_and_pause_stops_it(engine_factory, study, mono,
     now.advance(seconds=7)
     read = state.submit()
     assert read.active_ms == 5000
-    assert read.answer == "1" and read.confidence == 50
+    assert read.answer == "1" and read.confidence == 55  # one step up from the neutral 50
     assert read.ai_shown_ms == 0 and not read.cam_shown  # unaided
     assert read.submitted_at > read.displayed_at
     assert state.item is not None and state.item.position == 2

@@ -50,6 +50,15 @@ def test_valid_protocol_round_trips(tmp_path):
     import tomllib
 
     assert parse_protocol(tomllib.loads(protocol_to_toml(p)), p.source) == p
+    assert p.task.consistency == "warn"  # the default: contradictions are shown and recorded
+
+
+def test_consistency_block_and_concurrent_triage_are_accepted(tmp_path):
+    (tmp_path / "study.toml").write_text(VALID.replace('confidence = "1-5"', 'confidence = "1-5"\nconsistency = "block"'))
+    assert load_protocol(tmp_path).task.consistency == "block"
+    (tmp_path / "study.toml").write_text(VALID.replace('design = "sequential"', 'design = "concurrent"')
+                                         .replace("seed = 11", 'seed = 11\nmode = "triage"'))
+    assert load_protocol(tmp_path).mode == "triage"
 
 
 MALFORMED = [
@@ -84,6 +93,15 @@ MALFORMED = [
      ["task.max: max (3) must be greater than min (20)"]),
     ("grade distribution without grades", VALID.replace('kind = "binary"\nlabels = ["myoma", "sarcoma"]\nconfidence = "1-5"',
                                                         'kind = "grade_distribution"'), ["task.grades: missing required key"]),
+    ("unknown consistency policy", VALID.replace('confidence = "1-5"', 'confidence = "1-5"\nconsistency = "ask"'),
+     ["task.consistency: 'ask' is not one of warn, block"]),
+    ("consistency on a task without a rating",
+     VALID.replace('kind = "binary"\nlabels = ["myoma", "sarcoma"]\nconfidence = "1-5"',
+                   'kind = "multiclass"\nlabels = ["normal", "CIN1"]\nconsistency = "block"'),
+     ["task.consistency: only a binary task has a category and a likelihood to check"]),
+    ("triage queue with unaided reads (issue 11)", VALID.replace("seed = 11", 'seed = 11\nmode = "triage"'),
+     ["study.mode: 'triage' has no AI-free unaided form, and design 'sequential' has unaided reads; "
+      'use design = "concurrent" (aided only)']),
     ("hanging not a table", "hanging = 3\n" + VALID.replace('[hanging]\nroles = ["T2axi", "T2sag", "DWI"]\nsync = "position"', ''),
      ["hanging: expected a table, got int"]),
 ]

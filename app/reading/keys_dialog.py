@@ -1,0 +1,117 @@
+"""The key card of the reading screens (F1 or ?): answer keys, screen keys, viewer keys.
+
+Built from what the screen really routes: the answer keys of the protocol's
+task (``answer_keys``), the screen's own keys, and the viewer's bindings
+(``app.viewer.keys.VIEWER_KEYS``) minus the keys the answer form takes first.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.viewer.keys import VIEWER_KEYS
+from study.protocol import Task
+
+ARROWS = {"Up": "\u2191", "Down": "\u2193", "Left": "\u2190", "Right": "\u2192"}
+
+
+def answer_keys(task: Task) -> tuple[tuple[str, str], ...]:
+    """(key text, what it does) of the answer form of ``task``; arrows in QKeySequence text."""
+    if task.kind == "binary":
+        neg, pos = task.labels
+        return (("1", neg), ("2", pos), ("Left", neg), ("Right", pos),
+                ("Up", f"likelihood of {pos} up"), ("Down", f"likelihood of {pos} down"))
+    if task.kind == "multiclass":
+        return (*((str(i + 1), label) for i, label in enumerate(task.labels)),
+                ("Up", "previous class"), ("Down", "next class"))
+    if task.kind == "grade_distribution":
+        return (*((str(i + 1), f"grade {g}") for i, g in enumerate(task.grades)),
+                ("Left", "previous grade"), ("Right", "next grade"))
+    return (("0-9 . ,", "type the value"), ("Up", "value up one step"), ("Down", "value down one step"))
+
+
+def screen_keys(has_cam: bool) -> tuple[tuple[str, str], ...]:
+    keys = [("Enter", "submit and show the next case"), ("P", "pause / resume (the clock stops)")]
+    if has_cam:
+        keys.append(("C", "heat map on / off"))
+    keys += [("F1", "this card (open / close)"), ("?", "this card (open / close)")]
+    return tuple(keys)
+
+
+def viewer_keys(task: Task) -> tuple[tuple[str, str], ...]:
+    """VIEWER_KEYS without the keys the answer form of ``task`` takes first."""
+    taken = {k for k, _ in answer_keys(task)}
+    return tuple((k, d) for k, d in VIEWER_KEYS if k not in taken and k.upper() not in {"C", "P"})
+
+
+def key_label(text: str) -> str:
+    """How a key is written on the card: arrows as glyphs, the rest as Qt writes them."""
+    if text in ARROWS:
+        return ARROWS[text]
+    seq = QKeySequence.fromString(text, QKeySequence.SequenceFormat.PortableText)
+    shown = seq.toString(QKeySequence.SequenceFormat.NativeText)
+    return shown if shown and len(text) > 1 and seq.count() == 1 else text
+
+
+class KeysDialog(QDialog):
+    """A non-modal card; Esc, F1 or ? closes it (the reading screen's keys are not routed here)."""
+
+    def __init__(self, task: Task, has_cam: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("keysDialog")
+        self.setWindowTitle("Keys")
+        col = QVBoxLayout(self)
+        col.setContentsMargins(24, 20, 24, 20)
+        col.setSpacing(10)
+        title = QLabel("Keys of the reading screen")
+        title.setObjectName("questionLabel")
+        col.addWidget(title)
+        self.sections: dict[str, tuple[tuple[str, str], ...]] = {
+            "Answer": answer_keys(task), "Screen": screen_keys(has_cam), "Viewer": viewer_keys(task)}
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(4)
+        row = 0
+        for title, keys in self.sections.items():
+            if not keys:
+                continue
+            head = QLabel(title)
+            head.setObjectName("panelTitle")
+            grid.addWidget(head, row, 0, 1, 2)
+            row += 1
+            for key, what in keys:
+                k = QLabel(key_label(key))
+                k.setObjectName("keyCap")
+                grid.addWidget(k, row, 0, alignment=Qt.AlignmentFlag.AlignRight)
+                grid.addWidget(QLabel(what), row, 1)
+                row += 1
+            grid.setRowMinimumHeight(row, 8)
+            row += 1
+        col.addLayout(grid)
+        mouse = QLabel("Mouse wheel over an image: next / previous slice.")
+        mouse.setObjectName("hint")
+        mouse.setWordWrap(True)
+        col.addWidget(mouse)
+        close = QPushButton("Close")
+        close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        close.clicked.connect(self.close)
+        col.addWidget(close, alignment=Qt.AlignmentFlag.AlignRight)
+
+    def texts(self) -> list[str]:
+        return [w.text() for w in self.findChildren(QLabel)]
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_F1, Qt.Key.Key_Question, Qt.Key.Key_Escape):
+            self.close()
+            event.accept()
+            return
+        super().keyPressEvent(event)
