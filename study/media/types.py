@@ -36,6 +36,13 @@ class Media:
         and multi-frame volumes), else None.  Two series sharing a frame of
         reference are synchronized by position only when their normals are
         parallel (T2 axial and T2 sagittal are not).
+    orientation: ImageOrientationPatient (row direction cosines, then column
+        direction cosines) of a series or volume, else None.  With ``origin``,
+        ``spacing`` and ``slice_positions`` it places every frame in patient
+        space (the viewer's reference lines).
+    origin: ImagePositionPatient (mm, centre of the top-left pixel) of frame 0
+        in display order, else None.  Frame k lies at
+        ``origin + (slice_positions[k] - slice_positions[0]) * slice_normal``.
     """
 
     frames: np.ndarray
@@ -48,6 +55,8 @@ class Media:
     source: str = field(default="", compare=False)
     slice_spacing: float | None = None
     slice_normal: tuple[float, float, float] | None = None
+    orientation: tuple[float, float, float, float, float, float] | None = None
+    origin: tuple[float, float, float] | None = None
 
     @property
     def n_frames(self) -> int:

@@ -1,0 +1,35 @@
+"""Every key the viewer handles, for the viewports and the on-screen help card.
+
+The reading screen's answer keys (digits, arrow keys, Enter, Space) are never
+viewer keys, so they always reach the answer form: slices move with the wheel
+and Page Up / Page Down, frames with "," and "." (as in video players).
+``VIEWER_KEYS`` is the published list (key text, description) the F1 card shows.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+_K = Qt.Key
+
+# (Qt key, key text, description, ViewportWidget action)
+BINDINGS: tuple[tuple[Qt.Key, str, str, str], ...] = (
+    (_K.Key_PageDown, "Page Down", "next slice (or the mouse wheel)", "next_slice"),
+    (_K.Key_PageUp, "Page Up", "previous slice (or the mouse wheel)", "previous_slice"),
+    (_K.Key_Period, ".", "next frame", "next_slice"),
+    (_K.Key_Comma, ",", "previous frame", "previous_slice"),
+    (_K.Key_Home, "Home", "first slice or frame", "first_slice"),
+    (_K.Key_End, "End", "last slice or frame", "last_slice"),
+    (_K.Key_K, "K", "cine play / pause", "toggle_play"),
+    (_K.Key_BracketRight, "]", "cine faster", "cine_faster"),
+    (_K.Key_BracketLeft, "[", "cine slower", "cine_slower"),
+    (_K.Key_W, "W", "next window preset", "next_preset"),
+    (_K.Key_R, "R", "reset zoom, pan and window", "reset"),
+    (_K.Key_C, "C", "heat map on / off (aided reads)", "toggle_overlay"),
+    (_K.Key_L, "L", "link / unlink slice scrolling of parallel series", "toggle_link"),
+    (_K.Key_M, "M", "maximise / restore this viewport (or double-click)", "toggle_maximised"),
+)
+
+VIEWER_KEYS: tuple[tuple[str, str], ...] = tuple((text, description) for _, text, description, _ in BINDINGS)
+
+KEY_ACTIONS: dict[Qt.Key, str] = {key: action for key, _, _, action in BINDINGS}
