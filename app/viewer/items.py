@@ -17,11 +17,19 @@ class CornerLabel(QGraphicsItem):
         self._font = QFont()
         self._font.setPointSizeF(9)
         self._rect = QRectF()
+        self._accent: QColor | None = None
         self.setPos(4, 4)
         self.setZValue(100)
 
     def text(self) -> str:
         return self._text
+
+    def set_accent(self, rgb: tuple[int, int, int] | None) -> None:
+        """A coloured stripe on the plate's left edge: the colour of this viewport's reference lines elsewhere."""
+        accent = None if rgb is None else QColor(*rgb)
+        if accent != self._accent:
+            self._accent = accent
+            self.update()
 
     def set_text(self, text: str) -> None:
         if text != self._text:
@@ -39,6 +47,8 @@ class CornerLabel(QGraphicsItem):
             return
         painter.setFont(self._font)
         painter.fillRect(self._rect, QColor(0, 0, 0, 150))
+        if self._accent is not None:
+            painter.fillRect(QRectF(self._rect.x(), self._rect.y(), 3, self._rect.height()), self._accent)
         painter.setPen(QColor(235, 235, 235))
         painter.drawText(self._rect.adjusted(4, 2, -4, -2), 0, self._text)
 

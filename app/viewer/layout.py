@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.viewer.geometry import PARALLEL, reference_line, slice_plane
+from app.viewer.items import REFERENCE_COLORS
 from app.viewer.viewport import ViewportWidget
 from study.media.types import Media
 
@@ -114,9 +115,7 @@ class HangingLayoutWidget(QWidget):
         self._viewports: list[ViewportWidget] = []
         self._roles: list[str] = []
         self._maximised: ViewportWidget | None = None
-        self.link_button = QToolButton()
-        self.link_button.setText("Link slices")
-        self.link_button.setCheckable(True)
+        self.link_button = QCheckBox("Link parallel series (L)")
         self.link_button.setChecked(True)
         self.link_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the answer form
         self.link_button.setToolTip("scroll parallel series together (L); "
@@ -296,18 +295,21 @@ class HangingLayoutWidget(QWidget):
     def _update_reference_lines(self) -> None:
         vps = self.viewports()
         lines = reference_lines([vp.media for vp in vps], [vp.current_index for vp in vps])
-        for vp, own in zip(vps, lines, strict=True):
+        sources = {k for own in lines for *_, k in own}
+        for k, (vp, own) in enumerate(zip(vps, lines, strict=True)):
             vp.set_reference_lines(own)
+            vp.label.set_accent(REFERENCE_COLORS[k % len(REFERENCE_COLORS)] if k in sources else None)
 
     def _refresh_bar(self) -> None:
         """The link button when two or more parallel stacks could scroll together; a bad-settings line."""
         vps = self.viewports()
         pairs = any(follows(a.media, b.media) for i, a in enumerate(vps) for b in vps[i + 1:])
-        self.link_button.setVisible(pairs and self._sync_mode != "none")
+        link = pairs and self._sync_mode != "none"
+        self.link_button.setVisible(link)
         problem = next((vp.settings_problem for vp in self._viewports if vp.settings_problem), "")
         self.settings_label.setText(problem)
         self.settings_label.setVisible(bool(problem))
-        self.bar.setVisible(self.link_button.isVisibleTo(self) or bool(problem))
+        self.bar.setVisible(link or bool(problem))
 
     def _set_overlays(self, on: bool) -> bool:
         self._overlay_syncing = True  # the followers' overlay_toggled must not echo back
