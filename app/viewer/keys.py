@@ -3,12 +3,15 @@
 The reading screen's answer keys (digits, arrow keys, Enter, Space) are never
 viewer keys, so they always reach the answer form: slices move with the wheel
 and Page Up / Page Down, frames with "," and "." (as in video players).
-``VIEWER_KEYS`` is the published list (key text, description) the F1 card shows.
+``VIEWER_KEYS`` is the published list (key text, description) the F1 card shows;
+``viewer_mouse()`` lists the mouse gestures as the user's ``viewer.toml`` sets them.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+
+from app.viewer.settings import ViewerSettings, current_settings
 
 _K = Qt.Key
 
@@ -33,3 +36,14 @@ BINDINGS: tuple[tuple[Qt.Key, str, str, str], ...] = (
 VIEWER_KEYS: tuple[tuple[str, str], ...] = tuple((text, description) for _, text, description, _ in BINDINGS)
 
 KEY_ACTIONS: dict[Qt.Key, str] = {key: action for key, _, _, action in BINDINGS}
+
+_ACTION_TEXT = {"window": "window / level", "zoom": "zoom (up enlarges)", "pan": "pan"}
+
+
+def viewer_mouse(settings: ViewerSettings | None = None) -> tuple[tuple[str, str], ...]:
+    """(gesture, description) for the help card; ``settings`` None reads the user's ``viewer.toml``."""
+    settings = current_settings()[0] if settings is None else settings
+    drags = tuple((f"{button.capitalize()} drag", _ACTION_TEXT[action])
+                  for button, action in settings.mouse.items() if action in _ACTION_TEXT)
+    return (("Wheel", "next / previous slice"), *drags, ("Ctrl+wheel or pinch", "zoom"),
+            ("Double-click", "maximise / restore the viewport"))

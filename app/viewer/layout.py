@@ -22,7 +22,14 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.viewer.geometry import PARALLEL, reference_line, slice_plane
 from app.viewer.items import REFERENCE_COLORS

@@ -17,10 +17,10 @@ viewer then runs with the defaults and shows that line.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 FILE_NAME = "viewer.toml"
 BUTTONS = ("left", "right", "middle")

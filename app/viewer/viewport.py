@@ -22,8 +22,15 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QSlider, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.viewer.cine import DEFAULT_FPS, CinePlayer
 from app.viewer.items import CornerLabel, CursorMark, FrameItem, ReferenceLines
@@ -31,7 +38,14 @@ from app.viewer.keys import KEY_ACTIONS
 from app.viewer.overlay import CamOverlay, MaskOutline
 from app.viewer.settings import ViewerSettings, current_settings
 from app.viewer.viewbox import ViewportGraphicsView
-from app.viewer.windowing import MIN_WIDTH, VolumeStats, Windower, default_window, presets, volume_stats
+from app.viewer.windowing import (
+    MIN_WIDTH,
+    VolumeStats,
+    Windower,
+    default_window,
+    presets,
+    volume_stats,
+)
 from study.media.types import Media
 
 WL_PIXELS_PER_RANGE = 400  # dragging this many pixels sweeps the data's 1-99% range

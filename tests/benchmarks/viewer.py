@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -46,7 +47,7 @@ class Timings:
         self.wall: list[float] = []
         self.cpu: list[float] = []
 
-    def __enter__(self) -> Timings:
+    def __enter__(self) -> Self:
         self._t0, self._c0 = time.perf_counter(), time.process_time()
         return self
 

@@ -108,7 +108,7 @@ class Gestures:
         QApplication.sendEvent(target, ev)
 
     def drag(self, vp: ViewportWidget, button, dx: int, dy: int, steps: int = 4) -> None:
-        from PySide6.QtCore import QPoint, QPointF, QEvent, Qt
+        from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
         from PySide6.QtGui import QMouseEvent
         from PySide6.QtWidgets import QApplication
 

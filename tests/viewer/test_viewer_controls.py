@@ -9,7 +9,12 @@ from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
 
 from app.viewer import HangingLayoutWidget, ViewportWidget
 from app.viewer.keys import KEY_ACTIONS, VIEWER_KEYS
-from app.viewer.settings import ViewerSettings, ViewerSettingsError, load_settings, settings_path
+from app.viewer.settings import (
+    ViewerSettings,
+    ViewerSettingsError,
+    load_settings,
+    settings_path,
+)
 
 
 def text_room(box) -> int:
@@ -142,6 +147,26 @@ def test_bad_settings_fall_back_to_defaults_and_the_layout_says_so(qtbot, make_s
     assert "viewer.toml: [mouse] right: 'spin'" in lay.settings_label.text()
     assert "default mouse buttons" in lay.settings_label.text()
     assert lay.viewport("a").view_box.action_for(Qt.MouseButton.RightButton) == "zoom"
+
+
+def test_standalone_window_names_a_bad_settings_file(qtbot, make_series, tmp_path, monkeypatch):
+    from app.viewer import ViewerWindow
+
+    monkeypatch.setenv("READERSTUDY_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "viewer.toml").write_text('[mouse]\nleft = 1\n')
+    win = ViewerWindow(make_series())
+    qtbot.addWidget(win)
+    assert "viewer.toml: [mouse] left: 1 is not one of" in win.statusBar().currentMessage()
+
+
+def test_mouse_help_follows_the_settings():
+    from app.viewer.keys import viewer_mouse
+
+    assert ("Left drag", "window / level") in viewer_mouse(ViewerSettings())
+    swapped = ViewerSettings(mouse={"left": "pan", "right": "window", "middle": "none"})
+    help_rows = viewer_mouse(swapped)
+    assert ("Left drag", "pan") in help_rows and ("Right drag", "window / level") in help_rows
+    assert not any(g.startswith("Middle") for g, _ in help_rows)
 
 
 def test_missing_settings_file_gives_the_defaults(tmp_path):

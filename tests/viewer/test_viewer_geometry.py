@@ -23,7 +23,9 @@ def plane(iop, ipp, rows=100, cols=100, row_mm=1.0, col_mm=1.0) -> SlicePlane:
 
 def same_segment(seg, expected, tol=1e-6) -> bool:
     (p, q), (a, b) = seg, expected
-    close = lambda s, t: math.dist(s, t) < tol  # noqa: E731
+    def close(s, t) -> bool:
+        return math.dist(s, t) < tol
+
     return (close(p, a) and close(q, b)) or (close(p, b) and close(q, a))
 
 
