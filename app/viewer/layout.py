@@ -193,8 +193,12 @@ class HangingLayoutWidget(QWidget):
     # -- content ----------------------------------------------------------
     def set_case(self, media_by_role: Mapping[str, Media | None] | Iterable[tuple[str, Media | None]],
                  overlays_by_role: Mapping[str, np.ndarray] | None = None,
-                 masks_by_role: Mapping[str, np.ndarray] | None = None) -> None:
+                 masks_by_role: Mapping[str, np.ndarray] | None = None,
+                 start_by_role: Mapping[str, int] | None = None) -> None:
         """Show one case: media per role (in display order), optional CAMs and masks per role.
+
+        Each series opens at ``start_by_role[role]`` (a key slice) if given, else
+        at the slice matching an earlier parallel series, else at its middle.
 
         A role whose media is None (unreadable, missing) gets an empty viewport
         saying "not available"; the other roles work as usual.
@@ -214,6 +218,7 @@ class HangingLayoutWidget(QWidget):
             # A series parallel to an earlier one opens at its matching slice, the rest at their middle.
             lead = next((v for v in self._viewports[:k] if self.sync_enabled and follows(v.media, media)), None)
             start = None if lead is None else synced_index(lead.media, lead.current_index, media, self._sync_mode)
+            start = (start_by_role or {}).get(role, start)
             vp.set_media(media, overlays_by_role.get(role), masks_by_role.get(role), title=role, start=start)
         for vp in self._viewports[len(items):]:
             vp.set_media(None)

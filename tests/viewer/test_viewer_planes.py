@@ -30,6 +30,15 @@ def test_series_open_at_the_middle_and_parallel_series_in_step(mri_layout, demo_
     assert dwi.current_index == int(np.argmin(np.abs(np.array(demo_mri["DWI"].slice_positions) - z)))
 
 
+def test_a_key_slice_opens_its_series_there_and_parallel_series_follow(layout, demo_mri):
+    layout.set_case(demo_mri, start_by_role={"T2axi": 3, "T2sag": 12})
+    axi, sag, dwi = (layout.viewport(r) for r in ("T2axi", "T2sag", "DWI"))
+    assert (axi.current_index, sag.current_index) == (3, 12)
+    z = demo_mri["T2axi"].slice_positions[3]
+    assert dwi.current_index == int(np.argmin(np.abs(np.array(demo_mri["DWI"].slice_positions) - z)))
+    assert "slice 4/16" in axi.corner_text()
+
+
 def test_scrolling_sagittal_leaves_axial_planes_and_moves_their_reference_line(mri_layout, gestures, pixels, demo_mri):
     axi, sag, dwi = (mri_layout.viewport(r) for r in ("T2axi", "T2sag", "DWI"))
     before = axi.reference.lines()
