@@ -17,6 +17,7 @@ existing items, so switching to a prefetched case does not rebuild widgets.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 
@@ -83,8 +84,10 @@ def follows(a: Media | None, b: Media | None) -> bool:
     assert a is not None and b is not None
     if a.slice_normal is None or b.slice_normal is None:
         return True
-    na, nb = np.asarray(a.slice_normal, float), np.asarray(b.slice_normal, float)
-    return abs(float(na @ nb)) / (float(np.linalg.norm(na) * np.linalg.norm(nb)) or 1.0) >= PARALLEL
+    na, nb = a.slice_normal, b.slice_normal
+    dot = sum(p * q for p, q in zip(na, nb, strict=True))
+    norms = math.sqrt(sum(p * p for p in na) * sum(q * q for q in nb)) or 1.0
+    return abs(dot) / norms >= PARALLEL
 
 
 def reference_lines(media: list[Media | None], indices: list[int]) -> list[list[tuple]]:
