@@ -289,7 +289,7 @@ class HangingLayoutWidget(QWidget):
             self.toggle_maximised(self._roles[self._viewports.index(source)])
 
     def on_viewport_link_toggle_requested(self) -> None:
-        if self.link_button.isVisible() or self._sync_mode != "none":
+        if self._sync_mode != "none":  # a protocol without sync has nothing to link
             self.link_button.toggle()
 
     def on_viewport_overlay_toggled(self, on: bool) -> None:
