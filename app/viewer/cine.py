@@ -44,14 +44,26 @@ class CinePlayer(QObject):
         return self._fps
 
     def play(self, start: int, n_frames: int, fps: float | None) -> None:
-        self._start, self._n = start, max(1, n_frames)
-        self._fps = fps if fps and fps > 0 else DEFAULT_FPS
+        self._n = max(1, n_frames)
+        self._restart(start, fps if fps and fps > 0 else DEFAULT_FPS)
+        self.playing_changed.emit(True)
+
+    def _restart(self, start: int, fps: float) -> None:
+        self._start, self._fps = start, float(fps)
         self._elapsed_ms = 0.0
         self._last_frame = start
         self._last_clock = self._clock()
         # Tick at the frame rate, capped at 60 Hz; frames come from the clock.
         self._timer.start(max(16, int(1000 / self._fps / 2)))
-        self.playing_changed.emit(True)
+
+    def set_fps(self, fps: float) -> None:
+        """Change the speed; a playing clip goes on from the frame on screen."""
+        if not fps > 0:
+            raise ValueError(f"cine speed must be > 0 frames per second, got {fps}")
+        if self._timer.isActive():
+            self._restart(self._last_frame, fps)  # the clock restarts at the frame on screen
+        else:
+            self._fps = float(fps)
 
     def stop(self) -> None:
         if self._timer.isActive():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
@@ -17,11 +17,19 @@ class CornerLabel(QGraphicsItem):
         self._font = QFont()
         self._font.setPointSizeF(9)
         self._rect = QRectF()
+        self._accent: QColor | None = None
         self.setPos(4, 4)
         self.setZValue(100)
 
     def text(self) -> str:
         return self._text
+
+    def set_accent(self, rgb: tuple[int, int, int] | None) -> None:
+        """A coloured stripe on the plate's left edge: the colour of this viewport's reference lines elsewhere."""
+        accent = None if rgb is None else QColor(*rgb)
+        if accent != self._accent:
+            self._accent = accent
+            self.update()
 
     def set_text(self, text: str) -> None:
         if text != self._text:
@@ -39,6 +47,8 @@ class CornerLabel(QGraphicsItem):
             return
         painter.setFont(self._font)
         painter.fillRect(self._rect, QColor(0, 0, 0, 150))
+        if self._accent is not None:
+            painter.fillRect(QRectF(self._rect.x(), self._rect.y(), 3, self._rect.height()), self._accent)
         painter.setPen(QColor(235, 235, 235))
         painter.drawText(self._rect.adjusted(4, 2, -4, -2), 0, self._text)
 
@@ -81,3 +91,46 @@ class CursorMark(QGraphicsPathItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.setZValue(50)
         self.setVisible(False)
+
+
+REFERENCE_COLORS = ((255, 200, 0), (0, 210, 255), (255, 90, 200), (120, 255, 120))
+
+
+class ReferenceLines(QGraphicsItem):
+    """Lines where other viewports' current slices cut this one; constant width on screen.
+
+    ``set_lines`` takes segments in view coordinates (mm) and a colour index
+    (the source viewport's place in the layout), so each viewport's line keeps
+    one colour everywhere.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: list[tuple[tuple[float, float], tuple[float, float], int]] = []
+        self._rect = QRectF()
+        self.setZValue(40)
+
+    def lines(self) -> list[tuple[tuple[float, float], tuple[float, float], int]]:
+        return list(self._lines)
+
+    def set_lines(self, lines: list[tuple[tuple[float, float], tuple[float, float], int]]) -> None:
+        if lines == self._lines:
+            return
+        self.prepareGeometryChange()
+        self._lines = list(lines)
+        xs = [x for p, q, _ in lines for x in (p[0], q[0])]
+        ys = [y for p, q, _ in lines for y in (p[1], q[1])]
+        self._rect = QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)).adjusted(-1, -1, 1, 1) \
+            if lines else QRectF()
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return self._rect
+
+    def paint(self, painter: QPainter, *args) -> None:
+        for (x0, y0), (x1, y1), k in self._lines:
+            pen = QPen(QColor(*REFERENCE_COLORS[k % len(REFERENCE_COLORS)]))
+            pen.setCosmetic(True)
+            pen.setWidthF(1.5)
+            painter.setPen(pen)
+            painter.drawLine(QPointF(x0, y0), QPointF(x1, y1))

@@ -1,23 +1,49 @@
-"""The viewer's keyboard bindings, for the reading screen's key card (F1 / ?).
+"""Every key the viewer handles, for the viewports and the on-screen help card.
 
-(key text, description); key text is QKeySequence portable text.  This lists
-the bindings of ViewportWidget.keyPressEvent as they are; the reading screen
-takes the arrows its answer form uses before the viewer sees them, so the card
-shows those under "Answer" only.
+The reading screen's answer keys (digits, arrow keys, Enter, Space) are never
+viewer keys, so they always reach the answer form: slices move with the wheel
+and Page Up / Page Down, frames with "," and "." (as in video players).
+``VIEWER_KEYS`` is the published list (key text, description) the F1 card shows;
+``viewer_mouse()`` lists the mouse gestures as the user's ``viewer.toml`` sets them.
 """
 
 from __future__ import annotations
 
-VIEWER_KEYS: tuple[tuple[str, str], ...] = (
-    ("Down", "next slice / frame"),
-    ("Up", "previous slice / frame"),
-    ("Right", "next slice / frame"),
-    ("Left", "previous slice / frame"),
-    ("PgDown", "10 slices forward"),
-    ("PgUp", "10 slices back"),
-    ("Home", "first slice"),
-    ("End", "last slice"),
-    ("Space", "play / stop cine"),
-    ("R", "reset zoom, pan and window"),
-    ("W", "next window preset"),
+from PySide6.QtCore import Qt
+
+from app.viewer.settings import ViewerSettings, current_settings
+
+_K = Qt.Key
+
+# (Qt key, key text, description, ViewportWidget action)
+BINDINGS: tuple[tuple[Qt.Key, str, str, str], ...] = (
+    (_K.Key_PageDown, "Page Down", "next slice (or the mouse wheel)", "next_slice"),
+    (_K.Key_PageUp, "Page Up", "previous slice (or the mouse wheel)", "previous_slice"),
+    (_K.Key_Period, ".", "next frame", "next_slice"),
+    (_K.Key_Comma, ",", "previous frame", "previous_slice"),
+    (_K.Key_Home, "Home", "first slice or frame", "first_slice"),
+    (_K.Key_End, "End", "last slice or frame", "last_slice"),
+    (_K.Key_K, "K", "cine play / pause", "toggle_play"),
+    (_K.Key_BracketRight, "]", "cine faster", "cine_faster"),
+    (_K.Key_BracketLeft, "[", "cine slower", "cine_slower"),
+    (_K.Key_W, "W", "next window preset", "next_preset"),
+    (_K.Key_R, "R", "reset zoom, pan and window", "reset"),
+    (_K.Key_C, "C", "heat map on / off (aided reads)", "toggle_overlay"),
+    (_K.Key_L, "L", "link / unlink slice scrolling of parallel series", "toggle_link"),
+    (_K.Key_M, "M", "maximise / restore this viewport (or double-click)", "toggle_maximised"),
 )
+
+VIEWER_KEYS: tuple[tuple[str, str], ...] = tuple((text, description) for _, text, description, _ in BINDINGS)
+
+KEY_ACTIONS: dict[Qt.Key, str] = {key: action for key, _, _, action in BINDINGS}
+
+_ACTION_TEXT = {"window": "window / level", "zoom": "zoom (up enlarges)", "pan": "pan"}
+
+
+def viewer_mouse(settings: ViewerSettings | None = None) -> tuple[tuple[str, str], ...]:
+    """(gesture, description) for the help card; ``settings`` None reads the user's ``viewer.toml``."""
+    settings = current_settings()[0] if settings is None else settings
+    drags = tuple((f"{button.capitalize()} drag", _ACTION_TEXT[action])
+                  for button, action in settings.mouse.items() if action in _ACTION_TEXT)
+    return (("Wheel", "next / previous slice"), *drags, ("Ctrl+wheel or pinch", "zoom"),
+            ("Double-click", "maximise / restore the viewport"))

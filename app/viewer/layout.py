@@ -4,10 +4,12 @@ Sync modes (the protocol's ``[hanging] sync``): "position" syncs by position
 along the slice normal when two series share a frame of reference and both
 carry positions, else by fraction of the stack; "fraction" always by
 fraction; "none" not at all.  Series in different planes (axial vs sagittal,
-known when the media carries a ``slice_normal``) are never matched by
-position: their positions lie on different axes.  Videos are never
-synchronized.  The optional linked cursor marks the same relative point in
-the other viewports.
+known when both carry a ``slice_normal``) scroll independently, as in OHIF and
+Weasis: each shows reference lines where the other viewports' current slices
+cut it (``app.viewer.geometry``).  The "Link slices" button (key L) unlinks and
+relinks the parallel series.  Videos are never synchronized.  The optional
+linked cursor marks the same relative point in the other viewports.
+Double-click (or M) maximises a viewport and restores the layout.
 
 Viewports are created once and reused: ``set_case`` swaps the media of the
 existing items, so switching to a prefetched case does not rebuild widgets.
@@ -15,13 +17,23 @@ existing items, so switching to a prefetched case does not rebuild widgets.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.viewer.geometry import PARALLEL, reference_line, slice_plane
+from app.viewer.items import REFERENCE_COLORS
 from app.viewer.viewport import ViewportWidget
 from study.media.types import Media
 
@@ -29,7 +41,6 @@ MAX_VIEWPORTS = 4
 
 
 SYNC_MODES = ("position", "fraction", "none")
-PARALLEL = 0.95  # |cos| between slice normals above which two series are one stack direction
 
 
 def synced_index(source: Media, index: int, target: Media, mode: str = "position") -> int:
@@ -62,6 +73,44 @@ def _syncable(media: Media | None) -> bool:
     return media is not None and media.n_frames > 1 and media.kind != "video"
 
 
+def follows(a: Media | None, b: Media | None) -> bool:
+    """Whether scrolling ``a`` may move ``b``: both stacks, and not in different planes.
+
+    Without a slice normal on either side the planes are not known and the
+    series are treated as parallel (synchronized by fraction).
+    """
+    if not (_syncable(a) and _syncable(b)):
+        return False
+    assert a is not None and b is not None
+    if a.slice_normal is None or b.slice_normal is None:
+        return True
+    na, nb = a.slice_normal, b.slice_normal
+    dot = sum(p * q for p, q in zip(na, nb, strict=True))
+    norms = math.sqrt(sum(p * p for p in na) * sum(q * q for q in nb)) or 1.0
+    return abs(dot) / norms >= PARALLEL
+
+
+def reference_lines(media: list[Media | None], indices: list[int]) -> list[list[tuple]]:
+    """Per viewport, the reference lines ((u0, v0), (u1, v1), source k) of the others' current slices.
+
+    Only series sharing a frame of reference and carrying their geometry get
+    lines; parallel planes get none (they are synchronized instead).
+    """
+    planes = [slice_plane(m, i) if m is not None and m.frame_of_reference else None
+              for m, i in zip(media, indices, strict=True)]
+    out: list[list[tuple]] = []
+    for k, (mk, pk) in enumerate(zip(media, planes, strict=True)):
+        lines = []
+        for j, (mj, pj) in enumerate(zip(media, planes, strict=True)):
+            if j == k or pk is None or pj is None or mk.frame_of_reference != mj.frame_of_reference:
+                continue
+            seg = reference_line(pk, pj)
+            if seg is not None:
+                lines.append((*seg, j))
+        out.append(lines)
+    return out
+
+
 class HangingLayoutWidget(QWidget):
     """Viewports side by side (1-3) or 2x2 (4), one per role."""
 
@@ -75,13 +124,36 @@ class HangingLayoutWidget(QWidget):
         self._clock = clock
         self._viewports: list[ViewportWidget] = []
         self._roles: list[str] = []
-        self._grid = QGridLayout(self)
+        self._maximised: ViewportWidget | None = None
+        self.link_button = QCheckBox("Link parallel series (L)")
+        self.link_button.setChecked(True)
+        self.link_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the answer form
+        self.link_button.setToolTip("scroll parallel series together (L); "
+                                    "series in other planes always scroll on their own and show reference lines")
+        self.settings_label = QLabel()  # a bad viewer.toml, in one line
+        self.settings_label.setStyleSheet("color: #e0a040")
+        self.settings_label.setVisible(False)
+        self.bar = QWidget()
+        bar = QHBoxLayout(self.bar)
+        bar.setContentsMargins(2, 0, 2, 0)
+        bar.addWidget(self.link_button)
+        bar.addWidget(self.settings_label, 1)
+        bar.addStretch(0)
+        grid_holder = QWidget()
+        self._grid = QGridLayout(grid_holder)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(2)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(self.bar)
+        box.addWidget(grid_holder, 1)
         self.sync_mode = sync
         self.linked_cursor = linked_cursor
         self._syncing = False
         self._overlay_syncing = False
+        self.link_button.toggled.connect(self.on_link_toggled)
+        self._refresh_bar()
 
     # -- access -----------------------------------------------------------
     @property
@@ -95,10 +167,17 @@ class HangingLayoutWidget(QWidget):
         if mode not in SYNC_MODES:
             raise ValueError(f"sync must be one of {', '.join(SYNC_MODES)}, got {mode!r}")
         self._sync_mode = mode
+        self.link_button.setChecked(mode != "none")
+        self._refresh_bar()
 
     @property
     def sync_enabled(self) -> bool:
-        return self._sync_mode != "none"
+        """Parallel series scroll together: the protocol syncs and the reader has not unlinked them."""
+        return self._sync_mode != "none" and self.link_button.isChecked()
+
+    @property
+    def maximised_role(self) -> str | None:
+        return None if self._maximised is None else self._roles[self._viewports.index(self._maximised)]
 
     @sync_enabled.setter
     def sync_enabled(self, on: bool) -> None:
@@ -117,8 +196,12 @@ class HangingLayoutWidget(QWidget):
     # -- content ----------------------------------------------------------
     def set_case(self, media_by_role: Mapping[str, Media | None] | Iterable[tuple[str, Media | None]],
                  overlays_by_role: Mapping[str, np.ndarray] | None = None,
-                 masks_by_role: Mapping[str, np.ndarray] | None = None) -> None:
+                 masks_by_role: Mapping[str, np.ndarray] | None = None,
+                 start_by_role: Mapping[str, int] | None = None) -> None:
         """Show one case: media per role (in display order), optional CAMs and masks per role.
+
+        Each series opens at ``start_by_role[role]`` (a key slice) if given, else
+        at the slice matching an earlier parallel series, else at its middle.
 
         A role whose media is None (unreadable, missing) gets an empty viewport
         saying "not available"; the other roles work as usual.
@@ -130,17 +213,33 @@ class HangingLayoutWidget(QWidget):
         masks_by_role = masks_by_role or {}
         roles = [role for role, _ in items]
         self._ensure_viewports(len(items))
-        if roles != self._roles:
+        if roles != self._roles or self._maximised is not None:
             self._roles = roles
+            self._maximised = None
             self._arrange()
-        for vp, (role, media) in zip(self._viewports, items):
-            vp.set_media(media, overlays_by_role.get(role), masks_by_role.get(role), title=role)
+        for k, (vp, (role, media)) in enumerate(zip(self._viewports, items)):
+            # A series parallel to an earlier one opens at its matching slice, the rest at their middle.
+            lead = next((v for v in self._viewports[:k] if self.sync_enabled and follows(v.media, media)), None)
+            start = None if lead is None else synced_index(lead.media, lead.current_index, media, self._sync_mode)
+            start = (start_by_role or {}).get(role, start)
+            vp.set_media(media, overlays_by_role.get(role), masks_by_role.get(role), title=role, start=start)
         for vp in self._viewports[len(items):]:
             vp.set_media(None)
+        self._refresh_bar()
+        self._update_reference_lines()
 
     def clear(self) -> None:
         for vp in self._viewports:
             vp.set_media(None)
+
+    def set_linked(self, on: bool) -> None:
+        self.link_button.setChecked(on)
+
+    def toggle_maximised(self, role: str) -> None:
+        """Show only ``role``'s viewport, or the whole layout again if it is the maximised one."""
+        vp = self.viewport(role)
+        self._maximised = None if self._maximised is vp or len(self._roles) < 2 else vp
+        self._arrange()
 
     # -- overlays, for the AI panel ---------------------------------------
     def set_overlays_visible(self, on: bool) -> None:
@@ -166,15 +265,32 @@ class HangingLayoutWidget(QWidget):
         if source not in self.viewports():
             return
         self.slice_changed.emit(self._roles[self._viewports.index(source)], index)
-        if self._syncing or not self.sync_enabled or not _syncable(source.media):
+        if self._syncing:
             return
-        self._syncing = True  # the followers' own slice_changed must not echo back
-        try:
+        if self.sync_enabled and _syncable(source.media):
+            self._syncing = True  # the followers' own slice_changed must not echo back
+            try:
+                for vp in self.viewports():
+                    if vp is not source and follows(source.media, vp.media):
+                        vp.set_slice(synced_index(source.media, index, vp.media, self._sync_mode))
+            finally:
+                self._syncing = False
+        self._update_reference_lines()
+
+    def on_link_toggled(self, on: bool) -> None:
+        if on:  # relinking brings the parallel series back in step with the first of them
             for vp in self.viewports():
-                if vp is not source and _syncable(vp.media):
-                    vp.set_slice(synced_index(source.media, index, vp.media, self._sync_mode))
-        finally:
-            self._syncing = False
+                if _syncable(vp.media):
+                    self.on_viewport_slice_changed(vp, vp.current_index)
+                    break
+
+    def on_viewport_maximise_requested(self, source: ViewportWidget) -> None:
+        if source in self.viewports():
+            self.toggle_maximised(self._roles[self._viewports.index(source)])
+
+    def on_viewport_link_toggle_requested(self) -> None:
+        if self._sync_mode != "none":  # a protocol without sync has nothing to link
+            self.link_button.toggle()
 
     def on_viewport_overlay_toggled(self, on: bool) -> None:
         # `c` in one viewport switches the CAM in all of them, announced once.
@@ -191,6 +307,25 @@ class HangingLayoutWidget(QWidget):
                 vp.show_cursor(fx, fy)
 
     # -- internals --------------------------------------------------------
+    def _update_reference_lines(self) -> None:
+        vps = self.viewports()
+        lines = reference_lines([vp.media for vp in vps], [vp.current_index for vp in vps])
+        sources = {k for own in lines for *_, k in own}
+        for k, (vp, own) in enumerate(zip(vps, lines, strict=True)):
+            vp.set_reference_lines(own)
+            vp.label.set_accent(REFERENCE_COLORS[k % len(REFERENCE_COLORS)] if k in sources else None)
+
+    def _refresh_bar(self) -> None:
+        """The link button when two or more parallel stacks could scroll together; a bad-settings line."""
+        vps = self.viewports()
+        pairs = any(follows(a.media, b.media) for i, a in enumerate(vps) for b in vps[i + 1:])
+        link = pairs and self._sync_mode != "none"
+        self.link_button.setVisible(link)
+        problem = next((vp.settings_problem for vp in self._viewports if vp.settings_problem), "")
+        self.settings_label.setText(problem)
+        self.settings_label.setVisible(bool(problem))
+        self.bar.setVisible(link or bool(problem))
+
     def _set_overlays(self, on: bool) -> bool:
         self._overlay_syncing = True  # the followers' overlay_toggled must not echo back
         changed = False
@@ -209,6 +344,8 @@ class HangingLayoutWidget(QWidget):
             vp.slice_changed.connect(lambda i, vp=vp: self.on_viewport_slice_changed(vp, i))
             vp.overlay_toggled.connect(self.on_viewport_overlay_toggled)
             vp.cursor_moved.connect(lambda fx, fy, vp=vp: self.on_viewport_cursor_moved(vp, fx, fy))
+            vp.maximise_requested.connect(lambda vp=vp: self.on_viewport_maximise_requested(vp))
+            vp.link_toggle_requested.connect(self.on_viewport_link_toggle_requested)
             self._viewports.append(vp)
 
     def _arrange(self) -> None:
@@ -216,6 +353,12 @@ class HangingLayoutWidget(QWidget):
         for vp in self._viewports:
             self._grid.removeWidget(vp)
             vp.hide()
+        if self._maximised is not None:
+            self._grid.addWidget(self._maximised, 0, 0)
+            self._maximised.show()
+            for c in range(self._grid.columnCount()):
+                self._grid.setColumnStretch(c, 1 if c == 0 else 0)
+            return
         for i, vp in enumerate(self._viewports[:n]):
             row, col = divmod(i, 2) if n == 4 else (0, i)
             self._grid.addWidget(vp, row, col)

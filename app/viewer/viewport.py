@@ -5,10 +5,13 @@ Image: a pyqtgraph ImageItem in a ViewBox with the aspect locked in millimetres
 uint8 and hands it to the ImageItem with fixed levels, so pyqtgraph never
 rescans the data (no autoLevels).
 
-Mouse: wheel = slice, ctrl+wheel or pinch = zoom, left drag = pan, right drag =
-window (horizontal: width, vertical: level).  Keys: up/down = slice, left/right
-= frame step, page up/down = 10 slices, home/end, space = cine play/pause,
-w = next window preset, r = reset view and window, c = overlay on/off.
+Mouse (Weasis, OHIF and Slicer; configurable in ``viewer.toml``, see
+``app.viewer.settings``): wheel = slice, ctrl+wheel or pinch = zoom, left drag =
+window (horizontal: width, vertical: level), right drag = zoom, middle drag =
+pan, double-click = maximise in a layout.  Keys: ``app.viewer.keys`` (never an
+answer key: no digits, arrows, Enter or Space).
+
+A volume opens at its middle slice; a video or cine clip at its first frame.
 """
 
 from __future__ import annotations
@@ -19,16 +22,43 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSlider, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.viewer.cine import CinePlayer
-from app.viewer.items import CornerLabel, CursorMark, FrameItem
+from app.viewer.cine import DEFAULT_FPS, CinePlayer
+from app.viewer.items import CornerLabel, CursorMark, FrameItem, ReferenceLines
+from app.viewer.keys import KEY_ACTIONS
 from app.viewer.overlay import CamOverlay, MaskOutline
+from app.viewer.settings import ViewerSettings, current_settings
 from app.viewer.viewbox import ViewportGraphicsView
-from app.viewer.windowing import MIN_WIDTH, VolumeStats, Windower, default_window, presets, volume_stats
+from app.viewer.windowing import (
+    MIN_WIDTH,
+    VolumeStats,
+    Windower,
+    default_window,
+    presets,
+    volume_stats,
+)
 from study.media.types import Media
 
 WL_PIXELS_PER_RANGE = 400  # dragging this many pixels sweeps the data's 1-99% range
+CUSTOM = "custom"  # the preset box after a manual window change
+FPS_RANGE = (0.5, 120.0)
+FPS_STEP = 1.25  # [ and ] change the cine speed by this factor
+
+
+def opening_index(media: Media) -> int:
+    """The frame a media opens at: the middle slice of a volume, the first frame of a video or cine clip."""
+    if media.kind == "video" or media.fps:
+        return 0
+    return media.n_frames // 2
 
 
 class ViewportWidget(QWidget):
@@ -39,10 +69,17 @@ class ViewportWidget(QWidget):
     overlay_toggled = Signal(bool)
     cine_toggled = Signal(bool)
     cursor_moved = Signal(float, float)  # fraction of image width, height; NaN when off the image
+    maximise_requested = Signal()  # double-click or M: the layout maximises / restores this viewport
+    link_toggle_requested = Signal()  # L: the layout links / unlinks slice scrolling
 
     def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.monotonic,
-                 controls: bool = True) -> None:
+                 controls: bool = True, settings: ViewerSettings | None = None) -> None:
+        """``settings``: mouse buttons; None reads the user's ``viewer.toml`` (see ``settings_problem``)."""
         super().__init__(parent)
+        if settings is None:
+            settings, self.settings_problem = current_settings()
+        else:
+            self.settings_problem = ""
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._media: Media | None = None
         self._index = 0
@@ -51,7 +88,7 @@ class ViewportWidget(QWidget):
         self._extent = QRectF(0, 0, 1, 1)
         self._title = ""
 
-        self.graphics = ViewportGraphicsView(self)
+        self.graphics = ViewportGraphicsView(self, settings.mouse)
         self.view_box = self.graphics.view_box
         self.image_item = FrameItem()
         self.view_box.addItem(self.image_item)
@@ -61,6 +98,8 @@ class ViewportWidget(QWidget):
         self.view_box.addItem(self.outline, ignoreBounds=True)
         self.cursor_mark = CursorMark()
         self.view_box.addItem(self.cursor_mark, ignoreBounds=True)
+        self.reference = ReferenceLines()
+        self.view_box.addItem(self.reference, ignoreBounds=True)
         self.label = CornerLabel(self.view_box)
 
         self.cine = CinePlayer(self, clock=clock)
@@ -71,14 +110,22 @@ class ViewportWidget(QWidget):
         self.play_button = QToolButton()
         self.play_button.setText("▶")
         self.play_button.setToolTip("play / pause (space)")
+        self.fps_box = QDoubleSpinBox()
+        self.fps_box.setRange(*FPS_RANGE)
+        self.fps_box.setDecimals(1)
+        self.fps_box.setSuffix(" fps")
+        self.fps_box.setToolTip("cine speed in frames per second ([ slower, ] faster); opens at the file's rate")
         self.preset_box = QComboBox()
         self.preset_box.setToolTip("window preset (w)")
-        for w in (self.slider, self.play_button, self.preset_box):
+        # The box grows with its longest name ("auto (1-99%)", CT presets) instead of eliding it.
+        self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for w in (self.slider, self.play_button, self.fps_box, self.preset_box):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the viewport
         self.controls = QWidget()
         row = QHBoxLayout(self.controls)
         row.setContentsMargins(2, 0, 2, 0)
         row.addWidget(self.play_button)
+        row.addWidget(self.fps_box)
         row.addWidget(self.slider, 1)
         row.addWidget(self.preset_box, 0, Qt.AlignmentFlag.AlignRight)  # compact when alone
         self.controls.setVisible(controls)
@@ -92,6 +139,8 @@ class ViewportWidget(QWidget):
 
         self.view_box.slice_scrolled.connect(self.on_slice_scrolled)
         self.view_box.window_dragged.connect(self.on_window_dragged)
+        self.view_box.double_clicked.connect(self.maximise_requested)
+        self.fps_box.valueChanged.connect(self.on_fps_changed)
         self.graphics.scene().sigMouseMoved.connect(self.on_mouse_moved)
         self.slider.valueChanged.connect(self.on_slider_moved)
         self.play_button.clicked.connect(self.toggle_play)
@@ -126,8 +175,8 @@ class ViewportWidget(QWidget):
 
     # -- content ----------------------------------------------------------
     def set_media(self, media: Media | None, overlay: np.ndarray | None = None,
-                  mask: np.ndarray | None = None, *, title: str = "") -> None:
-        """Show ``media`` from its first frame, default window and full view.
+                  mask: np.ndarray | None = None, *, title: str = "", start: int | None = None) -> None:
+        """Show ``media`` at frame ``start`` (default: ``opening_index``), default window and full view.
 
         Cheap enough for a case switch: only the first frame is windowed, and
         intensity statistics are computed lazily (when a preset or a W/L drag
@@ -145,6 +194,7 @@ class ViewportWidget(QWidget):
             self.overlay.set_maps(None, 1)
             self.outline.set_masks(None, 1)
             self.cursor_mark.setVisible(False)
+            self.reference.set_lines([])
             self.label.set_text(f"{title}\nnot available" if title else "")
             self.controls.setVisible(False)
             return
@@ -157,7 +207,9 @@ class ViewportWidget(QWidget):
         self.overlay.set_extent(self._extent)
         self.outline.set_masks(mask, media.n_frames)
         self.outline.set_extent(self._extent)
-        self._show_frame(0, reshape=True)
+        self.reference.set_lines([])
+        start = opening_index(media) if start is None else int(np.clip(start, 0, media.n_frames - 1))
+        self._show_frame(start, reshape=True)
         self.view_box.setRange(self._extent, padding=0.0)
         self._update_controls()
 
@@ -174,6 +226,10 @@ class ViewportWidget(QWidget):
     def set_overlay_visible(self, on: bool) -> None:
         self.overlay.set_enabled(on)
 
+    def set_reference_lines(self, lines: list[tuple[tuple[float, float], tuple[float, float], int]]) -> None:
+        """Segments (view mm) where other viewports' slices cut this one, with a colour index each."""
+        self.reference.set_lines(lines)
+
     # -- navigation -------------------------------------------------------
     def set_slice(self, index: int) -> None:
         if self._media is None:
@@ -189,7 +245,11 @@ class ViewportWidget(QWidget):
 
     def play(self) -> None:
         if self._media is not None and self._media.n_frames > 1:
-            self.cine.play(self._index, self._media.n_frames, self._media.fps)
+            self.cine.play(self._index, self._media.n_frames, self.fps_box.value())
+
+    def set_cine_fps(self, fps: float) -> None:
+        """Cine speed in frames per second (clamped to FPS_RANGE); a playing clip changes speed at once."""
+        self.fps_box.setValue(fps)
 
     def stop(self) -> None:
         self.cine.stop()
@@ -203,10 +263,12 @@ class ViewportWidget(QWidget):
             self.cine.advance(ms)
 
     # -- window / level ---------------------------------------------------
-    def set_window(self, center: float, width: float) -> None:
+    def set_window(self, center: float, width: float, *, preset: str = CUSTOM) -> None:
+        """Window (center, width) in modality units; the preset box then shows ``preset``."""
         if self._media is None or self._media.is_color:
             return
         width = max(float(width), MIN_WIDTH)
+        self._show_preset(preset)
         if self.window == (float(center), width):
             return
         self._windower = Windower(center, width)
@@ -219,14 +281,13 @@ class ViewportWidget(QWidget):
         return presets(self._media, self._ensure_stats())
 
     def apply_preset(self, name: str) -> None:
-        self.set_window(*self.window_presets()[name])
+        self.set_window(*self.window_presets()[name], preset=name)
 
     def next_preset(self) -> None:
         names = list(self.window_presets())
         if names:
             current = self.preset_box.currentText()
             name = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
-            self.preset_box.setCurrentText(name)
             self.apply_preset(name)
 
     def reset(self) -> None:
@@ -236,8 +297,7 @@ class ViewportWidget(QWidget):
         self.view_box.setRange(self._extent, padding=0.0)
         window = self._default_window()
         if window is not None:
-            self.set_window(*window)
-            self.preset_box.setCurrentIndex(0)
+            self.set_window(*window, preset="default")
 
     # -- linked cursor ----------------------------------------------------
     def show_cursor(self, fx: float, fy: float) -> None:
@@ -269,8 +329,11 @@ class ViewportWidget(QWidget):
 
     def on_preset_chosen(self, i: int) -> None:
         name = self.preset_box.itemText(i)
-        if name:
+        if name and name != CUSTOM:
             self.apply_preset(name)
+
+    def on_fps_changed(self, fps: float) -> None:
+        self.cine.set_fps(fps)
 
     def on_mouse_moved(self, scene_pos: QPointF) -> None:
         if self._media is None or not self._extent.width():
@@ -290,27 +353,26 @@ class ViewportWidget(QWidget):
         self.cine_toggled.emit(playing)
 
     def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        key, n = ev.key(), self.n_frames
-        K = Qt.Key
-        actions = {
-            K.Key_Down: lambda: self.on_slice_scrolled(1),
-            K.Key_Up: lambda: self.on_slice_scrolled(-1),
-            K.Key_Right: lambda: self.on_slice_scrolled(1),
-            K.Key_Left: lambda: self.on_slice_scrolled(-1),
-            K.Key_PageDown: lambda: self.on_slice_scrolled(10),
-            K.Key_PageUp: lambda: self.on_slice_scrolled(-10),
-            K.Key_Home: lambda: (self.stop(), self.set_slice(0)),
-            K.Key_End: lambda: (self.stop(), self.set_slice(n - 1)),
-            K.Key_Space: self.toggle_play,
-            K.Key_R: self.reset,
-            K.Key_W: self.next_preset,
-            K.Key_C: self.overlay.toggle,
-        }
-        action = actions.get(key)
-        if action is None or self._media is None or ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            super().keyPressEvent(ev)  # digits, Enter etc. belong to the answer panel
+        name = KEY_ACTIONS.get(ev.key())
+        if name is None or self._media is None or ev.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            super().keyPressEvent(ev)  # digits, arrows, Enter etc. belong to the answer panel
             return
-        action()
+        n = self.n_frames
+        actions: dict[str, Callable[[], object]] = {
+            "next_slice": lambda: self.on_slice_scrolled(1),
+            "previous_slice": lambda: self.on_slice_scrolled(-1),
+            "first_slice": lambda: (self.stop(), self.set_slice(0)),
+            "last_slice": lambda: (self.stop(), self.set_slice(n - 1)),
+            "toggle_play": self.toggle_play,
+            "cine_faster": lambda: self.set_cine_fps(self.fps_box.value() * FPS_STEP),
+            "cine_slower": lambda: self.set_cine_fps(self.fps_box.value() / FPS_STEP),
+            "next_preset": self.next_preset,
+            "reset": self.reset,
+            "toggle_overlay": self.overlay.toggle,
+            "toggle_link": self.link_toggle_requested.emit,
+            "toggle_maximised": self.maximise_requested.emit,
+        }
+        actions[name]()
         ev.accept()
 
     # -- internals --------------------------------------------------------
@@ -339,7 +401,7 @@ class ViewportWidget(QWidget):
         parts = [self._title] if self._title else []
         n = media.n_frames
         if media.kind == "video" or (media.fps and n > 1):
-            fps = media.fps or self.cine.fps
+            fps = media.fps or DEFAULT_FPS  # clip time, whatever the playback speed
             parts.append(f"frame {self._index + 1}/{n}  {self._index / fps:.2f} s")
         elif n > 1:
             parts.append(f"slice {self._index + 1}/{n}")
@@ -352,11 +414,16 @@ class ViewportWidget(QWidget):
         assert media is not None
         self.slider.blockSignals(True)
         self.slider.setRange(0, media.n_frames - 1)
-        self.slider.setValue(0)
+        self.slider.setValue(self._index)
         self.slider.blockSignals(False)
-        self.play_button.setVisible(media.n_frames > 1)
-        self.slider.setVisible(media.n_frames > 1)
+        self.fps_box.blockSignals(True)
+        self.fps_box.setValue(media.fps or DEFAULT_FPS)
+        self.fps_box.blockSignals(False)
+        self.cine.set_fps(self.fps_box.value())
+        for w in (self.play_button, self.fps_box, self.slider):
+            w.setVisible(media.n_frames > 1)
         self._refresh_preset_box()
+        self._show_preset("default")
         self.preset_box.setVisible(not media.is_color)
         self.controls.setVisible(self._controls_wanted and (media.n_frames > 1 or not media.is_color))
 
@@ -371,8 +438,18 @@ class ViewportWidget(QWidget):
         current = self.preset_box.currentText()
         self.preset_box.clear()
         self.preset_box.addItems(names)
-        if current in names:
-            self.preset_box.setCurrentText(current)
+        self._show_preset(current)
+
+    def _show_preset(self, name: str) -> None:
+        """Select ``name`` in the preset box; "custom" is listed only while it is the current window."""
+        box = self.preset_box
+        custom = box.findText(CUSTOM)
+        if name == CUSTOM and custom < 0:
+            box.addItem(CUSTOM)
+        elif name != CUSTOM and custom >= 0:
+            box.removeItem(custom)
+        if box.findText(name) >= 0:
+            box.setCurrentText(name)
 
     def _default_window(self) -> tuple[float, float] | None:
         media = self._media

@@ -19,4 +19,6 @@ class ViewerWindow(QMainWindow):
         self.viewport.set_media(media, overlay)
         self.setCentralWidget(self.viewport)
         self.viewport.setFocus()
+        if self.viewport.settings_problem:  # a bad viewer.toml: say so, run with the defaults
+            self.statusBar().showMessage(self.viewport.settings_problem)
         self.resize(720, 760)

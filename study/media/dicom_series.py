@@ -217,6 +217,8 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
         source=folder,
         slice_spacing=tags.median_step(positions) or tags.slice_spacing_tag(ds),
         slice_normal=_as_tuple(normal),
+        orientation=slices[0].orientation if normal is not None else None,  # one IOP: _check_geometry
+        origin=slices[order[0]].position if positions is not None else None,
     )
 
 

@@ -51,6 +51,13 @@ class Media:
         shown relative to the stored order or orientation (EXIF/TIFF
         orientation, display-matrix rotation, frame re-ordering, pages kept);
         ``readerstudy probe`` prints them.
+    orientation: ImageOrientationPatient (row direction cosines, then column
+        direction cosines) of a series or volume, else None.  With ``origin``,
+        ``spacing`` and ``slice_positions`` it places every frame in patient
+        space (the viewer's reference lines).
+    origin: ImagePositionPatient (mm, centre of the top-left pixel) of frame 0
+        in display order, else None.  Frame k lies at
+        ``origin + (slice_positions[k] - slice_positions[0]) * slice_normal``.
     """
 
     frames: np.ndarray
@@ -67,6 +74,8 @@ class Media:
     frame_windows: tuple[tuple[float, float], ...] | None = None
     nonfinite: int = 0
     decisions: tuple[str, ...] = ()
+    orientation: tuple[float, float, float, float, float, float] | None = None
+    origin: tuple[float, float, float] | None = None
 
     @property
     def n_frames(self) -> int:

@@ -108,7 +108,7 @@ class Gestures:
         QApplication.sendEvent(target, ev)
 
     def drag(self, vp: ViewportWidget, button, dx: int, dy: int, steps: int = 4) -> None:
-        from PySide6.QtCore import QPoint, QPointF, QEvent, Qt
+        from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
         from PySide6.QtGui import QMouseEvent
         from PySide6.QtWidgets import QApplication
 
@@ -125,6 +125,21 @@ class Gestures:
         for i in range(1, steps + 1):
             send(QEvent.Type.MouseMove, start + QPoint(dx * i // steps, dy * i // steps), button)
         send(QEvent.Type.MouseButtonRelease, start + QPoint(dx, dy), Qt.MouseButton.NoButton)
+
+    def double_click(self, vp: ViewportWidget) -> None:
+        """Press, release, double-click, release with the left button, as a real double-click sends them."""
+        from PySide6.QtCore import QEvent, QPointF, Qt
+        from PySide6.QtGui import QMouseEvent
+        from PySide6.QtWidgets import QApplication
+
+        target = vp.graphics.viewport()
+        pos = self.center(vp)
+        left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+        for kind, buttons in ((QEvent.Type.MouseButtonPress, left), (QEvent.Type.MouseButtonRelease, none),
+                              (QEvent.Type.MouseButtonDblClick, left), (QEvent.Type.MouseButtonRelease, none)):
+            ev = QMouseEvent(kind, QPointF(pos), QPointF(target.mapToGlobal(pos)), left, buttons,
+                             Qt.KeyboardModifier.NoModifier)
+            QApplication.sendEvent(target, ev)
 
     def hover(self, vp: ViewportWidget, fx: float, fy: float) -> None:
         from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
@@ -157,3 +172,17 @@ def _pixels(widget) -> np.ndarray:
 def pixels():
     """pixels(viewport) -> what its graphics view renders now."""
     return lambda vp: _pixels(vp.graphics if isinstance(vp, ViewportWidget) else vp)
+
+
+@pytest.fixture(scope="session")
+def demo_mri(tmp_path_factory) -> dict[str, Media]:
+    """The first case of a 2-case demo MRI study (study/demo/mri.py) read by the media layer: role -> Media."""
+    import csv
+
+    from study.demo.mri import ROLES, build_mri
+    from study.media import load
+
+    study = build_mri(tmp_path_factory.mktemp("demo") / "mri", seed=3, n=2)
+    with open(study / "cases.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    return {role: load(str(study / row[role])) for role in ROLES}

@@ -4,7 +4,9 @@
 
 Writes a synthetic MR-like DICOM series per role (Shepp-Logan phantom through
 pydicom, read back by ``study.media.load``), shows three roles with a CAM in a
-HangingLayoutWidget, and a synthetic MP4 clip in a ViewportWidget.
+HangingLayoutWidget, and a synthetic MP4 clip in a ViewportWidget; then the demo
+MRI case (study/demo/mri.py: T2axi, T2sag, DWI in one frame of reference) with
+its reference lines, a manual window ("custom") and a maximised viewport.
 """
 
 from __future__ import annotations
@@ -124,8 +126,38 @@ def main(out_dir: str = "screenshots") -> int:
     vp.set_slice(7)
     app.processEvents()
     vp.grab().save(str(out / "viewer_video.png"))
-    print(f"wrote {out}/viewer_series_cam.png, viewer_series_nocam.png, viewer_video.png")
+    demo_mri(app, out)
+    print(f"wrote {out}/viewer_series_cam.png, viewer_series_nocam.png, viewer_video.png, viewer_mri_*.png")
     return 0
+
+
+def demo_mri(app, out: Path) -> None:
+    import csv
+
+    from app.viewer import HangingLayoutWidget
+    from study.demo.mri import ROLES, build_mri
+    from study.media import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        study = build_mri(Path(tmp, "mri"), seed=3, n=2)
+        with open(study / "cases.csv", newline="") as f:
+            row = next(csv.DictReader(f))
+        media = {role: load(study / row[role]) for role in ROLES}
+    layout = HangingLayoutWidget()
+    layout.resize(1350, 500)
+    layout.set_case(media)
+    layout.show()
+    app.processEvents()
+    layout.grab().save(str(out / "viewer_mri_open.png"))
+    layout.viewport("T2sag").step(-3)  # the sagittal moves alone; the axial lines follow
+    layout.viewport("T2axi").step(2)   # DWI follows T2axi; the lines on T2sag move
+    dwi = layout.viewport("DWI")
+    dwi.set_window(dwi.window[0] * 1.2, dwi.window[1] * 0.8)  # a manual window: the box says "custom"
+    app.processEvents()
+    layout.grab().save(str(out / "viewer_mri_scrolled.png"))
+    layout.toggle_maximised("T2sag")
+    app.processEvents()
+    layout.grab().save(str(out / "viewer_mri_maximised.png"))
 
 
 if __name__ == "__main__":

@@ -53,12 +53,12 @@ def test_sync_by_fraction_without_shared_frame_of_reference(layout, make_series)
                      ("T2sag", make_series(n=11, frame_of_reference="2.2"))])
     seen = []
     layout.slice_changed.connect(lambda role, i: seen.append((role, i)))
-    layout.viewport("T2axi").set_slice(10)
-    assert layout.viewport("T2sag").current_index == 5
-    assert ("T2axi", 10) in seen and ("T2sag", 5) in seen
+    layout.viewport("T2axi").set_slice(4)
+    assert layout.viewport("T2sag").current_index == 2
+    assert ("T2axi", 4) in seen and ("T2sag", 2) in seen
     layout.sync_enabled = False
     layout.viewport("T2axi").set_slice(20)
-    assert layout.viewport("T2sag").current_index == 5
+    assert layout.viewport("T2sag").current_index == 2
 
 
 def test_videos_are_not_synchronized(layout, make_series, make_video):
@@ -120,7 +120,7 @@ def test_unavailable_role_shows_a_message_and_the_rest_works(layout, make_series
     layout.viewport("T2axi").set_slice(5)  # syncing skips the empty viewport
     assert layout.viewport("T2axi").current_index == 5
     layout.set_case([("T2axi", make_series()), ("DWI", make_series())])
-    assert "slice 1/20" in layout.viewport("DWI").corner_text()
+    assert "slice 11/20" in layout.viewport("DWI").corner_text()  # opens at the middle
 
 
 def test_linked_cursor_hides_when_the_mouse_leaves(layout, make_series, gestures):
@@ -138,12 +138,12 @@ def test_linked_cursor_hides_when_the_mouse_leaves(layout, make_series, gestures
 def test_sync_modes(qtbot, make_series):
     from app.viewer import HangingLayoutWidget
 
-    for mode, expected in (("position", 3), ("fraction", 5), ("none", 0)):
+    for mode, expected in (("position", 3), ("fraction", 7), ("none", 5)):
         lay = HangingLayoutWidget(sync=mode)
         qtbot.addWidget(lay)
         lay.set_case([("a", make_series(n=21, positions=[float(i) for i in range(21)])),
                       ("b", make_series(n=11, positions=[float(i) for i in range(11)]))])
-        lay.viewport("a").set_slice(3 if mode == "position" else 10)
+        lay.viewport("a").set_slice(3 if mode == "position" else 14)  # "none": b stays at its middle
         assert lay.viewport("b").current_index == expected, mode
     with pytest.raises(ValueError, match="sync must be one of"):
         HangingLayoutWidget(sync="diagonal")

@@ -13,7 +13,7 @@ from study.media.types import Media
 
 
 def test_wheel_scrolls_slices_and_ctrl_wheel_zooms(viewport, make_series, gestures, qtbot, pixels):
-    viewport.set_media(make_series())
+    viewport.set_media(make_series(), start=0)
     before = pixels(viewport)
     with qtbot.waitSignal(viewport.slice_changed) as sig:
         gestures.wheel(viewport, -1)  # towards the user: next slice
@@ -39,12 +39,16 @@ def test_scroll_clamps_at_the_ends(viewport, make_series, gestures):
     assert viewport.current_index == 2
 
 
-def test_arrow_keys_and_slider_change_slice(viewport, make_series, qtbot):
-    viewport.set_media(make_series())
-    qtbot.keyClick(viewport, Qt.Key.Key_Down)
-    qtbot.keyClick(viewport, Qt.Key.Key_Down)
+def test_page_keys_frame_keys_and_slider_change_slice(viewport, make_series, qtbot):
+    viewport.set_media(make_series(), start=0)
+    qtbot.keyClick(viewport, Qt.Key.Key_PageDown)
+    qtbot.keyClick(viewport, Qt.Key.Key_PageDown)
     assert viewport.current_index == 2
-    qtbot.keyClick(viewport, Qt.Key.Key_Up)
+    qtbot.keyClick(viewport, Qt.Key.Key_PageUp)
+    assert viewport.current_index == 1
+    qtbot.keyClick(viewport, Qt.Key.Key_Period)
+    assert viewport.current_index == 2
+    qtbot.keyClick(viewport, Qt.Key.Key_Comma)
     assert viewport.current_index == 1
     qtbot.keyClick(viewport, Qt.Key.Key_End)
     assert viewport.current_index == 19
@@ -53,24 +57,39 @@ def test_arrow_keys_and_slider_change_slice(viewport, make_series, qtbot):
     assert viewport.current_index == 7
 
 
-def test_right_drag_changes_window_and_pixels_and_r_resets(viewport, make_series, gestures, qtbot, pixels):
+def test_left_drag_windows_right_drag_zooms_middle_drag_pans_and_r_resets(viewport, make_series, gestures,
+                                                                          qtbot, pixels):
     viewport.set_media(make_series())
     assert viewport.window == (500.0, 1000.0)
+    assert viewport.preset_box.currentText() == "default"
     before = pixels(viewport)
+    view_before = viewport.view_box.viewRect()
     with qtbot.waitSignal(viewport.window_changed):
-        gestures.drag(viewport, Qt.MouseButton.RightButton, 60, 0)
+        gestures.drag(viewport, Qt.MouseButton.LeftButton, 60, 0)
     center, width = viewport.window
     assert center == 500.0 and width > 1000.0
+    assert viewport.preset_box.currentText() == "custom"  # a manual change is no preset any more
     assert not np.array_equal(before, pixels(viewport))
-    gestures.drag(viewport, Qt.MouseButton.RightButton, 0, 40)
+    gestures.drag(viewport, Qt.MouseButton.LeftButton, 0, 40)
     assert viewport.window[0] > 500.0  # dragging down darkens: higher level
-    view_before_pan = viewport.view_box.viewRect()
-    gestures.drag(viewport, Qt.MouseButton.LeftButton, 50, 0)  # left drag pans
-    assert viewport.view_box.viewRect().x() != pytest.approx(view_before_pan.x())
-    assert viewport.window[1] > 1000.0  # pan left the window alone
+    assert viewport.view_box.viewRect() == view_before  # windowing left the view alone
+
+    window = viewport.window
+    gestures.drag(viewport, Qt.MouseButton.RightButton, 0, -40)  # right drag up enlarges
+    zoomed = viewport.view_box.viewRect()
+    assert zoomed.width() < view_before.width() * 0.6
+    assert viewport.window == window  # zoom left the window alone
+    gestures.drag(viewport, Qt.MouseButton.MiddleButton, 50, 0)  # middle drag pans
+    panned = viewport.view_box.viewRect()
+    assert panned.width() == pytest.approx(zoomed.width())
+    assert panned.x() < zoomed.x()  # the image follows the mouse to the right
+    assert viewport.window == window
+
     qtbot.keyClick(viewport, Qt.Key.Key_R)
     assert viewport.window == (500.0, 1000.0)
-    assert viewport.view_box.viewRect().x() == pytest.approx(view_before_pan.x(), abs=1e-6)
+    assert viewport.preset_box.currentText() == "default"
+    assert viewport.view_box.viewRect().x() == pytest.approx(view_before.x(), abs=1e-6)
+    assert viewport.view_box.viewRect().width() == pytest.approx(view_before.width(), abs=1e-6)
     assert np.array_equal(before, pixels(viewport))
 
 
@@ -152,7 +171,7 @@ def test_cine_real_timer_advances(qtbot, make_video):
     qtbot.addWidget(vp)
     vp.set_media(make_video(n=15, fps=30.0))
     with qtbot.waitSignal(vp.cine_toggled):
-        qtbot.keyClick(vp, Qt.Key.Key_Space)
+        qtbot.keyClick(vp, Qt.Key.Key_K)
     with qtbot.waitSignal(vp.slice_changed, timeout=2000):
         pass
     vp.stop()
@@ -181,11 +200,13 @@ def test_unhandled_keys_reach_the_parent(qtbot, make_series):
     parent = Parent()
     qtbot.addWidget(parent)
     parent.viewport.set_media(make_series())
-    qtbot.keyClick(parent.viewport, Qt.Key.Key_1)
-    qtbot.keyClick(parent.viewport, Qt.Key.Key_Return)
-    qtbot.keyClick(parent.viewport, Qt.Key.Key_Down)
-    assert parent.keys == [Qt.Key.Key_1, Qt.Key.Key_Return]
-    assert parent.viewport.current_index == 1
+    answer_keys = [Qt.Key.Key_1, Qt.Key.Key_0, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space,
+                   Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right]
+    start = parent.viewport.current_index
+    for key in answer_keys:
+        qtbot.keyClick(parent.viewport, key)
+    assert parent.keys == answer_keys  # every answer key reaches the answer form
+    assert parent.viewport.current_index == start and not parent.viewport.cine.is_playing
 
 
 def test_set_media_none_clears(viewport, make_series):
@@ -209,7 +230,7 @@ def test_trackpad_pinch_zooms(viewport, make_series):
                              pos, pos, QPointF(target.mapToGlobal(pos.toPoint())), 0.5, QPointF(0, 0))
     QApplication.sendEvent(target, ev)
     assert viewport.view_box.viewRect().width() == pytest.approx(before / 1.5, rel=0.05)
-    assert viewport.current_index == 0
+    assert viewport.current_index == 10  # zoom, not scroll
 
 
 def test_magnified_image_is_interpolated(viewport, pixels):
