@@ -261,6 +261,19 @@ def check(study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...]
     return problems
 
 
+MIN_PASSWORD = 6
+
+
+def password_problems(password: str, confirm: str) -> list[Problem]:
+    """The admin password as Create checks it: long enough, and typed the same twice."""
+    problems = []
+    if password != confirm:
+        problems.append(Problem("admin password: the two entries differ"))
+    if len(password) < MIN_PASSWORD:
+        problems.append(Problem(f"admin password: must have at least {MIN_PASSWORD} characters"))
+    return problems
+
+
 def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...],
                 cases: tuple[DraftCase, ...], admin_password: str | None = None) -> Protocol:
     """Write study.toml and cases.csv (and the admin password into the store); return the protocol.
@@ -269,8 +282,8 @@ def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str
     """
     study_dir = Path(study_dir).resolve()
     problems = check(study_dir, settings, roles, cases)
-    if admin_password is not None and len(admin_password) < 6:
-        problems.append(Problem("admin password: must have at least 6 characters"))
+    if admin_password is not None:
+        problems += password_problems(admin_password, admin_password)
     if problems:
         raise StudyError([p.message for p in problems])
     protocol = build_protocol(settings, roles)

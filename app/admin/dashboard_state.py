@@ -410,21 +410,22 @@ class DashboardState:
         self.analysis: Analysis | TaskAnalysis | None = None
         self.busy = False
         self.message = ""
+        self.message_ok: bool | None = None  # True: success, False: a problem, None: information
 
     def on_started(self, what: str) -> None:
-        self.busy, self.message = True, what
+        self.busy, self.message, self.message_ok = True, what, None
 
     def on_analysis(self, analysis: Analysis | TaskAnalysis) -> None:
-        self.busy, self.analysis = False, analysis
+        self.busy, self.analysis, self.message_ok = False, analysis, None
         notes = analysis.result.get("notes", []) if isinstance(analysis, Analysis) else []
         self.message = f"Source: {analysis.source}" + ("" if not notes else "  ·  " + " ".join(notes))
 
     def on_exported(self, paths: dict[str, Path]) -> None:
         self.busy = False
         folder = next(iter(paths.values())).parent if paths else ""
-        self.message = f"Wrote {', '.join(paths)} to {folder}"
+        self.message, self.message_ok = f"Wrote {', '.join(paths)} to {folder}", True
 
     def on_failed(self, exc: BaseException) -> None:
         self.busy = False
         lines = exc.problems if isinstance(exc, StudyError) else [f"{type(exc).__name__}: {exc}"]
-        self.message = "; ".join(lines)
+        self.message, self.message_ok = "; ".join(lines), False

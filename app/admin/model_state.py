@@ -17,6 +17,7 @@ from study.aioutput import AIOutput
 from study.engine import StudyEngine
 from study.errors import StudyError
 from study.media import Media, MediaError
+from study.protocol import load_protocol
 from study.wizard import attach_model
 
 ProgressFn = Callable[[int, int, float | None], None]
@@ -117,9 +118,10 @@ class ModelState:
         self.running = False
         self.unreadable: list[tuple[str, str]] = []
         self.message = ""
+        self.message_ok: bool | None = None  # True: success, False: a problem, None: information
         self.preview_case: str = ""
         self.preview: tuple[Media, AIOutput | None] | None = None
-        spec = engine.protocol.model_spec
+        spec = load_protocol(self.study_dir).model_spec  # study.toml as attach last wrote it
         if spec:
             self.attach((self.study_dir / spec).resolve(), record=False)
 
@@ -146,37 +148,47 @@ class ModelState:
             return False
         self.spec, self.problems = info, []
         self.message = self.stored_text()
+        self.progress = self.stored_progress()
         return True
 
     def stored_count(self) -> int:
         return 0 if self.spec is None else len(self.engine.store.ai_output_case_ids(self.spec.model_id))
+
+    def stored_progress(self) -> tuple[int, int, None]:
+        """(cases with a stored prediction, cases of the study, no ETA): the bar between runs."""
+        return self.stored_count(), len(self.engine.cases), None
 
     def stored_text(self) -> str:
         return f"{self.stored_count()} of {len(self.engine.cases)} cases have stored predictions for this model."
 
     # -- precompute run, driven by the worker's signals ---------------------
     def on_started(self) -> None:
-        self.running, self.unreadable, self.progress = True, [], (0, 0, None)
-        self.message = "Loading the model…"
+        self.running, self.unreadable, self.progress = True, [], self.stored_progress()
+        self.message, self.message_ok = "Loading the model…", None
 
     def on_progress(self, done: int, total: int, eta: float | None) -> None:
-        self.progress, self.eta = (done, total, eta), eta_text(eta)
-        self.message = f"Computing: {done} of {total} cases."
+        """``done`` of the ``total`` cases this run computes; the bar counts every case of the study."""
+        n = len(self.engine.cases)
+        self.progress, self.eta = (n - total + done, n, eta), eta_text(eta)
+        self.message, self.message_ok = f"Computing: {done} of {total} cases not yet stored.", None
 
     def on_finished(self, report) -> None:
         self.running, self.eta = False, ""
+        self.progress = self.stored_progress()
         self.unreadable = list(report.failed)
+        self.message_ok = not report.failed and not report.cancelled
         self.message = (f"{report.computed} computed, {report.skipped} already stored, {len(report.failed)} "
                         f"unreadable, in {report.seconds:.1f} s.  " + self.stored_text())
 
     def on_aborted(self) -> None:
-        self.running, self.eta = False, ""
+        self.running, self.eta, self.message_ok = False, "", None
+        self.progress = self.stored_progress()
         self.message = "Cancelled; finished cases are stored, run again to resume.  " + self.stored_text()
 
     def on_failed(self, exc: BaseException) -> None:
         self.running, self.eta = False, ""
         lines = exc.problems if isinstance(exc, StudyError) else [f"{type(exc).__name__}: {exc}"]
-        self.message = "Precompute failed: " + "; ".join(lines)
+        self.message, self.message_ok = "Precompute failed: " + "; ".join(lines), False
 
     def preview_request(self, case_id: str, role: str) -> str:
         """The media path the worker loads (``study.media.load``) for a preview."""
@@ -190,3 +202,4 @@ class ModelState:
     def on_preview_failed(self, exc: BaseException) -> None:
         self.preview = None
         self.message = str(exc) if isinstance(exc, (MediaError, StudyError)) else f"{type(exc).__name__}: {exc}"
+        self.message_ok = False

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from app.admin.model_state import ModelState, prediction_text, run_precompute, strongest_slice
+from app.admin.tone import show_message
 from app.viewer import ViewportWidget
 from app.workers import Worker, create_worker
 
@@ -135,8 +136,9 @@ class ModelPanel(QWidget):
         done, total, eta = s.progress
         self.progress_bar.setMaximum(max(total, 1))
         self.progress_bar.setValue(done)
+        self.progress_bar.setFormat("%v / %m cases" if total else "no model attached")
         self.eta_label.setText(s.eta)
-        self.status_label.setText(s.message)
+        show_message(self.status_label, s.message, s.message_ok)
         self.unreadable_list.clear()
         self.unreadable_list.addItems([f"{cid}: {cause}" for cid, cause in s.unreadable])
         if s.preview is not None:

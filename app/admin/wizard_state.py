@@ -31,6 +31,7 @@ class WizardState:
         self.scan_problems: list[str] = []
         self.problems: list[wizard.Problem] = []
         self.message = ""
+        self.message_ok: bool | None = None  # True: success, False: a problem, None: information
         self.created: Protocol | None = None
 
     # -- page 1: files -------------------------------------------------------------
@@ -43,12 +44,12 @@ class WizardState:
         missing = [name for name, v in (("study folder", self.study_dir), ("media folder", self.media_dir),
                                          ("truth CSV", self.truth_csv)) if v is None]
         if missing:
-            self.message = "Choose the " + ", ".join(missing) + "."
+            self.message, self.message_ok = "Choose the " + ", ".join(missing) + ".", False
             return False
         try:
             result = wizard.scan(self.media_dir, self.truth_csv)
         except StudyError as err:
-            self.message = "\n".join(err.problems)
+            self.message, self.message_ok = "\n".join(err.problems), False
             return False
         self.cases, self.roles, self.scan_problems = result.cases, result.roles, list(result.problems)
         guess = wizard.guess_task([c.truth for c in self.cases])
@@ -56,6 +57,7 @@ class WizardState:
         self.settings = dataclasses.replace(self.settings, study_id=study_id, **guess)
         self.message = f"{len(self.cases)} cases, roles: {', '.join(self.roles) or 'none found'}."
         self.problems = [wizard.Problem(p) for p in self.scan_problems]
+        self.message_ok = None
         return True
 
     # -- page 2: cases -------------------------------------------------------------------
@@ -64,14 +66,16 @@ class WizardState:
 
     def remove_rows(self, rows: set[int]) -> None:
         self.cases = wizard.remove_rows(self.cases, rows)
+        self.message_ok = None
         self.message = f"Removed {len(rows)} case(s); {len(self.cases)} left."
 
     def rename_role(self, old: str, new: str) -> bool:
         try:
             self.cases, self.roles = wizard.rename_role(self.cases, self.roles, old, new)
         except StudyError as err:
-            self.message = "; ".join(err.problems)
+            self.message, self.message_ok = "; ".join(err.problems), False
             return False
+        self.message_ok = None
         self.message = f"Role {old} is now {new.strip()}."
         return True
 
@@ -86,26 +90,28 @@ class WizardState:
         self.update(seed=wizard.random_seed())
         return self.settings.seed
 
-    def check(self) -> list[wizard.Problem]:
+    def check(self, password: str | None = None, confirm: str | None = None) -> list[wizard.Problem]:
+        """Every problem Create would report; with the passwords, theirs too (as Create checks them)."""
         if self.study_dir is None:
             self.problems = [wizard.Problem("study folder: not chosen")]
         else:
             self.problems = wizard.check(self.study_dir, self.settings, self.roles, self.cases)
+        if password is not None:
+            self.problems += wizard.password_problems(password, confirm or "")
         self.message = "No problems: ready to create." if not self.problems else f"{len(self.problems)} problem(s)."
+        self.message_ok = not self.problems
         return self.problems
 
     def create(self, password: str, confirm: str) -> bool:
-        if password != confirm:
-            self.message = "The two admin passwords differ."
-            return False
-        if not self.check() and self.study_dir is not None:
+        if not self.check(password, confirm) and self.study_dir is not None:
             try:
                 self.created = wizard.write_study(self.study_dir, self.settings, self.roles, self.cases,
                                                   admin_password=password)
             except StudyError as err:
                 self.problems = [wizard.Problem(p) for p in err.problems]
-                self.message = f"{len(self.problems)} problem(s)."
+                self.message, self.message_ok = f"{len(self.problems)} problem(s).", False
                 return False
+            self.message_ok = True
             self.message = f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases)."
             return True
         return False

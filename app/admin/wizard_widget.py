@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormL
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from app.admin.tone import show_message
 from app.admin.wizard_protocol_page import ProtocolPage
 from app.admin.wizard_state import WizardState, load_case_media
 from app.viewer import HangingLayoutWidget
@@ -172,7 +173,7 @@ class StudyWizardWidget(QWidget):
         self.back_button.setEnabled(step > 0)
         self.next_button.setText("Create study" if step == len(STEPS) - 1 else "Next")
         self.check_button.setVisible(step > 0)
-        self.message_label.setText(s.message)
+        show_message(self.message_label, s.message, s.message_ok)
         self.problem_list.clear()
         for p in s.problems:
             item = QListWidgetItem(p.message)
@@ -246,7 +247,10 @@ class StudyWizardWidget(QWidget):
         self.show_state()
 
     def on_check_clicked(self) -> None:
-        self.state.check()
+        pp = self.protocol_page
+        # The passwords are on page 3: checked there, as Create checks them.
+        on_protocol = self.pages.currentIndex() == len(STEPS) - 1
+        self.state.check(*((pp.password.text(), pp.confirm.text()) if on_protocol else ()))
         self.show_state()
 
     def create(self) -> None:

@@ -97,3 +97,13 @@ def tiny_model(tmp_path) -> Path:
     text = model + f'\n[[members]]\nrole = "image"\nweights = "image.pt"\nsha256 = "{file_sha256(folder / "image.pt")}"\n'
     (folder / "model.toml").write_text(text, encoding="utf-8")
     return folder / "model.toml"
+
+
+@pytest.fixture
+def themed(qapp):
+    """The app's own theme (resources/style.qss), so tests can check colours; removed afterwards."""
+    from app.reading.theme import apply_theme
+
+    apply_theme(qapp)
+    yield qapp
+    qapp.setStyleSheet("")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
 
 from app.admin.shell import AdminShellWidget
 from app.commands.launch import LaunchFlow

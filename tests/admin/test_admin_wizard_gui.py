@@ -50,9 +50,17 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     seed = page.seed.value()
     qtbot.keyClicks(page.password, "pw-123456")
     qtbot.keyClicks(page.confirm, "pw-12345")
+    problems = lambda: [w.problem_list.item(i).text() for i in range(w.problem_list.count())]
+    # Check catches the mismatch as Create does, in the same words.
+    qtbot.mouseClick(w.check_button, Qt.MouseButton.LeftButton)
+    assert problems() == ["admin password: the two entries differ"]
+    assert w.message_label.text() == "1 problem(s)." and w.message_label.objectName() == "problemLabel"
     w.next_button.click()
-    assert "differ" in w.message_label.text() and not (study / "study.toml").exists()
+    assert problems() == ["admin password: the two entries differ"] and not (study / "study.toml").exists()
     qtbot.keyClicks(page.confirm, "6")
+    qtbot.mouseClick(w.check_button, Qt.MouseButton.LeftButton)
+    assert problems() == [] and w.message_label.text() == "No problems: ready to create."
+    assert w.message_label.objectName() == "successLabel"  # a success is not shown in the warning colour
     with qtbot.waitSignal(w.study_created, timeout=10_000):
         qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
 
