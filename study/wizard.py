@@ -303,11 +303,15 @@ def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str
     return protocol
 
 
-def attach_model(study_dir: str | Path, spec_path: str | Path) -> Protocol:
-    """Record a model spec in study.toml (``[model] spec``, relative to the study folder)."""
+def attach_model(study_dir: str | Path, spec_path: str | Path, role_map: dict[str, str] | None = None,
+                 positive: tuple[str, ...] = ()) -> Protocol:
+    """Record a model spec in study.toml (``[model] spec``, relative to the study folder), with the
+    role map (model role -> study role; identical names are left out) and the binary collapse."""
     study_dir = Path(study_dir).resolve()
     protocol = load_protocol(study_dir)
     rel = os.path.relpath(Path(spec_path).resolve(), study_dir)
-    updated = dataclasses.replace(protocol, model_spec=Path(rel).as_posix())
+    roles = tuple((m, s) for m, s in (role_map or {}).items() if m != s)
+    updated = dataclasses.replace(protocol, model_spec=Path(rel).as_posix(), model_roles=roles,
+                                  model_positive=tuple(positive))
     (study_dir / "study.toml").write_text(protocol_to_toml(updated), encoding="utf-8")
     return load_protocol(study_dir)

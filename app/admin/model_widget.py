@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from app.admin.model_state import ModelState, prediction_text, run_precompute, strongest_slice
@@ -42,10 +43,26 @@ class ModelPanel(QWidget):
         self.problem_label = QLabel()
         self.problem_label.setObjectName("problemLabel")
         self.problem_label.setWordWrap(True)
+        # Shown when a spec does not fit yet: which study role each model role reads, and the
+        # binary collapse of a multiclass model.
+        self.fit_box = QGroupBox("Fit the model to this study")
+        self.fit_form = QFormLayout(self.fit_box)
+        self.role_boxes: dict[str, QComboBox] = {}
+        self.positive_edit = QLineEdit()
+        self.positive_edit.setPlaceholderText("model classes counted positive, e.g. CIN2+")
+        self.fit_button = QPushButton("Attach with these choices")
+        self.fit_button.setObjectName("submitButton")
+        self.fit_button.clicked.connect(self.on_fit_clicked)
+        self.role_rows = QWidget()
+        self.positive_label = QLabel("Positive classes")
+        self.fit_form.addRow(self.role_rows)
+        self.fit_form.addRow(self.positive_label, self.positive_edit)
+        self.fit_form.addRow(self.fit_button)
         scol = QVBoxLayout(spec_box)
         scol.addWidget(self.pick_button, 0, Qt.AlignmentFlag.AlignLeft)
         scol.addLayout(form)
         scol.addWidget(self.problem_label)
+        scol.addWidget(self.fit_box)
 
         run_box = QGroupBox("Precompute predictions and CAMs")
         self.run_button = QPushButton("Run precompute")
@@ -121,7 +138,9 @@ class ModelPanel(QWidget):
             self.info["name"].setText(info.name or "(unnamed)")
             self.info["architecture"].setText(info.architecture)
             self.info["head"].setText(f"{info.head}: {', '.join(info.labels)}  ·  CAM {info.cam_method}")
-            self.info["roles"].setText(", ".join(info.roles))
+            self.info["roles"].setText(", ".join(
+                f"{r} \u2192 study role {s.role_map[r]}" if s.role_map.get(r, r) != r else r for r in info.roles)
+                + (f"  \u00b7  positive: {', '.join(s.positive)}" if s.positive else ""))
             self.info["sha256"].setText("\n".join(
                 f"{m.role}: {m.sha256_actual[:16]}… " + ("✓ matches the spec" if m.ok else "✗ DIFFERS from the spec")
                 for m in info.members))
@@ -130,6 +149,7 @@ class ModelPanel(QWidget):
                 label.setText("—")
         self.problem_label.setText("\n".join(s.problems))
         self.problem_label.setVisible(bool(s.problems))
+        self._show_fit()
         self.run_button.setEnabled(info is not None and not s.running)
         self.pick_button.setEnabled(not s.running)
         self.cancel_button.setEnabled(s.running)
@@ -151,6 +171,42 @@ class ModelPanel(QWidget):
                                     else "image + CAM (blank: the CAM is zero everywhere)" if blank else "image + CAM")
             self.cam_view.set_overlay_visible(cams is not None)
             self.cam_view.set_slice(strongest_slice(media.n_frames, cams))
+
+    def _show_fit(self) -> None:
+        """The fit box for a pending spec: a study-role choice per model role, the positive classes."""
+        s = self.state
+        offer = s.pending is not None and (bool(s.offer_roles) or s.offer_collapse)
+        self.fit_box.setVisible(offer)
+        if not offer:
+            return
+        rows = QWidget()  # a fresh set of role choices for this spec
+        form = QFormLayout(rows)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.role_boxes = {}
+        for role in s.offer_roles:
+            box = QComboBox()
+            box.addItems(list(s.roles))
+            if s.role_guess.get(role) in s.roles:
+                box.setCurrentText(s.role_guess[role])
+            self.role_boxes[role] = box
+            form.addRow(f"Model role {role} reads study role", box)
+        self.fit_form.replaceWidget(self.role_rows, rows)
+        self.role_rows.deleteLater()
+        self.role_rows = rows
+        self.positive_label.setVisible(s.offer_collapse)
+        self.positive_edit.setVisible(s.offer_collapse)
+        if s.offer_collapse:
+            self.positive_label.setText(f"Positive of {', '.join(s.pending.labels)}")
+            self.positive_edit.setText(self.positive_edit.text() or ", ".join(s.pending.positive))
+
+    def on_fit_clicked(self) -> None:
+        if self.state.pending is None:
+            return
+        role_map = {role: box.currentText() for role, box in self.role_boxes.items()}
+        positive = tuple(w.strip() for w in self.positive_edit.text().split(",") if w.strip())
+        self.state.attach(self.state.pending.path, role_map=role_map,
+                          positive=positive if self.state.offer_collapse else ())
+        self.show_state()
 
     # -- attach ----------------------------------------------------------------------
     def on_pick_clicked(self) -> None:
