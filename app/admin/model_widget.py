@@ -202,7 +202,8 @@ class ModelPanel(QWidget):
     def on_fit_clicked(self) -> None:
         if self.state.pending is None:
             return
-        role_map = {role: box.currentText() for role, box in self.role_boxes.items()}
+        # Roles already settled (no choice shown) keep the map of the last try.
+        role_map = {**self.state.role_guess, **{role: box.currentText() for role, box in self.role_boxes.items()}}
         positive = tuple(w.strip() for w in self.positive_edit.text().split(",") if w.strip())
         self.state.attach(self.state.pending.path, role_map=role_map,
                           positive=positive if self.state.offer_collapse else ())
