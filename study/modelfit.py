@@ -92,9 +92,9 @@ def task_problems(model: ModelFacts, task: Task, study_positive: tuple[str, ...]
         if head == "multiclass":
             positive = collapse(model, study_positive)
             if not positive:
-                return [f"{where}: a {len(labels)}-class model ({', '.join(labels)}) on a binary task needs a "
-                        "binary collapse: choose the model classes counted positive "
-                        "(positive in model.toml, or [model] positive in study.toml)"]
+                return [(f"{where}: a {len(labels)}-class model ({', '.join(labels)}) on a binary task needs a "
+                         "binary collapse: choose the model classes counted positive "
+                         "(positive in model.toml, or [model] positive in study.toml)")]
             wrong = [p for p in positive if p not in labels]
             if wrong:
                 return [f"{where}: positive class(es) {', '.join(wrong)} are not model labels ({', '.join(labels)})"]
@@ -106,13 +106,13 @@ def task_problems(model: ModelFacts, task: Task, study_positive: tuple[str, ...]
         if head != "multiclass":
             return [f"{where}: a model with a {shown} cannot answer a multiclass task ({', '.join(task.labels)})"]
         if set(labels) != set(task.labels):
-            return [f"{where}: the model's classes ({', '.join(labels)}) differ from the task's "
-                    f"({', '.join(task.labels)})"]
+            return [(f"{where}: the model's classes ({', '.join(labels)}) differ from the task's "
+                     f"({', '.join(task.labels)})")]
         return []
     if task.kind == "grade_distribution":
         if head != "grade_distribution" or len(labels) != len(task.grades):
-            return [f"{where}: a model with a {shown} cannot answer a grade distribution over "
-                    f"{', '.join(task.grades)}"]
+            return [(f"{where}: a model with a {shown} cannot answer a grade distribution over "
+                     f"{', '.join(task.grades)}")]
         return []
     if head != "regression":  # numeric
         return [f"{where}: a model with a {shown} cannot answer a numeric task"]

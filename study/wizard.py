@@ -21,7 +21,7 @@ from pathlib import Path
 
 from study.cases import load_cases
 from study.errors import StudyError
-from study.newstudy import find_case_media, read_truth
+from study.newstudy import bring_media, find_case_media, read_truth
 from study.protocol import Protocol, load_protocol, parse_protocol, protocol_to_toml
 
 MAX_ROLES = 4
@@ -275,9 +275,13 @@ def password_problems(password: str, confirm: str) -> list[Problem]:
 
 
 def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...],
-                cases: tuple[DraftCase, ...], admin_password: str | None = None) -> Protocol:
+                cases: tuple[DraftCase, ...], admin_password: str | None = None, *,
+                media: str = "copy", media_dir: str | Path | None = None) -> Protocol:
     """Write study.toml and cases.csv (and the admin password into the store); return the protocol.
 
+    ``media`` (one of :data:`study.newstudy.MEDIA_MODES`): copy the cases' media into
+    ``STUDY_DIR/media`` (default; paths under ``media_dir`` are kept), link them there, or
+    leave them in place; cases.csv paths are relative to the study folder either way.
     Raises StudyError listing every problem of :func:`check` and writes nothing then.
     """
     study_dir = Path(study_dir).resolve()
@@ -288,6 +292,10 @@ def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str
         raise StudyError([p.message for p in problems])
     protocol = build_protocol(settings, roles)
     study_dir.mkdir(parents=True, exist_ok=True)
+    placed = bring_media(study_dir, Path(media_dir) if media_dir else None,
+                         {c.case_id: {r: Path(p) for r, p in c.media if p} for c in cases}, media)
+    cases = tuple(dataclasses.replace(c, media=tuple((r, str(placed[c.case_id][r]) if p else "") for r, p in c.media))
+                  for c in cases)
     (study_dir / "cases.csv").write_text(cases_csv(study_dir, roles, cases), encoding="utf-8")
     (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
     protocol = load_protocol(study_dir)

@@ -24,6 +24,7 @@ class WizardState:
     def __init__(self, study_dir: Path | None = None) -> None:
         self.study_dir: Path | None = study_dir
         self.media_dir: Path | None = None
+        self.media_mode = "copy"  # one of study.newstudy.MEDIA_MODES
         self.truth_csv: Path | None = None
         self.settings = wizard.StudySettings(study_id=study_dir.name if study_dir else "", seed=wizard.random_seed())
         self.roles: tuple[str, ...] = ()
@@ -102,16 +103,37 @@ class WizardState:
         self.message_ok = not self.problems
         return self.problems
 
+    def create_job(self, password: str, confirm: str) -> tuple[tuple, dict] | None:
+        """(args, kwargs) of :func:`study.wizard.write_study` when the draft passes every check, else
+        None with the problems listed; the screen runs the job in a worker (copying media takes time)."""
+        if self.check(password, confirm) or self.study_dir is None:
+            return None
+        self.message, self.message_ok = {"copy": "Copying the media into the study folder…",
+                                         "link": "Linking the media into the study folder…"}.get(
+                                             self.media_mode, "Writing the study…"), None
+        return ((self.study_dir, self.settings, self.roles, self.cases, password),
+                {"media": self.media_mode, "media_dir": self.media_dir})
+
+    def on_created(self, protocol: Protocol) -> None:
+        self.created = protocol
+        where = {"copy": "media copied into it", "link": "media linked into it"}.get(self.media_mode, "media left in place")
+        self.message_ok = True
+        self.message = (f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases, "
+                        f"{where}).")
+
+    def on_create_failed(self, exc: BaseException) -> None:
+        lines = exc.problems if isinstance(exc, StudyError) else [f"{type(exc).__name__}: {exc}"]
+        self.problems = [wizard.Problem(p) for p in lines]
+        self.message, self.message_ok = f"{len(self.problems)} problem(s).", False
+
     def create(self, password: str, confirm: str) -> bool:
-        if not self.check(password, confirm) and self.study_dir is not None:
-            try:
-                self.created = wizard.write_study(self.study_dir, self.settings, self.roles, self.cases,
-                                                  admin_password=password)
-            except StudyError as err:
-                self.problems = [wizard.Problem(p) for p in err.problems]
-                self.message, self.message_ok = f"{len(self.problems)} problem(s).", False
-                return False
-            self.message_ok = True
-            self.message = f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases)."
-            return True
-        return False
+        """The same job on this thread (scripts and logic tests)."""
+        job = self.create_job(password, confirm)
+        if job is None:
+            return False
+        try:
+            self.on_created(wizard.write_study(*job[0], **job[1]))
+        except StudyError as err:
+            self.on_create_failed(err)
+            return False
+        return True

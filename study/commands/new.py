@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from study.commands import user_errors
-from study.newstudy import new_study
+from study.newstudy import MEDIA_MODES, new_study
 from study.protocol import DESIGNS
 
 
@@ -18,6 +18,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="randomization seed (default: drawn once and stored)")
     parser.add_argument("--labels", nargs=2, default=["negative", "positive"], metavar=("NEGATIVE", "POSITIVE"))
     parser.add_argument("--groups", nargs="*", default=[])
+    parser.add_argument("--media", choices=MEDIA_MODES, default="copy",
+                        help="copy the media into STUDY_DIR/media (default: a movable, self-contained folder), "
+                             "link them there (symbolic links), or leave them in place")
     parser.add_argument("--admin-password", default=None,
                         help="set the study's admin password now (else: `readerstudy admin-password` later)")
 
@@ -25,7 +28,7 @@ def add_arguments(parser) -> None:
 @user_errors
 def run(args) -> int:
     p = new_study(args.study_dir, args.media_dir, args.truth, design=args.design, washout_days=args.washout_days,
-                  seed=args.seed, labels=tuple(args.labels), groups=tuple(args.groups))
+                  seed=args.seed, labels=tuple(args.labels), groups=tuple(args.groups), media=args.media)
     if args.admin_password is not None:
         from study.store import Store
 

@@ -87,7 +87,9 @@ def make_tiny_model(folder: Path, role: str = "image", head: str = "binary",
     from inference.spec import file_sha256, parse_spec
 
     folder.mkdir(parents=True)
-    quoted = lambda items: ", ".join(f'"{x}"' for x in items)  # noqa: E731
+    def quoted(items) -> str:
+        return ", ".join(f'"{x}"' for x in items)
+
     model = (f'[model]\nname = "tiny test model"\narchitecture = "mobilenet_v2"\nwidth_mult = 0.25\n'
              f'head = "{head}"\nlabels = [{quoted(labels)}]\n' + (f"positive = [{quoted(positive)}]\n" if positive else "")
              + 'input_size = [48, 48]\nchannels = 3\nwindow = "minmax"\n\n[cam]\nmethod = "gradcam"\nsize = 32\n')

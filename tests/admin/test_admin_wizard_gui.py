@@ -21,6 +21,7 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     assert shell.currentWidget() is w
     w.media_edit.setText(str(media))
     w.truth_edit.setText(str(truth))
+    assert w.media_mode_box.currentData() == "copy"  # self-contained by default
     qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
     assert w.pages.currentIndex() == 1
     assert w.case_table.rowCount() == 8
@@ -68,6 +69,10 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     assert (p.design, p.washout_days, p.groups, p.time_limit_seconds, p.seed) == (
         "crossover", 14, ("specialist", "resident"), 120, seed)
     assert [c.truth for c in load_cases(study, p)][2] == "1"
+    # The media were copied into the study folder; cases.csv points there, relative to the study.
+    assert (study / "cases.csv").read_text().splitlines()[1] == "C001,1,P1,media/C001.png"
+    assert (study / "media" / "C001.png").read_bytes() == (media / "C001.png").read_bytes()
+    assert "media copied into it" in w.message_label.text() and w.message_label.objectName() == "successLabel"
     assert isinstance(shell.currentWidget(), AdminWidget)
     store = Store.open(study)
     try:
