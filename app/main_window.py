@@ -37,10 +37,12 @@ def demo_hint(engine) -> str:
     study_dir = getattr(engine, "study_dir", None)
     if study_dir is None or not (study_dir / "demo.json").is_file():
         return ""
+    from app.commands.demo import DEMO_ADMIN_PASSWORD
     from study.demo import DEMO_PIN
 
     return (f"Demo study: sign in as spec1 (specialist) or res1 (resident), PIN {DEMO_PIN}. "
-            "spec1 may start the aided session right after the unaided one.")
+            "spec1 may start the aided session right after the unaided one. "
+            f"Study administration below: admin password {DEMO_ADMIN_PASSWORD}.")
 
 
 class MainWindow(QMainWindow):

@@ -209,9 +209,11 @@ def time_rows(result: dict) -> tuple[list[str], list[list[str]]]:
 
 def summary_text(result: dict) -> str:
     thr = result["threshold"]
-    cut = f"rating ≥ {thr['value']:g}" if thr["value"] is not None else "decision column"
-    return (f"{result['n_readers']} readers, {result['n_cases']} cases ({result['n_positive']} positive, "
-            f"{result['n_negative']} negative); modalities {', '.join(result['modalities'])}; decision: {cut}.")
+    cut = (f"a rating of {thr['value']:g} or more counts as positive" if thr["value"] is not None
+           else "each reader's own positive / negative call counts")
+    readers = f"{result['n_readers']} reader" + ("" if result["n_readers"] == 1 else "s")
+    return (f"{readers}, {result['n_cases']} cases ({result['n_positive']} positive, "
+            f"{result['n_negative']} negative); reading modes {', '.join(result['modalities'])}; {cut}.")
 
 # -- multiclass, numeric and grade-distribution tasks ---------------------------
 @dataclass(frozen=True)

@@ -15,6 +15,11 @@ class AdminLoginState:
     def __init__(self, study_dir: Path) -> None:
         self.study_dir = Path(study_dir)
         self.title = load_protocol(self.study_dir).title
+        self.hint = ""  # the synthetic demo studies (demo.json) name their admin password; real ones never
+        if (self.study_dir / "demo.json").is_file():
+            from app.commands.demo import DEMO_ADMIN_PASSWORD
+
+            self.hint = f"Demo study: the admin password is {DEMO_ADMIN_PASSWORD}."
         self.message = ""
         self.logged_in = False
         store = Store.open(self.study_dir)

@@ -87,7 +87,8 @@ class ModelPanel(QWidget):
         rcol = QVBoxLayout(run_box)
         rcol.addLayout(buttons)
         rcol.addWidget(self.status_label)
-        rcol.addWidget(QLabel("Unreadable cases:"))
+        self.unreadable_label = QLabel("Unreadable cases:")
+        rcol.addWidget(self.unreadable_label)
         rcol.addWidget(self.unreadable_list)
 
         left = QVBoxLayout()
@@ -102,7 +103,7 @@ class ModelPanel(QWidget):
         self.role_box.addItems(list(state.roles))
         self.show_button = QPushButton("Show")
         self.show_button.clicked.connect(self.on_show_clicked)
-        self.prediction_label = QLabel("Choose a case.")
+        self.prediction_label = QLabel("Choose a case and a role, then Show.")
         self.prediction_label.setWordWrap(True)
         self.prediction_label.setObjectName("predictionLabel")
         self.image_view = ViewportWidget(controls=False)
@@ -161,6 +162,8 @@ class ModelPanel(QWidget):
         show_message(self.status_label, s.message, s.message_ok)
         self.unreadable_list.clear()
         self.unreadable_list.addItems([f"{cid}: {cause}" for cid, cause in s.unreadable])
+        self.unreadable_label.setVisible(bool(s.unreadable))  # an empty box reads as "something is missing"
+        self.unreadable_list.setVisible(bool(s.unreadable))
         if s.preview is not None:
             media, out = s.preview
             self.prediction_label.setText(f"{s.preview_case}: " + prediction_text(out))

@@ -76,7 +76,7 @@ class ReadersState:
 
     def _set_audit(self, ok: bool, rows: int, first_broken, reason) -> None:
         self.audit_ok = ok
-        self.audit_text = (f"Audit chain intact: {rows} rows verified." if ok
+        self.audit_text = (f"Audit chain intact: {rows} row{'' if rows == 1 else 's'} verified." if ok
                            else f"Audit chain BROKEN at row {first_broken}: {reason}")
 
     def add_reader(self, code: str, group: str, pin: str) -> bool:

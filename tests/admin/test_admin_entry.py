@@ -120,3 +120,26 @@ def test_admin_command_with_a_study_opens_its_admin_login(qtbot, tmp_path, monke
     qtbot.addWidget(shell)
     assert shell.login is not None and shell.currentWidget() is shell.login
     assert shell.login.state.title == "photos"
+
+
+def test_demo_sign_in_says_where_the_demo_admin_password_goes(qtbot, photo_study):
+    from app.main_window import MainWindow, demo_hint
+    from study.engine import StudyEngine
+
+    from app.admin import open_admin
+
+    real = open_admin(photo_study)
+    qtbot.addWidget(real)
+    assert real.login.state.hint == "" and real.login.hint_label.isHidden()
+    engine = StudyEngine.open(photo_study)
+    assert demo_hint(engine) == ""  # a real study never hints
+    (photo_study / "demo.json").write_text("{}", encoding="utf-8")
+    demo = open_admin(photo_study)
+    qtbot.addWidget(demo)
+    assert demo.login.hint_label.text() == "Demo study: the admin password is demo-admin."
+    assert not demo.login.hint_label.isHidden()
+    window = MainWindow(engine)
+    qtbot.addWidget(window)
+    assert "Study administration below: admin password demo-admin." in demo_hint(engine)
+    assert window.login.admin_button.text() == "Study administration\u2026"
+    engine.close()
