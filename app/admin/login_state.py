@@ -15,11 +15,6 @@ class AdminLoginState:
     def __init__(self, study_dir: Path) -> None:
         self.study_dir = Path(study_dir)
         self.title = load_protocol(self.study_dir).title
-        self.hint = ""  # the synthetic demo studies (demo.json) name their admin password; real ones never
-        if (self.study_dir / "demo.json").is_file():
-            from app.commands.demo import DEMO_ADMIN_PASSWORD
-
-            self.hint = f"Demo study: the admin password is {DEMO_ADMIN_PASSWORD}."
         self.message = ""
         self.logged_in = False
         store = Store.open(self.study_dir)
@@ -27,6 +22,12 @@ class AdminLoginState:
             self.needs_password = not store.has_admin_password()
         finally:
             store.close()
+        # The synthetic demo studies (demo.json; `readerstudy demo` sets this password) name it; real ones never.
+        self.hint = ""
+        if (self.study_dir / "demo.json").is_file() and not self.needs_password:
+            from app.commands.demo import DEMO_ADMIN_PASSWORD
+
+            self.hint = f"Demo study: the admin password is {DEMO_ADMIN_PASSWORD}."
 
     def log_in(self, password: str, confirm: str = "") -> bool:
         """Check the password; for a study without one (made by the CLI), set it first."""

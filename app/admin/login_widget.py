@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.admin.login_state import AdminLoginState
+from app.reading.card import centred_card
 
 
 class AdminLoginPanel(QWidget):
@@ -14,9 +15,9 @@ class AdminLoginPanel(QWidget):
     def __init__(self, state: AdminLoginState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        card = QFrame()
-        card.setObjectName("card")
-        card.setMinimumWidth(460)
+        # centred_card, not an aligned frame: wrapped labels keep their height (see its doc)
+        _, col = centred_card(self, 500, (28, 24, 28, 24))
+        col.setSpacing(12)
         self.heading = QLabel("Study administration")
         self.heading.setObjectName("cardTitle")
         self.study_label = QLabel(state.title)
@@ -28,6 +29,8 @@ class AdminLoginPanel(QWidget):
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm_edit = QLineEdit()
         self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        for edit in (self.password_edit, self.confirm_edit):
+            edit.setMinimumHeight(32)
         self.confirm_label = QLabel("Repeat")
         self.login_button = QPushButton()
         self.login_button.setObjectName("submitButton")
@@ -44,19 +47,12 @@ class AdminLoginPanel(QWidget):
         form = QFormLayout()
         form.addRow("Admin password", self.password_edit)
         form.addRow(self.confirm_label, self.confirm_edit)
-        col = QVBoxLayout(card)
-        col.setContentsMargins(28, 24, 28, 24)
-        col.setSpacing(12)
         for w in (self.heading, self.study_label, self.explain):
             col.addWidget(w)
         col.addLayout(form)
         col.addWidget(self.login_button, 0, Qt.AlignmentFlag.AlignRight)
         col.addWidget(self.message_label)
         col.addWidget(self.hint_label)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)
         self.show_state()
 
     def show_state(self) -> None:
