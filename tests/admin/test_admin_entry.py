@@ -123,10 +123,9 @@ def test_admin_command_with_a_study_opens_its_admin_login(qtbot, tmp_path, monke
 
 
 def test_demo_sign_in_says_where_the_demo_admin_password_goes(qtbot, photo_study):
+    from app.admin import open_admin
     from app.main_window import MainWindow, demo_hint
     from study.engine import StudyEngine
-
-    from app.admin import open_admin
 
     real = open_admin(photo_study)
     qtbot.addWidget(real)
