@@ -44,7 +44,7 @@ def test_bad_spec_lists_problems(qtbot, engine, tmp_path):
 
 
 def test_precompute_progress_cancel_resume_unreadable_and_preview(qtbot, engine, tiny_model):
-    (engine.study_dir / "../media/C004.png").resolve().write_bytes(b"not a png")  # one unreadable case
+    (engine.study_dir / "media/C004.png").write_bytes(b"not a png")  # one unreadable case (the study's own copy)
     state = ModelState(engine)
     panel = ModelPanel(state)
     qtbot.addWidget(panel)
