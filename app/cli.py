@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "precompute": ("app.commands.precompute", "run the study's model over every case and store predictions and CAMs"),
     "view": ("app.viewer.cli", "open a file or folder in a standalone viewer window"),
     "open": ("app.commands.open_study", "open a study folder in the app"),
+    "admin": ("app.commands.admin", "the researcher's screens: a study's admin login, or the new-study wizard"),
 }
 
 

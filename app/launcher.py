@@ -1,4 +1,5 @@
-"""The launcher: recent studies, open a study folder, build and open the demo.
+"""The launcher: recent studies, open a study folder, build and open the demo, and the
+researcher's entries (a new study in the wizard, the admin screens of a study).
 
 Recent studies are a small JSON list in the user's config folder
 (``READERSTUDY_CONFIG_DIR`` overrides it, e.g. in tests).  The demo is built by
@@ -74,6 +75,7 @@ class LauncherWidget(QWidget):
     """Emits ``study_chosen(path)``; the caller opens it (and reports errors back)."""
 
     study_chosen = Signal(str)
+    admin_requested = Signal(str)  # a study folder, or "" for the new-study wizard
 
     def __init__(self, recent: RecentStudies | None = None, demo_dir: Path | None = None,
                  choose_folder: Callable[[QWidget], str] | None = None, parent: QWidget | None = None) -> None:
@@ -115,6 +117,21 @@ class LauncherWidget(QWidget):
         row.addWidget(self.demo_button)
         row.addStretch(1)
         col.addLayout(row)
+        col.addSpacing(6)
+        admin_label = QLabel("Researchers")
+        admin_label.setObjectName("sectionLabel")
+        col.addWidget(admin_label)
+        admin_row = QHBoxLayout()
+        self.new_study_button = QPushButton("New study\u2026")
+        self.new_study_button.setToolTip("Build a study from a media folder and a truth table (the wizard)")
+        self.new_study_button.clicked.connect(self.on_new_study_clicked)
+        self.admin_button = QPushButton("Administer a study\u2026")
+        self.admin_button.setToolTip("Readers, model and precompute, results and export (admin password)")
+        self.admin_button.clicked.connect(self.on_admin_clicked)
+        admin_row.addWidget(self.new_study_button)
+        admin_row.addWidget(self.admin_button)
+        admin_row.addStretch(1)
+        col.addLayout(admin_row)
         self.message_label = QLabel()
         self.message_label.setObjectName("problemLabel")
         self.message_label.setWordWrap(True)
@@ -147,6 +164,19 @@ class LauncherWidget(QWidget):
         folder = self._choose_folder(self)
         if folder:
             self.study_chosen.emit(folder)
+
+    def on_new_study_clicked(self) -> None:
+        self.admin_requested.emit("")
+
+    def on_admin_clicked(self) -> None:
+        folder = self._choose_folder(self)
+        if not folder:
+            return
+        if not (Path(folder) / "study.toml").is_file():
+            self.show_message(f"{Path(folder) / 'study.toml'}: file not found; choose a study folder, "
+                              "or New study\u2026 to build one")
+            return
+        self.admin_requested.emit(folder)
 
     def on_demo_clicked(self) -> None:
         mri = self.demo_dir / "mri"

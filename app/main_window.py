@@ -38,10 +38,12 @@ def demo_hint(engine) -> str:
     study_dir = getattr(engine, "study_dir", None)
     if study_dir is None or not (study_dir / "demo.json").is_file():
         return ""
+    from app.commands.demo import DEMO_ADMIN_PASSWORD
     from study.demo import DEMO_PIN
 
     return (f"Demo study: sign in as spec1 (specialist) or res1 (resident), PIN {DEMO_PIN}. "
-            "spec1 may start the aided session right after the unaided one.")
+            "spec1 may start the aided session right after the unaided one. "
+            f"Study administration below: admin password {DEMO_ADMIN_PASSWORD}.")
 
 
 class MainWindow(QMainWindow):
@@ -65,6 +67,8 @@ class MainWindow(QMainWindow):
         self.login_state = LoginState(engine)
         self.login = LoginWidget(self.login_state, self.protocol.title, demo_hint(engine))
         self.login.logged_in.connect(self.on_logged_in)
+        self.login.admin_requested.connect(self.on_admin_requested)
+        self.admin_window: QWidget | None = None
         self.stack.addWidget(self.login)
         self.sessions: SessionListWidget | None = None
         self.reading: ReadingWidget | None = None
@@ -91,6 +95,16 @@ class MainWindow(QMainWindow):
         if widget is not None:
             self.stack.removeWidget(widget)
             widget.deleteLater()
+
+    def on_admin_requested(self) -> None:
+        """The study's admin login in its own window (the reader sign-in stays as it is)."""
+        from app.admin import open_admin
+
+        if self.admin_window is None or not self.admin_window.isVisible():
+            self.admin_window = open_admin(self.engine.study_dir)
+        self.admin_window.show()
+        self.admin_window.raise_()
+        self.admin_window.activateWindow()
 
     def on_logged_in(self, reader: str) -> None:
         self._drop(self.sessions)

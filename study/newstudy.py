@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 from study.cases import load_cases
@@ -20,6 +21,9 @@ from study.errors import StudyError
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 
 VIDEO = {".mp4", ".avi", ".mov", ".mkv"}
+# How a new study gets its media: copied into STUDY_DIR/media (a self-contained, movable folder),
+# symbolic links there (no second copy; the originals must stay), or left where they are.
+MEDIA_MODES = ("copy", "link", "in-place")
 DICOM = {".dcm", ".dicom", ""}
 
 
@@ -57,11 +61,73 @@ def find_case_media(media_dir: Path, case_id: str) -> dict[str, Path]:
     return {}
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def bring_media(study_dir: Path, media_dir: Path | None, case_media: dict[str, dict[str, Path]],
+                how: str = "copy") -> dict[str, dict[str, Path]]:
+    """Copy (or link) every case's media into ``STUDY_DIR/media``; return case -> role -> new path.
+
+    A file or folder keeps its path under ``media_dir`` (``C017/T2axi/`` stays
+    ``media/C017/T2axi/``); media already inside the study folder stay put.
+    Without ``media_dir``, the deepest folder holding all of them stands in for it.
+    Raises StudyError naming the file when a destination exists or a copy fails.
+    """
+    if how not in MEDIA_MODES:
+        raise StudyError([f"media: {how!r} is not one of {', '.join(MEDIA_MODES)}"])
+    if how == "in-place":
+        return case_media
+    study_dir = Path(study_dir).resolve()
+    if media_dir:
+        media_dir = Path(media_dir).resolve()
+    else:  # the folder all the media sit under keeps the layout below it
+        outside = [str(Path(p).resolve().parent) for roles in case_media.values() for p in roles.values()
+                   if not _inside(Path(p).resolve(), study_dir)]
+        media_dir = Path(os.path.commonpath(outside)) if outside else None
+    dest_root = study_dir / "media"
+    placed: dict[Path, Path] = {}  # source -> destination, each source once
+    out: dict[str, dict[str, Path]] = {}
+    for cid, roles in case_media.items():
+        out[cid] = {}
+        for role, src in roles.items():
+            src = Path(src).resolve()
+            if _inside(src, study_dir):
+                out[cid][role] = src
+                continue
+            if src not in placed:
+                rel = src.relative_to(media_dir) if media_dir and _inside(src, media_dir) else Path(cid) / src.name
+                dest = dest_root / rel
+                if dest.exists() or dest in placed.values():
+                    raise StudyError([f"{dest}: already exists; choose an empty study folder"])
+                placed[src] = dest
+            out[cid][role] = placed[src]
+    for src, dest in placed.items():
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if how == "link":
+                dest.symlink_to(src, target_is_directory=src.is_dir())
+            elif src.is_dir():
+                shutil.copytree(src, dest)
+            else:
+                shutil.copy2(src, dest)
+        except OSError as err:
+            raise StudyError([f"{src}: cannot {how} into {dest}: {err.strerror or err}"]) from None
+    return out
+
+
 def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: str | None = None,
               design: str = "sequential", washout_days: int = 28, seed: int | None = None,
               labels: tuple[str, str] = ("negative", "positive"), confidence: str = "0-100",
-              groups: tuple[str, ...] = ()) -> Protocol:
-    """Write study.toml and cases.csv for a binary study; return the protocol."""
+              groups: tuple[str, ...] = (), media: str = "copy") -> Protocol:
+    """Write study.toml and cases.csv for a binary study; return the protocol.
+
+    ``media``: one of MEDIA_MODES (default: copy into the study folder, see :func:`bring_media`).
+    """
     study_dir, media_dir = Path(study_dir).resolve(), Path(media_dir).resolve()
     if not media_dir.is_dir():
         raise StudyError([f"{media_dir}: media folder not found"])
@@ -91,7 +157,12 @@ def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: st
         seed=seed if seed is not None else secrets.randbelow(2**31), washout_days=washout_days, groups=groups,
         task=Task("binary", "Positive?", labels=labels, confidence=confidence), hanging=HangingProtocol(roles),
     )
+    if media not in MEDIA_MODES:
+        raise StudyError([f"media: {media!r} is not one of {', '.join(MEDIA_MODES)}"])
     study_dir.mkdir(parents=True, exist_ok=True)
+    had_media = (study_dir / "media").exists()
+    placed = bring_media(study_dir, media_dir, {cid: found for cid, _, _, found in media_rows}, media)
+    media_rows = [(cid, truth, patient, placed[cid]) for cid, truth, patient, _ in media_rows]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["case_id", "truth", "patient_id", *roles])
@@ -104,5 +175,7 @@ def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: st
     except StudyError:
         (study_dir / "cases.csv").unlink()
         (study_dir / "study.toml").unlink()
+        if not had_media and media != "in-place":
+            shutil.rmtree(study_dir / "media", ignore_errors=True)  # the copies made above, nothing else
         raise
     return protocol

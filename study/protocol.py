@@ -34,6 +34,8 @@ without reading code.  Example::
 
     [model]                      # optional
     spec = "models/mri/model.toml"
+    roles = { photo = "image" }  # optional: model role -> study role, when the names differ
+    positive = ["CIN2+"]         # optional: model classes counted positive on a binary task
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ class Protocol:
     show_timer: bool = True
     time_limit_seconds: int = 0
     model_spec: str | None = None
+    model_roles: tuple[tuple[str, str], ...] = ()  # (model role, study role) pairs; see study.modelfit
+    model_positive: tuple[str, ...] = ()  # model classes counted positive on a binary task
     source: str = field(default="", compare=False)
 
     @property
@@ -254,14 +258,26 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
         if roles:
             hanging = HangingProtocol(roles, sync or "position")
     model_spec = None
+    model_roles: tuple[tuple[str, str], ...] = ()
+    model_positive: tuple[str, ...] = ()
     m = root.table("model", required=False)
     if m is not None:
-        m.unknown({"spec"})
+        m.unknown({"spec", "roles", "positive"})
         model_spec = m.get("spec", str)
+        role_map = m.get("roles", dict, {}) or {}
+        if not all(isinstance(v, str) and v for v in role_map.values()):
+            problems.add("model.roles", "expected a table of model role = \"study role\"")
+        else:
+            model_roles = tuple(role_map.items())
+            for study_role in role_map.values():
+                if hanging is not None and study_role not in hanging.roles:
+                    problems.add("model.roles", f"{study_role!r} is not one of hanging.roles")
+        model_positive = m.strings("positive", ()) or ()
     problems.raise_if_any()
     return Protocol(
         study_id=study_id, title=title, design=design, seed=seed, task=task, hanging=hanging,
-        washout_days=washout, groups=groups, model_spec=model_spec, source=source, **extras,
+        washout_days=washout, groups=groups, model_spec=model_spec, model_roles=model_roles,
+        model_positive=model_positive, source=source, **extras,
     )
 
 
@@ -285,6 +301,8 @@ def _toml_value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
@@ -317,4 +335,8 @@ def protocol_to_toml(p: Protocol) -> str:
     lines += ["", "[hanging]", f"roles = {_toml_value(p.hanging.roles)}", f"sync = {_toml_value(p.hanging.sync)}"]
     if p.model_spec:
         lines += ["", "[model]", f"spec = {_toml_value(p.model_spec)}"]
+        if p.model_roles:
+            lines.append(f"roles = {_toml_value(dict(p.model_roles))}")
+        if p.model_positive:
+            lines.append(f"positive = {_toml_value(p.model_positive)}")
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from study.cases import load_cases
 from study.errors import StudyError
-from study.newstudy import find_case_media, read_truth
+from study.newstudy import bring_media, find_case_media, read_truth
 from study.protocol import Protocol, load_protocol, parse_protocol, protocol_to_toml
 
 MAX_ROLES = 4
@@ -261,20 +261,41 @@ def check(study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...]
     return problems
 
 
+MIN_PASSWORD = 6
+
+
+def password_problems(password: str, confirm: str) -> list[Problem]:
+    """The admin password as Create checks it: long enough, and typed the same twice."""
+    problems = []
+    if password != confirm:
+        problems.append(Problem("admin password: the two entries differ"))
+    if len(password) < MIN_PASSWORD:
+        problems.append(Problem(f"admin password: must have at least {MIN_PASSWORD} characters"))
+    return problems
+
+
 def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...],
-                cases: tuple[DraftCase, ...], admin_password: str | None = None) -> Protocol:
+                cases: tuple[DraftCase, ...], admin_password: str | None = None, *,
+                media: str = "copy", media_dir: str | Path | None = None) -> Protocol:
     """Write study.toml and cases.csv (and the admin password into the store); return the protocol.
 
+    ``media`` (one of :data:`study.newstudy.MEDIA_MODES`): copy the cases' media into
+    ``STUDY_DIR/media`` (default; paths under ``media_dir`` are kept), link them there, or
+    leave them in place; cases.csv paths are relative to the study folder either way.
     Raises StudyError listing every problem of :func:`check` and writes nothing then.
     """
     study_dir = Path(study_dir).resolve()
     problems = check(study_dir, settings, roles, cases)
-    if admin_password is not None and len(admin_password) < 6:
-        problems.append(Problem("admin password: must have at least 6 characters"))
+    if admin_password is not None:
+        problems += password_problems(admin_password, admin_password)
     if problems:
         raise StudyError([p.message for p in problems])
     protocol = build_protocol(settings, roles)
     study_dir.mkdir(parents=True, exist_ok=True)
+    placed = bring_media(study_dir, Path(media_dir) if media_dir else None,
+                         {c.case_id: {r: Path(p) for r, p in c.media if p} for c in cases}, media)
+    cases = tuple(dataclasses.replace(c, media=tuple((r, str(placed[c.case_id][r]) if p else "") for r, p in c.media))
+                  for c in cases)
     (study_dir / "cases.csv").write_text(cases_csv(study_dir, roles, cases), encoding="utf-8")
     (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
     protocol = load_protocol(study_dir)
@@ -290,11 +311,15 @@ def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str
     return protocol
 
 
-def attach_model(study_dir: str | Path, spec_path: str | Path) -> Protocol:
-    """Record a model spec in study.toml (``[model] spec``, relative to the study folder)."""
+def attach_model(study_dir: str | Path, spec_path: str | Path, role_map: dict[str, str] | None = None,
+                 positive: tuple[str, ...] = ()) -> Protocol:
+    """Record a model spec in study.toml (``[model] spec``, relative to the study folder), with the
+    role map (model role -> study role; identical names are left out) and the binary collapse."""
     study_dir = Path(study_dir).resolve()
     protocol = load_protocol(study_dir)
     rel = os.path.relpath(Path(spec_path).resolve(), study_dir)
-    updated = dataclasses.replace(protocol, model_spec=Path(rel).as_posix())
+    roles = tuple((m, s) for m, s in (role_map or {}).items() if m != s)
+    updated = dataclasses.replace(protocol, model_spec=Path(rel).as_posix(), model_roles=roles,
+                                  model_positive=tuple(positive))
     (study_dir / "study.toml").write_text(protocol_to_toml(updated), encoding="utf-8")
     return load_protocol(study_dir)

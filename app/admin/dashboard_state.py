@@ -246,7 +246,7 @@ def summary_text(result: dict) -> str:
         waiting = prog.get("not_started", []) + prog.get("unfinished", [])
         interim = f"INTERIM: {prog['n_reads']} reads so far; still reading: {', '.join(waiting)}. "
     return (f"{interim}{readers}, {result['n_cases']} cases ({result['n_positive']} positive, "
-            f"{result['n_negative']} negative); modalities {', '.join(result['modalities'])}; {cuts}.")
+            f"{result['n_negative']} negative); reading modes {', '.join(result['modalities'])}; {cuts}.")
 
 # -- multiclass, numeric and grade-distribution tasks ---------------------------
 @dataclass(frozen=True)
@@ -445,21 +445,22 @@ class DashboardState:
         self.analysis: Analysis | TaskAnalysis | None = None
         self.busy = False
         self.message = ""
+        self.message_ok: bool | None = None  # True: success, False: a problem, None: information
 
     def on_started(self, what: str) -> None:
-        self.busy, self.message = True, what
+        self.busy, self.message, self.message_ok = True, what, None
 
     def on_analysis(self, analysis: Analysis | TaskAnalysis) -> None:
-        self.busy, self.analysis = False, analysis
+        self.busy, self.analysis, self.message_ok = False, analysis, None
         notes = analysis.result.get("notes", []) if isinstance(analysis, Analysis) else []
         self.message = f"Source: {analysis.source}" + ("" if not notes else "  ·  " + " ".join(notes))
 
     def on_exported(self, paths: dict[str, Path]) -> None:
         self.busy = False
         folder = next(iter(paths.values())).parent if paths else ""
-        self.message = f"Wrote {', '.join(paths)} to {folder}"
+        self.message, self.message_ok = f"Wrote {', '.join(paths)} to {folder}", True
 
     def on_failed(self, exc: BaseException) -> None:
         self.busy = False
         lines = exc.problems if isinstance(exc, StudyError) else [f"{type(exc).__name__}: {exc}"]
-        self.message = "; ".join(lines)
+        self.message, self.message_ok = "; ".join(lines), False

@@ -25,9 +25,20 @@ from app.admin import dashboard_state as ds
 from app.admin.dashboard_plots import ForestPlotWidget, RocPlotWidget
 from app.admin.tables import fill, fit_height, readonly_table
 from app.admin.task_dashboard_widget import TaskResultsPanel
+from app.admin.tone import show_message
 from app.workers import Worker, create_worker
 
 REFRESH_MS = 30_000
+
+
+def default_export_dir(study_dir: Path | None) -> Path:
+    """Where the export dialog starts: the study's ``export`` folder, made now so the dialog's
+    prefilled choice is a folder that exists (else Qt answers "Directory not found")."""
+    if study_dir is None:
+        return Path.home()
+    folder = Path(study_dir) / "export"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 class DashboardWidget(QWidget):
@@ -190,14 +201,14 @@ class DashboardWidget(QWidget):
             t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
 
     def _show_status(self) -> None:
-        self.status_label.setText(self.state.message)
+        show_message(self.status_label, self.state.message, self.state.message_ok)
         self.refresh_button.setEnabled(self.state.study_dir is not None and not self.state.busy)
         self.csv_button.setEnabled(not self.state.busy)
         self.export_button.setEnabled(self.state.analysis is not None and not self.state.busy)
 
     # -- export -----------------------------------------------------------------
     def on_export_clicked(self) -> None:
-        start = str(self.state.study_dir / "export") if self.state.study_dir else ""
+        start = str(default_export_dir(self.state.study_dir))
         folder = QFileDialog.getExistingDirectory(self, "Export folder", start)
         if folder:
             self.export_to(Path(folder))

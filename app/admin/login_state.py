@@ -38,6 +38,12 @@ class AdminLoginState:
         if self.needs_password:
             self.message = ("This study has no admin password yet.\nSet one on the study's computer with\n"
                             f"    readerstudy admin-password {self.study_dir}\nthen open it again.")
+        # The synthetic demo studies (demo.json; `readerstudy demo` sets this password) name it; real ones never.
+        self.hint = ""
+        if (self.study_dir / "demo.json").is_file() and not self.needs_password:
+            from app.commands.demo import DEMO_ADMIN_PASSWORD
+
+            self.hint = f"Demo study: the admin password is {DEMO_ADMIN_PASSWORD}."
 
     @property
     def can_log_in(self) -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.admin.login_state import AdminLoginState
+from app.reading.card import centred_card
 
 
 class AdminLoginPanel(QWidget):
@@ -14,9 +15,9 @@ class AdminLoginPanel(QWidget):
     def __init__(self, state: AdminLoginState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        card = QFrame()
-        card.setObjectName("card")
-        card.setMinimumWidth(460)
+        # centred_card, not an aligned frame: wrapped labels keep their height (see its doc)
+        _, col = centred_card(self, 500, (28, 24, 28, 24))
+        col.setSpacing(12)
         self.heading = QLabel("Study administration")
         self.heading.setObjectName("cardTitle")
         self.study_label = QLabel(state.title)
@@ -31,24 +32,21 @@ class AdminLoginPanel(QWidget):
         self.login_button.setDefault(True)
         self.login_button.clicked.connect(self.on_login_clicked)
         self.password_edit.returnPressed.connect(self.on_login_clicked)
+        self.hint_label = QLabel(state.hint)
+        self.hint_label.setObjectName("hint")
+        self.hint_label.setVisible(bool(state.hint))
         self.message_label = QLabel()
         self.message_label.setObjectName("problemLabel")
         self.message_label.setWordWrap(True)
         form = QFormLayout()
         self.password_label = QLabel("Admin password")
         form.addRow(self.password_label, self.password_edit)
-        col = QVBoxLayout(card)
-        col.setContentsMargins(28, 24, 28, 24)
-        col.setSpacing(12)
         for w in (self.heading, self.study_label, self.explain):
             col.addWidget(w)
         col.addLayout(form)
         col.addWidget(self.login_button, 0, Qt.AlignmentFlag.AlignRight)
         col.addWidget(self.message_label)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)
+        col.addWidget(self.hint_label)
         self.show_state()
 
     def show_state(self) -> None:

@@ -17,6 +17,8 @@ from study.aioutput import AIOutput
 from study.engine import StudyEngine
 from study.errors import StudyError
 from study.media import Media, MediaError
+from study.protocol import load_protocol
+from study.modelfit import ModelFacts, fit_problems, role_map_problems, suggest_role_map, task_problems
 from study.wizard import attach_model
 
 ProgressFn = Callable[[int, int, float | None], None]
@@ -44,6 +46,7 @@ class SpecInfo:
     model_id: str
     members: tuple[MemberInfo, ...]
     cam_method: str
+    positive: tuple[str, ...] = ()
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -57,20 +60,20 @@ def describe_spec(spec_path: Path) -> SpecInfo:
     spec = load_spec(spec_path)
     members = tuple(MemberInfo(m.role, str(m.weights), m.sha256, file_sha256(m.weights)) for m in spec.members)
     return SpecInfo(spec.path, spec.name, spec.architecture, spec.head, spec.labels, spec.model_id, members,
-                    spec.cam_method)
+                    spec.cam_method, spec.positive)
 
 
 def run_precompute(study_dir: Path, spec_path: Path, progress: ProgressFn | None = None,
                    cancel_event: threading.Event | None = None):
     """Worker body: the CLI's precompute over the study's cases into its store; returns the report."""
-    from app.commands.precompute import StoreSink, prepare  # torch is imported there, on the worker thread
+    from app.commands.precompute import prepare  # torch is imported there, on the worker thread
     from inference.precompute import precompute
 
-    model, cases, store, _ = prepare(study_dir, str(spec_path), "cpu")
+    model, cases, sink, _ = prepare(study_dir, None, "cpu")  # the spec attached in study.toml, with its role map
     try:
-        return precompute(model, cases, StoreSink(store), progress=progress, cancel=cancel_event)
+        return precompute(model, cases, sink, progress=progress, cancel=cancel_event)
     finally:
-        store.close()
+        sink.store.close()
 
 
 def media_path(engine: StudyEngine, case_id: str, role: str) -> str:
@@ -117,9 +120,16 @@ class ModelState:
         self.running = False
         self.unreadable: list[tuple[str, str]] = []
         self.message = ""
+        self.message_ok: bool | None = None  # True: success, False: a problem, None: information
         self.preview_case: str = ""
         self.preview: tuple[Media, AIOutput | None] | None = None
-        spec = engine.protocol.model_spec
+        self.pending: SpecInfo | None = None  # a spec that does not fit yet (see attach)
+        self.role_guess: dict[str, str] = {}
+        self.offer_roles: tuple[str, ...] = ()
+        self.offer_collapse = False
+        self.role_map: dict[str, str] = {}
+        self.positive: tuple[str, ...] = ()
+        spec = load_protocol(self.study_dir).model_spec  # study.toml as attach last wrote it
         if spec:
             self.attach((self.study_dir / spec).resolve(), record=False)
 
@@ -131,52 +141,85 @@ class ModelState:
     def roles(self) -> tuple[str, ...]:
         return self.engine.protocol.hanging.roles
 
-    def attach(self, spec_path: Path, record: bool = True) -> bool:
-        """Read the spec (and record it in study.toml); problems are kept for display."""
+    def attach(self, spec_path: Path, record: bool = True, role_map: dict[str, str] | None = None,
+               positive: tuple[str, ...] | None = None) -> bool:
+        """Read the spec, check it fits the study (roles, head vs task) and record it in study.toml.
+
+        ``role_map`` (model role -> study role) and ``positive`` (the binary collapse) are the
+        researcher's choices; ``None`` takes those already in study.toml when re-reading it
+        (``record=False``), else none.  A spec that does not fit is kept in ``pending`` with a
+        suggested map, and ``offer_roles`` / ``offer_collapse`` say what the screen may ask for.
+        """
+        protocol = load_protocol(self.study_dir)
+        if role_map is None:
+            role_map = {} if record else dict(protocol.model_roles)
+        if positive is None:
+            positive = () if record else protocol.model_positive
+        self.pending, self.offer_roles, self.offer_collapse = None, (), False
         try:
             info = describe_spec(Path(spec_path))
-            missing = [r for r in info.roles if r not in self.roles]
-            if missing:
-                raise StudyError([f"{spec_path}: the model reads role(s) {', '.join(missing)}; the study has "
-                                  f"{', '.join(self.roles)}"])
-            if record:
-                attach_model(self.study_dir, spec_path)
         except StudyError as err:
             self.spec, self.problems = None, list(err.problems)
             return False
-        self.spec, self.problems = info, []
-        self.message = self.stored_text()
+        facts = ModelFacts(str(spec_path), info.head, info.labels, info.roles, info.positive)
+        problems = fit_problems(facts, protocol.task, self.roles, role_map, positive)
+        if problems:
+            self.spec, self.problems, self.pending = None, problems, info
+            self.role_guess = {**suggest_role_map(info.roles, self.roles), **role_map}
+            # Only a binary collapse mends a head that differs from the task; other heads are refused.
+            self.offer_collapse = protocol.task.kind == "binary" and info.head == "multiclass"
+            refused = bool(task_problems(facts, protocol.task, positive)) and not self.offer_collapse
+            self.offer_roles = info.roles if role_map_problems(facts, self.roles, role_map) and not refused else ()
+            return False
+        if record:
+            try:
+                attach_model(self.study_dir, spec_path, role_map, positive)
+            except StudyError as err:
+                self.spec, self.problems = None, list(err.problems)
+                return False
+        self.spec, self.problems, self.role_map, self.positive = info, [], dict(role_map), tuple(positive)
+        self.message, self.message_ok = self.stored_text(), None
+        self.progress = self.stored_progress()
         return True
 
     def stored_count(self) -> int:
         return 0 if self.spec is None else len(self.engine.store.ai_output_case_ids(self.spec.model_id))
+
+    def stored_progress(self) -> tuple[int, int, None]:
+        """(cases with a stored prediction, cases of the study, no ETA): the bar between runs."""
+        return self.stored_count(), len(self.engine.cases), None
 
     def stored_text(self) -> str:
         return f"{self.stored_count()} of {len(self.engine.cases)} cases have stored predictions for this model."
 
     # -- precompute run, driven by the worker's signals ---------------------
     def on_started(self) -> None:
-        self.running, self.unreadable, self.progress = True, [], (0, 0, None)
-        self.message = "Loading the model…"
+        self.running, self.unreadable, self.progress = True, [], self.stored_progress()
+        self.message, self.message_ok = "Loading the model…", None
 
     def on_progress(self, done: int, total: int, eta: float | None) -> None:
-        self.progress, self.eta = (done, total, eta), eta_text(eta)
-        self.message = f"Computing: {done} of {total} cases."
+        """``done`` of the ``total`` cases this run computes; the bar counts every case of the study."""
+        n = len(self.engine.cases)
+        self.progress, self.eta = (n - total + done, n, eta), eta_text(eta)
+        self.message, self.message_ok = f"Computing: {done} of {total} cases not yet stored.", None
 
     def on_finished(self, report) -> None:
         self.running, self.eta = False, ""
+        self.progress = self.stored_progress()
         self.unreadable = list(report.failed)
+        self.message_ok = not report.failed and not report.cancelled
         self.message = (f"{report.computed} computed, {report.skipped} already stored, {len(report.failed)} "
                         f"unreadable, in {report.seconds:.1f} s.  " + self.stored_text())
 
     def on_aborted(self) -> None:
-        self.running, self.eta = False, ""
+        self.running, self.eta, self.message_ok = False, "", None
+        self.progress = self.stored_progress()
         self.message = "Cancelled; finished cases are stored, run again to resume.  " + self.stored_text()
 
     def on_failed(self, exc: BaseException) -> None:
         self.running, self.eta = False, ""
         lines = exc.problems if isinstance(exc, StudyError) else [f"{type(exc).__name__}: {exc}"]
-        self.message = "Precompute failed: " + "; ".join(lines)
+        self.message, self.message_ok = "Precompute failed: " + "; ".join(lines), False
 
     def preview_request(self, case_id: str, role: str) -> str:
         """The media path the worker loads (``study.media.load``) for a preview."""
@@ -190,3 +233,4 @@ class ModelState:
     def on_preview_failed(self, exc: BaseException) -> None:
         self.preview = None
         self.message = str(exc) if isinstance(exc, (MediaError, StudyError)) else f"{type(exc).__name__}: {exc}"
+        self.message_ok = False

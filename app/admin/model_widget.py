@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from app.admin.model_state import ModelState, prediction_text, run_precompute, strongest_slice
+from app.admin.tone import show_message
 from app.viewer import ViewportWidget
 from app.workers import Worker, create_worker
 
@@ -41,10 +43,26 @@ class ModelPanel(QWidget):
         self.problem_label = QLabel()
         self.problem_label.setObjectName("problemLabel")
         self.problem_label.setWordWrap(True)
+        # Shown when a spec does not fit yet: which study role each model role reads, and the
+        # binary collapse of a multiclass model.
+        self.fit_box = QGroupBox("Fit the model to this study")
+        self.fit_form = QFormLayout(self.fit_box)
+        self.role_boxes: dict[str, QComboBox] = {}
+        self.positive_edit = QLineEdit()
+        self.positive_edit.setPlaceholderText("model classes counted positive, e.g. CIN2+")
+        self.fit_button = QPushButton("Attach with these choices")
+        self.fit_button.setObjectName("submitButton")
+        self.fit_button.clicked.connect(self.on_fit_clicked)
+        self.role_rows = QWidget()
+        self.positive_label = QLabel("Positive classes")
+        self.fit_form.addRow(self.role_rows)
+        self.fit_form.addRow(self.positive_label, self.positive_edit)
+        self.fit_form.addRow(self.fit_button)
         scol = QVBoxLayout(spec_box)
         scol.addWidget(self.pick_button, 0, Qt.AlignmentFlag.AlignLeft)
         scol.addLayout(form)
         scol.addWidget(self.problem_label)
+        scol.addWidget(self.fit_box)
 
         run_box = QGroupBox("Precompute predictions and CAMs")
         self.run_button = QPushButton("Run precompute")
@@ -69,7 +87,8 @@ class ModelPanel(QWidget):
         rcol = QVBoxLayout(run_box)
         rcol.addLayout(buttons)
         rcol.addWidget(self.status_label)
-        rcol.addWidget(QLabel("Unreadable cases:"))
+        self.unreadable_label = QLabel("Unreadable cases:")
+        rcol.addWidget(self.unreadable_label)
         rcol.addWidget(self.unreadable_list)
 
         left = QVBoxLayout()
@@ -84,7 +103,7 @@ class ModelPanel(QWidget):
         self.role_box.addItems(list(state.roles))
         self.show_button = QPushButton("Show")
         self.show_button.clicked.connect(self.on_show_clicked)
-        self.prediction_label = QLabel("Choose a case.")
+        self.prediction_label = QLabel("Choose a case and a role, then Show.")
         self.prediction_label.setWordWrap(True)
         self.prediction_label.setObjectName("predictionLabel")
         self.image_view = ViewportWidget(controls=False)
@@ -120,7 +139,9 @@ class ModelPanel(QWidget):
             self.info["name"].setText(info.name or "(unnamed)")
             self.info["architecture"].setText(info.architecture)
             self.info["head"].setText(f"{info.head}: {', '.join(info.labels)}  ·  CAM {info.cam_method}")
-            self.info["roles"].setText(", ".join(info.roles))
+            self.info["roles"].setText(", ".join(
+                f"{r} \u2192 study role {s.role_map[r]}" if s.role_map.get(r, r) != r else r for r in info.roles)
+                + (f"  \u00b7  positive: {', '.join(s.positive)}" if s.positive else ""))
             self.info["sha256"].setText("\n".join(
                 f"{m.role}: {m.sha256_actual[:16]}… " + ("✓ matches the spec" if m.ok else "✗ DIFFERS from the spec")
                 for m in info.members))
@@ -129,16 +150,20 @@ class ModelPanel(QWidget):
                 label.setText("—")
         self.problem_label.setText("\n".join(s.problems))
         self.problem_label.setVisible(bool(s.problems))
+        self._show_fit()
         self.run_button.setEnabled(info is not None and not s.running)
         self.pick_button.setEnabled(not s.running)
         self.cancel_button.setEnabled(s.running)
         done, total, eta = s.progress
         self.progress_bar.setMaximum(max(total, 1))
         self.progress_bar.setValue(done)
+        self.progress_bar.setFormat("%v / %m cases" if total else "no model attached")
         self.eta_label.setText(s.eta)
-        self.status_label.setText(s.message)
+        show_message(self.status_label, s.message, s.message_ok)
         self.unreadable_list.clear()
         self.unreadable_list.addItems([f"{cid}: {cause}" for cid, cause in s.unreadable])
+        self.unreadable_label.setVisible(bool(s.unreadable))  # an empty box reads as "something is missing"
+        self.unreadable_list.setVisible(bool(s.unreadable))
         if s.preview is not None:
             media, out = s.preview
             self.prediction_label.setText(f"{s.preview_case}: " + prediction_text(out))
@@ -149,6 +174,43 @@ class ModelPanel(QWidget):
                                     else "image + CAM (blank: the CAM is zero everywhere)" if blank else "image + CAM")
             self.cam_view.set_overlay_visible(cams is not None)
             self.cam_view.set_slice(strongest_slice(media.n_frames, cams))
+
+    def _show_fit(self) -> None:
+        """The fit box for a pending spec: a study-role choice per model role, the positive classes."""
+        s = self.state
+        offer = s.pending is not None and (bool(s.offer_roles) or s.offer_collapse)
+        self.fit_box.setVisible(offer)
+        if not offer:
+            return
+        rows = QWidget()  # a fresh set of role choices for this spec
+        form = QFormLayout(rows)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.role_boxes = {}
+        for role in s.offer_roles:
+            box = QComboBox()
+            box.addItems(list(s.roles))
+            if s.role_guess.get(role) in s.roles:
+                box.setCurrentText(s.role_guess[role])
+            self.role_boxes[role] = box
+            form.addRow(f"Model role {role} reads study role", box)
+        self.fit_form.replaceWidget(self.role_rows, rows)
+        self.role_rows.deleteLater()
+        self.role_rows = rows
+        self.positive_label.setVisible(s.offer_collapse)
+        self.positive_edit.setVisible(s.offer_collapse)
+        if s.offer_collapse:
+            self.positive_label.setText(f"Positive of {', '.join(s.pending.labels)}")
+            self.positive_edit.setText(self.positive_edit.text() or ", ".join(s.pending.positive))
+
+    def on_fit_clicked(self) -> None:
+        if self.state.pending is None:
+            return
+        # Roles already settled (no choice shown) keep the map of the last try.
+        role_map = {**self.state.role_guess, **{role: box.currentText() for role, box in self.role_boxes.items()}}
+        positive = tuple(w.strip() for w in self.positive_edit.text().split(",") if w.strip())
+        self.state.attach(self.state.pending.path, role_map=role_map,
+                          positive=positive if self.state.offer_collapse else ())
+        self.show_state()
 
     # -- attach ----------------------------------------------------------------------
     def on_pick_clicked(self) -> None:

@@ -52,6 +52,7 @@ class ReadersState:
         self.audit_text = ""
         self.audit_ok: bool | None = None
         self.message = ""
+        self.message_ok = False  # True: the message reports a success (shown in green)
         self.refresh()
 
     @property
@@ -75,7 +76,7 @@ class ReadersState:
 
     def _set_audit(self, ok: bool, rows: int, first_broken, reason) -> None:
         self.audit_ok = ok
-        self.audit_text = (f"Audit chain intact: {rows} rows verified." if ok
+        self.audit_text = (f"Audit chain intact: {rows} row{'' if rows == 1 else 's'} verified." if ok
                            else f"Audit chain BROKEN at row {first_broken}: {reason}")
 
     def add_reader(self, code: str, group: str, pin: str) -> bool:
@@ -85,9 +86,9 @@ class ReadersState:
                 raise StudyError([f"group {group!r} is not one of the study's groups ({', '.join(self.groups)})"])
             self.engine.store.add_reader(code, group, pin)
         except StudyError as err:
-            self.message = "; ".join(err.problems)
+            self.message, self.message_ok = "; ".join(err.problems), False
             return False
-        self.message = f"Added reader {code.strip()}."
+        self.message, self.message_ok = f"Added reader {code.strip()}.", True
         self.refresh()
         return True
 
@@ -95,8 +96,9 @@ class ReadersState:
         try:
             self.engine.override_washout(reader, index, reason, actor="admin")
         except StudyError as err:
-            self.message = "; ".join(err.problems)
+            self.message, self.message_ok = "; ".join(err.problems), False
             return False
+        self.message_ok = True
         self.message = f"Session {index} of {reader} opened before the washout ended (audited)."
         self.refresh()
         return True
@@ -113,5 +115,5 @@ class ReadersState:
             w = csv.DictWriter(f, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
             w.writeheader()
             w.writerows({k: r[k] for k in AUDIT_COLUMNS} for r in rows)
-        self.message = f"Wrote {len(rows)} audit rows to {path}."
+        self.message, self.message_ok = f"Wrote {len(rows)} audit rows to {path}.", True
         return path

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
 
 from app.admin.readers_state import ReadersState
 from app.admin.tables import readonly_table
+from app.admin.tone import show_message
 
 REFRESH_MS = 10_000
 # Dark tints that keep light text readable in the app's dark theme.
@@ -132,7 +133,7 @@ class ReadersPanel(QWidget):
         self.audit_label.setText(s.audit_text)
         self.audit_label.setProperty("ok", bool(s.audit_ok))
         self.audit_label.setStyleSheet("color: #7ddc8a;" if s.audit_ok else "color: #ff7b72; font-weight: bold;")
-        self.message_label.setText(s.message)
+        show_message(self.message_label, s.message, s.message_ok)
         if keep is not None and any(line.code == keep[0] for line in s.lines):
             self.select_session(*keep)
         self.on_selection_changed()

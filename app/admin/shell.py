@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from app.admin.admin_widget import AdminWidget
@@ -15,6 +16,8 @@ from study.errors import StudyError
 
 
 class AdminShellWidget(QStackedWidget):
+    study_opened = Signal(Path)  # after login, or after the wizard created the study
+
     def __init__(self, study_dir: Path | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("readerstudy: study administration")
@@ -34,6 +37,7 @@ class AdminShellWidget(QStackedWidget):
             self.wizard = StudyWizardWidget(WizardState(Path(study_dir) if study_dir else None))
             self.wizard.study_created.connect(self.on_admin_ready)  # its creator just set the password
             self.addWidget(self.wizard)
+        self.resize(1440, 900)
 
     def on_admin_ready(self, study_dir: Path) -> None:
         try:
@@ -43,6 +47,8 @@ class AdminShellWidget(QStackedWidget):
             return
         self.addWidget(self.admin)
         self.setCurrentWidget(self.admin)
+        self.setWindowTitle(f"readerstudy: administration \u2013 {self.admin.engine.protocol.title}")
+        self.study_opened.emit(Path(study_dir))
 
     def show_problems(self, err: StudyError) -> None:
         """A study that cannot be opened: every problem, one per line, instead of a crash."""

@@ -24,6 +24,7 @@ class WizardState:
     def __init__(self, study_dir: Path | None = None) -> None:
         self.study_dir: Path | None = study_dir
         self.media_dir: Path | None = None
+        self.media_mode = "copy"  # one of study.newstudy.MEDIA_MODES
         self.truth_csv: Path | None = None
         self.settings = wizard.StudySettings(study_id=study_dir.name if study_dir else "", seed=wizard.random_seed())
         self.roles: tuple[str, ...] = ()
@@ -31,6 +32,7 @@ class WizardState:
         self.scan_problems: list[str] = []
         self.problems: list[wizard.Problem] = []
         self.message = ""
+        self.message_ok: bool | None = None  # True: success, False: a problem, None: information
         self.created: Protocol | None = None
 
     # -- page 1: files -------------------------------------------------------------
@@ -43,12 +45,12 @@ class WizardState:
         missing = [name for name, v in (("study folder", self.study_dir), ("media folder", self.media_dir),
                                          ("truth CSV", self.truth_csv)) if v is None]
         if missing:
-            self.message = "Choose the " + ", ".join(missing) + "."
+            self.message, self.message_ok = "Choose the " + ", ".join(missing) + ".", False
             return False
         try:
             result = wizard.scan(self.media_dir, self.truth_csv)
         except StudyError as err:
-            self.message = "\n".join(err.problems)
+            self.message, self.message_ok = "\n".join(err.problems), False
             return False
         self.cases, self.roles, self.scan_problems = result.cases, result.roles, list(result.problems)
         guess = wizard.guess_task([c.truth for c in self.cases])
@@ -56,6 +58,7 @@ class WizardState:
         self.settings = dataclasses.replace(self.settings, study_id=study_id, **guess)
         self.message = f"{len(self.cases)} cases, roles: {', '.join(self.roles) or 'none found'}."
         self.problems = [wizard.Problem(p) for p in self.scan_problems]
+        self.message_ok = None
         return True
 
     # -- page 2: cases -------------------------------------------------------------------
@@ -64,14 +67,16 @@ class WizardState:
 
     def remove_rows(self, rows: set[int]) -> None:
         self.cases = wizard.remove_rows(self.cases, rows)
+        self.message_ok = None
         self.message = f"Removed {len(rows)} case(s); {len(self.cases)} left."
 
     def rename_role(self, old: str, new: str) -> bool:
         try:
             self.cases, self.roles = wizard.rename_role(self.cases, self.roles, old, new)
         except StudyError as err:
-            self.message = "; ".join(err.problems)
+            self.message, self.message_ok = "; ".join(err.problems), False
             return False
+        self.message_ok = None
         self.message = f"Role {old} is now {new.strip()}."
         return True
 
@@ -86,26 +91,49 @@ class WizardState:
         self.update(seed=wizard.random_seed())
         return self.settings.seed
 
-    def check(self) -> list[wizard.Problem]:
+    def check(self, password: str | None = None, confirm: str | None = None) -> list[wizard.Problem]:
+        """Every problem Create would report; with the passwords, theirs too (as Create checks them)."""
         if self.study_dir is None:
             self.problems = [wizard.Problem("study folder: not chosen")]
         else:
             self.problems = wizard.check(self.study_dir, self.settings, self.roles, self.cases)
+        if password is not None:
+            self.problems += wizard.password_problems(password, confirm or "")
         self.message = "No problems: ready to create." if not self.problems else f"{len(self.problems)} problem(s)."
+        self.message_ok = not self.problems
         return self.problems
 
+    def create_job(self, password: str, confirm: str) -> tuple[tuple, dict] | None:
+        """(args, kwargs) of :func:`study.wizard.write_study` when the draft passes every check, else
+        None with the problems listed; the screen runs the job in a worker (copying media takes time)."""
+        if self.check(password, confirm) or self.study_dir is None:
+            return None
+        self.message, self.message_ok = {"copy": "Copying the media into the study folder…",
+                                         "link": "Linking the media into the study folder…"}.get(
+                                             self.media_mode, "Writing the study…"), None
+        return ((self.study_dir, self.settings, self.roles, self.cases, password),
+                {"media": self.media_mode, "media_dir": self.media_dir})
+
+    def on_created(self, protocol: Protocol) -> None:
+        self.created = protocol
+        where = {"copy": "media copied into it", "link": "media linked into it"}.get(self.media_mode, "media left in place")
+        self.message_ok = True
+        self.message = (f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases, "
+                        f"{where}).")
+
+    def on_create_failed(self, exc: BaseException) -> None:
+        lines = exc.problems if isinstance(exc, StudyError) else [f"{type(exc).__name__}: {exc}"]
+        self.problems = [wizard.Problem(p) for p in lines]
+        self.message, self.message_ok = f"{len(self.problems)} problem(s).", False
+
     def create(self, password: str, confirm: str) -> bool:
-        if password != confirm:
-            self.message = "The two admin passwords differ."
+        """The same job on this thread (scripts and logic tests)."""
+        job = self.create_job(password, confirm)
+        if job is None:
             return False
-        if not self.check() and self.study_dir is not None:
-            try:
-                self.created = wizard.write_study(self.study_dir, self.settings, self.roles, self.cases,
-                                                  admin_password=password)
-            except StudyError as err:
-                self.problems = [wizard.Problem(p) for p in err.problems]
-                self.message = f"{len(self.problems)} problem(s)."
-                return False
-            self.message = f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases)."
-            return True
-        return False
+        try:
+            self.on_created(wizard.write_study(*job[0], **job[1]))
+        except StudyError as err:
+            self.on_create_failed(err)
+            return False
+        return True

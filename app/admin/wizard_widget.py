@@ -10,14 +10,21 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormL
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from app.admin.tone import show_message
 from app.admin.wizard_protocol_page import ProtocolPage
 from app.admin.wizard_state import WizardState, load_case_media
 from app.viewer import HangingLayoutWidget
 from app.workers import Worker, create_worker
+from study import wizard
 
 STEPS = ("1  Files", "2  Cases and media", "3  Protocol")
 FIXED_COLUMNS = ("case_id", "truth", "patient_id")
-BAD_ROW = QColor("#5a3a12")  # amber tint: readable with the dark theme's light text
+BAD_ROW = QColor("#5a3a12")
+MEDIA_CHOICES = {  # study.newstudy.MEDIA_MODES, in the researcher's words
+    "copy": "copy into the study folder (self-contained, movable)",
+    "link": "link into the study folder (symbolic links; the originals must stay)",
+    "in-place": "leave where they are (paths relative to the study folder)",
+}  # amber tint: readable with the dark theme's light text
 
 
 def _path_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
@@ -35,6 +42,7 @@ class StudyWizardWidget(QWidget):
         super().__init__(parent)
         self.state = state
         self.preview_worker: Worker | None = None
+        self.write_worker: Worker | None = None
 
         self.step_labels = [QLabel(s) for s in STEPS]
         steps = QHBoxLayout()
@@ -97,6 +105,10 @@ class StudyWizardWidget(QWidget):
         form.addRow("Study folder", _path_row(self.study_edit, buttons[0]))
         form.addRow("Media folder", _path_row(self.media_edit, buttons[1]))
         form.addRow("Truth CSV", _path_row(self.truth_edit, buttons[2]))
+        self.media_mode_box = QComboBox()
+        for mode, text in MEDIA_CHOICES.items():
+            self.media_mode_box.addItem(text, mode)
+        form.addRow("Media", self.media_mode_box)
         hint = QLabel("Each case is a file named after its case id (C017.png, C017.mp4, a DICOM file) or a folder "
                       "(a DICOM series, or one sub-folder or file per viewport role, e.g. C017/T2axi/, C017/DWI/). "
                       "Next reads the truth table and finds every case's media.")
@@ -172,7 +184,7 @@ class StudyWizardWidget(QWidget):
         self.back_button.setEnabled(step > 0)
         self.next_button.setText("Create study" if step == len(STEPS) - 1 else "Next")
         self.check_button.setVisible(step > 0)
-        self.message_label.setText(s.message)
+        show_message(self.message_label, s.message, s.message_ok)
         self.problem_list.clear()
         for p in s.problems:
             item = QListWidgetItem(p.message)
@@ -231,6 +243,7 @@ class StudyWizardWidget(QWidget):
         step = self.pages.currentIndex()
         if step == 0:
             self.state.set_files(self.study_edit.text(), self.media_edit.text(), self.truth_edit.text())
+            self.state.media_mode = self.media_mode_box.currentData()
             if self.state.scan():
                 self.protocol_page.show_state()
                 self.pages.setCurrentIndex(1)
@@ -246,14 +259,33 @@ class StudyWizardWidget(QWidget):
         self.show_state()
 
     def on_check_clicked(self) -> None:
-        self.state.check()
+        pp = self.protocol_page
+        # The passwords are on page 3: checked there, as Create checks them.
+        on_protocol = self.pages.currentIndex() == len(STEPS) - 1
+        self.state.check(*((pp.password.text(), pp.confirm.text()) if on_protocol else ()))
         self.show_state()
 
     def create(self) -> None:
         pp = self.protocol_page
-        if self.state.create(pp.password.text(), pp.confirm.text()):
-            self.show_state()
-            self.study_created.emit(self.state.study_dir)
+        job = self.state.create_job(pp.password.text(), pp.confirm.text())
+        if job is None:
+            return
+        args, kwargs = job
+        self.next_button.setEnabled(False)
+        self.write_worker = create_worker(wizard.write_study, *args, **kwargs, _connect={
+            "result_ready": self.on_created, "errored": self.on_create_failed})
+        self.write_worker.start()
+
+    def on_created(self, protocol) -> None:
+        self.state.on_created(protocol)
+        self.next_button.setEnabled(True)
+        self.show_state()
+        self.study_created.emit(self.state.study_dir)
+
+    def on_create_failed(self, exc: BaseException) -> None:
+        self.state.on_create_failed(exc)
+        self.next_button.setEnabled(True)
+        self.show_state()
 
     def on_problem_activated(self, item: QListWidgetItem) -> None:
         row = item.data(Qt.ItemDataRole.UserRole)

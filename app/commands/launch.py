@@ -1,4 +1,4 @@
-"""`readerstudy` without arguments: the launcher, then the chosen study's window."""
+"""`readerstudy` without arguments: the launcher, then the chosen study's window (or its admin window)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ class LaunchFlow:
     def __init__(self, launcher) -> None:
         self.launcher = launcher
         self.window = None
+        self.admin_window = None
         launcher.study_chosen.connect(self.on_study_chosen)
+        launcher.admin_requested.connect(self.on_admin_requested)
 
     def on_study_chosen(self, path: str) -> None:
         from app.commands.open_study import open_engine
@@ -27,6 +29,15 @@ class LaunchFlow:
         self.launcher.recent.add(Path(path))
         self.window = MainWindow(engine)
         self.window.show()
+        self.launcher.close()
+
+    def on_admin_requested(self, path: str) -> None:
+        """The admin login of a study, or the new-study wizard ("" as path); the launcher closes."""
+        from app.admin import open_admin
+
+        self.admin_window = open_admin(Path(path) if path else None)
+        self.admin_window.study_opened.connect(self.launcher.recent.add)
+        self.admin_window.show()
         self.launcher.close()
 
 

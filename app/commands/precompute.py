@@ -9,28 +9,55 @@ Headless: no Qt is imported.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from study.aioutput import AIOutput
 from study.errors import StudyError
+from study.modelfit import ModelFacts, collapse, fit_problems
 
 
 class StoreSink:
-    """Adapter from the precompute sink protocol to the study store."""
+    """Adapter from the precompute sink protocol to the study store.
 
-    def __init__(self, store) -> None:
+    ``role_map`` (model role -> study role): CAMs are stored under the study's
+    role names, the viewports the reading screen shows them on.
+    """
+
+    def __init__(self, store, role_map: dict[str, str] | None = None) -> None:
         self.store = store
+        self.role_map = role_map or {}
 
     def done_case_ids(self, model_id: str) -> set[str]:
         return self.store.ai_output_case_ids(model_id)
 
     def put(self, output: AIOutput) -> None:
+        if self.role_map and output.cams:
+            cams = {self.role_map.get(role, role): cam for role, cam in output.cams.items()}
+            output = dataclasses.replace(output, cams=cams)
         self.store.put_ai_output(output)
+
+
+@dataclass(frozen=True)
+class MappedCase:
+    """A case as the model sees it: media keyed by the model's role names."""
+
+    case_id: str
+    media: dict[str, str]
+
+
+def model_cases(cases, role_map: dict[str, str], model_roles: tuple[str, ...]) -> list:
+    """The study's cases with each model role reading its mapped study role (unchanged without a map)."""
+    if not role_map:
+        return list(cases)
+    return [MappedCase(c.case_id, {r: c.media[role_map.get(r, r)] for r in model_roles
+                                   if role_map.get(r, r) in c.media}) for c in cases]
 
 
 def clock_text(seconds: float | None) -> str:
@@ -84,7 +111,10 @@ def _spec_path(study_dir: Path, protocol, model_arg: str | None) -> Path:
 def prepare(study_dir: Path, model_arg: str | None = None, device: str = "cpu"):
     """(model, cases, store, spec path) for a precompute run over a study; raises StudyError.
 
-    The CLI and the admin screen both start here, so they check the same things.
+    The CLI and the admin screen both start here, so they check the same things:
+    the study's role map and binary collapse ([model] roles / positive) are
+    applied, and a model whose roles or head do not fit the study is refused
+    (:func:`study.modelfit.fit_problems`).  The store comes back as a StoreSink.
     """
     from inference.load import load_model  # torch is imported only here
     from study.cases import load_cases
@@ -96,11 +126,20 @@ def prepare(study_dir: Path, model_arg: str | None = None, device: str = "cpu"):
     # Missing media are reported per case by precompute, not as a table error.
     cases = load_cases(study_dir, protocol, check_media=False)
     model = load_model(spec_path, device)
-    missing = [r for r in model.spec.roles if r not in protocol.hanging.roles]
-    if missing:
-        raise StudyError([f"{spec_path}: members: the model reads role(s) {', '.join(missing)} that "
-                          f"the study does not have (roles: {', '.join(protocol.hanging.roles)})"])
-    return model, cases, Store.open(study_dir), spec_path
+    spec = model.spec
+    # The study's role map and collapse belong to the model attached in study.toml.
+    attached = bool(protocol.model_spec) and (Path(study_dir) / protocol.model_spec).resolve() == spec_path
+    role_map = dict(protocol.model_roles) if attached else {}
+    positive = protocol.model_positive if attached else ()
+    facts = ModelFacts(str(spec_path), spec.head, spec.labels, spec.roles, spec.positive)
+    problems = fit_problems(facts, protocol.task, protocol.hanging.roles, role_map, positive)
+    if problems:
+        raise StudyError(problems)
+    if protocol.task.kind == "binary" and spec.head == "multiclass":
+        # The collapse the study chose decides the AI's score (summed probability of the positive classes).
+        model.spec = dataclasses.replace(spec, positive=collapse(facts, positive))
+    cases = model_cases(cases, role_map, spec.roles)
+    return model, cases, StoreSink(Store.open(study_dir), role_map), spec_path
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         err.write("\nstopping after the current case (Ctrl-C again to stop now)...\n")
 
     try:
-        model, cases, store, spec_path = prepare(study_dir, args.model, args.device)
+        model, cases, sink, spec_path = prepare(study_dir, args.model, args.device)
     except StudyError as e:
         for line in e.problems:
             err.write(f"error: {line}\n")
@@ -128,14 +167,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         err.write(f"model {model.spec.name or spec_path.name} ({model.model_id[:12]}) on {model.device}, "
                   f"{len(cases)} cases\n")
-        report = precompute(model, cases, StoreSink(store), progress=ProgressBar(err), cancel=cancel)
+        report = precompute(model, cases, sink, progress=ProgressBar(err), cancel=cancel)
     except KeyboardInterrupt:
         err.write("stopped; finished cases are stored, run again to resume\n")
         return 130
     finally:
         if in_main:
             signal.signal(signal.SIGINT, previous)
-        store.close()
+        sink.store.close()
     for case_id, cause in report.failed:
         err.write(f"unreadable case {case_id}: {cause}\n")
     print(f"{report.computed} computed, {report.skipped} already stored, {len(report.failed)} failed"

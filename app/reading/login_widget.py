@@ -11,6 +11,7 @@ from app.reading.login_state import LoginState
 
 class LoginWidget(QWidget):
     logged_in = Signal(str)  # reader code
+    admin_requested = Signal()  # the researcher's entry: the study's admin login
 
     def __init__(self, state: LoginState, title: str, hint: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +47,11 @@ class LoginWidget(QWidget):
             hint_label.setObjectName("hint")
             hint_label.setWordWrap(True)
             col.addWidget(hint_label)
+        self.admin_button = QPushButton("Study administration\u2026")
+        self.admin_button.setObjectName("linkButton")
+        self.admin_button.setToolTip("For the researcher: readers, model, results (admin password)")
+        self.admin_button.clicked.connect(self.admin_requested)
+        col.addWidget(self.admin_button)
         self.code_field.returnPressed.connect(self.pin_field.setFocus)
         self.pin_field.returnPressed.connect(self.on_sign_in)
         self.sign_in_button.clicked.connect(self.on_sign_in)

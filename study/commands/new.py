@@ -6,7 +6,7 @@ from pathlib import Path
 
 from study.commands import user_errors
 from study.errors import StudyError
-from study.newstudy import new_study
+from study.newstudy import MEDIA_MODES, new_study
 from study.protocol import DESIGNS
 from study.security import secret_problem
 
@@ -20,6 +20,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="randomization seed (default: drawn once and stored)")
     parser.add_argument("--labels", nargs=2, default=["negative", "positive"], metavar=("NEGATIVE", "POSITIVE"))
     parser.add_argument("--groups", nargs="*", default=[])
+    parser.add_argument("--media", choices=MEDIA_MODES, default="copy",
+                        help="copy the media into STUDY_DIR/media (default: a movable, self-contained folder), "
+                             "link them there (symbolic links), or leave them in place")
     parser.add_argument("--admin-password", default=None,
                         help="the study's admin password (else --admin-password-file, $READERSTUDY_ADMIN_PASSWORD, "
                              "or asked twice in a terminal); a study is never made without one")
@@ -55,7 +58,7 @@ def run(args) -> int:
     if problem:
         raise StudyError([problem])
     p = new_study(args.study_dir, args.media_dir, args.truth, design=args.design, washout_days=args.washout_days,
-                  seed=args.seed, labels=tuple(args.labels), groups=tuple(args.groups))
+                  seed=args.seed, labels=tuple(args.labels), groups=tuple(args.groups), media=args.media)
     from study.store import Store
 
     store = Store.open(args.study_dir)

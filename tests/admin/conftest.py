@@ -76,24 +76,43 @@ def finish_session():
     return run
 
 
-@pytest.fixture
-def tiny_model(tmp_path) -> Path:
-    """A real (untrained, seeded) binary MobileNetV2 spec for the 'image' role: small and fast on CPU."""
+def make_tiny_model(folder: Path, role: str = "image", head: str = "binary",
+                    labels: tuple[str, ...] = ("negative", "positive"), positive: tuple[str, ...] = ()) -> Path:
+    """A real (untrained, seeded) MobileNetV2 spec reading one role: small and fast on CPU."""
+    import tomllib
+
     import torch
 
     from inference.network import build_network
     from inference.spec import file_sha256, parse_spec
 
-    folder = tmp_path / "model"
-    folder.mkdir()
-    model = ('[model]\nname = "tiny test model"\narchitecture = "mobilenet_v2"\nwidth_mult = 0.25\n'
-             'head = "binary"\nlabels = ["negative", "positive"]\ninput_size = [48, 48]\nchannels = 3\n'
-             'window = "minmax"\n\n[cam]\nmethod = "gradcam"\nsize = 32\n')
-    spec0 = parse_spec({**__import__("tomllib").loads(model),
-                        "members": [{"role": "image", "weights": "image.pt", "sha256": "0" * 64}]},
+    folder.mkdir(parents=True)
+    def quoted(items) -> str:
+        return ", ".join(f'"{x}"' for x in items)
+
+    model = (f'[model]\nname = "tiny test model"\narchitecture = "mobilenet_v2"\nwidth_mult = 0.25\n'
+             f'head = "{head}"\nlabels = [{quoted(labels)}]\n' + (f"positive = [{quoted(positive)}]\n" if positive else "")
+             + 'input_size = [48, 48]\nchannels = 3\nwindow = "minmax"\n\n[cam]\nmethod = "gradcam"\nsize = 32\n')
+    spec0 = parse_spec({**tomllib.loads(model), "members": [{"role": role, "weights": f"{role}.pt", "sha256": "0" * 64}]},
                        folder / "model.toml", check_files=False)
     torch.manual_seed(0)
-    torch.save(build_network(spec0).state_dict(), folder / "image.pt")
-    text = model + f'\n[[members]]\nrole = "image"\nweights = "image.pt"\nsha256 = "{file_sha256(folder / "image.pt")}"\n'
+    torch.save(build_network(spec0).state_dict(), folder / f"{role}.pt")
+    text = model + f'\n[[members]]\nrole = "{role}"\nweights = "{role}.pt"\nsha256 = "{file_sha256(folder / f"{role}.pt")}"\n'
     (folder / "model.toml").write_text(text, encoding="utf-8")
     return folder / "model.toml"
+
+
+@pytest.fixture
+def tiny_model(tmp_path) -> Path:
+    """A real (untrained, seeded) binary MobileNetV2 spec for the 'image' role."""
+    return make_tiny_model(tmp_path / "model")
+
+
+@pytest.fixture
+def themed(qapp):
+    """The app's own theme (resources/style.qss), so tests can check colours; removed afterwards."""
+    from app.reading.theme import apply_theme
+
+    apply_theme(qapp)
+    yield qapp
+    qapp.setStyleSheet("")

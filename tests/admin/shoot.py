@@ -108,6 +108,58 @@ def enrol_and_read(study: Path) -> None:
     engine.close()
 
 
+def shoot_entries(out: Path, work: Path, study: Path) -> None:
+    """Where a researcher starts: the launcher's entries and the reader sign-in's admin link."""
+    from app.launcher import LauncherWidget, RecentStudies
+    from app.main_window import MainWindow
+    from study.engine import StudyEngine
+
+    recent = RecentStudies(work / "recent.json")
+    recent.add(study)
+    launcher = LauncherWidget(recent, demo_dir=work / "no-demo")
+    grab(launcher, out, "admin_0_launcher")
+    launcher.close()
+    engine = StudyEngine.open(study)
+    window = MainWindow(engine)
+    grab(window, out, "admin_0_reader_signin")
+    window.close()
+    engine.close()
+
+
+def shoot_model_fit(out: Path, work: Path) -> None:
+    """The demo cytology model (reads `photo`, 3 classes) attached to a binary study whose role is `image`."""
+    from app.admin.model_state import ModelState
+    from app.admin.model_widget import ModelPanel
+    from study import wizard
+    from study.engine import StudyEngine
+
+    spec = ROOT / "resources" / "models" / "cytology" / "model.toml"
+    if not spec.is_file():
+        return
+    import skimage
+
+    data = Path(skimage.__file__).parent / "data"
+    media = work / "photos"
+    media.mkdir(parents=True, exist_ok=True)
+    lines = ["case_id,truth"]
+    for i, name in enumerate(("camera.png", "coins.png", "moon.png", "page.png"), start=1):
+        shutil.copy(data / name, media / f"C{i:03d}.png")
+        lines.append(f"C{i:03d},{i % 2}")
+    (work / "photos.csv").write_text("\n".join(lines) + "\n")
+    scan = wizard.scan(media, work / "photos.csv")
+    study = work / "photo-study"
+    wizard.write_study(study, wizard.StudySettings(study_id="photos", title="Cervical photos (binary)", seed=1,
+                                                   design="concurrent"), scan.roles, scan.cases)
+    engine = StudyEngine.open(study)
+    panel = ModelPanel(ModelState(engine))
+    panel.attach(spec)
+    grab(panel, out, "admin_model_fit_offered")
+    panel.on_fit_clicked()
+    grab(panel, out, "admin_model_fit_attached")
+    panel.close()
+    engine.close()
+
+
 def shoot_wizard(out: Path, work: Path, study: Path) -> None:
     from app.admin import open_admin
 
@@ -136,7 +188,14 @@ def shoot_wizard(out: Path, work: Path, study: Path) -> None:
     page.positive_label.setText("sarcoma")
     page.groups.setText("specialist, resident")
     page.on_form_edited()
+    page.password.setText("demo-admin")
+    page.confirm.setText("demo-admin2")
+    wiz.check_button.click()
     grab(shell, out, "admin_wizard_3_protocol")
+    page.confirm.setText("demo-admin")
+    wiz.next_button.click()
+    wait_for(wiz.study_created)
+    grab(shell, out, "admin_wizard_4_created")
     shell.close()
 
 
@@ -168,6 +227,10 @@ def shoot_admin(out: Path, study: Path, spec: Path | None) -> None:
         grab(shell, out, "admin_model_running")
         model.on_cancel_clicked()
         wait_for(model.precompute_finished)
+        grab(shell, out, "admin_model_cancelled")
+        model.on_run_clicked()
+        wait_for(model.precompute_finished, 300_000)
+        grab(shell, out, "admin_model_all_stored")
         done = sorted(admin.engine.store.ai_output_case_ids(model.state.spec.model_id))
         if done:
             model.show_case(done[0], model.state.roles[0])
@@ -196,17 +259,21 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots" / "admin")
     parser.add_argument("--work", type=Path, default=Path("/tmp/admin-shots"))
     parser.add_argument("--cases", type=int, default=40, help="cases in the demo MRI study")
-    parser.add_argument("--only", nargs="*", default=["wizard", "admin", "dashboard"])
+    parser.add_argument("--only", nargs="*", default=["entries", "wizard", "admin", "fit", "dashboard"])
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     ensure_application()
     study = prepare_study(args.work, args.cases)
     spec = model_spec(study)
+    if "entries" in args.only:
+        shoot_entries(args.out, args.work, study)
     if "wizard" in args.only:
         shoot_wizard(args.out, args.work, study)
     if "admin" in args.only:
         enrol_and_read(study)
         shoot_admin(args.out, study, spec)
+    if "fit" in args.only:
+        shoot_model_fit(args.out, args.work)
     if "dashboard" in args.only:
         shoot_dashboard(args.out)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from app.admin.dashboard_state import DashboardState, mrmc_sentence
 from app.admin.dashboard_widget import DashboardWidget
@@ -85,3 +86,27 @@ def test_dashboard_from_reads_and_ai_csv_files(qtbot, simulated, tmp_path):
     assert cell_texts(w.paper_table) == paper_table(expected)[2]
     assert w.mrmc_labels["sensitivity"].text() == mrmc_sentence(expected, "sensitivity")
     assert "reads.csv" in w.status_label.text()
+
+
+def test_export_dialog_starts_in_a_folder_that_exists(qtbot, simulated, tmp_path, monkeypatch):
+    from app.admin import dashboard_widget
+
+    study = tmp_path / "study"
+    study.mkdir()
+    reads, ai, _ = simulated
+    w = DashboardWidget(DashboardState(study, title="Simulated sarcoma study"))
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.analysis_shown, timeout=30_000):
+        w.load_frames(reads, ai, "simulated")
+    offered = []
+
+    def accept_prefilled(parent, caption, start):  # the researcher presses Choose on what is offered
+        offered.append(start)
+        return start
+
+    monkeypatch.setattr(dashboard_widget.QFileDialog, "getExistingDirectory", accept_prefilled)
+    with qtbot.waitSignal(w.exported, timeout=60_000):
+        qtbot.mouseClick(w.export_button, Qt.MouseButton.LeftButton)
+    assert offered == [str(study / "export")] and (study / "export").is_dir()
+    assert all((study / "export" / name).stat().st_size > 0 for name in FILES)
+    assert w.status_label.objectName() == "successLabel" and "Wrote" in w.status_label.text()

@@ -44,7 +44,7 @@ def test_bad_spec_lists_problems(qtbot, engine, tmp_path):
 
 
 def test_precompute_progress_cancel_resume_unreadable_and_preview(qtbot, engine, tiny_model):
-    (engine.study_dir / "../media/C004.png").resolve().write_bytes(b"not a png")  # one unreadable case
+    (engine.study_dir / "media/C004.png").write_bytes(b"not a png")  # one unreadable case (the study's own copy)
     state = ModelState(engine)
     panel = ModelPanel(state)
     qtbot.addWidget(panel)
@@ -71,7 +71,9 @@ def test_precompute_progress_cancel_resume_unreadable_and_preview(qtbot, engine,
     with qtbot.waitSignal(panel.precompute_finished, timeout=60_000):
         panel.on_run_clicked()
     assert state.stored_count() == 7  # all but the unreadable one
-    assert panel.progress_bar.value() == panel.progress_bar.maximum() == 8 - first_run
+    # The bar counts the study's cases with a stored prediction, not this run's share.
+    assert (panel.progress_bar.value(), panel.progress_bar.maximum()) == (7, 8)
+    assert panel.status_label.objectName() == "problemLabel"  # one case unreadable: not a success
     items = [panel.unreadable_list.item(i).text() for i in range(panel.unreadable_list.count())]
     assert len(items) == 1 and items[0].startswith("C004:")
     assert "7 of 8 cases" in panel.status_label.text()
@@ -89,3 +91,29 @@ def test_precompute_progress_cancel_resume_unreadable_and_preview(qtbot, engine,
 def test_describe_spec_hashes_the_weights(tiny_model):
     info = describe_spec(tiny_model)
     assert info.roles == ("image",) and all(m.ok for m in info.members) and info.model_id == info.members[0].sha256_actual
+
+
+def test_all_stored_shows_every_case_done_in_the_success_colour(qtbot, engine, tiny_model, themed):
+    from PySide6.QtGui import QPalette
+
+    state = ModelState(engine)
+    panel = ModelPanel(state)
+    qtbot.addWidget(panel)
+    panel.attach(tiny_model)
+    assert panel.progress_bar.text() == "0 / 8 cases"
+    with qtbot.waitSignal(panel.precompute_finished, timeout=60_000):
+        panel.on_run_clicked()
+    assert panel.progress_bar.text() == "8 / 8 cases"
+    # Run again with everything stored: nothing to compute, and the bar still says all 8 are done.
+    with qtbot.waitSignal(panel.precompute_finished, timeout=60_000):
+        panel.on_run_clicked()
+    assert "0 computed, 8 already stored" in panel.status_label.text()
+    assert panel.progress_bar.text() == "8 / 8 cases"
+    # A fresh screen on a study whose predictions are all stored: 8 / 8 from the start.
+    again = ModelPanel(ModelState(engine))
+    qtbot.addWidget(again)
+    assert again.progress_bar.text() == "8 / 8 cases"
+    # Success in green, not in the warning amber of problems.
+    panel.status_label.ensurePolished()
+    green = panel.status_label.palette().color(QPalette.ColorRole.WindowText).name()
+    assert panel.status_label.objectName() == "successLabel" and green == "#7ddc8a"

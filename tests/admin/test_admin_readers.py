@@ -38,11 +38,12 @@ def test_add_reader_override_washout_and_audit(qtbot, engine, finish_session, tm
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
     assert [r.code for r in engine.store.readers()] == ["res1"]
     assert cell_texts(panel.table)[0][:3] == ["res1", "resident", "not started 0/8"]
+    assert panel.message_label.text() == "Added reader res1." and panel.message_label.objectName() == "successLabel"
 
     qtbot.keyClicks(panel.code_edit, "res1")
     qtbot.keyClicks(panel.pin_edit, "1234")
     panel.add_button.click()
-    assert "already exists" in panel.message_label.text()
+    assert "already exists" in panel.message_label.text() and panel.message_label.objectName() == "problemLabel"
 
     finish_session(engine, "res1", 1)
     engine.clock.now += timedelta(days=3)

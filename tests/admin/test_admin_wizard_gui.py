@@ -21,6 +21,7 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     assert shell.currentWidget() is w
     w.media_edit.setText(str(media))
     w.truth_edit.setText(str(truth))
+    assert w.media_mode_box.currentData() == "copy"  # self-contained by default
     qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
     assert w.pages.currentIndex() == 1
     assert w.case_table.rowCount() == 8
@@ -50,9 +51,17 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     seed = page.seed.value()
     qtbot.keyClicks(page.password, "pw-123456")
     qtbot.keyClicks(page.confirm, "pw-12345")
+    problems = lambda: [w.problem_list.item(i).text() for i in range(w.problem_list.count())]
+    # Check catches the mismatch as Create does, in the same words.
+    qtbot.mouseClick(w.check_button, Qt.MouseButton.LeftButton)
+    assert problems() == ["admin password: the two entries differ"]
+    assert w.message_label.text() == "1 problem(s)." and w.message_label.objectName() == "problemLabel"
     w.next_button.click()
-    assert "differ" in w.message_label.text() and not (study / "study.toml").exists()
+    assert problems() == ["admin password: the two entries differ"] and not (study / "study.toml").exists()
     qtbot.keyClicks(page.confirm, "6")
+    qtbot.mouseClick(w.check_button, Qt.MouseButton.LeftButton)
+    assert problems() == [] and w.message_label.text() == "No problems: ready to create."
+    assert w.message_label.objectName() == "successLabel"  # a success is not shown in the warning colour
     with qtbot.waitSignal(w.study_created, timeout=10_000):
         qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
 
@@ -60,6 +69,10 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     assert (p.design, p.washout_days, p.groups, p.time_limit_seconds, p.seed) == (
         "crossover", 14, ("specialist", "resident"), 120, seed)
     assert [c.truth for c in load_cases(study, p)][2] == "1"
+    # The media were copied into the study folder; cases.csv points there, relative to the study.
+    assert (study / "cases.csv").read_text().splitlines()[1] == "C001,1,P1,media/C001.png"
+    assert (study / "media" / "C001.png").read_bytes() == (media / "C001.png").read_bytes()
+    assert "media copied into it" in w.message_label.text() and w.message_label.objectName() == "successLabel"
     assert isinstance(shell.currentWidget(), AdminWidget)
     store = Store.open(study)
     try:

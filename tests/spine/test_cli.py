@@ -74,7 +74,9 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
     assert store.check_admin_password("pi-secret")
     store.close()
     assert cli("validate", out).returncode == 0
-    assert (out / "cases.csv").read_text().splitlines()[1] == "P0,0,P0,../incoming/P0.png"
+    # The media are copied into the study (self-contained, movable); paths are relative to it.
+    assert (out / "cases.csv").read_text().splitlines()[1] == "P0,0,P0,media/P0.png"
+    assert (out / "media" / "P0.png").read_bytes() == (media / "P0.png").read_bytes()
     # A case without media: one clear line, nothing written.
     (tmp_path / "truth.csv").write_text("case_id,truth\nP0,0\nP9,1\n")
     bad = cli("new", tmp_path / "other", "--from-folder", media, "--truth", tmp_path / "truth.csv",
