@@ -4,6 +4,11 @@ The folder holds, per case id, either a file named after the case (a photo,
 a DICOM file, a video) or a folder named after the case: a DICOM series, or
 one sub-folder / file per viewport role (e.g. ``C001/T2axi/``,
 ``C001/T2sag/``, ``C001/DWI/``).  Roles must be the same for every case.
+
+Files are recognised by their content, not their name (``study.media.detect_kind``
+reads the first 132 bytes): a case folder whose files are all DICOM is one
+series role whatever the files are called (Siemens ``*.IMA``, storescp's
+``MR.<SOP UID>``, ``IM0001``, ``1.2.840....dcm``).
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from pathlib import Path
 from study.cases import load_cases
 from study.csvtable import read_case_rows
 from study.errors import StudyError
+from study.media import MediaError, detect_kind
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 
 VIDEO = {".mp4", ".avi", ".mov", ".mkv"}
-DICOM = {".dcm", ".dicom", ""}
 
 
 def read_truth(truth_csv: Path) -> list[tuple[str, str, str]]:
@@ -32,28 +37,45 @@ def read_truth(truth_csv: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _role_name(path: Path) -> str:
-    if path.is_dir():
-        return path.name
-    return "video" if path.suffix.lower() in VIDEO else path.stem
+def _kind(path: Path) -> str | None:
+    """"image" | "dicom" | "video" from the file's first bytes, or None when unknown or unreadable."""
+    try:
+        return detect_kind(path)
+    except MediaError:
+        return None
+
+
+def _role_of_file(path: Path, kind: str | None) -> str:
+    return "video" if kind == "video" else path.stem
 
 
 def find_case_media(media_dir: Path, case_id: str) -> dict[str, Path]:
-    """role -> path for one case, or {} when nothing is found."""
+    """role -> path for one case, or {} when nothing is found.
+
+    A case folder of DICOM files only (by content) is one ``series`` role;
+    files that are neither image, DICOM nor video (a README, a zero-byte file)
+    are not roles, so a series with a stray bad file is still found here and
+    ``validate`` names the bad file.
+    """
     folder = media_dir / case_id
     if folder.is_dir():
         children = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
         subdirs = [p for p in children if p.is_dir()]
         if subdirs:
             return {p.name: p for p in subdirs}
-        non_dicom = [p for p in children if p.suffix.lower() not in DICOM]
-        if not non_dicom:
+        files = [p for p in children if p.is_file() and p.name.upper() != "DICOMDIR"]
+        kinds = {p: _kind(p) for p in files}
+        known = [p for p in files if kinds[p] is not None]
+        if known and all(kinds[p] == "dicom" for p in known):
             return {"series": folder}
-        return {p.stem: p for p in non_dicom}
+        return {_role_of_file(p, kinds[p]): p for p in known}
     files = sorted(p for p in media_dir.glob(f"{case_id}.*") if p.is_file())
+    exact = media_dir / case_id
+    if exact.is_file():
+        files.append(exact)
     if len(files) == 1:
-        kind = "video" if files[0].suffix.lower() in VIDEO else "image"
-        return {kind: files[0]}
+        kind = _kind(files[0])
+        return {"video" if kind == "video" else "image": files[0]}
     return {}
 
 
