@@ -79,6 +79,23 @@ def find_case_media(media_dir: Path, case_id: str) -> dict[str, Path]:
     return {}
 
 
+def media_roots_for(study_dir: Path, paths: list[str | Path]) -> tuple[str, ...]:
+    """study.toml ``media_roots`` covering every media path outside the study folder (relative to it).
+
+    The common folder of those paths (each file counts by its folder); when they
+    share nothing but the file-system root, each distinct folder.  () when all
+    media lie inside the study folder.
+    """
+    study_dir = Path(study_dir).resolve()
+    outside = sorted({str(p if Path(p).is_dir() else Path(p).parent) for p in map(Path, paths)
+                      if not Path(p).resolve().is_relative_to(study_dir)})
+    if not outside:
+        return ()
+    common = os.path.commonpath(outside)
+    folders = [common] if len(Path(common).parts) > 1 else outside
+    return tuple(os.path.relpath(f, study_dir) for f in folders)
+
+
 def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: str | None = None,
               design: str = "sequential", washout_days: int = 28, seed: int | None = None,
               labels: tuple[str, str] = ("negative", "positive"), confidence: str = "0-100",
@@ -112,6 +129,7 @@ def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: st
         study_id=study_id or study_dir.name, title=study_id or study_dir.name, design=design,
         seed=seed if seed is not None else secrets.randbelow(2**31), washout_days=washout_days, groups=groups,
         task=Task("binary", "Positive?", labels=labels, confidence=confidence), hanging=HangingProtocol(roles),
+        media_roots=media_roots_for(study_dir, [p for *_, found in media_rows for p in found.values()]),
     )
     study_dir.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()

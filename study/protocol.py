@@ -13,6 +13,7 @@ without reading code.  Example::
     feedback = false             # show the reader their accuracy at the end
     show_timer = true
     time_limit_seconds = 0       # per case; 0 = none
+    media_roots = ["../pacs-export"]  # folders outside the study that media may come from
 
     [readers]
     groups = ["specialist", "resident"]
@@ -88,6 +89,7 @@ class Protocol:
     time_limit_seconds: int = 0
     model_spec: str | None = None
     source: str = field(default="", compare=False)
+    media_roots: tuple[str, ...] = ()  # as written: relative to the study folder, or absolute
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -197,7 +199,8 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
     washout = 0
     extras: dict = {}
     if s is not None:
-        s.unknown({"id", "title", "design", "washout_days", "seed", "mode", "feedback", "show_timer", "time_limit_seconds"})
+        s.unknown({"id", "title", "design", "washout_days", "seed", "mode", "feedback", "show_timer", "time_limit_seconds",
+                  "media_roots"})
         study_id = s.get("id", str)
         if study_id is not None and not study_id.strip():
             problems.add("study.id", "must not be empty")
@@ -214,6 +217,7 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
             feedback=s.get("feedback", bool, False),
             show_timer=s.get("show_timer", bool, True),
             time_limit_seconds=s.get("time_limit_seconds", int, 0) or 0,
+            media_roots=s.strings("media_roots", ()) or (),
         )
         if extras["time_limit_seconds"] < 0:
             problems.add("study.time_limit_seconds", "must be 0 (no limit) or more")
@@ -281,6 +285,8 @@ def protocol_to_toml(p: Protocol) -> str:
     study = {"id": p.study_id, "title": p.title, "design": p.design, "washout_days": p.washout_days,
              "seed": p.seed, "mode": p.mode, "feedback": p.feedback, "show_timer": p.show_timer,
              "time_limit_seconds": p.time_limit_seconds}
+    if p.media_roots:
+        study["media_roots"] = p.media_roots
     lines += [f"{k} = {_toml_value(v)}" for k, v in study.items()]
     lines += ["", "[readers]", f"groups = {_toml_value(p.groups)}", "", "[task]"]
     t = p.task

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 from study.cases import load_cases
 from study.media import load
 from study.newstudy import find_case_media
 from study.protocol import load_protocol
-from tests.intake.conftest import fieldcases_dir, write_series
-
-
-def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
+from tests.intake.conftest import cli, fieldcases_dir, write_series
 
 
 def test_ima_named_slices_make_one_five_slice_series_per_case(tmp_path):
