@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from pydicom.uid import (
     SecondaryCaptureImageStorage,
     generate_uid,
 )
+
+from study.intake.index import close_fileset
 
 AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 SAGITTAL = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
@@ -58,6 +61,8 @@ def write_slice(path: Path, *, patient: str = "PAT1", patient_name: str = "Doe^J
     ds.SeriesInstanceUID = series_uid
     ds.FrameOfReferenceUID = study_uid + ".9"
     ds.StudyDate = "20240115"
+    ds.StudyTime = "093000"
+    ds.StudyID = "1"
     ds.StudyDescription = "Pelvis"
     ds.InstitutionName = "General Hospital"
     ds.ReferringPhysicianName = "House^Greg"
@@ -120,3 +125,55 @@ def cli(*args) -> subprocess.CompletedProcess:
     """Run ``readerstudy ARGS`` as a user does, in a subprocess."""
     return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, check=False)
+
+
+def write_dicomdir_patient(root: Path, patient: str, study_uid: str, b_tag: str = "ge") -> None:
+    """A DICOMDIR file set (pydicom's FileSet) with a T2 axial and a two-b-value DWI series."""
+    from pydicom.fileset import FileSet
+
+    with tempfile.TemporaryDirectory() as tmp:
+        staging = Path(tmp)
+        write_series(staging / "t2", 4, study_uid=study_uid, patient=patient, description="T2 TSE AX")
+        dwi = generate_uid()
+        for b in (0, 800):
+            write_series(staging / f"dwi{b}", 4, study_uid=study_uid, series_uid=dwi, patient=patient,
+                         description="DWI", series_number=4, b_value=b, b_tag=b_tag, start_instance=1 + b)
+        fs = FileSet()
+        for f in sorted(staging.rglob("*")):
+            if f.is_file():
+                fs.add(pydicom.dcmread(f))
+        fs.write(root)
+        close_fileset(fs)
+
+
+def build_export(root: Path) -> dict[str, str]:
+    """A PACS-like export: flat folder with several series and vendor names, a DICOMDIR set, broken files.
+
+    PAT1 (flat/): 3-plane localizer (MR.<UID>), T2 axial (IM0001, no preamble), T2 sagittal (*.IMA),
+    DWI b=0 + b=1000 at the same positions (1.2.840...dcm, Siemens b tag), one secondary capture.
+    PAT2 (dicomdir/): DICOMDIR with T2 axial and DWI b=0 + b=800 (GE b tag).
+    Returns names -> SeriesInstanceUID.
+    """
+    flat = root / "flat"
+    s1 = "1.2.826.0.1.3680043.8.498.1"
+    uids = {}
+    loc = generate_uid()
+    for i, o in enumerate((AXIAL, SAGITTAL, CORONAL)):
+        write_slice(flat / f"MR.{generate_uid()}", study_uid=s1, series_uid=loc, series_number=1,
+                    description="localizer", orientation=o, instance=i + 1, localizer=True)
+    uids["loc"] = loc
+    uids["t2axi"] = write_series(flat, 5, name="IM{i:04d}", study_uid=s1, series_number=2,
+                                 description="t2_tse_tra", preamble=False)
+    uids["t2sag"] = write_series(flat, 5, name="PAT1.MR.T2_SAG.0003.{i:04d}.IMA", study_uid=s1, series_number=3,
+                                 description="t2_tse_sag", orientation=SAGITTAL)
+    dwi = generate_uid()
+    for b in (0, 1000):
+        write_series(flat, 5, name="{uid}.dcm", study_uid=s1, series_uid=dwi, series_number=4,
+                     description="ep2d_diff_b0_1000", b_value=b, b_tag="siemens", start_instance=1 + b)
+    uids["dwi"] = dwi
+    uids["sc"] = write_series(flat, 1, name="SC{i}", study_uid=s1, series_number=99, description="report",
+                              secondary_capture=True)
+    write_dicomdir_patient(root / "dicomdir", "PAT2", "1.2.826.0.1.3680043.8.498.2")
+    (root / "flat" / "README.txt").write_text("Exported by PACS\n")
+    (root / "flat" / "IM9999").write_bytes(b"")
+    return uids
