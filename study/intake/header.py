@@ -2,8 +2,8 @@
 
 ``read_object`` opens the file once: the first 132 bytes decide whether it is
 DICOM at all (:mod:`study.intake.sniff`), then pydicom parses the header only
-(``stop_before_pixels``; long values such as Siemens CSA headers are deferred,
-never read).  Where the header stops, the remaining file length is compared
+(``stop_before_pixels``); the values come from the raw elements, not through
+pydicom's per-element conversion, which would cost more than the read.  Where the header stops, the remaining file length is compared
 with the pixel data the header promises, so a truncated slice is reported
 here, without decoding.
 
@@ -15,6 +15,7 @@ ImageOrientationPatient (PS3.3 C.7.6.2.1.1): "axial", "coronal", "sagittal".
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import struct
@@ -33,7 +34,7 @@ SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
 _SIEMENS_B = Tag(0x0019, 0x100C)
 _GE_B = Tag(0x0043, 0x1039)
 _PHILIPS_B = Tag(0x2001, 0x1003)
-_DEFER = 4096  # bytes: longer values (CSA headers, icons) are never read
+_IN_MEMORY = 1 << 20  # bytes
 PLANES = ("sagittal", "coronal", "axial")  # by the largest component of the normal (x, y, z)
 
 
@@ -97,22 +98,64 @@ def plane_of(iop: tuple[float, ...] | None) -> str:
     return PLANES[int(np.argmax(np.abs(normal)))]
 
 
-def _text(ds: Dataset, keyword: str) -> str:
-    value = ds.get(keyword, "")
+Elements = dict  # tag -> raw element, from ``dict(ds.items())``
+
+
+def _raw(ds: Elements, tag: int) -> object:
+    """The element's value without pydicom's conversion and validation (bytes for a raw element), or None.
+
+    Converting elements through pydicom (and even ``Dataset.get_item``) costs
+    more than reading the header; the index needs ~30 plain values, parsed
+    here from the raw elements pydicom's reader leaves in the dataset.
+    """
+    elem = ds.get(tag)
+    return None if elem is None else elem.value
+
+
+def _str(ds: Elements, tag: int) -> str:
+    value = _raw(ds, tag)
     if value is None:
         return ""
-    if isinstance(value, pydicom.multival.MultiValue):
+    if isinstance(value, bytes):
+        return value.decode("latin-1").strip(" \x00")
+    if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
         return "\\".join(str(v) for v in value)
     return str(value).strip()
 
 
-def _floats(ds: Dataset, keyword: str, n: int) -> tuple[float, ...] | None:
-    value = ds.get(keyword)
-    try:
-        out = tuple(float(v) for v in value) if value is not None else None
-    except (TypeError, ValueError):
+def _numbers(ds: Elements, tag: int) -> tuple[float, ...] | None:
+    """Values of a text-number element (IS, DS), or None when absent or not numbers."""
+    value = _raw(ds, tag)
+    if value is None:
         return None
-    return out if out is not None and len(out) == n else None
+    parts = value.decode("latin-1").split("\\") if isinstance(value, bytes) else (
+        list(value) if isinstance(value, (list, tuple, pydicom.multival.MultiValue)) else [value])
+    try:
+        out = tuple(float(str(v).strip(" \x00")) for v in parts)
+    except ValueError:
+        return None
+    return out if out and all(map(math.isfinite, out)) else None
+
+
+def _first(values: tuple[float, ...] | None) -> float | None:
+    return values[0] if values else None
+
+
+def _binary(ds: Elements, tag: int, fmt: str) -> float | None:
+    """First value of a binary number element (US "H", FL "f", FD "d")."""
+    elem = ds.get(tag)
+    if elem is None or elem.value is None:
+        return None
+    value = elem.value
+    if isinstance(value, bytes):
+        size = struct.calcsize(fmt)
+        if len(value) < size:
+            return None
+        little = getattr(elem, "is_little_endian", True)
+        number = struct.unpack(("<" if little is not False else ">") + fmt, value[:size])[0]
+    else:
+        number = _number(value)
+    return None if number is None or not math.isfinite(number) else float(number)
 
 
 def _number(value: object) -> float | None:
@@ -126,91 +169,88 @@ def _number(value: object) -> float | None:
         return None
 
 
-def _private_number(ds: Dataset, tag: Tag, binary_float: bool) -> float | None:
-    if tag not in ds:
-        return None
-    value = ds[tag].value
-    if isinstance(value, bytes):  # VR UN (implicit VR files): decode by the vendor's known VR
-        if binary_float:
-            return struct.unpack("<f", value[:4])[0] if len(value) >= 4 else None
-        value = value.decode("ascii", "replace").strip(" \x00").split("\\")[0]
-    return _number(value)
+def b_value_of(ds: Elements, dataset: Dataset | None = None) -> float | None:
+    """The diffusion b-value in s/mm2 from the standard or a vendor tag, or None.
 
-
-def b_value_of(ds: Dataset) -> float | None:
-    """The diffusion b-value in s/mm2 from the standard or a vendor tag, or None."""
-    b = _number(ds.get("DiffusionBValue"))
+    ds: raw elements (``dict(dataset.items())``); dataset: the parsed dataset, for sequences.
+    """
+    b = _binary(ds, 0x00189087, "d")  # DiffusionBValue (FD)
+    if b is None and dataset is not None and 0x00189117 in ds:  # MRDiffusionSequence: pydicom parses sequences
+        seq = dataset.get("MRDiffusionSequence")
+        b = _number(seq[0].get("DiffusionBValue")) if seq else None
     if b is None:
-        seq = ds.get("MRDiffusionSequence")
-        if seq:
-            b = _number(seq[0].get("DiffusionBValue"))
+        b = _first(_numbers(ds, _SIEMENS_B))
     if b is None:
-        b = _private_number(ds, _SIEMENS_B, binary_float=False)
-    if b is None:
-        b = _private_number(ds, _GE_B, binary_float=False)
+        b = _first(_numbers(ds, _GE_B))
         if b is not None and b >= 1e9:
             b -= 1e9  # GE stores b + 10^9 on some software versions
     if b is None:
-        b = _private_number(ds, _PHILIPS_B, binary_float=True)
+        b = _binary(ds, _PHILIPS_B, "f")
     return None if b is None or math.isnan(b) else round(float(b), 3)
 
 
-def _int(ds: Dataset, keyword: str) -> int | None:
-    n = _number(ds.get(keyword))
-    return None if n is None else int(n)
+def _int(values: tuple[float, ...] | None) -> int | None:
+    return None if not values else int(values[0])
 
 
-def summarize(ds: Dataset, path: str) -> DicomObject:
-    """The DicomObject of a parsed header."""
-    meta = getattr(ds, "file_meta", None)
-    sop_class = _text(ds, "SOPClassUID") or (_text(meta, "MediaStorageSOPClassUID") if meta is not None else "")
-    echo = _number(ds.get("EchoNumbers"))
+def summarize(dataset: Dataset, path: str, ds: Elements | None = None) -> DicomObject:
+    """The DicomObject of a parsed header (``ds``: its raw elements, when the caller has them)."""
+    ds = dict(dataset.items()) if ds is None else ds
+    sop_class = _str(ds, 0x00080016) or _str(_meta(dataset), 0x00020002)
+    echo = _first(_numbers(ds, 0x00180086))  # EchoNumbers
     if echo is None:
-        echo = _number(ds.get("EchoTime"))
-    temporal = _number(ds.get("TemporalPositionIdentifier"))
+        echo = _first(_numbers(ds, 0x00180081))  # EchoTime
+    temporal = _first(_numbers(ds, 0x00200100))  # TemporalPositionIdentifier
     if temporal is None:
-        temporal = _number(ds.get("TriggerTime"))
-    image_type = ds.get("ImageType")
+        temporal = _first(_numbers(ds, 0x00181060))  # TriggerTime
+    image_type = _str(ds, 0x00080008)
+    iop = _numbers(ds, 0x00200037)
+    ipp = _numbers(ds, 0x00200032)
+    rows = _binary(ds, 0x00280010, "H")
+    columns = _binary(ds, 0x00280011, "H")
     return DicomObject(
         path=path,
         sop_class=sop_class,
-        sop_uid=_text(ds, "SOPInstanceUID"),
-        patient_id=_text(ds, "PatientID"),
-        patient_name=_text(ds, "PatientName"),
-        accession=_text(ds, "AccessionNumber"),
-        study_uid=_text(ds, "StudyInstanceUID"),
-        study_date=_text(ds, "StudyDate"),
-        study_description=_text(ds, "StudyDescription"),
-        series_uid=_text(ds, "SeriesInstanceUID"),
-        series_number=_int(ds, "SeriesNumber"),
-        series_description=_text(ds, "SeriesDescription"),
-        protocol_name=_text(ds, "ProtocolName"),
-        sequence_name=_text(ds, "SequenceName"),
-        modality=_text(ds, "Modality"),
-        body_part=_text(ds, "BodyPartExamined"),
-        image_type=tuple(str(v).upper() for v in image_type) if isinstance(image_type, (list, pydicom.multival.MultiValue))
-        else ((str(image_type).upper(),) if image_type else ()),
-        orientation=_floats(ds, "ImageOrientationPatient", 6),
-        position=_floats(ds, "ImagePositionPatient", 3),
-        instance=_int(ds, "InstanceNumber"),
-        frames=_int(ds, "NumberOfFrames") or 1,
-        rows=_int(ds, "Rows") or 0,
-        columns=_int(ds, "Columns") or 0,
-        b_value=b_value_of(ds),
+        sop_uid=_str(ds, 0x00080018),
+        patient_id=_str(ds, 0x00100020),
+        patient_name=_str(ds, 0x00100010),  # researcher's view only: raw bytes, no character-set decoding
+        accession=_str(ds, 0x00080050),
+        study_uid=_str(ds, 0x0020000D),
+        study_date=_str(ds, 0x00080020),
+        study_description=_str(ds, 0x00081030),
+        series_uid=_str(ds, 0x0020000E),
+        series_number=_int(_numbers(ds, 0x00200011)),
+        series_description=_str(ds, 0x0008103E),
+        protocol_name=_str(ds, 0x00181030),
+        sequence_name=_str(ds, 0x00180024),
+        modality=_str(ds, 0x00080060),
+        body_part=_str(ds, 0x00180015),
+        image_type=tuple(v.strip().upper() for v in image_type.split("\\")) if image_type else (),
+        orientation=iop if iop is not None and len(iop) == 6 else None,
+        position=ipp if ipp is not None and len(ipp) == 3 else None,
+        instance=_int(_numbers(ds, 0x00200013)),
+        frames=_int(_numbers(ds, 0x00280008)) or 1,
+        rows=int(rows or 0),
+        columns=int(columns or 0),
+        b_value=b_value_of(ds, dataset),
         echo=echo,
         temporal=temporal,
-        burned_in=_text(ds, "BurnedInAnnotation").upper(),
-        has_pixels="Rows" in ds,
+        burned_in=_str(ds, 0x00280301).upper(),
+        has_pixels=rows is not None,
     )
 
 
-def _expected_pixel_bytes(ds: Dataset) -> int | None:
-    try:
-        n = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1) or 1)
-        n *= int(_number(ds.get("NumberOfFrames")) or 1)
-        return n * int(ds.BitsAllocated) // 8
-    except (AttributeError, TypeError, ValueError):
+def _meta(dataset: Dataset) -> Elements:
+    meta = getattr(dataset, "file_meta", None)
+    return dict(meta.items()) if meta is not None else {}
+
+
+def _expected_pixel_bytes(ds: Elements, obj: DicomObject) -> int | None:
+    samples = _binary(ds, 0x00280002, "H") or 1  # SamplesPerPixel
+    bits = _binary(ds, 0x00280100, "H")  # BitsAllocated
+    if not bits or not obj.rows or not obj.columns:
         return None
+    return int(obj.rows * obj.columns * samples * obj.frames * bits) // 8
 
 
 def read_object(path: str) -> DicomObject:
@@ -223,16 +263,20 @@ def read_object(path: str) -> DicomObject:
                 raise BrokenObject("empty file (0 bytes)")
             if not is_dicom_head(head, size):
                 raise NotDicom(path)
-            fh.seek(0)
+            fh.seek(HEAD if size <= _IN_MEMORY else 0)
+            # A small file is parsed from memory: pydicom's many tell()/read() calls on a
+            # buffered file cost more than one read of the whole file.
+            source = io.BytesIO(head + fh.read()) if size <= _IN_MEMORY else fh
             try:
-                ds = pydicom.dcmread(fh, stop_before_pixels=True, defer_size=_DEFER, force=True)
+                ds = pydicom.dcmread(source, stop_before_pixels=True, force=True)
             except Exception as exc:  # noqa: BLE001 - pydicom raises many types on damaged headers
                 raise BrokenObject(f"unreadable DICOM header: {type(exc).__name__}: {str(exc)[:120]}") from None
-            stop = fh.tell()
+            stop = source.tell()
     except OSError as exc:
         raise BrokenObject(f"cannot open: {exc.strerror or exc}") from None
+    elements = dict(ds.items())
     try:
-        obj = summarize(ds, path)
+        obj = summarize(ds, path, elements)
     except Exception as exc:  # noqa: BLE001 - a malformed value (e.g. text in an IS element)
         raise BrokenObject(f"malformed header value: {type(exc).__name__}: {str(exc)[:120]}") from None
     if obj.sop_class == DICOMDIR_CLASS:
@@ -240,8 +284,8 @@ def read_object(path: str) -> DicomObject:
     if not obj.sop_uid:
         raise BrokenObject("no SOPInstanceUID (truncated or damaged header)")
     if obj.has_pixels:
-        syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "1.2.840.10008.1.2")
-        expected = _expected_pixel_bytes(ds) if syntax in _NATIVE else None
+        syntax = _str(_meta(ds), 0x00020010) or "1.2.840.10008.1.2"  # TransferSyntaxUID
+        expected = _expected_pixel_bytes(elements, obj) if syntax in _NATIVE else None
         if stop >= size:
             raise BrokenObject("truncated: the file ends before its pixel data")
         element_header = 8 if syntax == "1.2.840.10008.1.2" else 12  # tag (+ VR, reserved) + length

@@ -37,6 +37,7 @@ from study.intake.volumes import Patient, group
 INDEX_NAME = ".readerstudy-index.sqlite"
 _SCHEMA_VERSION = 1
 _BATCH = 200
+_FIELDS = tuple(f.name for f in dataclasses.fields(DicomObject))
 _DICOM_SUFFIXES = {".dcm", ".dicom", ".dic", ".ima"}
 Progress = Callable[[int, int, float | None], None]  # done, total, seconds left
 
@@ -110,6 +111,8 @@ class _Store:
             self.db = sqlite3.connect(path)
         except sqlite3.Error as exc:
             raise StudyError([f"{path}: cannot open the index: {exc}"]) from None
+        self.db.execute("PRAGMA journal_mode=WAL")  # a batch commit costs no fsync of the whole file
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         self.db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
                         "status TEXT, data TEXT)")
@@ -138,7 +141,7 @@ class _Store:
 
 def _decode_row(status: str, data: str, path: str) -> DicomObject | tuple[str, str] | None:
     if status == "ok":
-        values = json.loads(data)
+        values = dict(zip(_FIELDS, json.loads(data), strict=True))
         for key in ("image_type", "orientation", "position"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
@@ -203,7 +206,7 @@ def _run(root: Path, index_path: Path, store: _Store, progress: Progress | None,
         try:
             obj = read_object(p)
             objects.append(obj)
-            pending.append((p, size, mtime, "ok", json.dumps(dataclasses.asdict(obj))))
+            pending.append((p, size, mtime, "ok", json.dumps([getattr(obj, f) for f in _FIELDS])))
         except NotDicom:
             if Path(p).suffix.lower() in _DICOM_SUFFIXES:
                 cause = "named as DICOM but its content is not DICOM"
