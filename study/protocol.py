@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from study.errors import ProblemList, StudyError
+from study.intake.rules import RoleMatch, match_to_toml, parse_match
 
 DESIGNS = ("sequential", "crossover", "concurrent")
 TASK_KINDS = ("binary", "multiclass", "grade_distribution", "numeric")
@@ -71,6 +72,7 @@ class Task:
 class HangingProtocol:
     roles: tuple[str, ...]
     sync: str = "position"
+    match: tuple[RoleMatch, ...] = ()  # [hanging.match.ROLE] rules for building cases from a DICOM export
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class _Reader:
             self.problems.add(self._key(key), "contains duplicates")
         return tuple(value)
 
-    def table(self, key: str, required: bool = True) -> "_Reader | None":
+    def table(self, key: str, required: bool = True) -> _Reader | None:
         if key not in self.data:
             if required:
                 self.problems.add(self._key(key), "missing required table")
@@ -231,7 +233,7 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
     h = root.table("hanging")
     hanging = None
     if h is not None:
-        h.unknown({"roles", "sync"})
+        h.unknown({"roles", "sync", "match"})
         roles = h.strings("roles")
         if roles is not None and not 1 <= len(roles) <= 4:
             problems.add("hanging.roles", f"1 to 4 viewports, got {len(roles)}")
@@ -239,8 +241,9 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
             if role.lower() in {"case_id", "truth", "patient_id"}:
                 problems.add("hanging.roles", f"{role!r} is a reserved column name")
         sync = h.get("sync", str, "position", choices=SYNC_MODES)
+        match = parse_match(h.data.get("match"), roles or (), problems)
         if roles:
-            hanging = HangingProtocol(roles, sync or "position")
+            hanging = HangingProtocol(roles, sync or "position", match)
     model_spec = None
     m = root.table("model", required=False)
     if m is not None:
@@ -305,6 +308,7 @@ def protocol_to_toml(p: Protocol) -> str:
             task["max"] = t.max
     lines += [f"{k} = {_toml_value(v)}" for k, v in task.items()]
     lines += ["", "[hanging]", f"roles = {_toml_value(p.hanging.roles)}", f"sync = {_toml_value(p.hanging.sync)}"]
+    lines += match_to_toml(p.hanging.match)
     if p.model_spec:
         lines += ["", "[model]", f"spec = {_toml_value(p.model_spec)}"]
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
-"""`readerstudy new STUDY_DIR --from-folder MEDIA_DIR --truth TRUTH.csv`."""
+"""`readerstudy new STUDY_DIR --from-folder MEDIA_DIR --truth TRUTH.csv` or `--from-dicom EXPORT_DIR --rules R.toml`."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from study.commands import user_errors
@@ -11,21 +12,67 @@ from study.protocol import DESIGNS
 
 def add_arguments(parser) -> None:
     parser.add_argument("study_dir", type=Path)
-    parser.add_argument("--from-folder", dest="media_dir", type=Path, required=True)
-    parser.add_argument("--truth", type=Path, required=True, help="CSV with case_id, truth (0/1)[, patient_id]")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-folder", dest="media_dir", type=Path,
+                        help="one file or folder per case id (folder layout)")
+    source.add_argument("--from-dicom", dest="export_dir", type=Path,
+                        help="a PACS/scanner export: indexed by header, volumes matched to roles by rules")
+    parser.add_argument("--truth", type=Path, required=True,
+                        help="CSV with case_id, truth (0/1)[, patient_id]; with --from-dicom: the --truth-key column "
+                             "and truth")
+    parser.add_argument("--rules", type=Path, default=None,
+                        help="--from-dicom: TOML with [hanging] roles and [hanging.match.ROLE] rules (first run)")
+    parser.add_argument("--truth-key", default="PatientID", choices=("PatientID", "AccessionNumber", "StudyInstanceUID"),
+                        help="--from-dicom: the DICOM attribute the truth table is keyed by")
+    parser.add_argument("--truth-column", default=None,
+                        help="--from-dicom: the truth CSV column holding the key (default: the --truth-key name)")
+    parser.add_argument("--case-per", default="patient", choices=("patient", "study"),
+                        help="--from-dicom: one case per patient (all studies) or per study")
     parser.add_argument("--design", choices=DESIGNS, default="sequential")
     parser.add_argument("--washout-days", type=int, default=28)
     parser.add_argument("--seed", type=int, default=None, help="randomization seed (default: drawn once and stored)")
     parser.add_argument("--labels", nargs=2, default=["negative", "positive"], metavar=("NEGATIVE", "POSITIVE"))
     parser.add_argument("--groups", nargs="*", default=[])
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--admin-password", default=None,
                         help="set the study's admin password now (else: `readerstudy admin-password` later)")
 
 
+def _from_dicom(args) -> int:
+    from study.intake.build import KEY, MATCHES, build_from_dicom
+    from study.intake.progress import ProgressLine
+
+    result = build_from_dicom(
+        args.study_dir, args.export_dir, args.truth, rules_toml=args.rules, truth_key=args.truth_key,
+        truth_column=args.truth_column, per=args.case_per, seed=args.seed, design=args.design,
+        washout_days=args.washout_days, labels=tuple(args.labels), groups=tuple(args.groups),
+        progress=None if args.quiet else ProgressLine("index: headers read"))
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    m = args.study_dir / MATCHES
+    if result.flagged:
+        for line in result.flagged:
+            print(f"decide: {line}", file=sys.stderr)
+        print(f"{m}: {len(result.flagged)} match(es) to decide: write a volume_id (or skip) in the choice column, "
+              "then run the same command again; cases.csv not written", file=sys.stderr)
+        return 1
+    n = sum(not c.skipped for c in result.cases)
+    print(f"wrote {args.study_dir}/study.toml, cases.csv ({n} cases, roles {', '.join(result.protocol.hanging.roles)}), "
+          f"{MATCHES} and {KEY} (identifiers: keep them with the researcher); seed {result.protocol.seed}")
+    return 0
+
+
 @user_errors
 def run(args) -> int:
-    p = new_study(args.study_dir, args.media_dir, args.truth, design=args.design, washout_days=args.washout_days,
-                  seed=args.seed, labels=tuple(args.labels), groups=tuple(args.groups))
+    if args.export_dir is not None:
+        code = _from_dicom(args)
+        if code:
+            return code
+        protocol = None
+    else:
+        protocol = new_study(args.study_dir, args.media_dir, args.truth, design=args.design,
+                             washout_days=args.washout_days, seed=args.seed, labels=tuple(args.labels),
+                             groups=tuple(args.groups))
     if args.admin_password is not None:
         from study.store import Store
 
@@ -34,5 +81,7 @@ def run(args) -> int:
             store.set_admin_password(args.admin_password, actor="creator")
         finally:
             store.close()
-    print(f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(p.hanging.roles)}, seed {p.seed}")
+    if protocol is not None:
+        print(f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(protocol.hanging.roles)}, "
+              f"seed {protocol.seed}")
     return 0

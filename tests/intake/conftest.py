@@ -133,11 +133,13 @@ def write_dicomdir_patient(root: Path, patient: str, study_uid: str, b_tag: str 
 
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp)
-        write_series(staging / "t2", 4, study_uid=study_uid, patient=patient, description="T2 TSE AX")
+        write_series(staging / "t2", 4, study_uid=study_uid, patient=patient, description="T2 TSE AX",
+                     accession="ACC2")
         dwi = generate_uid()
         for b in (0, 800):
             write_series(staging / f"dwi{b}", 4, study_uid=study_uid, series_uid=dwi, patient=patient,
-                         description="DWI", series_number=4, b_value=b, b_tag=b_tag, start_instance=1 + b)
+                         description="DWI", series_number=4, b_value=b, b_tag=b_tag, start_instance=1 + b,
+                         accession="ACC2")
         fs = FileSet()
         for f in sorted(staging.rglob("*")):
             if f.is_file():
