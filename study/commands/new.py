@@ -33,6 +33,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="randomization seed (default: drawn once and stored)")
     parser.add_argument("--labels", nargs=2, default=["negative", "positive"], metavar=("NEGATIVE", "POSITIVE"))
     parser.add_argument("--groups", nargs="*", default=[])
+    parser.add_argument("--deidentify", action="store_true",
+                        help="--from-dicom: write de-identified copies (PS3.15 Annex E basic profile) into the study "
+                             "folder instead of links to the export; recorded in the audit log")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--admin-password", default=None,
                         help="set the study's admin password now (else: `readerstudy admin-password` later)")
@@ -42,11 +45,18 @@ def _from_dicom(args) -> int:
     from study.intake.build import KEY, MATCHES, build_from_dicom
     from study.intake.progress import ProgressLine
 
+    deid = None
+    if args.deidentify:
+        from study.intake.deidentify import Deidentifier, study_secret
+
+        args.study_dir.mkdir(parents=True, exist_ok=True)
+        deid = Deidentifier(study_secret(args.study_dir))
     result = build_from_dicom(
         args.study_dir, args.export_dir, args.truth, rules_toml=args.rules, truth_key=args.truth_key,
         truth_column=args.truth_column, per=args.case_per, seed=args.seed, design=args.design,
         washout_days=args.washout_days, labels=tuple(args.labels), groups=tuple(args.groups),
-        progress=None if args.quiet else ProgressLine("index: headers read"))
+        progress=None if args.quiet else ProgressLine("index: headers read"),
+        materialize=deid.copy_volume if deid is not None else None)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     m = args.study_dir / MATCHES
@@ -57,6 +67,16 @@ def _from_dicom(args) -> int:
               "then run the same command again; cases.csv not written", file=sys.stderr)
         return 1
     n = sum(not c.skipped for c in result.cases)
+    if deid is not None:
+        from study.store import Store
+
+        store = Store.open(args.study_dir)
+        try:
+            store.audit("intake", "deidentify", {"profile": deid.describe(), "cases": n, "volumes": deid.volumes,
+                                                 "files": deid.files, "export": str(args.export_dir.resolve())})
+        finally:
+            store.close()
+        print(f"de-identified {deid.files} files of {deid.volumes} volumes ({deid.describe()}); audited")
     print(f"wrote {args.study_dir}/study.toml, cases.csv ({n} cases, roles {', '.join(result.protocol.hanging.roles)}), "
           f"{MATCHES} and {KEY} (identifiers: keep them with the researcher); seed {result.protocol.seed}")
     return 0
