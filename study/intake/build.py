@@ -347,3 +347,18 @@ def _write_cases(study_dir: Path, protocol: Protocol, matches: list[CaseMatch], 
         w.writerow([m.code, m.truth, m.code, *row])
     (study_dir / "cases.csv").write_text(buf.getvalue(), encoding="utf-8")
     load_cases(study_dir, protocol)  # the same checks as `validate`
+
+
+def write_choices(study_dir: str | os.PathLike[str], choices: dict[tuple[str, str], str]) -> None:
+    """Set the ``choice`` column of matches.csv for (case code, role) cells; other cells keep theirs."""
+    path = Path(study_dir) / MATCHES
+    header, rows = _read_csv(path)
+    for row in rows:
+        cell = (row.get("case", ""), row.get("role", ""))
+        if cell in choices:
+            row["choice"] = choices[cell]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=header, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")

@@ -100,7 +100,8 @@ def write_slice(path: Path, *, patient: str = "PAT1", patient_name: str = "Doe^J
     ds.BitsStored = 12
     ds.HighBit = 11
     ds.PixelRepresentation = 0
-    ds.PixelData = np.full((size, size), value + instance, dtype=np.uint16).tobytes()
+    ramp = np.add.outer(np.arange(size), np.arange(size)) * (400 // size)  # a gradient: thumbnails show something
+    ds.PixelData = (ramp + value + instance).astype(np.uint16).tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=preamble)
     return sop
