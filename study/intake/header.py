@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.filereader import data_element_generator
 from pydicom.tag import Tag
 
 from study.intake.sniff import HEAD, is_dicom_head
@@ -175,8 +176,8 @@ def b_value_of(ds: Elements, dataset: Dataset | None = None) -> float | None:
     ds: raw elements (``dict(dataset.items())``); dataset: the parsed dataset, for sequences.
     """
     b = _binary(ds, 0x00189087, "d")  # DiffusionBValue (FD)
-    if b is None and dataset is not None and 0x00189117 in ds:  # MRDiffusionSequence: pydicom parses sequences
-        seq = dataset.get("MRDiffusionSequence")
+    if b is None and 0x00189117 in ds:  # MRDiffusionSequence: pydicom parses sequences
+        seq = (dataset if dataset is not None else Dataset(ds)).get("MRDiffusionSequence")
         b = _number(seq[0].get("DiffusionBValue")) if seq else None
     if b is None:
         b = _first(_numbers(ds, _SIEMENS_B))
@@ -193,10 +194,15 @@ def _int(values: tuple[float, ...] | None) -> int | None:
     return None if not values else int(values[0])
 
 
-def summarize(dataset: Dataset, path: str, ds: Elements | None = None) -> DicomObject:
-    """The DicomObject of a parsed header (``ds``: its raw elements, when the caller has them)."""
-    ds = dict(dataset.items()) if ds is None else ds
-    sop_class = _str(ds, 0x00080016) or _str(_meta(dataset), 0x00020002)
+def summarize(dataset: Dataset | None, path: str, ds: Elements | None = None,
+              meta: Elements | None = None) -> DicomObject:
+    """The DicomObject of a parsed header: a Dataset, or its raw elements ``ds`` and file meta ``meta``."""
+    if ds is None:
+        assert dataset is not None
+        ds = dict(dataset.items())
+    if meta is None:
+        meta = _meta(dataset) if dataset is not None else {}
+    sop_class = _str(ds, 0x00080016) or _str(meta, 0x00020002)
     echo = _first(_numbers(ds, 0x00180086))  # EchoNumbers
     if echo is None:
         echo = _first(_numbers(ds, 0x00180081))  # EchoTime
@@ -253,6 +259,38 @@ def _expected_pixel_bytes(ds: Elements, obj: DicomObject) -> int | None:
     return int(obj.rows * obj.columns * samples * obj.frames * bits) // 8
 
 
+_STOP_AT_PIXELS = 0x7FE00000  # group 7FE0: (Float/Double) Pixel Data
+_EXPLICIT_BIG, _DEFLATED = "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"
+
+
+def _not_meta(tag: int, vr: object, length: int) -> bool:
+    return tag >> 16 != 2
+
+
+def _at_pixels(tag: int, vr: object, length: int) -> bool:
+    return tag >= _STOP_AT_PIXELS
+
+
+def _elements_of(buf: io.BytesIO) -> tuple[Elements, Elements, int] | None:
+    """(file meta, dataset elements, offset of the pixel data) of a Part 10 file in memory.
+
+    pydicom's own element parser (``data_element_generator``) without building a
+    Dataset: that construction costs a third of a header read and the index
+    never needs it.  None for what only ``dcmread`` handles (no preamble,
+    big endian, deflate): the caller then uses ``dcmread``.
+    """
+    if buf.getbuffer()[128:132] != b"DICM":
+        return None
+    buf.seek(132)
+    meta = {e.tag: e for e in data_element_generator(buf, False, True, stop_when=_not_meta)}
+    syntax = _str(meta, 0x00020010)
+    if not syntax or syntax in (_EXPLICIT_BIG, _DEFLATED):
+        return None
+    implicit = syntax == "1.2.840.10008.1.2"
+    elements = {e.tag: e for e in data_element_generator(buf, implicit, True, stop_when=_at_pixels)}
+    return meta, elements, buf.tell()
+
+
 def read_object(path: str) -> DicomObject:
     """Parse one file's header.  Raises NotDicom (not a DICOM file) or BrokenObject (DICOM, unusable)."""
     try:
@@ -268,15 +306,18 @@ def read_object(path: str) -> DicomObject:
             # buffered file cost more than one read of the whole file.
             source = io.BytesIO(head + fh.read()) if size <= _IN_MEMORY else fh
             try:
-                ds = pydicom.dcmread(source, stop_before_pixels=True, force=True)
+                parsed = _elements_of(source) if isinstance(source, io.BytesIO) else None
+                if parsed is None:
+                    source.seek(0)
+                    ds = pydicom.dcmread(source, stop_before_pixels=True, force=True)
+                    parsed = (_meta(ds), dict(ds.items()), source.tell())
             except Exception as exc:  # noqa: BLE001 - pydicom raises many types on damaged headers
                 raise BrokenObject(f"unreadable DICOM header: {type(exc).__name__}: {str(exc)[:120]}") from None
-            stop = source.tell()
     except OSError as exc:
         raise BrokenObject(f"cannot open: {exc.strerror or exc}") from None
-    elements = dict(ds.items())
+    meta, elements, stop = parsed
     try:
-        obj = summarize(ds, path, elements)
+        obj = summarize(None, path, elements, meta)
     except Exception as exc:  # noqa: BLE001 - a malformed value (e.g. text in an IS element)
         raise BrokenObject(f"malformed header value: {type(exc).__name__}: {str(exc)[:120]}") from None
     if obj.sop_class == DICOMDIR_CLASS:
@@ -284,7 +325,7 @@ def read_object(path: str) -> DicomObject:
     if not obj.sop_uid:
         raise BrokenObject("no SOPInstanceUID (truncated or damaged header)")
     if obj.has_pixels:
-        syntax = _str(_meta(ds), 0x00020010) or "1.2.840.10008.1.2"  # TransferSyntaxUID
+        syntax = _str(meta, 0x00020010) or "1.2.840.10008.1.2"  # TransferSyntaxUID
         expected = _expected_pixel_bytes(elements, obj) if syntax in _NATIVE else None
         if stop >= size:
             raise BrokenObject("truncated: the file ends before its pixel data")

@@ -71,3 +71,31 @@ def test_index_command_prints_the_tree_and_json(tmp_path):
     again = cli("index", tmp_path / "export", "--json", "--quiet")
     data = json.loads(again.stdout)
     assert data["read_this_run"] == 0 and len(data["volumes"]) == 3 + 1 + 1 + 2 + 1 + 3 == 11
+
+
+def test_header_summary_equals_the_one_from_a_full_pydicom_dataset(tmp_path):
+    """read_object parses raw elements; summarize(dcmread(...)) is the reference for every file of the export."""
+    import dataclasses
+
+    import pydicom
+
+    from study.intake.header import (
+        DICOMDIR_CLASS,
+        BrokenObject,
+        NotDicom,
+        read_object,
+        summarize,
+    )
+
+    build_export(tmp_path / "export")
+    compared = 0
+    for path in sorted(p for p in (tmp_path / "export").rglob("*") if p.is_file()):
+        try:
+            fast = read_object(str(path))
+        except (BrokenObject, NotDicom):  # README, empty file: covered elsewhere
+            continue
+        ref = summarize(pydicom.dcmread(path, stop_before_pixels=True, force=True), str(path))
+        if fast.sop_class != DICOMDIR_CLASS:
+            assert dataclasses.asdict(fast) == dataclasses.asdict(ref), path
+            compared += 1
+    assert compared == 36
