@@ -109,9 +109,9 @@ class _Store:
     def __init__(self, path: Path) -> None:
         try:
             self.db = sqlite3.connect(path)
+            self.db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.Error as exc:
-            raise StudyError([f"{path}: cannot open the index: {exc}"]) from None
-        self.db.execute("PRAGMA journal_mode=WAL")  # a batch commit costs no fsync of the whole file
+            raise StudyError([f"{path}: cannot write the index ({exc}); give a writable place with --index FILE"]) from None  # a batch commit costs no fsync of the whole file
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         self.db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "

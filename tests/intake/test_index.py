@@ -99,3 +99,14 @@ def test_header_summary_equals_the_one_from_a_full_pydicom_dataset(tmp_path):
             assert dataclasses.asdict(fast) == dataclasses.asdict(ref), path
             compared += 1
     assert compared == 36
+
+
+def test_an_index_that_cannot_be_written_is_a_clear_error(tmp_path):
+    import pytest
+
+    from study.errors import StudyError
+
+    write_slice(tmp_path / "e" / "a.dcm", study_uid="1.2", series_uid="1.2.3")
+    with pytest.raises(StudyError, match="no-such-dir/i.sqlite: cannot write the index .*--index FILE"):
+        index_export(tmp_path / "e", tmp_path / "no-such-dir" / "i.sqlite")
+    assert len(index_export(tmp_path / "e", tmp_path / "i.sqlite").volumes) == 1
