@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QTableWidget,
     QVBoxLayout,
@@ -51,13 +52,18 @@ class MatchState:
     choices: dict[tuple[str, str], str] = field(default_factory=dict)
     message: str = ""
 
-    def run(self) -> BuildResult:
-        """Write the choices, then index and match (the CLI's code path); runs in a worker."""
+    def run(self, progress=None, cancel_event=None) -> BuildResult:  # type: ignore[no-untyped-def]
+        """Write the choices, then index and match (the CLI's code path); runs in a worker.
+
+        progress(done, total, seconds_left) is called from the worker thread while indexing;
+        cancel_event (a threading.Event the worker's cancel() sets) stops the index, which resumes next time.
+        """
         assert self.study_dir and self.export_dir and self.truth_csv
         if self.choices and (self.study_dir / "matches.csv").exists():
             write_choices(self.study_dir, self.choices)
         rules = None if (self.study_dir / "study.toml").exists() else self.rules_toml
-        return build_from_dicom(self.study_dir, self.export_dir, self.truth_csv, rules_toml=rules)
+        return build_from_dicom(self.study_dir, self.export_dir, self.truth_csv, rules_toml=rules, progress=progress,
+                                cancelled=cancel_event.is_set if cancel_event is not None else (lambda: False))
 
 
 def middle_slice(volume: Volume, size: int = 160) -> np.ndarray:
@@ -73,6 +79,7 @@ def middle_slice(volume: Volume, size: int = 160) -> np.ndarray:
 
 class WizardMatchPanel(QWidget):
     matched = Signal(object)  # BuildResult, after the table is filled
+    index_progressed = Signal(int, int, float)  # files read, files to read, seconds left (emitted by the worker)
     preview_shown = Signal(str)  # volume_id whose middle slice is on screen
 
     def __init__(self, state: MatchState, parent: QWidget | None = None) -> None:
@@ -91,6 +98,12 @@ class WizardMatchPanel(QWidget):
         self.build_button = QPushButton("Match and build")
         self.build_button.setObjectName("submitButton")
         self.build_button.clicked.connect(self.on_build_clicked)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setVisible(False)
+        self.index_progressed.connect(self.on_index_progressed)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.on_cancel_clicked)
         self.table = QTableWidget(0, 0)
         self.table.verticalHeader().setVisible(False)
         self.message_label = QLabel()
@@ -106,6 +119,10 @@ class WizardMatchPanel(QWidget):
         col = QVBoxLayout(self)
         col.addLayout(form)
         col.addWidget(self.build_button)
+        bar = QHBoxLayout()
+        bar.addWidget(self.progress_bar, 1)
+        bar.addWidget(self.cancel_button)
+        col.addLayout(bar)
         col.addLayout(body, 1)
         col.addWidget(self.message_label)
 
@@ -120,12 +137,28 @@ class WizardMatchPanel(QWidget):
             return
         s.choices = self._read_choices()
         self.build_button.setEnabled(False)
+        self.cancel_button.setVisible(True)
         self.message_label.setText("Indexing and matching…")
-        self.worker = create_worker(s.run, _start=True, _connect={"result_ready": self.on_build_finished,
-                                                                  "errored": self.on_build_failed})
+        emit = self.index_progressed.emit  # a signal: crosses from the worker thread to the GUI thread
+        self.worker = create_worker(s.run, lambda d, t, left: emit(d, t, -1.0 if left is None else left),
+                                    _start=True, _connect={"result_ready": self.on_build_finished,
+                                                           "errored": self.on_build_failed,
+                                                           "aborted": self.on_build_aborted})
+
+    def on_index_progressed(self, done: int, total: int, seconds_left: float) -> None:
+        self.progress_bar.setVisible(True)
+        self.progress_bar.setRange(0, max(total, 1))
+        self.progress_bar.setValue(done)
+        eta = f", about {seconds_left:.0f} s left" if seconds_left >= 0 and done < total else ""
+        self.progress_bar.setFormat(f"headers read: {done}/{total}{eta}")
+
+    def on_cancel_clicked(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
 
     def on_build_finished(self, result: BuildResult) -> None:
         self.build_button.setEnabled(True)
+        self.cancel_button.setVisible(False)
         self.state.result = result
         if result.wrote_cases:
             self.state.message = f"cases.csv written: {sum(not c.skipped for c in result.cases)} cases."
@@ -134,8 +167,14 @@ class WizardMatchPanel(QWidget):
         self.show_state()
         self.matched.emit(result)
 
+    def on_build_aborted(self) -> None:
+        self.build_button.setEnabled(True)
+        self.cancel_button.setVisible(False)
+        self.message_label.setText("Cancelled; the index keeps what was read, Match and build resumes.")
+
     def on_build_failed(self, exc: BaseException) -> None:
         self.build_button.setEnabled(True)
+        self.cancel_button.setVisible(False)
         problems = getattr(exc, "problems", None) or [f"{type(exc).__name__}: {exc}"]
         self.state.message = "\n".join(problems)
         self.message_label.setText(self.state.message)

@@ -280,7 +280,7 @@ def build_from_dicom(study_dir: str | os.PathLike[str], export_dir: str | os.Pat
                      per: str = "patient", seed: int | None = None, design: str = "sequential",
                      washout_days: int = 28, labels: tuple[str, str] = ("negative", "positive"),
                      groups: tuple[str, ...] = (), materialize: Materialize | None = None,
-                     progress=None) -> BuildResult:
+                     progress=None, cancelled: Callable[[], bool] = lambda: False) -> BuildResult:
     """Index, match, write matches.csv; write cases.csv when nothing is left to decide."""
     study_dir = Path(study_dir).resolve()
     if truth_key not in TRUTH_KEYS:
@@ -291,7 +291,7 @@ def build_from_dicom(study_dir: str | os.PathLike[str], export_dir: str | os.Pat
                          labels=labels, groups=groups)
     truth = read_truth_by_key(truth_csv, truth_key, truth_column)
     study_dir.mkdir(parents=True, exist_ok=True)
-    idx = index_export(export_dir, study_dir / INDEX, progress=progress)
+    idx = index_export(export_dir, study_dir / INDEX, progress=progress, cancelled=cancelled)
     if idx.cancelled:
         raise StudyError([f"{export_dir}: indexing cancelled; run again to resume"])
     units = units_of(idx.patients, per)

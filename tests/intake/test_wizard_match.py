@@ -25,6 +25,8 @@ def test_match_table_flags_missing_and_builds_after_a_choice(qtbot, tmp_path):
     with qtbot.waitSignal(panel.matched, timeout=60_000):
         qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
     assert not panel.state.result.wrote_cases
+    bar = panel.progress_bar
+    assert not bar.isHidden() and bar.value() == bar.maximum() == 39 and bar.format() == "headers read: 39/39"
     headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
     assert headers == ["Case", "T2axi", "T2sag", "DWI"]
     codes = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
@@ -61,3 +63,29 @@ def test_the_wizard_opens_the_match_table(qtbot, tmp_path):
     panel = wizard.match_dialog.findChild(WizardMatchPanel)
     qtbot.addWidget(wizard.match_dialog)
     assert panel is not None and panel.study_edit.text() == str(tmp_path / "s")
+
+
+def test_a_cancelled_index_stops_with_a_message_and_resumes(tmp_path):
+    import threading
+
+    import pytest
+
+    from study.errors import StudyError
+
+    build_export(tmp_path / "export")
+    (tmp_path / "rules.toml").write_text(RULES)
+    (tmp_path / "truth.csv").write_text("PatientID,truth\nPAT1,1\nPAT2,0\n")
+    state = MatchState(tmp_path / "s", tmp_path / "export", tmp_path / "truth.csv", tmp_path / "rules.toml")
+    stop = threading.Event()
+    seen = []
+
+    def progress(done, total, left):
+        seen.append(done)
+        stop.set()
+
+    stop.set()
+    with pytest.raises(StudyError, match="indexing cancelled; run again to resume"):
+        state.run(progress, stop)
+    stop.clear()
+    result = state.run(lambda d, t, left: seen.append(d))
+    assert result.index.n_read == 39 and not result.index.cancelled and seen[-1] == 39
