@@ -4,11 +4,17 @@ The folder holds, per case id, either a file named after the case (a photo,
 a DICOM file, a video) or a folder named after the case: a DICOM series, or
 one sub-folder / file per viewport role (e.g. ``C001/T2axi/``,
 ``C001/T2sag/``, ``C001/DWI/``).  Roles must be the same for every case.
+
+Files are recognised by their content, not their name (``study.media.detect_kind``
+reads the first 132 bytes): a case folder whose files are all DICOM is one
+series role whatever the files are called (Siemens ``*.IMA``, storescp's
+``MR.<SOP UID>``, ``IM0001``, ``1.2.840....dcm``).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import secrets
@@ -18,13 +24,13 @@ from pathlib import Path
 from study.cases import load_cases
 from study.csvtable import read_case_rows
 from study.errors import StudyError
+from study.media import MediaError, detect_kind
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 
 VIDEO = {".mp4", ".avi", ".mov", ".mkv"}
 # How a new study gets its media: copied into STUDY_DIR/media (a self-contained, movable folder),
 # symbolic links there (no second copy; the originals must stay), or left where they are.
 MEDIA_MODES = ("copy", "link", "in-place")
-DICOM = {".dcm", ".dicom", ""}
 
 
 def read_truth(truth_csv: Path) -> list[tuple[str, str, str]]:
@@ -36,28 +42,45 @@ def read_truth(truth_csv: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _role_name(path: Path) -> str:
-    if path.is_dir():
-        return path.name
-    return "video" if path.suffix.lower() in VIDEO else path.stem
+def _kind(path: Path) -> str | None:
+    """"image" | "dicom" | "video" from the file's first bytes, or None when unknown or unreadable."""
+    try:
+        return detect_kind(path)
+    except MediaError:
+        return None
+
+
+def _role_of_file(path: Path, kind: str | None) -> str:
+    return "video" if kind == "video" else path.stem
 
 
 def find_case_media(media_dir: Path, case_id: str) -> dict[str, Path]:
-    """role -> path for one case, or {} when nothing is found."""
+    """role -> path for one case, or {} when nothing is found.
+
+    A case folder of DICOM files only (by content) is one ``series`` role;
+    files that are neither image, DICOM nor video (a README, a zero-byte file)
+    are not roles, so a series with a stray bad file is still found here and
+    ``validate`` names the bad file.
+    """
     folder = media_dir / case_id
     if folder.is_dir():
         children = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
         subdirs = [p for p in children if p.is_dir()]
         if subdirs:
             return {p.name: p for p in subdirs}
-        non_dicom = [p for p in children if p.suffix.lower() not in DICOM]
-        if not non_dicom:
+        files = [p for p in children if p.is_file() and p.name.upper() != "DICOMDIR"]
+        kinds = {p: _kind(p) for p in files}
+        known = [p for p in files if kinds[p] is not None]
+        if known and all(kinds[p] == "dicom" for p in known):
             return {"series": folder}
-        return {p.stem: p for p in non_dicom}
+        return {_role_of_file(p, kinds[p]): p for p in known}
     files = sorted(p for p in media_dir.glob(f"{case_id}.*") if p.is_file())
+    exact = media_dir / case_id
+    if exact.is_file():
+        files.append(exact)
     if len(files) == 1:
-        kind = "video" if files[0].suffix.lower() in VIDEO else "image"
-        return {kind: files[0]}
+        kind = _kind(files[0])
+        return {"video" if kind == "video" else "image": files[0]}
     return {}
 
 
@@ -120,6 +143,23 @@ def bring_media(study_dir: Path, media_dir: Path | None, case_media: dict[str, d
     return out
 
 
+def media_roots_for(study_dir: Path, paths: list[str | Path]) -> tuple[str, ...]:
+    """study.toml ``media_roots`` covering every media path outside the study folder (relative to it).
+
+    The common folder of those paths (each file counts by its folder); when they
+    share nothing but the file-system root, each distinct folder.  () when all
+    media lie inside the study folder.
+    """
+    study_dir = Path(study_dir).resolve()
+    outside = sorted({str(p if Path(p).is_dir() else Path(p).parent) for p in map(Path, paths)
+                      if not Path(p).resolve().is_relative_to(study_dir)})
+    if not outside:
+        return ()
+    common = os.path.commonpath(outside)
+    folders = [common] if len(Path(common).parts) > 1 else outside
+    return tuple(os.path.relpath(f, study_dir) for f in folders)
+
+
 def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: str | None = None,
               design: str = "sequential", washout_days: int = 28, seed: int | None = None,
               labels: tuple[str, str] = ("negative", "positive"), confidence: str = "0-100",
@@ -163,6 +203,9 @@ def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: st
     had_media = (study_dir / "media").exists()
     placed = bring_media(study_dir, media_dir, {cid: found for cid, _, _, found in media_rows}, media)
     media_rows = [(cid, truth, patient, placed[cid]) for cid, truth, patient, _ in media_rows]
+    # media left outside the study folder (--media in-place) must be named as a media root, or `validate` refuses it
+    protocol = dataclasses.replace(
+        protocol, media_roots=media_roots_for(study_dir, [p for *_, found in media_rows for p in found.values()]))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["case_id", "truth", "patient_id", *roles])

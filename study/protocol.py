@@ -13,6 +13,7 @@ without reading code.  Example::
     feedback = false             # show the reader their accuracy at the end
     show_timer = true
     time_limit_seconds = 0       # per case; 0 = none
+    media_roots = ["../pacs-export"]  # folders outside the study that media may come from
 
     [readers]
     groups = ["specialist", "resident"]
@@ -46,6 +47,7 @@ from pathlib import Path
 
 from study.consistency import CONSISTENCY_POLICIES
 from study.errors import ProblemList, StudyError
+from study.intake.rules import RoleMatch, match_to_toml, parse_match
 
 DESIGNS = ("sequential", "crossover", "concurrent")
 TASK_KINDS = ("binary", "multiclass", "grade_distribution", "numeric")
@@ -81,6 +83,7 @@ class Task:
 class HangingProtocol:
     roles: tuple[str, ...]
     sync: str = "position"
+    match: tuple[RoleMatch, ...] = ()  # [hanging.match.ROLE] rules for building cases from a DICOM export
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class Protocol:
     model_roles: tuple[tuple[str, str], ...] = ()  # (model role, study role) pairs; see study.modelfit
     model_positive: tuple[str, ...] = ()  # model classes counted positive on a binary task
     source: str = field(default="", compare=False)
+    media_roots: tuple[str, ...] = ()  # as written: relative to the study folder, or absolute
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -149,7 +153,7 @@ class _Reader:
             self.problems.add(self._key(key), "contains duplicates")
         return tuple(value)
 
-    def table(self, key: str, required: bool = True) -> "_Reader | None":
+    def table(self, key: str, required: bool = True) -> _Reader | None:
         if key not in self.data:
             if required:
                 self.problems.add(self._key(key), "missing required table")
@@ -214,7 +218,8 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
     washout = 0
     extras: dict = {}
     if s is not None:
-        s.unknown({"id", "title", "design", "washout_days", "seed", "mode", "feedback", "show_timer", "time_limit_seconds"})
+        s.unknown({"id", "title", "design", "washout_days", "seed", "mode", "feedback", "show_timer", "time_limit_seconds",
+                  "media_roots"})
         study_id = s.get("id", str)
         if study_id is not None and not study_id.strip():
             problems.add("study.id", "must not be empty")
@@ -231,6 +236,7 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
             feedback=s.get("feedback", bool, False),
             show_timer=s.get("show_timer", bool, True),
             time_limit_seconds=s.get("time_limit_seconds", int, 0) or 0,
+            media_roots=s.strings("media_roots", ()) or (),
         )
         if design in ("sequential", "crossover") and extras["mode"] not in UNAIDED_FORMS:
             problems.add("study.mode", f"{extras['mode']!r} has no AI-free unaided form, and design {design!r} has "
@@ -247,7 +253,7 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
     h = root.table("hanging")
     hanging = None
     if h is not None:
-        h.unknown({"roles", "sync"})
+        h.unknown({"roles", "sync", "match"})
         roles = h.strings("roles")
         if roles is not None and not 1 <= len(roles) <= 4:
             problems.add("hanging.roles", f"1 to 4 viewports, got {len(roles)}")
@@ -255,8 +261,9 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
             if role.lower() in {"case_id", "truth", "patient_id"}:
                 problems.add("hanging.roles", f"{role!r} is a reserved column name")
         sync = h.get("sync", str, "position", choices=SYNC_MODES)
+        match = parse_match(h.data.get("match"), roles or (), problems)
         if roles:
-            hanging = HangingProtocol(roles, sync or "position")
+            hanging = HangingProtocol(roles, sync or "position", match)
     model_spec = None
     model_roles: tuple[tuple[str, str], ...] = ()
     model_positive: tuple[str, ...] = ()
@@ -315,6 +322,8 @@ def protocol_to_toml(p: Protocol) -> str:
     study = {"id": p.study_id, "title": p.title, "design": p.design, "washout_days": p.washout_days,
              "seed": p.seed, "mode": p.mode, "feedback": p.feedback, "show_timer": p.show_timer,
              "time_limit_seconds": p.time_limit_seconds}
+    if p.media_roots:
+        study["media_roots"] = p.media_roots
     lines += [f"{k} = {_toml_value(v)}" for k, v in study.items()]
     lines += ["", "[readers]", f"groups = {_toml_value(p.groups)}", "", "[task]"]
     t = p.task
@@ -333,6 +342,7 @@ def protocol_to_toml(p: Protocol) -> str:
             task["max"] = t.max
     lines += [f"{k} = {_toml_value(v)}" for k, v in task.items()]
     lines += ["", "[hanging]", f"roles = {_toml_value(p.hanging.roles)}", f"sync = {_toml_value(p.hanging.sync)}"]
+    lines += match_to_toml(p.hanging.match)
     if p.model_spec:
         lines += ["", "[model]", f"spec = {_toml_value(p.model_spec)}"]
         if p.model_roles:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from study.cases import load_cases
 from study.errors import StudyError
-from study.newstudy import bring_media, find_case_media, read_truth
+from study.newstudy import bring_media, find_case_media, media_roots_for, read_truth
 from study.protocol import Protocol, load_protocol, parse_protocol, protocol_to_toml
 
 MAX_ROLES = 4
@@ -296,6 +296,8 @@ def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str
                          {c.case_id: {r: Path(p) for r, p in c.media if p} for c in cases}, media)
     cases = tuple(dataclasses.replace(c, media=tuple((r, str(placed[c.case_id][r]) if p else "") for r, p in c.media))
                   for c in cases)
+    # media left outside the study folder (in-place) must be named as a media root, or `validate` refuses it
+    protocol = dataclasses.replace(protocol, media_roots=media_roots_for(study_dir, [p for c in cases for _, p in c.media if p]))
     (study_dir / "cases.csv").write_text(cases_csv(study_dir, roles, cases), encoding="utf-8")
     (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
     protocol = load_protocol(study_dir)

@@ -117,8 +117,16 @@ class StudyWizardWidget(QWidget):
         col = QVBoxLayout(page)
         col.addLayout(form)
         col.addWidget(hint)
+        self.from_dicom_button = QPushButton("From a DICOM export…")  # intake: index, match roles by rules
+        self.from_dicom_button.clicked.connect(self.on_from_dicom_clicked)
+        col.addWidget(self.from_dicom_button)
         col.addStretch(1)
         return page
+
+    def on_from_dicom_clicked(self) -> None:
+        from app.admin.wizard_match_page import open_match_dialog
+
+        self.match_dialog = open_match_dialog(self, self.study_edit.text(), self.study_created.emit)
 
     def _cases_page(self) -> QWidget:
         page = QWidget()

@@ -1,7 +1,8 @@
-"""`readerstudy new STUDY_DIR --from-folder MEDIA_DIR --truth TRUTH.csv`."""
+"""`readerstudy new STUDY_DIR --from-folder MEDIA_DIR --truth TRUTH.csv` or `--from-dicom EXPORT_DIR --rules R.toml`."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from study.commands import user_errors
@@ -13,8 +14,22 @@ from study.security import secret_problem
 
 def add_arguments(parser) -> None:
     parser.add_argument("study_dir", type=Path)
-    parser.add_argument("--from-folder", dest="media_dir", type=Path, required=True)
-    parser.add_argument("--truth", type=Path, required=True, help="CSV with case_id, truth (0/1)[, patient_id]")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-folder", dest="media_dir", type=Path,
+                        help="one file or folder per case id (folder layout)")
+    source.add_argument("--from-dicom", dest="export_dir", type=Path,
+                        help="a PACS/scanner export: indexed by header, volumes matched to roles by rules")
+    parser.add_argument("--truth", type=Path, required=True,
+                        help="CSV with case_id, truth (0/1)[, patient_id]; with --from-dicom: the --truth-key column "
+                             "and truth")
+    parser.add_argument("--rules", type=Path, default=None,
+                        help="--from-dicom: TOML with [hanging] roles and [hanging.match.ROLE] rules (first run)")
+    parser.add_argument("--truth-key", default="PatientID", choices=("PatientID", "AccessionNumber", "StudyInstanceUID"),
+                        help="--from-dicom: the DICOM attribute the truth table is keyed by")
+    parser.add_argument("--truth-column", default=None,
+                        help="--from-dicom: the truth CSV column holding the key (default: the --truth-key name)")
+    parser.add_argument("--case-per", default="patient", choices=("patient", "study"),
+                        help="--from-dicom: one case per patient (all studies) or per study")
     parser.add_argument("--design", choices=DESIGNS, default="sequential")
     parser.add_argument("--washout-days", type=int, default=28)
     parser.add_argument("--seed", type=int, default=None, help="randomization seed (default: drawn once and stored)")
@@ -23,6 +38,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--media", choices=MEDIA_MODES, default="copy",
                         help="copy the media into STUDY_DIR/media (default: a movable, self-contained folder), "
                              "link them there (symbolic links), or leave them in place")
+    parser.add_argument("--deidentify", action="store_true",
+                        help="--from-dicom: write de-identified copies (PS3.15 Annex E basic profile) into the study "
+                             "folder instead of links to the export; recorded in the audit log")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--admin-password", default=None,
                         help="the study's admin password (else --admin-password-file, $READERSTUDY_ADMIN_PASSWORD, "
                              "or asked twice in a terminal); a study is never made without one")
@@ -50,6 +69,47 @@ def _admin_password(args) -> str:
     return read_password(args)
 
 
+def _from_dicom(args) -> int:
+    from study.intake.build import KEY, MATCHES, build_from_dicom
+    from study.intake.progress import ProgressLine
+
+    deid = None
+    if args.deidentify:
+        from study.intake.deidentify import Deidentifier, study_secret
+
+        args.study_dir.mkdir(parents=True, exist_ok=True)
+        deid = Deidentifier(study_secret(args.study_dir))
+    result = build_from_dicom(
+        args.study_dir, args.export_dir, args.truth, rules_toml=args.rules, truth_key=args.truth_key,
+        truth_column=args.truth_column, per=args.case_per, seed=args.seed, design=args.design,
+        washout_days=args.washout_days, labels=tuple(args.labels), groups=tuple(args.groups),
+        progress=None if args.quiet else ProgressLine("index: headers read"),
+        materialize=deid.copy_volume if deid is not None else None)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    m = args.study_dir / MATCHES
+    if result.flagged:
+        for line in result.flagged:
+            print(f"decide: {line}", file=sys.stderr)
+        print(f"{m}: {len(result.flagged)} match(es) to decide: write a volume_id (or skip) in the choice column, "
+              "then run the same command again; cases.csv not written", file=sys.stderr)
+        return 1
+    n = sum(not c.skipped for c in result.cases)
+    if deid is not None:
+        from study.store import Store
+
+        store = Store.open(args.study_dir)
+        try:
+            store.audit("intake", "deidentify", {"profile": deid.describe(), "cases": n, "volumes": deid.volumes,
+                                                 "files": deid.files, "export": str(args.export_dir.resolve())})
+        finally:
+            store.close()
+        print(f"de-identified {deid.files} files of {deid.volumes} volumes ({deid.describe()}); audited")
+    print(f"wrote {args.study_dir}/study.toml, cases.csv ({n} cases, roles {', '.join(result.protocol.hanging.roles)}), "
+          f"{MATCHES} and {KEY} (identifiers: keep them with the researcher); seed {result.protocol.seed}")
+    return 0
+
+
 @user_errors
 def run(args) -> int:
     password = _admin_password(args)
@@ -57,8 +117,15 @@ def run(args) -> int:
         "admin password: must have at least 6 characters" if len(password) < 6 else None)
     if problem:
         raise StudyError([problem])
-    p = new_study(args.study_dir, args.media_dir, args.truth, design=args.design, washout_days=args.washout_days,
-                  seed=args.seed, labels=tuple(args.labels), groups=tuple(args.groups), media=args.media)
+    if args.export_dir is not None:
+        code = _from_dicom(args)
+        if code:
+            return code
+        protocol = None
+    else:
+        protocol = new_study(args.study_dir, args.media_dir, args.truth, design=args.design,
+                             washout_days=args.washout_days, seed=args.seed, labels=tuple(args.labels),
+                             groups=tuple(args.groups), media=args.media)
     from study.store import Store
 
     store = Store.open(args.study_dir)
@@ -66,5 +133,7 @@ def run(args) -> int:
         store.set_admin_password(password, actor="creator")
     finally:
         store.close()
-    print(f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(p.hanging.roles)}, seed {p.seed}")
+    if protocol is not None:
+        print(f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(protocol.hanging.roles)}, "
+              f"seed {protocol.seed}")
     return 0

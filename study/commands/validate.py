@@ -1,22 +1,36 @@
-"""`readerstudy validate STUDY_DIR`: protocol, case table and media paths."""
+"""`readerstudy validate STUDY_DIR`: protocol, case table, and every media file decoded as a reader sees it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from study.cases import load_cases
 from study.commands import user_errors
+from study.intake.progress import ProgressLine
+from study.intake.validate import validate_study
 from study.protocol import load_protocol
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("study_dir", type=Path)
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 @user_errors
 def run(args) -> int:
     protocol = load_protocol(args.study_dir)
     cases = load_cases(args.study_dir, protocol, check_media=True)
+    progress = None if args.quiet else ProgressLine("validate: cases decoded")
+    findings = validate_study(args.study_dir, protocol, cases, progress=progress)
+    errors = [f for f in findings if f.severity == "error"]
+    for f in findings:
+        print(f"{f.severity}: {f.line()}", file=sys.stderr)
+    if errors:
+        bad = len({f.case_id for f in errors})
+        print(f"{args.study_dir}: INVALID: {len(errors)} problem(s) in {bad} of {len(cases)} cases", file=sys.stderr)
+        return 1
     print(f"{args.study_dir}: valid: {protocol.design} study {protocol.study_id!r}, "
-          f"{len(cases)} cases, task {protocol.task.kind}, roles {', '.join(protocol.hanging.roles)}")
+          f"{len(cases)} cases, task {protocol.task.kind}, roles {', '.join(protocol.hanging.roles)}; "
+          "every file decoded")
     return 0

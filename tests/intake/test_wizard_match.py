@@ -1,0 +1,91 @@
+"""The wizard's match table, driven with qtbot: flagged cell shown, researcher picks, study built."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.admin.wizard_match_page import DECIDE, MatchState, WizardMatchPanel
+from study.cases import load_cases
+from study.protocol import load_protocol
+from tests.intake.conftest import build_export
+from tests.intake.test_match import RULES
+
+
+def test_match_table_flags_missing_and_builds_after_a_choice(qtbot, tmp_path):
+    build_export(tmp_path / "export")
+    (tmp_path / "rules.toml").write_text(RULES)
+    (tmp_path / "truth.csv").write_text("PatientID,truth\nPAT1,1\nPAT2,0\n")
+    panel = WizardMatchPanel(MatchState())
+    qtbot.addWidget(panel)
+    panel.resize(1100, 420)
+    qtbot.keyClicks(panel.study_edit, str(tmp_path / "study"))
+    qtbot.keyClicks(panel.export_edit, str(tmp_path / "export"))
+    qtbot.keyClicks(panel.truth_edit, str(tmp_path / "truth.csv"))
+    qtbot.keyClicks(panel.rules_edit, str(tmp_path / "rules.toml"))
+    with qtbot.waitSignal(panel.matched, timeout=60_000):
+        qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
+    assert not panel.state.result.wrote_cases
+    bar = panel.progress_bar
+    assert not bar.isHidden() and bar.value() == bar.maximum() == 39 and bar.format() == "headers read: 39/39"
+    headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    assert headers == ["Case", "T2axi", "T2sag", "DWI"]
+    codes = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
+    assert all(code.startswith("C") for code in codes) and "PAT1" not in "".join(codes)
+    flagged = [(r, c) for r in range(panel.table.rowCount()) for c in (1, 2, 3)
+               if panel.table.cellWidget(r, c).currentText() == DECIDE]
+    assert len(flagged) == 1 and flagged[0][1] == 2
+    r = flagged[0][0]
+    dwi_text = panel.table.cellWidget(r, 3).currentText()
+    assert "b=800" in dwi_text and "score 3" in dwi_text
+    panel.grab().save(str(tmp_path / "match-flagged.png"))
+    box = panel.table.cellWidget(r, 2)
+    pick = next(i for i in range(box.count()) if "T2 TSE AX" in box.itemText(i))
+    with qtbot.waitSignal(panel.preview_shown, timeout=20_000) as shown:
+        box.setCurrentIndex(pick)
+    assert shown.args == [box.itemData(pick)] and not panel.preview.pixmap().isNull()
+    panel.grab().save(str(tmp_path / "match-preview.png"))
+    with qtbot.waitSignal(panel.matched, timeout=60_000):
+        qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
+    assert panel.state.result.wrote_cases, panel.state.result.flagged
+    assert "cases.csv written: 2 cases" in panel.message_label.text()
+    assert len(load_cases(tmp_path / "study", load_protocol(tmp_path / "study"))) == 2
+    panel.grab().save("/tmp/intake-wizard-match.png")
+
+
+def test_the_wizard_opens_the_match_table(qtbot, tmp_path):
+    from app.admin.wizard_state import WizardState
+    from app.admin.wizard_widget import StudyWizardWidget
+
+    wizard = StudyWizardWidget(WizardState())
+    qtbot.addWidget(wizard)
+    wizard.study_edit.setText(str(tmp_path / "s"))
+    qtbot.mouseClick(wizard.from_dicom_button, Qt.MouseButton.LeftButton)
+    panel = wizard.match_dialog.findChild(WizardMatchPanel)
+    qtbot.addWidget(wizard.match_dialog)
+    assert panel is not None and panel.study_edit.text() == str(tmp_path / "s")
+
+
+def test_a_cancelled_index_stops_with_a_message_and_resumes(tmp_path):
+    import threading
+
+    import pytest
+
+    from study.errors import StudyError
+
+    build_export(tmp_path / "export")
+    (tmp_path / "rules.toml").write_text(RULES)
+    (tmp_path / "truth.csv").write_text("PatientID,truth\nPAT1,1\nPAT2,0\n")
+    state = MatchState(tmp_path / "s", tmp_path / "export", tmp_path / "truth.csv", tmp_path / "rules.toml")
+    stop = threading.Event()
+    seen = []
+
+    def progress(done, total, left):
+        seen.append(done)
+        stop.set()
+
+    stop.set()
+    with pytest.raises(StudyError, match="indexing cancelled; run again to resume"):
+        state.run(progress, stop)
+    stop.clear()
+    result = state.run(lambda d, t, left: seen.append(d))
+    assert result.index.n_read == 39 and not result.index.cancelled and seen[-1] == 39
