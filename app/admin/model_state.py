@@ -68,7 +68,10 @@ def run_precompute(study_dir: Path, spec_path: Path, progress: ProgressFn | None
 
     model, cases, store, _ = prepare(study_dir, str(spec_path), "cpu")
     try:
-        return precompute(model, cases, StoreSink(store), progress=progress, cancel=cancel_event)
+        sink = StoreSink(store)
+        report = precompute(model, cases, sink, progress=progress, cancel=cancel_event)
+        sink.record_run(report)
+        return report
     finally:
         store.close()
 

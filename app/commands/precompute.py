@@ -32,6 +32,18 @@ class StoreSink:
     def put(self, output: AIOutput) -> None:
         self.store.put_ai_output(output)
 
+    def record_run(self, report) -> None:
+        """Audit a finished run (not a cancelled one) with the cases it could not read.
+
+        Aided sessions wait for AI outputs (``StudyEngine.ai_readiness``); a case
+        recorded here as unreadable is settled and no longer waited for.
+        """
+        if report.cancelled:
+            return
+        self.store.audit("precompute", "ai.precompute", {
+            "model_id": report.model_id, "computed": report.computed, "skipped": report.skipped,
+            "failed": sorted(case_id for case_id, _ in report.failed)})
+
 
 def clock_text(seconds: float | None) -> str:
     """`01:23`, `1:02:03`, or `--:--` while the ETA is unknown."""
@@ -128,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         err.write(f"model {model.spec.name or spec_path.name} ({model.model_id[:12]}) on {model.device}, "
                   f"{len(cases)} cases\n")
-        report = precompute(model, cases, StoreSink(store), progress=ProgressBar(err), cancel=cancel)
+        sink = StoreSink(store)
+        report = precompute(model, cases, sink, progress=ProgressBar(err), cancel=cancel)
+        sink.record_run(report)
     except KeyboardInterrupt:
         err.write("stopped; finished cases are stored, run again to resume\n")
         return 130

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.reading.card import centred_card
 from app.reading.session_list_state import SessionListState
+
+
+AI_POLL_MS = 2000  # while AI outputs are being computed (a background precompute), look again this often
 
 
 class SessionListWidget(QWidget):
@@ -60,6 +63,9 @@ class SessionListWidget(QWidget):
         self.demo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(self.demo_label)
         self.start_buttons: dict[int, QPushButton] = {}
+        self.ai_poll = QTimer(self)
+        self.ai_poll.setInterval(AI_POLL_MS)
+        self.ai_poll.timeout.connect(self.refresh)
 
     def refresh(self) -> None:
         self.state.refresh()
@@ -85,6 +91,10 @@ class SessionListWidget(QWidget):
                 self.grid.addWidget(button, r, 2)
                 self.start_buttons[row.index] = button
         self.grid.setColumnStretch(1, 1)
+        if self.state.waiting_for_ai:
+            self.ai_poll.start()
+        else:
+            self.ai_poll.stop()
         self.message_label.setText(self.state.message)
         self.message_label.setVisible(bool(self.state.message))
         locked = [r for r in self.state.rows if r.status.startswith("opens on")]  # in its washout
