@@ -39,6 +39,8 @@ bench: install
 	$(PY) -m tests.benchmarks.inference
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.reading
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.startup
+	$(PY) -m tests.benchmarks.precompute
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.demo
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -14,23 +14,38 @@ def test_status_lines():
     assert status_text("  mri: model copied to demo/mri/models/mri") is None
 
 
-def test_child_process_builds_and_reports_ready(qtbot, tmp_path):
-    """A real child `readerstudy demo --no-open`: ready is said once the study can be opened."""
-    setup = DemoSetup(tmp_path / "demo", ["--small", "--only", "conjunctiva", "--no-precompute"])
-    statuses: list[str] = []
-    setup.status_changed.connect(statuses.append)
-    with qtbot.waitSignal(setup.setup_finished, timeout=180_000) as finished:
-        with qtbot.waitSignal(setup.study_ready, timeout=180_000) as ready:
-            setup.start()
-    assert ready.args == ["conjunctiva", str(tmp_path / "demo" / "conjunctiva")]
-    assert finished.args[0] == 0 and not setup.running
-    assert "Demo set-up: the conjunctiva study is ready" in statuses
-    assert statuses[-1].startswith("Demo set-up finished")
+def test_launcher_opens_the_study_when_ready_and_shows_the_background_status(qtbot, tmp_path):
+    """What `readerstudy demo` does: the launcher at once, a real child `readerstudy demo --no-open`
+    building in the background, the first study opening as soon as it is ready, and the set-up's
+    progress on the study window's status line until it ends."""
+    from app.commands.launch import LaunchFlow
+    from app.launcher import LauncherWidget, RecentStudies
+
+    launcher = LauncherWidget(RecentStudies(tmp_path / "recent.json"), demo_dir=tmp_path / "demo")
+    qtbot.addWidget(launcher)
+    flow = LaunchFlow(launcher)
+    launcher.show()
+    setup_args = ["--small", "--only", "conjunctiva", "--no-precompute"]
+    with qtbot.waitSignal(launcher.study_chosen, timeout=180_000) as chosen:
+        launcher.start_demo(setup_args)
+        assert not launcher.demo_button.isEnabled() and launcher.status_label.text().startswith("Demo set-up")
+    setup = launcher.demo_setup
+    assert chosen.args == [str(tmp_path / "demo" / "conjunctiva")]
+    window = flow.window
+    qtbot.addWidget(window)
+    assert window.isVisible() and window.screen == "login" and not launcher.isVisible()
+    if setup.running:
+        with qtbot.waitSignal(setup.setup_finished, timeout=180_000) as finished:
+            pass
+        assert finished.args[0] == 0
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Demo set-up finished"))
+    assert setup.ready == {"conjunctiva": str(tmp_path / "demo" / "conjunctiva")}
     store = Store.open(tmp_path / "demo" / "conjunctiva")
     try:
         assert len(store.readers()) == 6
     finally:
         store.close()
+    window.engine.close()
 
 
 def test_a_failing_build_reports_its_cause(qtbot, tmp_path):
