@@ -40,6 +40,8 @@ bench: install
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.reading
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.startup
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.triage
+	$(PY) -m tests.benchmarks.precompute
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.demo
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

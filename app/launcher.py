@@ -3,23 +3,24 @@ researcher's entries (a new study in the wizard, the admin screens of a study).
 
 Recent studies are a small JSON list in the user's config folder
 (``READERSTUDY_CONFIG_DIR`` overrides it, e.g. in tests).  The demo is built by
-the ``readerstudy demo`` command in a child process (QProcess), so building
-and precomputing AI outputs never run torch inside the GUI process.
+the headless ``readerstudy demo`` command in a child process (``DemoSetup``), so
+building and precomputing AI outputs never run torch inside the GUI process; the
+MRI study opens as soon as it is ready and the rest goes on in the background.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget,
 )
 
+from app.demo_setup import DemoSetup
 from app.reading.card import centred_card
 
 MAX_RECENT = 8
@@ -86,7 +87,8 @@ class LauncherWidget(QWidget):
         self.demo_dir = demo_dir or default_demo_dir()
         self._choose_folder = choose_folder or (
             lambda parent: QFileDialog.getExistingDirectory(parent, "Open a study folder"))
-        self.process: QProcess | None = None
+        self.demo_setup: DemoSetup | None = None
+        self._demo_opened = False
 
         _, col = centred_card(self, 560)
         title = QLabel("readerstudy")
@@ -137,6 +139,11 @@ class LauncherWidget(QWidget):
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(self.message_label)
+        self.status_label = QLabel()
+        self.status_label.setObjectName("hint")
+        self.status_label.setWordWrap(True)
+        self.status_label.setVisible(False)
+        col.addWidget(self.status_label)
         self.resize(900, 640)
         self.refresh()
 
@@ -179,29 +186,36 @@ class LauncherWidget(QWidget):
         self.admin_requested.emit(folder)
 
     def on_demo_clicked(self) -> None:
+        self.start_demo()
+
+    def start_demo(self, extra_args: list[str] | tuple[str, ...] = ()) -> None:
+        """Build (or resume) the demo in the background; the MRI study opens when it is ready."""
+        if self.demo_setup is not None and self.demo_setup.running:
+            return
         mri = self.demo_dir / "mri"
-        if (mri / "study.toml").is_file():
-            self.study_chosen.emit(str(mri))
+        if (mri / "study.toml").is_file() and not (mri / "demo.json").is_file():
+            self.study_chosen.emit(str(mri))  # a study someone put there: open it, build nothing
             return
         self.demo_button.setEnabled(False)
-        self.show_message(f"Building the demo studies in {self.demo_dir} \u2026 (a few minutes the first time)")
-        self.process = QProcess(self)
-        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        self.process.readyReadStandardOutput.connect(self.on_demo_output)
-        self.process.finished.connect(self.on_demo_finished)
-        self.process.start(sys.executable, ["-m", "app.cli", "demo", "--build", str(self.demo_dir), "--no-open"])
+        self.demo_setup = DemoSetup(self.demo_dir, extra_args, parent=self)
+        self.demo_setup.status_changed.connect(self.show_status)
+        self.demo_setup.study_ready.connect(self.on_demo_study_ready)
+        self.demo_setup.setup_finished.connect(self.on_demo_finished)
+        self._demo_opened = False
+        self.demo_setup.start()
 
-    def on_demo_output(self) -> None:
-        text = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace").strip().splitlines()
-        if text:
-            self.show_message(text[-1])
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+        self.status_label.setVisible(bool(text))
 
-    def on_demo_finished(self, code: int, _status) -> None:
+    def on_demo_study_ready(self, _name: str, folder: str) -> None:
+        # The first study ready opens (the MRI one, built first); the rest keeps building.
+        if not self._demo_opened:
+            self._demo_opened = True
+            self.study_chosen.emit(folder)
+
+    def on_demo_finished(self, code: int, tail: str) -> None:
         self.demo_button.setEnabled(True)
-        mri = self.demo_dir / "mri"
-        if code == 0 and (mri / "study.toml").is_file():
-            self.show_message("")
-            self.study_chosen.emit(str(mri))
-        else:
-            self.show_message(f"The demo could not be built (exit code {code}); see the message above "
-                              f"or run: readerstudy demo --build {self.demo_dir}")
+        if code != 0 and not self.demo_setup.ready:
+            self.show_message(f"The demo could not be built (exit code {code}):\n{tail}\n"
+                              f"Run it by hand to see more: readerstudy demo --build {self.demo_dir} --no-open")

@@ -81,6 +81,10 @@ class MainWindow(QMainWindow):
         self._show("login", self.login)
         self.resize(1440, 900)
 
+    def show_background_status(self, text: str) -> None:
+        """A status line for work going on outside this window (the demo's set-up)."""
+        self.statusBar().showMessage(text)
+
     # -- navigation -------------------------------------------------------------
     def _show(self, name: str, widget: QWidget) -> None:
         if self.stack.indexOf(widget) < 0:

@@ -36,7 +36,7 @@ from study.order import case_order, crossover_blocks
 from study.protocol import Protocol, load_protocol
 from study.security import code_problem, secret_problem, verify_secret
 from study.store import Store, audit
-from study.store.schema import AuditRow, LeaseRow, ReaderRow, ReadRow, SittingRow, WashoutOverrideRow
+from study.store.schema import AIOutputRow, AuditRow, LeaseRow, ReaderRow, ReadRow, SittingRow, WashoutOverrideRow
 
 LEASE_SECONDS = 120
 MAX_PIN_TRIES = 3
@@ -90,6 +90,31 @@ class SessionInfo:
     opens_at: datetime | None = None
     completed_at: datetime | None = None
     washout_waived: bool = False  # an admin override (audited) opens it as soon as the previous one is done
+    has_aided: bool = False  # some of its cases are read with the AI (they wait for AI outputs)
+
+
+@dataclass(frozen=True)
+class AIReadiness:
+    """How far the study's AI outputs are: aided reads wait until every case has one.
+
+    ``expected`` is False when the protocol names no model (nothing to wait for).
+    ``failed`` counts cases the last finished precompute run could not read: they
+    are shown as unreadable in the aided read rather than waited for forever.
+    """
+
+    stored: int
+    failed: int
+    total: int
+    expected: bool
+
+    @property
+    def ready(self) -> bool:
+        return not self.expected or self.stored + self.failed >= self.total
+
+    @property
+    def percent(self) -> int:
+        """Whole percent of cases with an output (or a recorded failure), rounded down."""
+        return 100 if not self.total else min(100, (self.stored + self.failed) * 100 // self.total)
 
 
 @dataclass(frozen=True)
@@ -303,8 +328,25 @@ class StudyEngine:
                 else:
                     state = "done" if done == total else ("in progress" if done else "not started")
                 infos.append(SessionInfo(index, name, state, done, total, opens_at if locked else None, completed,
-                                         washout_waived=overridden))
+                                         washout_waived=overridden, has_aided="aided" in modes.values()))
             return infos
+
+    def ai_readiness(self) -> AIReadiness:
+        """Cases with a stored AI output, against the study's cases (see :class:`AIReadiness`).
+
+        A precompute run that finishes appends an ``ai.precompute`` audit row naming
+        the cases it could not read; those count as settled.
+        """
+        expected = bool(self.protocol.model_spec)
+        case_ids = {c.case_id for c in self.cases}
+        if not expected:
+            return AIReadiness(0, 0, len(case_ids), False)
+        with self.store.Session() as s:
+            stored = set(s.execute(select(AIOutputRow.case_id).distinct()).scalars()) & case_ids
+            last = s.execute(select(AuditRow.payload).where(AuditRow.action == "ai.precompute")
+                             .order_by(AuditRow.id.desc()).limit(1)).scalar()
+        failed = (set(json.loads(last).get("failed", [])) & (case_ids - stored)) if last else set()
+        return AIReadiness(len(stored), len(failed), len(case_ids), True)
 
     def override_washout(self, reader: str, index: int, reason: str, actor: str = "admin") -> None:
         """Open a reader's later session before the washout ends; audited."""

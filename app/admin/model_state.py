@@ -71,7 +71,9 @@ def run_precompute(study_dir: Path, spec_path: Path, progress: ProgressFn | None
 
     model, cases, sink, _ = prepare(study_dir, None, "cpu")  # the spec attached in study.toml, with its role map
     try:
-        return precompute(model, cases, sink, progress=progress, cancel=cancel_event)
+        report = precompute(model, cases, sink, progress=progress, cancel=cancel_event)
+        sink.record_run(report)
+        return report
     finally:
         sink.store.close()
 

@@ -2,9 +2,16 @@
 
 Builds the four synthetic demo studies under DIR (MRI, cytology, motility,
 conjunctiva), copies each shipped demo model from ``resources/models/<name>/``
-into the study, precomputes its predictions and CAMs, enrols demo readers, and
-opens the MRI study in the app.  Everything but the last step is headless: Qt
-and torch are imported only when (and if) they are needed.
+into the study, enrols demo readers, then precomputes each model's predictions
+and CAMs.  Headless (``--no-open``) it does all of that in this order and says
+``ready: NAME FOLDER`` as soon as a study can be opened: the unaided read needs
+no AI outputs, and aided sessions wait for them (``StudyEngine.ai_readiness``).
+
+Without ``--no-open`` the launcher opens at once and runs the headless command
+in a child process (``app/demo_setup.py``): the MRI study opens as soon as it is
+ready, and the rest (the other studies, every precompute) goes on in the
+background with its progress on screen.  Qt and torch are imported only when
+(and if) they are needed, never torch in the GUI process.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import shutil
 import sys
 import time
 from pathlib import Path
+
+from study.errors import StudyError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,17 +57,40 @@ def _copy_model(name: str, study_dir: Path, out) -> bool:
 
 
 def _precompute(study_dir: Path, out) -> None:
-    from app.commands import precompute
+    """Run the study's model over its cases; one ``AI outputs for NAME: i/N`` line per percent."""
+    from app.commands.precompute import prepare
+    from inference.precompute import precompute
 
-    rc = precompute.run(argparse.Namespace(study_dir=str(study_dir), model=None, device="cpu"))
-    if rc != 0:
-        out.write(f"  precompute for {study_dir.name} ended with status {rc}; the study opens without AI outputs "
+    name = study_dir.name
+    try:
+        model, cases, sink, _ = prepare(study_dir)
+    except StudyError as err:
+        out.write(f"  precompute for {name} not run: {err}; the study opens without AI outputs "
                   f"(rerun: readerstudy precompute {study_dir})\n")
+        return
+    last = [-1]
+
+    def progress(done: int, total: int, _eta: float | None) -> None:
+        percent = done * 100 // total if total else 100
+        if percent != last[0]:
+            last[0] = percent
+            out.write(f"AI outputs for {name}: {done}/{total}\n")
+            out.flush()
+
+    try:
+        report = precompute(model, cases, sink, progress=progress)
+        sink.record_run(report)
+    finally:
+        sink.store.close()
+    for case_id, cause in report.failed:
+        out.write(f"  {name}: unreadable case {case_id}: {cause}\n")
+    out.write(f"AI outputs for {name}: done ({report.computed} computed, {report.skipped} already stored, "
+              f"{len(report.failed)} unreadable, {report.seconds:.1f} s)\n")
+    out.flush()
 
 
 def _add_readers(study_dir: Path, out) -> None:
     from study.demo import DEMO_PIN, DEMO_READERS
-    from study.errors import StudyError
     from study.store import Store
 
     store = Store.open(study_dir)
@@ -97,16 +129,40 @@ def _open_for_tour(study_dir: Path, out) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from study.demo import DEFAULT_SEED, DEMO_PIN, DEMO_READERS, STUDIES, builder
-    from study.errors import StudyError
+    if not args.no_open:
+        from app.commands.launch import run_launcher
 
-    out = sys.stdout
+        # The launcher shows at once; the headless command below runs in a child process.
+        return run_launcher(demo_dir=Path(args.build).expanduser().resolve(), demo_args=passthrough(args))
+    return build(args, sys.stdout)
+
+
+def passthrough(args: argparse.Namespace) -> list[str]:
+    """The options of this run, for the child process that does the work."""
+    extra = []
+    if args.small:
+        extra.append("--small")
+    if args.seed is not None:
+        extra += ["--seed", str(args.seed)]
+    if args.no_precompute:
+        extra.append("--no-precompute")
+    if getattr(args, "rebuild", False):
+        extra.append("--rebuild")
+    if getattr(args, "only", None):
+        extra += ["--only", *args.only]
+    return extra
+
+
+def build(args: argparse.Namespace, out) -> int:
+    """Headless: build (or keep) each study, enrol readers, say ``ready:``; then precompute each."""
+    from study.demo import DEFAULT_SEED, DEMO_PIN, DEMO_READERS, STUDIES, builder
+
     root = Path(args.build).expanduser().resolve()
     seed = DEFAULT_SEED if args.seed is None else args.seed
     root.mkdir(parents=True, exist_ok=True)
-    built: dict[str, Path] = {}
+    with_model: list[Path] = []
     names = [name for name in STUDIES if not getattr(args, "only", None) or name in args.only]
-    for name in names:
+    for name in names:  # MRI first: it is the one that opens
         small_n = STUDIES[name]
         start = time.monotonic()
         existing = root / name
@@ -121,23 +177,18 @@ def run(args: argparse.Namespace) -> int:
                 sys.stderr.write(f"error: {err}\n")
                 return 2
             out.write(f"built {name} in {time.monotonic() - start:.1f} s: {study_dir}\n")
-        built[name] = study_dir
-        out.flush()
-        if _copy_model(name, study_dir, out) and not args.no_precompute:
-            _precompute(study_dir, out)
+        if _copy_model(name, study_dir, out):
+            with_model.append(study_dir)
         _add_readers(study_dir, out)
         _open_for_tour(study_dir, out)
+        out.write(f"ready: {name} {study_dir}\n")
+        out.flush()
     out.write("demo readers (PIN " + DEMO_PIN + "): "
               + ", ".join(f"{code} ({group})" for code, group in DEMO_READERS) + "\n")
     out.write(f"{TOUR_READER} may start the aided session right after the unaided one (washout waived, audited); "
               f"admin password: {DEMO_ADMIN_PASSWORD}\n")
-    if args.no_open or "mri" not in built:
-        return 0
-    try:
-        from app.commands.open_study import open_study_window
-    except ImportError as err:
-        if getattr(err, "name", None) != "app.commands.open_study":
-            raise
-        out.write(f"open the MRI demo with: readerstudy open {built['mri']}\n")
-        return 0
-    return int(open_study_window(built["mri"]) or 0)
+    out.flush()
+    if not args.no_precompute:
+        for study_dir in with_model:
+            _precompute(study_dir, out)
+    return 0

@@ -28,6 +28,11 @@ class LaunchFlow:
             return
         self.launcher.recent.add(Path(path))
         self.window = MainWindow(engine)
+        setup = self.launcher.demo_setup
+        if setup is not None and setup.running:
+            # The demo keeps building and computing AI outputs: say so on the study window.
+            self.window.show_background_status(setup.status)
+            setup.status_changed.connect(self.window.show_background_status)
         self.window.show()
         self.launcher.close()
 
@@ -41,15 +46,20 @@ class LaunchFlow:
         self.launcher.close()
 
 
-def run_launcher() -> int:
+def run_launcher(demo_dir: Path | None = None, demo_args: list[str] | None = None) -> int:
+    """The launcher; with ``demo_args`` it starts building the demo in ``demo_dir`` at once."""
     from app.launcher import LauncherWidget
     from app.reading.theme import ensure_application
 
     app = ensure_application()
-    launcher = LauncherWidget()
+    launcher = LauncherWidget(demo_dir=demo_dir)
     flow = LaunchFlow(launcher)
     launcher.show()
+    if demo_args is not None:
+        launcher.start_demo(demo_args)
     code = app.exec()
+    if launcher.demo_setup is not None:
+        launcher.demo_setup.stop()  # what it finished is stored; the next `readerstudy demo` resumes
     from app.commands.open_study import finish_background_work
 
     finish_background_work()

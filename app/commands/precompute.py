@@ -43,6 +43,18 @@ class StoreSink:
             output = dataclasses.replace(output, cams=cams)
         self.store.put_ai_output(output)
 
+    def record_run(self, report) -> None:
+        """Audit a finished run (not a cancelled one) with the cases it could not read.
+
+        Aided sessions wait for AI outputs (``StudyEngine.ai_readiness``); a case
+        recorded here as unreadable is settled and no longer waited for.
+        """
+        if report.cancelled:
+            return
+        self.store.audit("precompute", "ai.precompute", {
+            "model_id": report.model_id, "computed": report.computed, "skipped": report.skipped,
+            "failed": sorted(case_id for case_id, _ in report.failed)})
+
 
 @dataclass(frozen=True)
 class MappedCase:
@@ -109,7 +121,7 @@ def _spec_path(study_dir: Path, protocol, model_arg: str | None) -> Path:
 
 
 def prepare(study_dir: Path, model_arg: str | None = None, device: str = "cpu"):
-    """(model, cases, store, spec path) for a precompute run over a study; raises StudyError.
+    """(model, cases, sink, spec path) for a precompute run over a study; raises StudyError.
 
     The CLI and the admin screen both start here, so they check the same things:
     the study's role map and binary collapse ([model] roles / positive) are
@@ -168,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         err.write(f"model {model.spec.name or spec_path.name} ({model.model_id[:12]}) on {model.device}, "
                   f"{len(cases)} cases\n")
         report = precompute(model, cases, sink, progress=ProgressBar(err), cancel=cancel)
+        sink.record_run(report)
     except KeyboardInterrupt:
         err.write("stopped; finished cases are stored, run again to resume\n")
         return 130

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from study.engine import SessionInfo
+from study.engine import AIReadiness, SessionInfo
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,13 @@ def washout_text(opens_at: datetime, now: datetime) -> str:
     return f"opens on {date}, {when}"
 
 
-def session_row(info: SessionInfo, now: datetime, washout_days: int = 0) -> SessionRow:
+def ai_wait_text(ai: AIReadiness) -> str:
+    """'AI outputs being computed: 40 % (48 of 120 cases)'."""
+    return f"AI outputs being computed: {ai.percent} % ({ai.stored + ai.failed} of {ai.total} cases)"
+
+
+def session_row(info: SessionInfo, now: datetime, washout_days: int = 0,
+                ai: AIReadiness | None = None) -> SessionRow:
     # crossover sessions are named "session 1"/"session 2"; the others by their mode
     crossover = info.name.startswith("session")
     title = info.name.capitalize() if crossover else f"Session {info.index} \u2013 {info.name}"
@@ -49,6 +55,9 @@ def session_row(info: SessionInfo, now: datetime, washout_days: int = 0) -> Sess
         return SessionRow(info.index, title, status, False, "")
     if info.state == "done":
         return SessionRow(info.index, title, f"done \u00b7 {info.done}/{info.total}", False, "")
+    if info.has_aided and ai is not None and not ai.ready:
+        # An aided read without the AI output would be an unaided read recorded as aided.
+        return SessionRow(info.index, title, ai_wait_text(ai), False, "")
     if info.state == "in progress":
         return SessionRow(info.index, title, f"in progress \u00b7 {info.done}/{info.total}", True, "Resume")
     return SessionRow(info.index, title, f"not started \u00b7 {info.total} cases", True, "Start")
@@ -63,9 +72,13 @@ class SessionListState:
         self.message = ""
         # A session left open on a workstation that stopped (crash): offered for take-over.
         self.stale_session: int | None = None
+        self.waiting_for_ai = False  # some session waits for AI outputs: the screen polls
 
     def refresh(self) -> list[SessionRow]:
         now = self._now()
         washout = self.engine.protocol.washout_days
-        self.rows = [session_row(info, now, washout) for info in self.engine.sessions(self.reader)]
+        infos = self.engine.sessions(self.reader)
+        ai = self.engine.ai_readiness() if any(i.has_aided and i.state != "done" for i in infos) else None
+        self.rows = [session_row(info, now, washout, ai) for info in infos]
+        self.waiting_for_ai = ai is not None and not ai.ready
         return self.rows

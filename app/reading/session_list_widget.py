@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.reading.card import centred_card
 from app.reading.session_list_state import SessionListState
+
+
+AI_POLL_MS = 2000  # while AI outputs are being computed (a background precompute), look again this often
 
 
 class SessionListWidget(QWidget):
@@ -70,6 +73,9 @@ class SessionListWidget(QWidget):
         self.demo_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         col.addWidget(self.demo_label)
         self.start_buttons: dict[int, QPushButton] = {}
+        self.ai_poll = QTimer(self)
+        self.ai_poll.setInterval(AI_POLL_MS)
+        self.ai_poll.timeout.connect(self.refresh)
 
     def on_take_over_clicked(self) -> None:
         index = self.state.stale_session
@@ -101,6 +107,10 @@ class SessionListWidget(QWidget):
                 self.grid.addWidget(button, r, 2)
                 self.start_buttons[row.index] = button
         self.grid.setColumnStretch(1, 1)
+        if self.state.waiting_for_ai:
+            self.ai_poll.start()
+        else:
+            self.ai_poll.stop()
         self.message_label.setText(self.state.message)
         self.message_label.setVisible(bool(self.state.message))
         self.take_over_button.setVisible(self.state.stale_session is not None)

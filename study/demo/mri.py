@@ -16,6 +16,9 @@ that a CAM points at the lesion) and ``latent.csv`` (the generating parameters).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -138,7 +141,8 @@ def render_series(pelvis: Pelvis, geom: SeriesGeometry, role: str,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(pixels in modality units (n, rows, cols), mass membership (n, rows, cols))."""
     # Slice by slice, so organs a slice misses are skipped wholesale.
-    t2, dwi, mass = (np.concatenate(parts) for parts in zip(*(pelvis.render(geom.points(k))
+    grid = (geom.rows, geom.cols)
+    t2, dwi, mass = (np.concatenate(parts) for parts in zip(*(pelvis.render(geom.points(k), grid)
                                                              for k in range(geom.n_slices))))
     shape = (geom.n_slices, geom.rows, geom.cols)
     if role == "DWI":
@@ -186,6 +190,37 @@ def _patient_tags(seed: int, index: int) -> dict:
                 accession=f"DEMO{seed % 10000:04d}{index + 1:04d}")
 
 
+def _build_case(job: tuple[Path, int, int, str, str, bool]) -> tuple[dict, list[dict], dict]:
+    """Render and write one patient's series; (cases.csv row, lesion boxes, latent row).
+
+    A pure function of its arguments (the seed and the patient's index), so the
+    patients can be built in parallel processes and the study stays byte-identical.
+    """
+    study_dir, seed, i, case_id, patient_code, sarcoma = job
+    series, latent = simulate_patient(seed, i, sarcoma)
+    patient = _patient_tags(seed, i)
+    study_uid = demo_uid(seed, NAME, i, "study")
+    frame_uid = demo_uid(seed, NAME, i, "frame")  # one frame of reference: the three series are co-registered
+    row = dict(case_id=case_id, truth=str(int(sarcoma)), patient_id=patient_code)
+    lesions = []
+    for role, (geom, pixels, mass) in series.items():
+        rel = Path("media") / case_id / role
+        write_series(study_dir / rel, pixels, geom, SERIES_INFO[role], patient=patient, study_uid=study_uid,
+                     frame_uid=frame_uid, uid_key=(seed, NAME, i, role))
+        row[role] = rel.as_posix()
+        lesions += _boxes(case_id, role, mass)
+    return row, lesions, dict(case_id=case_id, label="sarcoma" if sarcoma else "leiomyoma", **latent)
+
+
+def _map(fn, jobs: list, workers: int | None = None) -> list:
+    """fn over jobs in order, on every core when there is more than one job (the phantom is CPU-bound)."""
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers <= 1:
+        return [fn(job) for job in jobs]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(fn, jobs))
+
+
 def build_mri(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = None) -> Path:
     n = DEFAULT_N if n is None else n
     study_dir = prepare_study_dir(Path(study_dir))
@@ -193,23 +228,12 @@ def build_mri(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = None) -
     labels = exact_labels(rng, n, [1 - SARCOMA_FRACTION, SARCOMA_FRACTION])
     codes = case_codes(rng, n)
     patient_codes = case_codes(rng, n, prefix="P")
+    jobs = [(study_dir, seed, i, codes[i], patient_codes[i], bool(labels[i])) for i in range(n)]
     cases, lesions, latents = [], [], []
-    for i in range(n):
-        sarcoma = bool(labels[i])
-        series, latent = simulate_patient(seed, i, sarcoma)
-        case_id = codes[i]
-        patient = _patient_tags(seed, i)
-        study_uid = demo_uid(seed, NAME, i, "study")
-        frame_uid = demo_uid(seed, NAME, i, "frame")  # one frame of reference: the three series are co-registered
-        row = dict(case_id=case_id, truth=str(int(sarcoma)), patient_id=patient_codes[i])
-        for role, (geom, pixels, mass) in series.items():
-            rel = Path("media") / case_id / role
-            write_series(study_dir / rel, pixels, geom, SERIES_INFO[role], patient=patient, study_uid=study_uid,
-                         frame_uid=frame_uid, uid_key=(seed, NAME, i, role))
-            row[role] = rel.as_posix()
-            lesions += _boxes(case_id, role, mass)
+    for row, boxes, latent in _map(_build_case, jobs):
         cases.append(row)
-        latents.append(dict(case_id=case_id, label="sarcoma" if sarcoma else "leiomyoma", **latent))
+        lesions += boxes
+        latents.append(latent)
     write_protocol(study_dir, protocol(seed))
     write_cases(study_dir, ROLES, cases)
     write_csv(study_dir / "lesions.csv", LESION_COLUMNS, sorted(lesions, key=lambda r: (r["case_id"], r["role"], r["frame"])))

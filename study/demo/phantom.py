@@ -48,8 +48,16 @@ class Ellipsoid:
             return out  # the slice misses the organ entirely
         d = p - self.center.astype(np.float32)
         # Most organs cover a small part of the field: evaluate only their bounding box.
-        box = (np.abs(d[:, 0]) < reach) & (np.abs(d[:, 1]) < reach) & (np.abs(d[:, 2]) < reach)
-        if not box.all():
+        # An axis along which every point is well inside the box needs no test (the
+        # body and muscle contain whole slices; a slice is flat along its normal).
+        box = None
+        for axis in range(3):
+            if lo[axis] - 1e-3 <= self.center[axis] - reach or hi[axis] + 1e-3 >= self.center[axis] + reach:
+                inside = np.abs(d[:, axis]) < reach
+                box = inside if box is None else box & inside
+        if box is None or box.all():
+            box = slice(None)
+        else:
             d = d[box]
         local = d @ self.rotation.astype(np.float32)  # into the ellipsoid's frame
         q = np.sqrt((local[:, 0] / self.radii[0]) ** 2 + (local[:, 1] / self.radii[1]) ** 2
@@ -117,8 +125,12 @@ class Pelvis:
     mass: Mass
     bias: np.ndarray  # linear coil-sensitivity gradient (per mm)
 
-    def render(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(T2, DWI, mass membership) at points (N, 3)."""
+    def render(self, p: np.ndarray, grid: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(T2, DWI, mass membership) at points (N, 3).
+
+        grid: (rows, cols) when the points are a row-major planar grid; its bounding
+        box is then read off the four corners instead of a pass over every point.
+        """
         p = p.astype(np.float32)
         t2 = np.full(len(p), AIR[0], np.float32)
         dwi = np.full(len(p), AIR[1], np.float32)
@@ -130,7 +142,8 @@ class Pelvis:
             t2 = t2 * (1 - m) + val[0] * m
             dwi = dwi * (1 - m) + val[1] * m
 
-        b = (p.min(axis=0), p.max(axis=0))
+        corners = p[[0, grid[1] - 1, -grid[1], -1]] if grid is not None else p
+        b = (corners.min(axis=0), corners.max(axis=0))
         paint(self.body.membership(p, b), FAT)
         paint(self.muscle.membership(p, b), MUSCLE)
         for bone in self.bones:

@@ -61,6 +61,8 @@ def test_command_copies_models_and_enrols_readers(tmp_path, monkeypatch, capsys)
     assert (tmp_path / "demo" / "cytology" / "models" / "cytology" / "weights.pt").is_file()
     assert ran == ["cytology"]  # precompute only where a model was shipped
     assert "mri: no demo model shipped" in out and "PIN 1234" in out
+    # Each study says it is ready before any model runs: the app opens on the first one.
+    assert out.index("ready: mri ") < out.index("ready: cytology ") < out.index("PIN 1234")
     # A rebuild replaces the earlier demo build (and its store) without complaint.
     assert demo.run(_args(tmp_path / "demo")) == 0
     assert len(load_cases(tmp_path / "demo" / "cytology", load_protocol(tmp_path / "demo" / "cytology"))) == 3

@@ -40,7 +40,7 @@ def test_demo_button_opens_a_built_demo(qtbot, tmp_path, study):
     with qtbot.waitSignal(launcher.study_chosen) as blocker:
         qtbot.mouseClick(launcher.demo_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [str(tmp_path / "demo" / "mri")]
-    assert launcher.process is None  # already built: opened without rebuilding
+    assert launcher.demo_setup is None  # not a demo build: opened, nothing built
 
 
 def test_sign_in_hint_only_for_demo_studies(qtbot, engine_factory, study, tmp_path):

@@ -65,3 +65,54 @@ def test_session_row_says_when_the_washout_is_waived():
     waiting = session_row(SessionInfo(2, "aided", "locked", 0, 10), now, washout_days=28)
     assert waived.status == "opens when session 1 is done (washout waived)"
     assert waiting.status == "opens 28 days after session 1 is done"
+
+
+def _with_model(folder):
+    """The tiny study, naming a model in its protocol (aided reads then wait for its outputs)."""
+    toml = folder.path / "study.toml"
+    toml.write_text(toml.read_text() + '\n[model]\nspec = "models/demo/model.toml"\n')
+    return folder
+
+
+def test_aided_session_waits_for_ai_outputs(engine_factory, tmp_path, now):
+    """An aided read without its AI output would be an unaided read recorded as aided:
+    the session list says how far the outputs are and opens when every case has one
+    (or was recorded unreadable by a finished precompute run)."""
+    from study.aioutput import AIOutput
+    from tests.reading.helpers import make_study
+
+    folder = _with_model(make_study(tmp_path / "s", design="concurrent"))
+    engine = engine_factory(folder)
+    sessions = SessionListState(engine, "r1", now)
+    row = sessions.refresh()[0]
+    assert (row.status, row.can_start, sessions.waiting_for_ai) == (
+        "AI outputs being computed: 0 % (0 of 4 cases)", False, True)
+    for case_id in folder.case_ids[:2]:
+        engine.store.put_ai_output(AIOutput(case_id, "m1", "binary", ("absent", "present"), (0.3, 0.7),
+                                            predicted="present", score=0.7))
+    assert sessions.refresh()[0].status == "AI outputs being computed: 50 % (2 of 4 cases)"
+    engine.store.put_ai_output(AIOutput(folder.case_ids[2], "m1", "binary", ("absent", "present"), (0.9, 0.1),
+                                        predicted="absent", score=0.1))
+    # The run ends; the fourth case's media could not be read: settled, not waited for.
+    engine.store.audit("precompute", "ai.precompute", {"model_id": "m1", "computed": 3, "skipped": 0,
+                                                       "failed": [folder.case_ids[3]]})
+    row = sessions.refresh()[0]
+    assert (row.status, row.can_start, row.action, sessions.waiting_for_ai) == (
+        "not started \u00b7 4 cases", True, "Start", False)
+    readiness = engine.ai_readiness()
+    assert (readiness.stored, readiness.failed, readiness.total, readiness.ready) == (3, 1, 4, True)
+
+
+def test_unaided_session_never_waits_for_ai(engine_factory, tmp_path, now):
+    from tests.reading.helpers import make_study
+
+    engine = engine_factory(_with_model(make_study(tmp_path / "s")))
+    rows = SessionListState(engine, "r1", now).refresh()
+    assert rows[0].can_start and rows[0].status == "not started \u00b7 4 cases"
+    assert not engine.ai_readiness().ready  # the aided session 2 will wait; it is locked by its washout first
+    assert rows[1].status == "opens 28 days after session 1 is done"
+
+
+def test_study_without_a_model_never_waits(engine_factory, study):
+    readiness = engine_factory(study).ai_readiness()
+    assert readiness.ready and not readiness.expected

@@ -1,0 +1,107 @@
+"""Precompute against a plain batched forward + Grad-CAM: ``python -m tests.benchmarks.precompute [--cases N]``.
+
+Builds N MRI demo patients in a temporary folder and runs the shipped MRI model
+(``resources/models/mri``) over them twice, in one process, on the CPU:
+
+* ``precompute_s``: ``inference.precompute.precompute`` as the app runs it: DICOM
+  series read from disk, inputs planned, prediction and a CAM for every slice
+  of every role, outputs handed to a sink;
+* ``plain_s`` (the baseline): the same networks over the same input tensors
+  (prepared before the clock starts), one batch per role and case: a forward
+  pass that keeps the target layer's activations, ``autograd.grad`` of the
+  predicted class score to them, and the Grad-CAM map (Selvaraju et al. 2017:
+  ReLU of the gradient-weighted sum of activation channels) upsampled to the
+  CAM size and scaled to [0, 1] per slice.
+
+``ratio`` = precompute_s / plain_s; budget <= 1.3 (DESIGN.md).  Best of 3 runs of
+each after a warm-up.  A benchmark, not a test: it reports, it does not assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+BUDGET = 1.3
+
+
+def _plain_gradcam(net: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    acts: list[torch.Tensor] = []
+    handle = layer.register_forward_hook(lambda _m, _i, out: acts.append(out))
+    try:
+        out = net(x)
+    finally:
+        handle.remove()
+    idx = int(torch.softmax(out, 1).mean(0).argmax())
+    (grads,) = torch.autograd.grad(out[:, idx].sum(), acts[0])
+    cam = torch.relu((grads.mean((2, 3), keepdim=True) * acts[0]).sum(1, keepdim=True))
+    cam = torch.nn.functional.interpolate(cam, size=size, mode="bilinear", align_corners=False)[:, 0]
+    flat = cam.flatten(1)
+    lo, hi = flat.min(1).values[:, None, None], flat.max(1).values[:, None, None]
+    return ((cam - lo) / (hi - lo).clamp_min(1e-12)).detach()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--cases", type=int, default=8)
+    p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from inference.load import load_model
+    from inference.network import find_target_layer
+    from inference.precompute import MemorySink, precompute
+    from inference.predict import cam_shape
+    from inference.preprocess import crop_box, plan_inputs
+    from study.cases import load_cases
+    from study.demo.mri import build_mri
+    from study.media import load
+    from study.protocol import load_protocol
+
+    spec_path = Path(__file__).resolve().parents[2] / "resources" / "models" / "mri" / "model.toml"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = build_mri(Path(tmp) / "mri", n=args.cases)
+        cases = load_cases(folder, load_protocol(folder))
+        model = load_model(spec_path, "cpu")
+        spec = model.spec
+
+        def run_precompute() -> float:
+            t0 = time.perf_counter()
+            report = precompute(model, cases, MemorySink())
+            assert report.computed == len(cases) and not report.failed
+            return time.perf_counter() - t0
+
+        # The baseline's inputs: the same tensors precompute feeds the networks, prepared off the clock.
+        inputs = []
+        for case in cases:
+            for member in spec.members:
+                media = load(case.media[member.role])
+                plan = plan_inputs(media, spec, member.window)
+                r0, c0, r1, c1 = crop_box(cam_shape(media.frames.shape[1:3], spec.cam_size), spec.crop)
+                net = model.nets[member.role]
+                inputs.append((net, find_target_layer(net, spec.cam_target_layer), plan.images, (r1 - r0, c1 - c0)))
+
+        def run_plain() -> float:
+            t0 = time.perf_counter()
+            for net, layer, x, size in inputs:
+                _plain_gradcam(net, layer, x, size)
+            return time.perf_counter() - t0
+
+        run_precompute(), run_plain()  # warm-up
+        pre = min(run_precompute() for _ in range(3))
+        plain = min(run_plain() for _ in range(3))
+    print(json.dumps({
+        "benchmark": "precompute", "model": "resources/models/mri", "cases": args.cases,
+        "images": int(sum(x.shape[0] for _, _, x, _ in inputs)), "threads": args.threads,
+        "precompute_s": round(pre, 3), "plain_s": round(plain, 3), "ratio": round(pre / plain, 2),
+        "cases_per_second": round(args.cases / pre, 2), "budget_ratio": BUDGET, "within_budget": pre / plain <= BUDGET,
+    }))
+
+
+if __name__ == "__main__":
+    main()
