@@ -1,12 +1,17 @@
-"""Cine playback at the media's native frame rate.
+"""Cine playback at the media's native frame rate, or at its own frame times.
 
 Frame timing comes from elapsed clock time, not from counting timer ticks, so a
-late tick drops frames instead of slowing the clip down.  Tests drive it without
-a timer through ``advance(ms)`` or with a fake ``clock``.
+late tick drops frames instead of slowing the clip down.  A clip with per-frame
+presentation times (``Media.frame_times``: a variable-rate phone video) shows
+each frame for as long as its timestamps say, as video players do; the speed
+box then scales the whole clip (at the file's average rate it plays in real
+time).  Tests drive it without a timer through ``advance(ms)`` or with a fake
+``clock``.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Callable
@@ -34,6 +39,7 @@ class CinePlayer(QObject):
         self._elapsed_ms = 0.0
         self._last_clock = 0.0
         self._last_frame = 0
+        self._times: tuple[float, ...] | None = None  # seconds from the first frame, when the clip has them
 
     @property
     def is_playing(self) -> bool:
@@ -43,8 +49,11 @@ class CinePlayer(QObject):
     def fps(self) -> float:
         return self._fps
 
-    def play(self, start: int, n_frames: int, fps: float | None) -> None:
+    def play(self, start: int, n_frames: int, fps: float | None, times: tuple[float, ...] | None = None) -> None:
+        """Play from ``start``; ``times`` (seconds per frame, ascending) paces a variable-rate clip."""
         self._n = max(1, n_frames)
+        usable = times is not None and len(times) == self._n and self._n > 1 and times[-1] > times[0]
+        self._times = tuple(t - times[0] for t in times) if usable else None
         self._restart(start, fps if fps and fps > 0 else DEFAULT_FPS)
         self.playing_changed.emit(True)
 
@@ -73,7 +82,15 @@ class CinePlayer(QObject):
     def advance(self, ms: float) -> None:
         """Move the playhead by ``ms`` of clip time and emit the frame now due."""
         self._elapsed_ms += ms
-        frame = (self._start + math.floor(self._elapsed_ms * self._fps / 1000 + 1e-9)) % self._n
+        if self._times is None:
+            frame = (self._start + math.floor(self._elapsed_ms * self._fps / 1000 + 1e-9)) % self._n
+        else:
+            times = self._times
+            mean_step = times[-1] / (self._n - 1)  # the last frame lasts one average frame
+            # At fps = the file's average rate (1 / mean_step) the clip plays in real time.
+            clip_s = self._elapsed_ms / 1000 * self._fps * mean_step
+            t = (times[self._start] + clip_s) % (times[-1] + mean_step)
+            frame = bisect.bisect_right(times, t + 1e-9) - 1
         if frame != self._last_frame:
             self._last_frame = frame
             self.frame_due.emit(frame)

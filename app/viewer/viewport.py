@@ -245,7 +245,7 @@ class ViewportWidget(QWidget):
 
     def play(self) -> None:
         if self._media is not None and self._media.n_frames > 1:
-            self.cine.play(self._index, self._media.n_frames, self.fps_box.value())
+            self.cine.play(self._index, self._media.n_frames, self.fps_box.value(), self._media.frame_times)
 
     def set_cine_fps(self, fps: float) -> None:
         """Cine speed in frames per second (clamped to FPS_RANGE); a playing clip changes speed at once."""

@@ -166,6 +166,28 @@ def test_cine_plays_at_native_fps_with_fake_clock(viewport, make_video, fake_clo
     assert viewport.current_index == 4
 
 
+def test_cine_follows_the_frame_times_of_a_variable_rate_clip(viewport, make_video):
+    """A phone clip whose frames are unevenly spaced: each frame stays as long as its timestamps say."""
+    import dataclasses
+
+    clip = dataclasses.replace(make_video(n=4, fps=5.0), frame_times=(0.0, 0.1, 0.5, 0.6))
+    viewport.set_media(clip)
+    viewport.set_slice(0)
+    assert viewport.fps_box.value() == 5.0  # the file's average rate: real time
+    viewport.play()
+    viewport.advance_cine(100)
+    assert viewport.current_index == 1
+    viewport.advance_cine(300)  # 0.4 s: frame 1 (0.1 s) is still on screen, frame 2 comes at 0.5 s
+    assert viewport.current_index == 1
+    viewport.advance_cine(100)
+    assert viewport.current_index == 2
+    viewport.advance_cine(100)
+    assert viewport.current_index == 3
+    viewport.advance_cine(200)  # 0.8 s: after the last frame's average duration (0.2 s) the clip loops
+    assert viewport.current_index == 0
+    viewport.stop()
+
+
 def test_cine_real_timer_advances(qtbot, make_video):
     vp = ViewportWidget()
     qtbot.addWidget(vp)
