@@ -6,7 +6,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from study.errors import StudyError
-from study.modelfit import ModelFacts, fit_problems, role_map_problems, suggest_role_map, task_problems
+from study.modelfit import (
+    ModelFacts,
+    fit_problems,
+    role_map_problems,
+    suggest_role_map,
+    task_problems,
+)
 from study.protocol import Task, load_protocol, parse_protocol, protocol_to_toml
 from tests.admin.conftest import make_tiny_model
 
@@ -19,9 +25,9 @@ def test_role_map_suggestion_and_problems():
     assert suggest_role_map(("t2axi", "DWI"), ("T2axi", "T2sag", "DWI")) == {"t2axi": "T2axi", "DWI": "DWI"}
     assert suggest_role_map(("a", "b"), ("x", "y")) == {}  # no guess between two unknowns
     model = ModelFacts("m.toml", "binary", ("negative", "positive"), ("photo",))
-    assert role_map_problems(model, ("image",), {}) == [
+    assert role_map_problems(model, ("image",), {}) == [(
         "m.toml: the model reads role(s) photo that the study does not have (roles: image): map each model role "
-        "to a study role (Model and precompute in the admin screen, or [model] roles in study.toml)"]
+        "to a study role (Model and precompute in the admin screen, or [model] roles in study.toml)")]
     assert role_map_problems(model, ("image",), {"photo": "image"}) == []
     assert "the study has no role 'img'" in role_map_problems(model, ("image",), {"photo": "img"})[0]
     two = ModelFacts("m.toml", "binary", ("n", "p"), ("a", "b"))
