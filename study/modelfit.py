@@ -72,8 +72,9 @@ def role_map_problems(model: ModelFacts, study_roles: tuple[str, ...], role_map:
         problems.append(f"{model.path}: role map: study role {s_role!r} is given to more than one model role")
     missing = unmapped_roles(model.roles, study_roles, role_map)
     if missing and not problems:
-        problems.append(f"{model.path}: the model reads role(s) {', '.join(missing)}; the study has "
-                        f"{', '.join(study_roles)}: map each model role to a study role")
+        problems.append(f"{model.path}: the model reads role(s) {', '.join(missing)} that the study does not have "
+                        f"(roles: {', '.join(study_roles)}): map each model role to a study role "
+                        "(Model and precompute in the admin screen, or [model] roles in study.toml)")
     return problems
 
 

@@ -6,7 +6,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from study.errors import StudyError
-from study.modelfit import ModelFacts, fit_problems, role_map_problems, suggest_role_map, task_problems
+from study.modelfit import (
+    ModelFacts,
+    fit_problems,
+    role_map_problems,
+    suggest_role_map,
+    task_problems,
+)
 from study.protocol import Task, load_protocol, parse_protocol, protocol_to_toml
 from tests.admin.conftest import make_tiny_model
 
@@ -19,8 +25,9 @@ def test_role_map_suggestion_and_problems():
     assert suggest_role_map(("t2axi", "DWI"), ("T2axi", "T2sag", "DWI")) == {"t2axi": "T2axi", "DWI": "DWI"}
     assert suggest_role_map(("a", "b"), ("x", "y")) == {}  # no guess between two unknowns
     model = ModelFacts("m.toml", "binary", ("negative", "positive"), ("photo",))
-    assert role_map_problems(model, ("image",), {}) == [
-        "m.toml: the model reads role(s) photo; the study has image: map each model role to a study role"]
+    assert role_map_problems(model, ("image",), {}) == [(
+        "m.toml: the model reads role(s) photo that the study does not have (roles: image): map each model role "
+        "to a study role (Model and precompute in the admin screen, or [model] roles in study.toml)")]
     assert role_map_problems(model, ("image",), {"photo": "image"}) == []
     assert "the study has no role 'img'" in role_map_problems(model, ("image",), {"photo": "img"})[0]
     two = ModelFacts("m.toml", "binary", ("n", "p"), ("a", "b"))
@@ -80,7 +87,7 @@ def test_attach_offers_role_mapping_and_collapse_then_precomputes(qtbot, engine,
     qtbot.addWidget(panel)
     panel.show()
     panel.attach(spec)
-    assert "the model reads role(s) photo; the study has image" in panel.problem_label.text()
+    assert "the model reads role(s) photo that the study does not have (roles: image)" in panel.problem_label.text()
     assert "needs a binary collapse" in panel.problem_label.text()
     assert panel.fit_box.isVisible() and not panel.run_button.isEnabled()
     assert list(panel.role_boxes) == ["photo"] and panel.role_boxes["photo"].currentText() == "image"
@@ -129,4 +136,5 @@ def test_precompute_command_refuses_an_unmapped_model(photo_study, tmp_path, cap
     parser = argparse.ArgumentParser()
     precompute.add_arguments(parser)
     assert precompute.run(parser.parse_args([str(photo_study), "--model", str(spec)])) == 2
-    assert "the model reads role(s) photo; the study has image: map each model role" in capsys.readouterr().err
+    assert "the model reads role(s) photo that the study does not have (roles: image): map each model role" in (
+        capsys.readouterr().err)
