@@ -50,7 +50,7 @@ def test_agreement_over_reads():
 def test_cohen_uses_every_case_both_read_and_fleiss_cases_all_read():
     rng = np.random.default_rng(4)
     rows = []
-    for reader, cases in (("a", range(0, 30)), ("b", range(10, 40)), ("c", range(20, 40))):
+    for reader, cases in (("a", range(30)), ("b", range(10, 40)), ("c", range(20, 40))):
         for c in cases:
             rows.append({"modality": "m", "reader": reader, "case": f"c{c}", "decision": int(rng.random() < 0.5)})
     df = pd.DataFrame(rows)
