@@ -45,3 +45,22 @@ def test_agreement_over_reads():
     assert pairs[("a", "b")] == 1.0
     assert pairs[("a", "c")] == pytest.approx(0.0)
     assert "m" in res["fleiss"]
+
+
+def test_cohen_uses_every_case_both_read_and_fleiss_cases_all_read():
+    rng = np.random.default_rng(4)
+    rows = []
+    for reader, cases in (("a", range(30)), ("b", range(10, 40)), ("c", range(20, 40))):
+        for c in cases:
+            rows.append({"modality": "m", "reader": reader, "case": f"c{c}", "decision": int(rng.random() < 0.5)})
+    df = pd.DataFrame(rows)
+    res = agreement(df)
+    wide = df.pivot(index="case", columns="reader", values="decision")
+    ab = next(r for r in res["cohen"] if (r["reader_a"], r["reader_b"]) == ("a", "b"))
+    both = wide[["a", "b"]].dropna()
+    assert ab["n"] == 20 == len(both)
+    assert ab["kappa"] == pytest.approx(cohen_kappa(both["a"].to_numpy(), both["b"].to_numpy()))
+    assert res["fleiss"]["m"]["n"] == 10 and res["fleiss"]["m"]["n_readers"] == 3
+    all_read = wide.dropna().to_numpy()
+    counts = np.stack([(all_read == k).sum(axis=1) for k in (0, 1)], axis=1)
+    assert res["fleiss"]["m"]["kappa"] == pytest.approx(fleiss_kappa(counts))
