@@ -337,6 +337,10 @@ def _write_cases(study_dir: Path, protocol: Protocol, matches: list[CaseMatch], 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["case_id", "truth", "patient_id", *roles])
+    # patient_id groups a patient's cases (--case-per study) under an opaque code: the patient's first case code
+    patient_code: dict[str, str] = {}
+    for m in sorted(matches, key=lambda m: m.code):
+        patient_code.setdefault(m.unit.patient_id, m.code)
     for m in sorted(matches, key=lambda m: m.code):
         row = []
         for role in roles:
@@ -344,7 +348,7 @@ def _write_cases(study_dir: Path, protocol: Protocol, matches: list[CaseMatch], 
             assert v is not None  # every cell is resolved before cases.csv is written
             materialize(v, media / m.code / role, m.code)
             row.append(f"media/{m.code}/{role}")
-        w.writerow([m.code, m.truth, m.code, *row])
+        w.writerow([m.code, m.truth, patient_code[m.unit.patient_id], *row])
     (study_dir / "cases.csv").write_text(buf.getvalue(), encoding="utf-8")
     load_cases(study_dir, protocol)  # the same checks as `validate`
 

@@ -153,3 +153,21 @@ def test_a_study_folder_that_is_not_an_intake_study_is_refused(tmp_path, export)
     (tmp_path / "s" / "study.toml").write_text("[study]\n")
     with pytest.raises(StudyError, match="already exists and is not an intake study"):
         build_from_dicom(tmp_path / "s", exp, truth, rules_toml=rules)
+
+
+def test_one_case_per_study_groups_a_patients_studies_under_one_opaque_code(tmp_path, export):
+    from tests.intake.conftest import write_series
+
+    exp, rules, _ = export
+    second = "1.2.826.0.1.3680043.8.498.3"  # PAT1 comes back: a follow-up study
+    write_series(exp / "followup", 5, study_uid=second, description="t2_tse_tra", accession="ACC9")
+    write_series(exp / "followup", 5, study_uid=second, description="t2_tse_sag", orientation=(0.0, 1.0, 0.0, 0.0, 0.0, -1.0),
+                 name="S{i:04d}", accession="ACC9")
+    write_series(exp / "followup", 5, study_uid=second, description="dwi", b_value=900, name="D{i:04d}", accession="ACC9")
+    (tmp_path / "acc.csv").write_text("AccessionNumber,truth\nACC1,1\nACC9,1\n")
+    result = build_from_dicom(tmp_path / "s", exp, tmp_path / "acc.csv", rules_toml=rules, seed=4,
+                              truth_key="AccessionNumber", per="study")
+    assert result.wrote_cases, result.flagged
+    cases = load_cases(tmp_path / "s", load_protocol(tmp_path / "s"))
+    assert len(cases) == 2 and len({c.patient_id for c in cases}) == 1
+    assert cases[0].patient_id in {c.case_id for c in cases}
