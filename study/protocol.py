@@ -54,11 +54,11 @@ TASK_KINDS = ("binary", "multiclass", "grade_distribution", "numeric")
 CONFIDENCE_SCALES = ("0-100", "1-5")
 SYNC_MODES = ("position", "fraction", "none")
 MODES = ("reading", "triage")
-# Modes whose screens have an AI-free unaided form.  A design with unaided reads
-# (sequential, crossover) is refused for any other mode: readers never see the
-# AI in an unaided read.  The triage queue joins this set when its unaided form
-# (reader's randomized order, no AI columns) exists.
-UNAIDED_FORMS: frozenset[str] = frozenset({"reading"})
+# Modes whose screens have an AI-free unaided form: the reading screen, and the
+# triage queue (in the reader's seeded order, no AI columns, no CAM).  A design
+# with unaided reads (sequential, crossover) is refused for any other mode:
+# readers never see the AI in an unaided read.
+UNAIDED_FORMS: frozenset[str] = frozenset({"reading", "triage"})
 
 
 @dataclass(frozen=True)
