@@ -128,7 +128,9 @@ class SittingRow(Base):
     ai_shown_ms: Mapped[int] = mapped_column(Integer, default=0)
     cam_shown_ms: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str] = mapped_column(String(16))  # "left" | "submitted"
-    read_id: Mapped[int | None] = mapped_column(ForeignKey("reads.id"), nullable=True)
+    # The read it counts towards.  Not a foreign key: a deleted read is for the audit
+    # chain to report (it names the gap), not for a sitting row to block.
+    read_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     workstation: Mapped[str] = mapped_column(String(128), default="")
 
 

@@ -30,7 +30,6 @@ def upgrade() -> None:
     sa.Column('read_id', sa.Integer(), nullable=True),
     sa.Column('workstation', sa.String(length=128), nullable=False),
     sa.ForeignKeyConstraint(['reader_id'], ['readers.id'], ),
-    sa.ForeignKeyConstraint(['read_id'], ['reads.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('sittings', schema=None) as batch_op:
