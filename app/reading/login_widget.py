@@ -49,7 +49,7 @@ class LoginWidget(QWidget):
             col.addWidget(hint_label)
         self.admin_button = QPushButton("Study administration\u2026")
         self.admin_button.setObjectName("linkButton")
-        self.admin_button.setToolTip("For the researcher: readers, progress, results and export (admin password)")
+        self.admin_button.setToolTip("For the researcher who runs the study (admin password)")
         self.admin_button.clicked.connect(self.admin_requested)
         col.addWidget(self.admin_button)
         self.code_field.returnPressed.connect(self.pin_field.setFocus)
