@@ -102,7 +102,7 @@ def test_triage_resumes_with_done_slides(qtbot, engine_factory, mono, tmp_path):
 def test_reviewed_slide_is_reopened_and_corrected_with_a_reason(qtbot, engine_factory, mono, tmp_path):
     folder = make_study(tmp_path / "cyto", "multiclass", design="concurrent", mode="triage", n=3)
     folder.put_ai()
-    window, screen = open_session(qtbot, engine_factory(folder), mono)
+    _window, screen = open_session(qtbot, engine_factory(folder), mono)
     first = screen.state.item.case_id
     with qtbot.waitSignal(screen.read_submitted):
         qtbot.keyClick(screen, Qt.Key.Key_1)
