@@ -97,3 +97,27 @@ def test_triage_resumes_with_done_slides(qtbot, engine_factory, mono, tmp_path):
     reviews = [row[3] for row in queue_cells(screen.table)]
     assert reviews == ["normal", "normal", "", "", ""]  # the reader's own answers
     assert screen.triage.current.rank == 3  # the most suspicious slide left
+
+
+def test_reviewed_slide_is_reopened_and_corrected_with_a_reason(qtbot, engine_factory, mono, tmp_path):
+    folder = make_study(tmp_path / "cyto", "multiclass", design="concurrent", mode="triage", n=3)
+    folder.put_ai()
+    _window, screen = open_session(qtbot, engine_factory(folder), mono)
+    first = screen.state.item.case_id
+    with qtbot.waitSignal(screen.read_submitted):
+        qtbot.keyClick(screen, Qt.Key.Key_1)
+    qtbot.waitUntil(lambda: not screen.state.loading)
+    click_row(qtbot, screen.table, 0)  # the reviewed slide
+    qtbot.waitUntil(lambda: screen.state.item.case_id == first and not screen.state.loading)
+    assert screen.reason_field.isVisible() and screen.submit_button.isVisible()
+    assert "You answered normal before" in screen.correction_label.text()
+    qtbot.keyClick(screen, Qt.Key.Key_3)  # picks the class, saves nothing yet
+    assert len(reads_table(folder.path)) == 1 and screen.state.item.case_id == first
+    qtbot.keyClick(screen, Qt.Key.Key_Return)  # no reason: refused with a message
+    assert "reason" in screen.problem_label.text()
+    qtbot.keyClicks(screen.reason_field, "overlooked HSIL cells")
+    with qtbot.waitSignal(screen.read_submitted):
+        qtbot.keyClick(screen.reason_field, Qt.Key.Key_Return)
+    assert reads_table(folder.path).set_index("case").loc[first, "answer"] == "CIN2+"
+    assert queue_cells(screen.table)[0][3] == "CIN2+"
+    assert not screen.reason_field.isVisible()
