@@ -18,7 +18,10 @@ from study.errors import StudyError
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("study.commands.validate", "check a study folder: protocol, case table, media"),
-    "index": ("study.commands.index", "index a PACS/scanner export by DICOM header: patients, studies, series, volumes"),
+    "index": (
+        "study.commands.index",
+        "index a PACS/scanner export by DICOM header: patients, studies, series, volumes",
+    ),
     "new": ("study.commands.new", "write study.toml and cases.csv from a media folder and a truth table"),
     "readers": ("study.commands.readers", "add or list readers"),
     "admin-password": ("study.commands.admin_password", "set or change a study's admin password"),

@@ -46,8 +46,9 @@ class DemoSetup(QObject):
     status_changed = Signal(str)
     setup_finished = Signal(int, str)
 
-    def __init__(self, demo_dir: Path, extra_args: list[str] | tuple[str, ...] = (),
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, demo_dir: Path, extra_args: list[str] | tuple[str, ...] = (), parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.demo_dir = Path(demo_dir)
         self.extra_args = list(extra_args)
@@ -67,8 +68,10 @@ class DemoSetup(QObject):
     def start(self) -> None:
         self.status = f"Demo set-up: building the demo studies in {self.demo_dir}"
         self.status_changed.emit(self.status)
-        self.process.start(sys.executable, ["-u", "-m", "app.cli", "demo", "--build", str(self.demo_dir),
-                                            "--no-open", *self.extra_args])
+        self.process.start(
+            sys.executable,
+            ["-u", "-m", "app.cli", "demo", "--build", str(self.demo_dir), "--no-open", *self.extra_args],
+        )
 
     def stop(self, timeout_ms: int = 3000) -> None:
         """End the child (its finished cases are stored; the next `readerstudy demo` resumes)."""

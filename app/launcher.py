@@ -17,7 +17,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QWidget,
 )
 
 from app.demo_setup import DemoSetup
@@ -78,15 +84,21 @@ class LauncherWidget(QWidget):
     study_chosen = Signal(str)
     admin_requested = Signal(str)  # a study folder, or "" for the new-study wizard
 
-    def __init__(self, recent: RecentStudies | None = None, demo_dir: Path | None = None,
-                 choose_folder: Callable[[QWidget], str] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        recent: RecentStudies | None = None,
+        demo_dir: Path | None = None,
+        choose_folder: Callable[[QWidget], str] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("launcherScreen")
         self.setWindowTitle("readerstudy")
         self.recent = recent or RecentStudies()
         self.demo_dir = demo_dir or default_demo_dir()
         self._choose_folder = choose_folder or (
-            lambda parent: QFileDialog.getExistingDirectory(parent, "Open a study folder"))
+            lambda parent: QFileDialog.getExistingDirectory(parent, "Open a study folder")
+        )
         self.demo_setup: DemoSetup | None = None
         self._demo_opened = False
 
@@ -180,8 +192,9 @@ class LauncherWidget(QWidget):
         if not folder:
             return
         if not (Path(folder) / "study.toml").is_file():
-            self.show_message(f"{Path(folder) / 'study.toml'}: file not found; choose a study folder, "
-                              "or New study\u2026 to build one")
+            self.show_message(
+                f"{Path(folder) / 'study.toml'}: file not found; choose a study folder, or New study\u2026 to build one"
+            )
             return
         self.admin_requested.emit(folder)
 
@@ -217,5 +230,7 @@ class LauncherWidget(QWidget):
     def on_demo_finished(self, code: int, tail: str) -> None:
         self.demo_button.setEnabled(True)
         if code != 0 and not self.demo_setup.ready:
-            self.show_message(f"The demo could not be built (exit code {code}):\n{tail}\n"
-                              f"Run it by hand to see more: readerstudy demo --build {self.demo_dir} --no-open")
+            self.show_message(
+                f"The demo could not be built (exit code {code}):\n{tail}\n"
+                f"Run it by hand to see more: readerstudy demo --build {self.demo_dir} --no-open"
+            )

@@ -41,17 +41,27 @@ def demo_hint(engine) -> str:
     from app.commands.demo import DEMO_ADMIN_PASSWORD
     from study.demo import DEMO_PIN
 
-    return (f"Demo study: sign in as spec1 (specialist) or res1 (resident), PIN {DEMO_PIN}. "
-            "spec1 may start the aided session right after the unaided one. "
-            f"Study administration below: admin password {DEMO_ADMIN_PASSWORD}.")
+    return (
+        f"Demo study: sign in as spec1 (specialist) or res1 (resident), PIN {DEMO_PIN}. "
+        "spec1 may start the aided session right after the unaided one. "
+        f"Study administration below: admin password {DEMO_ADMIN_PASSWORD}."
+    )
 
 
 class MainWindow(QMainWindow):
     screen_changed = Signal(str)  # "login" | "sessions" | "reading" | "triage" | "summary"
 
-    def __init__(self, engine, *, clock: Clock = time.monotonic, now: Callable[[], datetime] | None = None,
-                 viewer_factory: Callable[[bool], QWidget] = default_viewer, media_loader=None,
-                 workstation: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        engine,
+        *,
+        clock: Clock = time.monotonic,
+        now: Callable[[], datetime] | None = None,
+        viewer_factory: Callable[[bool], QWidget] = default_viewer,
+        media_loader=None,
+        workstation: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
         self.protocol = engine.protocol
@@ -113,8 +123,9 @@ class MainWindow(QMainWindow):
     def on_logged_in(self, reader: str) -> None:
         self._drop(self.sessions)
         demo_dir = str(self.engine.study_dir) if demo_hint(self.engine) else ""
-        self.sessions = SessionListWidget(SessionListState(self.engine, reader, self.now), self.protocol.title,
-                                          demo_dir)
+        self.sessions = SessionListWidget(
+            SessionListState(self.engine, reader, self.now), self.protocol.title, demo_dir
+        )
         self.sessions.session_chosen.connect(self.on_session_chosen)
         self.sessions.take_over_confirmed.connect(self.on_take_over_confirmed)
         self.sessions.logged_out.connect(self.on_logged_out)
@@ -150,8 +161,9 @@ class MainWindow(QMainWindow):
         title = self.protocol.title
         if self.protocol.mode == "triage":
             # The state asks the session for AI outputs itself: aided slides only, none when unaided.
-            triage = TriageState(self.session, self.protocol, answers=self.session.own_answers(),
-                                 clock=self.clock, now=self.now)
+            triage = TriageState(
+                self.session, self.protocol, answers=self.session.own_answers(), clock=self.clock, now=self.now
+            )
             self.reading = TriageWidget(triage, self.prefetcher, title=title, viewer_factory=self.viewer_factory)
             name = "triage"
         else:

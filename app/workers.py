@@ -150,7 +150,8 @@ class Worker(QRunnable):
     def _report(self, exc: BaseException) -> None:
         if self.signals.receivers(SIGNAL("errored(PyObject)")) == 0:
             log.error(
-                "worker %s failed", getattr(self._fn, "__qualname__", self._fn),
+                "worker %s failed",
+                getattr(self._fn, "__qualname__", self._fn),
                 exc_info=(type(exc), exc, exc.__traceback__),
             )
         self.signals.errored.emit(exc)
@@ -160,8 +161,13 @@ class Worker(QRunnable):
             _ACTIVE.discard(self)
 
 
-def create_worker(fn: Callable[..., Any], *args: Any, _start: bool = False,
-                  _connect: dict[str, Callable[..., Any]] | None = None, **kwargs: Any) -> Worker:
+def create_worker(
+    fn: Callable[..., Any],
+    *args: Any,
+    _start: bool = False,
+    _connect: dict[str, Callable[..., Any]] | None = None,
+    **kwargs: Any,
+) -> Worker:
     """Wrap ``fn(*args, **kwargs)`` in a :class:`Worker`.
 
     ``_connect`` maps signal names to slots (e.g. ``{"result_ready": show}``),

@@ -50,7 +50,7 @@ class _QuietScoreCAM(ScoreCAM):
             scores = []
             for target, image, image_masks in zip(targets, input_tensor, masks):
                 for i in range(0, image_masks.shape[0], self.batch_size):
-                    batch = image[None] * image_masks[i:i + self.batch_size, None]
+                    batch = image[None] * image_masks[i : i + self.batch_size, None]
                     scores.extend(float(target(o)) for o in self.model(batch))
             scores_t = torch.tensor(scores).view(activations.shape[0], activations.shape[1])
             return torch.softmax(scores_t, dim=-1).numpy()
@@ -94,8 +94,7 @@ class CamMethod:
         with torch.no_grad():
             return self.net(x)
 
-    def maps(self, x: torch.Tensor, out: torch.Tensor, acts: torch.Tensor,
-             targets: Sequence[Target]) -> torch.Tensor:
+    def maps(self, x: torch.Tensor, out: torch.Tensor, acts: torch.Tensor, targets: Sequence[Target]) -> torch.Tensor:
         """(B, h, w) non-negative maps at the target layer's resolution."""
         grads_np = None
         if self.uses_gradients:

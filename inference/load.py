@@ -30,7 +30,8 @@ class LoadedModel:
     def cam_supported(self) -> bool:
         """TorchScript modules take no forward hooks, so they predict without CAMs."""
         return self.spec.cam_method != "none" and not any(
-            isinstance(n, torch.jit.ScriptModule) for n in self.nets.values())
+            isinstance(n, torch.jit.ScriptModule) for n in self.nets.values()
+        )
 
 
 def default_device(device: str | None = None) -> torch.device:

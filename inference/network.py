@@ -51,8 +51,16 @@ def _set_module(root: nn.Module, name: str, new: nn.Module) -> None:
 def _first_conv_to(net: nn.Module, channels: int) -> None:
     """Replace the stem convolution so the network reads ``channels`` input planes."""
     name, conv = next((n, m) for n, m in net.named_modules() if isinstance(m, nn.Conv2d))
-    new = nn.Conv2d(channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
-                    conv.dilation, conv.groups, conv.bias is not None)
+    new = nn.Conv2d(
+        channels,
+        conv.out_channels,
+        conv.kernel_size,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        conv.groups,
+        conv.bias is not None,
+    )
     _set_module(net, name, new)
 
 

@@ -79,10 +79,16 @@ def _default_loader() -> Callable[[str], Media]:
     return load
 
 
-def precompute(spec_path: str | Path | LoadedModel, cases: Iterable[CaseLike], sink: Sink, *,
-               device: str = "cpu", progress: ProgressFn | None = None,
-               cancel: threading.Event | None = None,
-               load_media: Callable[[str], Media] | None = None) -> PrecomputeReport:
+def precompute(
+    spec_path: str | Path | LoadedModel,
+    cases: Iterable[CaseLike],
+    sink: Sink,
+    *,
+    device: str = "cpu",
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    load_media: Callable[[str], Media] | None = None,
+) -> PrecomputeReport:
     """Predict and CAM every case not yet in ``sink``; see the module doc.
 
     ``progress(done, total, eta_seconds)`` is called after every case (done and

@@ -59,7 +59,7 @@ def _run_role(model: LoadedModel, role: str, plan: InputPlan, with_cam: bool, ba
     run = _RoleRun(plan)
     engine = _cam_engine(model, role) if with_cam else None
     for start in range(0, plan.images.shape[0], batch_size):
-        x = plan.images[start:start + batch_size].to(model.device)
+        x = plan.images[start : start + batch_size].to(model.device)
         if engine is None:
             with torch.inference_mode():
                 out = model.nets[role](x)
@@ -87,8 +87,13 @@ def _summary(spec: ModelSpec, combined: np.ndarray) -> dict:
     if spec.head == "regression":
         value = float(combined[0])
         half = spec.interval_halfwidth
-        return dict(value=value, interval=None if half is None else (value - half, value + half),
-                    predicted=f"{value:.2f}", score=value, labels=spec.labels)
+        return dict(
+            value=value,
+            interval=None if half is None else (value - half, value + half),
+            predicted=f"{value:.2f}",
+            score=value,
+            labels=spec.labels,
+        )
     probs = tuple(float(p) for p in combined)
     top = int(np.argmax(combined))
     if spec.head == "binary":
@@ -124,8 +129,15 @@ def _assemble(plan: InputPlan, maps: torch.Tensor, n_frames: int, shape: tuple[i
     return out
 
 
-def predict(model: LoadedModel, media_by_role: Mapping[str, Media], *, case_id: str = "",
-            cams: bool = True, target: str | None = None, batch_size: int = 32) -> AIOutput:
+def predict(
+    model: LoadedModel,
+    media_by_role: Mapping[str, Media],
+    *,
+    case_id: str = "",
+    cams: bool = True,
+    target: str | None = None,
+    batch_size: int = 32,
+) -> AIOutput:
     """Prediction (combined over roles by the mean) and one CAM per image, slice or key frame.
 
     ``target``: CAM for this label instead of the spec's ``cam.target``
@@ -155,8 +167,13 @@ def predict(model: LoadedModel, media_by_role: Mapping[str, Media], *, case_id: 
             media = media_by_role[role]
             shape = cam_shape(media.frames.shape[1:3], spec.cam_size)
             r0, c0, r1, c1 = crop_box(shape, spec.crop)
-            resized = torch.nn.functional.interpolate(fg[:, None], size=(r1 - r0, c1 - c0), mode="bilinear",
-                                                      align_corners=False)[:, 0].clamp(0, 1).cpu()
+            resized = (
+                torch.nn.functional.interpolate(
+                    fg[:, None], size=(r1 - r0, c1 - c0), mode="bilinear", align_corners=False
+                )[:, 0]
+                .clamp(0, 1)
+                .cpu()
+            )
             if spec.crop < 1.0:
                 resized = torch.nn.functional.pad(resized, (c0, shape[1] - c1, r0, shape[0] - r1))
             out_cams[role] = _assemble(run.plan, resized, media.n_frames, shape)
@@ -168,12 +185,22 @@ def predict(model: LoadedModel, media_by_role: Mapping[str, Media], *, case_id: 
             shape = cam_shape(media.frames.shape[1:3], spec.cam_size)
             # The network saw the central crop: its maps fill that box of the frame's CAM, zeros elsewhere.
             r0, c0, r1, c1 = crop_box(shape, spec.crop)
-            maps = torch.cat([finish(engine.maps(x, out, acts, class_targets([idx] * x.shape[0])), (r1 - r0, c1 - c0))
-                              for x, out, acts in run.passes]).cpu()
+            maps = torch.cat(
+                [
+                    finish(engine.maps(x, out, acts, class_targets([idx] * x.shape[0])), (r1 - r0, c1 - c0))
+                    for x, out, acts in run.passes
+                ]
+            ).cpu()
             if spec.crop < 1.0:
                 maps = torch.nn.functional.pad(maps, (c0, shape[1] - c1, r0, shape[0] - r1))
             out_cams[role] = _assemble(run.plan, maps, media.n_frames, shape)
             run.passes.clear()  # free the autograd graphs
-    return AIOutput(case_id=case_id, model_id=spec.model_id, head=spec.head, cams=out_cams,
-                    cam_method="segmentation" if spec.head == "segmentation" else (spec.cam_method if with_cam else ""),
-                    versions=dict(library_versions()), **_summary(spec, combined))
+    return AIOutput(
+        case_id=case_id,
+        model_id=spec.model_id,
+        head=spec.head,
+        cams=out_cams,
+        cam_method="segmentation" if spec.head == "segmentation" else (spec.cam_method if with_cam else ""),
+        versions=dict(library_versions()),
+        **_summary(spec, combined),
+    )

@@ -55,7 +55,13 @@ from typing import Any
 from study.errors import ProblemList, StudyError
 
 ARCHITECTURES = (
-    "mobilenet_v2", "mobilenet_v3_large", "resnet18", "resnet50", "densenet121", "vgg16", "efficientnet_b0",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "resnet18",
+    "resnet50",
+    "densenet121",
+    "vgg16",
+    "efficientnet_b0",
 )
 HEADS = ("binary", "multiclass", "regression", "grade_distribution", "segmentation")
 CAM_METHODS = ("gradcam", "gradcam++", "hirescam", "eigencam", "scorecam", "none")
@@ -186,7 +192,7 @@ class _Table:
             return None
         return tuple(value)
 
-    def table(self, key: str) -> "_Table | None":
+    def table(self, key: str) -> _Table | None:
         if key not in self.data:
             return None
         value = self.data[key]
@@ -202,8 +208,24 @@ class _Table:
 
 
 _MODEL_KEYS = {
-    "name", "architecture", "width_mult", "head", "labels", "positive", "unit", "target_mean", "target_std",
-    "interval_halfwidth", "input_size", "crop", "channels", "mean", "std", "input", "window", "combine",
+    "name",
+    "architecture",
+    "width_mult",
+    "head",
+    "labels",
+    "positive",
+    "unit",
+    "target_mean",
+    "target_std",
+    "interval_halfwidth",
+    "input_size",
+    "crop",
+    "channels",
+    "mean",
+    "std",
+    "input",
+    "window",
+    "combine",
 }
 
 
@@ -269,8 +291,14 @@ def _members(problems: ProblemList, data: dict, spec_dir: Path, check_files: boo
             if check_files and not full.is_file():
                 problems.add(t.key("weights"), f"weights file not found: {full}")
         if role and weights and sha:
-            members.append(Member(role, (spec_dir / weights).resolve(), sha.lower(),
-                                  None if window is None else (float(window[0]), float(window[1]))))
+            members.append(
+                Member(
+                    role,
+                    (spec_dir / weights).resolve(),
+                    sha.lower(),
+                    None if window is None else (float(window[0]), float(window[1])),
+                )
+            )
     roles = [m.role for m in members]
     if len(set(roles)) != len(roles):
         problems.add("members", f"a role appears twice: {', '.join(roles)}")
@@ -367,9 +395,20 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
     if problems.items:
         raise SpecError(problems.items)
     return ModelSpec(
-        path=path, architecture=arch, head=head, labels=labels, members=members,
-        input_size=input_size, channels=channels, mean=tuple(map(float, mean)), std=tuple(map(float, std)),
-        width_mult=width_mult, positive=positive, training=dict(training), metrics=dict(metrics), **kw,
+        path=path,
+        architecture=arch,
+        head=head,
+        labels=labels,
+        members=members,
+        input_size=input_size,
+        channels=channels,
+        mean=tuple(map(float, mean)),
+        std=tuple(map(float, std)),
+        width_mult=width_mult,
+        positive=positive,
+        training=dict(training),
+        metrics=dict(metrics),
+        **kw,
     )
 
 

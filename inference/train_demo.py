@@ -53,38 +53,72 @@ CAM_LAYER = "features.13"
 # name -> model.toml content (without members/mean/std, which training fills in) and training settings
 CONFIG: dict[str, dict] = {
     "mri": {
-        "model": {"name": "Demo MRI sarcoma vs leiomyoma: MobileNetV2 x0.5 per sequence, mean ensemble",
-                  "head": "binary", "labels": ["leiomyoma", "sarcoma"], "input_size": 128, "window": "media",
-                  # The field of view is centred on the uterus; the central half holds the mass with margin.
-                  "crop": 0.5},
-        "tables": {"slices": {"select": "central", "count": 5, "cam": "all"},
-                   "cam": {"method": "gradcam", "target_layer": CAM_LAYER, "target": "sarcoma", "size": 128}},
-        "roles": ["T2axi", "T2sag", "DWI"], "epochs": 12, "flips": "lr", "n_train": 160,
+        "model": {
+            "name": "Demo MRI sarcoma vs leiomyoma: MobileNetV2 x0.5 per sequence, mean ensemble",
+            "head": "binary",
+            "labels": ["leiomyoma", "sarcoma"],
+            "input_size": 128,
+            "window": "media",
+            # The field of view is centred on the uterus; the central half holds the mass with margin.
+            "crop": 0.5,
+        },
+        "tables": {
+            "slices": {"select": "central", "count": 5, "cam": "all"},
+            "cam": {"method": "gradcam", "target_layer": CAM_LAYER, "target": "sarcoma", "size": 128},
+        },
+        "roles": ["T2axi", "T2sag", "DWI"],
+        "epochs": 12,
+        "flips": "lr",
+        "n_train": 160,
         # Fixed windows (modality units): the series' own auto window lets a bright mass darken the
         # rest of the image, and the networks then read the background instead of the mass.
         "windows": {"T2axi": [1100.0, 2200.0], "T2sag": [1100.0, 2200.0], "DWI": [400.0, 800.0]},
     },
     "cytology": {
-        "model": {"name": "Demo cervical cytology normal/CIN1/CIN2+: MobileNetV2 x0.5",
-                  "head": "multiclass", "labels": ["normal", "CIN1", "CIN2+"], "positive": ["CIN2+"],
-                  "input_size": 128},
+        "model": {
+            "name": "Demo cervical cytology normal/CIN1/CIN2+: MobileNetV2 x0.5",
+            "head": "multiclass",
+            "labels": ["normal", "CIN1", "CIN2+"],
+            "positive": ["CIN2+"],
+            "input_size": 128,
+        },
         "tables": {"cam": {"method": "gradcam", "target_layer": CAM_LAYER, "target": "predicted", "size": 128}},
-        "roles": ["photo"], "epochs": 16, "flips": "all", "n_train": 600,
+        "roles": ["photo"],
+        "epochs": 16,
+        "flips": "all",
+        "n_train": 600,
     },
     "motility": {
-        "model": {"name": "Demo sperm motility grade A-E: MobileNetV2 x0.5 on first frame + motion",
-                  "head": "grade_distribution", "labels": ["A", "B", "C", "D", "E"], "input": "motion",
-                  "input_size": 128},
-        "tables": {"video": {"key_frames": 1},
-                   "cam": {"method": "gradcam", "target_layer": CAM_LAYER, "target": "predicted", "size": 128}},
-        "roles": ["video"], "epochs": 20, "flips": "all", "n_train": 300,
+        "model": {
+            "name": "Demo sperm motility grade A-E: MobileNetV2 x0.5 on first frame + motion",
+            "head": "grade_distribution",
+            "labels": ["A", "B", "C", "D", "E"],
+            "input": "motion",
+            "input_size": 128,
+        },
+        "tables": {
+            "video": {"key_frames": 1},
+            "cam": {"method": "gradcam", "target_layer": CAM_LAYER, "target": "predicted", "size": 128},
+        },
+        "roles": ["video"],
+        "epochs": 20,
+        "flips": "all",
+        "n_train": 300,
     },
     "conjunctiva": {
-        "model": {"name": "Demo hemoglobin from conjunctiva photo: MobileNetV2 x0.5 regression",
-                  "head": "regression", "labels": ["hemoglobin"], "unit": "g/dL", "input_size": 128},
+        "model": {
+            "name": "Demo hemoglobin from conjunctiva photo: MobileNetV2 x0.5 regression",
+            "head": "regression",
+            "labels": ["hemoglobin"],
+            "unit": "g/dL",
+            "input_size": 128,
+        },
         # Grad-CAM++ points at the lower lid in 68% of held-out photos, Grad-CAM in 44%.
         "tables": {"cam": {"method": "gradcam++", "target_layer": CAM_LAYER, "target": "predicted", "size": 128}},
-        "roles": ["photo"], "epochs": 20, "flips": "lr", "n_train": 400,
+        "roles": ["photo"],
+        "epochs": 20,
+        "flips": "lr",
+        "n_train": 400,
     },
 }
 
@@ -122,8 +156,11 @@ def base_spec(name: str, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), members=None
     members = members or [{"role": r, "weights": f"{r}.pt", "sha256": "0" * 64} for r in cfg["roles"]]
     windows = cfg.get("windows", {})
     members = [{**m, "window": windows[m["role"]]} if m["role"] in windows else m for m in members]
-    data = {"model": {**COMMON, **cfg["model"], "mean": list(mean), "std": list(std)}, **cfg["tables"],
-            "members": members}
+    data = {
+        "model": {**COMMON, **cfg["model"], "mean": list(mean), "std": list(std)},
+        **cfg["tables"],
+        "members": members,
+    }
     return parse_spec(data, Path("/nonexistent") / name / "model.toml", check_files=False)
 
 
@@ -189,7 +226,7 @@ def train_net(spec: ModelSpec, x: torch.Tensor, y: torch.Tensor, epochs: int, fl
         perm = torch.randperm(len(x), generator=gen)
         total = 0.0
         for start in range(0, len(x), 32):
-            idx = perm[start:start + 32]
+            idx = perm[start : start + 32]
             if len(idx) < 2:
                 continue  # BatchNorm needs two samples
             opt.zero_grad()
@@ -203,6 +240,7 @@ def train_net(spec: ModelSpec, x: torch.Tensor, y: torch.Tensor, epochs: int, fl
 
 
 # -- metrics -----------------------------------------------------------------
+
 
 def auc(y: np.ndarray, s: np.ndarray) -> float:
     """Empirical AUC (Mann-Whitney), ties count half."""
@@ -220,32 +258,47 @@ def metrics_for(spec: ModelSpec, cases: list[CaseData], outs: list) -> dict:
         pred = (p >= 0.5).astype(int)
         sens = float((pred[y == 1] == 1).mean())
         spec_ = float((pred[y == 0] == 0).mean())
-        return {"auc": auc(y, p), "accuracy": float((pred == y).mean()), "sensitivity": sens,
-                "specificity": spec_, "ss_avg": (sens + spec_) / 2}
+        return {
+            "auc": auc(y, p),
+            "accuracy": float((pred == y).mean()),
+            "sensitivity": sens,
+            "specificity": spec_,
+            "ss_avg": (sens + spec_) / 2,
+        }
     if spec.head == "multiclass":
         y = np.array([spec.labels.index(c.truth) for c in cases])
         pred = np.array([int(np.argmax(o.probabilities)) for o in outs])
         pos = spec.labels.index("CIN2+")
         binary_y, score = (y == pos).astype(int), np.array([o.probabilities[pos] for o in outs])
-        return {"accuracy": float((pred == y).mean()), "auc_cin2plus": auc(binary_y, score),
-                "sensitivity_cin2plus": float((pred[y == pos] == pos).mean()),
-                "specificity_cin2plus": float((pred[y != pos] != pos).mean()),
-                "confusion": np.bincount(y * 3 + pred, minlength=9).reshape(3, 3).tolist()}
+        return {
+            "accuracy": float((pred == y).mean()),
+            "auc_cin2plus": auc(binary_y, score),
+            "sensitivity_cin2plus": float((pred[y == pos] == pos).mean()),
+            "specificity_cin2plus": float((pred[y != pos] != pos).mean()),
+            "confusion": np.bincount(y * 3 + pred, minlength=9).reshape(3, 3).tolist(),
+        }
     if spec.head == "grade_distribution":
         t = np.array([[float(v) for v in c.truth.split(";")] for c in cases])
         p = np.array([o.probabilities for o in outs])
         emd = np.abs(np.cumsum(t - p, axis=1)).sum(1)  # earth mover's distance on ordered grades
         k = np.arange(t.shape[1])
         top_t, top_p = t.argmax(1), p.argmax(1)
-        return {"emd": float(emd.mean()), "avg_grade_distance": float(np.abs(t @ k - p @ k).mean()),
-                "max_grade_precision_at_1": float((top_t == top_p).mean()),
-                "max_grade_precision_at_2": float((np.abs(top_t - top_p) <= 1).mean()),
-                "emd_mean_distribution_baseline": float(np.abs(np.cumsum(t - t.mean(0), axis=1)).sum(1).mean())}
+        return {
+            "emd": float(emd.mean()),
+            "avg_grade_distance": float(np.abs(t @ k - p @ k).mean()),
+            "max_grade_precision_at_1": float((top_t == top_p).mean()),
+            "max_grade_precision_at_2": float((np.abs(top_t - top_p) <= 1).mean()),
+            "emd_mean_distribution_baseline": float(np.abs(np.cumsum(t - t.mean(0), axis=1)).sum(1).mean()),
+        }
     y = np.array([float(c.truth) for c in cases])
     v = np.array([o.value for o in outs])
-    return {"mae": float(np.abs(v - y).mean()), "pearson_r": float(np.corrcoef(v, y)[0, 1]),
-            "bias": float((v - y).mean()), "mae_mean_baseline": float(np.abs(y - y.mean()).mean()),
-            "sd_residual": float((v - y).std())}
+    return {
+        "mae": float(np.abs(v - y).mean()),
+        "pearson_r": float(np.corrcoef(v, y)[0, 1]),
+        "bias": float((v - y).mean()),
+        "mae_mean_baseline": float(np.abs(y - y.mean()).mean()),
+        "sd_residual": float((v - y).std()),
+    }
 
 
 def pointing(study: Path, outs: list, shapes: dict[tuple[str, str], tuple[int, int]]) -> float | None:
@@ -273,13 +326,15 @@ def pointing(study: Path, outs: list, shapes: dict[tuple[str, str], tuple[int, i
         sy, sx = cam.shape[0] / h, cam.shape[1] / w
         y, x = np.unravel_index(int(np.argmax(cam)), cam.shape)
         tol = 1.0  # one CAM pixel
-        hits += any(r0 * sy - tol <= y <= r1 * sy + tol and c0 * sx - tol <= x <= c1 * sx + tol
-                    for r0, c0, r1, c1 in boxes)
+        hits += any(
+            r0 * sy - tol <= y <= r1 * sy + tol and c0 * sx - tol <= x <= c1 * sx + tol for r0, c0, r1, c1 in boxes
+        )
         total += 1
     return hits / total if total else None
 
 
 # -- writing -----------------------------------------------------------------
+
 
 def _toml(v) -> str:
     if isinstance(v, bool):
@@ -293,8 +348,9 @@ def _toml(v) -> str:
     return json.dumps(str(v))
 
 
-def write_model(out: Path, name: str, spec: ModelSpec, nets: dict[str, nn.Module], training: dict,
-                metrics: dict, extra_model: dict) -> Path:
+def write_model(
+    out: Path, name: str, spec: ModelSpec, nets: dict[str, nn.Module], training: dict, metrics: dict, extra_model: dict
+) -> Path:
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     cfg = CONFIG[name]
@@ -307,8 +363,12 @@ def write_model(out: Path, name: str, spec: ModelSpec, nets: dict[str, nn.Module
         if role in cfg.get("windows", {}):
             members[-1]["window"] = cfg["windows"][role]
     model = {**COMMON, **cfg["model"], "mean": list(spec.mean), "std": list(spec.std), **extra_model}
-    lines = [f"# {model['name']}", "# Written by `python -m inference.train_demo`; weights are float16 state dicts.",
-             "", "[model]"] + [f"{k} = {_toml(v)}" for k, v in model.items()]
+    lines = [
+        f"# {model['name']}",
+        "# Written by `python -m inference.train_demo`; weights are float16 state dicts.",
+        "",
+        "[model]",
+    ] + [f"{k} = {_toml(v)}" for k, v in model.items()]
     for table, kv in cfg["tables"].items():
         lines += ["", f"[{table}]"] + [f"{k} = {_toml(v)}" for k, v in kv.items()]
     for table, kv in (("training", training), ("metrics", metrics)):
@@ -335,9 +395,11 @@ def evaluate(name: str, spec: ModelSpec, nets: dict[str, nn.Module], hold_dir: P
     metrics = metrics_for(spec, hold_cases, outs)
     if len(roles) > 1:  # each sequence alone, for the record
         for role in roles:
-            single = LoadedModel(base_spec(name, spec.mean, spec.std, [{"role": role, "weights": "x.pt",
-                                                                        "sha256": "0" * 64}]),
-                                 {role: nets[role]}, torch.device("cpu"))
+            single = LoadedModel(
+                base_spec(name, spec.mean, spec.std, [{"role": role, "weights": "x.pt", "sha256": "0" * 64}]),
+                {role: nets[role]},
+                torch.device("cpu"),
+            )
             so = [predict(single, {role: load(c.paths[role])}, case_id=c.case_id, cams=False) for c in hold_cases]
             metrics[f"auc_{role}"] = metrics_for(single.spec, hold_cases, so)["auc"]
     if spec.head == "binary":  # the pointing game is defined on positives (the CAM is for the positive label)
@@ -359,15 +421,25 @@ def reevaluate(name: str, out: Path, holdout: Path) -> dict:
     metrics = evaluate(name, model.spec, model.nets, holdout / name)
     text = path.read_text()
     head, rest = text.split("\n[metrics]\n", 1)
-    tail = rest[rest.index("\n[") if "\n[" in rest else len(rest):]
+    tail = rest[rest.index("\n[") if "\n[" in rest else len(rest) :]
     body = "\n".join(f"{k} = {_toml(v)}" for k, v in metrics.items())
     path.write_text(f"{head}\n[metrics]\n{body}\n{tail}")
     _log(f"{name}: held-out {metrics}")
     return metrics
 
 
-def train_one(name: str, data: Path, holdout: Path, out: Path, data_seed: int, holdout_seed: int,
-              seed: int, epochs: int | None, n_train: int | None, n_holdout: int | None) -> dict:
+def train_one(
+    name: str,
+    data: Path,
+    holdout: Path,
+    out: Path,
+    data_seed: int,
+    holdout_seed: int,
+    seed: int,
+    epochs: int | None,
+    n_train: int | None,
+    n_holdout: int | None,
+) -> dict:
     cfg = CONFIG[name]
     t0 = time.time()
     train_dir = ensure_study(data, name, data_seed, n_train or cfg["n_train"])
@@ -393,17 +465,31 @@ def train_one(name: str, data: Path, holdout: Path, out: Path, data_seed: int, h
         xn = (x - torch.tensor(mean).view(1, -1, 1, 1)) / torch.tensor(std).view(1, -1, 1, 1)
         nets[role] = train_net(spec, xn, y_fit[owner], ep, cfg["flips"], seed)
     if raw.head == "regression":
-        spec = parse_spec({"model": {**COMMON, **cfg["model"], "mean": mean, "std": std, **extra}, **cfg["tables"],
-                           "members": [{"role": r, "weights": f"{r}.pt", "sha256": "0" * 64} for r in cfg["roles"]]},
-                          spec.path, check_files=False)
+        spec = parse_spec(
+            {
+                "model": {**COMMON, **cfg["model"], "mean": mean, "std": std, **extra},
+                **cfg["tables"],
+                "members": [{"role": r, "weights": f"{r}.pt", "sha256": "0" * 64} for r in cfg["roles"]],
+            },
+            spec.path,
+            check_files=False,
+        )
     train_s = time.time() - t0
     metrics = evaluate(name, spec, nets, hold_dir)
     if raw.head == "regression":
         extra["interval_halfwidth"] = round(1.96 * metrics["sd_residual"], 3)
-    training = {"data": f"study.demo.build_{name}", "data_seed": data_seed, "n_train": len(train_cases),
-                "holdout_seed": holdout_seed, "seed": seed, "epochs": ep, "optimizer": "AdamW one-cycle lr 3e-3",
-                "augmentation": cfg["flips"] + " flips + shift", "train_seconds": round(train_s, 1),
-                "torch": torch.__version__}
+    training = {
+        "data": f"study.demo.build_{name}",
+        "data_seed": data_seed,
+        "n_train": len(train_cases),
+        "holdout_seed": holdout_seed,
+        "seed": seed,
+        "epochs": ep,
+        "optimizer": "AdamW one-cycle lr 3e-3",
+        "augmentation": cfg["flips"] + " flips + shift",
+        "train_seconds": round(train_s, 1),
+        "torch": torch.__version__,
+    }
     try:
         import json as _json
 
@@ -439,8 +525,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.reevaluate:
             results[name] = reevaluate(name, args.out, holdout)
             continue
-        results[name] = train_one(name, args.data, holdout, args.out, args.data_seed, args.holdout_seed, args.seed,
-                                  args.epochs, args.n_train, args.n_holdout)
+        results[name] = train_one(
+            name,
+            args.data,
+            holdout,
+            args.out,
+            args.data_seed,
+            args.holdout_seed,
+            args.seed,
+            args.epochs,
+            args.n_train,
+            args.n_holdout,
+        )
     print(json.dumps(results, default=str))
     return 0
 

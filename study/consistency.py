@@ -42,10 +42,11 @@ def binary_consistency(answer_index: int, confidence: float | None, scale: tuple
     return CONSISTENT
 
 
-def contradiction_text(labels: tuple[str, str], answer_index: int, confidence: float,
-                       scale: tuple[int, int]) -> str:
+def contradiction_text(labels: tuple[str, str], answer_index: int, confidence: float, scale: tuple[int, int]) -> str:
     """The reader-facing sentence naming both fields, e.g.
     'You chose "leiomyoma" but rated the likelihood of sarcoma 75 on the 0-100 scale.'"""
     lo, hi = scale
-    return (f"You chose \u201c{labels[answer_index]}\u201d but rated the likelihood of "
-            f"{labels[1]} {confidence:g} on the {lo}\u2013{hi} scale.")
+    return (
+        f"You chose \u201c{labels[answer_index]}\u201d but rated the likelihood of "
+        f"{labels[1]} {confidence:g} on the {lo}\u2013{hi} scale."
+    )

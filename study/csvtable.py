@@ -13,7 +13,9 @@ from pathlib import Path
 from study.errors import StudyError
 
 
-def read_case_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
+def read_case_rows(
+    path: Path, required: tuple[str, ...]
+) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
     """(header, [(line number, stripped row)], problems) — rows with a bad case_id are left out."""
     try:
         raw = Path(path).read_bytes()
@@ -23,14 +25,19 @@ def read_case_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], li
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise StudyError([f"{path}: line {line}: not UTF-8 text (invalid byte 0x{raw[err.start]:02x} at offset "
-                          f"{err.start}); save it as UTF-8 CSV"]) from None
+        raise StudyError(
+            [
+                f"{path}: line {line}: not UTF-8 text (invalid byte 0x{raw[err.start]:02x} at offset "
+                f"{err.start}); save it as UTF-8 CSV"
+            ]
+        ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in header]
     if missing:
-        raise StudyError([f"{path}: header: missing column {c!r} (columns are {', '.join(header) or 'none'})"
-                          for c in missing])
+        raise StudyError(
+            [f"{path}: header: missing column {c!r} (columns are {', '.join(header) or 'none'})" for c in missing]
+        )
     reader.fieldnames = header
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[str] = []

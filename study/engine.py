@@ -22,7 +22,7 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -64,8 +64,10 @@ class LeaseStale(LeaseHeld):
 
     def __init__(self, workstation: str, last_seen: datetime) -> None:
         self.workstation, self.last_seen = workstation, last_seen
-        super().__init__(f"This session was left open on workstation {workstation!r}, last seen "
-                         f"{last_seen:%Y-%m-%d %H:%M} UTC. Take it over only if nobody is reading there.")
+        super().__init__(
+            f"This session was left open on workstation {workstation!r}, last seen "
+            f"{last_seen:%Y-%m-%d %H:%M} UTC. Take it over only if nobody is reading there."
+        )
 
 
 def workstation_id() -> str:
@@ -165,10 +167,12 @@ class ReadSubmission:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def session_plan(protocol: Protocol, cases: tuple[Case, ...], reader_rank: int) -> list[tuple[int, str, dict[str, str]]]:
+def session_plan(
+    protocol: Protocol, cases: tuple[Case, ...], reader_rank: int
+) -> list[tuple[int, str, dict[str, str]]]:
     """(index, name, case_id -> mode) for each session of one reader."""
     ids = [c.case_id for c in cases]
     if protocol.design == "concurrent":
@@ -219,31 +223,51 @@ def read_consistency(protocol: Protocol, read: ReadSubmission) -> str | None:
         return None
     outcome = binary_consistency(int(read.answer), read.confidence, task.confidence_range)
     if outcome == CONTRADICTORY and task.consistency == "block":
-        raise StudyError([f"read of case {read.case_id}: the answer {task.labels[int(read.answer)]!r} contradicts "
-                          f"the likelihood {read.confidence:g} (study.toml: task.consistency = \"block\")"])
+        raise StudyError(
+            [
+                f"read of case {read.case_id}: the answer {task.labels[int(read.answer)]!r} contradicts "
+                f'the likelihood {read.confidence:g} (study.toml: task.consistency = "block")'
+            ]
+        )
     return outcome
 
 
 class StudyEngine:
-    def __init__(self, study_dir: Path, protocol: Protocol, cases: tuple[Case, ...], store: Store,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, study_dir: Path, protocol: Protocol, cases: tuple[Case, ...], store: Store, clock: Callable[[], datetime]
+    ) -> None:
         self.study_dir, self.protocol, self.cases, self.store, self.clock = study_dir, protocol, cases, store, clock
         self._case_by_id = {c.case_id: c for c in cases}
 
     @classmethod
-    def open(cls, study_dir: str | Path, db_url: str | None = None,
-             clock: Callable[[], datetime] | None = None, check_media: bool = False) -> "StudyEngine":
+    def open(
+        cls,
+        study_dir: str | Path,
+        db_url: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        check_media: bool = False,
+    ) -> StudyEngine:
         study_dir = Path(study_dir).resolve()
         protocol = load_protocol(study_dir)
         # Missing media marks a case unavailable at read time; it must not stop the study opening.
         cases = load_cases(study_dir, protocol, check_media=check_media)
         store = Store.open(study_dir, db_url)
-        changed = store.check_meta({"study_id": protocol.study_id, "seed": str(protocol.seed), "design": protocol.design,
-                                    "case_ids": json.dumps(sorted(c.case_id for c in cases))})
+        changed = store.check_meta(
+            {
+                "study_id": protocol.study_id,
+                "seed": str(protocol.seed),
+                "design": protocol.design,
+                "case_ids": json.dumps(sorted(c.case_id for c in cases)),
+            }
+        )
         if changed:
             store.close()
-            raise StudyError([f"{protocol.source}: the study changed since it started ({c}); restore it or start a new study"
-                              for c in changed])
+            raise StudyError(
+                [
+                    f"{protocol.source}: the study changed since it started ({c}); restore it or start a new study"
+                    for c in changed
+                ]
+            )
         return cls(study_dir, protocol, cases, store, clock or _utcnow)
 
     def close(self) -> None:
@@ -267,8 +291,9 @@ class StudyEngine:
         now = self.clock()
         with self.store.transaction() as s:
             # FOR UPDATE: parallel wrong PINs on PostgreSQL wait for each other, so every one is counted.
-            row = s.execute(select(ReaderRow).where(ReaderRow.code == code.strip())
-                            .with_for_update()).scalar_one_or_none()
+            row = s.execute(
+                select(ReaderRow).where(ReaderRow.code == code.strip()).with_for_update()
+            ).scalar_one_or_none()
             if row is None:
                 raise LoginError("Unknown reader code or wrong PIN.")
             if row.locked_until is not None and row.locked_until > now:
@@ -290,16 +315,19 @@ class StudyEngine:
 
     @staticmethod
     def _answered(s, reader_id: int, index: int) -> dict[str, datetime]:
-        rows = s.execute(select(ReadRow.case_id, func.max(ReadRow.submitted_at))
-                         .where(ReadRow.reader_id == reader_id, ReadRow.session_index == index)
-                         .group_by(ReadRow.case_id)).all()
+        rows = s.execute(
+            select(ReadRow.case_id, func.max(ReadRow.submitted_at))
+            .where(ReadRow.reader_id == reader_id, ReadRow.session_index == index)
+            .group_by(ReadRow.case_id)
+        ).all()
         return {cid: at for cid, at in rows}
 
     @staticmethod
     def _unavailable(s, reader: str, index: int) -> set[str]:
         """Cases this reader could not read in this session (media unreadable), from the audit log."""
-        rows = s.execute(select(AuditRow.payload).where(AuditRow.action == "case.unavailable",
-                                                        AuditRow.actor == reader)).scalars()
+        rows = s.execute(
+            select(AuditRow.payload).where(AuditRow.action == "case.unavailable", AuditRow.actor == reader)
+        ).scalars()
         return {p["case"] for p in map(json.loads, rows) if p.get("session") == index}
 
     def sessions(self, reader: str) -> list[SessionInfo]:
@@ -316,8 +344,14 @@ class StudyEngine:
                 locked = overridden = False
                 if index > 1:
                     prev = infos[-1]
-                    overridden = s.execute(select(WashoutOverrideRow.id).where(
-                        WashoutOverrideRow.reader_id == row.id, WashoutOverrideRow.session_index == index)).first() is not None
+                    overridden = (
+                        s.execute(
+                            select(WashoutOverrideRow.id).where(
+                                WashoutOverrideRow.reader_id == row.id, WashoutOverrideRow.session_index == index
+                            )
+                        ).first()
+                        is not None
+                    )
                     if prev.state != "done":
                         locked = True
                     else:
@@ -327,8 +361,19 @@ class StudyEngine:
                     state = "locked"
                 else:
                     state = "done" if done == total else ("in progress" if done else "not started")
-                infos.append(SessionInfo(index, name, state, done, total, opens_at if locked else None, completed,
-                                         washout_waived=overridden, has_aided="aided" in modes.values()))
+                infos.append(
+                    SessionInfo(
+                        index,
+                        name,
+                        state,
+                        done,
+                        total,
+                        opens_at if locked else None,
+                        completed,
+                        washout_waived=overridden,
+                        has_aided="aided" in modes.values(),
+                    )
+                )
             return infos
 
     def ai_readiness(self) -> AIReadiness:
@@ -343,8 +388,9 @@ class StudyEngine:
             return AIReadiness(0, 0, len(case_ids), False)
         with self.store.Session() as s:
             stored = set(s.execute(select(AIOutputRow.case_id).distinct()).scalars()) & case_ids
-            last = s.execute(select(AuditRow.payload).where(AuditRow.action == "ai.precompute")
-                             .order_by(AuditRow.id.desc()).limit(1)).scalar()
+            last = s.execute(
+                select(AuditRow.payload).where(AuditRow.action == "ai.precompute").order_by(AuditRow.id.desc()).limit(1)
+            ).scalar()
         failed = (set(json.loads(last).get("failed", [])) & (case_ids - stored)) if last else set()
         return AIReadiness(len(stored), len(failed), len(case_ids), True)
 
@@ -358,10 +404,11 @@ class StudyEngine:
             if index not in [i for i, _, _ in self._plan(s, row)] or index < 2:
                 raise StudyError([f"reader {reader}: session {index} has no washout to override"])
             s.add(WashoutOverrideRow(reader_id=row.id, session_index=index, reason=reason.strip(), at=now))
-            audit.append(s, now, actor, "washout.override", {"reader": reader, "session": index, "reason": reason.strip()})
+            audit.append(
+                s, now, actor, "washout.override", {"reader": reader, "session": index, "reason": reason.strip()}
+            )
 
-    def start(self, reader: str, index: int, workstation: str | None = None,
-              take_over: bool = False) -> "ReadingSession":
+    def start(self, reader: str, index: int, workstation: str | None = None, take_over: bool = False) -> ReadingSession:
         """Open a reader's session on this workstation (default ``workstation_id()``).
 
         Raises LeaseHeld while another workstation runs it, and LeaseStale when it
@@ -380,16 +427,18 @@ class StudyEngine:
             row = self._reader(s, reader)
             modes = {i: m for i, _, m in self._plan(s, row)}[index]
         order = case_order([c.case_id for c in self.cases if c.case_id in modes], self.protocol.seed, reader, index)
-        session = ReadingSession(self, row.id, reader, index, info.name, order, modes,
-                                 workstation or workstation_id())
+        session = ReadingSession(self, row.id, reader, index, info.name, order, modes, workstation or workstation_id())
         session.acquire(take_over=take_over)
         return session
 
     def sittings(self, reader: str | None = None) -> list[Sitting]:
         """Every recorded sitting (all readers, or one), in the order they ended."""
         with self.store.Session() as s:
-            q = (select(SittingRow, ReaderRow.code).join(ReaderRow, ReaderRow.id == SittingRow.reader_id)
-                 .order_by(SittingRow.id))
+            q = (
+                select(SittingRow, ReaderRow.code)
+                .join(ReaderRow, ReaderRow.id == SittingRow.reader_id)
+                .order_by(SittingRow.id)
+            )
             if reader is not None:
                 q = q.where(ReaderRow.code == reader)
             return [_sitting(row, code) for row, code in s.execute(q).all()]
@@ -402,24 +451,51 @@ class StudyEngine:
 
 
 def _sitting(row: SittingRow, reader: str) -> Sitting:
-    return Sitting(reader, row.session_index, row.case_id, row.mode, row.started_at, row.ended_at, row.active_ms,
-                   row.outcome, row.read_id, row.ai_shown_ms, row.cam_shown_ms, row.workstation)
+    return Sitting(
+        reader,
+        row.session_index,
+        row.case_id,
+        row.mode,
+        row.started_at,
+        row.ended_at,
+        row.active_ms,
+        row.outcome,
+        row.read_id,
+        row.ai_shown_ms,
+        row.cam_shown_ms,
+        row.workstation,
+    )
 
 
 def _open_sittings(s, reader_id: int, index: int, case_id: str) -> list[SittingRow]:
     """Sittings of a case left unanswered since its last read (they count towards the next read)."""
     same = (SittingRow.reader_id == reader_id, SittingRow.session_index == index, SittingRow.case_id == case_id)
-    last = (select(func.coalesce(func.max(SittingRow.id), 0)).where(*same, SittingRow.read_id.is_not(None))
-            .scalar_subquery())
-    return list(s.execute(select(SittingRow).where(*same, SittingRow.read_id.is_(None), SittingRow.id > last)
-                          .order_by(SittingRow.id)).scalars())
+    last = (
+        select(func.coalesce(func.max(SittingRow.id), 0))
+        .where(*same, SittingRow.read_id.is_not(None))
+        .scalar_subquery()
+    )
+    return list(
+        s.execute(
+            select(SittingRow).where(*same, SittingRow.read_id.is_(None), SittingRow.id > last).order_by(SittingRow.id)
+        ).scalars()
+    )
 
 
 class ReadingSession:
     """One reader working through one session on one workstation."""
 
-    def __init__(self, engine: StudyEngine, reader_id: int, reader: str, index: int, name: str,
-                 order: list[str], modes: dict[str, str], workstation: str) -> None:
+    def __init__(
+        self,
+        engine: StudyEngine,
+        reader_id: int,
+        reader: str,
+        index: int,
+        name: str,
+        order: list[str],
+        modes: dict[str, str],
+        workstation: str,
+    ) -> None:
         self.engine, self.reader_id, self.reader, self.index, self.name = engine, reader_id, reader, index, name
         self.order, self.modes, self.workstation = order, modes, workstation
         self.token = uuid.uuid4().hex
@@ -435,29 +511,56 @@ class ReadingSession:
         expires = now + timedelta(seconds=LEASE_SECONDS)
         try:
             with self.engine.store.transaction() as s:
-                lease = s.execute(select(LeaseRow).where(LeaseRow.reader_id == self.reader_id,
-                                                         LeaseRow.session_index == self.index)
-                                  .with_for_update()).scalar_one_or_none()
+                lease = s.execute(
+                    select(LeaseRow)
+                    .where(LeaseRow.reader_id == self.reader_id, LeaseRow.session_index == self.index)
+                    .with_for_update()
+                ).scalar_one_or_none()
                 if lease is None:
-                    s.add(LeaseRow(reader_id=self.reader_id, session_index=self.index, token=self.token,
-                                   workstation=self.workstation, heartbeat_at=now, expires_at=expires))
-                elif (lease.token == self.token or lease.workstation == self.workstation
-                      or (lease.expires_at <= now and take_over)):
+                    s.add(
+                        LeaseRow(
+                            reader_id=self.reader_id,
+                            session_index=self.index,
+                            token=self.token,
+                            workstation=self.workstation,
+                            heartbeat_at=now,
+                            expires_at=expires,
+                        )
+                    )
+                elif (
+                    lease.token == self.token
+                    or lease.workstation == self.workstation
+                    or (lease.expires_at <= now and take_over)
+                ):
                     if lease.token != self.token:
                         # Same workstation (a crash, or a second window there): resume at once.
                         # Another workstation: only a stale lease, and only when confirmed.
                         action = "lease.resumed" if lease.workstation == self.workstation else "lease.taken_over"
-                        audit.append(s, now, self.reader, action, {
-                            "session": self.index, "workstation": self.workstation,
-                            "from_workstation": lease.workstation,
-                            "last_heartbeat": lease.heartbeat_at.isoformat()})
+                        audit.append(
+                            s,
+                            now,
+                            self.reader,
+                            action,
+                            {
+                                "session": self.index,
+                                "workstation": self.workstation,
+                                "from_workstation": lease.workstation,
+                                "last_heartbeat": lease.heartbeat_at.isoformat(),
+                            },
+                        )
                     lease.token, lease.workstation, lease.heartbeat_at, lease.expires_at = (
-                        self.token, self.workstation, now, expires)
+                        self.token,
+                        self.workstation,
+                        now,
+                        expires,
+                    )
                 elif lease.expires_at <= now:
                     raise LeaseStale(lease.workstation, lease.heartbeat_at)
                 else:
-                    raise LeaseHeld(f"This session is open on workstation {lease.workstation!r} "
-                                    f"(until {lease.expires_at:%H:%M:%S} UTC unless it stops).")
+                    raise LeaseHeld(
+                        f"This session is open on workstation {lease.workstation!r} "
+                        f"(until {lease.expires_at:%H:%M:%S} UTC unless it stops)."
+                    )
         except IntegrityError:
             # Another process inserted the lease between our read and our insert.
             raise LeaseHeld("This session was just opened on another workstation.") from None
@@ -465,16 +568,24 @@ class ReadingSession:
     def heartbeat(self) -> None:
         """Renew the lease; raises LeaseHeld when another workstation took the session over."""
         with self.engine.store.Session() as s:
-            held = s.execute(select(LeaseRow.token, LeaseRow.workstation).where(
-                LeaseRow.reader_id == self.reader_id, LeaseRow.session_index == self.index)).first()
+            held = s.execute(
+                select(LeaseRow.token, LeaseRow.workstation).where(
+                    LeaseRow.reader_id == self.reader_id, LeaseRow.session_index == self.index
+                )
+            ).first()
         if held is not None and held.token != self.token:
             raise LeaseHeld(f"This session was taken over by workstation {held.workstation!r}.")
         self.acquire()
 
     def close(self) -> None:
         with self.engine.store.transaction() as s:
-            s.execute(delete(LeaseRow).where(LeaseRow.reader_id == self.reader_id,
-                                             LeaseRow.session_index == self.index, LeaseRow.token == self.token))
+            s.execute(
+                delete(LeaseRow).where(
+                    LeaseRow.reader_id == self.reader_id,
+                    LeaseRow.session_index == self.index,
+                    LeaseRow.token == self.token,
+                )
+            )
         # The session's end anchors the chain outside the database (study.store.anchor).
         self.engine.store.write_anchor(f"session end {self.reader}/{self.index}")
 
@@ -502,8 +613,13 @@ class ReadingSession:
         """Skip a case whose media cannot be read; the cause goes to the audit log
         so the study admin sees it, and the rest of the session goes on."""
         with self.engine.store.transaction() as s:
-            audit.append(s, self.engine.clock(), self.reader, "case.unavailable",
-                         {"session": self.index, "case": item.case_id, "cause": cause})
+            audit.append(
+                s,
+                self.engine.clock(),
+                self.reader,
+                "case.unavailable",
+                {"session": self.index, "case": item.case_id, "cause": cause},
+            )
         self._unavailable.add(item.case_id)
 
     @property
@@ -532,8 +648,11 @@ class ReadingSession:
     def own_answers(self) -> dict[str, str]:
         """This reader's latest answer per case in this session (their own, never others')."""
         with self.engine.store.Session() as s:
-            rows = s.execute(select(ReadRow.case_id, ReadRow.answer).where(
-                ReadRow.reader_id == self.reader_id, ReadRow.session_index == self.index).order_by(ReadRow.id)).all()
+            rows = s.execute(
+                select(ReadRow.case_id, ReadRow.answer)
+                .where(ReadRow.reader_id == self.reader_id, ReadRow.session_index == self.index)
+                .order_by(ReadRow.id)
+            ).all()
         return {cid: answer for cid, answer in rows}
 
     def ai_output(self, item: CaseItem) -> AIOutput | None:
@@ -556,22 +675,38 @@ class ReadingSession:
             row = self._sitting_row(read, "left", None)
             s.add(row)
             s.flush()
-            audit.append(s, now, self.reader, "case.left", {
-                "sitting_id": row.id, "session": self.index, "case": read.case_id, "active_ms": row.active_ms})
+            audit.append(
+                s,
+                now,
+                self.reader,
+                "case.left",
+                {"sitting_id": row.id, "session": self.index, "case": read.case_id, "active_ms": row.active_ms},
+            )
 
     def _sitting_row(self, read: ReadSubmission, outcome: str, read_id: int | None) -> SittingRow:
-        return SittingRow(reader_id=self.reader_id, session_index=self.index, case_id=read.case_id,
-                          mode=self.modes[read.case_id], started_at=read.displayed_at, ended_at=read.submitted_at,
-                          active_ms=int(read.active_ms), ai_shown_ms=int(read.ai_shown_ms),
-                          cam_shown_ms=int(read.cam_shown_ms), outcome=outcome, read_id=read_id,
-                          workstation=self.workstation)
+        return SittingRow(
+            reader_id=self.reader_id,
+            session_index=self.index,
+            case_id=read.case_id,
+            mode=self.modes[read.case_id],
+            started_at=read.displayed_at,
+            ended_at=read.submitted_at,
+            active_ms=int(read.active_ms),
+            ai_shown_ms=int(read.ai_shown_ms),
+            cam_shown_ms=int(read.cam_shown_ms),
+            outcome=outcome,
+            read_id=read_id,
+            workstation=self.workstation,
+        )
 
     def sittings(self) -> list[Sitting]:
         """This reader's sittings in this session, in the order they ended."""
         with self.engine.store.Session() as s:
-            rows = s.execute(select(SittingRow).where(SittingRow.reader_id == self.reader_id,
-                                                      SittingRow.session_index == self.index)
-                             .order_by(SittingRow.id)).scalars()
+            rows = s.execute(
+                select(SittingRow)
+                .where(SittingRow.reader_id == self.reader_id, SittingRow.session_index == self.index)
+                .order_by(SittingRow.id)
+            ).scalars()
             return [_sitting(r, self.reader) for r in rows]
 
     def submit(self, read: ReadSubmission, supersedes: int | None = None, reason: str | None = None) -> int:
@@ -590,33 +725,54 @@ class ReadingSession:
         consistency = read_consistency(self.engine.protocol, read)
         now = self.engine.clock()
         with self.engine.store.transaction() as s:
-            lease = s.execute(select(LeaseRow).where(LeaseRow.reader_id == self.reader_id,
-                                                     LeaseRow.session_index == self.index)
-                              .with_for_update()).scalar_one_or_none()
+            lease = s.execute(
+                select(LeaseRow)
+                .where(LeaseRow.reader_id == self.reader_id, LeaseRow.session_index == self.index)
+                .with_for_update()
+            ).scalar_one_or_none()
             if lease is None or lease.token != self.token:
                 raise LeaseHeld("This session was taken over by another workstation; your last answer was not saved.")
             earlier = _open_sittings(s, self.reader_id, self.index, read.case_id)
             row = ReadRow(
-                reader_id=self.reader_id, session_index=self.index, case_id=read.case_id,
-                mode=self.modes[read.case_id], answer=read.answer, confidence=read.confidence,
+                reader_id=self.reader_id,
+                session_index=self.index,
+                case_id=read.case_id,
+                mode=self.modes[read.case_id],
+                answer=read.answer,
+                confidence=read.confidence,
                 distribution=json.dumps(list(read.distribution)) if read.distribution is not None else None,
-                value=read.value, displayed_at=min([read.displayed_at, *(e.started_at for e in earlier)]),
+                value=read.value,
+                displayed_at=min([read.displayed_at, *(e.started_at for e in earlier)]),
                 submitted_at=read.submitted_at,
                 active_ms=int(read.active_ms) + sum(e.active_ms for e in earlier),
                 ai_shown_ms=int(read.ai_shown_ms) + sum(e.ai_shown_ms for e in earlier),
                 cam_shown=bool(read.cam_shown) or any(e.cam_shown_ms > 0 for e in earlier),
                 cam_shown_ms=int(read.cam_shown_ms) + sum(e.cam_shown_ms for e in earlier),
                 answer_changes=int(read.answer_changes),
-                workstation=self.workstation, supersedes_id=supersedes, correction_reason=reason,
-                consistency=consistency)
+                workstation=self.workstation,
+                supersedes_id=supersedes,
+                correction_reason=reason,
+                consistency=consistency,
+            )
             s.add(row)
             s.flush()
             s.add(self._sitting_row(read, "submitted", row.id))
             s.flush()
             action = "read.submitted"
-            audit.append(s, now, self.reader, action, {
-                "read_id": row.id, "digest": audit.read_digest(row), "session": self.index,
-                "case": read.case_id, "supersedes": supersedes, "consistency": consistency})
+            audit.append(
+                s,
+                now,
+                self.reader,
+                action,
+                {
+                    "read_id": row.id,
+                    "digest": audit.read_digest(row),
+                    "session": self.index,
+                    "case": read.case_id,
+                    "supersedes": supersedes,
+                    "consistency": consistency,
+                },
+            )
             lease.heartbeat_at, lease.expires_at = now, now + timedelta(seconds=LEASE_SECONDS)
         self._answered.add(read.case_id)
         return row.id
@@ -626,9 +782,16 @@ class ReadingSession:
         if not reason.strip():
             raise StudyError(["a correction needs a reason"])
         with self.engine.store.Session() as s:
-            latest = s.execute(select(ReadRow.id).where(
-                ReadRow.reader_id == self.reader_id, ReadRow.session_index == self.index,
-                ReadRow.case_id == read.case_id).order_by(ReadRow.id.desc()).limit(1)).scalar_one_or_none()
+            latest = s.execute(
+                select(ReadRow.id)
+                .where(
+                    ReadRow.reader_id == self.reader_id,
+                    ReadRow.session_index == self.index,
+                    ReadRow.case_id == read.case_id,
+                )
+                .order_by(ReadRow.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
         if latest is None:
             raise StudyError([f"case {read.case_id} has no read to correct"])
         return self.submit(read, supersedes=latest, reason=reason.strip())

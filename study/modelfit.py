@@ -33,8 +33,9 @@ class ModelFacts:
     positive: tuple[str, ...] = ()
 
 
-def unmapped_roles(model_roles: tuple[str, ...], study_roles: tuple[str, ...],
-                   role_map: dict[str, str] | None = None) -> tuple[str, ...]:
+def unmapped_roles(
+    model_roles: tuple[str, ...], study_roles: tuple[str, ...], role_map: dict[str, str] | None = None
+) -> tuple[str, ...]:
     """Model roles that neither name a study role nor are mapped to one."""
     role_map = role_map or {}
     return tuple(r for r in model_roles if role_map.get(r, r) not in study_roles)
@@ -62,19 +63,23 @@ def role_map_problems(model: ModelFacts, study_roles: tuple[str, ...], role_map:
     problems = []
     for m_role, s_role in role_map.items():
         if m_role not in model.roles:
-            problems.append(f"{model.path}: role map: the model has no role {m_role!r} "
-                            f"(it reads {', '.join(model.roles)})")
+            problems.append(
+                f"{model.path}: role map: the model has no role {m_role!r} (it reads {', '.join(model.roles)})"
+            )
         if s_role not in study_roles:
-            problems.append(f"{model.path}: role map: the study has no role {s_role!r} "
-                            f"(roles: {', '.join(study_roles)})")
+            problems.append(
+                f"{model.path}: role map: the study has no role {s_role!r} (roles: {', '.join(study_roles)})"
+            )
     targets = [role_map.get(r, r) for r in model.roles]
     for s_role in sorted({t for t in targets if targets.count(t) > 1}):
         problems.append(f"{model.path}: role map: study role {s_role!r} is given to more than one model role")
     missing = unmapped_roles(model.roles, study_roles, role_map)
     if missing and not problems:
-        problems.append(f"{model.path}: the model reads role(s) {', '.join(missing)} that the study does not have "
-                        f"(roles: {', '.join(study_roles)}): map each model role to a study role "
-                        "(Model and precompute in the admin screen, or [model] roles in study.toml)")
+        problems.append(
+            f"{model.path}: the model reads role(s) {', '.join(missing)} that the study does not have "
+            f"(roles: {', '.join(study_roles)}): map each model role to a study role "
+            "(Model and precompute in the admin screen, or [model] roles in study.toml)"
+        )
     return problems
 
 
@@ -93,9 +98,13 @@ def task_problems(model: ModelFacts, task: Task, study_positive: tuple[str, ...]
         if head == "multiclass":
             positive = collapse(model, study_positive)
             if not positive:
-                return [(f"{where}: a {len(labels)}-class model ({', '.join(labels)}) on a binary task needs a "
-                         "binary collapse: choose the model classes counted positive "
-                         "(positive in model.toml, or [model] positive in study.toml)")]
+                return [
+                    (
+                        f"{where}: a {len(labels)}-class model ({', '.join(labels)}) on a binary task needs a "
+                        "binary collapse: choose the model classes counted positive "
+                        "(positive in model.toml, or [model] positive in study.toml)"
+                    )
+                ]
             wrong = [p for p in positive if p not in labels]
             if wrong:
                 return [f"{where}: positive class(es) {', '.join(wrong)} are not model labels ({', '.join(labels)})"]
@@ -107,20 +116,30 @@ def task_problems(model: ModelFacts, task: Task, study_positive: tuple[str, ...]
         if head != "multiclass":
             return [f"{where}: a model with a {shown} cannot answer a multiclass task ({', '.join(task.labels)})"]
         if set(labels) != set(task.labels):
-            return [(f"{where}: the model's classes ({', '.join(labels)}) differ from the task's "
-                     f"({', '.join(task.labels)})")]
+            return [
+                (
+                    f"{where}: the model's classes ({', '.join(labels)}) differ from the task's "
+                    f"({', '.join(task.labels)})"
+                )
+            ]
         return []
     if task.kind == "grade_distribution":
         if head != "grade_distribution" or len(labels) != len(task.grades):
-            return [(f"{where}: a model with a {shown} cannot answer a grade distribution over "
-                     f"{', '.join(task.grades)}")]
+            return [
+                (f"{where}: a model with a {shown} cannot answer a grade distribution over {', '.join(task.grades)}")
+            ]
         return []
     if head != "regression":  # numeric
         return [f"{where}: a model with a {shown} cannot answer a numeric task"]
     return []
 
 
-def fit_problems(model: ModelFacts, task: Task, study_roles: tuple[str, ...], role_map: dict[str, str] | None = None,
-                 study_positive: tuple[str, ...] = ()) -> list[str]:
+def fit_problems(
+    model: ModelFacts,
+    task: Task,
+    study_roles: tuple[str, ...],
+    role_map: dict[str, str] | None = None,
+    study_positive: tuple[str, ...] = (),
+) -> list[str]:
     """Every reason the model cannot be used on this study (roles, then head vs task); [] = it fits."""
     return role_map_problems(model, study_roles, role_map or {}) + task_problems(model, task, study_positive)

@@ -43,7 +43,7 @@ def read_truth(truth_csv: Path) -> list[tuple[str, str, str]]:
 
 
 def _kind(path: Path) -> str | None:
-    """"image" | "dicom" | "video" from the file's first bytes, or None when unknown or unreadable."""
+    """ "image" | "dicom" | "video" from the file's first bytes, or None when unknown or unreadable."""
     try:
         return detect_kind(path)
     except MediaError:
@@ -92,8 +92,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
-def bring_media(study_dir: Path, media_dir: Path | None, case_media: dict[str, dict[str, Path]],
-                how: str = "copy") -> dict[str, dict[str, Path]]:
+def bring_media(
+    study_dir: Path, media_dir: Path | None, case_media: dict[str, dict[str, Path]], how: str = "copy"
+) -> dict[str, dict[str, Path]]:
     """Copy (or link) every case's media into ``STUDY_DIR/media``; return case -> role -> new path.
 
     A file or folder keeps its path under ``media_dir`` (``C017/T2axi/`` stays
@@ -109,8 +110,12 @@ def bring_media(study_dir: Path, media_dir: Path | None, case_media: dict[str, d
     if media_dir:
         media_dir = Path(media_dir).resolve()
     else:  # the folder all the media sit under keeps the layout below it
-        outside = [str(Path(p).resolve().parent) for roles in case_media.values() for p in roles.values()
-                   if not _inside(Path(p).resolve(), study_dir)]
+        outside = [
+            str(Path(p).resolve().parent)
+            for roles in case_media.values()
+            for p in roles.values()
+            if not _inside(Path(p).resolve(), study_dir)
+        ]
         media_dir = Path(os.path.commonpath(outside)) if outside else None
     dest_root = study_dir / "media"
     placed: dict[Path, Path] = {}  # source -> destination, each source once
@@ -151,8 +156,13 @@ def media_roots_for(study_dir: Path, paths: list[str | Path]) -> tuple[str, ...]
     media lie inside the study folder.
     """
     study_dir = Path(study_dir).resolve()
-    outside = sorted({str(p if Path(p).is_dir() else Path(p).parent) for p in map(Path, paths)
-                      if not Path(p).resolve().is_relative_to(study_dir)})
+    outside = sorted(
+        {
+            str(p if Path(p).is_dir() else Path(p).parent)
+            for p in map(Path, paths)
+            if not Path(p).resolve().is_relative_to(study_dir)
+        }
+    )
     if not outside:
         return ()
     common = os.path.commonpath(outside)
@@ -160,10 +170,20 @@ def media_roots_for(study_dir: Path, paths: list[str | Path]) -> tuple[str, ...]
     return tuple(os.path.relpath(f, study_dir) for f in folders)
 
 
-def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: str | None = None,
-              design: str = "sequential", washout_days: int = 28, seed: int | None = None,
-              labels: tuple[str, str] = ("negative", "positive"), confidence: str = "0-100",
-              groups: tuple[str, ...] = (), media: str = "copy") -> Protocol:
+def new_study(
+    study_dir: Path,
+    media_dir: Path,
+    truth_csv: Path,
+    *,
+    study_id: str | None = None,
+    design: str = "sequential",
+    washout_days: int = 28,
+    seed: int | None = None,
+    labels: tuple[str, str] = ("negative", "positive"),
+    confidence: str = "0-100",
+    groups: tuple[str, ...] = (),
+    media: str = "copy",
+) -> Protocol:
     """Write study.toml and cases.csv for a binary study; return the protocol.
 
     ``media``: one of MEDIA_MODES (default: copy into the study folder, see :func:`bring_media`).
@@ -185,7 +205,9 @@ def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: st
         if roles is None:
             roles = case_roles
         elif case_roles != roles:
-            problems.append(f"{media_dir / cid}: roles {', '.join(case_roles)} differ from the first case's ({', '.join(roles)})")
+            problems.append(
+                f"{media_dir / cid}: roles {', '.join(case_roles)} differ from the first case's ({', '.join(roles)})"
+            )
             continue
         media_rows.append((cid, truth, patient, found))
     if roles is not None and len(roles) > 4:
@@ -193,9 +215,14 @@ def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: st
     if problems or roles is None:
         raise StudyError(problems or [f"{truth_csv}: no cases"])
     protocol = Protocol(
-        study_id=study_id or study_dir.name, title=study_id or study_dir.name, design=design,
-        seed=seed if seed is not None else secrets.randbelow(2**31), washout_days=washout_days, groups=groups,
-        task=Task("binary", "Positive?", labels=labels, confidence=confidence), hanging=HangingProtocol(roles),
+        study_id=study_id or study_dir.name,
+        title=study_id or study_dir.name,
+        design=design,
+        seed=seed if seed is not None else secrets.randbelow(2**31),
+        washout_days=washout_days,
+        groups=groups,
+        task=Task("binary", "Positive?", labels=labels, confidence=confidence),
+        hanging=HangingProtocol(roles),
     )
     if media not in MEDIA_MODES:
         raise StudyError([f"media: {media!r} is not one of {', '.join(MEDIA_MODES)}"])
@@ -205,7 +232,8 @@ def new_study(study_dir: Path, media_dir: Path, truth_csv: Path, *, study_id: st
     media_rows = [(cid, truth, patient, placed[cid]) for cid, truth, patient, _ in media_rows]
     # media left outside the study folder (--media in-place) must be named as a media root, or `validate` refuses it
     protocol = dataclasses.replace(
-        protocol, media_roots=media_roots_for(study_dir, [p for *_, found in media_rows for p in found.values()]))
+        protocol, media_roots=media_roots_for(study_dir, [p for *_, found in media_rows for p in found.values()])
+    )
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["case_id", "truth", "patient_id", *roles])

@@ -179,11 +179,12 @@ def _parse_task(r: _Reader) -> Task | None:
     if kind == "binary":
         labels = r.strings("labels", ("negative", "positive"))
         if labels is not None and len(labels) != 2:
-            r.problems.add(r._key("labels"), f"a binary task needs exactly 2 labels (negative, positive), got {len(labels)}")
+            r.problems.add(
+                r._key("labels"), f"a binary task needs exactly 2 labels (negative, positive), got {len(labels)}"
+            )
         confidence = r.get("confidence", str, "0-100", choices=CONFIDENCE_SCALES)
         consistency = r.get("consistency", str, "warn", choices=CONSISTENCY_POLICIES)
-        return Task(kind, question, labels or (), confidence=confidence or "0-100",
-                    consistency=consistency or "warn")
+        return Task(kind, question, labels or (), confidence=confidence or "0-100", consistency=consistency or "warn")
     if "consistency" in r.data:
         r.problems.add(r._key("consistency"), "only a binary task has a category and a likelihood to check")
     if kind == "multiclass":
@@ -205,7 +206,9 @@ def _parse_task(r: _Reader) -> Task | None:
     hi = r.get("max", (int, float))
     if lo is not None and hi is not None and lo >= hi:
         r.problems.add(r._key("max"), f"max ({hi}) must be greater than min ({lo})")
-    return Task(kind, question, unit=unit or "", min=None if lo is None else float(lo), max=None if hi is None else float(hi))
+    return Task(
+        kind, question, unit=unit or "", min=None if lo is None else float(lo), max=None if hi is None else float(hi)
+    )
 
 
 def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
@@ -218,8 +221,20 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
     washout = 0
     extras: dict = {}
     if s is not None:
-        s.unknown({"id", "title", "design", "washout_days", "seed", "mode", "feedback", "show_timer", "time_limit_seconds",
-                  "media_roots"})
+        s.unknown(
+            {
+                "id",
+                "title",
+                "design",
+                "washout_days",
+                "seed",
+                "mode",
+                "feedback",
+                "show_timer",
+                "time_limit_seconds",
+                "media_roots",
+            }
+        )
         study_id = s.get("id", str)
         if study_id is not None and not study_id.strip():
             problems.add("study.id", "must not be empty")
@@ -239,8 +254,11 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
             media_roots=s.strings("media_roots", ()) or (),
         )
         if design in ("sequential", "crossover") and extras["mode"] not in UNAIDED_FORMS:
-            problems.add("study.mode", f"{extras['mode']!r} has no AI-free unaided form, and design {design!r} has "
-                                       "unaided reads; use design = \"concurrent\" (aided only)")
+            problems.add(
+                "study.mode",
+                f"{extras['mode']!r} has no AI-free unaided form, and design {design!r} has "
+                'unaided reads; use design = "concurrent" (aided only)',
+            )
         if extras["time_limit_seconds"] < 0:
             problems.add("study.time_limit_seconds", "must be 0 (no limit) or more")
     groups: tuple[str, ...] = ()
@@ -273,7 +291,7 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
         model_spec = m.get("spec", str)
         role_map = m.get("roles", dict, {}) or {}
         if not all(isinstance(v, str) and v for v in role_map.values()):
-            problems.add("model.roles", "expected a table of model role = \"study role\"")
+            problems.add("model.roles", 'expected a table of model role = "study role"')
         else:
             model_roles = tuple(role_map.items())
             for study_role in role_map.values():
@@ -282,9 +300,19 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
         model_positive = m.strings("positive", ()) or ()
     problems.raise_if_any()
     return Protocol(
-        study_id=study_id, title=title, design=design, seed=seed, task=task, hanging=hanging,
-        washout_days=washout, groups=groups, model_spec=model_spec, model_roles=model_roles,
-        model_positive=model_positive, source=source, **extras,
+        study_id=study_id,
+        title=title,
+        design=design,
+        seed=seed,
+        task=task,
+        hanging=hanging,
+        washout_days=washout,
+        groups=groups,
+        model_spec=model_spec,
+        model_roles=model_roles,
+        model_positive=model_positive,
+        source=source,
+        **extras,
     )
 
 
@@ -319,9 +347,17 @@ def _toml_value(value) -> str:
 def protocol_to_toml(p: Protocol) -> str:
     """Write a protocol back as study.toml text (round-trips through parse_protocol)."""
     lines = ["[study]"]
-    study = {"id": p.study_id, "title": p.title, "design": p.design, "washout_days": p.washout_days,
-             "seed": p.seed, "mode": p.mode, "feedback": p.feedback, "show_timer": p.show_timer,
-             "time_limit_seconds": p.time_limit_seconds}
+    study = {
+        "id": p.study_id,
+        "title": p.title,
+        "design": p.design,
+        "washout_days": p.washout_days,
+        "seed": p.seed,
+        "mode": p.mode,
+        "feedback": p.feedback,
+        "show_timer": p.show_timer,
+        "time_limit_seconds": p.time_limit_seconds,
+    }
     if p.media_roots:
         study["media_roots"] = p.media_roots
     lines += [f"{k} = {_toml_value(v)}" for k, v in study.items()]

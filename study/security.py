@@ -46,7 +46,9 @@ def code_problem(code: str, field: str = "reader code") -> str | None:
             return f"{field}: contains a NUL character (U+0000)"
         if unicodedata.category(ch) in _BAD_CATEGORIES or (ch.isspace() and ch != " "):
             name = unicodedata.name(ch, "")
-            return f"{field}: contains the invisible or control character U+{ord(ch):04X}" + (f" ({name})" if name else "")
+            return f"{field}: contains the invisible or control character U+{ord(ch):04X}" + (
+                f" ({name})" if name else ""
+            )
     if code != code.strip():
         return f"{field}: must not start or end with a space"
     return None

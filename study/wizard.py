@@ -105,8 +105,9 @@ def scan(media_dir: str | Path, truth_csv: str | Path) -> Scan:
         if not found:
             problems.append(f"{media_dir}: no file or folder for case {cid!r} (expected {cid}.* or {cid}/)")
         elif roles and tuple(sorted(found)) != roles:
-            problems.append(f"{media_dir / cid}: roles {', '.join(sorted(found))} differ from the first case's "
-                            f"({', '.join(roles)})")
+            problems.append(
+                f"{media_dir / cid}: roles {', '.join(sorted(found))} differ from the first case's ({', '.join(roles)})"
+            )
     if len(roles) > MAX_ROLES:
         problems.append(f"{media_dir}: {len(roles)} media per case; at most {MAX_ROLES} viewports")
     cases = tuple(
@@ -156,7 +157,7 @@ def set_cell(cases: tuple[DraftCase, ...], row: int, column: str, value: str) ->
             raise StudyError([f"no column {column!r} in the case table"])
         media[column] = value
         new = dataclasses.replace(c, media=tuple(media.items()))
-    return cases[:row] + (new,) + cases[row + 1:]
+    return cases[:row] + (new,) + cases[row + 1 :]
 
 
 def remove_rows(cases: tuple[DraftCase, ...], rows: set[int]) -> tuple[DraftCase, ...]:
@@ -200,9 +201,15 @@ def protocol_data(s: StudySettings, roles: tuple[str, ...], model_spec: str | No
         if s.max is not None:
             task["max"] = s.max
     data = {
-        "study": {"id": s.study_id, "title": s.title or s.study_id, "design": s.design,
-                  "washout_days": s.washout_days, "seed": s.seed, "show_timer": s.show_timer,
-                  "time_limit_seconds": s.time_limit_seconds},
+        "study": {
+            "id": s.study_id,
+            "title": s.title or s.study_id,
+            "design": s.design,
+            "washout_days": s.washout_days,
+            "seed": s.seed,
+            "show_timer": s.show_timer,
+            "time_limit_seconds": s.time_limit_seconds,
+        },
         "readers": {"groups": list(s.groups)},
         "task": task,
         "hanging": {"roles": list(roles), "sync": s.sync},
@@ -231,8 +238,9 @@ def cases_csv(study_dir: Path, roles: tuple[str, ...], cases: tuple[DraftCase, .
 _ROW_RE = re.compile(r": row (\d+)\b")
 
 
-def check(study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...],
-          cases: tuple[DraftCase, ...]) -> list[Problem]:
+def check(
+    study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...], cases: tuple[DraftCase, ...]
+) -> list[Problem]:
     """Every problem the CLI would report for this draft, each tied to its table row.
 
     The draft is written to a scratch folder beside nothing of the study and
@@ -274,9 +282,16 @@ def password_problems(password: str, confirm: str) -> list[Problem]:
     return problems
 
 
-def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...],
-                cases: tuple[DraftCase, ...], admin_password: str | None = None, *,
-                media: str = "copy", media_dir: str | Path | None = None) -> Protocol:
+def write_study(
+    study_dir: str | Path,
+    settings: StudySettings,
+    roles: tuple[str, ...],
+    cases: tuple[DraftCase, ...],
+    admin_password: str | None = None,
+    *,
+    media: str = "copy",
+    media_dir: str | Path | None = None,
+) -> Protocol:
     """Write study.toml and cases.csv (and the admin password into the store); return the protocol.
 
     ``media`` (one of :data:`study.newstudy.MEDIA_MODES`): copy the cases' media into
@@ -292,12 +307,20 @@ def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str
         raise StudyError([p.message for p in problems])
     protocol = build_protocol(settings, roles)
     study_dir.mkdir(parents=True, exist_ok=True)
-    placed = bring_media(study_dir, Path(media_dir) if media_dir else None,
-                         {c.case_id: {r: Path(p) for r, p in c.media if p} for c in cases}, media)
-    cases = tuple(dataclasses.replace(c, media=tuple((r, str(placed[c.case_id][r]) if p else "") for r, p in c.media))
-                  for c in cases)
+    placed = bring_media(
+        study_dir,
+        Path(media_dir) if media_dir else None,
+        {c.case_id: {r: Path(p) for r, p in c.media if p} for c in cases},
+        media,
+    )
+    cases = tuple(
+        dataclasses.replace(c, media=tuple((r, str(placed[c.case_id][r]) if p else "") for r, p in c.media))
+        for c in cases
+    )
     # media left outside the study folder (in-place) must be named as a media root, or `validate` refuses it
-    protocol = dataclasses.replace(protocol, media_roots=media_roots_for(study_dir, [p for c in cases for _, p in c.media if p]))
+    protocol = dataclasses.replace(
+        protocol, media_roots=media_roots_for(study_dir, [p for c in cases for _, p in c.media if p])
+    )
     (study_dir / "cases.csv").write_text(cases_csv(study_dir, roles, cases), encoding="utf-8")
     (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
     protocol = load_protocol(study_dir)
@@ -313,15 +336,17 @@ def write_study(study_dir: str | Path, settings: StudySettings, roles: tuple[str
     return protocol
 
 
-def attach_model(study_dir: str | Path, spec_path: str | Path, role_map: dict[str, str] | None = None,
-                 positive: tuple[str, ...] = ()) -> Protocol:
+def attach_model(
+    study_dir: str | Path, spec_path: str | Path, role_map: dict[str, str] | None = None, positive: tuple[str, ...] = ()
+) -> Protocol:
     """Record a model spec in study.toml (``[model] spec``, relative to the study folder), with the
     role map (model role -> study role; identical names are left out) and the binary collapse."""
     study_dir = Path(study_dir).resolve()
     protocol = load_protocol(study_dir)
     rel = os.path.relpath(Path(spec_path).resolve(), study_dir)
     roles = tuple((m, s) for m, s in (role_map or {}).items() if m != s)
-    updated = dataclasses.replace(protocol, model_spec=Path(rel).as_posix(), model_roles=roles,
-                                  model_positive=tuple(positive))
+    updated = dataclasses.replace(
+        protocol, model_spec=Path(rel).as_posix(), model_roles=roles, model_positive=tuple(positive)
+    )
     (study_dir / "study.toml").write_text(protocol_to_toml(updated), encoding="utf-8")
     return load_protocol(study_dir)

@@ -19,14 +19,24 @@ def test_import_linter_contracts_are_kept():
 
 
 def _loaded_after_import(modules: list[str]) -> set[str]:
-    code = ("import json, sys\n" + "".join(f"import {m}\n" for m in modules)
-            + "print(json.dumps(sorted({k.split('.')[0] for k in sys.modules})))")
+    code = (
+        "import json, sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "print(json.dumps(sorted({k.split('.')[0] for k in sys.modules})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return set(json.loads(out.stdout))
 
 
-STUDY_MODULES = ["study.protocol", "study.cases", "study.engine", "study.store", "study.media",
-                 "study.commands.status", "study.newstudy"]
+STUDY_MODULES = [
+    "study.protocol",
+    "study.cases",
+    "study.engine",
+    "study.store",
+    "study.media",
+    "study.commands.status",
+    "study.newstudy",
+]
 
 
 @pytest.mark.parametrize("module", STUDY_MODULES)

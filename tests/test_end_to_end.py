@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +25,16 @@ def _study(root: Path, n: int) -> Path:
     import skimage
 
     (root / "media").mkdir(parents=True)
-    p = Protocol("e2e", "E2E", "sequential", 3, Task("binary", labels=("benign", "malignant")),
-                 HangingProtocol(("photo",)), washout_days=28, groups=("specialist", "resident"))
+    p = Protocol(
+        "e2e",
+        "E2E",
+        "sequential",
+        3,
+        Task("binary", labels=("benign", "malignant")),
+        HangingProtocol(("photo",)),
+        washout_days=28,
+        groups=("specialist", "resident"),
+    )
     (root / "study.toml").write_text(protocol_to_toml(p))
     rows = ["case_id,truth,patient_id,photo"]
     for i in range(n):
@@ -39,17 +47,26 @@ def _study(root: Path, n: int) -> Path:
 @pytest.mark.slow
 def test_reads_through_the_engine_reach_the_report(tmp_path):
     study = _study(tmp_path / "study", 30)
-    clock_now = [datetime(2026, 1, 5, 8, tzinfo=timezone.utc)]
+    clock_now = [datetime(2026, 1, 5, 8, tzinfo=UTC)]
     engine = StudyEngine.open(study, clock=lambda: clock_now[0])
     rng = np.random.default_rng(0)
     truth = {c.case_id: int(c.truth) for c in engine.cases}
     for c in engine.cases:  # an AI that is right 90% of the time
         p = 0.85 if truth[c.case_id] else 0.15
         p = p if rng.random() < 0.9 else 1 - p
-        engine.store.put_ai_output(AIOutput(c.case_id, "m1", "binary", ("benign", "malignant"), (1 - p, p),
-                                            predicted="malignant" if p >= 0.5 else "benign", score=p))
+        engine.store.put_ai_output(
+            AIOutput(
+                c.case_id,
+                "m1",
+                "binary",
+                ("benign", "malignant"),
+                (1 - p, p),
+                predicted="malignant" if p >= 0.5 else "benign",
+                score=p,
+            )
+        )
     readers = {"s1": ("specialist", 0.85), "s2": ("specialist", 0.8), "r1": ("resident", 0.7), "r2": ("resident", 0.65)}
-    for code, (group, skill) in readers.items():
+    for code, (group, _skill) in readers.items():
         engine.store.add_reader(code, group, "1234")
     for index, boost in [(1, 0.0), (2, 0.12)]:
         for code, (_, skill) in readers.items():
@@ -59,8 +76,9 @@ def test_reads_through_the_engine_reach_the_report(tmp_path):
                 answer = truth[item.case_id] if right else 1 - truth[item.case_id]
                 conf = float(np.clip(50 + (30 if answer else -30) + rng.normal(0, 15), 0, 100))
                 now = clock_now[0]
-                rs.submit(ReadSubmission(item.case_id, str(answer), now, now + timedelta(seconds=20), 20000,
-                                         confidence=conf))
+                rs.submit(
+                    ReadSubmission(item.case_id, str(answer), now, now + timedelta(seconds=20), 20000, confidence=conf)
+                )
             rs.close()
         clock_now[0] += timedelta(days=29)
     engine.close()
@@ -69,8 +87,12 @@ def test_reads_through_the_engine_reach_the_report(tmp_path):
     assert len(reads) == 4 * 30 * 2 and set(reads.modality) == {"unaided", "aided"}
     result = analyze(reads, ai=ai_table(study))
     out = tmp_path / "report"
-    r = subprocess.run([sys.executable, "-m", "app.cli", "report", str(study), "--out", str(out)],
-                       capture_output=True, text=True, env=admin_env(study))
+    r = subprocess.run(
+        [sys.executable, "-m", "app.cli", "report", str(study), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=admin_env(study),
+    )
     assert r.returncode == 0, r.stderr
     assert {p.name for p in out.iterdir()} >= {"reads.csv", "metrics.csv", "metrics.xlsx", "results.json", "report.pdf"}
     saved = json.loads((out / "results.json").read_text())

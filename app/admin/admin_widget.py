@@ -26,8 +26,11 @@ class AdminWidget(QWidget):
         title.setObjectName("sectionLabel")
         title.setStyleSheet("font-size: 14pt;")
         title.setWordWrap(True)
-        folder = QLabel(f"{p.design}" + (f", washout {p.washout_days} days" if p.design != "concurrent" else "")
-                        + f"  ·  {len(self.engine.cases)} cases  ·  task: {p.task.kind}  ·  {self.engine.study_dir}")
+        folder = QLabel(
+            f"{p.design}"
+            + (f", washout {p.washout_days} days" if p.design != "concurrent" else "")
+            + f"  ·  {len(self.engine.cases)} cases  ·  task: {p.task.kind}  ·  {self.engine.study_dir}"
+        )
         folder.setObjectName("hint")
         folder.setWordWrap(True)
         self.readers = ReadersPanel(ReadersState(self.engine))

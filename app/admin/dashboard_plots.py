@@ -45,13 +45,20 @@ class RocPlotWidget(pg.GraphicsLayoutWidget):
             p.setLabel("bottom", "1 − specificity")
             p.setLabel("left", "Sensitivity")
         self.full.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
-        self.legend = self.zoom.addLegend(offset=(-10, -10), labelTextColor=TEXT, brush=pg.mkBrush(20, 22, 26, 220),
-                                          pen=pg.mkPen("#3a4049"))
+        self.legend = self.zoom.addLegend(
+            offset=(-10, -10), labelTextColor=TEXT, brush=pg.mkBrush(20, 22, 26, 220), pen=pg.mkPen("#3a4049")
+        )
         self.points: dict[tuple[str, str], tuple[float, float]] = {}  # what is drawn, for tests and tooltips
         self.arrows: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
 
-    def show_roc(self, curves: list[RocSeries], ai: RocSeries | None, points: dict[tuple[str, str], tuple[float, float]],
-                 readers: list[str], modalities: list[str]) -> None:
+    def show_roc(
+        self,
+        curves: list[RocSeries],
+        ai: RocSeries | None,
+        points: dict[tuple[str, str], tuple[float, float]],
+        readers: list[str],
+        modalities: list[str],
+    ) -> None:
         self.legend.clear()
         self.points, self.arrows = {}, []
         for plot in (self.full, self.zoom):
@@ -59,8 +66,11 @@ class RocPlotWidget(pg.GraphicsLayoutWidget):
         self.full.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
         if self.points:
             xs, ys = zip(*self.points.values())
-            self.zoom.setRange(xRange=(max(0.0, min(xs) - 0.03), min(1.0, max(xs) + 0.04)),
-                               yRange=(max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.03)), padding=0.02)
+            self.zoom.setRange(
+                xRange=(max(0.0, min(xs) - 0.03), min(1.0, max(xs) + 0.04)),
+                yRange=(max(0.0, min(ys) - 0.05), min(1.0, max(ys) + 0.03)),
+                padding=0.02,
+            )
 
     def _draw(self, plot: pg.PlotItem, curves, ai, points, readers, modalities, legend: bool) -> None:
         plot.clear()
@@ -79,8 +89,16 @@ class RocPlotWidget(pg.GraphicsLayoutWidget):
                     continue
                 self.points[(r, m)] = p
                 brush = pg.mkBrush(color[r]) if filled else pg.mkBrush(BACKGROUND)
-                plot.plot([p[0]], [p[1]], pen=None, symbol="o", symbolSize=9, symbolBrush=brush,
-                          symbolPen=pg.mkPen(color[r], width=2), name=r if legend and filled else None)
+                plot.plot(
+                    [p[0]],
+                    [p[1]],
+                    pen=None,
+                    symbol="o",
+                    symbolSize=9,
+                    symbolBrush=brush,
+                    symbolPen=pg.mkPen(color[r], width=2),
+                    name=r if legend and filled else None,
+                )
             if a is not None and b is not None and a != b:
                 line = pg.PlotCurveItem([a[0], b[0]], [a[1], b[1]], pen=pg.mkPen(color[r], width=2))
                 plot.addItem(line)
@@ -90,8 +108,15 @@ class RocPlotWidget(pg.GraphicsLayoutWidget):
         ai_point = points.get(("AI", "standalone"))
         if ai_point is not None:
             self.points[("AI", "standalone")] = ai_point
-            plot.plot([ai_point[0]], [ai_point[1]], pen=None, symbol="star", symbolSize=16,
-                      symbolBrush=pg.mkBrush(AI_COLOR), symbolPen=pg.mkPen(AI_COLOR))
+            plot.plot(
+                [ai_point[0]],
+                [ai_point[1]],
+                pen=None,
+                symbol="star",
+                symbolSize=16,
+                symbolBrush=pg.mkBrush(AI_COLOR),
+                symbolPen=pg.mkPen(AI_COLOR),
+            )
 
 
 class ForestPlotWidget(pg.GraphicsLayoutWidget):
@@ -156,15 +181,29 @@ class BlandAltmanPlotWidget(pg.GraphicsLayoutWidget):
         p.setLabel("bottom", f"Mean of read and truth{u}", color=TEXT)
         p.setLabel("left", f"Read − truth{u}", color=TEXT)
         p.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#4a515b", width=1)))  # no difference
-        p.plot(series.means, series.differences, pen=None, symbol="o", symbolSize=8,
-               symbolBrush=pg.mkBrush(PALETTE[0]), symbolPen=pg.mkPen("#dfe6ee", width=1))
-        for y, name, style, color in ((series.bias, "bias", Qt.PenStyle.SolidLine, "#e6e6e6"),
-                                      (series.loa[0], "lower LoA (−1.96 SD)", Qt.PenStyle.DashLine, PALETTE[1]),
-                                      (series.loa[1], "upper LoA (+1.96 SD)", Qt.PenStyle.DashLine, PALETTE[1])):
+        p.plot(
+            series.means,
+            series.differences,
+            pen=None,
+            symbol="o",
+            symbolSize=8,
+            symbolBrush=pg.mkBrush(PALETTE[0]),
+            symbolPen=pg.mkPen("#dfe6ee", width=1),
+        )
+        for y, name, style, color in (
+            (series.bias, "bias", Qt.PenStyle.SolidLine, "#e6e6e6"),
+            (series.loa[0], "lower LoA (−1.96 SD)", Qt.PenStyle.DashLine, PALETTE[1]),
+            (series.loa[1], "upper LoA (+1.96 SD)", Qt.PenStyle.DashLine, PALETTE[1]),
+        ):
             if not math.isfinite(y):
                 continue
-            line = pg.InfiniteLine(pos=y, angle=0, pen=pg.mkPen(color, width=2, style=style),
-                                   label=f"{name} {y:.2f}", labelOpts={"position": 0.9, "color": color, "anchors": [(1, 1), (1, 1)]})
+            line = pg.InfiniteLine(
+                pos=y,
+                angle=0,
+                pen=pg.mkPen(color, width=2, style=style),
+                label=f"{name} {y:.2f}",
+                labelOpts={"position": 0.9, "color": color, "anchors": [(1, 1), (1, 1)]},
+            )
             p.addItem(line)
         lows = [v for v in (*series.differences, *series.loa) if math.isfinite(v)]
         if lows:
@@ -183,8 +222,9 @@ class GradeBarsPlotWidget(pg.GraphicsLayoutWidget):
         self.plot = self.addPlot(title=_title("Mean grade distribution"))
         _style_plot(self.plot)
         self.plot.setMouseEnabled(x=False, y=False)
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=TEXT, brush=pg.mkBrush(20, 22, 26, 220),
-                                          pen=pg.mkPen("#3a4049"))
+        self.legend = self.plot.addLegend(
+            offset=(-10, 10), labelTextColor=TEXT, brush=pg.mkBrush(20, 22, 26, 220), pen=pg.mkPen("#3a4049")
+        )
         self.heights: tuple[np.ndarray, np.ndarray] | None = None  # (predicted, raters), for tests
 
     def show_bars(self, grades: list[str], predicted: np.ndarray, raters: np.ndarray, label: str) -> None:
@@ -195,7 +235,9 @@ class GradeBarsPlotWidget(pg.GraphicsLayoutWidget):
         p.setTitle(_title(f"Mean grade distribution: {label}"))
         x = np.arange(len(grades), dtype=float)
         for offset, values, color, name in ((-0.2, predicted, PALETTE[0], label), (0.2, raters, PALETTE[1], "raters")):
-            bars = pg.BarGraphItem(x=x + offset, height=values, width=0.38, brush=pg.mkBrush(color), pen=pg.mkPen(color))
+            bars = pg.BarGraphItem(
+                x=x + offset, height=values, width=0.38, brush=pg.mkBrush(color), pen=pg.mkPen(color)
+            )
             p.addItem(bars)
             self.legend.addItem(bars, name)
         p.getAxis("bottom").setTicks([[(float(i), g) for i, g in enumerate(grades)]])

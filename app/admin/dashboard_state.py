@@ -113,17 +113,25 @@ def mrmc_sentence(result: dict, fom: str = "auc") -> str:
     left = res.get("left_out") or []
     tail = f" [{mrmc_n(res)}" + (f"; left out: {', '.join(x['reader'] for x in left)}" if left else "") + "]"
     if not res.get("pairwise"):
-        return f"{name} " + ", ".join(f"{m} {_num(est[m])}" for m in mods) + f"; no paired comparison: {mrmc_reason(res)}{tail}."
+        return (
+            f"{name} "
+            + ", ".join(f"{m} {_num(est[m])}" for m in mods)
+            + f"; no paired comparison: {mrmc_reason(res)}{tail}."
+        )
     pair = res["pairwise"][0]
     if not math.isfinite(pair["se"]) or not math.isfinite(res["f"]):
-        return (f"{name} {mods[0]} {_num(est[mods[0]])} vs {mods[1]} {_num(est[mods[1]])}; "
-                f"test not estimable ({mrmc_reason(res)}){tail}.")
+        return (
+            f"{name} {mods[0]} {_num(est[mods[0]])} vs {mods[1]} {_num(est[mods[1]])}; "
+            f"test not estimable ({mrmc_reason(res)}){tail}."
+        )
     lo, hi = pair["ci95"]
     p = res["p"]
     p_text = "p < 0.001" if math.isfinite(p) and p < 0.001 else f"p = {_num(p, 3 if p < 0.01 else 2)}"
-    return (f"{name} {mods[0]} {_num(est[mods[0]])} vs {mods[1]} {_num(est[mods[1]])}, "
-            f"difference {_num(-pair['difference'])} (95% CI {_num(-hi)} to {_num(-lo)}), "
-            f"F = {_num(res['f'], 1)}, df = {res['df1']}, {_num(res['df2'], 1)}, {p_text}{tail}")
+    return (
+        f"{name} {mods[0]} {_num(est[mods[0]])} vs {mods[1]} {_num(est[mods[1]])}, "
+        f"difference {_num(-pair['difference'])} (95% CI {_num(-hi)} to {_num(-lo)}), "
+        f"F = {_num(res['f'], 1)}, df = {res['df1']}, {_num(res['df2'], 1)}, {p_text}{tail}"
+    )
 
 
 def paper_view(result: dict) -> tuple[list[str], list[str], list[list[str]]]:
@@ -149,9 +157,17 @@ def _forest_label(r: dict) -> str:
 
 
 def forest_rows(result: dict) -> list[ForestRow]:
-    return [ForestRow(_forest_label(r), r["modality"], r["sensitivity"],
-                      tuple(r["sensitivity_ci95"]), r["specificity"], tuple(r["specificity_ci95"]))
-            for r in result["readers"]]
+    return [
+        ForestRow(
+            _forest_label(r),
+            r["modality"],
+            r["sensitivity"],
+            tuple(r["sensitivity_ci95"]),
+            r["specificity"],
+            tuple(r["specificity_ci95"]),
+        )
+        for r in result["readers"]
+    ]
 
 
 @dataclass(frozen=True)
@@ -170,7 +186,9 @@ def roc_series(analysis: Analysis) -> tuple[list[RocSeries], RocSeries | None]:
         for m in analysis.result["modalities"]:
             sub = df[(df["reader"] == reader) & (df["modality"] == m)]
             if sub["truth"].nunique() == 2:
-                curves.append(RocSeries(reader, m, *auc_mod.roc_points(sub["truth"].to_numpy(), sub["rating"].to_numpy())))
+                curves.append(
+                    RocSeries(reader, m, *auc_mod.roc_points(sub["truth"].to_numpy(), sub["rating"].to_numpy()))
+                )
     ai_curve = None
     if analysis.ai is not None and len(analysis.ai):
         truth = df.drop_duplicates("case").set_index("case")["truth"]
@@ -219,7 +237,9 @@ def time_rows(result: dict) -> tuple[list[str], list[list[str]]]:
         line = [reader]
         for m in mods:
             r = by.get((reader, m))
-            line.append(f"{_num(r['seconds_mean'], 1)} / {_num(r['seconds_median'], 1)} (n {r['n']})" if r else "no reads yet")
+            line.append(
+                f"{_num(r['seconds_mean'], 1)} / {_num(r['seconds_median'], 1)} (n {r['n']})" if r else "no reads yet"
+            )
         f = fast.get(reader)
         line.append("-" if not f else (f"{f['n_fast']} of {f['n_timed']}" + (" ⚠" if f["n_fast"] else "")))
         rows.append(line)
@@ -245,8 +265,11 @@ def summary_text(result: dict) -> str:
     if prog.get("interim"):
         waiting = prog.get("not_started", []) + prog.get("unfinished", [])
         interim = f"INTERIM: {prog['n_reads']} reads so far; still reading: {', '.join(waiting)}. "
-    return (f"{interim}{readers}, {result['n_cases']} cases ({result['n_positive']} positive, "
-            f"{result['n_negative']} negative); reading modes {', '.join(result['modalities'])}; {cuts}.")
+    return (
+        f"{interim}{readers}, {result['n_cases']} cases ({result['n_positive']} positive, "
+        f"{result['n_negative']} negative); reading modes {', '.join(result['modalities'])}; {cuts}."
+    )
+
 
 # -- multiclass, numeric and grade-distribution tasks ---------------------------
 @dataclass(frozen=True)
@@ -271,8 +294,9 @@ class TaskAnalysis:
         return df[(df["reader"].astype(str) == key[0]) & (df["modality"].astype(str) == key[1])]
 
 
-def analyze_task_frames(reads: pd.DataFrame, task: Task, ai: pd.DataFrame | None = None,
-                        source: str = "reads") -> TaskAnalysis:
+def analyze_task_frames(
+    reads: pd.DataFrame, task: Task, ai: pd.DataFrame | None = None, source: str = "reads"
+) -> TaskAnalysis:
     """Worker body: the same concatenation and typing as write_task_report, then analyze_task."""
     from study.export.task_report import analyze_task, task_reads
 
@@ -343,15 +367,28 @@ def task_table(ta: TaskAnalysis) -> tuple[list[str], list[list[str]]]:
                 line.append(f"{_f(bc.get('sensitivity'))} / {_f(bc.get('specificity'))}")
         elif kind == "numeric":
             ba = r["bland_altman"]
-            line += [_f(r["mae"]), _f(r["rmse"]), _ci(r["r"], r["r_ci95"]), _ci(ba["bias"], ba["bias_ci95"]),
-                     _f(ba["loa"][0]), _f(ba["loa"][1])]
+            line += [
+                _f(r["mae"]),
+                _f(r["rmse"]),
+                _ci(r["r"], r["r_ci95"]),
+                _ci(ba["bias"], ba["bias_ci95"]),
+                _f(ba["loa"][0]),
+                _f(ba["loa"][1]),
+            ]
         else:
             line += [_f(r[k]) for k in GRADE_KEYS]
         cells.append(line)
     return cols, cells
 
 
-GRADE_KEYS = ("emd", "average_grade_distance", "entropy_distance", "variance_distance", "precision_at_1", "precision_at_2")
+GRADE_KEYS = (
+    "emd",
+    "average_grade_distance",
+    "entropy_distance",
+    "variance_distance",
+    "precision_at_1",
+    "precision_at_2",
+)
 
 
 def confusion(ta: TaskAnalysis, key: tuple[str, str]) -> tuple[list[str], list[list[int]]]:
@@ -374,7 +411,9 @@ def bland_altman_series(ta: TaskAnalysis, key: tuple[str, str]) -> BlandAltmanSe
 
     sub = ta.subset(key)
     ba = bland_altman(sub["value"].to_numpy(float), sub["truth"].to_numpy(float))
-    return BlandAltmanSeries(np.asarray(ba["mean_of_methods"]), np.asarray(ba["differences"]), ba["bias"], tuple(ba["loa"]))
+    return BlandAltmanSeries(
+        np.asarray(ba["mean_of_methods"]), np.asarray(ba["differences"]), ba["bias"], tuple(ba["loa"])
+    )
 
 
 def mean_distributions(ta: TaskAnalysis, key: tuple[str, str]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -405,22 +444,32 @@ def group_sentences(ta: TaskAnalysis) -> list[str]:
     order = dict.fromkeys((r["group"], r["modality"]) for r in ta.rows)
     for group, mode in order:
         rows = [r for r in ta.rows if r["group"] == group and r["modality"] == mode]
-        who = "AI alone" if group == "AI" else f"{group} · {mode} ({len(rows)} reader{'s' if len(rows) > 1 else ''}, mean)"
+        who = (
+            "AI alone"
+            if group == "AI"
+            else f"{group} · {mode} ({len(rows)} reader{'s' if len(rows) > 1 else ''}, mean)"
+        )
 
         mean = partial(_mean_of, rows)
         if ta.task.kind == "multiclass":
             text = f"accuracy {_f(mean(lambda r: r['accuracy']), 2)}"
             if any("binary_collapse" in r for r in rows):
                 pos = "/".join(ta.task.positive)
-                text += (f"; {pos} vs rest sensitivity {_f(mean(lambda r: r['binary_collapse']['sensitivity']), 2)},"
-                         f" specificity {_f(mean(lambda r: r['binary_collapse']['specificity']), 2)}")
+                text += (
+                    f"; {pos} vs rest sensitivity {_f(mean(lambda r: r['binary_collapse']['sensitivity']), 2)},"
+                    f" specificity {_f(mean(lambda r: r['binary_collapse']['specificity']), 2)}"
+                )
         elif ta.task.kind == "numeric":
             unit = f" {ta.task.unit}" if ta.task.unit else ""
-            text = (f"MAE {_f(mean(lambda r: r['mae']), 2)}{unit}, bias {_f(mean(lambda r: r['bland_altman']['bias']), 2)}"
-                    f"{unit}, Pearson r {_f(mean(lambda r: r['r']), 2)}")
+            text = (
+                f"MAE {_f(mean(lambda r: r['mae']), 2)}{unit}, bias {_f(mean(lambda r: r['bland_altman']['bias']), 2)}"
+                f"{unit}, Pearson r {_f(mean(lambda r: r['r']), 2)}"
+            )
         else:
-            text = (f"EMD {_f(mean(lambda r: r['emd']), 2)}, precision @1 {_f(mean(lambda r: r['precision_at_1']), 2)},"
-                    f" @2 {_f(mean(lambda r: r['precision_at_2']), 2)}")
+            text = (
+                f"EMD {_f(mean(lambda r: r['emd']), 2)}, precision @1 {_f(mean(lambda r: r['precision_at_1']), 2)},"
+                f" @2 {_f(mean(lambda r: r['precision_at_2']), 2)}"
+            )
         out.append(f"{who}: {text}.")
     return out
 
@@ -429,11 +478,15 @@ def task_summary(ta: TaskAnalysis) -> str:
     readers = [r for r in ta.rows if r["group"] != "AI"]
     n_cases = ta.typed["case"].nunique()
     ai = " The AI is shown as a reader (standalone)." if len(readers) < len(ta.rows) else " No AI outputs stored."
-    what = {"multiclass": "multiclass (" + " / ".join(ta.task.labels) + ")",
-            "numeric": f"numeric ({ta.task.unit})" if ta.task.unit else "numeric",
-            "grade_distribution": "grade distribution (" + " / ".join(ta.task.grades) + ")"}[ta.task.kind]
-    return (f"{what} task: {len({r['reader'] for r in readers})} readers, {n_cases} cases, "
-            f"{len(readers)} reader x mode rows.{ai}")
+    what = {
+        "multiclass": "multiclass (" + " / ".join(ta.task.labels) + ")",
+        "numeric": f"numeric ({ta.task.unit})" if ta.task.unit else "numeric",
+        "grade_distribution": "grade distribution (" + " / ".join(ta.task.grades) + ")",
+    }[ta.task.kind]
+    return (
+        f"{what} task: {len({r['reader'] for r in readers})} readers, {n_cases} cases, "
+        f"{len(readers)} reader x mode rows.{ai}"
+    )
 
 
 class DashboardState:

@@ -142,8 +142,9 @@ class DashboardWidget(QWidget):
         reads, _ = QFileDialog.getOpenFileName(self, "Reads CSV", "", "CSV (*.csv)")
         if not reads:
             return
-        ai, _ = QFileDialog.getOpenFileName(self, "AI outputs CSV (optional: cancel for none)",
-                                            str(Path(reads).parent), "CSV (*.csv)")
+        ai, _ = QFileDialog.getOpenFileName(
+            self, "AI outputs CSV (optional: cancel for none)", str(Path(reads).parent), "CSV (*.csv)"
+        )
         self.load_csv(Path(reads), Path(ai) if ai else None)
 
     def load_csv(self, reads: Path, ai: Path | None = None) -> None:
@@ -157,8 +158,9 @@ class DashboardWidget(QWidget):
             return
         self.state.on_started(what)
         self._show_status()
-        self.worker = create_worker(fn, *args, _connect={"result_ready": self.on_analysis_ready,
-                                                         "errored": self.on_worker_failed})
+        self.worker = create_worker(
+            fn, *args, _connect={"result_ready": self.on_analysis_ready, "errored": self.on_worker_failed}
+        )
         self.worker.start()
 
     # -- results --------------------------------------------------------------
@@ -194,8 +196,11 @@ class DashboardWidget(QWidget):
         curves, ai_curve = ds.roc_series(a)
         self.roc_plot.show_roc(curves, ai_curve, ds.operating_points(r), r["readers_order"], r["modalities"])
         self.forest_plot.show_rows(ds.forest_rows(r), r["modalities"])
-        fill(self.switching_table, ["Readers", "AI", *ds.SWITCH_COLUMNS],
-             ds.switching_rows(r) or [["(needs AI outputs and two modalities)", "", "", "", "", "", ""]])
+        fill(
+            self.switching_table,
+            ["Readers", "AI", *ds.SWITCH_COLUMNS],
+            ds.switching_rows(r) or [["(needs AI outputs and two modalities)", "", "", "", "", "", ""]],
+        )
         fill(self.time_table, *ds.time_rows(r))
         for t in (self.switching_table, self.time_table):
             t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -218,8 +223,13 @@ class DashboardWidget(QWidget):
             return
         self.state.on_started(f"Writing the report to {folder}…")
         self._show_status()
-        self.worker = create_worker(ds.export_report, self.state.analysis, folder, self.state.title,
-                                    _connect={"result_ready": self.on_export_done, "errored": self.on_worker_failed})
+        self.worker = create_worker(
+            ds.export_report,
+            self.state.analysis,
+            folder,
+            self.state.title,
+            _connect={"result_ready": self.on_export_done, "errored": self.on_worker_failed},
+        )
         self.worker.start()
 
     def on_export_done(self, paths: dict) -> None:

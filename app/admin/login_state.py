@@ -36,8 +36,10 @@ class AdminLoginState:
         finally:
             store.close()
         if self.needs_password:
-            self.message = ("This study has no admin password yet.\nSet one on the study's computer with\n"
-                            f"    readerstudy admin-password {self.study_dir}\nthen open it again.")
+            self.message = (
+                "This study has no admin password yet.\nSet one on the study's computer with\n"
+                f"    readerstudy admin-password {self.study_dir}\nthen open it again."
+            )
         # The synthetic demo studies (demo.json; `readerstudy demo` sets this password) name it; real ones never.
         self.hint = ""
         if (self.study_dir / "demo.json").is_file() and not self.needs_password:

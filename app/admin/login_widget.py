@@ -53,8 +53,9 @@ class AdminLoginPanel(QWidget):
         usable = self.state.can_log_in
         # A study that cannot be logged in to (no admin password yet, store missing) says why, and
         # offers no field to type into.
-        self.explain.setText("Enter the study's admin password. Readers cannot open these screens." if usable
-                             else self.state.message)
+        self.explain.setText(
+            "Enter the study's admin password. Readers cannot open these screens." if usable else self.state.message
+        )
         for w in (self.password_edit, self.password_label, self.login_button):
             w.setVisible(usable)
         shown = self.state.message if usable else ""

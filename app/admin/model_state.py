@@ -17,8 +17,8 @@ from study.aioutput import AIOutput
 from study.engine import StudyEngine
 from study.errors import StudyError
 from study.media import Media, MediaError
-from study.protocol import load_protocol
 from study.modelfit import ModelFacts, fit_problems, role_map_problems, suggest_role_map, task_problems
+from study.protocol import load_protocol
 from study.wizard import attach_model
 
 ProgressFn = Callable[[int, int, float | None], None]
@@ -59,12 +59,22 @@ def describe_spec(spec_path: Path) -> SpecInfo:
 
     spec = load_spec(spec_path)
     members = tuple(MemberInfo(m.role, str(m.weights), m.sha256, file_sha256(m.weights)) for m in spec.members)
-    return SpecInfo(spec.path, spec.name, spec.architecture, spec.head, spec.labels, spec.model_id, members,
-                    spec.cam_method, spec.positive)
+    return SpecInfo(
+        spec.path,
+        spec.name,
+        spec.architecture,
+        spec.head,
+        spec.labels,
+        spec.model_id,
+        members,
+        spec.cam_method,
+        spec.positive,
+    )
 
 
-def run_precompute(study_dir: Path, spec_path: Path, progress: ProgressFn | None = None,
-                   cancel_event: threading.Event | None = None):
+def run_precompute(
+    study_dir: Path, spec_path: Path, progress: ProgressFn | None = None, cancel_event: threading.Event | None = None
+):
     """Worker body: the CLI's precompute over the study's cases into its store; returns the report."""
     from app.commands.precompute import prepare  # torch is imported there, on the worker thread
     from inference.precompute import precompute
@@ -143,8 +153,13 @@ class ModelState:
     def roles(self) -> tuple[str, ...]:
         return self.engine.protocol.hanging.roles
 
-    def attach(self, spec_path: Path, record: bool = True, role_map: dict[str, str] | None = None,
-               positive: tuple[str, ...] | None = None) -> bool:
+    def attach(
+        self,
+        spec_path: Path,
+        record: bool = True,
+        role_map: dict[str, str] | None = None,
+        positive: tuple[str, ...] | None = None,
+    ) -> bool:
         """Read the spec, check it fits the study (roles, head vs task) and record it in study.toml.
 
         ``role_map`` (model role -> study role) and ``positive`` (the binary collapse) are the
@@ -210,8 +225,10 @@ class ModelState:
         self.progress = self.stored_progress()
         self.unreadable = list(report.failed)
         self.message_ok = not report.failed and not report.cancelled
-        self.message = (f"{report.computed} computed, {report.skipped} already stored, {len(report.failed)} "
-                        f"unreadable, in {report.seconds:.1f} s.  " + self.stored_text())
+        self.message = (
+            f"{report.computed} computed, {report.skipped} already stored, {len(report.failed)} "
+            f"unreadable, in {report.seconds:.1f} s.  " + self.stored_text()
+        )
 
     def on_aborted(self) -> None:
         self.running, self.eta, self.message_ok = False, "", None

@@ -5,9 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.admin.model_state import ModelState, prediction_text, run_precompute, strongest_slice
 from app.admin.tone import show_message
@@ -139,12 +150,19 @@ class ModelPanel(QWidget):
             self.info["name"].setText(info.name or "(unnamed)")
             self.info["architecture"].setText(info.architecture)
             self.info["head"].setText(f"{info.head}: {', '.join(info.labels)}  ·  CAM {info.cam_method}")
-            self.info["roles"].setText(", ".join(
-                f"{r} \u2192 study role {s.role_map[r]}" if s.role_map.get(r, r) != r else r for r in info.roles)
-                + (f"  \u00b7  positive: {', '.join(s.positive)}" if s.positive else ""))
-            self.info["sha256"].setText("\n".join(
-                f"{m.role}: {m.sha256_actual[:16]}… " + ("✓ matches the spec" if m.ok else "✗ DIFFERS from the spec")
-                for m in info.members))
+            self.info["roles"].setText(
+                ", ".join(
+                    f"{r} \u2192 study role {s.role_map[r]}" if s.role_map.get(r, r) != r else r for r in info.roles
+                )
+                + (f"  \u00b7  positive: {', '.join(s.positive)}" if s.positive else "")
+            )
+            self.info["sha256"].setText(
+                "\n".join(
+                    f"{m.role}: {m.sha256_actual[:16]}… "
+                    + ("✓ matches the spec" if m.ok else "✗ DIFFERS from the spec")
+                    for m in info.members
+                )
+            )
         else:
             for label in self.info.values():
                 label.setText("—")
@@ -170,8 +188,15 @@ class ModelPanel(QWidget):
             cams = out.cams.get(self.role_box.currentText()) if out is not None else None
             self.image_view.set_media(media, title="image")
             blank = cams is not None and not float(cams.max()) > 0
-            self.cam_view.set_media(media, cams, title="no CAM stored" if cams is None
-                                    else "image + CAM (blank: the CAM is zero everywhere)" if blank else "image + CAM")
+            self.cam_view.set_media(
+                media,
+                cams,
+                title="no CAM stored"
+                if cams is None
+                else "image + CAM (blank: the CAM is zero everywhere)"
+                if blank
+                else "image + CAM",
+            )
             self.cam_view.set_overlay_visible(cams is not None)
             self.cam_view.set_slice(strongest_slice(media.n_frames, cams))
 
@@ -208,13 +233,16 @@ class ModelPanel(QWidget):
         # Roles already settled (no choice shown) keep the map of the last try.
         role_map = {**self.state.role_guess, **{role: box.currentText() for role, box in self.role_boxes.items()}}
         positive = tuple(w.strip() for w in self.positive_edit.text().split(",") if w.strip())
-        self.state.attach(self.state.pending.path, role_map=role_map,
-                          positive=positive if self.state.offer_collapse else ())
+        self.state.attach(
+            self.state.pending.path, role_map=role_map, positive=positive if self.state.offer_collapse else ()
+        )
         self.show_state()
 
     # -- attach ----------------------------------------------------------------------
     def on_pick_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Model spec", str(self.state.study_dir), "Model spec (model.toml *.toml)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Model spec", str(self.state.study_dir), "Model spec (model.toml *.toml)"
+        )
         if path:
             self.attach(Path(path))
 
@@ -226,8 +254,12 @@ class ModelPanel(QWidget):
     def on_run_clicked(self) -> None:
         if self.state.spec is None or self.state.running:
             return
-        worker = create_worker(run_precompute, self.state.study_dir, self.state.spec.path,
-                               progress=lambda done, total, eta: worker.progress.emit((done, total, eta)))
+        worker = create_worker(
+            run_precompute,
+            self.state.study_dir,
+            self.state.spec.path,
+            progress=lambda done, total, eta: worker.progress.emit((done, total, eta)),
+        )
         worker.started.connect(self.on_precompute_started)
         worker.progress.connect(self.on_precompute_progress)
         worker.result_ready.connect(self.on_precompute_done)
@@ -274,8 +306,9 @@ class ModelPanel(QWidget):
         self.role_box.setCurrentText(role)
         path = self.state.preview_request(case_id, role)
         self.prediction_label.setText(f"Loading {case_id}…")
-        self.preview_worker = create_worker(_load_media, path, _connect={
-            "result_ready": self.on_preview_loaded, "errored": self.on_preview_failed})
+        self.preview_worker = create_worker(
+            _load_media, path, _connect={"result_ready": self.on_preview_loaded, "errored": self.on_preview_failed}
+        )
         self.preview_worker.start()
 
     def on_preview_loaded(self, media) -> None:

@@ -67,17 +67,28 @@ class ReadersState:
 
     def refresh(self) -> None:
         status = study_status(self.engine)
-        self.lines = [ReaderLine(r["reader"], r["group"], tuple(
-            SessionCell(s["session"], s["name"], s["state"], s["done"], s["total"], s["washout_days_remaining"])
-            for s in r["sessions"])) for r in status["readers"]]
+        self.lines = [
+            ReaderLine(
+                r["reader"],
+                r["group"],
+                tuple(
+                    SessionCell(s["session"], s["name"], s["state"], s["done"], s["total"], s["washout_days_remaining"])
+                    for s in r["sessions"]
+                ),
+            )
+            for r in status["readers"]
+        ]
         self.session_names = [s.name for s in self.lines[0].sessions] if self.lines else []
         a = status["audit"]
         self._set_audit(a["ok"], a["rows"], a["first_broken"], a["reason"])
 
     def _set_audit(self, ok: bool, rows: int, first_broken, reason) -> None:
         self.audit_ok = ok
-        self.audit_text = (f"Audit chain intact: {rows} row{'' if rows == 1 else 's'} verified." if ok
-                           else f"Audit chain BROKEN at row {first_broken}: {reason}")
+        self.audit_text = (
+            f"Audit chain intact: {rows} row{'' if rows == 1 else 's'} verified."
+            if ok
+            else f"Audit chain BROKEN at row {first_broken}: {reason}"
+        )
 
     def add_reader(self, code: str, group: str, pin: str) -> bool:
         """Enrol a reader (same rule as `readerstudy readers add`: group must be one of the study's)."""

@@ -6,8 +6,20 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.admin.readers_state import ReadersState
 from app.admin.tables import readonly_table
@@ -113,8 +125,9 @@ class ReadersPanel(QWidget):
         keep = self.selected_session()
         self.table.clear()
         self.table.setColumnCount(2 + len(s.session_names))
-        self.table.setHorizontalHeaderLabels(["Reader", "Group", *[f"Session {i + 1}: {n}" for i, n in
-                                                                  enumerate(s.session_names)]])
+        self.table.setHorizontalHeaderLabels(
+            ["Reader", "Group", *[f"Session {i + 1}: {n}" for i, n in enumerate(s.session_names)]]
+        )
         self.table.setRowCount(len(s.lines))
         for r, line in enumerate(s.lines):
             self.table.setItem(r, 0, QTableWidgetItem(line.code))
@@ -157,8 +170,9 @@ class ReadersPanel(QWidget):
             cell = next(c for c in line.sessions if c.index == sel[1])
         ok = cell is not None and cell.can_override
         self.override_button.setEnabled(ok)
-        self.override_hint.setText(f"{sel[0]}, session {sel[1]}: {cell.text}" if ok
-                                   else "Select a session locked by its washout in the table.")
+        self.override_hint.setText(
+            f"{sel[0]}, session {sel[1]}: {cell.text}" if ok else "Select a session locked by its washout in the table."
+        )
 
     def on_refresh_clicked(self) -> None:
         self.state.refresh()
@@ -183,8 +197,9 @@ class ReadersPanel(QWidget):
         self.show_state()
 
     def on_export_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export audit log", str(self.state.engine.study_dir / "audit.csv"),
-                                              "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export audit log", str(self.state.engine.study_dir / "audit.csv"), "CSV (*.csv)"
+        )
         if path:
             self.export_audit(Path(path))
 

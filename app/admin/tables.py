@@ -26,8 +26,11 @@ def fill(table: QTableWidget, columns: list[str], rows: list[list[str]], row_lab
     for r, line in enumerate(rows):
         for c, text in enumerate(line):
             item = QTableWidgetItem(text)
-            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if c or row_labels is not None
-                                  else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            item.setTextAlignment(
+                Qt.AlignmentFlag.AlignCenter
+                if c or row_labels is not None
+                else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            )
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
     table.resizeRowsToContents()
@@ -46,5 +49,7 @@ def fit_height(table: QTableWidget) -> None:
 
 def cell_texts(table: QTableWidget) -> list[list[str]]:
     """The table's cells as text (tests compare them to the statistics)."""
-    return [[table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
-            for r in range(table.rowCount())]
+    return [
+        [table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]

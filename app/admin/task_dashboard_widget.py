@@ -42,8 +42,12 @@ class ConfusionPanel(QWidget):
 
     def show_matrix(self, labels: list[str], counts: list[list[int]], label: str) -> None:
         self.title.setText(f"Confusion matrix: {label} (rows truth, columns answer)")
-        fill(self.table, [f"answer {x}" for x in labels], [[str(c) for c in row] for row in counts],
-             row_labels=[f"truth {x}" for x in labels])
+        fill(
+            self.table,
+            [f"answer {x}" for x in labels],
+            [[str(c) for c in row] for row in counts],
+            row_labels=[f"truth {x}" for x in labels],
+        )
         for r, row in enumerate(counts):
             total = sum(row) or 1
             for c, n in enumerate(row):
@@ -128,9 +132,12 @@ class TaskResultsPanel(QWidget):
         # tall enough for every row of a small study (up to ten), scrolling only beyond
         rows = sum(self.table.rowHeight(r) for r in range(min(len(cells), MAX_VISIBLE_ROWS)))
         scrollbar = self.table.horizontalScrollBar().sizeHint().height()  # room for it when columns overflow
-        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + rows
-                                    + 2 * self.table.frameWidth() + scrollbar)
-        self.detail.setCurrentWidget({"multiclass": self.confusion, "numeric": self.bland_altman}.get(ta.task.kind, self.bars))
+        self.table.setMinimumHeight(
+            self.table.horizontalHeader().sizeHint().height() + rows + 2 * self.table.frameWidth() + scrollbar
+        )
+        self.detail.setCurrentWidget(
+            {"multiclass": self.confusion, "numeric": self.bland_altman}.get(ta.task.kind, self.bars)
+        )
         kept = self.selector.currentText()  # auto-refresh must not jump back to the first row
         self.selector.blockSignals(True)  # one redraw below, not one per item
         self.selector.clear()

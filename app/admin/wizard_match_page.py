@@ -62,8 +62,14 @@ class MatchState:
         if self.choices and (self.study_dir / "matches.csv").exists():
             write_choices(self.study_dir, self.choices)
         rules = None if (self.study_dir / "study.toml").exists() else self.rules_toml
-        return build_from_dicom(self.study_dir, self.export_dir, self.truth_csv, rules_toml=rules, progress=progress,
-                                cancelled=cancel_event.is_set if cancel_event is not None else (lambda: False))
+        return build_from_dicom(
+            self.study_dir,
+            self.export_dir,
+            self.truth_csv,
+            rules_toml=rules,
+            progress=progress,
+            cancelled=cancel_event.is_set if cancel_event is not None else (lambda: False),
+        )
 
 
 def middle_slice(volume: Volume, size: int = 160) -> np.ndarray:
@@ -92,8 +98,12 @@ class WizardMatchPanel(QWidget):
         self.truth_edit.setPlaceholderText("CSV with PatientID, truth")
         self.rules_edit.setPlaceholderText("TOML with [hanging] roles and [hanging.match.ROLE] rules")
         form = QFormLayout()
-        for label, edit in (("Study folder", self.study_edit), ("DICOM export", self.export_edit),
-                            ("Truth CSV", self.truth_edit), ("Rules", self.rules_edit)):
+        for label, edit in (
+            ("Study folder", self.study_edit),
+            ("DICOM export", self.export_edit),
+            ("Truth CSV", self.truth_edit),
+            ("Rules", self.rules_edit),
+        ):
             form.addRow(label, edit)
         self.build_button = QPushButton("Match and build")
         self.build_button.setObjectName("submitButton")
@@ -140,10 +150,16 @@ class WizardMatchPanel(QWidget):
         self.cancel_button.setVisible(True)
         self.message_label.setText("Indexing and matching…")
         emit = self.index_progressed.emit  # a signal: crosses from the worker thread to the GUI thread
-        self.worker = create_worker(s.run, lambda d, t, left: emit(d, t, -1.0 if left is None else left),
-                                    _start=True, _connect={"result_ready": self.on_build_finished,
-                                                           "errored": self.on_build_failed,
-                                                           "aborted": self.on_build_aborted})
+        self.worker = create_worker(
+            s.run,
+            lambda d, t, left: emit(d, t, -1.0 if left is None else left),
+            _start=True,
+            _connect={
+                "result_ready": self.on_build_finished,
+                "errored": self.on_build_failed,
+                "aborted": self.on_build_aborted,
+            },
+        )
 
     def on_index_progressed(self, done: int, total: int, seconds_left: float) -> None:
         self.progress_bar.setVisible(True)
@@ -187,9 +203,15 @@ class WizardMatchPanel(QWidget):
         if volume is None:
             self.preview.clear()
             return
-        self.preview_worker = create_worker(middle_slice, volume, _start=True, _connect={
-            "result_ready": lambda img, vid=volume_id: self.on_preview_loaded(vid, img),
-            "errored": lambda exc: self.preview.setText(f"cannot show:\n{exc}")})
+        self.preview_worker = create_worker(
+            middle_slice,
+            volume,
+            _start=True,
+            _connect={
+                "result_ready": lambda img, vid=volume_id: self.on_preview_loaded(vid, img),
+                "errored": lambda exc: self.preview.setText(f"cannot show:\n{exc}"),
+            },
+        )
 
     def on_preview_loaded(self, volume_id: str, img: np.ndarray) -> None:
         h, w = img.shape[:2]
@@ -217,8 +239,11 @@ class WizardMatchPanel(QWidget):
         if result is None:
             return {}
         roles = result.protocol.hanging.roles
-        return {(self.table.item(r, 0).text() if self.table.item(r, 0) else "", role): self.table.cellWidget(r, c + 1)
-                for r in range(self.table.rowCount()) for c, role in enumerate(roles)}
+        return {
+            (self.table.item(r, 0).text() if self.table.item(r, 0) else "", role): self.table.cellWidget(r, c + 1)
+            for r in range(self.table.rowCount())
+            for c, role in enumerate(roles)
+        }
 
     def show_state(self) -> None:
         from PySide6.QtWidgets import QTableWidgetItem
@@ -253,8 +278,9 @@ class WizardMatchPanel(QWidget):
                     box.setCurrentIndex(box.findData("skip"))
                 elif decided is not None:
                     box.setCurrentIndex(box.findData(decided.volume_id))
-                box.setToolTip("; ".join(f"{x.volume.label()} score {x.score:g}" for x in rr.candidates[1:4])
-                               or "no runners-up")
+                box.setToolTip(
+                    "; ".join(f"{x.volume.label()} score {x.score:g}" for x in rr.candidates[1:4]) or "no runners-up"
+                )
                 box.currentIndexChanged.connect(lambda _i, b=box: self.on_candidate_changed(b))
                 self.table.setCellWidget(r, c + 1, box)
         header = self.table.horizontalHeader()

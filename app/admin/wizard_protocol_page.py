@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
-                               QPushButton, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.admin.wizard_state import WizardState
 from study.protocol import CONFIDENCE_SCALES, DESIGNS, SYNC_MODES, TASK_KINDS
 
-KIND_NAMES = {"binary": "binary (yes / no + confidence)", "multiclass": "multiclass",
-              "grade_distribution": "grade distribution", "numeric": "numeric value"}
+KIND_NAMES = {
+    "binary": "binary (yes / no + confidence)",
+    "multiclass": "multiclass",
+    "grade_distribution": "grade distribution",
+    "numeric": "numeric value",
+}
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -76,11 +91,16 @@ class ProtocolPage(QWidget):
             s.setRange(-1e6, 1e6)
             s.setDecimals(2)
         self.kind_pages = QStackedWidget()
-        for rows in ([("Negative label", self.negative), ("Positive label", self.positive_label),
-                      ("Confidence scale", self.confidence)],
-                     [("Labels", self.labels), ("Positive labels", self.positive)],
-                     [("Grades", self.grades)],
-                     [("Unit", self.unit), ("Minimum", self.lo), ("Maximum", self.hi)]):
+        for rows in (
+            [
+                ("Negative label", self.negative),
+                ("Positive label", self.positive_label),
+                ("Confidence scale", self.confidence),
+            ],
+            [("Labels", self.labels), ("Positive labels", self.positive)],
+            [("Grades", self.grades)],
+            [("Unit", self.unit), ("Minimum", self.lo), ("Maximum", self.hi)],
+        ):
             page = QWidget()
             form = QFormLayout(page)
             form.setContentsMargins(0, 0, 0, 0)
@@ -114,8 +134,18 @@ class ProtocolPage(QWidget):
         row.addLayout(right, 1)
 
         self.show_state()
-        for w in (self.study_id, self.title, self.groups, self.question, self.negative, self.positive_label,
-                  self.labels, self.positive, self.grades, self.unit):
+        for w in (
+            self.study_id,
+            self.title,
+            self.groups,
+            self.question,
+            self.negative,
+            self.positive_label,
+            self.labels,
+            self.positive,
+            self.grades,
+            self.unit,
+        ):
             w.textEdited.connect(self.on_form_edited)
         for w in (self.design, self.kind, self.confidence, self.sync):
             w.currentIndexChanged.connect(self.on_form_edited)
@@ -165,12 +195,24 @@ class ProtocolPage(QWidget):
         else:
             labels = self.state.settings.labels
         self.state.update(
-            study_id=self.study_id.text().strip(), title=self.title.text().strip(), design=self.design.currentText(),
-            washout_days=self.washout.value(), groups=_words(self.groups.text()), seed=self.seed.value(),
-            time_limit_seconds=self.time_limit.value(), sync=self.sync.currentText(), kind=kind,
-            question=self.question.text().strip(), labels=labels, confidence=self.confidence.currentText(),
-            positive=_words(self.positive.text()), grades=_words(self.grades.text()), unit=self.unit.text().strip(),
-            min=self.lo.value() if kind == "numeric" else None, max=self.hi.value() if kind == "numeric" else None)
+            study_id=self.study_id.text().strip(),
+            title=self.title.text().strip(),
+            design=self.design.currentText(),
+            washout_days=self.washout.value(),
+            groups=_words(self.groups.text()),
+            seed=self.seed.value(),
+            time_limit_seconds=self.time_limit.value(),
+            sync=self.sync.currentText(),
+            kind=kind,
+            question=self.question.text().strip(),
+            labels=labels,
+            confidence=self.confidence.currentText(),
+            positive=_words(self.positive.text()),
+            grades=_words(self.grades.text()),
+            unit=self.unit.text().strip(),
+            min=self.lo.value() if kind == "numeric" else None,
+            max=self.hi.value() if kind == "numeric" else None,
+        )
         self.kind_pages.setCurrentIndex(TASK_KINDS.index(kind))
         self.washout.setEnabled(self.design.currentText() != "concurrent")
         self.edited.emit()

@@ -42,8 +42,15 @@ class WizardState:
         self.truth_csv = Path(truth_csv).expanduser() if truth_csv.strip() else None
 
     def scan(self) -> bool:
-        missing = [name for name, v in (("study folder", self.study_dir), ("media folder", self.media_dir),
-                                         ("truth CSV", self.truth_csv)) if v is None]
+        missing = [
+            name
+            for name, v in (
+                ("study folder", self.study_dir),
+                ("media folder", self.media_dir),
+                ("truth CSV", self.truth_csv),
+            )
+            if v is None
+        ]
         if missing:
             self.message, self.message_ok = "Choose the " + ", ".join(missing) + ".", False
             return False
@@ -108,18 +115,25 @@ class WizardState:
         None with the problems listed; the screen runs the job in a worker (copying media takes time)."""
         if self.check(password, confirm) or self.study_dir is None:
             return None
-        self.message, self.message_ok = {"copy": "Copying the media into the study folder…",
-                                         "link": "Linking the media into the study folder…"}.get(
-                                             self.media_mode, "Writing the study…"), None
-        return ((self.study_dir, self.settings, self.roles, self.cases, password),
-                {"media": self.media_mode, "media_dir": self.media_dir})
+        self.message, self.message_ok = (
+            {
+                "copy": "Copying the media into the study folder…",
+                "link": "Linking the media into the study folder…",
+            }.get(self.media_mode, "Writing the study…"),
+            None,
+        )
+        return (
+            (self.study_dir, self.settings, self.roles, self.cases, password),
+            {"media": self.media_mode, "media_dir": self.media_dir},
+        )
 
     def on_created(self, protocol: Protocol) -> None:
         self.created = protocol
-        where = {"copy": "media copied into it", "link": "media linked into it"}.get(self.media_mode, "media left in place")
+        where = {"copy": "media copied into it", "link": "media linked into it"}.get(
+            self.media_mode, "media left in place"
+        )
         self.message_ok = True
-        self.message = (f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases, "
-                        f"{where}).")
+        self.message = f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases, {where})."
 
     def on_create_failed(self, exc: BaseException) -> None:
         lines = exc.problems if isinstance(exc, StudyError) else [f"{type(exc).__name__}: {exc}"]

@@ -6,9 +6,24 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter, QStackedWidget,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.admin.tone import show_message
 from app.admin.wizard_protocol_page import ProtocolPage
@@ -109,9 +124,11 @@ class StudyWizardWidget(QWidget):
         for mode, text in MEDIA_CHOICES.items():
             self.media_mode_box.addItem(text, mode)
         form.addRow("Media", self.media_mode_box)
-        hint = QLabel("Each case is a file named after its case id (C017.png, C017.mp4, a DICOM file) or a folder "
-                      "(a DICOM series, or one sub-folder or file per viewport role, e.g. C017/T2axi/, C017/DWI/). "
-                      "Next reads the truth table and finds every case's media.")
+        hint = QLabel(
+            "Each case is a file named after its case id (C017.png, C017.mp4, a DICOM file) or a folder "
+            "(a DICOM series, or one sub-folder or file per viewport role, e.g. C017/T2axi/, C017/DWI/). "
+            "Next reads the truth table and finds every case's media."
+        )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         col = QVBoxLayout(page)
@@ -158,8 +175,10 @@ class StudyWizardWidget(QWidget):
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addLayout(tools)
         lcol.addWidget(self.case_table, 1)
-        hint = QLabel("Double-click a cell to fix it (truth, patient, media path); select a case to preview it. "
-                      "Row numbers are lines of cases.csv.")
+        hint = QLabel(
+            "Double-click a cell to fix it (truth, patient, media path); select a case to preview it. "
+            "Row numbers are lines of cases.csv."
+        )
         hint.setObjectName("hint")
         lcol.addWidget(hint)
         self.preview = HangingLayoutWidget()
@@ -187,8 +206,11 @@ class StudyWizardWidget(QWidget):
         step = self.pages.currentIndex()
         for i, label in enumerate(self.step_labels):
             label.setProperty("current", i == step)
-            label.setStyleSheet("font-weight: bold; color: #7fb0ff; font-size: 12pt;" if i == step
-                                else "color: #8a94a0; font-size: 12pt;")
+            label.setStyleSheet(
+                "font-weight: bold; color: #7fb0ff; font-size: 12pt;"
+                if i == step
+                else "color: #8a94a0; font-size: 12pt;"
+            )
         self.back_button.setEnabled(step > 0)
         self.next_button.setText("Create study" if step == len(STEPS) - 1 else "Next")
         self.check_button.setVisible(step > 0)
@@ -201,8 +223,9 @@ class StudyWizardWidget(QWidget):
         self.problem_list.setVisible(bool(s.problems))
         if s.problems:  # as tall as its lines, up to five; it scrolls beyond
             rows = min(len(s.problems), 5)
-            self.problem_list.setFixedHeight(rows * max(self.problem_list.sizeHintForRow(0), 20)
-                                             + 2 * self.problem_list.frameWidth() + 6)
+            self.problem_list.setFixedHeight(
+                rows * max(self.problem_list.sizeHintForRow(0), 20) + 2 * self.problem_list.frameWidth() + 6
+            )
         if step == 1:
             self._fill_cases()
 
@@ -280,8 +303,12 @@ class StudyWizardWidget(QWidget):
             return
         args, kwargs = job
         self.next_button.setEnabled(False)
-        self.write_worker = create_worker(wizard.write_study, *args, **kwargs, _connect={
-            "result_ready": self.on_created, "errored": self.on_create_failed})
+        self.write_worker = create_worker(
+            wizard.write_study,
+            *args,
+            **kwargs,
+            _connect={"result_ready": self.on_created, "errored": self.on_create_failed},
+        )
         self.write_worker.start()
 
     def on_created(self, protocol) -> None:
@@ -347,8 +374,12 @@ class StudyWizardWidget(QWidget):
         case = self.state.cases[row]
         self.preview_label.setText(f"Preview: {case.case_id} (loading…)")
         # Bound methods, not lambdas: Qt drops the connection if this widget is gone before the result.
-        self.preview_worker = create_worker(load_case_media, self.state.case_paths(row), case.case_id, _connect={
-            "result_ready": self.on_preview_loaded, "errored": self.on_preview_failed})
+        self.preview_worker = create_worker(
+            load_case_media,
+            self.state.case_paths(row),
+            case.case_id,
+            _connect={"result_ready": self.on_preview_loaded, "errored": self.on_preview_failed},
+        )
         self.preview_worker.start()
 
     def on_preview_loaded(self, loaded: tuple[str, dict]) -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("study_dir", nargs="?", default=None,
-                        help="a study folder (default: none, the new-study wizard)")
+    parser.add_argument(
+        "study_dir", nargs="?", default=None, help="a study folder (default: none, the new-study wizard)"
+    )
 
 
 def build_admin_window(study_dir: str | Path | None):
@@ -29,8 +30,10 @@ def build_admin_window(study_dir: str | Path | None):
 
 def run(args: argparse.Namespace) -> int:
     if args.study_dir and not (Path(args.study_dir) / "study.toml").is_file():
-        print(f"{Path(args.study_dir) / 'study.toml'}: not found; opening the new-study wizard for this folder",
-              file=sys.stderr)
+        print(
+            f"{Path(args.study_dir) / 'study.toml'}: not found; opening the new-study wizard for this folder",
+            file=sys.stderr,
+        )
     app, window = build_admin_window(args.study_dir)
     from app.launcher import RecentStudies
 

@@ -31,10 +31,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--small", action="store_true", help="about 12 cases per study (seconds to build)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the demo seed)")
     parser.add_argument("--no-precompute", action="store_true", help="copy the models but do not run them")
-    parser.add_argument("--rebuild", action="store_true",
-                        help="rebuild studies that already exist (their reads are deleted)")
-    parser.add_argument("--only", nargs="+", metavar="NAME", choices=("mri", "cytology", "motility", "conjunctiva"),
-                        help="build only these studies (default: all four)")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="rebuild studies that already exist (their reads are deleted)"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        choices=("mri", "cytology", "motility", "conjunctiva"),
+        help="build only these studies (default: all four)",
+    )
 
 
 def models_dir() -> Path:
@@ -65,8 +71,10 @@ def _precompute(study_dir: Path, out) -> None:
     try:
         model, cases, sink, _ = prepare(study_dir)
     except StudyError as err:
-        out.write(f"  precompute for {name} not run: {err}; the study opens without AI outputs "
-                  f"(rerun: readerstudy precompute {study_dir})\n")
+        out.write(
+            f"  precompute for {name} not run: {err}; the study opens without AI outputs "
+            f"(rerun: readerstudy precompute {study_dir})\n"
+        )
         return
     last = [-1]
 
@@ -84,8 +92,10 @@ def _precompute(study_dir: Path, out) -> None:
         sink.store.close()
     for case_id, cause in report.failed:
         out.write(f"  {name}: unreadable case {case_id}: {cause}\n")
-    out.write(f"AI outputs for {name}: done ({report.computed} computed, {report.skipped} already stored, "
-              f"{len(report.failed)} unreadable, {report.seconds:.1f} s)\n")
+    out.write(
+        f"AI outputs for {name}: done ({report.computed} computed, {report.skipped} already stored, "
+        f"{len(report.failed)} unreadable, {report.seconds:.1f} s)\n"
+    )
     out.flush()
 
 
@@ -119,9 +129,11 @@ def _open_for_tour(study_dir: Path, out) -> None:
     engine = StudyEngine.open(study_dir)
     try:
         if len(engine.sessions(TOUR_READER)) > 1 and not any(
-                r["action"] == "washout.override" for r in engine.store.audit_rows()):
-            engine.override_washout(TOUR_READER, 2, "demo study: washout waived so a newcomer can try the aided read",
-                                    actor="demo")
+            r["action"] == "washout.override" for r in engine.store.audit_rows()
+        ):
+            engine.override_washout(
+                TOUR_READER, 2, "demo study: washout waived so a newcomer can try the aided read", actor="demo"
+            )
         if not engine.store.has_admin_password():
             engine.store.set_admin_password(DEMO_ADMIN_PASSWORD, actor="demo")
     finally:
@@ -183,10 +195,13 @@ def build(args: argparse.Namespace, out) -> int:
         _open_for_tour(study_dir, out)
         out.write(f"ready: {name} {study_dir}\n")
         out.flush()
-    out.write("demo readers (PIN " + DEMO_PIN + "): "
-              + ", ".join(f"{code} ({group})" for code, group in DEMO_READERS) + "\n")
-    out.write(f"{TOUR_READER} may start the aided session right after the unaided one (washout waived, audited); "
-              f"admin password: {DEMO_ADMIN_PASSWORD}\n")
+    out.write(
+        "demo readers (PIN " + DEMO_PIN + "): " + ", ".join(f"{code} ({group})" for code, group in DEMO_READERS) + "\n"
+    )
+    out.write(
+        f"{TOUR_READER} may start the aided session right after the unaided one (washout waived, audited); "
+        f"admin password: {DEMO_ADMIN_PASSWORD}\n"
+    )
     out.flush()
     if not args.no_precompute:
         for study_dir in with_model:

@@ -11,8 +11,9 @@ from study.errors import StudyError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study_dir", help="a study folder (with study.toml and cases.csv)")
-    parser.add_argument("--db", default=None,
-                        help="store URL, e.g. postgresql+psycopg://... (default: SQLite in the folder)")
+    parser.add_argument(
+        "--db", default=None, help="store URL, e.g. postgresql+psycopg://... (default: SQLite in the folder)"
+    )
 
 
 def open_engine(study_dir: str | Path, db_url: str | None = None):

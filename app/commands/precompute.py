@@ -51,9 +51,16 @@ class StoreSink:
         """
         if report.cancelled:
             return
-        self.store.audit("precompute", "ai.precompute", {
-            "model_id": report.model_id, "computed": report.computed, "skipped": report.skipped,
-            "failed": sorted(case_id for case_id, _ in report.failed)})
+        self.store.audit(
+            "precompute",
+            "ai.precompute",
+            {
+                "model_id": report.model_id,
+                "computed": report.computed,
+                "skipped": report.skipped,
+                "failed": sorted(case_id for case_id, _ in report.failed),
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,10 @@ def model_cases(cases, role_map: dict[str, str], model_roles: tuple[str, ...]) -
     """The study's cases with each model role reading its mapped study role (unchanged without a map)."""
     if not role_map:
         return list(cases)
-    return [MappedCase(c.case_id, {r: c.media[role_map.get(r, r)] for r in model_roles
-                                   if role_map.get(r, r) in c.media}) for c in cases]
+    return [
+        MappedCase(c.case_id, {r: c.media[role_map.get(r, r)] for r in model_roles if role_map.get(r, r) in c.media})
+        for c in cases
+    ]
 
 
 def clock_text(seconds: float | None) -> str:
@@ -177,8 +186,9 @@ def run(args: argparse.Namespace) -> int:
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
     try:
-        err.write(f"model {model.spec.name or spec_path.name} ({model.model_id[:12]}) on {model.device}, "
-                  f"{len(cases)} cases\n")
+        err.write(
+            f"model {model.spec.name or spec_path.name} ({model.model_id[:12]}) on {model.device}, {len(cases)} cases\n"
+        )
         report = precompute(model, cases, sink, progress=ProgressBar(err), cancel=cancel)
         sink.record_run(report)
     except KeyboardInterrupt:
@@ -190,9 +200,11 @@ def run(args: argparse.Namespace) -> int:
         sink.store.close()
     for case_id, cause in report.failed:
         err.write(f"unreadable case {case_id}: {cause}\n")
-    print(f"{report.computed} computed, {report.skipped} already stored, {len(report.failed)} failed"
-          f" in {report.seconds:.1f} s ({report.cases_per_second:.2f} cases/s)"
-          + ("; cancelled, run again to resume" if report.cancelled else ""))
+    print(
+        f"{report.computed} computed, {report.skipped} already stored, {len(report.failed)} failed"
+        f" in {report.seconds:.1f} s ({report.cases_per_second:.2f} cases/s)"
+        + ("; cancelled, run again to resume" if report.cancelled else "")
+    )
     if report.cancelled:
         return 130
     return 1 if report.failed else 0

@@ -6,8 +6,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 
-def centred_card(screen: QWidget, width: int, margins: tuple[int, int, int, int] = (28, 24, 28, 24),
-                 *, grow: bool = False) -> tuple[QFrame, QVBoxLayout]:
+def centred_card(
+    screen: QWidget, width: int, margins: tuple[int, int, int, int] = (28, 24, 28, 24), *, grow: bool = False
+) -> tuple[QFrame, QVBoxLayout]:
     """Put a card ``width`` wide (at least, with ``grow``) in the middle of ``screen``;
     return it and its column layout.
 

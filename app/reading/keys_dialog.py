@@ -28,14 +28,26 @@ def answer_keys(task: Task) -> tuple[tuple[str, str], ...]:
     """(key text, what it does) of the answer form of ``task``; arrows in QKeySequence text."""
     if task.kind == "binary":
         neg, pos = task.labels
-        return (("1", neg), ("2", pos), ("Left", neg), ("Right", pos),
-                ("Up", f"likelihood of {pos} up"), ("Down", f"likelihood of {pos} down"))
+        return (
+            ("1", neg),
+            ("2", pos),
+            ("Left", neg),
+            ("Right", pos),
+            ("Up", f"likelihood of {pos} up"),
+            ("Down", f"likelihood of {pos} down"),
+        )
     if task.kind == "multiclass":
-        return (*((str(i + 1), label) for i, label in enumerate(task.labels)),
-                ("Up", "previous class"), ("Down", "next class"))
+        return (
+            *((str(i + 1), label) for i, label in enumerate(task.labels)),
+            ("Up", "previous class"),
+            ("Down", "next class"),
+        )
     if task.kind == "grade_distribution":
-        return (*((str(i + 1), f"grade {g}") for i, g in enumerate(task.grades)),
-                ("Left", "previous grade"), ("Right", "next grade"))
+        return (
+            *((str(i + 1), f"grade {g}") for i, g in enumerate(task.grades)),
+            ("Left", "previous grade"),
+            ("Right", "next grade"),
+        )
     return (("0-9 . ,", "type the value"), ("Up", "value up one step"), ("Down", "value down one step"))
 
 
@@ -76,7 +88,10 @@ class KeysDialog(QDialog):
         title.setObjectName("questionLabel")
         col.addWidget(title)
         self.sections: dict[str, tuple[tuple[str, str], ...]] = {
-            "Answer": answer_keys(task), "Screen": screen_keys(has_cam), "Viewer": viewer_keys(task)}
+            "Answer": answer_keys(task),
+            "Screen": screen_keys(has_cam),
+            "Viewer": viewer_keys(task),
+        }
         grid = QGridLayout()
         grid.setHorizontalSpacing(18)
         grid.setVerticalSpacing(4)

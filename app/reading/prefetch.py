@@ -57,8 +57,9 @@ def load_case(media_paths: Mapping[str, str], load: Callable[[str], Media]) -> L
     return LoadedCase(loaded, errors)
 
 
-def _load_keyed(item: CaseItem, load: Callable[[str], Media],
-                ai_source: Callable[[CaseItem], AIOutput | None] | None) -> tuple[str, LoadedCase]:
+def _load_keyed(
+    item: CaseItem, load: Callable[[str], Media], ai_source: Callable[[CaseItem], AIOutput | None] | None
+) -> tuple[str, LoadedCase]:
     try:
         loaded = load_case(item.media, load)
     except Exception as err:  # noqa: BLE001 - a bug in a reader must not lose the case
@@ -82,8 +83,9 @@ class MediaPrefetcher(QObject):
 
     loaded = Signal(str)  # item_key of the case now ready; internal, never shown
 
-    def __init__(self, load: Callable[[str], Media] | None = None, keep: int = 3,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, load: Callable[[str], Media] | None = None, keep: int = 3, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._load = load
         self._keep = keep
@@ -105,8 +107,7 @@ class MediaPrefetcher(QObject):
     def is_pending(self, item: CaseItem) -> bool:
         return item_key(item) in self._pending
 
-    def request(self, item: CaseItem | None,
-                ai_source: Callable[[CaseItem], AIOutput | None] | None = None) -> None:
+    def request(self, item: CaseItem | None, ai_source: Callable[[CaseItem], AIOutput | None] | None = None) -> None:
         """Load ``item``'s media (and, with ``ai_source``, what it returns for the item)."""
         if item is None or item_key(item) in self._ready or item_key(item) in self._pending:
             return

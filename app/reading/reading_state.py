@@ -55,9 +55,15 @@ class Summary:
 
 
 class ReadingState:
-    def __init__(self, session: SessionView | ReadingSession, protocol: Protocol, *,
-                 clock: Clock = time.monotonic, now: Callable[[], datetime] = utc_now,
-                 cam_on_open: bool = False) -> None:
+    def __init__(
+        self,
+        session: SessionView | ReadingSession,
+        protocol: Protocol,
+        *,
+        clock: Clock = time.monotonic,
+        now: Callable[[], datetime] = utc_now,
+        cam_on_open: bool = False,
+    ) -> None:
         self.session = SessionView.of(session)  # the narrow view only (see module doc)
         self.protocol = protocol
         self._clock = clock
@@ -143,10 +149,18 @@ class ReadingState:
         self._active.stop()
         self._cam.stop()
         active = self.active_ms()
-        self.session.leave(ReadSubmission(
-            self.item.case_id, "", self.displayed_at, max(self._now(), self.displayed_at), active,
-            ai_shown_ms=active if self.aided else 0, cam_shown=self._cam_ever,
-            cam_shown_ms=self.cam_ms() if self._cam_ever else 0))
+        self.session.leave(
+            ReadSubmission(
+                self.item.case_id,
+                "",
+                self.displayed_at,
+                max(self._now(), self.displayed_at),
+                active,
+                ai_shown_ms=active if self.aided else 0,
+                cam_shown=self._cam_ever,
+                cam_shown_ms=self.cam_ms() if self._cam_ever else 0,
+            )
+        )
         self.displayed_at = None  # recorded once
 
     def skip_unavailable(self, cause: str) -> CaseItem | None:
@@ -175,8 +189,11 @@ class ReadingState:
     # -- clocks -----------------------------------------------------------------
     @property
     def clock_running(self) -> bool:
-        return (self.item is not None and self.displayed_at is not None
-                and not (self.loading or self.paused or self.time_up))
+        return (
+            self.item is not None
+            and self.displayed_at is not None
+            and not (self.loading or self.paused or self.time_up)
+        )
 
     @property
     def cam_on_screen(self) -> bool:
@@ -230,8 +247,9 @@ class ReadingState:
 
     def set_overlay(self, opacity: float | None = None, colormap: str | None = None) -> None:
         o = self.overlay
-        self.overlay = OverlayStyle(o.opacity if opacity is None else min(1.0, max(0.0, opacity)),
-                                    o.colormap if colormap is None else colormap)
+        self.overlay = OverlayStyle(
+            o.opacity if opacity is None else min(1.0, max(0.0, opacity)), o.colormap if colormap is None else colormap
+        )
 
     # -- answering --------------------------------------------------------------
     def key(self, name: str) -> bool:
@@ -291,11 +309,17 @@ class ReadingState:
         f = self.answer.fields()
         active = self.active_ms()
         return ReadSubmission(
-            case_id=self.item.case_id, answer=f.answer,
-            displayed_at=self.displayed_at, submitted_at=self._now(), active_ms=active,
-            confidence=f.confidence, distribution=f.distribution, value=f.value,
+            case_id=self.item.case_id,
+            answer=f.answer,
+            displayed_at=self.displayed_at,
+            submitted_at=self._now(),
+            active_ms=active,
+            confidence=f.confidence,
+            distribution=f.distribution,
+            value=f.value,
             ai_shown_ms=active if self.aided else 0,
-            cam_shown=self._cam_ever, cam_shown_ms=self.cam_ms() if self._cam_ever else 0,
+            cam_shown=self._cam_ever,
+            cam_shown_ms=self.cam_ms() if self._cam_ever else 0,
             answer_changes=self.answer.changes,
         )
 

@@ -38,7 +38,10 @@ from app.reading.reading_state import ReadingState, format_duration
 from study.errors import StudyError
 
 KEY_NAMES = {
-    Qt.Key.Key_Up: "up", Qt.Key.Key_Down: "down", Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right",
+    Qt.Key.Key_Up: "up",
+    Qt.Key.Key_Down: "down",
+    Qt.Key.Key_Left: "left",
+    Qt.Key.Key_Right: "right",
     **{getattr(Qt.Key, f"Key_{d}"): str(d) for d in range(10)},
 }
 
@@ -57,7 +60,7 @@ class _AnswerKeyRoute(QObject):
     """Application event filter: a key pressed anywhere inside the screen goes to
     ``screen.route_key`` first (viewer, buttons and panels see it only if not taken)."""
 
-    def __init__(self, screen: "ReadingWidget") -> None:
+    def __init__(self, screen: ReadingWidget) -> None:
         super().__init__(screen)
         self.screen = screen
 
@@ -77,14 +80,20 @@ def default_viewer(sync: bool) -> QWidget:
 
 
 class ReadingWidget(QWidget):
-    case_shown = Signal()        # a case is on screen and its clock runs
-    read_submitted = Signal()    # the engine committed a read
+    case_shown = Signal()  # a case is on screen and its clock runs
+    read_submitted = Signal()  # the engine committed a read
     session_finished = Signal()  # no case left
-    exit_requested = Signal()    # the reader leaves; the case on screen is not saved
+    exit_requested = Signal()  # the reader leaves; the case on screen is not saved
 
-    def __init__(self, state: ReadingState, prefetcher: MediaPrefetcher, *, title: str = "",
-                 viewer_factory: Callable[[bool], QWidget] = default_viewer,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        state: ReadingState,
+        prefetcher: MediaPrefetcher,
+        *,
+        title: str = "",
+        viewer_factory: Callable[[bool], QWidget] = default_viewer,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("readingScreen")
         self.state = state
@@ -106,8 +115,9 @@ class ReadingWidget(QWidget):
         self.timer_label.setObjectName("timerLabel")
         self.pause_button = QPushButton("Pause   P")
         self.exit_button = QPushButton("Exit")
-        self.exit_button.setToolTip("Leave the session; your submitted answers are saved "
-                                    "and the case on screen starts again next time")
+        self.exit_button.setToolTip(
+            "Leave the session; your submitted answers are saved and the case on screen starts again next time"
+        )
         for b in (self.pause_button, self.exit_button):
             b.setObjectName("barButton")
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -224,8 +234,7 @@ class ReadingWidget(QWidget):
         roles = [r for r in self.protocol.hanging.roles if r in loaded.media]
         if roles:
             cams = state.ai.cams if state.ai is not None else {}
-            self.viewer.set_case({r: loaded.media[r] for r in roles},
-                                 {r: cams[r] for r in roles if r in cams} or None)
+            self.viewer.set_case({r: loaded.media[r] for r in roles}, {r: cams[r] for r in roles if r in cams} or None)
             self._apply_overlay()
         self.ai_panel.show_output(state.ai)
         state.media_ready()
@@ -245,8 +254,10 @@ class ReadingWidget(QWidget):
     def skip_current(self, cause: str) -> None:
         self._skip(cause)
         n = self.state.skipped
-        self.notice_label.setText(f"{n} {self.item_noun}{'s' if n != 1 else ''} could not be opened and "
-                                  f"{'were' if n != 1 else 'was'} skipped; the study team is told.")
+        self.notice_label.setText(
+            f"{n} {self.item_noun}{'s' if n != 1 else ''} could not be opened and "
+            f"{'were' if n != 1 else 'was'} skipped; the study team is told."
+        )
         self.show_current()
 
     def _skip(self, cause: str) -> None:
@@ -355,9 +366,19 @@ class ReadingWidget(QWidget):
         """
         field = getattr(self.answer_panel, "field", None)
         text = event.text()
-        typing = bool(text) and text in NUMBER_CHARS or event.key() in (
-            Qt.Key.Key_Backspace, Qt.Key.Key_Delete, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home,
-            Qt.Key.Key_End)
+        typing = (
+            bool(text)
+            and text in NUMBER_CHARS
+            or event.key()
+            in (
+                Qt.Key.Key_Backspace,
+                Qt.Key.Key_Delete,
+                Qt.Key.Key_Left,
+                Qt.Key.Key_Right,
+                Qt.Key.Key_Home,
+                Qt.Key.Key_End,
+            )
+        )
         if isinstance(target, (QLineEdit, QAbstractSpinBox)) and typing:
             return False  # the field being typed into keeps its editing keys
         if field is not None and typing and text in NUMBER_CHARS and self.answer_panel.isEnabled():
@@ -406,13 +427,15 @@ class ReadingWidget(QWidget):
         s = self.state
         done, total = s.progress()
         item = s.item
-        self.progress_label.setText(f"Case {item.position} of {item.total}" if item is not None
-                                    else f"{done} of {total} read")
+        self.progress_label.setText(
+            f"Case {item.position} of {item.total}" if item is not None else f"{done} of {total} read"
+        )
         self.pause_button.setText("Resume   P" if s.paused else "Pause   P")
         self.answer_panel.setEnabled(item is not None and not s.paused and not s.loading)
         self.submit_button.setEnabled(s.can_submit)
-        problem = self.error_text or (s.answer.problem or s.consistency_note
-                                      if item is not None and not s.loading else "")
+        problem = self.error_text or (
+            s.answer.problem or s.consistency_note if item is not None and not s.loading else ""
+        )
         self.problem_label.setText(problem)
         self.problem_label.setProperty("error", bool(self.error_text or (item is not None and s.consistency_note)))
         self.problem_label.style().unpolish(self.problem_label)

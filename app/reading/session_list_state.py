@@ -12,10 +12,10 @@ from study.engine import AIReadiness, SessionInfo
 @dataclass(frozen=True)
 class SessionRow:
     index: int
-    title: str        # "Session 1 - unaided"
-    status: str       # "not started" / "in progress 3/10" / "done 10/10" / "opens on ..."
+    title: str  # "Session 1 - unaided"
+    status: str  # "not started" / "in progress 3/10" / "done 10/10" / "opens on ..."
     can_start: bool
-    action: str       # "Start" / "Resume" / "" (done or locked)
+    action: str  # "Start" / "Resume" / "" (done or locked)
 
 
 def washout_text(opens_at: datetime, now: datetime) -> str:
@@ -38,8 +38,7 @@ def ai_wait_text(ai: AIReadiness) -> str:
     return f"AI outputs being computed: {ai.percent} % ({ai.stored + ai.failed} of {ai.total} cases)"
 
 
-def session_row(info: SessionInfo, now: datetime, washout_days: int = 0,
-                ai: AIReadiness | None = None) -> SessionRow:
+def session_row(info: SessionInfo, now: datetime, washout_days: int = 0, ai: AIReadiness | None = None) -> SessionRow:
     # crossover sessions are named "session 1"/"session 2"; the others by their mode
     crossover = info.name.startswith("session")
     title = info.name.capitalize() if crossover else f"Session {info.index} \u2013 {info.name}"

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QWi
 from app.reading.card import centred_card
 from app.reading.session_list_state import SessionListState
 
-
 AI_POLL_MS = 2000  # while AI outputs are being computed (a background precompute), look again this often
 
 
@@ -19,8 +18,7 @@ class SessionListWidget(QWidget):
     take_over_confirmed = Signal(int)  # session index, left open on a stopped workstation
     logged_out = Signal()
 
-    def __init__(self, state: SessionListState, title: str, demo_dir: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, state: SessionListState, title: str, demo_dir: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sessionScreen")
         self.state = state
@@ -58,8 +56,9 @@ class SessionListWidget(QWidget):
         col.addWidget(self.message_label)
         self.take_over_button = QPushButton("Take over here")
         self.take_over_button.setObjectName("barButton")
-        self.take_over_button.setToolTip("Move the session to this workstation; the take-over is recorded "
-                                         "in the audit log")
+        self.take_over_button.setToolTip(
+            "Move the session to this workstation; the take-over is recorded in the audit log"
+        )
         self.take_over_button.clicked.connect(self.on_take_over_clicked)
         take_over_row = QHBoxLayout()
         take_over_row.addWidget(self.take_over_button)
@@ -121,7 +120,10 @@ class SessionListWidget(QWidget):
         self.demo_label.setText(
             f"Demo study: to open session {locked[0].index} now, run<br>"
             f"<span style='font-family: monospace; color: #c9d1d9'>{command}</span><br>"
-            "then press Refresh." if demo else "")
+            "then press Refresh."
+            if demo
+            else ""
+        )
         self.demo_label.setVisible(demo)
         if self.start_buttons:
             first = next(iter(self.start_buttons.values()))

@@ -12,19 +12,23 @@ from app.reading.reading_state import Summary, format_duration
 class SummaryWidget(QWidget):
     back_requested = Signal()
 
-    def __init__(self, summary: Summary, session_name: str, feedback: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, summary: Summary, session_name: str, feedback: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("summaryScreen")
         _, col = centred_card(self, 420)
-        name = session_name.capitalize() if session_name.startswith("session") else \
-            f"{session_name.capitalize()} session".strip()
+        name = (
+            session_name.capitalize()
+            if session_name.startswith("session")
+            else f"{session_name.capitalize()} session".strip()
+        )
         heading = QLabel(f"{name} complete" if summary.done >= summary.total else f"{name} paused")
         heading.setObjectName("cardTitle")
         col.addWidget(heading)
-        lines = [f"Cases read: {summary.cases_read} (this sitting)",
-                 f"Reading time: {format_duration(summary.active_ms)}",
-                 f"Session: {summary.done} of {summary.total} done"]
+        lines = [
+            f"Cases read: {summary.cases_read} (this sitting)",
+            f"Reading time: {format_duration(summary.active_ms)}",
+            f"Session: {summary.done} of {summary.total} done",
+        ]
         if summary.cases_read:
             lines.insert(2, f"Mean per case: {summary.active_ms / summary.cases_read / 1000:.1f} s")
         if summary.skipped:

@@ -24,7 +24,7 @@ class TriageQueueModel(QAbstractTableModel):
         super().__init__()
         self.triage = triage
         self._palette = palette
-        self._rows: list[TriageRow] = []   # the rows on screen, as the state gave them at the last refresh
+        self._rows: list[TriageRow] = []  # the rows on screen, as the state gave them at the last refresh
         self._columns: list[str] = []
         self._cells: list[tuple[str, ...]] = []  # display texts of those rows
 
@@ -77,8 +77,7 @@ class TriageQueueModel(QAbstractTableModel):
     def columnCount(self, parent: Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self._columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
             return None
         name = self._columns[section]
@@ -108,6 +107,9 @@ class TriageQueueModel(QAbstractTableModel):
 
 
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-_DISPLAY, _FOREGROUND, _ALIGN = (int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.ForegroundRole),
-                                 int(Qt.ItemDataRole.TextAlignmentRole))
+_DISPLAY, _FOREGROUND, _ALIGN = (
+    int(Qt.ItemDataRole.DisplayRole),
+    int(Qt.ItemDataRole.ForegroundRole),
+    int(Qt.ItemDataRole.TextAlignmentRole),
+)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -38,12 +38,12 @@ UNREADABLE = "unreadable"
 
 @dataclass(frozen=True)
 class TriageRow:
-    case_id: str          # internal; never displayed
-    rank: int             # aided: 1 = most suspicious; unaided: position in the reader's order
-    ai_class: str         # "" in the unaided form
-    score: float          # nan in the unaided form
+    case_id: str  # internal; never displayed
+    rank: int  # aided: 1 = most suspicious; unaided: position in the reader's order
+    ai_class: str  # "" in the unaided form
+    score: float  # nan in the unaided form
     done: bool
-    answer: str = ""      # the reader's own answer once done ("" if not known)
+    answer: str = ""  # the reader's own answer once done ("" if not known)
 
 
 def _suspicion(out: AIOutput | None) -> tuple[int, float]:
@@ -66,15 +66,25 @@ def score_class(outputs: list[AIOutput], protocol: Protocol) -> str:
         if all(o.labels == labels and math.isclose(o.probabilities[k], o.score, abs_tol=1e-6) for o in outs):
             return label
     positive = [p for p in protocol.task.positive if p in labels]
-    if positive and all(math.isclose(sum(o.probabilities[o.labels.index(p)] for p in positive), o.score,
-                                     abs_tol=1e-6) for o in outs if o.labels == labels):
+    if positive and all(
+        math.isclose(sum(o.probabilities[o.labels.index(p)] for p in positive), o.score, abs_tol=1e-6)
+        for o in outs
+        if o.labels == labels
+    ):
         return "+".join(positive)
     return ""
 
 
 class TriageState:
-    def __init__(self, session: ReadingSession, protocol: Protocol, *, answers: dict[str, str] | None = None,
-                 clock: Clock = time.monotonic, now: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        session: ReadingSession,
+        protocol: Protocol,
+        *,
+        answers: dict[str, str] | None = None,
+        clock: Clock = time.monotonic,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
         if protocol.task.kind != "multiclass":
             raise ValueError("the triage queue needs a multiclass task (confirm or override a class)")
         self.protocol = protocol
@@ -132,9 +142,17 @@ class TriageState:
         # Rebuilt only when a slide is answered or the form changes: the screen asks often.
         key = (self._block, self._version)
         if self._rows_key != key:
-            self._rows_cache = [TriageRow(cid, rank, out.predicted if out else "", out.score if out else math.nan,
-                                          cid in self._done, self._done.get(cid, ""))
-                                for cid, rank, out in self._rows]
+            self._rows_cache = [
+                TriageRow(
+                    cid,
+                    rank,
+                    out.predicted if out else "",
+                    out.score if out else math.nan,
+                    cid in self._done,
+                    self._done.get(cid, ""),
+                )
+                for cid, rank, out in self._rows
+            ]
             self._rows_key = key
         return list(self._rows_cache)
 

@@ -34,9 +34,15 @@ COLUMN_WIDTHS = {"#": 40, "Answer": 72}
 
 
 class TriageWidget(ReadingWidget):
-    def __init__(self, triage: TriageState, prefetcher: MediaPrefetcher, *, title: str = "",
-                 viewer_factory: Callable[[bool], QWidget] = default_viewer,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        triage: TriageState,
+        prefetcher: MediaPrefetcher,
+        *,
+        title: str = "",
+        viewer_factory: Callable[[bool], QWidget] = default_viewer,
+        parent: QWidget | None = None,
+    ) -> None:
         self.triage = triage
         super().__init__(triage.reading, prefetcher, title=title, viewer_factory=viewer_factory, parent=parent)
         self.setObjectName("triageScreen")
@@ -215,16 +221,22 @@ class TriageWidget(ReadingWidget):
         else:
             self.table.clearSelection()
         correcting = t.correcting and not self.state.loading
-        self.correction_label.setText(f"You answered {t.previous_answer() or 'this slide'} before. Pick the "
-                                      "class and give a reason to correct it." if correcting else "")
+        self.correction_label.setText(
+            f"You answered {t.previous_answer() or 'this slide'} before. Pick the "
+            "class and give a reason to correct it."
+            if correcting
+            else ""
+        )
         self.correction_label.setVisible(correcting)
         self.reason_field.setVisible(correcting)
         if not t.correcting and self.reason_field.text():
             self.reason_field.clear()
         # One key or one click per slide: the class chosen is the answer; a correction is saved with Enter.
         self.submit_button.setVisible(correcting)
-        self.question_label.setText(self.protocol.task.question
-                                    or ("Confirm or change the AI class" if t.aided else "Your class for this slide"))
+        self.question_label.setText(
+            self.protocol.task.question
+            or ("Confirm or change the AI class" if t.aided else "Your class for this slide")
+        )
         self.problem_label.setText(self.error_text)
 
     def key_hint(self) -> str:
@@ -232,6 +244,7 @@ class TriageWidget(ReadingWidget):
         if getattr(self, "triage", None) is not None and self.triage.correcting:
             return f"1\u2013{n} pick the class \u00b7 type the reason\nEnter saves the correction \u00b7 P pauses"
         if getattr(self, "triage", None) is not None and self.triage.aided:
-            return (f"1\u2013{n} or a click confirms or changes the class\n"
-                    "the next slide opens \u00b7 P pauses" + (" \u00b7 C heat map" if self.state.has_cam else ""))
+            return f"1\u2013{n} or a click confirms or changes the class\nthe next slide opens \u00b7 P pauses" + (
+                " \u00b7 C heat map" if self.state.has_cam else ""
+            )
         return f"1\u2013{n} or a click gives the class\nthe next slide opens \u00b7 P pauses"

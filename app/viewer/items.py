@@ -120,8 +120,9 @@ class ReferenceLines(QGraphicsItem):
         self._lines = list(lines)
         xs = [x for p, q, _ in lines for x in (p[0], q[0])]
         ys = [y for p, q, _ in lines for y in (p[1], q[1])]
-        self._rect = QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)).adjusted(-1, -1, 1, 1) \
-            if lines else QRectF()
+        self._rect = (
+            QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)).adjusted(-1, -1, 1, 1) if lines else QRectF()
+        )
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override

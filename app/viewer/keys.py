@@ -43,7 +43,14 @@ _ACTION_TEXT = {"window": "window / level", "zoom": "zoom (up enlarges)", "pan":
 def viewer_mouse(settings: ViewerSettings | None = None) -> tuple[tuple[str, str], ...]:
     """(gesture, description) for the help card; ``settings`` None reads the user's ``viewer.toml``."""
     settings = current_settings()[0] if settings is None else settings
-    drags = tuple((f"{button.capitalize()} drag", _ACTION_TEXT[action])
-                  for button, action in settings.mouse.items() if action in _ACTION_TEXT)
-    return (("Wheel", "next / previous slice"), *drags, ("Ctrl+wheel or pinch", "zoom"),
-            ("Double-click", "maximise / restore the viewport"))
+    drags = tuple(
+        (f"{button.capitalize()} drag", _ACTION_TEXT[action])
+        for button, action in settings.mouse.items()
+        if action in _ACTION_TEXT
+    )
+    return (
+        ("Wheel", "next / previous slice"),
+        *drags,
+        ("Ctrl+wheel or pinch", "zoom"),
+        ("Double-click", "maximise / restore the viewport"),
+    )

@@ -56,8 +56,12 @@ def synced_index(source: Media, index: int, target: Media, mode: str = "position
 
 def _position_sign(a: Media, b: Media) -> int | None:
     """+1/-1 when a's and b's slice positions are on one axis (b's possibly reversed), else None."""
-    if not (a.frame_of_reference and a.frame_of_reference == b.frame_of_reference
-            and a.slice_positions and b.slice_positions):
+    if not (
+        a.frame_of_reference
+        and a.frame_of_reference == b.frame_of_reference
+        and a.slice_positions
+        and b.slice_positions
+    ):
         return None
     # slice_normal is optional on Media: without it a shared frame of reference is trusted.
     na, nb = getattr(a, "slice_normal", None), getattr(b, "slice_normal", None)
@@ -96,8 +100,10 @@ def reference_lines(media: list[Media | None], indices: list[int]) -> list[list[
     Only series sharing a frame of reference and carrying their geometry get
     lines; parallel planes get none (they are synchronized instead).
     """
-    planes = [slice_plane(m, i) if m is not None and m.frame_of_reference else None
-              for m, i in zip(media, indices, strict=True)]
+    planes = [
+        slice_plane(m, i) if m is not None and m.frame_of_reference else None
+        for m, i in zip(media, indices, strict=True)
+    ]
     out: list[list[tuple]] = []
     for k, (mk, pk) in enumerate(zip(media, planes, strict=True)):
         lines = []
@@ -117,8 +123,14 @@ class HangingLayoutWidget(QWidget):
     slice_changed = Signal(str, int)  # role, index
     overlay_toggled = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None, *, sync: bool | str = True, linked_cursor: bool = False,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        sync: bool | str = True,
+        linked_cursor: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """``sync``: a mode of SYNC_MODES, or True (= "position") / False (= "none")."""
         super().__init__(parent)
         self._clock = clock
@@ -128,8 +140,10 @@ class HangingLayoutWidget(QWidget):
         self.link_button = QCheckBox("Link parallel series (L)")
         self.link_button.setChecked(True)
         self.link_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the answer form
-        self.link_button.setToolTip("scroll parallel series together (L); "
-                                    "series in other planes always scroll on their own and show reference lines")
+        self.link_button.setToolTip(
+            "scroll parallel series together (L); "
+            "series in other planes always scroll on their own and show reference lines"
+        )
         self.settings_label = QLabel()  # a bad viewer.toml, in one line
         self.settings_label.setStyleSheet("color: #e0a040")
         self.settings_label.setVisible(False)
@@ -194,10 +208,13 @@ class HangingLayoutWidget(QWidget):
         return self._viewports[: len(self._roles)]
 
     # -- content ----------------------------------------------------------
-    def set_case(self, media_by_role: Mapping[str, Media | None] | Iterable[tuple[str, Media | None]],
-                 overlays_by_role: Mapping[str, np.ndarray] | None = None,
-                 masks_by_role: Mapping[str, np.ndarray] | None = None,
-                 start_by_role: Mapping[str, int] | None = None) -> None:
+    def set_case(
+        self,
+        media_by_role: Mapping[str, Media | None] | Iterable[tuple[str, Media | None]],
+        overlays_by_role: Mapping[str, np.ndarray] | None = None,
+        masks_by_role: Mapping[str, np.ndarray] | None = None,
+        start_by_role: Mapping[str, int] | None = None,
+    ) -> None:
         """Show one case: media per role (in display order), optional CAMs and masks per role.
 
         Each series opens at ``start_by_role[role]`` (a key slice) if given, else
@@ -223,7 +240,7 @@ class HangingLayoutWidget(QWidget):
             start = None if lead is None else synced_index(lead.media, lead.current_index, media, self._sync_mode)
             start = (start_by_role or {}).get(role, start)
             vp.set_media(media, overlays_by_role.get(role), masks_by_role.get(role), title=role, start=start)
-        for vp in self._viewports[len(items):]:
+        for vp in self._viewports[len(items) :]:
             vp.set_media(None)
         self._refresh_bar()
         self._update_reference_lines()
@@ -318,7 +335,7 @@ class HangingLayoutWidget(QWidget):
     def _refresh_bar(self) -> None:
         """The link button when two or more parallel stacks could scroll together; a bad-settings line."""
         vps = self.viewports()
-        pairs = any(follows(a.media, b.media) for i, a in enumerate(vps) for b in vps[i + 1:])
+        pairs = any(follows(a.media, b.media) for i, a in enumerate(vps) for b in vps[i + 1 :])
         link = pairs and self._sync_mode != "none"
         self.link_button.setVisible(link)
         problem = next((vp.settings_problem for vp in self._viewports if vp.settings_problem), "")

@@ -22,8 +22,11 @@ from app.viewer.settings import DEFAULT_MOUSE
 WHEEL_STEP = 120  # angle delta of one wheel notch
 ZOOM_PER_PIXEL = 1.02  # a drag of one screen pixel scales the view by this (pyqtgraph's own rate)
 
-_BUTTONS = {"left": Qt.MouseButton.LeftButton, "right": Qt.MouseButton.RightButton,
-            "middle": Qt.MouseButton.MiddleButton}
+_BUTTONS = {
+    "left": Qt.MouseButton.LeftButton,
+    "right": Qt.MouseButton.RightButton,
+    "middle": Qt.MouseButton.MiddleButton,
+}
 
 
 class ViewportViewBox(pg.ViewBox):

@@ -72,8 +72,14 @@ class ViewportWidget(QWidget):
     maximise_requested = Signal()  # double-click or M: the layout maximises / restores this viewport
     link_toggle_requested = Signal()  # L: the layout links / unlinks slice scrolling
 
-    def __init__(self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.monotonic,
-                 controls: bool = True, settings: ViewerSettings | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        controls: bool = True,
+        settings: ViewerSettings | None = None,
+    ) -> None:
         """``settings``: mouse buttons; None reads the user's ``viewer.toml`` (see ``settings_problem``)."""
         super().__init__(parent)
         if settings is None:
@@ -174,8 +180,15 @@ class ViewportWidget(QWidget):
         return self.label.text()
 
     # -- content ----------------------------------------------------------
-    def set_media(self, media: Media | None, overlay: np.ndarray | None = None,
-                  mask: np.ndarray | None = None, *, title: str = "", start: int | None = None) -> None:
+    def set_media(
+        self,
+        media: Media | None,
+        overlay: np.ndarray | None = None,
+        mask: np.ndarray | None = None,
+        *,
+        title: str = "",
+        start: int | None = None,
+    ) -> None:
         """Show ``media`` at frame ``start`` (default: ``opening_index``), default window and full view.
 
         Cheap enough for a case switch: only the first frame is windowed, and
@@ -305,8 +318,9 @@ class ViewportWidget(QWidget):
         if np.isnan(fx) or np.isnan(fy) or self._media is None:
             self.cursor_mark.setVisible(False)
             return
-        self.cursor_mark.setPos(QPointF(self._extent.x() + fx * self._extent.width(),
-                                        self._extent.y() + fy * self._extent.height()))
+        self.cursor_mark.setPos(
+            QPointF(self._extent.x() + fx * self._extent.width(), self._extent.y() + fy * self._extent.height())
+        )
         self.cursor_mark.setVisible(True)
 
     # -- slots ------------------------------------------------------------

@@ -25,5 +25,9 @@ def user_errors(run: Callable[..., int]) -> Callable[..., int]:
 
 
 def add_db_argument(parser) -> None:
-    parser.add_argument("--db", metavar="URL", default=None,
-                        help="store URL (default: SQLite in the study folder; e.g. postgresql+psycopg://host/db)")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="store URL (default: SQLite in the study folder; e.g. postgresql+psycopg://host/db)",
+    )

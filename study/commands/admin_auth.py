@@ -23,8 +23,13 @@ ADMIN_COMMANDS = frozenset({"readers", "override-washout", "admin-password", "re
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--admin-password-file", type=Path, default=None, metavar="FILE",
-                        help=f"file whose first line is the study's admin password (else ${ENV}, else a prompt)")
+    parser.add_argument(
+        "--admin-password-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"file whose first line is the study's admin password (else ${ENV}, else a prompt)",
+    )
 
 
 def read_password(args, prompt: str = "Admin password: ") -> str | None:
@@ -58,12 +63,20 @@ def require_admin(args, command: str) -> None:
             if command == "admin-password":  # the first password: see set_admin_password
                 args.actor, args.admin_password = "admin", None
                 return
-            raise StudyError([f"{study_dir}: this study has no admin password yet; set one first with "
-                              f"`readerstudy admin-password {study_dir}`"])
+            raise StudyError(
+                [
+                    f"{study_dir}: this study has no admin password yet; set one first with "
+                    f"`readerstudy admin-password {study_dir}`"
+                ]
+            )
         password = read_password(args, f"Admin password of {study_dir}: ")
         if password is None:
-            raise StudyError([f"{command}: needs the study's admin password: pass --admin-password-file FILE, "
-                              f"set {ENV}, or run it in a terminal to be asked"])
+            raise StudyError(
+                [
+                    f"{command}: needs the study's admin password: pass --admin-password-file FILE, "
+                    f"set {ENV}, or run it in a terminal to be asked"
+                ]
+            )
         store.admin_login(password, via=f"cli {command}")
     finally:
         store.close()

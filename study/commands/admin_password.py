@@ -20,8 +20,9 @@ from study.store import Store
 def add_arguments(parser) -> None:
     parser.add_argument("study_dir", type=Path)
     parser.add_argument("--password", default=None, help="the new password (asked twice when omitted)")
-    parser.add_argument("--new-password-file", type=Path, default=None, metavar="FILE",
-                        help="file whose first line is the new password")
+    parser.add_argument(
+        "--new-password-file", type=Path, default=None, metavar="FILE", help="file whose first line is the new password"
+    )
     add_db_argument(parser)
 
 
@@ -46,8 +47,9 @@ def run(args) -> int:
     store = Store.open(args.study_dir, args.db)
     try:
         changed = store.has_admin_password()
-        store.set_admin_password(password, actor=getattr(args, "actor", "admin"),
-                                 current=getattr(args, "admin_password", None))
+        store.set_admin_password(
+            password, actor=getattr(args, "actor", "admin"), current=getattr(args, "admin_password", None)
+        )
     finally:
         store.close()
     print(f"admin password {'changed' if changed else 'set'} for {args.study_dir}")

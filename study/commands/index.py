@@ -19,8 +19,13 @@ from study.intake.progress import ProgressLine
 
 def add_arguments(parser) -> None:
     parser.add_argument("export_dir", type=Path)
-    parser.add_argument("--index", type=Path, default=None, metavar="FILE",
-                        help="where to keep the index (default: EXPORT_DIR/.readerstudy-index.sqlite)")
+    parser.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="where to keep the index (default: EXPORT_DIR/.readerstudy-index.sqlite)",
+    )
     parser.add_argument("--json", action="store_true", help="print the tree as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
@@ -31,10 +36,14 @@ def tree_lines(idx: ExportIndex) -> list[str]:
     for p in idx.patients:
         lines.append(f"patient {p.patient_id or '(no PatientID)'} {p.name}".rstrip())
         for s in p.studies:
-            lines.append(f"  study {s.date or '-'} {s.description or '-'} accession {s.accession or '-'} ({s.study_uid})")
+            lines.append(
+                f"  study {s.date or '-'} {s.description or '-'} accession {s.accession or '-'} ({s.study_uid})"
+            )
             for ser in s.series:
-                lines.append(f"    series {ser.number if ser.number is not None else '?'} {ser.description or '-'} "
-                             f"{ser.modality}: {len(ser.volumes)} volume{'s' if len(ser.volumes) != 1 else ''}")
+                lines.append(
+                    f"    series {ser.number if ser.number is not None else '?'} {ser.description or '-'} "
+                    f"{ser.modality}: {len(ser.volumes)} volume{'s' if len(ser.volumes) != 1 else ''}"
+                )
                 for v in ser.volumes:
                     warn = "".join(f"  WARNING: {w}" for w in v.problems)
                     lines.append(f"      volume {v.volume_id}: {v.label()}{warn}")
@@ -43,11 +52,25 @@ def tree_lines(idx: ExportIndex) -> list[str]:
 
 def as_json(idx: ExportIndex) -> dict:
     return {
-        "root": idx.root, "files": idx.n_files, "dicom_objects": idx.n_dicom, "read_this_run": idx.n_read,
-        "cancelled": idx.cancelled, "broken": [{"file": f, "cause": c} for f, c in idx.broken],
-        "volumes": [{"volume_id": v.volume_id, "patient_id": v.patient_id, "study_uid": v.study_uid,
-                     "series_uid": v.series_uid, "label": v.label(), **v.attributes(), "files": list(v.files),
-                     "problems": list(v.problems)} for v in idx.volumes],
+        "root": idx.root,
+        "files": idx.n_files,
+        "dicom_objects": idx.n_dicom,
+        "read_this_run": idx.n_read,
+        "cancelled": idx.cancelled,
+        "broken": [{"file": f, "cause": c} for f, c in idx.broken],
+        "volumes": [
+            {
+                "volume_id": v.volume_id,
+                "patient_id": v.patient_id,
+                "study_uid": v.study_uid,
+                "series_uid": v.series_uid,
+                "label": v.label(),
+                **v.attributes(),
+                "files": list(v.files),
+                "problems": list(v.problems),
+            }
+            for v in idx.volumes
+        ],
     }
 
 
@@ -60,16 +83,22 @@ def run(args) -> int:
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        idx = index_export(args.export_dir, args.index, progress=None if args.quiet else ProgressLine("index: headers read"),
-                           cancelled=lambda: stop["now"])
+        idx = index_export(
+            args.export_dir,
+            args.index,
+            progress=None if args.quiet else ProgressLine("index: headers read"),
+            cancelled=lambda: stop["now"],
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:
         print(json.dumps(as_json(idx), indent=1))
     else:
         print("\n".join(tree_lines(idx)))
-        print(f"{idx.n_files} files, {idx.n_dicom} DICOM objects, {len(idx.volumes)} volumes, "
-              f"{len(idx.broken)} broken; {idx.n_read} read this run, the rest from the kept index")
+        print(
+            f"{idx.n_files} files, {idx.n_dicom} DICOM objects, {len(idx.volumes)} volumes, "
+            f"{len(idx.broken)} broken; {idx.n_read} read this run, the rest from the kept index"
+        )
     for f, cause in idx.broken:
         print(f"broken: {f}: {cause}", file=sys.stderr)
     if idx.cancelled:

@@ -15,38 +15,76 @@ from study.security import secret_problem
 def add_arguments(parser) -> None:
     parser.add_argument("study_dir", type=Path)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--from-folder", dest="media_dir", type=Path,
-                        help="one file or folder per case id (folder layout)")
-    source.add_argument("--from-dicom", dest="export_dir", type=Path,
-                        help="a PACS/scanner export: indexed by header, volumes matched to roles by rules")
-    parser.add_argument("--truth", type=Path, required=True,
-                        help="CSV with case_id, truth (0/1)[, patient_id]; with --from-dicom: the --truth-key column "
-                             "and truth")
-    parser.add_argument("--rules", type=Path, default=None,
-                        help="--from-dicom: TOML with [hanging] roles and [hanging.match.ROLE] rules (first run)")
-    parser.add_argument("--truth-key", default="PatientID", choices=("PatientID", "AccessionNumber", "StudyInstanceUID"),
-                        help="--from-dicom: the DICOM attribute the truth table is keyed by")
-    parser.add_argument("--truth-column", default=None,
-                        help="--from-dicom: the truth CSV column holding the key (default: the --truth-key name)")
-    parser.add_argument("--case-per", default="patient", choices=("patient", "study"),
-                        help="--from-dicom: one case per patient (all studies) or per study")
+    source.add_argument(
+        "--from-folder", dest="media_dir", type=Path, help="one file or folder per case id (folder layout)"
+    )
+    source.add_argument(
+        "--from-dicom",
+        dest="export_dir",
+        type=Path,
+        help="a PACS/scanner export: indexed by header, volumes matched to roles by rules",
+    )
+    parser.add_argument(
+        "--truth",
+        type=Path,
+        required=True,
+        help="CSV with case_id, truth (0/1)[, patient_id]; with --from-dicom: the --truth-key column and truth",
+    )
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        default=None,
+        help="--from-dicom: TOML with [hanging] roles and [hanging.match.ROLE] rules (first run)",
+    )
+    parser.add_argument(
+        "--truth-key",
+        default="PatientID",
+        choices=("PatientID", "AccessionNumber", "StudyInstanceUID"),
+        help="--from-dicom: the DICOM attribute the truth table is keyed by",
+    )
+    parser.add_argument(
+        "--truth-column",
+        default=None,
+        help="--from-dicom: the truth CSV column holding the key (default: the --truth-key name)",
+    )
+    parser.add_argument(
+        "--case-per",
+        default="patient",
+        choices=("patient", "study"),
+        help="--from-dicom: one case per patient (all studies) or per study",
+    )
     parser.add_argument("--design", choices=DESIGNS, default="sequential")
     parser.add_argument("--washout-days", type=int, default=28)
     parser.add_argument("--seed", type=int, default=None, help="randomization seed (default: drawn once and stored)")
     parser.add_argument("--labels", nargs=2, default=["negative", "positive"], metavar=("NEGATIVE", "POSITIVE"))
     parser.add_argument("--groups", nargs="*", default=[])
-    parser.add_argument("--media", choices=MEDIA_MODES, default="copy",
-                        help="copy the media into STUDY_DIR/media (default: a movable, self-contained folder), "
-                             "link them there (symbolic links), or leave them in place")
-    parser.add_argument("--deidentify", action="store_true",
-                        help="--from-dicom: write de-identified copies (PS3.15 Annex E basic profile) into the study "
-                             "folder instead of links to the export; recorded in the audit log")
+    parser.add_argument(
+        "--media",
+        choices=MEDIA_MODES,
+        default="copy",
+        help="copy the media into STUDY_DIR/media (default: a movable, self-contained folder), "
+        "link them there (symbolic links), or leave them in place",
+    )
+    parser.add_argument(
+        "--deidentify",
+        action="store_true",
+        help="--from-dicom: write de-identified copies (PS3.15 Annex E basic profile) into the study "
+        "folder instead of links to the export; recorded in the audit log",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    parser.add_argument("--admin-password", default=None,
-                        help="the study's admin password (else --admin-password-file, $READERSTUDY_ADMIN_PASSWORD, "
-                             "or asked twice in a terminal); a study is never made without one")
-    parser.add_argument("--admin-password-file", type=Path, default=None, metavar="FILE",
-                        help="file whose first line is the admin password")
+    parser.add_argument(
+        "--admin-password",
+        default=None,
+        help="the study's admin password (else --admin-password-file, $READERSTUDY_ADMIN_PASSWORD, "
+        "or asked twice in a terminal); a study is never made without one",
+    )
+    parser.add_argument(
+        "--admin-password-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="file whose first line is the admin password",
+    )
 
 
 def _admin_password(args) -> str:
@@ -60,8 +98,12 @@ def _admin_password(args) -> str:
         import sys
 
         if sys.stdin is None or not sys.stdin.isatty():
-            raise StudyError(["new: a study needs an admin password: pass --admin-password, --admin-password-file "
-                              f"FILE or set {ENV}"])
+            raise StudyError(
+                [
+                    "new: a study needs an admin password: pass --admin-password, --admin-password-file "
+                    f"FILE or set {ENV}"
+                ]
+            )
         first = getpass.getpass("Admin password for the new study: ")
         if getpass.getpass("Repeat: ") != first:
             raise StudyError(["new: the two admin passwords differ"])
@@ -80,19 +122,32 @@ def _from_dicom(args) -> int:
         args.study_dir.mkdir(parents=True, exist_ok=True)
         deid = Deidentifier(study_secret(args.study_dir))
     result = build_from_dicom(
-        args.study_dir, args.export_dir, args.truth, rules_toml=args.rules, truth_key=args.truth_key,
-        truth_column=args.truth_column, per=args.case_per, seed=args.seed, design=args.design,
-        washout_days=args.washout_days, labels=tuple(args.labels), groups=tuple(args.groups),
+        args.study_dir,
+        args.export_dir,
+        args.truth,
+        rules_toml=args.rules,
+        truth_key=args.truth_key,
+        truth_column=args.truth_column,
+        per=args.case_per,
+        seed=args.seed,
+        design=args.design,
+        washout_days=args.washout_days,
+        labels=tuple(args.labels),
+        groups=tuple(args.groups),
         progress=None if args.quiet else ProgressLine("index: headers read"),
-        materialize=deid.copy_volume if deid is not None else None)
+        materialize=deid.copy_volume if deid is not None else None,
+    )
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     m = args.study_dir / MATCHES
     if result.flagged:
         for line in result.flagged:
             print(f"decide: {line}", file=sys.stderr)
-        print(f"{m}: {len(result.flagged)} match(es) to decide: write a volume_id (or skip) in the choice column, "
-              "then run the same command again; cases.csv not written", file=sys.stderr)
+        print(
+            f"{m}: {len(result.flagged)} match(es) to decide: write a volume_id (or skip) in the choice column, "
+            "then run the same command again; cases.csv not written",
+            file=sys.stderr,
+        )
         return 1
     n = sum(not c.skipped for c in result.cases)
     if deid is not None:
@@ -100,13 +155,24 @@ def _from_dicom(args) -> int:
 
         store = Store.open(args.study_dir)
         try:
-            store.audit("intake", "deidentify", {"profile": deid.describe(), "cases": n, "volumes": deid.volumes,
-                                                 "files": deid.files, "export": str(args.export_dir.resolve())})
+            store.audit(
+                "intake",
+                "deidentify",
+                {
+                    "profile": deid.describe(),
+                    "cases": n,
+                    "volumes": deid.volumes,
+                    "files": deid.files,
+                    "export": str(args.export_dir.resolve()),
+                },
+            )
         finally:
             store.close()
         print(f"de-identified {deid.files} files of {deid.volumes} volumes ({deid.describe()}); audited")
-    print(f"wrote {args.study_dir}/study.toml, cases.csv ({n} cases, roles {', '.join(result.protocol.hanging.roles)}), "
-          f"{MATCHES} and {KEY} (identifiers: keep them with the researcher); seed {result.protocol.seed}")
+    print(
+        f"wrote {args.study_dir}/study.toml, cases.csv ({n} cases, roles {', '.join(result.protocol.hanging.roles)}), "
+        f"{MATCHES} and {KEY} (identifiers: keep them with the researcher); seed {result.protocol.seed}"
+    )
     return 0
 
 
@@ -114,7 +180,8 @@ def _from_dicom(args) -> int:
 def run(args) -> int:
     password = _admin_password(args)
     problem = secret_problem(password, "admin password") or (
-        "admin password: must have at least 6 characters" if len(password) < 6 else None)
+        "admin password: must have at least 6 characters" if len(password) < 6 else None
+    )
     if problem:
         raise StudyError([problem])
     if args.export_dir is not None:
@@ -123,9 +190,17 @@ def run(args) -> int:
             return code
         protocol = None
     else:
-        protocol = new_study(args.study_dir, args.media_dir, args.truth, design=args.design,
-                             washout_days=args.washout_days, seed=args.seed, labels=tuple(args.labels),
-                             groups=tuple(args.groups), media=args.media)
+        protocol = new_study(
+            args.study_dir,
+            args.media_dir,
+            args.truth,
+            design=args.design,
+            washout_days=args.washout_days,
+            seed=args.seed,
+            labels=tuple(args.labels),
+            groups=tuple(args.groups),
+            media=args.media,
+        )
     from study.store import Store
 
     store = Store.open(args.study_dir)
@@ -134,6 +209,8 @@ def run(args) -> int:
     finally:
         store.close()
     if protocol is not None:
-        print(f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(protocol.hanging.roles)}, "
-              f"seed {protocol.seed}")
+        print(
+            f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(protocol.hanging.roles)}, "
+            f"seed {protocol.seed}"
+        )
     return 0

@@ -32,7 +32,9 @@ def run(args) -> int:
         if not args.code:
             raise StudyError(["readers add: a reader CODE is required"])
         if protocol.groups and args.group not in protocol.groups:
-            raise StudyError([f"--group: {args.group!r} is not one of the study's groups ({', '.join(protocol.groups)})"])
+            raise StudyError(
+                [f"--group: {args.group!r} is not one of the study's groups ({', '.join(protocol.groups)})"]
+            )
         pin = args.pin if args.pin is not None else getpass.getpass(f"PIN for {args.code}: ")
         info = store.add_reader(args.code, args.group, pin, actor=getattr(args, "actor", "admin"))
         print(f"added reader {info.code} ({info.group or 'no group'})")

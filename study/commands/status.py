@@ -20,8 +20,14 @@ from study.engine import StudyEngine
 def add_arguments(parser) -> None:
     parser.add_argument("study_dir", type=Path)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--check", nargs="+", type=Path, default=[], metavar="OUTPUT",
-                        help="report or export files/folders whose audit anchors must match the store")
+    parser.add_argument(
+        "--check",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="OUTPUT",
+        help="report or export files/folders whose audit anchors must match the store",
+    )
     add_db_argument(parser)
 
 
@@ -39,8 +45,14 @@ def _protocol_state(engine: StudyEngine) -> str:
 def study_status(engine: StudyEngine, outputs: list[Path] = ()) -> dict:
     # The chain first: a store with unreadable values must give BROKEN, not a traceback below.
     chain = engine.store.verify_chain(list(outputs))
-    audit = {"ok": chain.ok, "rows": chain.rows, "first_broken": chain.first_broken, "reason": chain.reason,
-             "anchors": len(engine.store.anchors(list(outputs))), "protocol": _protocol_state(engine)}
+    audit = {
+        "ok": chain.ok,
+        "rows": chain.rows,
+        "first_broken": chain.first_broken,
+        "reason": chain.reason,
+        "anchors": len(engine.store.anchors(list(outputs))),
+        "protocol": _protocol_state(engine),
+    }
     try:
         readers = _readers(engine)
     except (ValueError, TypeError, OverflowError) as err:
@@ -48,8 +60,13 @@ def study_status(engine: StudyEngine, outputs: list[Path] = ()) -> dict:
             raise
         readers = []
         audit["readers_unreadable"] = f"{err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-    return {"study": engine.protocol.study_id, "design": engine.protocol.design, "cases": len(engine.cases),
-            "readers": readers, "audit": audit}
+    return {
+        "study": engine.protocol.study_id,
+        "design": engine.protocol.design,
+        "cases": len(engine.cases),
+        "readers": readers,
+        "audit": audit,
+    }
 
 
 def _readers(engine: StudyEngine) -> list[dict]:
@@ -61,9 +78,17 @@ def _readers(engine: StudyEngine) -> list[dict]:
             remaining = None
             if info.opens_at is not None:
                 remaining = max(0.0, round((info.opens_at - now).total_seconds() / 86400, 2))
-            sessions.append({"session": info.index, "name": info.name, "state": info.state, "done": info.done,
-                             "total": info.total, "opens_at": info.opens_at.isoformat() if info.opens_at else None,
-                             "washout_days_remaining": remaining})
+            sessions.append(
+                {
+                    "session": info.index,
+                    "name": info.name,
+                    "state": info.state,
+                    "done": info.done,
+                    "total": info.total,
+                    "opens_at": info.opens_at.isoformat() if info.opens_at else None,
+                    "washout_days_remaining": remaining,
+                }
+            )
         readers.append({"reader": r.code, "group": r.group, "sessions": sessions})
     return readers
 
@@ -82,11 +107,15 @@ def run(args) -> int:
         for r in status["readers"]:
             for s in r["sessions"]:
                 extra = f", opens {s['opens_at'][:10]} ({s['washout_days_remaining']} days)" if s["opens_at"] else ""
-                print(f"  {r['reader']:<10} {r['group']:<12} {s['name']:<10} {s['state']:<12} {s['done']}/{s['total']}{extra}")
+                print(
+                    f"  {r['reader']:<10} {r['group']:<12} {s['name']:<10} {s['state']:<12} {s['done']}/{s['total']}{extra}"
+                )
         a = status["audit"]
         if a.get("readers_unreadable"):
             print(f"  (progress cannot be shown: {a['readers_unreadable']})")
-        print(f"audit chain: {'OK' if a['ok'] else 'BROKEN'} ({a['rows']} rows, {a['anchors']} anchors)"
-              + ("" if a["ok"] else f": first broken row {a['first_broken']}: {a['reason']}"))
+        print(
+            f"audit chain: {'OK' if a['ok'] else 'BROKEN'} ({a['rows']} rows, {a['anchors']} anchors)"
+            + ("" if a["ok"] else f": first broken row {a['first_broken']}: {a['reason']}")
+        )
         print(f"protocol file: {a['protocol']}")
     return 0 if status["audit"]["ok"] else 1

@@ -30,7 +30,9 @@ def run(args) -> int:
         bad = len({f.case_id for f in errors})
         print(f"{args.study_dir}: INVALID: {len(errors)} problem(s) in {bad} of {len(cases)} cases", file=sys.stderr)
         return 1
-    print(f"{args.study_dir}: valid: {protocol.design} study {protocol.study_id!r}, "
-          f"{len(cases)} cases, task {protocol.task.kind}, roles {', '.join(protocol.hanging.roles)}; "
-          "every file decoded")
+    print(
+        f"{args.study_dir}: valid: {protocol.design} study {protocol.study_id!r}, "
+        f"{len(cases)} cases, task {protocol.task.kind}, roles {', '.join(protocol.hanging.roles)}; "
+        "every file decoded"
+    )
     return 0

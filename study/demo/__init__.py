@@ -30,10 +30,12 @@ def builder(name: str) -> Callable[..., Path]:
     return getattr(module, f"build_{name}")
 
 
-def build_all(root: Path, seed: int = DEFAULT_SEED, small: bool = False,
-              names: tuple[str, ...] | None = None) -> dict[str, Path]:
+def build_all(
+    root: Path, seed: int = DEFAULT_SEED, small: bool = False, names: tuple[str, ...] | None = None
+) -> dict[str, Path]:
     """Build every demo study (or ``names``) under root/<name>; return name -> folder."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    return {name: builder(name)(root / name, seed, STUDIES[name] if small else None)
-            for name in (names or tuple(STUDIES))}
+    return {
+        name: builder(name)(root / name, seed, STUDIES[name] if small else None) for name in (names or tuple(STUDIES))
+    }

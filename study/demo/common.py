@@ -23,8 +23,12 @@ DEFAULT_SEED = 20261124
 
 # Demo readers enrolled by `readerstudy demo` in every study: (code, group).
 DEMO_READERS: tuple[tuple[str, str], ...] = (
-    ("spec1", "specialist"), ("spec2", "specialist"), ("spec3", "specialist"),
-    ("res1", "resident"), ("res2", "resident"), ("res3", "resident"),
+    ("spec1", "specialist"),
+    ("spec2", "specialist"),
+    ("spec3", "specialist"),
+    ("res1", "resident"),
+    ("res2", "resident"),
+    ("res3", "resident"),
 )
 DEMO_GROUPS = ("specialist", "resident")
 DEMO_PIN = "1234"
@@ -43,7 +47,7 @@ def case_codes(rng: np.random.Generator, n: int, prefix: str = "C") -> list[str]
     cases nor follow generation order (which could leak truth).
     """
     width = max(3, len(str(10 * n)))
-    numbers = rng.choice(np.arange(1, 10 ** width), size=n, replace=False)
+    numbers = rng.choice(np.arange(1, 10**width), size=n, replace=False)
     return [f"{prefix}{int(k):0{width}d}" for k in numbers]
 
 
@@ -98,8 +102,15 @@ def write_cases(study_dir: Path, roles: Sequence[str], rows: Sequence[dict]) -> 
 
 
 def write_demo_json(study_dir: Path, name: str, seed: int, n: int, **extra) -> None:
-    info = {"generator": "study.demo", "study": name, "version": GENERATOR_VERSION, "seed": int(seed),
-            "n_cases": int(n), "complete": True, **extra}
+    info = {
+        "generator": "study.demo",
+        "study": name,
+        "version": GENERATOR_VERSION,
+        "seed": int(seed),
+        "n_cases": int(n),
+        "complete": True,
+        **extra,
+    }
     (study_dir / "demo.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

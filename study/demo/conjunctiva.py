@@ -17,8 +17,18 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from study.demo.common import (DEFAULT_SEED, DEMO_GROUPS, case_codes, prepare_study_dir, rng_for, smooth_noise,
-                               write_cases, write_csv, write_demo_json, write_protocol)
+from study.demo.common import (
+    DEFAULT_SEED,
+    DEMO_GROUPS,
+    case_codes,
+    prepare_study_dir,
+    rng_for,
+    smooth_noise,
+    write_cases,
+    write_csv,
+    write_demo_json,
+    write_protocol,
+)
 from study.protocol import HangingProtocol, Protocol, Task
 
 NAME = "conjunctiva"
@@ -27,20 +37,28 @@ SIZE = 256
 DEFAULT_N = 200
 HB_MIN, HB_MAX = 6.0, 17.0
 
-PALE = np.array([238.0, 196.0, 188.0])    # conjunctiva at Hb 6
-RED = np.array([178.0, 40.0, 52.0])       # conjunctiva at Hb 17
+PALE = np.array([238.0, 196.0, 188.0])  # conjunctiva at Hb 6
+RED = np.array([178.0, 40.0, 52.0])  # conjunctiva at Hb 17
 SKIN_LIGHT = np.array([228.0, 180.0, 150.0])
 SKIN_DARK = np.array([105.0, 66.0, 46.0])
-IRIS = [np.array([92.0, 58.0, 32.0]), np.array([60.0, 100.0, 140.0]), np.array([40.0, 28.0, 20.0]),
-        np.array([90.0, 110.0, 70.0])]
+IRIS = [
+    np.array([92.0, 58.0, 32.0]),
+    np.array([60.0, 100.0, 140.0]),
+    np.array([40.0, 28.0, 20.0]),
+    np.array([90.0, 110.0, 70.0]),
+]
 
 
 def protocol(seed: int) -> Protocol:
     return Protocol(
-        study_id="demo-conjunctiva-hemoglobin", title="Demo: haemoglobin from conjunctiva photos (synthetic)",
-        design="concurrent", seed=seed, groups=DEMO_GROUPS,
+        study_id="demo-conjunctiva-hemoglobin",
+        title="Demo: haemoglobin from conjunctiva photos (synthetic)",
+        design="concurrent",
+        seed=seed,
+        groups=DEMO_GROUPS,
         task=Task("numeric", "Estimate the haemoglobin (g/dL)", unit="g/dL", min=3.0, max=20.0),
-        hanging=HangingProtocol(ROLES, "none"), model_spec=f"models/{NAME}/model.toml",
+        hanging=HangingProtocol(ROLES, "none"),
+        model_spec=f"models/{NAME}/model.toml",
     )
 
 
@@ -62,10 +80,10 @@ def render_photo(seed: int, index: int, hb: float) -> tuple[np.ndarray, tuple[in
     half_w, half_h = rng.uniform(88, 108), rng.uniform(32, 42)
     # Eye opening: an almond between two parabolas; the lower lid is pulled down.
     u = (xx - cx) / half_w
-    upper = cy - half_h * (1 - u ** 2)
-    lower_eye = cy + half_h * 0.8 * (1 - u ** 2)
+    upper = cy - half_h * (1 - u**2)
+    lower_eye = cy + half_h * 0.8 * (1 - u**2)
     eye = _soft(np.minimum(yy - upper, lower_eye - yy)) * (np.abs(u) < 1)
-    depth = rng.uniform(34, 50) * (1 - u ** 2)  # conjunctiva height: how far the lid is pulled
+    depth = rng.uniform(34, 50) * (1 - u**2)  # conjunctiva height: how far the lid is pulled
     lower_conj = lower_eye + depth
     conj = _soft(np.minimum(yy - lower_eye, lower_conj - yy)) * (np.abs(u) < 0.97)
 
@@ -110,7 +128,7 @@ def render_photo(seed: int, index: int, hb: float) -> tuple[np.ndarray, tuple[in
     # Camera: white balance, exposure, vignetting, sometimes a glare spot, sensor noise.
     wb = rng.uniform(-0.08, 0.08)
     img = img * np.array([1 + wb, 1.0, 1 - wb]) * rng.uniform(0.8, 1.12)
-    img *= (1 - 0.25 * (((xx - 128) ** 2 + (yy - 128) ** 2) / 128 ** 2))[..., None]
+    img *= (1 - 0.25 * (((xx - 128) ** 2 + (yy - 128) ** 2) / 128**2))[..., None]
     if rng.random() < 0.3:
         gx, gy = rng.uniform(40, 216), rng.uniform(60, 200)
         img += 90 * np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * rng.uniform(4, 9) ** 2))[..., None]
@@ -143,15 +161,27 @@ def build_conjunctiva(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None =
         rel = f"media/{codes[i]}.png"
         Image.fromarray(img).save(study_dir / rel, compress_level=3)
         cases.append(dict(case_id=codes[i], truth=f"{hbs[i]:.1f}", patient_id=patients[i], photo=rel))
-        lesions.append(dict(case_id=codes[i], role="photo", frame=0, row0=box[0], col0=box[1], row1=box[2],
-                            col1=box[3]))
+        lesions.append(
+            dict(case_id=codes[i], role="photo", frame=0, row0=box[0], col0=box[1], row1=box[2], col1=box[3])
+        )
         latents.append(dict(case_id=codes[i], **latent))
     write_protocol(study_dir, protocol(seed))
     write_cases(study_dir, ROLES, cases)
-    write_csv(study_dir / "lesions.csv", ["case_id", "role", "frame", "row0", "col0", "row1", "col1"],
-              sorted(lesions, key=lambda r: r["case_id"]))
+    write_csv(
+        study_dir / "lesions.csv",
+        ["case_id", "role", "frame", "row0", "col0", "row1", "col1"],
+        sorted(lesions, key=lambda r: r["case_id"]),
+    )
     write_csv(study_dir / "latent.csv", list(latents[0]), sorted(latents, key=lambda r: r["case_id"]))
-    write_demo_json(study_dir, NAME, seed, n, unit="g/dL",
-                    files={"lesions.csv": "box of the lower palpebral conjunctiva (rows/cols end exclusive)",
-                           "latent.csv": "generating parameters per case"})
+    write_demo_json(
+        study_dir,
+        NAME,
+        seed,
+        n,
+        unit="g/dL",
+        files={
+            "lesions.csv": "box of the lower palpebral conjunctiva (rows/cols end exclusive)",
+            "latent.csv": "generating parameters per case",
+        },
+    )
     return study_dir

@@ -20,8 +20,19 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from study.demo.common import (DEFAULT_SEED, DEMO_GROUPS, case_codes, exact_labels, prepare_study_dir, rng_for,
-                               smooth_noise, write_cases, write_csv, write_demo_json, write_protocol)
+from study.demo.common import (
+    DEFAULT_SEED,
+    DEMO_GROUPS,
+    case_codes,
+    exact_labels,
+    prepare_study_dir,
+    rng_for,
+    smooth_noise,
+    write_cases,
+    write_csv,
+    write_demo_json,
+    write_protocol,
+)
 from study.protocol import HangingProtocol, Protocol, Task
 
 NAME = "cytology"
@@ -35,15 +46,20 @@ BACKGROUND = np.array([236.0, 228.0, 234.0])
 CYANOPHILIC = np.array([118.0, 176.0, 190.0])
 EOSINOPHILIC = np.array([232.0, 148.0, 170.0])
 NUCLEUS_PALE = np.array([120.0, 100.0, 160.0])  # vesicular chromatin
-NUCLEUS_DARK = np.array([40.0, 22.0, 70.0])     # hyperchromatic
+NUCLEUS_DARK = np.array([40.0, 22.0, 70.0])  # hyperchromatic
 
 
 def protocol(seed: int) -> Protocol:
     return Protocol(
-        study_id="demo-cervical-cytology", title="Demo: cervical cytology triage, normal / CIN1 / CIN2+ (synthetic)",
-        design="concurrent", seed=seed, groups=DEMO_GROUPS, mode="triage",
+        study_id="demo-cervical-cytology",
+        title="Demo: cervical cytology triage, normal / CIN1 / CIN2+ (synthetic)",
+        design="concurrent",
+        seed=seed,
+        groups=DEMO_GROUPS,
+        mode="triage",
         task=Task("multiclass", "What is the most severe finding on this field?", labels=LABELS, positive=("CIN2+",)),
-        hanging=HangingProtocol(ROLES, "none"), model_spec=f"models/{NAME}/model.toml",
+        hanging=HangingProtocol(ROLES, "none"),
+        model_spec=f"models/{NAME}/model.toml",
     )
 
 
@@ -51,14 +67,14 @@ def protocol(seed: int) -> Protocol:
 class Cell:
     cy: float
     cx: float
-    radius: float          # cytoplasm
-    shape: np.ndarray      # (K, 2) harmonic amplitude, phase of the outline
+    radius: float  # cytoplasm
+    shape: np.ndarray  # (K, 2) harmonic amplitude, phase of the outline
     color: np.ndarray
-    n_radius: float        # nucleus
+    n_radius: float  # nucleus
     n_shape: np.ndarray
-    darkness: float        # 0 vesicular .. 1 hyperchromatic
-    coarse: float          # chromatin granularity
-    halo: float            # koilocytic perinuclear clearing, 0..1
+    darkness: float  # 0 vesicular .. 1 hyperchromatic
+    coarse: float  # chromatin granularity
+    halo: float  # koilocytic perinuclear clearing, 0..1
     binucleate: bool
     abnormal: bool
 
@@ -79,21 +95,54 @@ def _cell(rng: np.random.Generator, kind: str, atypia: float, cy: float, cx: flo
     color = color * rng.normal(1, 0.04, 3)
     a = float(np.clip(atypia, 0.0, 2.8))
     if kind == "normal":
-        return Cell(cy, cx, rng.uniform(20, 30), _outline(rng, 0.16), color, rng.uniform(2.8, 4.2),
-                    _outline(rng, 0.03), rng.uniform(0.2, 0.75), rng.uniform(0.0, 0.1), 0.0, False, False)
+        return Cell(
+            cy,
+            cx,
+            rng.uniform(20, 30),
+            _outline(rng, 0.16),
+            color,
+            rng.uniform(2.8, 4.2),
+            _outline(rng, 0.03),
+            rng.uniform(0.2, 0.75),
+            rng.uniform(0.0, 0.1),
+            0.0,
+            False,
+            False,
+        )
     if kind == "lsil":
-        return Cell(cy, cx, rng.uniform(19, 28), _outline(rng, 0.16), color, rng.uniform(4.5, 6.5) + 1.2 * a,
-                    _outline(rng, 0.04 + 0.05 * a), float(np.clip(0.35 + 0.22 * a + rng.normal(0, 0.1), 0, 1)),
-                    0.1 + 0.1 * a, float(rng.uniform(0.5, 1.0) if rng.random() < 0.7 else 0.0),
-                    bool(rng.random() < 0.2), True)
-    return Cell(cy, cx, rng.uniform(12, 18), _outline(rng, 0.12), CYANOPHILIC * rng.normal(0.95, 0.04, 3),
-                rng.uniform(5.0, 7.0) + 1.4 * max(a - 1, 0), _outline(rng, 0.04 + 0.035 * a),
-                float(np.clip(0.45 + 0.22 * a + rng.normal(0, 0.1), 0, 1)), 0.15 + 0.12 * a, 0.0, False, True)
+        return Cell(
+            cy,
+            cx,
+            rng.uniform(19, 28),
+            _outline(rng, 0.16),
+            color,
+            rng.uniform(4.5, 6.5) + 1.2 * a,
+            _outline(rng, 0.04 + 0.05 * a),
+            float(np.clip(0.35 + 0.22 * a + rng.normal(0, 0.1), 0, 1)),
+            0.1 + 0.1 * a,
+            float(rng.uniform(0.5, 1.0) if rng.random() < 0.7 else 0.0),
+            bool(rng.random() < 0.2),
+            True,
+        )
+    return Cell(
+        cy,
+        cx,
+        rng.uniform(12, 18),
+        _outline(rng, 0.12),
+        CYANOPHILIC * rng.normal(0.95, 0.04, 3),
+        rng.uniform(5.0, 7.0) + 1.4 * max(a - 1, 0),
+        _outline(rng, 0.04 + 0.035 * a),
+        float(np.clip(0.45 + 0.22 * a + rng.normal(0, 0.1), 0, 1)),
+        0.15 + 0.12 * a,
+        0.0,
+        False,
+        True,
+    )
 
 
 def _blend(img: np.ndarray, mask: np.ndarray, color, y0: int, x0: int) -> None:
     h, w = mask.shape
-    region = img[y0:y0 + h, x0:x0 + w]
+    region = img[y0 : y0 + h, x0 : x0 + w]
     region *= 1 - mask[..., None]
     region += mask[..., None] * color
 
@@ -160,8 +209,20 @@ def render_field(seed: int, index: int, grade: int) -> tuple[np.ndarray, list[tu
     # Neutrophils: small, dark, lobed; present at every grade, so "dark pixels" alone is not a diagnosis.
     for _ in range(int(rng.integers(0, 9))):
         cy, cx = rng.uniform(6, SIZE - 6, 2)
-        pmn = Cell(cy, cx, 4.5, _outline(rng, 0.1), EOSINOPHILIC * 0.9, rng.uniform(1.8, 2.6), _outline(rng, 0.35),
-                   rng.uniform(0.7, 1.0), 0.1, 0.0, bool(rng.random() < 0.5), False)
+        pmn = Cell(
+            cy,
+            cx,
+            4.5,
+            _outline(rng, 0.1),
+            EOSINOPHILIC * 0.9,
+            rng.uniform(1.8, 2.6),
+            _outline(rng, 0.35),
+            rng.uniform(0.7, 1.0),
+            0.1,
+            0.0,
+            bool(rng.random() < 0.5),
+            False,
+        )
         _draw(img, pmn, grain, rng)
     stain = rng.normal(1, 0.035, 3)  # batch-to-batch stain and white-balance variation
     img = gaussian_filter(img * stain, sigma=(0.7, 0.7, 0)) + rng.normal(0, 2.0, img.shape)
@@ -183,16 +244,31 @@ def build_cytology(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
         rel = f"media/{codes[i]}.png"
         Image.fromarray(img).save(study_dir / rel, compress_level=3)
         cases.append(dict(case_id=codes[i], truth=LABELS[grades[i]], patient_id=patients[i], photo=rel))
-        lesions += [dict(case_id=codes[i], role="photo", frame=0, row0=b[0], col0=b[1], row1=b[2], col1=b[3])
-                    for b in boxes]
+        lesions += [
+            dict(case_id=codes[i], role="photo", frame=0, row0=b[0], col0=b[1], row1=b[2], col1=b[3]) for b in boxes
+        ]
         latents.append(dict(case_id=codes[i], **latent))
     write_protocol(study_dir, protocol(seed))
     write_cases(study_dir, ROLES, cases)
-    write_csv(study_dir / "lesions.csv", ["case_id", "role", "frame", "row0", "col0", "row1", "col1"],
-              sorted(lesions, key=lambda r: (r["case_id"], r["row0"], r["col0"])))
-    write_csv(study_dir / "latent.csv", ["case_id", "label", "atypia", "n_cells", "n_abnormal"],
-              sorted(latents, key=lambda r: r["case_id"]))
-    write_demo_json(study_dir, NAME, seed, n, class_fractions=dict(zip(LABELS, FRACTIONS)),
-                    files={"lesions.csv": "box of each abnormal cell (rows/cols end exclusive)",
-                           "latent.csv": "generating parameters per case"})
+    write_csv(
+        study_dir / "lesions.csv",
+        ["case_id", "role", "frame", "row0", "col0", "row1", "col1"],
+        sorted(lesions, key=lambda r: (r["case_id"], r["row0"], r["col0"])),
+    )
+    write_csv(
+        study_dir / "latent.csv",
+        ["case_id", "label", "atypia", "n_cells", "n_abnormal"],
+        sorted(latents, key=lambda r: r["case_id"]),
+    )
+    write_demo_json(
+        study_dir,
+        NAME,
+        seed,
+        n,
+        class_fractions=dict(zip(LABELS, FRACTIONS)),
+        files={
+            "lesions.csv": "box of each abnormal cell (rows/cols end exclusive)",
+            "latent.csv": "generating parameters per case",
+        },
+    )
     return study_dir

@@ -29,9 +29,9 @@ class SeriesGeometry:
 
     rows: int
     cols: int
-    spacing_mm: float        # in-plane, square pixels
+    spacing_mm: float  # in-plane, square pixels
     thickness_mm: float
-    step_mm: float           # centre-to-centre slice distance (>= thickness: gap)
+    step_mm: float  # centre-to-centre slice distance (>= thickness: gap)
     n_slices: int
     row_dir: tuple[float, float, float]
     col_dir: tuple[float, float, float]
@@ -48,21 +48,27 @@ class SeriesGeometry:
         the media layer sorts them in, so InstanceNumber agrees with it.
         """
         c = np.asarray(self.center, float) + (k - (self.n_slices - 1) / 2) * self.step_mm * self.normal
-        return (c - (self.cols - 1) / 2 * self.spacing_mm * np.asarray(self.row_dir)
-                - (self.rows - 1) / 2 * self.spacing_mm * np.asarray(self.col_dir))
+        return (
+            c
+            - (self.cols - 1) / 2 * self.spacing_mm * np.asarray(self.row_dir)
+            - (self.rows - 1) / 2 * self.spacing_mm * np.asarray(self.col_dir)
+        )
 
     def points(self, k: int) -> np.ndarray:
         """Patient coordinates (rows*cols, 3) of every pixel centre of slice k, row-major."""
-        r, c = np.mgrid[0:self.rows, 0:self.cols]
-        return (self.origin(k) + (c.reshape(-1, 1) * self.spacing_mm) * np.asarray(self.row_dir)
-                + (r.reshape(-1, 1) * self.spacing_mm) * np.asarray(self.col_dir))
+        r, c = np.mgrid[0 : self.rows, 0 : self.cols]
+        return (
+            self.origin(k)
+            + (c.reshape(-1, 1) * self.spacing_mm) * np.asarray(self.row_dir)
+            + (r.reshape(-1, 1) * self.spacing_mm) * np.asarray(self.col_dir)
+        )
 
 
 @dataclass(frozen=True)
 class SeriesInfo:
     description: str
     series_number: int
-    sequence: str                 # ScanningSequence, e.g. "SE" or "EP"
+    sequence: str  # ScanningSequence, e.g. "SE" or "EP"
     echo_time: float
     repetition_time: float
     rescale_slope: float = 1.0
@@ -159,9 +165,19 @@ def _file_meta(sop_uid: str) -> FileMetaDataset:
     return meta
 
 
-def slice_dataset(k: int, stored: np.ndarray, geom: SeriesGeometry, info: SeriesInfo, *, patient: dict,
-                  study_uid: str, series_uid: str, frame_uid: str, sop_uid: str,
-                  window: tuple[float, float]) -> Dataset:
+def slice_dataset(
+    k: int,
+    stored: np.ndarray,
+    geom: SeriesGeometry,
+    info: SeriesInfo,
+    *,
+    patient: dict,
+    study_uid: str,
+    series_uid: str,
+    frame_uid: str,
+    sop_uid: str,
+    window: tuple[float, float],
+) -> Dataset:
     """The complete data set of slice k (stored: uint16 (rows, cols))."""
     ds = Dataset()
     ds.file_meta = _file_meta(sop_uid)
@@ -222,8 +238,17 @@ def slice_dataset(k: int, stored: np.ndarray, geom: SeriesGeometry, info: Series
     return ds
 
 
-def write_series(folder: Path, pixels: np.ndarray, geom: SeriesGeometry, info: SeriesInfo, *,
-                 patient: dict, study_uid: str, frame_uid: str, uid_key: tuple) -> list[Path]:
+def write_series(
+    folder: Path,
+    pixels: np.ndarray,
+    geom: SeriesGeometry,
+    info: SeriesInfo,
+    *,
+    patient: dict,
+    study_uid: str,
+    frame_uid: str,
+    uid_key: tuple,
+) -> list[Path]:
     """Write pixels (n_slices, rows, cols) in modality units as IM0001.dcm ...
 
     patient: name, id, birth_date, study_date, study_time, accession.
@@ -233,14 +258,29 @@ def write_series(folder: Path, pixels: np.ndarray, geom: SeriesGeometry, info: S
     series_uid = demo_uid(*uid_key, "series")
     lo, hi = np.percentile(pixels, [1, 99.5])
     window = (round(float(lo + hi) / 2, 1), round(float(hi - lo), 1))
-    template = slice_dataset(0, stored[0], geom, info, patient=patient, study_uid=study_uid, series_uid=series_uid,
-                             frame_uid=frame_uid, sop_uid=demo_uid(*uid_key, "instance", 0), window=window)
+    template = slice_dataset(
+        0,
+        stored[0],
+        geom,
+        info,
+        patient=patient,
+        study_uid=study_uid,
+        series_uid=series_uid,
+        frame_uid=frame_uid,
+        sop_uid=demo_uid(*uid_key, "instance", 0),
+        window=window,
+    )
     encoder = _SeriesEncoder(template)
     paths = []
     for k in range(geom.n_slices):
         origin = geom.origin(k)
-        data = encoder.encode(demo_uid(*uid_key, "instance", k), k + 1, [ds_str(v) for v in origin],
-                              ds_str(origin @ geom.normal), stored[k].tobytes())
+        data = encoder.encode(
+            demo_uid(*uid_key, "instance", k),
+            k + 1,
+            [ds_str(v) for v in origin],
+            ds_str(origin @ geom.normal),
+            stored[k].tobytes(),
+        )
         path = folder / f"IM{k + 1:04d}.dcm"
         path.write_bytes(data)
         paths.append(path)

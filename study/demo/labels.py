@@ -39,8 +39,9 @@ def read_lesions(study_dir: str | Path) -> dict[tuple[str, str], list[Box]]:
         return out
     with open(path, newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
-            box = Box(r["case_id"], r["role"], int(r["frame"]), int(r["row0"]), int(r["col0"]),
-                      int(r["row1"]), int(r["col1"]))
+            box = Box(
+                r["case_id"], r["role"], int(r["frame"]), int(r["row0"]), int(r["col0"]), int(r["row1"]), int(r["col1"])
+            )
             out.setdefault((box.case_id, box.role), []).append(box)
     for boxes in out.values():
         boxes.sort(key=lambda b: b.frame)

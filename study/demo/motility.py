@@ -17,8 +17,17 @@ from pathlib import Path
 import av
 import numpy as np
 
-from study.demo.common import (DEFAULT_SEED, DEMO_GROUPS, case_codes, prepare_study_dir, rng_for, write_cases,
-                               write_csv, write_demo_json, write_protocol)
+from study.demo.common import (
+    DEFAULT_SEED,
+    DEMO_GROUPS,
+    case_codes,
+    prepare_study_dir,
+    rng_for,
+    write_cases,
+    write_csv,
+    write_demo_json,
+    write_protocol,
+)
 from study.protocol import HangingProtocol, Protocol, Task
 
 NAME = "motility"
@@ -33,10 +42,15 @@ DEFAULT_N = 150
 
 def protocol(seed: int) -> Protocol:
     return Protocol(
-        study_id="demo-sperm-motility", title="Demo: sperm motility grade distribution from video (synthetic)",
-        design="crossover", washout_days=0, seed=seed, groups=DEMO_GROUPS,
+        study_id="demo-sperm-motility",
+        title="Demo: sperm motility grade distribution from video (synthetic)",
+        design="crossover",
+        washout_days=0,
+        seed=seed,
+        groups=DEMO_GROUPS,
         task=Task("grade_distribution", "How would you grade motility (A best, E worst)?", grades=GRADES),
-        hanging=HangingProtocol(ROLES, "none"), model_spec=f"models/{NAME}/model.toml",
+        hanging=HangingProtocol(ROLES, "none"),
+        model_spec=f"models/{NAME}/model.toml",
     )
 
 
@@ -56,12 +70,12 @@ def _sprite(frame: np.ndarray, y: float, x: float, angle: float, sy: float, sx: 
 
 def _tracks(rng: np.random.Generator, score: float, n: int) -> tuple[np.ndarray, np.ndarray, dict]:
     """Head positions (n, FRAMES, 2) and headings (n, FRAMES) for a latent score in [0, 4] (0 = A)."""
-    vigour = np.clip(rng.normal(1 - score / 4, 0.22, n), 0, 1)   # per-cell motility
+    vigour = np.clip(rng.normal(1 - score / 4, 0.22, n), 0, 1)  # per-cell motility
     immotile = vigour < 0.18
-    speed = np.where(immotile, 0.0, 0.6 + 6.5 * vigour ** 1.6)    # px per frame
+    speed = np.where(immotile, 0.0, 0.6 + 6.5 * vigour**1.6)  # px per frame
     straight = np.clip(1.25 * vigour - 0.15 + rng.normal(0, 0.1, n), 0, 1)
-    turn = (1 - straight) * 0.9                                    # heading noise, rad per frame
-    curl = rng.normal(0, 1, n) * (1 - straight) * 0.5              # circling of non-progressive cells
+    turn = (1 - straight) * 0.9  # heading noise, rad per frame
+    curl = rng.normal(0, 1, n) * (1 - straight) * 0.5  # circling of non-progressive cells
     pos = np.empty((n, FRAMES, 2))
     heading = np.empty((n, FRAMES))
     pos[:, 0] = rng.uniform(-10, SIZE + 10, (n, 2))
@@ -71,9 +85,12 @@ def _tracks(rng: np.random.Generator, score: float, n: int) -> tuple[np.ndarray,
         step = speed[:, None] * np.stack([np.sin(heading[:, t]), np.cos(heading[:, t])], axis=1)
         jitter = rng.normal(0, 0.25, (n, 2))  # Brownian motion: immotile cells still tremble
         pos[:, t] = pos[:, t - 1] + step + jitter
-    stats = dict(n_sperm=n, motile_fraction=round(float((~immotile).mean()), 3),
-                 mean_speed_px_s=round(float(speed.mean() * FPS), 2),
-                 mean_straightness=round(float(straight[~immotile].mean()) if (~immotile).any() else 0.0, 3))
+    stats = dict(
+        n_sperm=n,
+        motile_fraction=round(float((~immotile).mean()), 3),
+        mean_speed_px_s=round(float(speed.mean() * FPS), 2),
+        mean_straightness=round(float(straight[~immotile].mean()) if (~immotile).any() else 0.0, 3),
+    )
     return pos, heading, stats
 
 
@@ -84,8 +101,9 @@ def render_video(seed: int, index: int, score: float) -> tuple[np.ndarray, dict]
     pos, heading, stats = _tracks(rng, score, n)
     background = np.full((SIZE, SIZE), rng.uniform(85, 110))
     for _ in range(int(rng.integers(5, 20))):  # static debris
-        _sprite(background, *rng.uniform(0, SIZE, 2), rng.uniform(0, np.pi), *rng.uniform(0.8, 2.5, 2),
-                rng.uniform(-25, 30))
+        _sprite(
+            background, *rng.uniform(0, SIZE, 2), rng.uniform(0, np.pi), *rng.uniform(0.8, 2.5, 2), rng.uniform(-25, 30)
+        )
     phase = rng.uniform(0, 2 * np.pi, n)
     frames = np.empty((FRAMES, SIZE, SIZE), np.uint8)
     for t in range(FRAMES):
@@ -151,11 +169,26 @@ def build_motility(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
         votes = rater_votes(rng_for(seed, NAME, "raters", i), score)
         truth = ";".join(f"{v / N_RATERS:.3f}" for v in votes)
         cases.append(dict(case_id=codes[i], truth=truth, patient_id=patients[i], video=rel))
-        latents.append(dict(case_id=codes[i], score=round(score, 4),
-                            grade=GRADES[int(np.clip(round(score), 0, 4))], votes=";".join(map(str, votes)), **stats))
+        latents.append(
+            dict(
+                case_id=codes[i],
+                score=round(score, 4),
+                grade=GRADES[int(np.clip(round(score), 0, 4))],
+                votes=";".join(map(str, votes)),
+                **stats,
+            )
+        )
     write_protocol(study_dir, protocol(seed))
     write_cases(study_dir, ROLES, cases)
     write_csv(study_dir / "latent.csv", list(latents[0]), sorted(latents, key=lambda r: r["case_id"]))
-    write_demo_json(study_dir, NAME, seed, n, raters=N_RATERS, fps=FPS, frames=FRAMES,
-                    files={"latent.csv": "latent score (0 = A .. 4 = E), true grade, rater votes, track statistics"})
+    write_demo_json(
+        study_dir,
+        NAME,
+        seed,
+        n,
+        raters=N_RATERS,
+        fps=FPS,
+        frames=FRAMES,
+        files={"latent.csv": "latent score (0 = A .. 4 = E), true grade, rater votes, track statistics"},
+    )
     return study_dir

@@ -23,8 +23,18 @@ from pathlib import Path
 
 import numpy as np
 
-from study.demo.common import (DEFAULT_SEED, DEMO_GROUPS, case_codes, exact_labels, prepare_study_dir, rng_for,
-                               write_cases, write_csv, write_demo_json, write_protocol)
+from study.demo.common import (
+    DEFAULT_SEED,
+    DEMO_GROUPS,
+    case_codes,
+    exact_labels,
+    prepare_study_dir,
+    rng_for,
+    write_cases,
+    write_csv,
+    write_demo_json,
+    write_protocol,
+)
 from study.demo.dicom_writer import SeriesGeometry, SeriesInfo, demo_uid, write_series
 from study.demo.phantom import HEMORRHAGE, NECROSIS, Ellipsoid, Mass, Pelvis, Texture, rot_x
 from study.protocol import HangingProtocol, Protocol, Task
@@ -33,18 +43,23 @@ NAME = "mri"
 ROLES = ("T2axi", "T2sag", "DWI")
 DEFAULT_N = 120
 SARCOMA_FRACTION = 0.25
-T2_SCALE, DWI_SCALE = 2000.0, 1400.0   # relative intensity -> modality units
-T2_NOISE, DWI_NOISE = 0.018, 0.035     # Rician noise, relative (DWI has low SNR)
-AXIAL = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0))      # rows run left, columns run posterior
+T2_SCALE, DWI_SCALE = 2000.0, 1400.0  # relative intensity -> modality units
+T2_NOISE, DWI_NOISE = 0.018, 0.035  # Rician noise, relative (DWI has low SNR)
+AXIAL = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0))  # rows run left, columns run posterior
 SAGITTAL = ((0.0, 1.0, 0.0), (0.0, 0.0, -1.0))  # rows run posterior, columns run inferior
 
 
 def protocol(seed: int) -> Protocol:
     return Protocol(
-        study_id="demo-uterine-sarcoma", title="Demo: uterine sarcoma vs leiomyoma on MRI (synthetic)",
-        design="sequential", washout_days=28, seed=seed, groups=DEMO_GROUPS,
+        study_id="demo-uterine-sarcoma",
+        title="Demo: uterine sarcoma vs leiomyoma on MRI (synthetic)",
+        design="sequential",
+        washout_days=28,
+        seed=seed,
+        groups=DEMO_GROUPS,
         task=Task("binary", "Is the uterine mass a sarcoma?", labels=("leiomyoma", "sarcoma"), confidence="0-100"),
-        hanging=HangingProtocol(ROLES, "position"), model_spec=f"models/{NAME}/model.toml",
+        hanging=HangingProtocol(ROLES, "position"),
+        model_spec=f"models/{NAME}/model.toml",
     )
 
 
@@ -73,12 +88,32 @@ def _mass(rng: np.random.Generator, sarcoma: bool, center: np.ndarray) -> tuple[
         fr = rng.uniform(0.12, 0.3) * r0 * np.clip(1 + rng.normal(0, 0.2, 3), 0.6, 1.5)
         kind = NECROSIS if rng.random() < 0.65 else HEMORRHAGE
         foci.append((Ellipsoid(center + offset, fr, edge_mm=1.5), kind))
-    mass = Mass(center=center, radii=radii, lobe_dirs=dirs, lobe_amp=amp, lobe_width=width, margin_mm=margin,
-                spiculation=spic, t2=t2, dwi=dwi, heterogeneity=het, foci=foci,
-                coarse=Texture(rng, length_mm=rng.uniform(3.5, 6.0)), fine=Texture(rng, length_mm=2.5))
-    latent = dict(atypical=int(atypical), radius_mm=round(r0, 2), irregularity=round(irregular, 4),
-                  margin_mm=round(margin, 3), spiculation_mm=round(spic, 3), t2=round(t2, 4),
-                  heterogeneity=round(het, 4), dwi=round(dwi, 4), n_foci=n_foci)
+    mass = Mass(
+        center=center,
+        radii=radii,
+        lobe_dirs=dirs,
+        lobe_amp=amp,
+        lobe_width=width,
+        margin_mm=margin,
+        spiculation=spic,
+        t2=t2,
+        dwi=dwi,
+        heterogeneity=het,
+        foci=foci,
+        coarse=Texture(rng, length_mm=rng.uniform(3.5, 6.0)),
+        fine=Texture(rng, length_mm=2.5),
+    )
+    latent = dict(
+        atypical=int(atypical),
+        radius_mm=round(r0, 2),
+        irregularity=round(irregular, 4),
+        margin_mm=round(margin, 3),
+        spiculation_mm=round(spic, 3),
+        t2=round(t2, 4),
+        heterogeneity=round(het, 4),
+        dwi=round(dwi, 4),
+        n_foci=n_foci,
+    )
     return mass, latent
 
 
@@ -90,11 +125,18 @@ def _pelvis(rng: np.random.Generator, sarcoma: bool) -> tuple[Pelvis, dict]:
     bones = []
     for side in (-1, 1):
         bones.append(Ellipsoid(np.array([side * (body_r[0] - fat - 45), 15.0, -75.0]), np.full(3, 22.0), edge_mm=1.5))
-        bones.append(Ellipsoid(np.array([side * (body_r[0] - fat - 30), 25.0, 45.0]), np.array([14.0, 45.0, 60.0]),
-                               rot_x(-20), edge_mm=1.5))
+        bones.append(
+            Ellipsoid(
+                np.array([side * (body_r[0] - fat - 30), 25.0, 45.0]),
+                np.array([14.0, 45.0, 60.0]),
+                rot_x(-20),
+                edge_mm=1.5,
+            )
+        )
     fill = rng.uniform(0.55, 1.15)
-    bladder = Ellipsoid(np.array([0.0, -50.0 + rng.normal(0, 5), -40.0]), np.array([48.0, 35.0, 32.0]) * fill,
-                        edge_mm=1.2)
+    bladder = Ellipsoid(
+        np.array([0.0, -50.0 + rng.normal(0, 5), -40.0]), np.array([48.0, 35.0, 32.0]) * fill, edge_mm=1.2
+    )
     rectum = Ellipsoid(np.array([rng.normal(0, 4), 62.0, -15.0]), np.array([17.0, 15.0, 70.0]), rot_x(15), edge_mm=1.5)
     tilt = rng.normal(-35, 12)  # anteverted: the fundus leans anteriorly over the bladder
     rot = rot_x(tilt)
@@ -109,8 +151,9 @@ def _pelvis(rng: np.random.Generator, sarcoma: bool) -> tuple[Pelvis, dict]:
     endo = Ellipsoid(u_center, np.array([9.0, rng.uniform(3, 6), u_radii[2] * 0.6]), rot, edge_mm=1.0)
     bias = rng.normal(0, 0.0008, 3)
     pelvis = Pelvis(body, muscle, bones, bladder, rectum, uterus, endo, mass, bias)
-    latent |= dict(mass_x=round(float(m_center[0]), 2), mass_y=round(float(m_center[1]), 2),
-                   mass_z=round(float(m_center[2]), 2))
+    latent |= dict(
+        mass_x=round(float(m_center[0]), 2), mass_y=round(float(m_center[1]), 2), mass_z=round(float(m_center[2]), 2)
+    )
     return pelvis, latent
 
 
@@ -137,13 +180,15 @@ def _rician(rng: np.random.Generator, signal: np.ndarray, sigma: float) -> np.nd
     return np.hypot(signal + noise[0], noise[1])
 
 
-def render_series(pelvis: Pelvis, geom: SeriesGeometry, role: str,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def render_series(
+    pelvis: Pelvis, geom: SeriesGeometry, role: str, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(pixels in modality units (n, rows, cols), mass membership (n, rows, cols))."""
     # Slice by slice, so organs a slice misses are skipped wholesale.
     grid = (geom.rows, geom.cols)
-    t2, dwi, mass = (np.concatenate(parts) for parts in zip(*(pelvis.render(geom.points(k), grid)
-                                                             for k in range(geom.n_slices))))
+    t2, dwi, mass = (
+        np.concatenate(parts) for parts in zip(*(pelvis.render(geom.points(k), grid) for k in range(geom.n_slices)))
+    )
     shape = (geom.n_slices, geom.rows, geom.cols)
     if role == "DWI":
         img = _rician(rng, dwi, DWI_NOISE) * DWI_SCALE
@@ -161,8 +206,19 @@ def _boxes(case_id: str, role: str, mass: np.ndarray) -> list[dict]:
         if not m.any():
             continue
         rr, cc = np.nonzero(m)
-        rows.append(dict(case_id=case_id, role=role, frame=k, instance=k + 1, row0=int(rr.min()), col0=int(cc.min()),
-                         row1=int(rr.max()) + 1, col1=int(cc.max()) + 1, area_px=int(m.sum())))
+        rows.append(
+            dict(
+                case_id=case_id,
+                role=role,
+                frame=k,
+                instance=k + 1,
+                row0=int(rr.min()),
+                col0=int(cc.min()),
+                row1=int(rr.max()) + 1,
+                col1=int(cc.max()) + 1,
+                area_px=int(m.sum()),
+            )
+        )
     return rows
 
 
@@ -183,11 +239,14 @@ def simulate_patient(seed: int, index: int, sarcoma: bool, roles: tuple[str, ...
 def _patient_tags(seed: int, index: int) -> dict:
     """Synthetic identifying tags.  They never reach readers: the media layer drops them."""
     rng = rng_for(seed, NAME, "tags", index)
-    return dict(name=f"DEMO^{index + 1:04d}", id=f"DEMO{index + 1:04d}",
-                birth_date=f"{1950 + int(rng.integers(0, 40))}0101",
-                study_date=f"2025{1 + int(rng.integers(0, 12)):02d}{1 + int(rng.integers(0, 28)):02d}",
-                study_time=f"{8 + int(rng.integers(0, 10)):02d}{int(rng.integers(0, 60)):02d}00",
-                accession=f"DEMO{seed % 10000:04d}{index + 1:04d}")
+    return dict(
+        name=f"DEMO^{index + 1:04d}",
+        id=f"DEMO{index + 1:04d}",
+        birth_date=f"{1950 + int(rng.integers(0, 40))}0101",
+        study_date=f"2025{1 + int(rng.integers(0, 12)):02d}{1 + int(rng.integers(0, 28)):02d}",
+        study_time=f"{8 + int(rng.integers(0, 10)):02d}{int(rng.integers(0, 60)):02d}00",
+        accession=f"DEMO{seed % 10000:04d}{index + 1:04d}",
+    )
 
 
 def _build_case(job: tuple[Path, int, int, str, str, bool]) -> tuple[dict, list[dict], dict]:
@@ -205,8 +264,16 @@ def _build_case(job: tuple[Path, int, int, str, str, bool]) -> tuple[dict, list[
     lesions = []
     for role, (geom, pixels, mass) in series.items():
         rel = Path("media") / case_id / role
-        write_series(study_dir / rel, pixels, geom, SERIES_INFO[role], patient=patient, study_uid=study_uid,
-                     frame_uid=frame_uid, uid_key=(seed, NAME, i, role))
+        write_series(
+            study_dir / rel,
+            pixels,
+            geom,
+            SERIES_INFO[role],
+            patient=patient,
+            study_uid=study_uid,
+            frame_uid=frame_uid,
+            uid_key=(seed, NAME, i, role),
+        )
         row[role] = rel.as_posix()
         lesions += _boxes(case_id, role, mass)
     return row, lesions, dict(case_id=case_id, label="sarcoma" if sarcoma else "leiomyoma", **latent)
@@ -236,10 +303,20 @@ def build_mri(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = None) -
         latents.append(latent)
     write_protocol(study_dir, protocol(seed))
     write_cases(study_dir, ROLES, cases)
-    write_csv(study_dir / "lesions.csv", LESION_COLUMNS, sorted(lesions, key=lambda r: (r["case_id"], r["role"], r["frame"])))
+    write_csv(
+        study_dir / "lesions.csv", LESION_COLUMNS, sorted(lesions, key=lambda r: (r["case_id"], r["role"], r["frame"]))
+    )
     write_csv(study_dir / "latent.csv", list(latents[0]), sorted(latents, key=lambda r: r["case_id"]))
-    write_demo_json(study_dir, NAME, seed, n, positive_fraction=SARCOMA_FRACTION,
-                    files={"lesions.csv": "mass bounding box per slice: frame = index in position order "
-                                          "(= InstanceNumber - 1), rows/cols end exclusive",
-                           "latent.csv": "generating parameters per case"})
+    write_demo_json(
+        study_dir,
+        NAME,
+        seed,
+        n,
+        positive_fraction=SARCOMA_FRACTION,
+        files={
+            "lesions.csv": "mass bounding box per slice: frame = index in position order "
+            "(= InstanceNumber - 1), rows/cols end exclusive",
+            "latent.csv": "generating parameters per case",
+        },
+    )
     return study_dir

@@ -63,10 +63,15 @@ rules = [
 ]
 """
 
-DWI_INFO = {0: SeriesInfo("ep2d_diff b0 b1000 AX", 5, "EP", 72.0, 5200.0, rescale_slope=0.5, b_value=0.0),
-            1000: dataclasses.replace(SERIES_INFO["DWI"], description="ep2d_diff b0 b1000 AX")}
-OTHER_INFO = {"loc": SeriesInfo("localizer", 1, "GR", 4.0, 8.6), "T1": SeriesInfo("T1 TSE AX", 4, "SE", 12.0, 600.0),
-              "ADC": SeriesInfo("ADC", 6, "EP", 72.0, 5200.0)}
+DWI_INFO = {
+    0: SeriesInfo("ep2d_diff b0 b1000 AX", 5, "EP", 72.0, 5200.0, rescale_slope=0.5, b_value=0.0),
+    1000: dataclasses.replace(SERIES_INFO["DWI"], description="ep2d_diff b0 b1000 AX"),
+}
+OTHER_INFO = {
+    "loc": SeriesInfo("localizer", 1, "GR", 4.0, 8.6),
+    "T1": SeriesInfo("T1 TSE AX", 4, "SE", 12.0, 600.0),
+    "ADC": SeriesInfo("ADC", 6, "EP", 72.0, 5200.0),
+}
 
 
 def render_patient(seed: int, index: int, sarcoma: bool) -> dict[str, tuple]:
@@ -85,7 +90,7 @@ def render_patient(seed: int, index: int, sarcoma: bool) -> dict[str, tuple]:
     for role in ("T2axi", "T2sag"):
         g, px = out[role]
         mid = g.n_slices // 2
-        out[f"loc_{role}"] = (dataclasses.replace(g, n_slices=1), px[mid:mid + 1])
+        out[f"loc_{role}"] = (dataclasses.replace(g, n_slices=1), px[mid : mid + 1])
     return out
 
 
@@ -103,14 +108,26 @@ def _write_patient(folder: Path, seed: int, i: int, sarcoma: bool, patient: dict
     series = render_patient(seed, i, sarcoma)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
+
         def put(name: str, info: SeriesInfo, key: tuple) -> list[Path]:
             geom, px = series[name]
-            return write_series(Path(tmp) / name, px, geom, info, patient=patient, study_uid=study_uid,
-                                frame_uid=frame_uid, uid_key=(seed, NAME, "export", i, *key))
+            return write_series(
+                Path(tmp) / name,
+                px,
+                geom,
+                info,
+                patient=patient,
+                study_uid=study_uid,
+                frame_uid=frame_uid,
+                uid_key=(seed, NAME, "export", i, *key),
+            )
 
-        written = {"T2axi": put("T2axi", SERIES_INFO["T2axi"], ("T2axi",)),
-                   "T2sag": put("T2sag", SERIES_INFO["T2sag"], ("T2sag",)),
-                   "T1": put("T1", OTHER_INFO["T1"], ("T1",)), "ADC": put("ADC", OTHER_INFO["ADC"], ("ADC",))}
+        written = {
+            "T2axi": put("T2axi", SERIES_INFO["T2axi"], ("T2axi",)),
+            "T2sag": put("T2sag", SERIES_INFO["T2sag"], ("T2sag",)),
+            "T1": put("T1", OTHER_INFO["T1"], ("T1",)),
+            "ADC": put("ADC", OTHER_INFO["ADC"], ("ADC",)),
+        }
         dwi = put("b0", DWI_INFO[0], ("DWI", 0)) + put("DWI", DWI_INFO[1000], ("DWI", 1000))
         _retag(dwi, demo_uid(seed, NAME, "export", i, "DWI", "series"), 1)
         loc = put("loc_T2axi", OTHER_INFO["loc"], ("loc", "axi")) + put("loc_T2sag", OTHER_INFO["loc"], ("loc", "sag"))
@@ -147,8 +164,14 @@ def build_mri_from_export(study_dir: Path, export_dir: Path, seed: int = DEFAULT
     (study_dir.parent / f"{study_dir.name}-rules.toml").write_text(DEMO_RULES, encoding="utf-8")
     truth_csv = study_dir.parent / f"{study_dir.name}-truth.csv"
     truth_csv.write_text("PatientID,truth\n" + "".join(f"{k},{v}\n" for k, v in truth.items()), encoding="utf-8")
-    return build_from_dicom(study_dir, export_dir, truth_csv, rules_toml=study_dir.parent / f"{study_dir.name}-rules.toml",
-                            seed=seed, labels=("leiomyoma", "sarcoma"))
+    return build_from_dicom(
+        study_dir,
+        export_dir,
+        truth_csv,
+        rules_toml=study_dir.parent / f"{study_dir.name}-rules.toml",
+        seed=seed,
+        labels=("leiomyoma", "sarcoma"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,8 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = ap.parse_args(argv)
     result = build_mri_from_export(args.out_dir / "mri-from-export", args.out_dir / "mri-export", args.seed, args.n)
-    print(f"{args.out_dir / 'mri-export'}: {result.index.n_dicom} DICOM files; {args.out_dir / 'mri-from-export'}: "
-          f"{len(result.cases)} cases, cases.csv {'written' if result.wrote_cases else 'NOT written'}")
+    print(
+        f"{args.out_dir / 'mri-export'}: {result.index.n_dicom} DICOM files; {args.out_dir / 'mri-from-export'}: "
+        f"{len(result.cases)} cases, cases.csv {'written' if result.wrote_cases else 'NOT written'}"
+    )
     for line in result.flagged:
         print(f"decide: {line}")
     return 0 if result.wrote_cases else 1

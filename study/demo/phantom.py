@@ -22,7 +22,7 @@ URINE = (0.96, 0.03)
 RECTUM = (0.22, 0.15)
 MYOMETRIUM = (0.48, 0.17)
 ENDOMETRIUM = (0.82, 0.40)
-NECROSIS = (0.92, 0.10)   # fluid: bright T2, free diffusion
+NECROSIS = (0.92, 0.10)  # fluid: bright T2, free diffusion
 HEMORRHAGE = (0.70, 0.30)
 
 
@@ -60,8 +60,9 @@ class Ellipsoid:
         else:
             d = d[box]
         local = d @ self.rotation.astype(np.float32)  # into the ellipsoid's frame
-        q = np.sqrt((local[:, 0] / self.radii[0]) ** 2 + (local[:, 1] / self.radii[1]) ** 2
-                    + (local[:, 2] / self.radii[2]) ** 2)
+        q = np.sqrt(
+            (local[:, 0] / self.radii[0]) ** 2 + (local[:, 1] / self.radii[1]) ** 2 + (local[:, 2] / self.radii[2]) ** 2
+        )
         # (1 - q) * mean radius approximates the signed distance to the surface.
         out[box] = np.clip((1.0 - q) * (self.radii.mean() / self.edge_mm) + 0.5, 0.0, 1.0)
         return out
@@ -87,14 +88,14 @@ class Texture:
 class Mass:
     center: np.ndarray
     radii: np.ndarray
-    lobe_dirs: np.ndarray      # (K, 3) unit vectors
-    lobe_amp: np.ndarray       # (K,) relative radius bumps: lobulation / irregular margin
-    lobe_width: np.ndarray     # (K,) angular sharpness of each bump
-    margin_mm: float           # edge softness: sharp (myoma) .. infiltrative (sarcoma)
-    spiculation: float         # boundary jitter in mm driven by a fine texture
+    lobe_dirs: np.ndarray  # (K, 3) unit vectors
+    lobe_amp: np.ndarray  # (K,) relative radius bumps: lobulation / irregular margin
+    lobe_width: np.ndarray  # (K,) angular sharpness of each bump
+    margin_mm: float  # edge softness: sharp (myoma) .. infiltrative (sarcoma)
+    spiculation: float  # boundary jitter in mm driven by a fine texture
     t2: float
     dwi: float
-    heterogeneity: float       # texture amplitude (relative intensity)
+    heterogeneity: float  # texture amplitude (relative intensity)
     foci: list[tuple[Ellipsoid, tuple[float, float]]]
     coarse: Texture
     fine: Texture
@@ -104,7 +105,7 @@ class Mass:
         return float(self.radii.max() * (1 + self.lobe_amp.clip(0).sum()) + 3 * self.margin_mm + self.spiculation + 2)
 
     def membership(self, p: np.ndarray) -> np.ndarray:
-        v = (p - self.center) / self.radii          # unit sphere frame
+        v = (p - self.center) / self.radii  # unit sphere frame
         dist = np.linalg.norm(v, axis=1)
         u = v / np.maximum(dist, 1e-6)[:, None]
         bumps = np.exp((u @ self.lobe_dirs.T - 1.0) * self.lobe_width) @ self.lobe_amp
@@ -159,7 +160,7 @@ class Pelvis:
             near = np.zeros(len(p), bool)
         else:
             d = p - c
-            near = d[:, 0] ** 2 + d[:, 1] ** 2 + d[:, 2] ** 2 < reach ** 2
+            near = d[:, 0] ** 2 + d[:, 1] ** 2 + d[:, 2] ** 2 < reach**2
         if near.any():
             q = p[near]
             m = self.mass.membership(q)

@@ -11,11 +11,17 @@ from study.errors import StudyError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("study_dir", type=Path, help="study folder (with study.toml and the store)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for reads.csv, metrics, iMRMC, JSON, report.pdf")
-    parser.add_argument("--threshold", type=float,
-                        help="readers' decision cut: rating >= T (default: their yes/no answers)")
-    parser.add_argument("--ai-threshold", type=float,
-                        help="AI's decision cut: score >= T (default: the model's own decision, else the midpoint of its scale)")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="folder for reads.csv, metrics, iMRMC, JSON, report.pdf"
+    )
+    parser.add_argument(
+        "--threshold", type=float, help="readers' decision cut: rating >= T (default: their yes/no answers)"
+    )
+    parser.add_argument(
+        "--ai-threshold",
+        type=float,
+        help="AI's decision cut: score >= T (default: the model's own decision, else the midpoint of its scale)",
+    )
     parser.add_argument("--title", help="report title (default: the study's title from study.toml)")
     parser.add_argument("--db", metavar="URL", default=None, help="store URL (default: the study's own)")
 
@@ -42,8 +48,7 @@ def _write_task_report(args: argparse.Namespace, task, reads):
     finally:
         store.close()
     cases = load_cases(args.study_dir, load_protocol(args.study_dir), check_media=False)
-    return write_task_report(reads, args.out, task, ai=ai_frame_for(outputs, cases, task),
-                             title=args.title)
+    return write_task_report(reads, args.out, task, ai=ai_frame_for(outputs, cases, task), title=args.title)
 
 
 def study_facts(study_dir: Path) -> dict:
@@ -53,9 +58,11 @@ def study_facts(study_dir: Path) -> dict:
     from study.stats.table import Scale
 
     protocol = load_protocol(study_dir)
-    design = {"sequential": f"sequential: unaided, then aided after a {protocol.washout_days}-day washout",
-              "crossover": "crossover: each case read once per mode, mode order balanced",
-              "concurrent": "concurrent: aided reads only"}.get(protocol.design, protocol.design)
+    design = {
+        "sequential": f"sequential: unaided, then aided after a {protocol.washout_days}-day washout",
+        "crossover": "crossover: each case read once per mode, mode order balanced",
+        "concurrent": "concurrent: aided reads only",
+    }.get(protocol.design, protocol.design)
     task = protocol.task
     task_text = f"{task.kind}" + (f": {task.question}" if task.question else "")
     if task.kind == "binary":
@@ -74,13 +81,23 @@ def study_facts(study_dir: Path) -> dict:
     }
 
 
-def analyze_study(study_dir: Path, reads, ai, threshold: float | None = None, ai_threshold: float | None = None) -> dict:
+def analyze_study(
+    study_dir: Path, reads, ai, threshold: float | None = None, ai_threshold: float | None = None
+) -> dict:
     """``analyze`` of a stored study with its protocol's scale, case count (interim counts) and time floor."""
     from study.stats.analysis import analyze
 
     facts = study_facts(study_dir)
-    return analyze(reads, ai=ai, threshold=threshold, ai_threshold=ai_threshold, reader_scale=facts["reader_scale"],
-                   expected_cases=facts["n_cases"], min_read_seconds=facts["min_read_seconds"], source=str(study_dir))
+    return analyze(
+        reads,
+        ai=ai,
+        threshold=threshold,
+        ai_threshold=ai_threshold,
+        reader_scale=facts["reader_scale"],
+        expected_cases=facts["n_cases"],
+        min_read_seconds=facts["min_read_seconds"],
+        source=str(study_dir),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,9 +121,17 @@ def run(args: argparse.Namespace) -> int:
             from study.export.stored_reads import stored_reads_frame
 
             result = analyze_study(args.study_dir, reads, ai, args.threshold, args.ai_threshold)
-            paths = write_report(reads, args.out, ai=ai, threshold=args.threshold, ai_threshold=args.ai_threshold,
-                                 result=result, title=title, stored_reads=stored_reads_frame(args.study_dir, args.db),
-                                 study=facts)
+            paths = write_report(
+                reads,
+                args.out,
+                ai=ai,
+                threshold=args.threshold,
+                ai_threshold=args.ai_threshold,
+                result=result,
+                title=title,
+                stored_reads=stored_reads_frame(args.study_dir, args.db),
+                study=facts,
+            )
         from study.store import anchor_outputs  # the chain's head and row count, beside the outputs
 
         paths["audit_anchor"] = anchor_outputs(args.study_dir, args.db, args.out)

@@ -29,8 +29,10 @@ def mcnemar_lines(result: dict) -> list[str]:
     mc = result.get("mcnemar") or []
     if not mc:
         return []
-    head = (f"McNemar (McNemar 1947) per reader: cases correct only in {mc[0]['modality_a']} / only in "
-            f"{mc[0]['modality_b']}, n = cases read both ways:")
+    head = (
+        f"McNemar (McNemar 1947) per reader: cases correct only in {mc[0]['modality_a']} / only in "
+        f"{mc[0]['modality_b']}, n = cases read both ways:"
+    )
     parts = [f"{m['reader']} {m['b']}/{m['c']} (n {m['n']}) {p_value(m['p'])}" for m in mc]
     rows = [head]
     for i in range(0, len(parts), 4):
@@ -43,7 +45,9 @@ def sample_size_lines(result: dict) -> list[str]:
     if not ss or not ss["table"]:
         return []
     cells = ", ".join(
-        f"{int(r['readers'])} readers x {int(r['cases'])} cases" if r["cases"] else f"{int(r['readers'])} readers: not reachable"
+        f"{int(r['readers'])} readers x {int(r['cases'])} cases"
+        if r["cases"]
+        else f"{int(r['readers'])} readers: not reachable"
         for r in ss["table"]
     )
     return [
@@ -59,8 +63,11 @@ def draw_roc_page(fig: Figure, rect, reads: pd.DataFrame, result: dict, ai: pd.D
     mods = result["modalities"]
     for a in (ax, zoom):
         _draw_roc(a, reads, result, ai, mods)
-    pts = [(1 - r["specificity"], r["sensitivity"]) for r in result["readers"]
-           if finite(r["sensitivity"]) and finite(r["specificity"])]
+    pts = [
+        (1 - r["specificity"], r["sensitivity"])
+        for r in result["readers"]
+        if finite(r["sensitivity"]) and finite(r["specificity"])
+    ]
     if pts:
         xs, ys = zip(*pts)
         y_lo = max(0.0, min(ys) - 0.08)
@@ -70,7 +77,9 @@ def draw_roc_page(fig: Figure, rect, reads: pd.DataFrame, result: dict, ai: pd.D
         zoom.set_title("Operating points (zoomed)", fontsize=9)
         x0, x1 = zoom.get_xlim()
         ax.add_patch(Rectangle((x0, y_lo), x1 - x0, zoom.get_ylim()[1] - y_lo, fill=False, ls=":", color="0.4"))
-    ax.set_title("ROC, " + (f"{mods[0]} -> {mods[1]}" if len(mods) > 1 else mods[0]) + " (arrows per reader)", fontsize=9)
+    ax.set_title(
+        "ROC, " + (f"{mods[0]} -> {mods[1]}" if len(mods) > 1 else mods[0]) + " (arrows per reader)", fontsize=9
+    )
     for a in (ax, zoom):
         a.tick_params(labelsize=7)
         a.xaxis.label.set_size(8)
@@ -180,7 +189,12 @@ def draw_forest(fig: Figure, rect, result: dict) -> None:
         ax.set_yticks(y)
         ax.set_yticklabels(labels if key == "sensitivity" else [], fontsize=6.5)
         ax.tick_params(axis="x", labelsize=7)
-    fig.text(rect[0], rect[1], "Colour = modality; grey lines = group means in the first modality; n = cases read.", fontsize=7)
+    fig.text(
+        rect[0],
+        rect[1],
+        "Colour = modality; grey lines = group means in the first modality; n = cases read.",
+        fontsize=7,
+    )
 
 
 def forest_figure(result: dict) -> Figure:
@@ -195,18 +209,30 @@ def switching_flow(flow, result: dict) -> None:
     kinds = ("wrong_to_right", "right_to_wrong", "stayed_right", "stayed_wrong")
     cols = ["wrong -> right", "right -> wrong", "stayed right", "stayed wrong", "n"]
     flow.heading(f"How the AI changed decisions: {sw['unaided']} -> {sw['aided']}")
-    flow.para("Each reader x case read both ways, split by whether the AI was right. Automation bias: the reader adopted "
-              "the AI's wrong answer after being right unaided.", size=7.5, style="italic")
+    flow.para(
+        "Each reader x case read both ways, split by whether the AI was right. Automation bias: the reader adopted "
+        "the AI's wrong answer after being right unaided.",
+        size=7.5,
+        style="italic",
+    )
 
     def cells(block: dict, label: str) -> list[str]:
         t = block[label]
         return [str(t[k]) for k in kinds] + [str(sum(t.values()))]
 
     total = sw["total"]
-    flow.table(["All readers", *cols], [["AI right", *cells(total, "ai_right")], ["AI wrong", *cells(total, "ai_wrong")]],
-               widths=[0.2, 0.16, 0.16, 0.16, 0.16, 0.16], size=7.5)
+    flow.table(
+        ["All readers", *cols],
+        [["AI right", *cells(total, "ai_right")], ["AI wrong", *cells(total, "ai_wrong")]],
+        widths=[0.2, 0.16, 0.16, 0.16, 0.16, 0.16],
+        size=7.5,
+    )
     ab = total["automation_bias"]
-    rate = f"{100 * ab['rate']:.1f}%" if finite(ab["rate"]) else "not estimable (the AI was never wrong where the reader was right)"
+    rate = (
+        f"{100 * ab['rate']:.1f}%"
+        if finite(ab["rate"])
+        else "not estimable (the AI was never wrong where the reader was right)"
+    )
     flow.para(f"Automation bias: {ab['followed']} of {ab['opportunities']} opportunities ({rate}).", size=8)
     rows = []
     for r in sw["readers"]:
@@ -227,8 +253,14 @@ def draw_mrmc(fig: Figure, rect, result: dict) -> None:
         for i, m in enumerate(mods):
             sm = res["single_modality"][m]
             if finite(sm["ci95"][0]):
-                ax.errorbar(i, sm["estimate"], yerr=[[sm["estimate"] - sm["ci95"][0]], [sm["ci95"][1] - sm["estimate"]]],
-                            fmt="o", capsize=4, color=f"C{i}")
+                ax.errorbar(
+                    i,
+                    sm["estimate"],
+                    yerr=[[sm["estimate"] - sm["ci95"][0]], [sm["ci95"][1] - sm["estimate"]]],
+                    fmt="o",
+                    capsize=4,
+                    color=f"C{i}",
+                )
             else:
                 ax.plot(i, sm["estimate"], "o", color=f"C{i}")
             for v in res["per_reader"][m].values():
@@ -236,11 +268,17 @@ def draw_mrmc(fig: Figure, rect, result: dict) -> None:
         ax.set_xticks(range(len(mods)))
         ax.set_xticklabels(mods, fontsize=7)
         ax.set_xlim(-0.5, len(mods) - 0.5)
-        ax.set_title(f"{FOM_NAMES.get(fom, fom)} ({res.get('n_readers', 0)} readers, {res.get('n_cases', 0)} cases)", fontsize=8)
+        ax.set_title(
+            f"{FOM_NAMES.get(fom, fom)} ({res.get('n_readers', 0)} readers, {res.get('n_cases', 0)} cases)", fontsize=8
+        )
         ax.tick_params(axis="y", labelsize=7)
         ax.grid(axis="y", color="0.92")
-    fig.text(rect[0], rect[1], "Dots: modality mean with its single-modality 95% CI (Hillis 2007); grey: individual readers.",
-             fontsize=7)
+    fig.text(
+        rect[0],
+        rect[1],
+        "Dots: modality mean with its single-modality 95% CI (Hillis 2007); grey: individual readers.",
+        fontsize=7,
+    )
 
 
 def mrmc_figure(result: dict) -> Figure | None:

@@ -70,8 +70,11 @@ class Flow:
             self.fig.text(LEFT, self.y, line, fontsize=size, va="top", style=style)
             self.y -= LINE * size / 8.5
 
-    def table(self, header: list[str], rows: list[list[str]], widths: list[float] | None = None, size: float = 7.5) -> None:
+    def table(
+        self, header: list[str], rows: list[list[str]], widths: list[float] | None = None, size: float = 7.5
+    ) -> None:
         """A table that continues (header repeated) on the next page when it does not fit."""
+
         def lines(row):
             return max(str(c).count("\n") + 1 for c in row)
 
@@ -176,11 +179,19 @@ def _group_rows(result: dict) -> list[list[str]]:
     for g in result["groups"]:
         why = g.get("not_estimable", {})
         name = "AI alone" if g["group"] == "AI" else g["group"]
-        rows.append([
-            name, g["modality"], str(g["n_readers"]), str(g.get("n_reads", "")),
-            *(_cell(pct(g[k], g[f"{k}_ci95"], why.get(k)), 18) for k in ("accuracy", "sensitivity", "specificity", "ss_avg")),
-            _cell(num(g["auc"], reason=why.get("auc")), 14),
-        ])
+        rows.append(
+            [
+                name,
+                g["modality"],
+                str(g["n_readers"]),
+                str(g.get("n_reads", "")),
+                *(
+                    _cell(pct(g[k], g[f"{k}_ci95"], why.get(k)), 18)
+                    for k in ("accuracy", "sensitivity", "specificity", "ss_avg")
+                ),
+                _cell(num(g["auc"], reason=why.get("auc")), 14),
+            ]
+        )
     return rows
 
 
@@ -188,12 +199,16 @@ def _reader_rows(result: dict) -> list[list[str]]:
     rows = []
     for r in result["readers"]:
         why = r.get("not_estimable", {})
-        rows.append([
-            r["reader"], r["modality"], f"{r['n']} ({r.get('n_positive', 0)}+/{r.get('n_negative', 0)}-)",
-            *(_cell(pct(r[k], r[f"{k}_ci95"], why.get(k)), 22) for k in ("sensitivity", "specificity", "accuracy")),
-            _cell(num(r["auc"], reason=why.get("auc")), 14),
-            num(r.get("seconds_median"), 1) if finite(r.get("seconds_median")) else "not timed",
-        ])
+        rows.append(
+            [
+                r["reader"],
+                r["modality"],
+                f"{r['n']} ({r.get('n_positive', 0)}+/{r.get('n_negative', 0)}-)",
+                *(_cell(pct(r[k], r[f"{k}_ci95"], why.get(k)), 22) for k in ("sensitivity", "specificity", "accuracy")),
+                _cell(num(r["auc"], reason=why.get("auc")), 14),
+                num(r.get("seconds_median"), 1) if finite(r.get("seconds_median")) else "not timed",
+            ]
+        )
     return rows
 
 
@@ -206,36 +221,61 @@ def _cell(text: str, width: int = 22) -> str:
     return _wrap(text.replace("not estimable (", "not estimable\n("), width) if "not estimable" in text else text
 
 
-def build_pages(reads: pd.DataFrame, result: dict, ai: pd.DataFrame | None, title: str, study: dict | None = None) -> list[Figure]:
+def build_pages(
+    reads: pd.DataFrame, result: dict, ai: pd.DataFrame | None, title: str, study: dict | None = None
+) -> list[Figure]:
     """Every page of the report as matplotlib Figures (A4 portrait)."""
     study = study or {}
     prog = result.get("progress") or {}
     flow = Flow(f"{title} - " + ("interim report" if prog.get("interim") else "report"))
     flow.title(title)
     if prog.get("interim"):
-        detail = " ".join(n.removeprefix("Interim: ")[:1].upper() + n.removeprefix("Interim: ")[1:]
-                          for n in result.get("notes", []) if n.startswith("Interim:"))
-        flow.para(f"INTERIM ANALYSIS: reading is still under way ({prog.get('n_reads', 0)} reads so far). {detail}",
-                  size=10, width=90)
-    flow.para("Reader study report: per-reader and per-group diagnostic performance, multi-reader multi-case (MRMC) "
-              "comparison of the modalities, and the effect of the AI on the readers' decisions.", style="italic")
+        detail = " ".join(
+            n.removeprefix("Interim: ")[:1].upper() + n.removeprefix("Interim: ")[1:]
+            for n in result.get("notes", [])
+            if n.startswith("Interim:")
+        )
+        flow.para(
+            f"INTERIM ANALYSIS: reading is still under way ({prog.get('n_reads', 0)} reads so far). {detail}",
+            size=10,
+            width=90,
+        )
+    flow.para(
+        "Reader study report: per-reader and per-group diagnostic performance, multi-reader multi-case (MRMC) "
+        "comparison of the modalities, and the effect of the AI on the readers' decisions.",
+        style="italic",
+    )
     flow.heading("Protocol")
-    flow.table(["Item", "Value"], [[a, _wrap(b, 80)] for a, b in _protocol_rows(result, study)], widths=[0.22, 0.78], size=8)
+    flow.table(
+        ["Item", "Value"], [[a, _wrap(b, 80)] for a, b in _protocol_rows(result, study)], widths=[0.22, 0.78], size=8
+    )
     if prog.get("interim"):
         header, rows = _progress_rows(result)
         flow.heading("Reading progress")
         flow.table(header, rows, size=8)
 
     flow.heading("Performance by group")
-    flow.para("Percentages with 95% CIs. Group values are the mean over the group's readers; CIs are Wilson intervals on "
-              "the pooled counts (descriptive; reader variability is in the MRMC section). SS-Avg = (sensitivity + "
-              "specificity) / 2. The AI reads each case once.", size=7.5, style="italic")
-    flow.table(["Group", "Modality", "Readers", "Reads", "Accuracy %", "Sensitivity %", "Specificity %", "SS-Avg %", "AUC"],
-               _group_rows(result), widths=[0.1, 0.09, 0.07, 0.06, 0.14, 0.14, 0.14, 0.14, 0.12], size=7)
+    flow.para(
+        "Percentages with 95% CIs. Group values are the mean over the group's readers; CIs are Wilson intervals on "
+        "the pooled counts (descriptive; reader variability is in the MRMC section). SS-Avg = (sensitivity + "
+        "specificity) / 2. The AI reads each case once.",
+        size=7.5,
+        style="italic",
+    )
+    flow.table(
+        ["Group", "Modality", "Readers", "Reads", "Accuracy %", "Sensitivity %", "Specificity %", "SS-Avg %", "AUC"],
+        _group_rows(result),
+        widths=[0.1, 0.09, 0.07, 0.06, 0.14, 0.14, 0.14, 0.14, 0.12],
+        size=7,
+    )
 
     flow.heading("MRMC comparison of the modalities")
-    flow.para("Obuchowski-Rockette analysis with Hillis (2007) degrees of freedom; readers and cases random. "
-              "n = readers and cases in the paired comparison.", size=7.5, style="italic")
+    flow.para(
+        "Obuchowski-Rockette analysis with Hillis (2007) degrees of freedom; readers and cases random. "
+        "n = readers and cases in the paired comparison.",
+        size=7.5,
+        style="italic",
+    )
     mrmc = result.get("mrmc") or {}
     if not mrmc:
         flow.para("Not estimable: " + "; ".join(n for n in result.get("notes", []) if "MRMC" in n))
@@ -248,13 +288,23 @@ def build_pages(reads: pd.DataFrame, result: dict, ai: pd.DataFrame | None, titl
     for line in figures.mcnemar_lines(result) + figures.sample_size_lines(result):
         flow.para(line, size=8)
 
-    flow.figure(lambda fig, rect: figures.draw_roc_page(fig, rect, reads, result, ai), 0.37,
-                heading="ROC curves and operating points")
-    flow.figure(lambda fig, rect: figures.draw_forest(fig, rect, result), min(0.8, 0.1 + 0.022 * len(result["readers"])),
-                heading="Sensitivity and specificity per reader")
+    flow.figure(
+        lambda fig, rect: figures.draw_roc_page(fig, rect, reads, result, ai),
+        0.37,
+        heading="ROC curves and operating points",
+    )
+    flow.figure(
+        lambda fig, rect: figures.draw_forest(fig, rect, result),
+        min(0.8, 0.1 + 0.022 * len(result["readers"])),
+        heading="Sensitivity and specificity per reader",
+    )
     flow.heading("Per reader")
-    flow.table(["Reader", "Modality", "Cases (+/-)", "Sensitivity %", "Specificity %", "Accuracy %", "AUC", "Median s"],
-               _reader_rows(result), widths=[0.08, 0.09, 0.11, 0.17, 0.17, 0.17, 0.12, 0.09], size=7)
+    flow.table(
+        ["Reader", "Modality", "Cases (+/-)", "Sensitivity %", "Specificity %", "Accuracy %", "AUC", "Median s"],
+        _reader_rows(result),
+        widths=[0.08, 0.09, 0.11, 0.17, 0.17, 0.17, 0.12, 0.09],
+        size=7,
+    )
 
     _agreement(flow, result)
     _reading_time(flow, result)
@@ -271,12 +321,30 @@ def _agreement(flow: Flow, result: dict) -> None:
     if not ag.get("cohen"):
         return
     flow.heading("Inter-reader agreement on the decision")
-    rows = [[f"{c['reader_a']} vs {c['reader_b']}", c["modality"], str(c["n"]), _cell(num(c["kappa"], reason=c.get("reason")), 40)]
-            for c in ag["cohen"]]
+    rows = [
+        [
+            f"{c['reader_a']} vs {c['reader_b']}",
+            c["modality"],
+            str(c["n"]),
+            _cell(num(c["kappa"], reason=c.get("reason")), 40),
+        ]
+        for c in ag["cohen"]
+    ]
     for mod, f in (ag.get("fleiss") or {}).items():
-        rows.append([f"Fleiss, all {f['n_readers']} readers", mod, str(f["n"]), _cell(num(f["kappa"], reason=f.get("reason")), 40)])
-    flow.para("Cohen's kappa (Cohen 1960) per reader pair on every case both read; Fleiss' kappa (Fleiss 1971) on the "
-              "cases every reader read; n = cases.", size=7.5, style="italic")
+        rows.append(
+            [
+                f"Fleiss, all {f['n_readers']} readers",
+                mod,
+                str(f["n"]),
+                _cell(num(f["kappa"], reason=f.get("reason")), 40),
+            ]
+        )
+    flow.para(
+        "Cohen's kappa (Cohen 1960) per reader pair on every case both read; Fleiss' kappa (Fleiss 1971) on the "
+        "cases every reader read; n = cases.",
+        size=7.5,
+        style="italic",
+    )
     flow.table(["Readers", "Modality", "n", "Kappa"], rows, widths=[0.4, 0.2, 0.1, 0.3], size=7)
 
 
@@ -285,16 +353,36 @@ def _reading_time(flow: Flow, result: dict) -> None:
     if not qc or not qc["readers"]:
         return
     flow.heading("Reading time quality control")
-    flow.para(f"Reads shorter than {qc['floor_seconds']:g} s are flagged as implausibly fast.", size=7.5, style="italic")
-    rows = [[r["reader"], str(r["n"]), str(r["n_timed"]), num(r["median_seconds"], 1, reason="not timed"),
-             f"{r['n_fast']}" + (" (!)" if r["n_fast"] else ""), _wrap(", ".join(r["fast_reads"][:4]) or "-", 60)]
-            for r in qc["readers"]]
-    flow.table(["Reader", "Reads", "Timed", "Median s", "Too fast", "Examples"], rows,
-               widths=[0.1, 0.08, 0.08, 0.1, 0.1, 0.54], size=7)
+    flow.para(
+        f"Reads shorter than {qc['floor_seconds']:g} s are flagged as implausibly fast.", size=7.5, style="italic"
+    )
+    rows = [
+        [
+            r["reader"],
+            str(r["n"]),
+            str(r["n_timed"]),
+            num(r["median_seconds"], 1, reason="not timed"),
+            f"{r['n_fast']}" + (" (!)" if r["n_fast"] else ""),
+            _wrap(", ".join(r["fast_reads"][:4]) or "-", 60),
+        ]
+        for r in qc["readers"]
+    ]
+    flow.table(
+        ["Reader", "Reads", "Timed", "Median s", "Too fast", "Examples"],
+        rows,
+        widths=[0.1, 0.08, 0.08, 0.1, 0.1, 0.54],
+        size=7,
+    )
 
 
-def write_pdf(reads: pd.DataFrame, result: dict, path: Path, ai: pd.DataFrame | None = None,
-              title: str = "Reader study report", study: dict | None = None) -> Path:
+def write_pdf(
+    reads: pd.DataFrame,
+    result: dict,
+    path: Path,
+    ai: pd.DataFrame | None = None,
+    title: str = "Reader study report",
+    study: dict | None = None,
+) -> Path:
     """Write the report; returns ``path``."""
     pages = build_pages(reads, result, ai, title, study)
     with PdfPages(path, metadata={"Title": title, "Creator": "readerstudy"}) as pdf:

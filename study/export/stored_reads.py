@@ -40,7 +40,9 @@ def stored_reads_frame(study_dir: str | Path, url: str | None = None) -> pd.Data
         group_col = "reader_group" if "reader_group" in readers.c else None
         cols = [readers.c.code.label("reader")] + ([readers.c[group_col].label("group")] if group_col else [])
         with store.engine.connect() as conn:
-            rows = conn.execute(select(reads, *cols).join(readers, readers.c.id == reads.c.reader_id).order_by(reads.c.id))
+            rows = conn.execute(
+                select(reads, *cols).join(readers, readers.c.id == reads.c.reader_id).order_by(reads.c.id)
+            )
             df = pd.DataFrame(rows.fetchall(), columns=list(rows.keys()))
             for table in meta.sorted_tables:
                 fks = [fk for fk in table.foreign_keys if fk.column.table.name == "reads" and table.name != "reads"]

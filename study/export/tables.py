@@ -7,7 +7,12 @@ import math
 import pandas as pd
 
 RATES = ("sensitivity", "specificity", "accuracy", "ss_avg", "ppv", "npv")
-PAPER_METRICS = (("accuracy", "Accuracy"), ("ss_avg", "SS-Avg"), ("sensitivity", "Sensitivity"), ("specificity", "Specificity"))
+PAPER_METRICS = (
+    ("accuracy", "Accuracy"),
+    ("ss_avg", "SS-Avg"),
+    ("sensitivity", "Sensitivity"),
+    ("specificity", "Specificity"),
+)
 
 
 def _flatten(row: dict) -> dict:
@@ -36,10 +41,17 @@ def mrmc_frame(result: dict) -> pd.DataFrame:
     """One row per figure of merit x comparison: OR-Hillis RRRC plus the fixed-factor variants."""
     rows = []
     for fom, res in result.get("mrmc", {}).items():
-        base = {"fom": fom, "design": res.get("design"), "covariance": res.get("covariance"), "n_cases": res.get("n_cases"),
-                "n_positive": res.get("n_positive"), "n_negative": res.get("n_negative"), "n_readers": len(res["readers"]),
-                "readers_left_out": "; ".join(f"{x['reader']} ({x['reason']})" for x in res.get("left_out", [])),
-                "notes": " ".join(res.get("notes", []))}
+        base = {
+            "fom": fom,
+            "design": res.get("design"),
+            "covariance": res.get("covariance"),
+            "n_cases": res.get("n_cases"),
+            "n_positive": res.get("n_positive"),
+            "n_negative": res.get("n_negative"),
+            "n_readers": len(res["readers"]),
+            "readers_left_out": "; ".join(f"{x['reader']} ({x['reason']})" for x in res.get("left_out", [])),
+            "notes": " ".join(res.get("notes", [])),
+        }
         for m, est in res["estimates"].items():
             base[f"estimate[{m}]"] = est
             sm = res["single_modality"].get(m, {"ci95": [None, None]})

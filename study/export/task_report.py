@@ -54,9 +54,19 @@ def ai_reads(outputs: Mapping[str, AIOutput], truth: Mapping[str, str], task: Ta
     for case, out in outputs.items():
         if case not in truth:
             continue
-        rows.append({**AI_READER, "case": case, "truth": truth[case], "answer": out.predicted,
-                     "value": out.value, "distribution": list(out.probabilities) or None})
-    return pd.DataFrame(rows, columns=["reader", "modality", "group", "case", "truth", "answer", "value", "distribution"])
+        rows.append(
+            {
+                **AI_READER,
+                "case": case,
+                "truth": truth[case],
+                "answer": out.predicted,
+                "value": out.value,
+                "distribution": list(out.probabilities) or None,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["reader", "modality", "group", "case", "truth", "answer", "value", "distribution"]
+    )
 
 
 def analyze_task(reads: pd.DataFrame, task: Task) -> list[dict]:
@@ -100,15 +110,20 @@ def _pdf(metrics: pd.DataFrame, path: Path, title: str, task: Task, per_page: in
     names = [c for c in metrics.columns if c not in ("reader", "modality", "group")]
     with PdfPages(path) as pdf:
         for start in range(0, len(metrics), per_page):
-            chunk = metrics.iloc[start:start + per_page]
+            chunk = metrics.iloc[start : start + per_page]
             heads = [f"{r.reader}\n{r.modality}" for r in chunk.itertuples(index=False)]
             cells = [[_cell(v) for v in chunk[name]] for name in names]
             fig = Figure(figsize=(11.69, 8.27))
             ax = fig.add_subplot()
             ax.axis("off")
             ax.set_title(f"{title}\n{task.kind.replace('_', ' ')} task, per reader and mode", fontsize=12, loc="left")
-            table = ax.table(cellText=cells, rowLabels=[n.replace("_", " ") for n in names], colLabels=heads,
-                             loc="upper center", colWidths=[0.09] * len(heads))
+            table = ax.table(
+                cellText=cells,
+                rowLabels=[n.replace("_", " ") for n in names],
+                colLabels=heads,
+                loc="upper center",
+                colWidths=[0.09] * len(heads),
+            )
             table.auto_set_font_size(False)
             table.set_fontsize(8)
             table.scale(1, 1.5)
@@ -121,8 +136,9 @@ def _cell(value) -> str:
     return str(value)
 
 
-def write_task_report(reads: pd.DataFrame, out_dir: Path, task: Task, ai: pd.DataFrame | None = None,
-                      title: str = "Reader study report") -> dict[str, Path]:
+def write_task_report(
+    reads: pd.DataFrame, out_dir: Path, task: Task, ai: pd.DataFrame | None = None, title: str = "Reader study report"
+) -> dict[str, Path]:
     """Analyse and write the export folder of a non-binary study; return {file name: path}."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -63,8 +63,10 @@ def mrmc_reason(res: dict) -> str:
 
 
 def mrmc_n(res: dict) -> str:
-    return (f"{plural(res.get('n_readers', 0), 'reader')}, {plural(res.get('n_cases', 0), 'case')} "
-            f"({res.get('n_positive', 0)} positive, {res.get('n_negative', 0)} negative)")
+    return (
+        f"{plural(res.get('n_readers', 0), 'reader')}, {plural(res.get('n_cases', 0), 'case')} "
+        f"({res.get('n_positive', 0)} positive, {res.get('n_negative', 0)} negative)"
+    )
 
 
 def mrmc_line(res: dict) -> str:
@@ -75,13 +77,27 @@ def mrmc_line(res: dict) -> str:
         return f"{name}: {est or 'no modality with enough reads'}; no paired comparison: {mrmc_reason(res)} [{mrmc_n(res)}]."
     p = res["pairwise"][0]
     if not finite(p["se"]) or not finite(res["f"]):
-        return (f"{name}: {est}; {p['comparison']} = {num(p['difference'], signed=True)}, "
-                f"test not estimable ({mrmc_reason(res)}) [{mrmc_n(res)}].")
-    pairs = "; ".join(f"{q['comparison']} = {q['difference']:+.3f} (95% CI {q['ci95'][0]:+.3f} to {q['ci95'][1]:+.3f}, "
-                      f"{p_value(q['p'])})" for q in res["pairwise"]) if len(res["pairwise"]) > 1 else ""
+        return (
+            f"{name}: {est}; {p['comparison']} = {num(p['difference'], signed=True)}, "
+            f"test not estimable ({mrmc_reason(res)}) [{mrmc_n(res)}]."
+        )
+    pairs = (
+        "; ".join(
+            f"{q['comparison']} = {q['difference']:+.3f} (95% CI {q['ci95'][0]:+.3f} to {q['ci95'][1]:+.3f}, "
+            f"{p_value(q['p'])})"
+            for q in res["pairwise"]
+        )
+        if len(res["pairwise"]) > 1
+        else ""
+    )
     lo, hi = p["ci95"]
-    first = (f"{p['comparison']} = {p['difference']:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}), " if not pairs
-             else f"pairwise {pairs}; overall ")
-    return (f"{name}: {est}; {first}"
-            f"F({res['df1']}, {res['df2']:.1f}) = {res['f']:.2f}, {p_value(res['p'])} [{mrmc_n(res)}; "
-            f"{res.get('design', 'fully crossed')} design, {res.get('covariance', '')} covariance].")
+    first = (
+        f"{p['comparison']} = {p['difference']:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}), "
+        if not pairs
+        else f"pairwise {pairs}; overall "
+    )
+    return (
+        f"{name}: {est}; {first}"
+        f"F({res['df1']}, {res['df2']:.1f}) = {res['f']:.2f}, {p_value(res['p'])} [{mrmc_n(res)}; "
+        f"{res.get('design', 'fully crossed')} design, {res.get('covariance', '')} covariance]."
+    )

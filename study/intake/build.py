@@ -43,8 +43,18 @@ MATCHES = "matches.csv"
 KEY = "intake-key.csv"
 INDEX = "intake-index.sqlite"
 TRUTH_KEYS = ("PatientID", "AccessionNumber", "StudyInstanceUID")
-MATCH_COLUMNS = ("case", "PatientID", "AccessionNumber", "role", "status", "volume_id", "volume", "score",
-                 "runners_up", "choice")
+MATCH_COLUMNS = (
+    "case",
+    "PatientID",
+    "AccessionNumber",
+    "role",
+    "status",
+    "volume_id",
+    "volume",
+    "score",
+    "runners_up",
+    "choice",
+)
 
 
 @dataclass(frozen=True)
@@ -92,11 +102,20 @@ def units_of(patients: tuple[Patient, ...], per: str) -> list[Unit]:
     out = []
     for p in patients:
         if per == "study":
-            out += [Unit(f"{p.patient_id}/{s.study_uid}", p.patient_id, (s.accession,), (s.study_uid,), s.volumes)
-                    for s in p.studies]
+            out += [
+                Unit(f"{p.patient_id}/{s.study_uid}", p.patient_id, (s.accession,), (s.study_uid,), s.volumes)
+                for s in p.studies
+            ]
         else:
-            out.append(Unit(p.patient_id, p.patient_id, tuple(s.accession for s in p.studies),
-                            tuple(s.study_uid for s in p.studies), p.volumes))
+            out.append(
+                Unit(
+                    p.patient_id,
+                    p.patient_id,
+                    tuple(s.accession for s in p.studies),
+                    tuple(s.study_uid for s in p.studies),
+                    p.volumes,
+                )
+            )
     return out
 
 
@@ -119,8 +138,9 @@ def read_truth_by_key(truth_csv: Path, key: str, column: str | None) -> dict[str
     header, rows = _read_csv(truth_csv)
     missing = [c for c in (column, "truth") if c not in header]
     if missing:
-        raise StudyError([f"{truth_csv}: header: missing column {c!r} (columns are {', '.join(header) or 'none'})"
-                          for c in missing])
+        raise StudyError(
+            [f"{truth_csv}: header: missing column {c!r} (columns are {', '.join(header) or 'none'})" for c in missing]
+        )
     out: dict[str, str] = {}
     problems = []
     for n, row in enumerate(rows, start=2):
@@ -172,19 +192,34 @@ def _load_choices(study_dir: Path) -> dict[tuple[str, str], str]:
     return {(r.get("case", ""), r.get("role", "")): r.get("choice", "") for r in rows if r.get("choice")}
 
 
-def _protocol(study_dir: Path, rules_toml: Path | None, *, seed: int | None, design: str, washout_days: int,
-              labels: tuple[str, str], groups: tuple[str, ...]) -> Protocol:
+def _protocol(
+    study_dir: Path,
+    rules_toml: Path | None,
+    *,
+    seed: int | None,
+    design: str,
+    washout_days: int,
+    labels: tuple[str, str],
+    groups: tuple[str, ...],
+) -> Protocol:
     existing = study_dir / "study.toml"
     if existing.exists():
         if not (study_dir / MATCHES).exists():
-            raise StudyError([(f"{existing}: already exists and is not an intake study (no {MATCHES}); "
-                              "choose an empty study folder")])
+            raise StudyError(
+                [
+                    (
+                        f"{existing}: already exists and is not an intake study (no {MATCHES}); "
+                        "choose an empty study folder"
+                    )
+                ]
+            )
         if rules_toml is not None:
             raise StudyError([f"{existing}: the rules are in study.toml now; edit them there instead of --rules"])
         return load_protocol(study_dir)
     if rules_toml is None:
-        raise StudyError([("--rules: required for a new study (a TOML file with [hanging] roles and "
-                          "[hanging.match.ROLE] rules)")])
+        raise StudyError(
+            [("--rules: required for a new study (a TOML file with [hanging] roles and [hanging.match.ROLE] rules)")]
+        )
     try:
         data = tomllib.loads(Path(rules_toml).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -194,11 +229,18 @@ def _protocol(study_dir: Path, rules_toml: Path | None, *, seed: int | None, des
     if "hanging" not in data:
         raise StudyError([f"{rules_toml}: [hanging]: missing table (roles and match rules)"])
     study_id = study_dir.name
-    doc = {"study": {"id": study_id, "title": study_id, "design": design, "washout_days": washout_days,
-                     "seed": seed if seed is not None else secrets.randbelow(2**31)},
-           "readers": {"groups": list(groups)},
-           "task": {"kind": "binary", "question": "Positive?", "labels": list(labels)},
-           "hanging": data["hanging"]}
+    doc = {
+        "study": {
+            "id": study_id,
+            "title": study_id,
+            "design": design,
+            "washout_days": washout_days,
+            "seed": seed if seed is not None else secrets.randbelow(2**31),
+        },
+        "readers": {"groups": list(groups)},
+        "task": {"kind": "binary", "question": "Positive?", "labels": list(labels)},
+        "hanging": data["hanging"],
+    }
     protocol = parse_protocol(doc, str(rules_toml))
     unmatched = [r for r in protocol.hanging.roles if r not in {m.role for m in protocol.hanging.match}]
     if unmatched:
@@ -214,8 +256,10 @@ def _flag_lines(cm: CaseMatch, rm_optional: dict[str, bool]) -> list[str]:
         choice = cm.choices.get(r.role, "")
         if choice:
             if cm.decided(r.role) is None:
-                out.append(f"{cm.code} / {r.role}: choice {choice!r} is not a volume of this case "
-                           "(use a volume_id from matches.csv, or skip)")
+                out.append(
+                    f"{cm.code} / {r.role}: choice {choice!r} is not a volume of this case "
+                    "(use a volume_id from matches.csv, or skip)"
+                )
             continue
         who = f"{cm.code} / {r.role}"
         if r.status == "missing":
@@ -223,9 +267,11 @@ def _flag_lines(cm: CaseMatch, rm_optional: dict[str, bool]) -> list[str]:
             out.append(f"{who}: no volume matches the rules{opt}; write a volume_id or skip in the choice column")
         elif r.status == "tied":
             best = [c for c in r.candidates if c.score == r.score]
-            out.append(f"{who}: tied at score {r.score:g} between "
-                       + ", ".join(f"{c.volume.volume_id} ({c.volume.label()})" for c in best)
-                       + "; write one volume_id in the choice column")
+            out.append(
+                f"{who}: tied at score {r.score:g} between "
+                + ", ".join(f"{c.volume.volume_id} ({c.volume.label()})" for c in best)
+                + "; write one volume_id in the choice column"
+            )
     return out
 
 
@@ -238,13 +284,23 @@ def _match_rows(cases: list[CaseMatch]) -> str:
             chosen = cm.decided(r.role)
             status = "skip" if cm.skipped else ("chosen" if cm.choices.get(r.role) else r.status)
             runners = [c for c in r.candidates if chosen is None or c.volume.volume_id != chosen.volume_id][:3]
-            score = next((c.score for c in r.candidates if chosen is not None and c.volume.volume_id == chosen.volume_id),
-                         None)
-            w.writerow([cm.code, cm.unit.patient_id, ";".join(a for a in cm.unit.accessions if a), r.role, status,
-                        chosen.volume_id if chosen else "", chosen.label() if chosen else "",
-                        "" if score is None else f"{score:g}",
-                        "; ".join(f"{c.volume.volume_id} {c.volume.label()} score {c.score:g}" for c in runners),
-                        cm.choices.get(r.role, "")])
+            score = next(
+                (c.score for c in r.candidates if chosen is not None and c.volume.volume_id == chosen.volume_id), None
+            )
+            w.writerow(
+                [
+                    cm.code,
+                    cm.unit.patient_id,
+                    ";".join(a for a in cm.unit.accessions if a),
+                    r.role,
+                    status,
+                    chosen.volume_id if chosen else "",
+                    chosen.label() if chosen else "",
+                    "" if score is None else f"{score:g}",
+                    "; ".join(f"{c.volume.volume_id} {c.volume.label()} score {c.score:g}" for c in runners),
+                    cm.choices.get(r.role, ""),
+                ]
+            )
     return buf.getvalue()
 
 
@@ -254,8 +310,15 @@ def _write_key(study_dir: Path, codes: dict[str, str], units: dict[str, Unit]) -
     w.writerow(["case", "unit", "PatientID", "AccessionNumber", "StudyInstanceUID"])
     for key, code in sorted(codes.items(), key=lambda kv: kv[1]):
         u = units.get(key)
-        w.writerow([code, key, u.patient_id if u else "", ";".join(u.accessions) if u else "",
-                    ";".join(u.study_uids) if u else ""])
+        w.writerow(
+            [
+                code,
+                key,
+                u.patient_id if u else "",
+                ";".join(u.accessions) if u else "",
+                ";".join(u.study_uids) if u else "",
+            ]
+        )
     (study_dir / KEY).write_text(buf.getvalue(), encoding="utf-8")
 
 
@@ -275,20 +338,33 @@ def link_volume(volume: Volume, folder: Path) -> None:
 Materialize = Callable[[Volume, Path, str], None]  # (volume, target folder, case code)
 
 
-def build_from_dicom(study_dir: str | os.PathLike[str], export_dir: str | os.PathLike[str], truth_csv: Path, *,
-                     rules_toml: Path | None = None, truth_key: str = "PatientID", truth_column: str | None = None,
-                     per: str = "patient", seed: int | None = None, design: str = "sequential",
-                     washout_days: int = 28, labels: tuple[str, str] = ("negative", "positive"),
-                     groups: tuple[str, ...] = (), materialize: Materialize | None = None,
-                     progress=None, cancelled: Callable[[], bool] = lambda: False) -> BuildResult:
+def build_from_dicom(
+    study_dir: str | os.PathLike[str],
+    export_dir: str | os.PathLike[str],
+    truth_csv: Path,
+    *,
+    rules_toml: Path | None = None,
+    truth_key: str = "PatientID",
+    truth_column: str | None = None,
+    per: str = "patient",
+    seed: int | None = None,
+    design: str = "sequential",
+    washout_days: int = 28,
+    labels: tuple[str, str] = ("negative", "positive"),
+    groups: tuple[str, ...] = (),
+    materialize: Materialize | None = None,
+    progress=None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> BuildResult:
     """Index, match, write matches.csv; write cases.csv when nothing is left to decide."""
     study_dir = Path(study_dir).resolve()
     if truth_key not in TRUTH_KEYS:
         raise StudyError([f"--truth-key: {truth_key!r} is not one of {', '.join(TRUTH_KEYS)}"])
     if per not in ("patient", "study"):
         raise StudyError([f"--case-per: {per!r} is not patient or study"])
-    protocol = _protocol(study_dir, rules_toml, seed=seed, design=design, washout_days=washout_days,
-                         labels=labels, groups=groups)
+    protocol = _protocol(
+        study_dir, rules_toml, seed=seed, design=design, washout_days=washout_days, labels=labels, groups=groups
+    )
     truth = read_truth_by_key(truth_csv, truth_key, truth_column)
     study_dir.mkdir(parents=True, exist_ok=True)
     idx = index_export(export_dir, study_dir / INDEX, progress=progress, cancelled=cancelled)
@@ -303,8 +379,10 @@ def build_from_dicom(study_dir: str | os.PathLike[str], export_dir: str | os.Pat
         if not hits:
             problems.append(f"{truth_csv}: {truth_key} {value!r}: no {per} with this value in {export_dir}")
         elif len(hits) > 1:
-            problems.append(f"{truth_csv}: {truth_key} {value!r}: matches {len(hits)} {per}s; use --case-per study "
-                            "or another --truth-key")
+            problems.append(
+                f"{truth_csv}: {truth_key} {value!r}: matches {len(hits)} {per}s; use --case-per study "
+                "or another --truth-key"
+            )
         else:
             taken[hits[0].key] = hits[0]
     if problems:
@@ -315,9 +393,16 @@ def build_from_dicom(study_dir: str | os.PathLike[str], export_dir: str | os.Pat
     truth_of = {u.key: truth[next(v for v in _unit_values(u, truth_key) if v in truth)] for u in taken.values()}
     rules = {rm.role: rm for rm in protocol.hanging.match}
     roles = protocol.hanging.roles
-    matches = [CaseMatch(codes[u.key], u, truth_of[u.key], tuple(match_role(rules[r], u.volumes) for r in roles),
-                         {r: choices.get((codes[u.key], r), "") for r in roles})
-               for u in taken.values()]
+    matches = [
+        CaseMatch(
+            codes[u.key],
+            u,
+            truth_of[u.key],
+            tuple(match_role(rules[r], u.volumes) for r in roles),
+            {r: choices.get((codes[u.key], r), "") for r in roles},
+        )
+        for u in taken.values()
+    ]
     optional = {rm.role: rm.optional for rm in protocol.hanging.match}
     flagged = [line for m in sorted(matches, key=lambda m: m.code) for line in _flag_lines(m, optional)]
     if not (study_dir / "study.toml").exists():
@@ -326,8 +411,12 @@ def build_from_dicom(study_dir: str | os.PathLike[str], export_dir: str | os.Pat
     _write_key(study_dir, codes, {u.key: u for u in units})
     if flagged:
         return BuildResult(protocol, tuple(matches), tuple(flagged), tuple(notes), idx, False)
-    _write_cases(study_dir, protocol, [m for m in matches if not m.skipped], materialize or (
-        lambda v, folder, code: link_volume(v, folder)))
+    _write_cases(
+        study_dir,
+        protocol,
+        [m for m in matches if not m.skipped],
+        materialize or (lambda v, folder, code: link_volume(v, folder)),
+    )
     return BuildResult(protocol, tuple(matches), (), tuple(notes), idx, True)
 
 

@@ -43,17 +43,60 @@ PROFILE = "DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile"
 SECRET = "intake-deid-secret.txt"
 # Table E.1-1 attributes with action X (remove) in the Basic Profile that dicognito does not remove.
 REMOVE = (
-    "StudyDescription", "SeriesDescription", "ProtocolName", "PatientAge", "PatientSex", "PatientSize",
-    "PatientWeight", "PatientComments", "ImageComments", "AdditionalPatientHistory", "AdmittingDiagnosesDescription",
-    "DerivationDescription", "EthnicGroup", "MedicalAlerts", "Allergies", "PregnancyStatus", "SmokingStatus",
-    "PatientState", "RequestAttributesSequence", "PerformedProcedureStepDescription", "RequestedProcedureDescription",
-    "ReasonForStudy", "StudyComments", "InterpretationText", "OtherPatientNames", "PatientBirthName",
-    "PatientMotherBirthName", "CountryOfResidence", "RegionOfResidence", "PatientAddress", "OperatorsName",
-    "PerformingPhysicianName", "NameOfPhysiciansReadingStudy", "PhysiciansOfRecord", "RequestingPhysician",
-    "ReferencedStudySequence", "ReferencedPatientSequence", "ReferencedPerformedProcedureStepSequence",
-    "SourceImageSequence", "ReferencedImageSequence", "ContentCreatorName", "AcquisitionComments",
-    "TextComments", "DeviceSerialNumber", "PlateID", "DetectorID", "GantryID", "CassetteID", "InstitutionalDepartmentName",
-    "BodyPartExamined", "StationName", "IssuerOfPatientID", "PatientBirthTime", "MilitaryRank",
+    "StudyDescription",
+    "SeriesDescription",
+    "ProtocolName",
+    "PatientAge",
+    "PatientSex",
+    "PatientSize",
+    "PatientWeight",
+    "PatientComments",
+    "ImageComments",
+    "AdditionalPatientHistory",
+    "AdmittingDiagnosesDescription",
+    "DerivationDescription",
+    "EthnicGroup",
+    "MedicalAlerts",
+    "Allergies",
+    "PregnancyStatus",
+    "SmokingStatus",
+    "PatientState",
+    "RequestAttributesSequence",
+    "PerformedProcedureStepDescription",
+    "RequestedProcedureDescription",
+    "ReasonForStudy",
+    "StudyComments",
+    "InterpretationText",
+    "OtherPatientNames",
+    "PatientBirthName",
+    "PatientMotherBirthName",
+    "CountryOfResidence",
+    "RegionOfResidence",
+    "PatientAddress",
+    "OperatorsName",
+    "PerformingPhysicianName",
+    "NameOfPhysiciansReadingStudy",
+    "PhysiciansOfRecord",
+    "RequestingPhysician",
+    "ReferencedStudySequence",
+    "ReferencedPatientSequence",
+    "ReferencedPerformedProcedureStepSequence",
+    "SourceImageSequence",
+    "ReferencedImageSequence",
+    "ContentCreatorName",
+    "AcquisitionComments",
+    "TextComments",
+    "DeviceSerialNumber",
+    "PlateID",
+    "DetectorID",
+    "GantryID",
+    "CassetteID",
+    "InstitutionalDepartmentName",
+    "BodyPartExamined",
+    "StationName",
+    "IssuerOfPatientID",
+    "PatientBirthTime",
+    "MilitaryRank",
 )
 
 
@@ -79,8 +122,9 @@ def _complete_meta(ds: pydicom.Dataset) -> None:
     meta = ds.file_meta if hasattr(ds, "file_meta") and ds.file_meta is not None else FileMetaDataset()
     if "TransferSyntaxUID" not in meta:
         implicit, little = ds.original_encoding if ds.original_encoding[0] is not None else (True, True)
-        meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else (
-            ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+        meta.TransferSyntaxUID = (
+            ImplicitVRLittleEndian if implicit else (ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+        )
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta = meta
@@ -105,9 +149,15 @@ class Deidentifier:
         for src in volume.files:
             burned = _read(src, stop_before_pixels=True)
             if str(burned.get("BurnedInAnnotation", "")).upper() == "YES":
-                raise StudyError([(f"{src}: BurnedInAnnotation is YES: identifying text may be burned into the "
-                                  f"pixels; case {code} cannot be de-identified by header (choose another volume "
-                                  "or skip the case in matches.csv)")])
+                raise StudyError(
+                    [
+                        (
+                            f"{src}: BurnedInAnnotation is YES: identifying text may be burned into the "
+                            f"pixels; case {code} cannot be de-identified by header (choose another volume "
+                            "or skip the case in matches.csv)"
+                        )
+                    ]
+                )
         if folder.exists():
             for old in folder.iterdir():
                 old.unlink()

@@ -90,7 +90,7 @@ class BrokenObject(Exception):
 
 
 def plane_of(iop: tuple[float, ...] | None) -> str:
-    """"axial" | "coronal" | "sagittal" from ImageOrientationPatient, "" when absent."""
+    """ "axial" | "coronal" | "sagittal" from ImageOrientationPatient, "" when absent."""
     if iop is None or len(iop) != 6:
         return ""
     normal = np.cross(np.asarray(iop[:3], dtype=float), np.asarray(iop[3:], dtype=float))
@@ -129,8 +129,11 @@ def _numbers(ds: Elements, tag: int) -> tuple[float, ...] | None:
     value = _raw(ds, tag)
     if value is None:
         return None
-    parts = value.decode("latin-1").split("\\") if isinstance(value, bytes) else (
-        list(value) if isinstance(value, (list, tuple, pydicom.multival.MultiValue)) else [value])
+    parts = (
+        value.decode("latin-1").split("\\")
+        if isinstance(value, bytes)
+        else (list(value) if isinstance(value, (list, tuple, pydicom.multival.MultiValue)) else [value])
+    )
     try:
         out = tuple(float(str(v).strip(" \x00")) for v in parts)
     except ValueError:
@@ -194,8 +197,9 @@ def _int(values: tuple[float, ...] | None) -> int | None:
     return None if not values else int(values[0])
 
 
-def summarize(dataset: Dataset | None, path: str, ds: Elements | None = None,
-              meta: Elements | None = None) -> DicomObject:
+def summarize(
+    dataset: Dataset | None, path: str, ds: Elements | None = None, meta: Elements | None = None
+) -> DicomObject:
     """The DicomObject of a parsed header: a Dataset, or its raw elements ``ds`` and file meta ``meta``."""
     if ds is None:
         assert dataset is not None

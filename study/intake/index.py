@@ -111,11 +111,15 @@ class _Store:
             self.db = sqlite3.connect(path)
             self.db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.Error as exc:
-            raise StudyError([f"{path}: cannot write the index ({exc}); give a writable place with --index FILE"]) from None  # a batch commit costs no fsync of the whole file
+            raise StudyError(
+                [f"{path}: cannot write the index ({exc}); give a writable place with --index FILE"]
+            ) from None  # a batch commit costs no fsync of the whole file
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        self.db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
-                        "status TEXT, data TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
+            "status TEXT, data TEXT)"
+        )
         row = self.db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('version', ?)", (str(_SCHEMA_VERSION),))
@@ -155,8 +159,13 @@ def default_index_path(root: Path) -> Path:
     return Path(root) / INDEX_NAME
 
 
-def index_export(root: str | os.PathLike[str], index_path: Path | None = None, *, progress: Progress | None = None,
-                 cancelled: Callable[[], bool] = lambda: False) -> ExportIndex:
+def index_export(
+    root: str | os.PathLike[str],
+    index_path: Path | None = None,
+    *,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ExportIndex:
     """Index every DICOM object under ``root``; keep the index in ``index_path`` (default: beside the files).
 
     Raises StudyError when the folder is missing or the index cannot be written.
@@ -172,8 +181,9 @@ def index_export(root: str | os.PathLike[str], index_path: Path | None = None, *
         store.close()
 
 
-def _run(root: Path, index_path: Path, store: _Store, progress: Progress | None,
-         cancelled: Callable[[], bool]) -> ExportIndex:
+def _run(
+    root: Path, index_path: Path, store: _Store, progress: Progress | None, cancelled: Callable[[], bool]
+) -> ExportIndex:
     own = {str(index_path.resolve()), str(index_path.resolve()) + "-journal", str(index_path.resolve()) + "-wal"}
     entries = [e for e in _walk(root) if e.path not in own]
     known = store.known()
@@ -239,6 +249,11 @@ def _run(root: Path, index_path: Path, store: _Store, progress: Progress | None,
                 broken.append((p, str(exc)))
     images = [o for o in objects if o.sop_class != DICOMDIR_CLASS]
     return ExportIndex(
-        root=str(root), patients=group(images), broken=tuple(sorted(broken)), n_files=len(entries),
-        n_dicom=len(images), n_read=n_read, cancelled=was_cancelled,
+        root=str(root),
+        patients=group(images),
+        broken=tuple(sorted(broken)),
+        n_files=len(entries),
+        n_dicom=len(images),
+        n_read=n_read,
+        cancelled=was_cancelled,
     )

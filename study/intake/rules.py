@@ -39,8 +39,20 @@ from study.errors import ProblemList
 if TYPE_CHECKING:  # study.protocol imports this module: keep pydicom out of its import
     from study.intake.volumes import Volume
 
-ATTRIBUTES = ("SeriesDescription", "ProtocolName", "SequenceName", "Modality", "SeriesNumber", "BodyPartExamined",
-              "orientation", "b_value", "echo", "temporal", "kind", "n_images")
+ATTRIBUTES = (
+    "SeriesDescription",
+    "ProtocolName",
+    "SequenceName",
+    "Modality",
+    "SeriesNumber",
+    "BodyPartExamined",
+    "orientation",
+    "b_value",
+    "echo",
+    "temporal",
+    "kind",
+    "n_images",
+)
 TESTS = ("equals", "contains", "regex", "range")
 PREFER = ("highest_b_value", "lowest_b_value", "most_images")
 
@@ -177,8 +189,9 @@ def _rule(item: object, where: str, problems: ProblemList) -> Rule | None:
         ok = False
     if not ok:
         return None
-    return Rule(attr, test, value, None if lo is None else float(lo), None if hi is None else float(hi),
-                float(weight), required)
+    return Rule(
+        attr, test, value, None if lo is None else float(lo), None if hi is None else float(hi), float(weight), required
+    )
 
 
 def parse_match(table: object, roles: Sequence[str], problems: ProblemList) -> tuple[RoleMatch, ...]:

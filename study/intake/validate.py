@@ -69,15 +69,16 @@ def path_problem(rel: str, full: Path, roots: Iterable[Path]) -> str | None:
         if full == root or full.is_relative_to(root):
             return None
     where = "an absolute path" if os.path.isabs(rel) else "leaves the study folder"
-    return (f"media path {rel!r} is {where}; refused unless study.toml names its folder "
-            "in [study] media_roots")
+    return f"media path {rel!r} is {where}; refused unless study.toml names its folder in [study] media_roots"
 
 
 def series_file_problems(folder: Path) -> list[tuple[str, str]]:
     """(file, cause) for every file of a series folder a reader would silently miss; header parse only."""
     problems: list[tuple[str, str]] = []
     try:
-        entries = sorted((e for e in os.scandir(folder) if e.is_file() and not e.name.startswith(".")), key=lambda e: e.name)
+        entries = sorted(
+            (e for e in os.scandir(folder) if e.is_file() and not e.name.startswith(".")), key=lambda e: e.name
+        )
     except OSError as exc:
         return [(str(folder), f"cannot list folder: {exc.strerror or exc}")]
     for entry in entries:
@@ -131,8 +132,10 @@ def slice_gaps(positions: tuple[float, ...] | None) -> list[str]:
     for i, step in enumerate(steps):
         if step > GAP_FACTOR * median:
             missing = round(step / median) - 1
-            out.append(f"gap in slice positions between {positions[i]:.2f} and {positions[i + 1]:.2f} mm "
-                       f"({step:.2f} mm, the series' step is {median:.2f} mm): {missing} slice(s) missing?")
+            out.append(
+                f"gap in slice positions between {positions[i]:.2f} and {positions[i + 1]:.2f} mm "
+                f"({step:.2f} mm, the series' step is {median:.2f} mm): {missing} slice(s) missing?"
+            )
     return out
 
 
@@ -183,8 +186,13 @@ def _written_paths(study_dir: Path, roles: tuple[str, ...]) -> dict[tuple[str, s
     return {(v["case_id"], r): v[r] for _, v in rows for r in roles}
 
 
-def validate_study(study_dir: Path, protocol: Protocol, cases: tuple[Case, ...], progress: Progress | None = None,
-                   cancelled: Callable[[], bool] = lambda: False) -> list[Finding]:
+def validate_study(
+    study_dir: Path,
+    protocol: Protocol,
+    cases: tuple[Case, ...],
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> list[Finding]:
     """Check every case and role; return the findings (empty: every file decodes).
 
     progress: called after each case with (done, total, seconds left).

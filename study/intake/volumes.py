@@ -70,10 +70,18 @@ class Volume:
     def attributes(self) -> dict[str, object]:
         """Values role rules test, by their DICOM keyword (plus computed ``orientation``, ``b_value``)."""
         return {
-            "SeriesDescription": self.series_description, "ProtocolName": self.protocol_name,
-            "SequenceName": self.sequence_name, "Modality": self.modality, "SeriesNumber": self.series_number,
-            "BodyPartExamined": self.body_part, "orientation": self.orientation, "b_value": self.b_value,
-            "echo": self.echo, "temporal": self.temporal, "kind": self.kind, "n_images": self.n_images,
+            "SeriesDescription": self.series_description,
+            "ProtocolName": self.protocol_name,
+            "SequenceName": self.sequence_name,
+            "Modality": self.modality,
+            "SeriesNumber": self.series_number,
+            "BodyPartExamined": self.body_part,
+            "orientation": self.orientation,
+            "b_value": self.b_value,
+            "echo": self.echo,
+            "temporal": self.temporal,
+            "kind": self.kind,
+            "n_images": self.n_images,
         }
 
 
@@ -157,25 +165,46 @@ def _series_volumes(objs: list[DicomObject]) -> list[Volume]:
         members, problems = _sorted_files(members)
         first = members[0]
         kinds = {kind_of(o) for o in members}
-        volumes.append(Volume(
-            volume_id=_volume_id(first.series_uid, key), patient_id=first.patient_id, study_uid=first.study_uid,
-            accession=first.accession, series_uid=first.series_uid, series_number=first.series_number,
-            series_description=first.series_description, protocol_name=first.protocol_name,
-            sequence_name=first.sequence_name, modality=first.modality, body_part=first.body_part,
-            orientation=plane_of(first.orientation), b_value=first.b_value, echo=first.echo,
-            temporal=first.temporal, kind="localizer" if "localizer" in kinds else kinds.pop(),
-            files=tuple(o.path for o in members), n_images=sum(o.frames for o in members),
-            burned_in="YES" if any(o.burned_in == "YES" for o in members) else first.burned_in,
-            problems=tuple(problems),
-        ))
-    volumes.sort(key=lambda v: (v.orientation, -1 if v.b_value is None else v.b_value,
-                                -1 if v.echo is None else v.echo, -1 if v.temporal is None else v.temporal))
+        volumes.append(
+            Volume(
+                volume_id=_volume_id(first.series_uid, key),
+                patient_id=first.patient_id,
+                study_uid=first.study_uid,
+                accession=first.accession,
+                series_uid=first.series_uid,
+                series_number=first.series_number,
+                series_description=first.series_description,
+                protocol_name=first.protocol_name,
+                sequence_name=first.sequence_name,
+                modality=first.modality,
+                body_part=first.body_part,
+                orientation=plane_of(first.orientation),
+                b_value=first.b_value,
+                echo=first.echo,
+                temporal=first.temporal,
+                kind="localizer" if "localizer" in kinds else kinds.pop(),
+                files=tuple(o.path for o in members),
+                n_images=sum(o.frames for o in members),
+                burned_in="YES" if any(o.burned_in == "YES" for o in members) else first.burned_in,
+                problems=tuple(problems),
+            )
+        )
+    volumes.sort(
+        key=lambda v: (
+            v.orientation,
+            -1 if v.b_value is None else v.b_value,
+            -1 if v.echo is None else v.echo,
+            -1 if v.temporal is None else v.temporal,
+        )
+    )
     return volumes
 
 
 def group(objects: Iterable[DicomObject]) -> tuple[Patient, ...]:
     """Image objects (with pixels) grouped patient -> study -> series -> volume, each level sorted."""
-    tree: dict[str, dict[str, dict[str, list[DicomObject]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    tree: dict[str, dict[str, dict[str, list[DicomObject]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
     for o in objects:
         if o.has_pixels:
             tree[o.patient_id][o.study_uid][o.series_uid].append(o)
@@ -186,8 +215,9 @@ def group(objects: Iterable[DicomObject]) -> tuple[Patient, ...]:
             series = []
             for ser_uid, objs in series_map.items():
                 f = objs[0]
-                series.append(Series(ser_uid, f.series_number, f.series_description, f.modality,
-                                     tuple(_series_volumes(objs))))
+                series.append(
+                    Series(ser_uid, f.series_number, f.series_description, f.modality, tuple(_series_volumes(objs)))
+                )
             series.sort(key=lambda s: (s.number if s.number is not None else 1 << 30, s.series_uid))
             f = next(iter(series_map.values()))[0]
             studies.append(Study(suid, f.study_date, f.study_description, f.accession, tuple(series)))

@@ -84,7 +84,9 @@ def check_pixels(h: Header) -> None:
             int(frames)
         except (TypeError, ValueError):
             # Guessing 1 would silently drop the other frames of the pixel data.
-            raise fail(p, f"invalid NumberOfFrames {str(frames)!r}: cannot tell how many frames the pixel data holds") from None
+            raise fail(
+                p, f"invalid NumberOfFrames {str(frames)!r}: cannot tell how many frames the pixel data holds"
+            ) from None
     bytes_per_pixel = 3 if tags.is_color(ds) else 4  # uint8 RGB or float32 grey out
     check_size(p, int(rows) * int(cols) * tags.n_frames_of(ds) * bytes_per_pixel, "the decoded image")
     meta = getattr(ds, "file_meta", None)
@@ -144,7 +146,11 @@ def decode(h: Header) -> np.ndarray:
             raise fail(p, f"unsupported transfer syntax {name}") from None
         # The per-plugin reasons follow a header line; the first reason is the useful one.
         lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
-        detail = lines[1] if len(lines) > 1 and "all available plugins" in lines[0] else (lines[0] if lines else type(exc).__name__)
+        detail = (
+            lines[1]
+            if len(lines) > 1 and "all available plugins" in lines[0]
+            else (lines[0] if lines else type(exc).__name__)
+        )
         raise fail(p, f"cannot decode {name} data: {one_line(detail, 160)}") from None
     n = tags.n_frames_of(ds)
     color = int(ds.get("SamplesPerPixel") or 1) == 3

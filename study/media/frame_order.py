@@ -64,4 +64,6 @@ def enhanced_frame_order(ds: Dataset, n: int) -> FrameOrder:
     shown = tuple(along[i] for i in order)
     if order == stored:
         return FrameOrder(stored, shown, normal, None)
-    return FrameOrder(order, shown, normal, "frames re-ordered by position along the slice normal (per-frame PlanePositionSequence)")
+    return FrameOrder(
+        order, shown, normal, "frames re-ordered by position along the slice normal (per-frame PlanePositionSequence)"
+    )

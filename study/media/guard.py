@@ -57,4 +57,6 @@ def quiet() -> Iterator[list[warnings.WarningMessage]]:
 
 def check_size(path: str | os.PathLike[str], n_bytes: int, what: str) -> None:
     if n_bytes > MAX_BYTES:
-        raise fail(path, f"{what} would need {n_bytes / 1024**3:.1f} GiB, more than the {MAX_BYTES / 1024**3:.0f} GiB limit")
+        raise fail(
+            path, f"{what} would need {n_bytes / 1024**3:.1f} GiB, more than the {MAX_BYTES / 1024**3:.0f} GiB limit"
+        )

@@ -177,7 +177,9 @@ def _read_tiff(p: str, decisions: list[str]) -> np.ndarray:
     if frames.shape[0] > 1:
         decisions.append(f"{frames.shape[0]} pages shown as frames")
     if n_series > 1:
-        decisions.append(f"{n_pages - frames.shape[0]} further pages of another size or kind left out (thumbnails, reduced resolutions)")
+        decisions.append(
+            f"{n_pages - frames.shape[0]} further pages of another size or kind left out (thumbnails, reduced resolutions)"
+        )
     return frames
 
 

@@ -174,7 +174,9 @@ class VideoClip:
                 self._pts = sorted(pts)
                 self._container.seek(self._pts[0], stream=self._stream, backward=True)
         except av.error.FFmpegError as exc:
-            raise fail(self.path, f"corrupt or truncated video: {one_line(getattr(exc, 'strerror', None) or exc, 160)}") from None
+            raise fail(
+                self.path, f"corrupt or truncated video: {one_line(getattr(exc, 'strerror', None) or exc, 160)}"
+            ) from None
         self.n_frames = len(self._pts)
         base = float(self._stream.time_base or 0)
         # Presentation times from the first frame, for cine at the recorded (possibly variable) speed.
@@ -211,7 +213,9 @@ class VideoClip:
                     return np.ascontiguousarray(upright(self.path, frame)[0])
             except av.error.FFmpegError as exc:
                 self._frames = None
-                raise fail(self.path, f"corrupt video at frame {index}: {one_line(getattr(exc, 'strerror', None) or exc, 120)}") from None
+                raise fail(
+                    self.path, f"corrupt video at frame {index}: {one_line(getattr(exc, 'strerror', None) or exc, 120)}"
+                ) from None
             self._frames = None
             raise fail(self.path, f"truncated video: frame {index} of {self.n_frames} cannot be decoded")
 

@@ -113,7 +113,9 @@ def normalise_ai(
     problems = [f"ai: column '{c}' missing" for c in ("case", "ai_rating") if c not in ai.columns]
     if problems:
         raise StudyError(problems)
-    out = pd.DataFrame({"case": ai["case"].astype("string").str.strip(), "rating": pd.to_numeric(ai["ai_rating"], errors="coerce")})
+    out = pd.DataFrame(
+        {"case": ai["case"].astype("string").str.strip(), "rating": pd.to_numeric(ai["ai_rating"], errors="coerce")}
+    )
     if threshold is None and "ai_decision" in ai.columns and ai["ai_decision"].notna().all():
         out["decision"] = pd.to_numeric(ai["ai_decision"], errors="coerce")
         cut = Threshold(float("nan"), "the model's own decision")
@@ -143,7 +145,12 @@ def _group_rows(rows: list[dict], order: list[str], modalities: list[str]) -> li
             members = [r for r in rows if r["group"] == g and r["modality"] == m]
             if not members:
                 continue
-            agg: dict = {"group": g, "modality": m, "n_readers": len(members), "n_reads": int(sum(r["n"] for r in members))}
+            agg: dict = {
+                "group": g,
+                "modality": m,
+                "n_readers": len(members),
+                "n_reads": int(sum(r["n"] for r in members)),
+            }
             counts = {k: int(sum(r[k] for r in members)) for k in ("tp", "fn", "tn", "fp")}
             pooled = binary_metrics(confusion_from(counts))
             agg.update(counts)
@@ -151,8 +158,11 @@ def _group_rows(rows: list[dict], order: list[str], modalities: list[str]) -> li
                 agg[rate] = _nanmean([r[rate] for r in members])
                 agg[f"{rate}_ci95"] = pooled[f"{rate}_ci95"]
             agg["auc"] = _nanmean([r["auc"] for r in members])
-            agg["not_estimable"] = {k: v for k, v in {**EMPTY_DENOMINATOR, "auc": "needs positive and negative cases"}.items()
-                                    if not math.isfinite(agg[k])}
+            agg["not_estimable"] = {
+                k: v
+                for k, v in {**EMPTY_DENOMINATOR, "auc": "needs positive and negative cases"}.items()
+                if not math.isfinite(agg[k])
+            }
             secs = [r["seconds_mean"] for r in members if np.isfinite(r["seconds_mean"])]
             agg["seconds_mean"] = float(np.mean(secs)) if secs else float("nan")
             out.append(agg)
@@ -231,7 +241,9 @@ def analyze(
 
     rows = []
     for (reader, modality), sub in df.groupby(["reader", "modality"], sort=False):
-        rows.append({"reader": str(reader), "modality": str(modality), "group": str(sub["group"].iloc[0]), **_reader_row(sub)})
+        rows.append(
+            {"reader": str(reader), "modality": str(modality), "group": str(sub["group"].iloc[0]), **_reader_row(sub)}
+        )
 
     ai_df = None
     thresholds = {"readers": _threshold_dict(cut)}
@@ -279,7 +291,15 @@ def analyze(
                 continue
             ok_a = (a.loc[common, "decision"] == a.loc[common, "truth"]).to_numpy()
             ok_b = (b.loc[common, "decision"] == b.loc[common, "truth"]).to_numpy()
-            mc.append({"reader": reader, "modality_a": a_mod, "modality_b": b_mod, "n": len(common), **paired_correctness(ok_a, ok_b)})
+            mc.append(
+                {
+                    "reader": reader,
+                    "modality_a": a_mod,
+                    "modality_b": b_mod,
+                    "n": len(common),
+                    **paired_correctness(ok_a, ok_b),
+                }
+            )
     result["mcnemar"] = mc
 
     result["mrmc"] = {}
@@ -288,20 +308,35 @@ def analyze(
     else:
         arrays = design_arrays(df)
         for fom in FOMS:
-            result["mrmc"][fom] = mrmc(df, fom, cov if fom == "auc" else ("unbiased" if cov == "unbiased" else "jackknife"),
-                                       fixed_reader_convention=fixed_reader_convention, design=arrays)
+            result["mrmc"][fom] = mrmc(
+                df,
+                fom,
+                cov if fom == "auc" else ("unbiased" if cov == "unbiased" else "jackknife"),
+                fixed_reader_convention=fixed_reader_convention,
+                design=arrays,
+            )
 
     result["sample_size"] = None
     auc_or = result["mrmc"].get("auc")
-    if (sample_size and auc_or and auc_or["pairwise"] and len(modalities) >= 2 and np.isfinite(auc_or["difference"])
-            and auc_or["difference"] != 0 and auc_or["variance_components"]):
+    if (
+        sample_size
+        and auc_or
+        and auc_or["pairwise"]
+        and len(modalities) >= 2
+        and np.isfinite(auc_or["difference"])
+        and auc_or["difference"] != 0
+        and auc_or["variance_components"]
+    ):
         result["sample_size"] = {
             "effect": abs(auc_or["difference"]),
             "target_power": 0.8,
             "alpha": 0.05,
             "pilot_cases": auc_or["n_cases"],
             "table": sample_size_table(
-                abs(auc_or["difference"]), auc_or["variance_components"], auc_or["n_cases"], readers=[3, 5, 8, 10, 15, 20]
+                abs(auc_or["difference"]),
+                auc_or["variance_components"],
+                auc_or["n_cases"],
+                readers=[3, 5, 8, 10, 15, 20],
             ),
         }
 

@@ -49,9 +49,7 @@ def wilson_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return (lo, hi)
 
 
-def mover_mean_ci(
-    p1: float, ci1: tuple[float, float], p2: float, ci2: tuple[float, float]
-) -> tuple[float, float]:
+def mover_mean_ci(p1: float, ci1: tuple[float, float], p2: float, ci2: tuple[float, float]) -> tuple[float, float]:
     """CI of (p1 + p2) / 2 for independent proportions by MOVER (Zou & Donner 2008).
 
     Recovers the variance of each estimate from its own (Wilson) limits, so the

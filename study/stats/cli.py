@@ -14,18 +14,36 @@ from study.errors import StudyError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("reads", type=Path,
-                        help="long-format reads CSV (reader, modality, case, truth, rating, ...) or an iMRMC .imrmc file")
+    parser.add_argument(
+        "reads",
+        type=Path,
+        help="long-format reads CSV (reader, modality, case, truth, rating, ...) or an iMRMC .imrmc file",
+    )
     parser.add_argument("--json", type=Path, help="write the results here (default: print to stdout)")
-    parser.add_argument("--threshold", type=float, help="readers' decision cut: rating >= T (default: midpoint of their scale)")
+    parser.add_argument(
+        "--threshold", type=float, help="readers' decision cut: rating >= T (default: midpoint of their scale)"
+    )
     parser.add_argument("--ai", type=Path, help="AI outputs CSV with case, ai_rating[, ai_decision]")
-    parser.add_argument("--ai-threshold", type=float,
-                        help="AI's decision cut: score >= T (default: the model's own decision, else the midpoint of its score scale)")
-    parser.add_argument("--cov", choices=("jackknife", "delong", "unbiased"), default="jackknife",
-                        help="case covariance for the MRMC analysis (designs that are not fully crossed use 'unbiased')")
-    parser.add_argument("--fixed-readers", choices=("hillis", "mrmcaov"), default="hillis",
-                        help="fixed-reader denominator: Hillis 2007 / Iowa OR-DBM (default) or MRMCaov's convention")
-    parser.add_argument("--min-read-seconds", type=float, default=2.0, help="reads faster than this are flagged in the reading-time QC")
+    parser.add_argument(
+        "--ai-threshold",
+        type=float,
+        help="AI's decision cut: score >= T (default: the model's own decision, else the midpoint of its score scale)",
+    )
+    parser.add_argument(
+        "--cov",
+        choices=("jackknife", "delong", "unbiased"),
+        default="jackknife",
+        help="case covariance for the MRMC analysis (designs that are not fully crossed use 'unbiased')",
+    )
+    parser.add_argument(
+        "--fixed-readers",
+        choices=("hillis", "mrmcaov"),
+        default="hillis",
+        help="fixed-reader denominator: Hillis 2007 / Iowa OR-DBM (default) or MRMCaov's convention",
+    )
+    parser.add_argument(
+        "--min-read-seconds", type=float, default=2.0, help="reads faster than this are flagged in the reading-time QC"
+    )
     parser.add_argument("--report", type=Path, help="also write the export folder (CSV, XLSX, iMRMC, JSON, PDF) here")
     parser.add_argument("--title", default="Reader study report", help="report title")
 
@@ -53,9 +71,16 @@ def run(args: argparse.Namespace) -> int:
         else:
             reads = read_csv(args.reads, "reads")
         ai = read_csv(args.ai, "AI outputs") if args.ai else None
-        result = analyze(reads, ai=ai, threshold=args.threshold, cov=args.cov, source=str(args.reads),
-                         ai_threshold=args.ai_threshold, min_read_seconds=args.min_read_seconds,
-                         fixed_reader_convention=args.fixed_readers)
+        result = analyze(
+            reads,
+            ai=ai,
+            threshold=args.threshold,
+            cov=args.cov,
+            source=str(args.reads),
+            ai_threshold=args.ai_threshold,
+            min_read_seconds=args.min_read_seconds,
+            fixed_reader_convention=args.fixed_readers,
+        )
         text = json.dumps(jsonable(result), indent=1, allow_nan=False)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -65,8 +90,15 @@ def run(args: argparse.Namespace) -> int:
         if args.report:
             from study.export.report import write_report
 
-            paths = write_report(reads, args.report, ai=ai, threshold=args.threshold, result=result, title=args.title,
-                                 ai_threshold=args.ai_threshold)
+            paths = write_report(
+                reads,
+                args.report,
+                ai=ai,
+                threshold=args.threshold,
+                result=result,
+                title=args.title,
+                ai_threshold=args.ai_threshold,
+            )
             print(f"wrote {len(paths)} files to {args.report}", file=sys.stderr)
     except StudyError as exc:
         for line in exc.problems:

@@ -101,16 +101,30 @@ def _subset(x: Crossed, readers: list[str]) -> Crossed:
     idx = [x.readers.index(r) for r in readers]
     read = x.mask[:, idx]
     keep = read.any(axis=(0, 1))
-    return Crossed(x.modalities, list(readers), [c for c, k in zip(x.cases, keep) if k], x.truth[keep],
-                   x.ratings[:, idx][:, :, keep], x.decisions[:, idx][:, :, keep], read[:, :, keep])
+    return Crossed(
+        x.modalities,
+        list(readers),
+        [c for c, k in zip(x.cases, keep) if k],
+        x.truth[keep],
+        x.ratings[:, idx][:, :, keep],
+        x.decisions[:, idx][:, :, keep],
+        read[:, :, keep],
+    )
 
 
 def crossed(df: pd.DataFrame, modalities: list[str] | None = None) -> Crossed:
     """Arrays of the cases every reader read in every modality (order of first appearance)."""
     x = design_arrays(df, modalities)
     keep = x.mask.all(axis=(0, 1))
-    return Crossed(x.modalities, x.readers, [c for c, k in zip(x.cases, keep) if k], x.truth[keep],
-                   x.ratings[:, :, keep], x.decisions[:, :, keep], x.read[:, :, keep])
+    return Crossed(
+        x.modalities,
+        x.readers,
+        [c for c, k in zip(x.cases, keep) if k],
+        x.truth[keep],
+        x.ratings[:, :, keep],
+        x.decisions[:, :, keep],
+        x.read[:, :, keep],
+    )
 
 
 def fom_and_cov(x: Crossed, fom: str, cov: str = "jackknife") -> tuple[np.ndarray, np.ndarray]:
@@ -251,7 +265,9 @@ def or_hillis(
         "modalities": list(modalities),
         "readers": list(readers),
         "estimates": {mod: float(v) for mod, v in zip(modalities, mi)},
-        "per_reader": {mod: {rd: float(theta[i, j]) for j, rd in enumerate(readers)} for i, mod in enumerate(modalities)},
+        "per_reader": {
+            mod: {rd: float(theta[i, j]) for j, rd in enumerate(readers)} for i, mod in enumerate(modalities)
+        },
         "variance_components": {
             "reader": (ms_r - ms_tr) / t - cov1 + cov3 if t > 1 and r > 1 else float("nan"),
             "treatment_reader": ms_tr - var + cov1 + cov2 - cov3 if t > 1 and r > 1 else float("nan"),
@@ -527,8 +543,9 @@ def _mrmc(x: Crossed, fom, cov, alpha, convention) -> dict:
 
 
 def _modality(x: Crossed, i: int) -> Crossed:
-    return Crossed([x.modalities[i]], x.readers, x.cases, x.truth, x.ratings[i : i + 1], x.decisions[i : i + 1],
-                   x.mask[i : i + 1])
+    return Crossed(
+        [x.modalities[i]], x.readers, x.cases, x.truth, x.ratings[i : i + 1], x.decisions[i : i + 1], x.mask[i : i + 1]
+    )
 
 
 def _single_modalities(x: Crossed, fom: str, alpha: float) -> dict:

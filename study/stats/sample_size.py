@@ -38,7 +38,12 @@ def power(
     base = var_tr + s * (components["error"] - components["cov1"] - d)
     ddf = den**2 / (base**2 / (readers - 1)) if base > 0 else np.inf
     crit = stats.f.ppf(1 - alpha, 1, ddf)
-    return {"power": float(stats.ncf.sf(crit, 1, ddf, ncp)), "ncp": float(ncp), "ddf": float(ddf), "f_crit": float(crit)}
+    return {
+        "power": float(stats.ncf.sf(crit, 1, ddf, ncp)),
+        "ncp": float(ncp),
+        "ddf": float(ddf),
+        "f_crit": float(crit),
+    }
 
 
 def cases_for_power(
@@ -55,6 +60,7 @@ def cases_for_power(
     Power rises monotonically with cases, so a doubling search then bisection
     finds the boundary.
     """
+
     def ok(c: int) -> bool:
         return power(effect, readers, c, components, pilot_cases, alpha)["power"] >= target
 

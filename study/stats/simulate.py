@@ -64,7 +64,9 @@ def uterine_sarcoma() -> SimulationSpec:
         "resident": {"unaided": (0.476, 0.915), "aided": (0.876, 0.937)},
     }
     readers = []
-    for g, (prefix, targets) in zip(("specialist", "resident"), (("S", groups["specialist"]), ("R", groups["resident"]))):
+    for g, (prefix, targets) in zip(
+        ("specialist", "resident"), (("S", groups["specialist"]), ("R", groups["resident"]))
+    ):
         sens = {m: _spread(targets[m][0], 3, 0.04) for m in targets}
         spec = {m: _spread(targets[m][1], 3, 0.01)[::-1] for m in targets}
         for i in range(3):

@@ -40,7 +40,11 @@ def switching(
     """
     u = df[df["modality"] == unaided].set_index(["reader", "case"])
     a = df[df["modality"] == aided].set_index(["reader", "case"])
-    both = u[["decision", "truth"]].join(a[["decision"]].rename(columns={"decision": "decision_aided"}), how="inner").reset_index()
+    both = (
+        u[["decision", "truth"]]
+        .join(a[["decision"]].rename(columns={"decision": "decision_aided"}), how="inner")
+        .reset_index()
+    )
     both["ai"] = both["case"].map(ai_decision)
     both = both.dropna(subset=["ai"])
 

@@ -47,7 +47,12 @@ def analyze_multiclass(
     if labels is None:
         labels = [str(v) for v in pd.unique(pd.concat([reads["truth"], reads[answer]]).dropna().astype(str))]
     return [
-        {**key, **multiclass_metrics(sub["truth"].astype(str).to_numpy(), sub[answer].astype(str).to_numpy(), labels, positive)}
+        {
+            **key,
+            **multiclass_metrics(
+                sub["truth"].astype(str).to_numpy(), sub[answer].astype(str).to_numpy(), labels, positive
+            ),
+        }
         for key, sub in _groups(reads)
     ]
 

@@ -30,13 +30,15 @@ def reading_time_qc(df: pd.DataFrame, floor_seconds: float = DEFAULT_FLOOR_SECON
         timed = np.isfinite(secs)
         fast = timed & (secs < floor_seconds)
         examples = [f"{c} ({m}, {s:.1f} s)" for c, m, s in zip(sub["case"][fast], sub["modality"][fast], secs[fast])]
-        rows.append({
-            "reader": str(reader),
-            "n": len(sub),
-            "n_timed": int(timed.sum()),
-            "median_seconds": float(np.median(secs[timed])) if timed.any() else float("nan"),
-            "n_fast": int(fast.sum()),
-            "fast_fraction": float(fast.sum() / timed.sum()) if timed.any() else float("nan"),
-            "fast_reads": examples[:max_cases],
-        })
+        rows.append(
+            {
+                "reader": str(reader),
+                "n": len(sub),
+                "n_timed": int(timed.sum()),
+                "median_seconds": float(np.median(secs[timed])) if timed.any() else float("nan"),
+                "n_fast": int(fast.sum()),
+                "fast_fraction": float(fast.sum() / timed.sum()) if timed.any() else float("nan"),
+                "fast_reads": examples[:max_cases],
+            }
+        )
     return {"floor_seconds": float(floor_seconds), "readers": rows, "n_fast": int(sum(r["n_fast"] for r in rows))}

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ __all__ = ["Store", "ReaderInfo", "reads_table", "ai_table", "resolve_url", "anc
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def resolve_url(study_dir: str | Path, url: str | None = None) -> str:
@@ -75,11 +75,18 @@ def _unpack_cams(blob: bytes | None) -> dict[str, np.ndarray]:
 def _to_output(row: AIOutputRow) -> AIOutput:
     p = json.loads(row.payload)
     return AIOutput(
-        case_id=row.case_id, model_id=row.model_id, head=row.head,
-        labels=tuple(p.get("labels", ())), probabilities=tuple(p.get("probabilities", ())),
-        value=p.get("value"), interval=tuple(p["interval"]) if p.get("interval") else None,
-        predicted=p.get("predicted", ""), score=float(p["score"]) if p.get("score") is not None else float("nan"),
-        cams=_unpack_cams(row.cams), cam_method=p.get("cam_method", ""), versions=p.get("versions", {}),
+        case_id=row.case_id,
+        model_id=row.model_id,
+        head=row.head,
+        labels=tuple(p.get("labels", ())),
+        probabilities=tuple(p.get("probabilities", ())),
+        value=p.get("value"),
+        interval=tuple(p["interval"]) if p.get("interval") else None,
+        predicted=p.get("predicted", ""),
+        score=float(p["score"]) if p.get("score") is not None else float("nan"),
+        cams=_unpack_cams(row.cams),
+        cam_method=p.get("cam_method", ""),
+        versions=p.get("versions", {}),
     )
 
 
@@ -102,7 +109,7 @@ class Store:
             audit.append(session, utcnow(), self.actor, "rows.changed", {})
 
     @classmethod
-    def open(cls, study_dir: str | Path, url: str | None = None) -> "Store":
+    def open(cls, study_dir: str | Path, url: str | None = None) -> Store:
         """Open (creating on first use) the study's store.
 
         Raises StudyError for an unsupported URL, an unreachable database, and a
@@ -126,7 +133,9 @@ class Store:
             raise
         except Exception as err:  # connection refused, permissions, ...
             engine.dispose()
-            raise StudyError([f"{shown}: cannot open the study store: {err.__class__.__name__}: {str(err).splitlines()[0]}"]) from err
+            raise StudyError(
+                [f"{shown}: cannot open the study store: {err.__class__.__name__}: {str(err).splitlines()[0]}"]
+            ) from err
         store = cls(engine, url, study_dir)
         try:
             store._set_up(Path(study_dir), known)
@@ -154,8 +163,13 @@ class Store:
                             s.add(Meta(key="protocol_sha256", value=hashlib.sha256(protocol.read_bytes()).hexdigest()))
                         s.flush()
                         s.info.pop(coverage._PENDING, None)  # the baseline seals everything at once
-                        audit.append(s, utcnow(), "store", audit.BASELINE,
-                                     {"store_id": self.store_id, "_rows": coverage.snapshot(s, present | {"meta"})})
+                        audit.append(
+                            s,
+                            utcnow(),
+                            "store",
+                            audit.BASELINE,
+                            {"store_id": self.store_id, "_rows": coverage.snapshot(s, present | {"meta"})},
+                        )
                     else:
                         self.store_id = row.value
                 break
@@ -163,9 +177,13 @@ class Store:
                 if attempt == 2:
                     raise
         if known is not None and known != self.store_id:
-            raise StudyError([f"{self.url.split('@')[-1]}: this is store {self.store_id}, but the study folder "
-                              f"recorded store {known}; the store was replaced. Restore the original, or remove "
-                              f"{study_dir / identity.IDENTITY_FILE} to use this one on purpose"])
+            raise StudyError(
+                [
+                    f"{self.url.split('@')[-1]}: this is store {self.store_id}, but the study folder "
+                    f"recorded store {known}; the store was replaced. Restore the original, or remove "
+                    f"{study_dir / identity.IDENTITY_FILE} to use this one on purpose"
+                ]
+            )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -241,8 +259,12 @@ class Store:
         with self.Session() as s:
             stored = s.get(Meta, "admin_password")
         if stored is None:
-            raise StudyError(["This study has no admin password yet. Set one on the study's computer with "
-                              "`readerstudy admin-password STUDY_DIR`."])
+            raise StudyError(
+                [
+                    "This study has no admin password yet. Set one on the study's computer with "
+                    "`readerstudy admin-password STUDY_DIR`."
+                ]
+            )
         right = verify_secret(password, stored.value)  # slow (scrypt): outside the lock
         now = utcnow()
         with self.transaction() as s:
@@ -266,14 +288,19 @@ class Store:
                 if row.failures >= MAX_ADMIN_TRIES:
                     row.failures, row.locked_until = 0, now + ADMIN_LOCKOUT
                     audit.append(s, now, "admin", "admin.locked", {"seconds": ADMIN_LOCKOUT.total_seconds()})
-                    message = f"Wrong admin password. Too many tries: locked for {int(ADMIN_LOCKOUT.total_seconds())} s."
+                    message = (
+                        f"Wrong admin password. Too many tries: locked for {int(ADMIN_LOCKOUT.total_seconds())} s."
+                    )
         raise StudyError([message])
 
     # -- readers ----------------------------------------------------------
     def add_reader(self, code: str, group: str, pin: str, actor: str = "admin") -> ReaderInfo:
         code = code.strip()
-        problem = (code_problem(code) or (code_problem(group, "reader group") if group else None)
-                   or secret_problem(pin, f"reader {code}: PIN"))
+        problem = (
+            code_problem(code)
+            or (code_problem(group, "reader group") if group else None)
+            or secret_problem(pin, f"reader {code}: PIN")
+        )
         if problem:
             raise StudyError([problem])
         if len(pin) < 4:
@@ -297,21 +324,39 @@ class Store:
     # -- AI outputs -------------------------------------------------------
     def put_ai_output(self, out: AIOutput) -> None:
         payload = {
-            "labels": list(out.labels), "probabilities": [float(x) for x in out.probabilities],
-            "value": out.value, "interval": list(out.interval) if out.interval else None,
-            "predicted": out.predicted, "score": None if out.score != out.score else float(out.score),
-            "cam_method": out.cam_method, "versions": dict(out.versions),
+            "labels": list(out.labels),
+            "probabilities": [float(x) for x in out.probabilities],
+            "value": out.value,
+            "interval": list(out.interval) if out.interval else None,
+            "predicted": out.predicted,
+            "score": None if out.score != out.score else float(out.score),
+            "cam_method": out.cam_method,
+            "versions": dict(out.versions),
         }
         with self.transaction() as s:
-            old = s.execute(select(AIOutputRow).where(AIOutputRow.case_id == out.case_id,
-                                                      AIOutputRow.model_id == out.model_id)).scalar_one_or_none()
+            old = s.execute(
+                select(AIOutputRow).where(AIOutputRow.case_id == out.case_id, AIOutputRow.model_id == out.model_id)
+            ).scalar_one_or_none()
             if old is not None:
                 s.delete(old)
                 s.flush()
-            s.add(AIOutputRow(case_id=out.case_id, model_id=out.model_id, head=out.head,
-                              payload=json.dumps(payload), cams=_pack_cams(out.cams), created_at=utcnow()))
-            audit.append(s, utcnow(), self.actor, "ai.output_stored",
-                         {"case": out.case_id, "model": out.model_id, "replaced": old is not None})
+            s.add(
+                AIOutputRow(
+                    case_id=out.case_id,
+                    model_id=out.model_id,
+                    head=out.head,
+                    payload=json.dumps(payload),
+                    cams=_pack_cams(out.cams),
+                    created_at=utcnow(),
+                )
+            )
+            audit.append(
+                s,
+                utcnow(),
+                self.actor,
+                "ai.output_stored",
+                {"case": out.case_id, "model": out.model_id, "replaced": old is not None},
+            )
 
     def ai_output_case_ids(self, model_id: str) -> set[str]:
         with self.Session() as s:
@@ -323,19 +368,27 @@ class Store:
         if model_id is not None:
             q = q.where(AIOutputRow.model_id == model_id)
         with self.Session() as s:
-            row = s.execute(q.order_by(AIOutputRow.created_at.desc(), AIOutputRow.id.desc()).limit(1)).scalar_one_or_none()
+            row = s.execute(
+                q.order_by(AIOutputRow.created_at.desc(), AIOutputRow.id.desc()).limit(1)
+            ).scalar_one_or_none()
             return None if row is None else _to_output(row)
 
     def ai_outputs(self, with_cams: bool = False) -> dict[str, AIOutput]:
         """Newest output per case (CAMs only when asked: they are large)."""
-        cols = [AIOutputRow.case_id, AIOutputRow.model_id, AIOutputRow.head, AIOutputRow.payload,
-                AIOutputRow.cams if with_cams else AIOutputRow.id]
+        cols = [
+            AIOutputRow.case_id,
+            AIOutputRow.model_id,
+            AIOutputRow.head,
+            AIOutputRow.payload,
+            AIOutputRow.cams if with_cams else AIOutputRow.id,
+        ]
         with self.Session() as s:
             rows = s.execute(select(*cols).order_by(AIOutputRow.created_at, AIOutputRow.id)).all()
         result = {}
         for case_id, model_id, head, payload, cams in rows:
-            row = AIOutputRow(case_id=case_id, model_id=model_id, head=head, payload=payload,
-                              cams=cams if with_cams else None)
+            row = AIOutputRow(
+                case_id=case_id, model_id=model_id, head=head, payload=payload, cams=cams if with_cams else None
+            )
             result[case_id] = _to_output(row)
         return result
 
@@ -387,8 +440,17 @@ class Store:
 
         with self.Session() as s:
             rows = s.execute(select(AuditRow).order_by(AuditRow.id)).scalars().all()
-            return [{"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
-                     "payload": r.payload, "hash": r.hash} for r in rows]
+            return [
+                {
+                    "id": r.id,
+                    "at": r.at.isoformat(),
+                    "actor": r.actor,
+                    "action": r.action,
+                    "payload": r.payload,
+                    "hash": r.hash,
+                }
+                for r in rows
+            ]
 
 
 ANCHOR_OUTPUT = "AUDIT_ANCHOR.txt"

@@ -12,19 +12,21 @@ An anchor proves nothing about rows appended after it.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from study.store.audit import Anchor
 
 ANCHOR_FILE = "readerstudy.anchors"
 PREFIX = "readerstudy-audit-anchor"
-_LINE = re.compile(PREFIX + r" store=(?P<store>\S+) rows=(?P<rows>\d+) head=(?P<head>[0-9a-f]{64}) "
-                   r"at=(?P<at>\S+) by=(?P<by>.*)")
+_LINE = re.compile(
+    PREFIX + r" store=(?P<store>\S+) rows=(?P<rows>\d+) head=(?P<head>[0-9a-f]{64}) "
+    r"at=(?P<at>\S+) by=(?P<by>.*)"
+)
 
 
 def format_line(store_id: str, rows: int, head: str, where: str) -> str:
-    at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    at = datetime.now(UTC).replace(microsecond=0).isoformat()
     where = " ".join(where.split())  # one line
     return f"{PREFIX} store={store_id} rows={rows} head={head} at={at} by={where}"
 

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import String, cast, inspect, select
 from sqlalchemy.orm import Session
@@ -45,13 +45,22 @@ def _num(x: float | None) -> float | None:
 
 def read_digest(read: ReadRow) -> str:
     fields = {
-        "id": read.id, "reader_id": read.reader_id, "session_index": read.session_index,
-        "case_id": read.case_id, "mode": read.mode, "answer": read.answer,
-        "confidence": _num(read.confidence), "distribution": read.distribution, "value": _num(read.value),
-        "displayed_at": read.displayed_at.astimezone(timezone.utc).isoformat(),
-        "submitted_at": read.submitted_at.astimezone(timezone.utc).isoformat(),
-        "active_ms": int(read.active_ms), "ai_shown_ms": int(read.ai_shown_ms), "cam_shown": bool(read.cam_shown),
-        "cam_shown_ms": int(read.cam_shown_ms), "answer_changes": int(read.answer_changes),
+        "id": read.id,
+        "reader_id": read.reader_id,
+        "session_index": read.session_index,
+        "case_id": read.case_id,
+        "mode": read.mode,
+        "answer": read.answer,
+        "confidence": _num(read.confidence),
+        "distribution": read.distribution,
+        "value": _num(read.value),
+        "displayed_at": read.displayed_at.astimezone(UTC).isoformat(),
+        "submitted_at": read.submitted_at.astimezone(UTC).isoformat(),
+        "active_ms": int(read.active_ms),
+        "ai_shown_ms": int(read.ai_shown_ms),
+        "cam_shown": bool(read.cam_shown),
+        "cam_shown_ms": int(read.cam_shown_ms),
+        "answer_changes": int(read.answer_changes),
         "supersedes_id": read.supersedes_id,
     }
     return hashlib.sha256(canonical(fields).encode()).hexdigest()
@@ -79,7 +88,7 @@ def append(session: Session, at: datetime, actor: str, action: str, payload: dic
         payload = {**payload, "_rows": rows}
     head = lock_head(session)
     # Hash exactly what the store hands back: aware UTC.
-    at = at.astimezone(timezone.utc)
+    at = at.astimezone(UTC)
     text = canonical(payload)
     row_id = head.last_id + 1
     digest = row_hash(head.last_hash, row_id, at, actor, action, text)
@@ -120,9 +129,13 @@ def verify(session: Session, anchors: Iterable[Anchor] = ()) -> ChainCheck:
     except (ValueError, TypeError, OverflowError, KeyError, json.JSONDecodeError) as err:
         session.rollback()
         where = _find_unreadable(session)
-        return ChainCheck(False, 0, where[1] if where else None,
-                          f"{where[0] if where else 'a stored value'} cannot be read ({err.__class__.__name__}: "
-                          f"{str(err).splitlines()[0] if str(err) else ''})")
+        return ChainCheck(
+            False,
+            0,
+            where[1] if where else None,
+            f"{where[0] if where else 'a stored value'} cannot be read ({err.__class__.__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''})",
+        )
 
 
 def _find_unreadable(session: Session) -> tuple[str, int | None] | None:
@@ -139,7 +152,9 @@ def _find_unreadable(session: Session) -> tuple[str, int | None] | None:
                 try:
                     datetime.fromisoformat(str(text))
                 except ValueError:
-                    return f"{table.name} row {row[0]}: timestamp {str(text)[:40]!r}", row[0] if table.name == "audit_log" else None
+                    return f"{table.name} row {row[0]}: timestamp {str(text)[:40]!r}", row[
+                        0
+                    ] if table.name == "audit_log" else None
     return None
 
 
@@ -162,7 +177,9 @@ def _verify(session: Session, anchors: list[Anchor]) -> ChainCheck:
             read_digests[int(data["read_id"])] = (data["digest"], row.id)
         if row.action == BASELINE:
             if baseline_at is not None:
-                return ChainCheck(False, len(rows), row.id, f"the coverage baseline was recorded again (first at row {baseline_at})")
+                return ChainCheck(
+                    False, len(rows), row.id, f"the coverage baseline was recorded again (first at row {baseline_at})"
+                )
             baseline_at = row.id
         for table, key, digest in data.get("_rows", ()):
             sealed[(table, json.dumps(key))] = (digest, row.id)
@@ -170,14 +187,22 @@ def _verify(session: Session, anchors: list[Anchor]) -> ChainCheck:
         prev, expected_id = row.hash, expected_id + 1
     head = session.get(AuditHeadRow, 1)
     if head is not None and head.last_id != len(rows):
-        return ChainCheck(False, len(rows), len(rows) + 1, f"rows after {len(rows)} were deleted (head says {head.last_id})")
+        return ChainCheck(
+            False, len(rows), len(rows) + 1, f"rows after {len(rows)} were deleted (head says {head.last_id})"
+        )
     for a in anchors:
         source = f"the anchor written {a.at} by {a.where}".replace("  ", " ")
         if a.rows > len(rows):
-            return ChainCheck(False, len(rows), len(rows) + 1,
-                              f"rows {len(rows) + 1}-{a.rows} were removed ({source} counted {a.rows} rows)")
+            return ChainCheck(
+                False,
+                len(rows),
+                len(rows) + 1,
+                f"rows {len(rows) + 1}-{a.rows} were removed ({source} counted {a.rows} rows)",
+            )
         if a.rows and hashes[a.rows - 1] != a.head:
-            return ChainCheck(False, len(rows), a.rows, f"the chain was rewritten ({source} has another hash for row {a.rows})")
+            return ChainCheck(
+                False, len(rows), a.rows, f"the chain was rewritten ({source} has another hash for row {a.rows})"
+            )
     for read in session.execute(select(ReadRow).order_by(ReadRow.id)).scalars():
         digest, at = read_digests.pop(read.id, (None, None))
         if digest is None:
@@ -196,10 +221,16 @@ def _verify(session: Session, anchors: list[Anchor]) -> ChainCheck:
                 key = coverage.row_key(table, r)
                 digest, at = sealed.pop((table.name, key), (None, None))
                 if at is None:
-                    return ChainCheck(False, len(rows), None,
-                                      f"{table.name} row {key}: not in the audit chain (written outside the app)")
+                    return ChainCheck(
+                        False,
+                        len(rows),
+                        None,
+                        f"{table.name} row {key}: not in the audit chain (written outside the app)",
+                    )
                 if digest != coverage.row_digest(table, r):
-                    return ChainCheck(False, len(rows), at, f"{table.name} row {key}: edited after audit row {at} sealed it")
+                    return ChainCheck(
+                        False, len(rows), at, f"{table.name} row {key}: edited after audit row {at} sealed it"
+                    )
         gone = [(at, t, k) for (t, k), (d, at) in sealed.items() if d is not None]
         if gone:
             at, t, k = min(gone)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, Float, Integer, LargeBinary, Table, inspect, select
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ def _norm(column, value):
         return None
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value.isoformat()
     if isinstance(column.type, Boolean):
         return bool(value)
@@ -80,8 +80,11 @@ def _table(name: str) -> Table | None:
 def track_flush(session: Session, _flush_context) -> None:
     """``after_flush`` listener: remember which covered rows this flush wrote."""
     pending: dict[tuple[str, str], bool] = session.info.setdefault(_PENDING, {})
-    for obj, kind in [(o, "new") for o in session.new] + [(o, "dirty") for o in session.dirty] + \
-            [(o, "deleted") for o in session.deleted]:
+    for obj, kind in (
+        [(o, "new") for o in session.new]
+        + [(o, "dirty") for o in session.dirty]
+        + [(o, "deleted") for o in session.deleted]
+    ):
         state = inspect(obj)
         table = _table(state.mapper.local_table.name)
         if table is None:

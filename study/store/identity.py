@@ -27,15 +27,21 @@ def parse_url(url: str, source: str = "--db") -> URL:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as err:
-        raise StudyError([f"{source}: {url!r} is not a database URL ({err}); use sqlite:///PATH "
-                          "or postgresql+psycopg://HOST/DB"]) from None
+        raise StudyError(
+            [f"{source}: {url!r} is not a database URL ({err}); use sqlite:///PATH or postgresql+psycopg://HOST/DB"]
+        ) from None
     if not any(parsed.drivername in names for names in SUPPORTED.values()):
-        raise StudyError([f"{source}: unsupported database {parsed.drivername!r} in "
-                          f"{parsed.render_as_string(hide_password=True)!r}; use sqlite:///PATH "
-                          "or postgresql+psycopg://HOST/DB"])
+        raise StudyError(
+            [
+                f"{source}: unsupported database {parsed.drivername!r} in "
+                f"{parsed.render_as_string(hide_password=True)!r}; use sqlite:///PATH "
+                "or postgresql+psycopg://HOST/DB"
+            ]
+        )
     if parsed.drivername.startswith("sqlite") and not parsed.database:
-        raise StudyError([f"{source}: {url!r} names no SQLite file (in-memory stores are not kept); "
-                          "use sqlite:///PATH"])
+        raise StudyError(
+            [f"{source}: {url!r} names no SQLite file (in-memory stores are not kept); use sqlite:///PATH"]
+        )
     return parsed
 
 
@@ -78,12 +84,20 @@ def check_file_before_open(study_dir: Path, url: URL, key: str) -> None:
     path = Path(url.database)
     if not path.is_file() or path.stat().st_size == 0:
         state = "missing" if not path.is_file() else "empty (0 bytes)"
-        raise StudyError([f"{path}: the study store is {state}, but this study was opened before "
-                          f"(store {recorded(study_dir)[key]}); restore it from a backup. "
-                          f"To start the study over on purpose, also remove {Path(study_dir) / IDENTITY_FILE}."])
+        raise StudyError(
+            [
+                f"{path}: the study store is {state}, but this study was opened before "
+                f"(store {recorded(study_dir)[key]}); restore it from a backup. "
+                f"To start the study over on purpose, also remove {Path(study_dir) / IDENTITY_FILE}."
+            ]
+        )
 
 
 def missing_store(study_dir: Path, key: str, shown: str) -> StudyError:
-    return StudyError([f"{shown}: the study store has no tables, but this study was opened before "
-                       f"(store {recorded(study_dir)[key]}); restore it from a backup, or remove "
-                       f"{Path(study_dir) / IDENTITY_FILE} to start over on purpose"])
+    return StudyError(
+        [
+            f"{shown}: the study store has no tables, but this study was opened before "
+            f"(store {recorded(study_dir)[key]}); restore it from a backup, or remove "
+            f"{Path(study_dir) / IDENTITY_FILE} to start over on purpose"
+        ]
+    )

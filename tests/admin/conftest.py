@@ -53,8 +53,13 @@ def photo_study(tmp_path, photo_folder) -> Path:
     media, truth = photo_folder
     s = wizard.scan(media, truth)
     study = tmp_path / "study"
-    wizard.write_study(study, wizard.StudySettings(study_id="photos", seed=5, groups=("specialist", "resident")),
-                       s.roles, s.cases, admin_password=ADMIN_PASSWORD)
+    wizard.write_study(
+        study,
+        wizard.StudySettings(study_id="photos", seed=5, groups=("specialist", "resident")),
+        s.roles,
+        s.cases,
+        admin_password=ADMIN_PASSWORD,
+    )
     return study
 
 
@@ -76,8 +81,13 @@ def finish_session():
     return run
 
 
-def make_tiny_model(folder: Path, role: str = "image", head: str = "binary",
-                    labels: tuple[str, ...] = ("negative", "positive"), positive: tuple[str, ...] = ()) -> Path:
+def make_tiny_model(
+    folder: Path,
+    role: str = "image",
+    head: str = "binary",
+    labels: tuple[str, ...] = ("negative", "positive"),
+    positive: tuple[str, ...] = (),
+) -> Path:
     """A real (untrained, seeded) MobileNetV2 spec reading one role: small and fast on CPU."""
     import tomllib
 
@@ -87,17 +97,27 @@ def make_tiny_model(folder: Path, role: str = "image", head: str = "binary",
     from inference.spec import file_sha256, parse_spec
 
     folder.mkdir(parents=True)
+
     def quoted(items) -> str:
         return ", ".join(f'"{x}"' for x in items)
 
-    model = (f'[model]\nname = "tiny test model"\narchitecture = "mobilenet_v2"\nwidth_mult = 0.25\n'
-             f'head = "{head}"\nlabels = [{quoted(labels)}]\n' + (f"positive = [{quoted(positive)}]\n" if positive else "")
-             + 'input_size = [48, 48]\nchannels = 3\nwindow = "minmax"\n\n[cam]\nmethod = "gradcam"\nsize = 32\n')
-    spec0 = parse_spec({**tomllib.loads(model), "members": [{"role": role, "weights": f"{role}.pt", "sha256": "0" * 64}]},
-                       folder / "model.toml", check_files=False)
+    model = (
+        f'[model]\nname = "tiny test model"\narchitecture = "mobilenet_v2"\nwidth_mult = 0.25\n'
+        f'head = "{head}"\nlabels = [{quoted(labels)}]\n'
+        + (f"positive = [{quoted(positive)}]\n" if positive else "")
+        + 'input_size = [48, 48]\nchannels = 3\nwindow = "minmax"\n\n[cam]\nmethod = "gradcam"\nsize = 32\n'
+    )
+    spec0 = parse_spec(
+        {**tomllib.loads(model), "members": [{"role": role, "weights": f"{role}.pt", "sha256": "0" * 64}]},
+        folder / "model.toml",
+        check_files=False,
+    )
     torch.manual_seed(0)
     torch.save(build_network(spec0).state_dict(), folder / f"{role}.pt")
-    text = model + f'\n[[members]]\nrole = "{role}"\nweights = "{role}.pt"\nsha256 = "{file_sha256(folder / f"{role}.pt")}"\n'
+    text = (
+        model
+        + f'\n[[members]]\nrole = "{role}"\nweights = "{role}.pt"\nsha256 = "{file_sha256(folder / f"{role}.pt")}"\n'
+    )
     (folder / "model.toml").write_text(text, encoding="utf-8")
     return folder / "model.toml"
 

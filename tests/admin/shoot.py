@@ -52,7 +52,11 @@ def grab(widget, out: Path, name: str) -> None:
 
 def model_spec(study: Path) -> Path | None:
     """The MRI demo model, copied to where the demo's study.toml expects it (models/mri)."""
-    for candidate in (ROOT / "demo-studies/mri/models/mri", ROOT / "resources/models/mri", Path("/tmp/inf/smoke_models/mri")):
+    for candidate in (
+        ROOT / "demo-studies/mri/models/mri",
+        ROOT / "resources/models/mri",
+        Path("/tmp/inf/smoke_models/mri"),
+    ):
         if (candidate / "model.toml").is_file():
             dest = study / "models" / "mri"
             shutil.copytree(candidate, dest, dirs_exist_ok=True)
@@ -79,8 +83,14 @@ def enrol_and_read(study: Path) -> None:
 
     store = Store.open(study)
     store.set_admin_password(PASSWORD)
-    for code, group in (("spec1", "specialist"), ("spec2", "specialist"), ("spec3", "specialist"),
-                        ("res1", "resident"), ("res2", "resident"), ("res3", "resident")):
+    for code, group in (
+        ("spec1", "specialist"),
+        ("spec2", "specialist"),
+        ("spec3", "specialist"),
+        ("res1", "resident"),
+        ("res2", "resident"),
+        ("res3", "resident"),
+    ):
         store.add_reader(code, group, "1234")
     store.close()
     clock = {"now": None}
@@ -96,8 +106,16 @@ def enrol_and_read(study: Path) -> None:
             t = engine.clock()
             truth = engine.case(item.case_id).truth
             answer = truth if k % 7 else str(1 - int(truth))
-            session.submit(ReadSubmission(item.case_id, answer, t - timedelta(seconds=40), t, 40_000,
-                                          confidence=75.0 if answer == "1" else 25.0))
+            session.submit(
+                ReadSubmission(
+                    item.case_id,
+                    answer,
+                    t - timedelta(seconds=40),
+                    t,
+                    40_000,
+                    confidence=75.0 if answer == "1" else 25.0,
+                )
+            )
             k += 1
         session.close()
 
@@ -148,8 +166,12 @@ def shoot_model_fit(out: Path, work: Path) -> None:
     (work / "photos.csv").write_text("\n".join(lines) + "\n")
     scan = wizard.scan(media, work / "photos.csv")
     study = work / "photo-study"
-    wizard.write_study(study, wizard.StudySettings(study_id="photos", title="Cervical photos (binary)", seed=1,
-                                                   design="concurrent"), scan.roles, scan.cases)
+    wizard.write_study(
+        study,
+        wizard.StudySettings(study_id="photos", title="Cervical photos (binary)", seed=1, design="concurrent"),
+        scan.roles,
+        scan.cases,
+    )
     engine = StudyEngine.open(study)
     panel = ModelPanel(ModelState(engine))
     panel.attach(spec)

@@ -42,7 +42,9 @@ def test_admin_password_command_needs_a_study(tmp_path, capsys):
 
 
 def test_opening_the_admin_screens_does_not_import_torch():
-    code = ("import json, sys\nimport app.admin, app.admin.shell, app.admin.model_widget\n"
-            "print(json.dumps(sorted({k.split('.')[0] for k in sys.modules})))")
+    code = (
+        "import json, sys\nimport app.admin, app.admin.shell, app.admin.model_widget\n"
+        "print(json.dumps(sorted({k.split('.')[0] for k in sys.modules})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert not set(json.loads(out.stdout)) & {"torch", "torchvision", "pytorch_grad_cam"}

@@ -25,8 +25,10 @@ def test_mrmc_sentence_reads_the_or_hillis_result(simulated):
     res = result["mrmc"]["auc"]
     pair = res["pairwise"][0]
     text = mrmc_sentence(result, "auc")
-    assert text.startswith(f"AUC unaided {res['estimates']['unaided']:.2f} vs aided {res['estimates']['aided']:.2f}, "
-                           f"difference {-pair['difference']:.2f} (95% CI {-pair['ci95'][1]:.2f} to {-pair['ci95'][0]:.2f})")
+    assert text.startswith(
+        f"AUC unaided {res['estimates']['unaided']:.2f} vs aided {res['estimates']['aided']:.2f}, "
+        f"difference {-pair['difference']:.2f} (95% CI {-pair['ci95'][1]:.2f} to {-pair['ci95'][0]:.2f})"
+    )
     assert f"F = {res['f']:.1f}, df = 1, {res['df2']:.1f}, p" in text
     assert -pair["difference"] > 0  # the simulated AI helps
 
@@ -50,8 +52,9 @@ def test_dashboard_shows_analyze_numbers(qtbot, simulated, tmp_path):
     assert len(w.roc_plot.arrows) == 6 and ("AI", "standalone") in w.roc_plot.points
     assert [r.sensitivity for r in w.forest_plot.rows] == [r["sensitivity"] for r in expected["readers"]]
     total = expected["switching"]["total"]["ai_right"]
-    assert cell_texts(w.switching_table)[0][2:6] == [str(total[k]) for k in
-                                                     ("wrong_to_right", "right_to_wrong", "stayed_right", "stayed_wrong")]
+    assert cell_texts(w.switching_table)[0][2:6] == [
+        str(total[k]) for k in ("wrong_to_right", "right_to_wrong", "stayed_right", "stayed_wrong")
+    ]
     assert cell_texts(w.time_table)[0][1].startswith(f"{by[('S1', 'unaided')]['seconds_mean']:.1f} / ")
 
     out = tmp_path / "export"

@@ -13,8 +13,9 @@ from tests.admin.conftest import ADMIN_PASSWORD
 
 
 def _launcher(qtbot, tmp_path, folder: str) -> tuple[LauncherWidget, LaunchFlow]:
-    launcher = LauncherWidget(RecentStudies(tmp_path / "cfg" / "recent.json"), demo_dir=tmp_path / "demo",
-                              choose_folder=lambda parent: folder)
+    launcher = LauncherWidget(
+        RecentStudies(tmp_path / "cfg" / "recent.json"), demo_dir=tmp_path / "demo", choose_folder=lambda parent: folder
+    )
     qtbot.addWidget(launcher)
     flow = LaunchFlow(launcher)
     launcher.show()

@@ -22,8 +22,16 @@ def _read_everything(engine, reader: str, index: int, skill: int) -> None:
         wrong = (k + skill) % 4 == 0 and item.mode == "unaided"  # aided reads are better
         answer = 1 - truth if wrong else truth
         t = engine.clock()
-        session.submit(ReadSubmission(item.case_id, str(answer), t - timedelta(seconds=20 + k), t, (20 + k) * 1000,
-                                      confidence=float(60 + 5 * k if answer else 40 - 4 * k)))
+        session.submit(
+            ReadSubmission(
+                item.case_id,
+                str(answer),
+                t - timedelta(seconds=20 + k),
+                t,
+                (20 + k) * 1000,
+                confidence=float(60 + 5 * k if answer else 40 - 4 * k),
+            )
+        )
         k += 1
     session.close()
 

@@ -90,7 +90,9 @@ def test_precompute_progress_cancel_resume_unreadable_and_preview(qtbot, engine,
 
 def test_describe_spec_hashes_the_weights(tiny_model):
     info = describe_spec(tiny_model)
-    assert info.roles == ("image",) and all(m.ok for m in info.members) and info.model_id == info.members[0].sha256_actual
+    assert (
+        info.roles == ("image",) and all(m.ok for m in info.members) and info.model_id == info.members[0].sha256_actual
+    )
 
 
 def test_all_stored_shows_every_case_done_in_the_success_colour(qtbot, engine, tiny_model, themed):

@@ -44,19 +44,36 @@ def _mot_answer(case, reader: str) -> dict:
 
 def _ai_output(case, kind: str) -> AIOutput:
     if kind == "multiclass":
-        return AIOutput(case.case_id, "m", "multiclass", ("normal", "CIN1", "CIN2+"), (0.1, 0.1, 0.8),
-                        predicted=case.truth if case.case_id[-1] != "3" else "normal", score=0.8)
+        return AIOutput(
+            case.case_id,
+            "m",
+            "multiclass",
+            ("normal", "CIN1", "CIN2+"),
+            (0.1, 0.1, 0.8),
+            predicted=case.truth if case.case_id[-1] != "3" else "normal",
+            score=0.8,
+        )
     if kind == "numeric":
         v = float(case.truth) + 0.2
         return AIOutput(case.case_id, "m", "regression", value=v, predicted=str(v), score=v)
     probs = [float(p) for p in case.truth.split(";")]
     smooth = tuple(0.7 * p + 0.3 / len(probs) for p in probs)
-    return AIOutput(case.case_id, "m", "grade_distribution", tuple(GRADES), smooth,
-                    predicted=GRADES[int(np.argmax(smooth))], score=max(smooth))
+    return AIOutput(
+        case.case_id,
+        "m",
+        "grade_distribution",
+        tuple(GRADES),
+        smooth,
+        predicted=GRADES[int(np.argmax(smooth))],
+        score=max(smooth),
+    )
 
 
-BUILDERS = {"multiclass": (build_cytology, _cyto_answer), "numeric": (build_conjunctiva, _conj_answer),
-            "grade_distribution": (build_motility, _mot_answer)}
+BUILDERS = {
+    "multiclass": (build_cytology, _cyto_answer),
+    "numeric": (build_conjunctiva, _conj_answer),
+    "grade_distribution": (build_motility, _mot_answer),
+}
 
 
 def make_study(kind: str, folder: Path, n: int = 12, readers=READERS, ai: bool = True) -> Path:
@@ -70,8 +87,15 @@ def make_study(kind: str, folder: Path, n: int = 12, readers=READERS, ai: bool =
             rs = engine.start(reader, info.index)
             while (item := rs.next_item()) is not None:
                 now = datetime.now(UTC)
-                rs.submit(ReadSubmission(item.case_id, displayed_at=now - timedelta(seconds=5), submitted_at=now,
-                                         active_ms=5000, **answer(engine.case(item.case_id), reader)))
+                rs.submit(
+                    ReadSubmission(
+                        item.case_id,
+                        displayed_at=now - timedelta(seconds=5),
+                        submitted_at=now,
+                        active_ms=5000,
+                        **answer(engine.case(item.case_id), reader),
+                    )
+                )
             rs.close()
     for case in engine.cases if ai else ():
         engine.store.put_ai_output(_ai_output(case, kind))
@@ -136,9 +160,14 @@ def test_numeric_table_and_bland_altman(qtbot, studies):
     cells = cell_texts(w.task_panel.table)
     for line, r in zip(cells, rows):
         ba = r["bland_altman"]
-        assert line[4:] == [_f(r["mae"]), _f(r["rmse"]), f"{_f(r['r'])} ({_f(r['r_ci95'][0])} to {_f(r['r_ci95'][1])})",
-                            f"{_f(ba['bias'])} ({_f(ba['bias_ci95'][0])} to {_f(ba['bias_ci95'][1])})",
-                            _f(ba["loa"][0]), _f(ba["loa"][1])]
+        assert line[4:] == [
+            _f(r["mae"]),
+            _f(r["rmse"]),
+            f"{_f(r['r'])} ({_f(r['r_ci95'][0])} to {_f(r['r_ci95'][1])})",
+            f"{_f(ba['bias'])} ({_f(ba['bias_ci95'][0])} to {_f(ba['bias_ci95'][1])})",
+            _f(ba["loa"][0]),
+            _f(ba["loa"][1]),
+        ]
     w.task_panel.selector.setCurrentIndex(1)
     r = rows[1]
     series = w.task_panel.bland_altman.series
@@ -154,8 +183,13 @@ def test_numeric_table_and_bland_altman(qtbot, studies):
 def test_grades_table_bars_and_export(qtbot, studies, tmp_path):
     w = _open(qtbot, studies["grade_distribution"])
     _, _, rows = _expected(studies["grade_distribution"])
-    assert [(r["reader"], r["modality"]) for r in rows] == [("S1", "unaided"), ("S1", "aided"), ("R1", "unaided"),
-                                                            ("R1", "aided"), ("AI", "standalone")]
+    assert [(r["reader"], r["modality"]) for r in rows] == [
+        ("S1", "unaided"),
+        ("S1", "aided"),
+        ("R1", "unaided"),
+        ("R1", "aided"),
+        ("AI", "standalone"),
+    ]
     cells = cell_texts(w.task_panel.table)
     for line, r in zip(cells, rows):
         assert line[4:] == [_f(r[k]) for k in ds.GRADE_KEYS]
@@ -180,6 +214,10 @@ def test_before_precompute_the_readers_alone(qtbot, tmp_path):
     study = make_study("numeric", tmp_path / "live", n=8, readers=READERS[:1], ai=False)
     w = _open(qtbot, study)
     _, _, rows = _expected(study)
-    assert [c[:2] for c in cell_texts(w.task_panel.table)] == [["S1", "aided"]] == [[r["reader"], r["modality"]] for r in rows]
+    assert (
+        [c[:2] for c in cell_texts(w.task_panel.table)]
+        == [["S1", "aided"]]
+        == [[r["reader"], r["modality"]] for r in rows]
+    )
     assert "No AI outputs stored" in w.task_panel.summary_label.text()
     assert w.task_panel.bland_altman.series.bias == pytest.approx(rows[0]["bland_altman"]["bias"])

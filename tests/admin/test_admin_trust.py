@@ -57,9 +57,11 @@ def test_unsupported_db_url_is_a_message_in_the_launcher(qtbot, photo_study, tmp
     flow = LaunchFlow(launcher)
     flow.on_study_chosen(str(photo_study))
     assert flow.window is None
-    assert launcher.message_label.text() == (f"{photo_study / 'db_url'}: unsupported database 'mysql' in "
-                                             "'mysql://db.example/study'; use sqlite:///PATH or "
-                                             "postgresql+psycopg://HOST/DB")
+    assert launcher.message_label.text() == (
+        f"{photo_study / 'db_url'}: unsupported database 'mysql' in "
+        "'mysql://db.example/study'; use sqlite:///PATH or "
+        "postgresql+psycopg://HOST/DB"
+    )
 
 
 def test_results_tab_refuses_a_tampered_store(qtbot, photo_study):

@@ -25,7 +25,12 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
     assert w.pages.currentIndex() == 1
     assert w.case_table.rowCount() == 8
-    assert [w.case_table.horizontalHeaderItem(c).text() for c in range(4)] == ["case_id", "truth", "patient_id", "image"]
+    assert [w.case_table.horizontalHeaderItem(c).text() for c in range(4)] == [
+        "case_id",
+        "truth",
+        "patient_id",
+        "image",
+    ]
     assert w.case_table.item(0, 3).text() == "C001.png"
 
     with qtbot.waitSignal(w.preview_shown, timeout=10_000):
@@ -67,7 +72,12 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
 
     p = load_protocol(study)
     assert (p.design, p.washout_days, p.groups, p.time_limit_seconds, p.seed) == (
-        "crossover", 14, ("specialist", "resident"), 120, seed)
+        "crossover",
+        14,
+        ("specialist", "resident"),
+        120,
+        seed,
+    )
     assert [c.truth for c in load_cases(study, p)][2] == "1"
     # The media were copied into the study folder; cases.csv points there, relative to the study.
     assert (study / "cases.csv").read_text().splitlines()[1] == "C001,1,P1,media/C001.png"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from study import wizard
 from study.cases import load_cases
 from study.errors import StudyError
 from study.newstudy import new_study
 from study.protocol import load_protocol
 from study.store import Store
-from study import wizard
 
 
 def test_binary_defaults_write_exactly_what_readerstudy_new_writes(tmp_path, photo_folder):
@@ -68,9 +68,17 @@ def test_multiclass_study_with_renamed_roles_groups_time_limit_and_password(tmp_
     cases, roles = wizard.rename_role(s.cases, s.roles, "T2", "T2axi")
     with pytest.raises(StudyError, match="already used"):
         wizard.rename_role(cases, roles, "DWI", "T2axi")
-    settings = wizard.StudySettings(study_id="cyto", seed=3, design="crossover", washout_days=14, kind="multiclass",
-                                    labels=("normal", "CIN1", "CIN2+"), positive=("CIN2+",), groups=("cyto",),
-                                    time_limit_seconds=90)
+    settings = wizard.StudySettings(
+        study_id="cyto",
+        seed=3,
+        design="crossover",
+        washout_days=14,
+        kind="multiclass",
+        labels=("normal", "CIN1", "CIN2+"),
+        positive=("CIN2+",),
+        groups=("cyto",),
+        time_limit_seconds=90,
+    )
     study = tmp_path / "cyto"
     p = wizard.write_study(study, settings, roles, cases, admin_password="secret!")
     assert p.hanging.roles == ("DWI", "T2axi") and p.task.positive == ("CIN2+",) and p.time_limit_seconds == 90

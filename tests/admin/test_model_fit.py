@@ -25,9 +25,12 @@ def test_role_map_suggestion_and_problems():
     assert suggest_role_map(("t2axi", "DWI"), ("T2axi", "T2sag", "DWI")) == {"t2axi": "T2axi", "DWI": "DWI"}
     assert suggest_role_map(("a", "b"), ("x", "y")) == {}  # no guess between two unknowns
     model = ModelFacts("m.toml", "binary", ("negative", "positive"), ("photo",))
-    assert role_map_problems(model, ("image",), {}) == [(
-        "m.toml: the model reads role(s) photo that the study does not have (roles: image): map each model role "
-        "to a study role (Model and precompute in the admin screen, or [model] roles in study.toml)")]
+    assert role_map_problems(model, ("image",), {}) == [
+        (
+            "m.toml: the model reads role(s) photo that the study does not have (roles: image): map each model role "
+            "to a study role (Model and precompute in the admin screen, or [model] roles in study.toml)"
+        )
+    ]
     assert role_map_problems(model, ("image",), {"photo": "image"}) == []
     assert "the study has no role 'img'" in role_map_problems(model, ("image",), {"photo": "img"})[0]
     two = ModelFacts("m.toml", "binary", ("n", "p"), ("a", "b"))
@@ -37,7 +40,9 @@ def test_role_map_suggestion_and_problems():
 def test_head_vs_task():
     three = ModelFacts("cyto.toml", "multiclass", CYTO, ("image",))
     [refusal] = task_problems(three, BINARY)
-    assert refusal.startswith("cyto.toml: a 3-class model (normal, CIN1, CIN2+) on a binary task needs a binary collapse")
+    assert refusal.startswith(
+        "cyto.toml: a 3-class model (normal, CIN1, CIN2+) on a binary task needs a binary collapse"
+    )
     assert task_problems(three, BINARY, ("CIN2+",)) == []  # the study's collapse
     assert task_problems(ModelFacts("c.toml", "multiclass", CYTO, ("image",), ("CIN2+",)), BINARY) == []  # the spec's
     assert "not model labels" in task_problems(three, BINARY, ("HSIL",))[0]
@@ -54,9 +59,12 @@ def test_head_vs_task():
 
 
 def test_protocol_keeps_the_role_map_and_collapse():
-    data = {"study": {"id": "s", "design": "concurrent", "seed": 1}, "task": {"kind": "binary"},
-            "hanging": {"roles": ["image"]},
-            "model": {"spec": "m/model.toml", "roles": {"photo": "image"}, "positive": ["CIN2+"]}}
+    data = {
+        "study": {"id": "s", "design": "concurrent", "seed": 1},
+        "task": {"kind": "binary"},
+        "hanging": {"roles": ["image"]},
+        "model": {"spec": "m/model.toml", "roles": {"photo": "image"}, "positive": ["CIN2+"]},
+    }
     p = parse_protocol(data)
     assert p.model_roles == (("photo", "image"),) and p.model_positive == ("CIN2+",)
     import tomllib
@@ -94,7 +102,9 @@ def test_attach_offers_role_mapping_and_collapse_then_precomputes(qtbot, engine,
     assert panel.positive_edit.isVisible() and panel.positive_edit.text() == ""
     # Mapping alone is not enough: the collapse is still missing, and the study is unchanged.
     qtbot.mouseClick(panel.fit_button, Qt.MouseButton.LeftButton)
-    assert "needs a binary collapse" in panel.problem_label.text() and load_protocol(engine.study_dir).model_spec is None
+    assert (
+        "needs a binary collapse" in panel.problem_label.text() and load_protocol(engine.study_dir).model_spec is None
+    )
     qtbot.keyClicks(panel.positive_edit, "CIN2+")
     qtbot.mouseClick(panel.fit_button, Qt.MouseButton.LeftButton)
     assert not panel.problem_label.isVisible() and not panel.fit_box.isVisible() and panel.run_button.isEnabled()
@@ -137,4 +147,5 @@ def test_precompute_command_refuses_an_unmapped_model(photo_study, tmp_path, cap
     precompute.add_arguments(parser)
     assert precompute.run(parser.parse_args([str(photo_study), "--model", str(spec)])) == 2
     assert "the model reads role(s) photo that the study does not have (roles: image): map each model role" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )

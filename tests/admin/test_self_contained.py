@@ -56,8 +56,9 @@ def test_wizard_copies_series_folders_keeping_the_layout(tmp_path, two_role_fold
     s = wizard.scan(series, tmp_path / "t.csv")
     assert s.roles == ("series",)
     study = tmp_path / "ct"
-    wizard.write_study(study, wizard.StudySettings(study_id="ct", seed=1, design="concurrent"), s.roles, s.cases,
-                       media_dir=series)
+    wizard.write_study(
+        study, wizard.StudySettings(study_id="ct", seed=1, design="concurrent"), s.roles, s.cases, media_dir=series
+    )
     assert _rows(study)[1] == "S1,1,S1,media/S1"
     assert (study / "media" / "S1" / "1.dcm").is_file()
 

@@ -30,7 +30,7 @@ def main() -> None:
     from app.launcher import LauncherWidget, RecentStudies
     from app.reading.theme import ensure_application
 
-    app = ensure_application()
+    _app = ensure_application()  # kept alive for the run
     result: dict[str, float | bool | str] = {"benchmark": "demo", "small": small}
     with tempfile.TemporaryDirectory() as tmp:
         launcher = LauncherWidget(RecentStudies(Path(tmp) / "recent.json"), demo_dir=Path(tmp) / "demo")

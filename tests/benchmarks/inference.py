@@ -49,10 +49,14 @@ def _best(fn, reps: int) -> float:
 def bench_architecture(arch: str, size: int, batch: int, reps: int) -> dict:
     from pytorch_grad_cam import GradCAM
 
-    spec = parse_spec({"model": {"architecture": arch, "head": "multiclass", "labels": ["a", "b", "c"],
-                                 "input_size": size},
-                       "members": [{"role": "x", "weights": "w.pt", "sha256": "0" * 64}]},
-                      "/tmp/bench/model.toml", check_files=False)
+    spec = parse_spec(
+        {
+            "model": {"architecture": arch, "head": "multiclass", "labels": ["a", "b", "c"], "input_size": size},
+            "members": [{"role": "x", "weights": "w.pt", "sha256": "0" * 64}],
+        },
+        "/tmp/bench/model.toml",
+        check_files=False,
+    )
     torch.manual_seed(0)
     net = build_network(spec).eval()
     x = torch.randn(batch, 3, size, size)
@@ -78,9 +82,14 @@ def bench_architecture(arch: str, size: int, batch: int, reps: int) -> dict:
             gc(x, targets=None)
 
     f, fb, gc, pkg = (_best(fn, reps) * 1000 / batch for fn in (forward, fwd_bwd, gradcam, gradcam_pkg))
-    return {"forward_ms": round(f, 2), "fwd_bwd_ms": round(fb, 2), "gradcam_ms": round(gc, 2),
-            "ratio": round(gc / fb, 3), "gradcam_pkg_ms": round(pkg, 2),
-            "target_layer": next(n for n, m in net.named_modules() if m is layer)}
+    return {
+        "forward_ms": round(f, 2),
+        "fwd_bwd_ms": round(fb, 2),
+        "gradcam_ms": round(gc, 2),
+        "ratio": round(gc / fb, 3),
+        "gradcam_pkg_ms": round(pkg, 2),
+        "target_layer": next(n for n, m in net.named_modules() if m is layer),
+    }
 
 
 def bench_precompute(n: int) -> dict | None:
@@ -99,8 +108,13 @@ def bench_precompute(n: int) -> dict | None:
         study = builder("mri")(Path(tmp) / "mri", 20261124, n)
         cases = load_cases(study, load_protocol(study))
         report = precompute(spec, cases, MemorySink())
-        return {"study": "mri demo", "cases": report.computed, "failed": len(report.failed),
-                "seconds": round(report.seconds, 2), "cases_per_s": round(report.cases_per_second, 3)}
+        return {
+            "study": "mri demo",
+            "cases": report.computed,
+            "failed": len(report.failed),
+            "seconds": round(report.seconds, 2),
+            "cases_per_s": round(report.cases_per_second, 3),
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,8 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-precompute", action="store_true")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    result: dict = {"benchmark": "inference", "device": "cpu", "threads": args.threads, "input": args.size,
-                    "batch": args.batch, "torch": torch.__version__, "architectures": {}}
+    result: dict = {
+        "benchmark": "inference",
+        "device": "cpu",
+        "threads": args.threads,
+        "input": args.size,
+        "batch": args.batch,
+        "torch": torch.__version__,
+        "architectures": {},
+    }
     for arch in args.arch:
         result["architectures"][arch] = bench_architecture(arch, args.size, args.batch, args.reps)
     ratios = [r["ratio"] for r in result["architectures"].values()]

@@ -106,12 +106,20 @@ def main(argv: list[str] | None = None) -> int:
         again = index_export(export, work / "index0.sqlite")
         rerun = time.perf_counter() - t
         assert again.n_read == 0
-        result = {"benchmark": "intake_index", "files": args.files, "build_export_s": round(build_s, 2),
-                  "baseline_s": round(min(base), 3), "index_s": round(min(ours), 3),
-                  "ratio": round(min(ours) / min(base), 3), "baseline_cpu_s": round(min(base_cpu), 3),
-                  "index_cpu_s": round(min(ours_cpu), 3), "ratio_cpu": round(min(ours_cpu) / min(base_cpu), 3),
-                  "rerun_s": round(rerun, 3),
-                  "volumes": len(idx.volumes), "budget": 1.2}
+        result = {
+            "benchmark": "intake_index",
+            "files": args.files,
+            "build_export_s": round(build_s, 2),
+            "baseline_s": round(min(base), 3),
+            "index_s": round(min(ours), 3),
+            "ratio": round(min(ours) / min(base), 3),
+            "baseline_cpu_s": round(min(base_cpu), 3),
+            "index_cpu_s": round(min(ours_cpu), 3),
+            "ratio_cpu": round(min(ours_cpu) / min(base_cpu), 3),
+            "rerun_s": round(rerun, 3),
+            "volumes": len(idx.volumes),
+            "budget": 1.2,
+        }
     print(json.dumps(result))
     return 0
 

@@ -30,7 +30,9 @@ import torch
 BUDGET = 1.3
 
 
-def _plain_gradcam(net: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+def _plain_gradcam(
+    net: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, size: tuple[int, int]
+) -> torch.Tensor:
     acts: list[torch.Tensor] = []
     handle = layer.register_forward_hook(lambda _m, _i, out: acts.append(out))
     try:
@@ -95,12 +97,23 @@ def main(argv: list[str] | None = None) -> None:
         run_precompute(), run_plain()  # warm-up
         pre = min(run_precompute() for _ in range(3))
         plain = min(run_plain() for _ in range(3))
-    print(json.dumps({
-        "benchmark": "precompute", "model": "resources/models/mri", "cases": args.cases,
-        "images": int(sum(x.shape[0] for _, _, x, _ in inputs)), "threads": args.threads,
-        "precompute_s": round(pre, 3), "plain_s": round(plain, 3), "ratio": round(pre / plain, 2),
-        "cases_per_second": round(args.cases / pre, 2), "budget_ratio": BUDGET, "within_budget": pre / plain <= BUDGET,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "precompute",
+                "model": "resources/models/mri",
+                "cases": args.cases,
+                "images": int(sum(x.shape[0] for _, _, x, _ in inputs)),
+                "threads": args.threads,
+                "precompute_s": round(pre, 3),
+                "plain_s": round(plain, 3),
+                "ratio": round(pre / plain, 2),
+                "cases_per_second": round(args.cases / pre, 2),
+                "budget_ratio": BUDGET,
+                "within_budget": pre / plain <= BUDGET,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -38,12 +38,11 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def build_study(root: Path) -> Path:
-    from study.demo import DEFAULT_SEED, STUDIES, builder
-    from study.store import Store
-
     from study.aioutput import AIOutput
+    from study.demo import DEFAULT_SEED, STUDIES, builder
     from study.engine import StudyEngine
     from study.media import load
+    from study.store import Store
 
     study = builder("mri")(root / "mri", DEFAULT_SEED, STUDIES["mri"])
     store = Store.open(study)
@@ -61,9 +60,18 @@ def build_study(root: Path) -> Path:
                 n, h, w = load(path).frames.shape[:3]
                 cams[role] = rng.random((n, h // 2, w // 2)).astype(np.float16)
             p = float(rng.random())
-            engine.store.put_ai_output(AIOutput(case.case_id, "bench-placeholder", "binary", ("leiomyoma", "sarcoma"),
-                                                (1 - p, p), predicted="sarcoma" if p >= 0.5 else "leiomyoma",
-                                                score=p, cams=cams))
+            engine.store.put_ai_output(
+                AIOutput(
+                    case.case_id,
+                    "bench-placeholder",
+                    "binary",
+                    ("leiomyoma", "sarcoma"),
+                    (1 - p, p),
+                    predicted="sarcoma" if p >= 0.5 else "leiomyoma",
+                    score=p,
+                    cams=cams,
+                )
+            )
     finally:
         engine.close()
     return study
@@ -114,23 +122,25 @@ def run(study_dir: Path, readers: list[str], label: str = "MRI demo, small build
             return result
 
         session.submit = timed_submit
-        wait_for(lambda: not screen.state.loading)
+        wait_for(lambda: not screen.state.loading)  # noqa: B023 - called at once, in this iteration
         if index == 2 and screen.state.has_cam and not screen.state.cam_visible:
             QTest.keyClick(screen, Qt.Key.Key_C)  # CAM on; the preference carries over
         if not shape:
-            shape = ", ".join(f"{vp.media.n_frames}x{vp.media.frames.shape[1]}x{vp.media.frames.shape[2]}"
-                              for vp in screen.viewer.viewports())
+            shape = ", ".join(
+                f"{vp.media.n_frames}x{vp.media.frames.shape[1]}x{vp.media.frames.shape[2]}"
+                for vp in screen.viewer.viewports()
+            )
         while screen.state.item is not None:
             nxt = screen.state.peek_next()
             # A reader looks at a case for seconds: the prefetch of the next one has finished.
-            wait_for(lambda: nxt is None or screen.prefetcher.get(nxt) is not None)
+            wait_for(lambda: nxt is None or screen.prefetcher.get(nxt) is not None)  # noqa: B023 - called at once
             QTest.keyClick(screen, Qt.Key.Key_2)
             QTest.keyClick(screen, Qt.Key.Key_Up)
             t0 = time.perf_counter()
             QTest.keyClick(screen, Qt.Key.Key_Return)
             if screen.state.item is None:
                 break
-            wait_for(lambda: not screen.state.loading)
+            wait_for(lambda: not screen.state.loading)  # noqa: B023 - called at once, in this iteration
             screen.repaint()  # synchronous paint of the whole screen: the new case is on it
             switch_ms.append((time.perf_counter() - t0) * 1000)
         window.summary.back_requested.emit()
@@ -142,12 +152,14 @@ def run(study_dir: Path, readers: list[str], label: str = "MRI demo, small build
         "benchmark": "reading",
         "study": f"{label} ({len(engine.cases)} cases; per case {shape}; AI outputs: {ai_source})",
         "readers": len(readers),
-        "case_switch_ms_p50": _pct(switch_by_mode[1], 50), "case_switch_ms_p95": _pct(switch_by_mode[1], 95),
+        "case_switch_ms_p50": _pct(switch_by_mode[1], 50),
+        "case_switch_ms_p95": _pct(switch_by_mode[1], 95),
         "case_switch_n": len(switch_by_mode[1]),
         "aided_cam_switch_ms_p50": _pct(switch_by_mode[2], 50),
         "aided_cam_switch_ms_p95": _pct(switch_by_mode[2], 95),
         "aided_cam_switch_n": len(switch_by_mode[2]),
-        "submit_commit_ms_p50": _pct(submit_ms, 50), "submit_commit_ms_p95": _pct(submit_ms, 95),
+        "submit_commit_ms_p50": _pct(submit_ms, 50),
+        "submit_commit_ms_p95": _pct(submit_ms, 95),
         "submit_n": len(submit_ms),
         "budget_ms": {"case_switch_p95": 50, "submit_p95": 10},
     }

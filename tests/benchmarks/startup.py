@@ -58,14 +58,18 @@ def main() -> None:
         app = [_time(APP, str(study.path), env=env) for _ in range(RUNS)]
         bare = [_time(BARE, env=env) for _ in range(RUNS)]
     seconds, baseline = statistics.median(app), statistics.median(bare)
-    print(json.dumps({
-        "benchmark": "startup",
-        "seconds": round(seconds, 3),
-        "bare_qt_seconds": round(baseline, 3),
-        "ratio_to_bare_qt": round(seconds / baseline, 2),
-        "budget_seconds": BUDGET,
-        "within_budget": seconds <= BUDGET,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "startup",
+                "seconds": round(seconds, 3),
+                "bare_qt_seconds": round(baseline, 3),
+                "ratio_to_bare_qt": round(seconds / baseline, 2),
+                "budget_seconds": BUDGET,
+                "within_budget": seconds <= BUDGET,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -64,9 +64,18 @@ def build_study(root: Path, slides: int) -> Path:
         for case in engine.cases:
             p = rng.dirichlet((1.0, 1.0, 1.0))
             cam = rng.random((1, 32, 32)).astype(np.float16)
-            engine.store.put_ai_output(AIOutput(case.case_id, "bench-placeholder", "multiclass", labels,
-                                                tuple(float(x) for x in p), predicted=labels[int(np.argmax(p))],
-                                                score=float(p[-1]), cams={"photo": cam}))
+            engine.store.put_ai_output(
+                AIOutput(
+                    case.case_id,
+                    "bench-placeholder",
+                    "multiclass",
+                    labels,
+                    tuple(float(x) for x in p),
+                    predicted=labels[int(np.argmax(p))],
+                    score=float(p[-1]),
+                    cams={"photo": cam},
+                )
+            )
     finally:
         engine.close()
     return study
@@ -130,8 +139,11 @@ def run(study_dir: Path, reader: str, confirms: int, label: str) -> dict:
     model = screen.queue_model
     for k in range(8):
         current = screen.state.item.case_id if screen.state.item is not None else None
-        rows = [r for r in range(model.rowCount())
-                if model.data(model.index(r, model.columnCount() - 1)) == "" and model.case_id(r) != current]
+        rows = [
+            r
+            for r in range(model.rowCount())
+            if model.data(model.index(r, model.columnCount() - 1)) == "" and model.case_id(r) != current
+        ]
         if len(rows) < 2:
             break
         target = rows[(len(rows) // 2 + 7 * k) % len(rows)]
@@ -140,8 +152,11 @@ def run(study_dir: Path, reader: str, confirms: int, label: str) -> dict:
         QTest.qWait(20)
         before = len(shown)
         t0 = time.perf_counter()
-        QTest.mouseClick(screen.table.viewport(), Qt.MouseButton.LeftButton,
-                         pos=screen.table.visualRect(model.index(target, 0)).center())
+        QTest.mouseClick(
+            screen.table.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=screen.table.visualRect(model.index(target, 0)).center(),
+        )
         wait_for(lambda before=before: len(shown) > before)
         click_ms.append((shown[-1][0] - t0) * 1000)
     slides = len(screen.triage.rows)
@@ -152,10 +167,13 @@ def run(study_dir: Path, reader: str, confirms: int, label: str) -> dict:
     return {
         "benchmark": "triage",
         "study": f"{label} ({slides} slides, 256x256 RGB PNG)",
-        "confirm_to_drawn_ms_p50": _pct(confirm_ms, 50), "confirm_to_drawn_ms_p95": p95,
+        "confirm_to_drawn_ms_p50": _pct(confirm_ms, 50),
+        "confirm_to_drawn_ms_p95": p95,
         "confirm_n": len(confirm_ms),
-        "confirm_gui_cpu_ms_p50": _pct(confirm_cpu, 50), "confirm_gui_cpu_ms_p95": _pct(confirm_cpu, 95),
-        "row_click_to_drawn_ms_p50": _pct(click_ms, 50), "row_click_to_drawn_ms_p95": _pct(click_ms, 95),
+        "confirm_gui_cpu_ms_p50": _pct(confirm_cpu, 50),
+        "confirm_gui_cpu_ms_p95": _pct(confirm_cpu, 95),
+        "row_click_to_drawn_ms_p50": _pct(click_ms, 50),
+        "row_click_to_drawn_ms_p95": _pct(click_ms, 95),
         "row_click_n": len(click_ms),
         "baseline_repaint_ms_p50": _pct(repaint_ms, 50),
         "confirm_p95_over_repaint_p50": round(p95 / max(_pct(repaint_ms, 50), 1e-3), 2),
@@ -168,8 +186,12 @@ def run(study_dir: Path, reader: str, confirms: int, label: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="triage benchmark")
-    parser.add_argument("--study", type=Path, default=None,
-                        help=f"a triage study with reader {READER} (PIN {PIN}) and stored AI outputs")
+    parser.add_argument(
+        "--study",
+        type=Path,
+        default=None,
+        help=f"a triage study with reader {READER} (PIN {PIN}) and stored AI outputs",
+    )
     parser.add_argument("--slides", type=int, default=300)
     parser.add_argument("--confirms", type=int, default=40)
     args = parser.parse_args(argv)

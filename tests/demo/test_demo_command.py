@@ -7,6 +7,7 @@ import argparse
 import json
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 from app.commands import demo
@@ -90,11 +91,13 @@ def test_command_refuses_to_overwrite_a_foreign_folder(tmp_path, capsys):
 
 
 def test_command_is_headless_and_enrols_the_demo_readers(tmp_path):
-    code = ("import sys; from app.cli import main; "
-            f"rc = main(['demo', '--build', {str(tmp_path)!r}, '--small', '--no-open', '--no-precompute', "
-            "'--only', 'conjunctiva']); "
-            "bad = [m for m in ('PySide6', 'torch', 'pyqtgraph') if m in sys.modules]; "
-            "print('loaded', bad); sys.exit(rc or (3 if bad else 0))")
+    code = (
+        "import sys; from app.cli import main; "
+        f"rc = main(['demo', '--build', {str(tmp_path)!r}, '--small', '--no-open', '--no-precompute', "
+        "'--only', 'conjunctiva']); "
+        "bad = [m for m in ('PySide6', 'torch', 'pyqtgraph') if m in sys.modules]; "
+        "print('loaded', bad); sys.exit(rc or (3 if bad else 0))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "loaded []" in proc.stdout
@@ -106,7 +109,7 @@ def test_command_is_headless_and_enrols_the_demo_readers(tmp_path):
 
 
 def test_rerunning_the_demo_keeps_reads_and_the_tour_reader_reaches_the_aided_read(tmp_path, monkeypatch):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from study.engine import ReadSubmission, StudyEngine
 
@@ -117,7 +120,7 @@ def test_rerunning_the_demo_keeps_reads_and_the_tour_reader_reaches_the_aided_re
     engine = StudyEngine.open(root / "mri")
     rs = engine.start(demo.TOUR_READER, 1)
     while (item := rs.next_item()) is not None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         rs.submit(ReadSubmission(item.case_id, "1", now, now, 100, confidence=60))
     rs.close()
     # Washout waived for the tour reader only, and on the record.

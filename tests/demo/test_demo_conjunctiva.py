@@ -74,7 +74,7 @@ def test_conjunctival_redness_flags_anaemia_but_not_perfectly():
     red = []
     for i, hb in enumerate(hbs):
         img, (r0, c0, r1, c1), _ = render_photo(11, i, float(hb))
-        reg = img[(r0 + r1) // 2:r1 - 3, c0 + (c1 - c0) // 3:c1 - (c1 - c0) // 3].astype(float)
+        reg = img[(r0 + r1) // 2 : r1 - 3, c0 + (c1 - c0) // 3 : c1 - (c1 - c0) // 3].astype(float)
         red.append(((reg[..., 0] - reg[..., 1]) / (reg.sum(-1) + 1)).mean())
     assert 0.7 <= auc(red, hbs >= 11) <= 0.99
     assert np.corrcoef(red, hbs)[0, 1] > 0.5

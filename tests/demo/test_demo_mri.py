@@ -13,7 +13,7 @@ from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage
 from study.cases import load_cases
 from study.demo.dicom_writer import SeriesGeometry, _SeriesEncoder, demo_uid, ds_str, slice_dataset
 from study.demo.labels import read_latent, read_lesions
-from study.demo.mri import ROLES, SERIES_INFO, SAGITTAL, build_mri, simulate_patient
+from study.demo.mri import ROLES, SAGITTAL, SERIES_INFO, build_mri, simulate_patient
 from study.media import load
 from study.protocol import load_protocol
 from tests.demo.conftest import SEED
@@ -132,10 +132,21 @@ def test_media_layer_reads_series_in_one_frame_of_reference(mri):
 def test_fast_encoder_writes_what_pydicom_writes():
     g = SeriesGeometry(24, 20, 3.375, 5.0, 6.0, 4, *SAGITTAL, (1.5, -2.0, 12.3))
     stored = np.random.default_rng(0).integers(0, 4000, (4, 24, 20)).astype("<u2")
-    patient = dict(name="DEMO^0001", id="DEMO0001", birth_date="19700101", study_date="20250101",
-                   study_time="080000", accession="A1")
-    kw = dict(patient=patient, study_uid=demo_uid("t", 1), series_uid=demo_uid("t", 2), frame_uid=demo_uid("t", 3),
-              window=(100.0, 200.5))
+    patient = dict(
+        name="DEMO^0001",
+        id="DEMO0001",
+        birth_date="19700101",
+        study_date="20250101",
+        study_time="080000",
+        accession="A1",
+    )
+    kw = dict(
+        patient=patient,
+        study_uid=demo_uid("t", 1),
+        series_uid=demo_uid("t", 2),
+        frame_uid=demo_uid("t", 3),
+        window=(100.0, 200.5),
+    )
     enc = _SeriesEncoder(slice_dataset(0, stored[0], g, SERIES_INFO["DWI"], sop_uid=demo_uid("s", 0), **kw))
     for k in range(4):
         ds = slice_dataset(k, stored[k], g, SERIES_INFO["DWI"], sop_uid=demo_uid("s", k), **kw)

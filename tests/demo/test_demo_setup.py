@@ -8,7 +8,8 @@ from study.store import Store
 
 def test_status_lines():
     assert status_text("AI outputs for mri: 48/120") == (
-        "Demo set-up: AI outputs for the mri study being computed: 40 % (48/120)")
+        "Demo set-up: AI outputs for the mri study being computed: 40 % (48/120)"
+    )
     assert status_text("ready: mri /x/mri") == "Demo set-up: the mri study is ready"
     assert status_text("built cytology in 3.2 s: /x/cytology") == "Demo set-up: built cytology in 3.2 s"
     assert status_text("  mri: model copied to demo/mri/models/mri") is None

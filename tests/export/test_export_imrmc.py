@@ -18,8 +18,12 @@ VANDYKE = Path(__file__).parents[1] / "stats" / "data" / "vandyke.csv"
 
 def reads() -> pd.DataFrame:
     rng = np.random.default_rng(1)
-    rows = [{"reader": r, "modality": m, "case": f"c{c}", "truth": int(c < 6), "rating": float(rng.random()) / 3}
-            for r in ("r1", "r2") for m in ("A", "B") for c in range(12)]
+    rows = [
+        {"reader": r, "modality": m, "case": f"c{c}", "truth": int(c < 6), "rating": float(rng.random()) / 3}
+        for r in ("r1", "r2")
+        for m in ("A", "B")
+        for c in range(12)
+    ]
     return with_decisions(normalise_reads(pd.DataFrame(rows)), 0.2)[0]
 
 
@@ -44,10 +48,16 @@ def test_a_title_cannot_break_the_header(title):
 
 def test_imrmc_files_with_truth_reader_are_read(tmp_path):
     path = tmp_path / "own.imrmc"
-    path.write_text("Simulated by iMRMC\nNR: 2\nN0: 2\nN1: 2\nNM: 2\nBEGIN DATA:\n"
-                    "truth,p1,0,1\ntruth,p2,0,1\n-1,n1,0,0\n-1,n2,truth,0\n"
-                    + "".join(f"{r},{c},{m},{s}\n" for r in ("rA", "rB") for m in ("m1", "m2")
-                              for c, s in (("p1", 0.9), ("p2", 0.7), ("n1", 0.2), ("n2", 0.75))))
+    path.write_text(
+        "Simulated by iMRMC\nNR: 2\nN0: 2\nN1: 2\nNM: 2\nBEGIN DATA:\n"
+        "truth,p1,0,1\ntruth,p2,0,1\n-1,n1,0,0\n-1,n2,truth,0\n"
+        + "".join(
+            f"{r},{c},{m},{s}\n"
+            for r in ("rA", "rB")
+            for m in ("m1", "m2")
+            for c, s in (("p1", 0.9), ("p2", 0.7), ("n1", 0.2), ("n2", 0.75))
+        )
+    )
     df = read_imrmc(path)
     assert len(df) == 16 and set(df["reader"]) == {"rA", "rB"}
     assert df.set_index("case")["truth"].to_dict() == {"p1": 1, "p2": 1, "n1": 0, "n2": 0}

@@ -54,7 +54,16 @@ def test_results_json_is_strict_and_complete(exported):
 def test_metrics_csv_and_xlsx(exported):
     paths, *_ = exported
     m = pd.read_csv(paths["metrics.csv"])
-    assert {"reader", "modality", "group", "sensitivity", "sensitivity_ci95_lower", "sensitivity_ci95_upper", "auc", "auc_se"} <= set(m.columns)
+    assert {
+        "reader",
+        "modality",
+        "group",
+        "sensitivity",
+        "sensitivity_ci95_lower",
+        "sensitivity_ci95_upper",
+        "auc",
+        "auc_se",
+    } <= set(m.columns)
     assert len(m) == 6 * 2 + 1  # 6 readers x 2 modalities + AI
     sheets = pd.read_excel(paths["metrics.xlsx"], sheet_name=None)
     assert list(sheets) == ["readers", "groups", "mrmc", "mcnemar"]
@@ -90,7 +99,9 @@ def test_pdf_pages_are_portrait_titled_and_state_n(sarcoma):
     reads, ai = sarcoma
     res = analyze(reads, ai=ai, sample_size=False)
     df = with_decisions(normalise_reads(reads))[0]
-    pages = build_pages(df, res, None, "Uterine sarcoma vs leiomyoma", {"study_id": "sarcoma", "design_text": "sequential"})
+    pages = build_pages(
+        df, res, None, "Uterine sarcoma vs leiomyoma", {"study_id": "sarcoma", "design_text": "sequential"}
+    )
     assert all(tuple(fig.get_size_inches()) == (8.27, 11.69) for fig in pages)  # one orientation
     text = "\n".join(page_texts(f) for f in pages)
     assert "Uterine sarcoma vs leiomyoma" in text and "Protocol" in text and "sequential" in text
@@ -151,7 +162,18 @@ def test_analyze_cli_report_option(tmp_path, sarcoma):
     reads, ai = sarcoma
     reads.to_csv(tmp_path / "reads.csv", index=False)
     ai.to_csv(tmp_path / "ai.csv", index=False)
-    rc = main(["analyze", str(tmp_path / "reads.csv"), "--json", str(tmp_path / "r.json"), "--ai", str(tmp_path / "ai.csv"), "--report", str(tmp_path / "rep")])
+    rc = main(
+        [
+            "analyze",
+            str(tmp_path / "reads.csv"),
+            "--json",
+            str(tmp_path / "r.json"),
+            "--ai",
+            str(tmp_path / "ai.csv"),
+            "--report",
+            str(tmp_path / "rep"),
+        ]
+    )
     assert rc == 0
     assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == sorted(FILES)
 
@@ -172,4 +194,8 @@ def test_three_modalities_every_pair_in_the_mrmc_line():
         assert pair in line
     assert "F(2, " in line and "[5 readers, 114 cases (45 positive, 69 negative)" in line
     per_reader = res["fixed_readers"]["per_reader"]
-    assert len(per_reader) == 15 and {r["comparison"] for r in per_reader} == {"trt0 - trt1", "trt0 - trt2", "trt1 - trt2"}
+    assert len(per_reader) == 15 and {r["comparison"] for r in per_reader} == {
+        "trt0 - trt1",
+        "trt0 - trt2",
+        "trt1 - trt2",
+    }

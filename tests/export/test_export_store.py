@@ -22,8 +22,16 @@ def make_study(root: Path, n: int = 24) -> Path:
     import skimage
 
     (root / "media").mkdir(parents=True)
-    p = Protocol("interim", "Interim check of the photo study", "sequential", 3, Task("binary", labels=("benign", "malignant")),
-                 HangingProtocol(("photo",)), washout_days=28, groups=("specialist", "resident"))
+    p = Protocol(
+        "interim",
+        "Interim check of the photo study",
+        "sequential",
+        3,
+        Task("binary", labels=("benign", "malignant")),
+        HangingProtocol(("photo",)),
+        washout_days=28,
+        groups=("specialist", "resident"),
+    )
     (root / "study.toml").write_text(protocol_to_toml(p))
     rows = ["case_id,truth,patient_id,photo"]
     for i in range(n):
@@ -41,8 +49,17 @@ def read_some(study: Path) -> None:
     truth = {c.case_id: int(c.truth) for c in engine.cases}
     for c in engine.cases:  # an AI whose score is on 0-1 with its own 0.5 operating point
         p = 0.8 if truth[c.case_id] else 0.3
-        engine.store.put_ai_output(AIOutput(c.case_id, "m1", "binary", ("benign", "malignant"), (1 - p, p),
-                                            predicted="malignant" if p >= 0.5 else "benign", score=p))
+        engine.store.put_ai_output(
+            AIOutput(
+                c.case_id,
+                "m1",
+                "binary",
+                ("benign", "malignant"),
+                (1 - p, p),
+                predicted="malignant" if p >= 0.5 else "benign",
+                score=p,
+            )
+        )
     plan = {"s1": (None, None), "s2": (None, None), "r1": (None, 4), "r2": (12, 0)}
     for code in plan:
         engine.store.add_reader(code, "specialist" if code[0] == "s" else "resident", "1234")
@@ -58,8 +75,16 @@ def read_some(study: Path) -> None:
                 answer = truth[item.case_id] if right else 1 - truth[item.case_id]
                 secs = 1.0 if k == 0 else 20.0  # one implausibly fast read each
                 t = now[0]
-                rs.submit(ReadSubmission(item.case_id, str(answer), t, t + timedelta(seconds=secs), int(secs * 1000),
-                                         confidence=float(np.clip(50 + (30 if answer else -30) + rng.normal(0, 15), 0, 100))))
+                rs.submit(
+                    ReadSubmission(
+                        item.case_id,
+                        str(answer),
+                        t,
+                        t + timedelta(seconds=secs),
+                        int(secs * 1000),
+                        confidence=float(np.clip(50 + (30 if answer else -30) + rng.normal(0, 15), 0, 100)),
+                    )
+                )
                 k += 1
             rs.close()
         now[0] += timedelta(days=29)
@@ -90,7 +115,9 @@ def test_interim_report_of_a_stored_study(tmp_path, capsys):
     assert all(r["n_fast"] >= 1 for r in qc.values())
     reads = pd.read_csv(out / "reads.csv")
     stored = {c.name for c in ReadRow.__table__.columns} - {"id"}
-    assert stored | {"read_id", "reader", "group", "truth", "current", "consistency_check", "sittings_n"} <= set(reads.columns)
+    assert stored | {"read_id", "reader", "group", "truth", "current", "consistency_check", "sittings_n"} <= set(
+        reads.columns
+    )
     assert reads.set_index("read_id").loc[1, "sittings_n"] == 2
     pdf = (out / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"Interim check of the photo study" in pdf

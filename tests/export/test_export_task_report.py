@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -22,24 +22,41 @@ from tests.admin_cli import admin_env
 
 
 def _read_everything(study, answer_for):
-    engine = StudyEngine.open(study, clock=lambda: datetime.now(timezone.utc))
+    engine = StudyEngine.open(study, clock=lambda: datetime.now(UTC))
     engine.store.add_reader("cyto1", "specialist", "1234")
     for info in engine.sessions("cyto1"):
         rs = engine.start("cyto1", info.index)
         while (item := rs.next_item()) is not None:
-            now = datetime.now(timezone.utc)
-            rs.submit(ReadSubmission(item.case_id, displayed_at=now - timedelta(seconds=5), submitted_at=now,
-                                     active_ms=5000, **answer_for(engine.case(item.case_id))))
+            now = datetime.now(UTC)
+            rs.submit(
+                ReadSubmission(
+                    item.case_id,
+                    displayed_at=now - timedelta(seconds=5),
+                    submitted_at=now,
+                    active_ms=5000,
+                    **answer_for(engine.case(item.case_id)),
+                )
+            )
         rs.close()
     return engine
 
 
 def _report(study, out):
-    r = subprocess.run([sys.executable, "-m", "app.cli", "report", str(study), "--out", str(out)],
-                       capture_output=True, text=True, env=admin_env(study))
+    r = subprocess.run(
+        [sys.executable, "-m", "app.cli", "report", str(study), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=admin_env(study),
+    )
     assert r.returncode == 0, r.stderr
-    assert {p.name for p in out.iterdir()} == {"reads.csv", "metrics.csv", "metrics.xlsx", "results.json", "report.pdf",
-                                               "AUDIT_ANCHOR.txt"}
+    assert {p.name for p in out.iterdir()} == {
+        "reads.csv",
+        "metrics.csv",
+        "metrics.xlsx",
+        "results.json",
+        "report.pdf",
+        "AUDIT_ANCHOR.txt",
+    }
     return json.loads((out / "results.json").read_text()), pd.read_csv(out / "metrics.csv")
 
 
@@ -48,8 +65,9 @@ def test_multiclass_report_with_collapse_and_ai(tmp_path):
     labels = ["normal", "CIN1", "CIN2+"]
     engine = _read_everything(study, lambda c: {"answer": c.truth if c.case_id[-1] in "02468" else "normal"})
     for c in engine.cases:
-        engine.store.put_ai_output(AIOutput(c.case_id, "m", "multiclass", tuple(labels), (0.1, 0.1, 0.8),
-                                            predicted=c.truth, score=0.8))
+        engine.store.put_ai_output(
+            AIOutput(c.case_id, "m", "multiclass", tuple(labels), (0.1, 0.1, 0.8), predicted=c.truth, score=0.8)
+        )
     truth = {c.case_id: c.truth for c in engine.cases}
     engine.close()
     result, metrics = _report(study, tmp_path / "out")

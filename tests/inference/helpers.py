@@ -22,8 +22,15 @@ def toml_value(v) -> str:
     return '"' + str(v) + '"'
 
 
-def write_spec(folder: Path, model: dict, roles=("image",), tables: dict | None = None,
-               net: nn.Module | None = None, shared: bool = False, seed: int = 0) -> Path:
+def write_spec(
+    folder: Path,
+    model: dict,
+    roles=("image",),
+    tables: dict | None = None,
+    net: nn.Module | None = None,
+    shared: bool = False,
+    seed: int = 0,
+) -> Path:
     """Write model.toml and one state-dict file per role (random init unless ``net``)."""
     folder.mkdir(parents=True, exist_ok=True)
     tables = tables or {}
@@ -32,8 +39,11 @@ def write_spec(folder: Path, model: dict, roles=("image",), tables: dict | None 
         name = "weights.pt" if shared else f"{role}.pt"
         if not (shared and i):
             torch.manual_seed(seed + i)
-            spec0 = parse_spec({"model": model, "members": [{"role": role, "weights": name, "sha256": "0" * 64}]},
-                               folder / "model.toml", check_files=False)
+            spec0 = parse_spec(
+                {"model": model, "members": [{"role": role, "weights": name, "sha256": "0" * 64}]},
+                folder / "model.toml",
+                check_files=False,
+            )
             torch.save((net or build_network(spec0)).state_dict(), folder / name)
         members.append({"role": role, "weights": name, "sha256": file_sha256(folder / name)})
     lines = ["[model]"] + [f"{k} = {toml_value(v)}" for k, v in model.items()]
@@ -75,10 +85,17 @@ def lesion_images(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray,
 def tiny_cnn() -> nn.Module:
     """A small fully convolutional classifier: its last Conv2d is top level (the CAM layer)."""
     return nn.Sequential(
-        nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),
-        nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(32, 2),
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveMaxPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, 2),
     )
 
 
@@ -89,7 +106,7 @@ def train(net: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: i
     for _ in range(epochs):
         perm = torch.randperm(len(x))
         for start in range(0, len(x), 32):
-            idx = perm[start:start + 32]
+            idx = perm[start : start + 32]
             opt.zero_grad()
             nn.functional.cross_entropy(net(x[idx]), y[idx]).backward()
             opt.step()

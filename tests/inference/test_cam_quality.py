@@ -62,11 +62,22 @@ def test_model_learns_the_task(trained):
 def test_pointing_game_through_predict(trained):
     """The full path: Media (uint8 photo) -> preprocess -> predict -> CAM at the frame's size."""
     net, images, _x, boxes, positives, _ = trained
-    spec = parse_spec({"model": {"architecture": "resnet18", "head": "binary", "labels": ["no", "lesion"],
-                                 "input_size": SIZE, "mean": [0.5] * 3, "std": [0.25] * 3},
-                       "cam": {"size": 64, "target": "lesion"},
-                       "members": [{"role": "photo", "weights": "x.pt", "sha256": "0" * 64}]},
-                      "/tmp/model.toml", check_files=False)
+    spec = parse_spec(
+        {
+            "model": {
+                "architecture": "resnet18",
+                "head": "binary",
+                "labels": ["no", "lesion"],
+                "input_size": SIZE,
+                "mean": [0.5] * 3,
+                "std": [0.25] * 3,
+            },
+            "cam": {"size": 64, "target": "lesion"},
+            "members": [{"role": "photo", "weights": "x.pt", "sha256": "0" * 64}],
+        },
+        "/tmp/model.toml",
+        check_files=False,
+    )
     model = LoadedModel(spec, {"photo": net}, torch.device("cpu"))
     hits = 0
     for i in positives:

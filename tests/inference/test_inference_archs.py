@@ -17,10 +17,20 @@ SLOW = {"vgg16"}  # 138 M parameters: building it alone takes seconds
 
 def _spec(arch: str, head: str = "multiclass", **model):
     labels = {"multiclass": ["a", "b", "c"], "segmentation": ["background", "disc"], "binary": ["n", "p"]}
-    return parse_spec({"model": {"architecture": arch, "head": head, "labels": labels.get(head, ["value"]),
-                                 "input_size": 64, **model},
-                       "members": [{"role": "photo", "weights": "w.pt", "sha256": "0" * 64}]},
-                      "/tmp/model.toml", check_files=False)
+    return parse_spec(
+        {
+            "model": {
+                "architecture": arch,
+                "head": head,
+                "labels": labels.get(head, ["value"]),
+                "input_size": 64,
+                **model,
+            },
+            "members": [{"role": "photo", "weights": "w.pt", "sha256": "0" * 64}],
+        },
+        "/tmp/model.toml",
+        check_files=False,
+    )
 
 
 @pytest.mark.parametrize("arch", [pytest.param(a, marks=pytest.mark.slow) if a in SLOW else a for a in ARCHITECTURES])

@@ -17,16 +17,28 @@ from study.store import Store
 from tests.admin_cli import ENV, PASSWORD, give_admin_password
 from tests.inference.helpers import write_spec
 
-MODEL = {"architecture": "mobilenet_v2", "width_mult": 0.5, "head": "binary", "labels": ["absent", "present"],
-         "input_size": 64}
+MODEL = {
+    "architecture": "mobilenet_v2",
+    "width_mult": 0.5,
+    "head": "binary",
+    "labels": ["absent", "present"],
+    "input_size": 64,
+}
 
 
 def _study(root: Path, n: int = 6) -> Path:
     """A study folder of PNG photos; case K002 is a corrupt file, K004's file is missing."""
     (root / "media").mkdir(parents=True)
     rng = np.random.default_rng(0)
-    protocol = Protocol("pre", "Precompute test", "concurrent", 1, Task("binary", "Lesion?", ("absent", "present")),
-                        HangingProtocol(("photo",)), model_spec="models/m/model.toml")
+    protocol = Protocol(
+        "pre",
+        "Precompute test",
+        "concurrent",
+        1,
+        Task("binary", "Lesion?", ("absent", "present")),
+        HangingProtocol(("photo",)),
+        model_spec="models/m/model.toml",
+    )
     (root / "study.toml").write_text(protocol_to_toml(protocol))
     rows = ["case_id,truth,patient_id,photo"]
     for i in range(n):

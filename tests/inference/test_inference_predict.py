@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from inference.load import load_model
-from inference.preprocess import central, motion_composite, plan_inputs, to_unit
 from inference.predict import predict
+from inference.preprocess import central, motion_composite, plan_inputs, to_unit
 from inference.spec import load_spec
 from study.media.types import Media, MediaError
 from tests.inference.helpers import write_spec
@@ -18,13 +18,16 @@ MOBILE = {"architecture": "mobilenet_v2", "width_mult": 0.5, "input_size": 64}
 
 def _series(n=9, seed=0, h=80, w=64) -> Media:
     rng = np.random.default_rng(seed)
-    return Media(frames=rng.normal(800, 200, (n, h, w)).astype(np.float32), kind="series", window=(800.0, 1600.0),
-                 slice_positions=tuple(float(i) for i in range(n)))
+    return Media(
+        frames=rng.normal(800, 200, (n, h, w)).astype(np.float32),
+        kind="series",
+        window=(800.0, 1600.0),
+        slice_positions=tuple(float(i) for i in range(n)),
+    )
 
 
 def test_window_maps_dicom_to_unit_range():
-    m = Media(frames=np.array([[[0.0, 400.0, 800.0, 1200.0, 2000.0]]], np.float32), kind="dicom",
-              window=(800.0, 800.0))
+    m = Media(frames=np.array([[[0.0, 400.0, 800.0, 1200.0, 2000.0]]], np.float32), kind="dicom", window=(800.0, 800.0))
     assert np.allclose(to_unit(m), [[[0.0, 0.0, 0.5, 1.0, 1.0]]])
     photo = Media(frames=np.array([[[0, 255]]], np.uint8), kind="image")
     assert np.allclose(to_unit(photo), [[[0.0, 1.0]]])
@@ -32,8 +35,12 @@ def test_window_maps_dicom_to_unit_range():
 
 
 def test_volume_plan_and_ensemble_mean(tmp_path):
-    path = write_spec(tmp_path, {**MOBILE, "head": "binary", "labels": ["myoma", "sarcoma"]},
-                      roles=("T2axi", "DWI"), tables={"slices": {"count": 3}})
+    path = write_spec(
+        tmp_path,
+        {**MOBILE, "head": "binary", "labels": ["myoma", "sarcoma"]},
+        roles=("T2axi", "DWI"),
+        tables={"slices": {"count": 3}},
+    )
     model = load_model(path)
     axi, dwi = _series(9, 0), _series(7, 1, 64, 64)
     plan = plan_inputs(axi, model.spec)
@@ -57,8 +64,12 @@ def test_volume_plan_and_ensemble_mean(tmp_path):
 
 
 def test_selected_slice_cams_leave_other_slices_empty(tmp_path):
-    path = write_spec(tmp_path, {**MOBILE, "head": "binary", "labels": ["n", "p"]}, roles=("T2axi",),
-                      tables={"slices": {"count": 3, "cam": "selected"}})
+    path = write_spec(
+        tmp_path,
+        {**MOBILE, "head": "binary", "labels": ["n", "p"]},
+        roles=("T2axi",),
+        tables={"slices": {"count": 3, "cam": "selected"}},
+    )
     out = predict(load_model(path), {"T2axi": _series(9)})
     cam = out.cams["T2axi"].astype(np.float32)
     assert cam.shape[0] == 9
@@ -67,8 +78,12 @@ def test_selected_slice_cams_leave_other_slices_empty(tmp_path):
 
 def test_motion_input_and_grade_distribution(tmp_path):
     grades = ["A", "B", "C", "D", "E"]
-    path = write_spec(tmp_path, {**MOBILE, "head": "grade_distribution", "labels": grades, "input": "motion"},
-                      roles=("video",), tables={"video": {"key_frames": 3}})
+    path = write_spec(
+        tmp_path,
+        {**MOBILE, "head": "grade_distribution", "labels": grades, "input": "motion"},
+        roles=("video",),
+        tables={"video": {"key_frames": 3}},
+    )
     rng = np.random.default_rng(0)
     video = Media(frames=rng.integers(0, 256, (15, 48, 64, 3), dtype=np.uint8), kind="video", fps=15.0)
     model = load_model(path)
@@ -92,8 +107,18 @@ def test_motion_composite_channels():
 
 
 def test_regression_value_interval_and_cam(tmp_path):
-    path = write_spec(tmp_path, {**MOBILE, "head": "regression", "labels": ["hemoglobin"], "unit": "g/dL",
-                                 "target_mean": 12.0, "target_std": 2.0, "interval_halfwidth": 1.5})
+    path = write_spec(
+        tmp_path,
+        {
+            **MOBILE,
+            "head": "regression",
+            "labels": ["hemoglobin"],
+            "unit": "g/dL",
+            "target_mean": 12.0,
+            "target_std": 2.0,
+            "interval_halfwidth": 1.5,
+        },
+    )
     model = load_model(path)
     photo = Media(frames=np.random.default_rng(0).integers(0, 256, (1, 64, 64, 3), dtype=np.uint8), kind="image")
     out = predict(model, {"image": photo})
@@ -106,8 +131,17 @@ def test_regression_value_interval_and_cam(tmp_path):
 
 
 def test_cam_target_changes_the_map(tmp_path):
-    path = write_spec(tmp_path, {**MOBILE, "input_size": 128, "head": "multiclass",
-                                 "labels": ["normal", "CIN1", "CIN2+"], "positive": ["CIN2+"]}, seed=0)
+    path = write_spec(
+        tmp_path,
+        {
+            **MOBILE,
+            "input_size": 128,
+            "head": "multiclass",
+            "labels": ["normal", "CIN1", "CIN2+"],
+            "positive": ["CIN2+"],
+        },
+        seed=0,
+    )
     model = load_model(path)
     photo = Media(frames=np.random.default_rng(2).integers(0, 256, (1, 96, 96, 3), dtype=np.uint8), kind="image")
     maps = {t: predict(model, {"image": photo}, target=t).cams["image"] for t in ("normal", "CIN2+")}

@@ -12,8 +12,13 @@ from inference.network import build_network
 from inference.spec import SpecError, file_sha256, load_spec
 from tests.inference.helpers import write_spec
 
-BASE = {"architecture": "mobilenet_v2", "width_mult": 0.5, "head": "binary", "labels": ["benign", "malignant"],
-        "input_size": 64}
+BASE = {
+    "architecture": "mobilenet_v2",
+    "width_mult": 0.5,
+    "head": "binary",
+    "labels": ["benign", "malignant"],
+    "input_size": 64,
+}
 
 
 def _errors(tmp_path, text: str) -> list[str]:
@@ -27,8 +32,12 @@ def _errors(tmp_path, text: str) -> list[str]:
 
 
 def test_valid_spec_round_trip(tmp_path):
-    path = write_spec(tmp_path, BASE, roles=("T2axi", "DWI"),
-                      tables={"cam": {"method": "hirescam", "size": 80}, "slices": {"count": 3}})
+    path = write_spec(
+        tmp_path,
+        BASE,
+        roles=("T2axi", "DWI"),
+        tables={"cam": {"method": "hirescam", "size": 80}, "slices": {"count": 3}},
+    )
     spec = load_spec(path)
     assert spec.roles == ("T2axi", "DWI")
     assert spec.input_size == (64, 64) and spec.channels == 3 and spec.width_mult == 0.5
@@ -40,7 +49,9 @@ def test_valid_spec_round_trip(tmp_path):
 
 
 def test_every_problem_names_file_and_key(tmp_path):
-    problems = _errors(tmp_path, """
+    problems = _errors(
+        tmp_path,
+        """
 [model]
 architecture = "alexnet"
 head = "binary"
@@ -57,10 +68,20 @@ size = 4
 role = "T2axi"
 weights = "missing.pt"
 sha256 = "abc"
-""")
+""",
+    )
     text = "\n".join(problems)
-    for key in ("model.architecture", "model.labels", "model.channels", "model.input_size", "model.colour",
-                "cam.method", "cam.size", "members[0].weights", "members[0].sha256"):
+    for key in (
+        "model.architecture",
+        "model.labels",
+        "model.channels",
+        "model.input_size",
+        "model.colour",
+        "cam.method",
+        "cam.size",
+        "members[0].weights",
+        "members[0].sha256",
+    ):
         assert f": {key}: " in text, (key, text)
     assert "'alexnet' is not one of mobilenet_v2" in text
     assert "unknown key" in text
@@ -68,15 +89,18 @@ sha256 = "abc"
 
 def test_missing_tables_and_bad_toml(tmp_path):
     assert any("model: missing required table" in p for p in _errors(tmp_path, "x = 1\n"))
-    assert any("members: missing" in p for p in _errors(tmp_path, '[model]\narchitecture = "resnet18"\n'
-                                                                  'head = "regression"\n'))
+    assert any(
+        "members: missing" in p for p in _errors(tmp_path, '[model]\narchitecture = "resnet18"\nhead = "regression"\n')
+    )
     assert any("invalid TOML" in p for p in _errors(tmp_path, "[model\n"))
     with pytest.raises(SpecError, match="file not found"):
         load_spec(tmp_path / "nope.toml")
 
 
 def test_width_mult_only_for_mobilenet_v2(tmp_path):
-    problems = _errors(tmp_path, """
+    problems = _errors(
+        tmp_path,
+        """
 [model]
 architecture = "resnet18"
 width_mult = 0.5
@@ -86,7 +110,9 @@ labels = ["a", "b", "b"]
 role = "x"
 weights = "w.pt"
 sha256 = "%s"
-""" % ("0" * 64))
+"""
+        % ("0" * 64),
+    )
     text = "\n".join(problems)
     assert "model.width_mult: only mobilenet_v2" in text
     assert "model.labels: labels must be non-empty and distinct" in text
@@ -134,8 +160,12 @@ def test_float16_state_dict_and_torchscript_load(tmp_path):
         warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated in torch 2.14
         torch.jit.save(torch.jit.trace(net, x), ts_dir / "image.pt")
     for p, w in ((path, spec.members[0].weights), (ts_path, ts_dir / "image.pt")):
-        p.write_text("\n".join(line if not line.startswith("sha256") else f'sha256 = "{file_sha256(w)}"'
-                               for line in p.read_text().splitlines()))
+        p.write_text(
+            "\n".join(
+                line if not line.startswith("sha256") else f'sha256 = "{file_sha256(w)}"'
+                for line in p.read_text().splitlines()
+            )
+        )
     half_model = load_model(path)
     ts_model = load_model(ts_path)
     with torch.no_grad():

@@ -16,8 +16,26 @@ MODELS = Path(__file__).resolve().parents[2] / "resources" / "models"
 
 
 def test_training_script_writes_a_loadable_recorded_model(tmp_path):
-    rc = main(["--data", str(tmp_path / "train"), "--holdout", str(tmp_path / "hold"), "--out", str(tmp_path / "m"),
-               "--only", "cytology", "--epochs", "1", "--n-train", "12", "--n-holdout", "12", "--seed", "3"])
+    rc = main(
+        [
+            "--data",
+            str(tmp_path / "train"),
+            "--holdout",
+            str(tmp_path / "hold"),
+            "--out",
+            str(tmp_path / "m"),
+            "--only",
+            "cytology",
+            "--epochs",
+            "1",
+            "--n-train",
+            "12",
+            "--n-holdout",
+            "12",
+            "--seed",
+            "3",
+        ]
+    )
     assert rc == 0
     spec = load_spec(tmp_path / "m" / "cytology" / "model.toml")
     assert spec.training["seed"] == 3 and spec.training["data_seed"] == 1001 and spec.training["n_train"] == 12

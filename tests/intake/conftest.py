@@ -37,12 +37,28 @@ def fieldcases_dir() -> Path:
     pytest.fail(f"shared field cases not found (looked in {', '.join(map(str, candidates))})")
 
 
-def write_slice(path: Path, *, patient: str = "PAT1", patient_name: str = "Doe^Jane", study_uid: str,
-                series_uid: str, series_number: int = 1, description: str = "t2_tse_tra",
-                orientation: tuple[float, ...] = AXIAL, z: float = 0.0, instance: int = 1,
-                b_value: float | None = None, b_tag: str = "standard", echo: int | None = None,
-                localizer: bool = False, secondary_capture: bool = False, preamble: bool = True,
-                accession: str = "ACC1", size: int = 8, value: int = 100) -> str:
+def write_slice(
+    path: Path,
+    *,
+    patient: str = "PAT1",
+    patient_name: str = "Doe^Jane",
+    study_uid: str,
+    series_uid: str,
+    series_number: int = 1,
+    description: str = "t2_tse_tra",
+    orientation: tuple[float, ...] = AXIAL,
+    z: float = 0.0,
+    instance: int = 1,
+    b_value: float | None = None,
+    b_tag: str = "standard",
+    echo: int | None = None,
+    localizer: bool = False,
+    secondary_capture: bool = False,
+    preamble: bool = True,
+    accession: str = "ACC1",
+    size: int = 8,
+    value: int = 100,
+) -> str:
     """Write one single-frame MR slice (real pixels) and return its SOPInstanceUID."""
     meta = FileMetaDataset()
     sop_class = SecondaryCaptureImageStorage if secondary_capture else MRImageStorage
@@ -107,8 +123,17 @@ def write_slice(path: Path, *, patient: str = "PAT1", patient_name: str = "Doe^J
     return sop
 
 
-def write_series(folder: Path, n: int, *, name: str = "IM{i:04d}", study_uid: str, series_uid: str | None = None,
-                 spacing: float = 3.0, start_instance: int = 1, **kw) -> str:
+def write_series(
+    folder: Path,
+    n: int,
+    *,
+    name: str = "IM{i:04d}",
+    study_uid: str,
+    series_uid: str | None = None,
+    spacing: float = 3.0,
+    start_instance: int = 1,
+    **kw,
+) -> str:
     """n slices at z = 0, spacing, ...; returns the SeriesInstanceUID."""
     series_uid = series_uid or generate_uid()
     for i in range(n):
@@ -124,8 +149,13 @@ def read(path: Path) -> pydicom.Dataset:
 
 def cli(*args) -> subprocess.CompletedProcess:
     """Run ``readerstudy ARGS`` as a user does, in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 def write_dicomdir_patient(root: Path, patient: str, study_uid: str, b_tag: str = "ge") -> None:
@@ -134,13 +164,22 @@ def write_dicomdir_patient(root: Path, patient: str, study_uid: str, b_tag: str 
 
     with tempfile.TemporaryDirectory() as tmp:
         staging = Path(tmp)
-        write_series(staging / "t2", 4, study_uid=study_uid, patient=patient, description="T2 TSE AX",
-                     accession="ACC2")
+        write_series(staging / "t2", 4, study_uid=study_uid, patient=patient, description="T2 TSE AX", accession="ACC2")
         dwi = generate_uid()
         for b in (0, 800):
-            write_series(staging / f"dwi{b}", 4, study_uid=study_uid, series_uid=dwi, patient=patient,
-                         description="DWI", series_number=4, b_value=b, b_tag=b_tag, start_instance=1 + b,
-                         accession="ACC2")
+            write_series(
+                staging / f"dwi{b}",
+                4,
+                study_uid=study_uid,
+                series_uid=dwi,
+                patient=patient,
+                description="DWI",
+                series_number=4,
+                b_value=b,
+                b_tag=b_tag,
+                start_instance=1 + b,
+                accession="ACC2",
+            )
         fs = FileSet()
         for f in sorted(staging.rglob("*")):
             if f.is_file():
@@ -162,20 +201,47 @@ def build_export(root: Path) -> dict[str, str]:
     uids = {}
     loc = generate_uid()
     for i, o in enumerate((AXIAL, SAGITTAL, CORONAL)):
-        write_slice(flat / f"MR.{generate_uid()}", study_uid=s1, series_uid=loc, series_number=1,
-                    description="localizer", orientation=o, instance=i + 1, localizer=True)
+        write_slice(
+            flat / f"MR.{generate_uid()}",
+            study_uid=s1,
+            series_uid=loc,
+            series_number=1,
+            description="localizer",
+            orientation=o,
+            instance=i + 1,
+            localizer=True,
+        )
     uids["loc"] = loc
-    uids["t2axi"] = write_series(flat, 5, name="IM{i:04d}", study_uid=s1, series_number=2,
-                                 description="t2_tse_tra", preamble=False)
-    uids["t2sag"] = write_series(flat, 5, name="PAT1.MR.T2_SAG.0003.{i:04d}.IMA", study_uid=s1, series_number=3,
-                                 description="t2_tse_sag", orientation=SAGITTAL)
+    uids["t2axi"] = write_series(
+        flat, 5, name="IM{i:04d}", study_uid=s1, series_number=2, description="t2_tse_tra", preamble=False
+    )
+    uids["t2sag"] = write_series(
+        flat,
+        5,
+        name="PAT1.MR.T2_SAG.0003.{i:04d}.IMA",
+        study_uid=s1,
+        series_number=3,
+        description="t2_tse_sag",
+        orientation=SAGITTAL,
+    )
     dwi = generate_uid()
     for b in (0, 1000):
-        write_series(flat, 5, name="{uid}.dcm", study_uid=s1, series_uid=dwi, series_number=4,
-                     description="ep2d_diff_b0_1000", b_value=b, b_tag="siemens", start_instance=1 + b)
+        write_series(
+            flat,
+            5,
+            name="{uid}.dcm",
+            study_uid=s1,
+            series_uid=dwi,
+            series_number=4,
+            description="ep2d_diff_b0_1000",
+            b_value=b,
+            b_tag="siemens",
+            start_instance=1 + b,
+        )
     uids["dwi"] = dwi
-    uids["sc"] = write_series(flat, 1, name="SC{i}", study_uid=s1, series_number=99, description="report",
-                              secondary_capture=True)
+    uids["sc"] = write_series(
+        flat, 1, name="SC{i}", study_uid=s1, series_number=99, description="report", secondary_capture=True
+    )
     write_dicomdir_patient(root / "dicomdir", "PAT2", "1.2.826.0.1.3680043.8.498.2")
     (root / "flat" / "README.txt").write_text("Exported by PACS\n")
     (root / "flat" / "IM9999").write_bytes(b"")

@@ -21,23 +21,61 @@ from tests.intake.test_match import RULES
 
 # Attributes of PS3.15 Table E.1-1 (Basic Profile actions D, Z, X, U and combinations), with a test value each.
 ANNEX_E = {
-    "PatientName": "Doe^Jane", "PatientID": "PAT1", "PatientBirthDate": "19700101", "PatientSex": "F",
-    "PatientAge": "054Y", "PatientSize": 1.62, "PatientWeight": 61.0, "PatientAddress": "1 Elm St",
-    "OtherPatientIDs": "MRN-1234", "OtherPatientNames": "Roe^Jane", "PatientBirthName": "Smith^Jane",
-    "PatientMotherBirthName": "Smith^Mary", "PatientTelephoneNumbers": "555-0100", "EthnicGroup": "X",
-    "Occupation": "Teacher", "AdditionalPatientHistory": "prior myomectomy", "PatientComments": "anxious",
-    "MedicalAlerts": "latex", "Allergies": "penicillin", "PregnancyStatus": 4, "SmokingStatus": "NO",
-    "MilitaryRank": "Major", "BranchOfService": "Navy", "CountryOfResidence": "Wonderland",
-    "AccessionNumber": "ACC1", "StudyID": "STUDY77", "StudyDate": "20240115", "StudyTime": "093000",
-    "SeriesDate": "20240115", "AcquisitionDate": "20240115", "ContentDate": "20240115",
-    "InstitutionName": "General Hospital", "InstitutionAddress": "2 Main St", "InstitutionalDepartmentName": "MRI",
-    "ReferringPhysicianName": "House^Greg", "PerformingPhysicianName": "Grey^Meredith",
-    "NameOfPhysiciansReadingStudy": "Wilson^James", "OperatorsName": "Tech^Tom", "PhysiciansOfRecord": "Cuddy^Lisa",
-    "RequestingPhysician": "Foreman^Eric", "StationName": "MRI-01", "DeviceSerialNumber": "SN-998877",
-    "StudyDescription": "Pelvis", "SeriesDescription": "t2_tse_tra", "ProtocolName": "t2_tse_tra",
-    "ImageComments": "patient moved", "RequestedProcedureDescription": "MRI pelvis", "ReasonForStudy": "mass",
-    "PerformedProcedureStepDescription": "pelvis", "PerformedProcedureStepID": "PPS1", "RequestedProcedureID": "RP1",
-    "FrameOfReferenceUID": None, "StudyInstanceUID": None, "SeriesInstanceUID": None, "SOPInstanceUID": None,
+    "PatientName": "Doe^Jane",
+    "PatientID": "PAT1",
+    "PatientBirthDate": "19700101",
+    "PatientSex": "F",
+    "PatientAge": "054Y",
+    "PatientSize": 1.62,
+    "PatientWeight": 61.0,
+    "PatientAddress": "1 Elm St",
+    "OtherPatientIDs": "MRN-1234",
+    "OtherPatientNames": "Roe^Jane",
+    "PatientBirthName": "Smith^Jane",
+    "PatientMotherBirthName": "Smith^Mary",
+    "PatientTelephoneNumbers": "555-0100",
+    "EthnicGroup": "X",
+    "Occupation": "Teacher",
+    "AdditionalPatientHistory": "prior myomectomy",
+    "PatientComments": "anxious",
+    "MedicalAlerts": "latex",
+    "Allergies": "penicillin",
+    "PregnancyStatus": 4,
+    "SmokingStatus": "NO",
+    "MilitaryRank": "Major",
+    "BranchOfService": "Navy",
+    "CountryOfResidence": "Wonderland",
+    "AccessionNumber": "ACC1",
+    "StudyID": "STUDY77",
+    "StudyDate": "20240115",
+    "StudyTime": "093000",
+    "SeriesDate": "20240115",
+    "AcquisitionDate": "20240115",
+    "ContentDate": "20240115",
+    "InstitutionName": "General Hospital",
+    "InstitutionAddress": "2 Main St",
+    "InstitutionalDepartmentName": "MRI",
+    "ReferringPhysicianName": "House^Greg",
+    "PerformingPhysicianName": "Grey^Meredith",
+    "NameOfPhysiciansReadingStudy": "Wilson^James",
+    "OperatorsName": "Tech^Tom",
+    "PhysiciansOfRecord": "Cuddy^Lisa",
+    "RequestingPhysician": "Foreman^Eric",
+    "StationName": "MRI-01",
+    "DeviceSerialNumber": "SN-998877",
+    "StudyDescription": "Pelvis",
+    "SeriesDescription": "t2_tse_tra",
+    "ProtocolName": "t2_tse_tra",
+    "ImageComments": "patient moved",
+    "RequestedProcedureDescription": "MRI pelvis",
+    "ReasonForStudy": "mass",
+    "PerformedProcedureStepDescription": "pelvis",
+    "PerformedProcedureStepID": "PPS1",
+    "RequestedProcedureID": "RP1",
+    "FrameOfReferenceUID": None,
+    "StudyInstanceUID": None,
+    "SeriesInstanceUID": None,
+    "SOPInstanceUID": None,
 }
 
 
@@ -90,12 +128,26 @@ def test_burned_in_annotation_is_refused_with_the_file_named(tmp_path):
 
 def test_new_from_dicom_with_deidentify_writes_copies_and_audits(tmp_path):
     build_export(tmp_path / "export")
-    (tmp_path / "rules.toml").write_text(RULES.replace('"T2axi", "T2sag", "DWI"', '"T2axi", "DWI"').split(
-        "[hanging.match.T2sag]")[0] + "[hanging.match.DWI]" + RULES.split("[hanging.match.DWI]")[1])
+    (tmp_path / "rules.toml").write_text(
+        RULES.replace('"T2axi", "T2sag", "DWI"', '"T2axi", "DWI"').split("[hanging.match.T2sag]")[0]
+        + "[hanging.match.DWI]"
+        + RULES.split("[hanging.match.DWI]")[1]
+    )
     (tmp_path / "truth.csv").write_text("PatientID,truth\nPAT1,1\nPAT2,0\n")
     study = tmp_path / "study"
-    r = cli("new", study, "--from-dicom", tmp_path / "export", "--truth", tmp_path / "truth.csv",
-            "--rules", tmp_path / "rules.toml", "--deidentify", "--seed", "2")
+    r = cli(
+        "new",
+        study,
+        "--from-dicom",
+        tmp_path / "export",
+        "--truth",
+        tmp_path / "truth.csv",
+        "--rules",
+        tmp_path / "rules.toml",
+        "--deidentify",
+        "--seed",
+        "2",
+    )
     assert r.returncode == 0, r.stderr
     assert "de-identified 18 files of 4 volumes" in r.stdout
     cases = load_cases(study, load_protocol(study))

@@ -21,7 +21,9 @@ def test_demo_export_builds_the_mri_study_by_rules(tmp_path):
     assert any(n.endswith(".IMA") and ".LOCALIZER." in n for n in names) and len(names) == 2 + 16 * 6
     vols = result.index.patients[0].volumes
     assert {(v.series_description, v.b_value) for v in vols if v.series_number == 5} == {
-        ("ep2d_diff b0 b1000 AX", 0.0), ("ep2d_diff b0 b1000 AX", 1000.0)}
+        ("ep2d_diff b0 b1000 AX", 0.0),
+        ("ep2d_diff b0 b1000 AX", 1000.0),
+    }
     assert {v.kind for v in vols if v.series_number == 1} == {"localizer"}
     with open(tmp_path / "mri" / "matches.csv", newline="") as fh:
         chosen = {(r["PatientID"], r["role"]): r["volume"] for r in csv.DictReader(fh)}

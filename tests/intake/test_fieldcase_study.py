@@ -15,8 +15,16 @@ from tests.intake.conftest import cli, fieldcases_dir, write_series
 def test_ima_named_slices_make_one_five_slice_series_per_case(tmp_path):
     src = fieldcases_dir() / "study"
     out = tmp_path / "ima"
-    r = cli("new", out, "--from-folder", src / "ima_named_slices", "--truth", src / "ima_named_slices_truth.csv",
-            "--seed", "3")
+    r = cli(
+        "new",
+        out,
+        "--from-folder",
+        src / "ima_named_slices",
+        "--truth",
+        src / "ima_named_slices_truth.csv",
+        "--seed",
+        "3",
+    )
     assert r.returncode == 0, r.stderr
     protocol = load_protocol(out)
     assert protocol.hanging.roles == ("series",)

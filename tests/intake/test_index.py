@@ -42,8 +42,9 @@ def test_rerun_reads_only_new_files_and_a_cancelled_run_resumes(tmp_path):
     write_slice(tmp_path / "export" / "late" / "x.dcm", study_uid="9.9", series_uid="9.9.1", patient="PAT3")
     third = index_export(tmp_path / "export", tmp_path / "idx.sqlite")
     assert third.n_read == 1 and [p.patient_id for p in third.patients] == ["PAT1", "PAT2", "PAT3"]
-    assert [v.files for v in third.volumes] == [v.files for v in index_export(
-        tmp_path / "export", tmp_path / "fresh.sqlite").volumes]
+    assert [v.files for v in third.volumes] == [
+        v.files for v in index_export(tmp_path / "export", tmp_path / "fresh.sqlite").volumes
+    ]
 
 
 def test_broken_objects_are_listed_with_file_and_cause(tmp_path):

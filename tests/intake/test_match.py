@@ -112,8 +112,15 @@ def test_a_tie_is_flagged_never_guessed(tmp_path, export):
 def test_codes_are_opaque_and_stable_and_truth_can_be_keyed_by_accession(tmp_path, export):
     exp, rules, _ = export
     (tmp_path / "acc.csv").write_text("acc,truth\nACC1,1\n")
-    result = build_from_dicom(tmp_path / "s", exp, tmp_path / "acc.csv", rules_toml=rules, seed=3,
-                              truth_key="AccessionNumber", truth_column="acc")
+    result = build_from_dicom(
+        tmp_path / "s",
+        exp,
+        tmp_path / "acc.csv",
+        rules_toml=rules,
+        seed=3,
+        truth_key="AccessionNumber",
+        truth_column="acc",
+    )
     assert [c.unit.patient_id for c in result.cases] == ["PAT1"]
     assert result.wrote_cases and [c.code for c in result.cases] == ["C0001"]
     assert any("not in the truth table, left out" in n for n in result.notes)
@@ -123,11 +130,16 @@ def test_codes_are_opaque_and_stable_and_truth_can_be_keyed_by_accession(tmp_pat
 
 def test_rules_are_checked_with_the_key_named():
     problems = ProblemList("study.toml")
-    parse_match({"DWI": {"rules": [{"attribute": "Colour", "test": "near", "value": 1, "weight": 0}]},
-                 "T9": {"rules": []}}, ("DWI",), problems)
+    parse_match(
+        {"DWI": {"rules": [{"attribute": "Colour", "test": "near", "value": 1, "weight": 0}]}, "T9": {"rules": []}},
+        ("DWI",),
+        problems,
+    )
     assert problems.items == [
-        ("study.toml: hanging.match.DWI.rules[0]: attribute 'Colour' is not one of SeriesDescription, ProtocolName, "
-        "SequenceName, Modality, SeriesNumber, BodyPartExamined, orientation, b_value, echo, temporal, kind, n_images"),
+        (
+            "study.toml: hanging.match.DWI.rules[0]: attribute 'Colour' is not one of SeriesDescription, ProtocolName, "
+            "SequenceName, Modality, SeriesNumber, BodyPartExamined, orientation, b_value, echo, temporal, kind, n_images"
+        ),
         "study.toml: hanging.match.DWI.rules[0]: test 'near' is not one of equals, contains, regex, range",
         "study.toml: hanging.match.DWI.rules[0]: weight must be a number > 0",
         "study.toml: hanging.match.T9: 'T9' is not one of hanging.roles (DWI)",
@@ -138,12 +150,22 @@ def test_localizers_are_candidates_only_when_a_rule_names_kind(tmp_path):
     build_export(tmp_path / "e")
     vols = index_export(tmp_path / "e", tmp_path / "i.sqlite").patients[0].volumes
     problems = ProblemList("x")
-    (sag,) = parse_match({"S": {"rules": [{"attribute": "orientation", "test": "equals", "value": "sagittal"}]}},
-                         ("S",), problems)
+    (sag,) = parse_match(
+        {"S": {"rules": [{"attribute": "orientation", "test": "equals", "value": "sagittal"}]}}, ("S",), problems
+    )
     assert match_role(sag, vols).chosen.series_description == "t2_tse_sag"
-    (loc,) = parse_match({"S": {"rules": [{"attribute": "kind", "test": "equals", "value": "localizer", "weight": 5},
-                                          {"attribute": "orientation", "test": "equals", "value": "sagittal"}]}},
-                         ("S",), problems)
+    (loc,) = parse_match(
+        {
+            "S": {
+                "rules": [
+                    {"attribute": "kind", "test": "equals", "value": "localizer", "weight": 5},
+                    {"attribute": "orientation", "test": "equals", "value": "sagittal"},
+                ]
+            }
+        },
+        ("S",),
+        problems,
+    )
     assert match_role(loc, vols).chosen.kind == "localizer" and not problems.items
 
 
@@ -161,12 +183,22 @@ def test_one_case_per_study_groups_a_patients_studies_under_one_opaque_code(tmp_
     exp, rules, _ = export
     second = "1.2.826.0.1.3680043.8.498.3"  # PAT1 comes back: a follow-up study
     write_series(exp / "followup", 5, study_uid=second, description="t2_tse_tra", accession="ACC9")
-    write_series(exp / "followup", 5, study_uid=second, description="t2_tse_sag", orientation=(0.0, 1.0, 0.0, 0.0, 0.0, -1.0),
-                 name="S{i:04d}", accession="ACC9")
-    write_series(exp / "followup", 5, study_uid=second, description="dwi", b_value=900, name="D{i:04d}", accession="ACC9")
+    write_series(
+        exp / "followup",
+        5,
+        study_uid=second,
+        description="t2_tse_sag",
+        orientation=(0.0, 1.0, 0.0, 0.0, 0.0, -1.0),
+        name="S{i:04d}",
+        accession="ACC9",
+    )
+    write_series(
+        exp / "followup", 5, study_uid=second, description="dwi", b_value=900, name="D{i:04d}", accession="ACC9"
+    )
     (tmp_path / "acc.csv").write_text("AccessionNumber,truth\nACC1,1\nACC9,1\n")
-    result = build_from_dicom(tmp_path / "s", exp, tmp_path / "acc.csv", rules_toml=rules, seed=4,
-                              truth_key="AccessionNumber", per="study")
+    result = build_from_dicom(
+        tmp_path / "s", exp, tmp_path / "acc.csv", rules_toml=rules, seed=4, truth_key="AccessionNumber", per="study"
+    )
     assert result.wrote_cases, result.flagged
     cases = load_cases(tmp_path / "s", load_protocol(tmp_path / "s"))
     assert len(cases) == 2 and len({c.patient_id for c in cases}) == 1

@@ -59,8 +59,9 @@ def test_each_bad_file_kind_makes_its_series_invalid(tmp_path):
     make_study(study, cases)
     protocol = load_protocol(study)
     seen = []
-    findings = validate_study(study, protocol, load_cases(study, protocol),
-                              progress=lambda d, t, left: seen.append((d, t)))
+    findings = validate_study(
+        study, protocol, load_cases(study, protocol), progress=lambda d, t, left: seen.append((d, t))
+    )
     by_case = {f.case_id: f for f in findings}
     assert set(by_case) == {"C2", "C3", "C4", "C5"}
     assert by_case["C2"].path.endswith("MR.1.2.3.99") and "empty file (0 bytes)" in by_case["C2"].cause
@@ -96,7 +97,9 @@ def test_paths_leaving_the_study_folder_need_a_media_root(tmp_path):
     protocol = load_protocol(study)
     findings = validate_study(study, protocol, load_cases(study, protocol))
     assert [(f.case_id, "leaves the study folder" in f.cause, "absolute path" in f.cause) for f in findings] == [
-        ("C1", True, False), ("C2", False, True)]
+        ("C1", True, False),
+        ("C2", False, True),
+    ]
     make_study(study, {"C1": "../pacs/series1", "C2": str(outside)}, roots='media_roots = ["../pacs"]')
     protocol = load_protocol(study)
     assert protocol.media_roots == ("../pacs",)

@@ -31,8 +31,12 @@ def test_match_table_flags_missing_and_builds_after_a_choice(qtbot, tmp_path):
     assert headers == ["Case", "T2axi", "T2sag", "DWI"]
     codes = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
     assert all(code.startswith("C") for code in codes) and "PAT1" not in "".join(codes)
-    flagged = [(r, c) for r in range(panel.table.rowCount()) for c in (1, 2, 3)
-               if panel.table.cellWidget(r, c).currentText() == DECIDE]
+    flagged = [
+        (r, c)
+        for r in range(panel.table.rowCount())
+        for c in (1, 2, 3)
+        if panel.table.cellWidget(r, c).currentText() == DECIDE
+    ]
     assert len(flagged) == 1 and flagged[0][1] == 2
     r = flagged[0][0]
     dwi_text = panel.table.cellWidget(r, 3).currentText()

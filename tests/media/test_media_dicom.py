@@ -162,7 +162,10 @@ def test_file_without_transfer_syntax_in_meta_is_read_from_its_encoding() -> Non
 def test_identifying_tags_never_leave_the_media_layer() -> None:
     for name in ("CT_small.dcm", "RG1_UNCR.dcm", "US1_UNCR.dcm"):
         ds = pydicom.dcmread(dicom_file(name))
-        secrets = [str(ds.get(k)) for k in ("PatientName", "PatientID", "PatientBirthDate", "InstitutionName", "AccessionNumber")]
+        secrets = [
+            str(ds.get(k))
+            for k in ("PatientName", "PatientID", "PatientBirthDate", "InstitutionName", "AccessionNumber")
+        ]
         secrets = [s for s in secrets if s and s != "None" and len(s) > 2]
         assert secrets, name
         media = load(dicom_file(name))

@@ -91,7 +91,12 @@ def _frame_item(ds: Dataset, seq: str, i: int) -> Dataset | None:
 
 def _modality(ds: Dataset, frames: np.ndarray) -> np.ndarray:
     """apply_modality_lut per frame; an enhanced frame's rescale comes from its functional groups."""
-    if "ModalityLUTSequence" in ds or "RescaleSlope" in ds or "RescaleIntercept" in ds or "PerFrameFunctionalGroupsSequence" not in ds:
+    if (
+        "ModalityLUTSequence" in ds
+        or "RescaleSlope" in ds
+        or "RescaleIntercept" in ds
+        or "PerFrameFunctionalGroupsSequence" not in ds
+    ):
         return np.asarray(apply_modality_lut(frames, ds), dtype=np.float64)
     out = np.empty(frames.shape, np.float64)
     for i in range(len(frames)):
@@ -215,7 +220,9 @@ def _mismatches_over(paths: list[Path]) -> dict[str, str]:
 
 def test_the_dicom_corpus_is_the_whole_image_bearing_set() -> None:
     assert len(DICOM_CORPUS) > 110
-    assert {"MR_small.dcm", "CT_small.dcm", "emri_small.dcm", "RG1_UNCR.dcm", "OBXXXX1A.dcm"} <= {p.name for p in DICOM_CORPUS}
+    assert {"MR_small.dcm", "CT_small.dcm", "emri_small.dcm", "RG1_UNCR.dcm", "OBXXXX1A.dcm"} <= {
+        p.name for p in DICOM_CORPUS
+    }
 
 
 @pytest.mark.slow
@@ -374,7 +381,11 @@ def _tiff_data(kind: str) -> tuple[np.ndarray, dict]:
         return np.dstack([rgb, grey]), {"photometric": "rgb", "extrasamples": ["unassalpha"]}
     if kind == "palette8":
         cmap = np.zeros((3, 256), np.uint16)
-        cmap[0], cmap[1], cmap[2] = np.arange(256) * 256, (255 - np.arange(256)) * 256, (np.arange(256) * 37 % 256) * 256
+        cmap[0], cmap[1], cmap[2] = (
+            np.arange(256) * 256,
+            (255 - np.arange(256)) * 256,
+            (np.arange(256) * 37 % 256) * 256,
+        )
         return grey, {"photometric": "palette", "colormap": cmap}
     if kind == "cmyk8":
         k = np.dstack([rgb, 255 - grey])
@@ -562,7 +573,11 @@ def ffmpeg_reference(path: Path) -> tuple[np.ndarray, list[float]]:
             if graph is None:
                 rot = round(frame.rotation) % 360
                 graph = av.filter.Graph()
-                chain = [graph.add_buffer(width=rgb.shape[1], height=rgb.shape[0], format="rgb24", time_base=stream.time_base)]
+                chain = [
+                    graph.add_buffer(
+                        width=rgb.shape[1], height=rgb.shape[0], format="rgb24", time_base=stream.time_base
+                    )
+                ]
                 if rot == 90:
                     chain.append(graph.add("transpose", "cclock"))
                 elif rot == 270:
@@ -581,8 +596,17 @@ def ffmpeg_reference(path: Path) -> tuple[np.ndarray, list[float]]:
     return np.stack(frames), [t - times[0] for t in times]
 
 
-def _write_video(path: Path, *, w: int = 64, h: int = 48, n: int = 10, times: list[float] | None = None,
-                 shift_frames: int = 0, codec: str = "libx264", rate: int = 15) -> None:
+def _write_video(
+    path: Path,
+    *,
+    w: int = 64,
+    h: int = 48,
+    n: int = 10,
+    times: list[float] | None = None,
+    shift_frames: int = 0,
+    codec: str = "libx264",
+    rate: int = 15,
+) -> None:
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=rate)
         stream.width, stream.height = w, h
@@ -666,7 +690,9 @@ def test_variable_frame_rate_gives_per_frame_times(tmp_path: Path) -> None:
         assert clip.frame_times == pytest.approx(times)
 
 
-@pytest.mark.parametrize(("w", "h", "codec", "suffix"), [(33, 17, "mpeg4", ".mkv"), (35, 21, "libx264rgb", ".mp4"), (31, 9, "ffv1", ".mkv")])
+@pytest.mark.parametrize(
+    ("w", "h", "codec", "suffix"), [(33, 17, "mpeg4", ".mkv"), (35, 21, "libx264rgb", ".mp4"), (31, 9, "ffv1", ".mkv")]
+)
 def test_odd_sized_video_equals_ffmpeg(tmp_path: Path, w: int, h: int, codec: str, suffix: str) -> None:
     path = tmp_path / f"odd{suffix}"
     try:

@@ -39,7 +39,9 @@ def test_each_slice_matches_plain_pydicom(series_dir: tuple[Path, list[float]]) 
     folder, _ = series_dir
     media = load(folder)
     slices = [pydicom.dcmread(p) for p in sorted(folder.iterdir())]
-    normal = np.cross(np.array(slices[0].ImageOrientationPatient[:3], float), np.array(slices[0].ImageOrientationPatient[3:], float))
+    normal = np.cross(
+        np.array(slices[0].ImageOrientationPatient[:3], float), np.array(slices[0].ImageOrientationPatient[3:], float)
+    )
     slices.sort(key=lambda ds: float(normal @ np.array(ds.ImagePositionPatient, float)))
     expected = np.stack([ds.pixel_array.astype(np.float32) for ds in slices])
     assert np.array_equal(media.frames, expected)

@@ -55,4 +55,3 @@ def engine_factory(now):
     yield open_engine
     for engine in opened:
         engine.close()
-

@@ -126,28 +126,68 @@ def ai_output_for(protocol: Protocol, case_id: str, i: int) -> AIOutput:
     cams = {role: cam for role in protocol.hanging.roles}
     if task.kind == "binary":
         p = [0.85, 0.3, 0.6, 0.1, 0.7][i % 5]
-        return AIOutput(case_id, "m-test", "binary", task.labels, (1 - p, p), predicted=task.labels[int(p >= 0.5)],
-                        score=p, cams=cams, cam_method="GradCAM")
+        return AIOutput(
+            case_id,
+            "m-test",
+            "binary",
+            task.labels,
+            (1 - p, p),
+            predicted=task.labels[int(p >= 0.5)],
+            score=p,
+            cams=cams,
+            cam_method="GradCAM",
+        )
     if task.kind == "multiclass":
         probs = [(0.1, 0.2, 0.7), (0.8, 0.15, 0.05), (0.2, 0.6, 0.2), (0.5, 0.3, 0.2), (0.05, 0.15, 0.8)][i % 5]
-        return AIOutput(case_id, "m-test", "multiclass", task.labels, probs,
-                        predicted=task.labels[int(np.argmax(probs))], score=probs[2], cams=cams)
+        return AIOutput(
+            case_id,
+            "m-test",
+            "multiclass",
+            task.labels,
+            probs,
+            predicted=task.labels[int(np.argmax(probs))],
+            score=probs[2],
+            cams=cams,
+        )
     if task.kind == "grade_distribution":
         probs = (0.1, 0.2, 0.4, 0.2, 0.1)
-        return AIOutput(case_id, "m-test", "grade_distribution", task.grades, probs, predicted="C", score=0.0, cams=cams)
+        return AIOutput(
+            case_id, "m-test", "grade_distribution", task.grades, probs, predicted="C", score=0.0, cams=cams
+        )
     v = 11.0 + i
-    return AIOutput(case_id, "m-test", "regression", value=v, interval=(v - 1.5, v + 1.5), predicted=str(v),
-                    score=v, cams=cams)
+    return AIOutput(
+        case_id, "m-test", "regression", value=v, interval=(v - 1.5, v + 1.5), predicted=str(v), score=v, cams=cams
+    )
 
 
-def make_study(root: Path, kind: str = "binary", *, design: str = "sequential", n: int = 4,
-               roles: tuple[str, ...] = ("photo",), mode: str = "reading", washout_days: int = 28,
-               time_limit_seconds: int = 0, show_timer: bool = True, feedback: bool = False) -> StudyFolder:
+def make_study(
+    root: Path,
+    kind: str = "binary",
+    *,
+    design: str = "sequential",
+    n: int = 4,
+    roles: tuple[str, ...] = ("photo",),
+    mode: str = "reading",
+    washout_days: int = 28,
+    time_limit_seconds: int = 0,
+    show_timer: bool = True,
+    feedback: bool = False,
+) -> StudyFolder:
     root.mkdir(parents=True, exist_ok=True)
-    protocol = Protocol(study_id="tiny", title="Tiny test study", design=design, seed=7, task=TASKS[kind],
-                        hanging=HangingProtocol(roles, "position"), washout_days=washout_days,
-                        groups=("resident", "specialist"), mode=mode, feedback=feedback, show_timer=show_timer,
-                        time_limit_seconds=time_limit_seconds)
+    protocol = Protocol(
+        study_id="tiny",
+        title="Tiny test study",
+        design=design,
+        seed=7,
+        task=TASKS[kind],
+        hanging=HangingProtocol(roles, "position"),
+        washout_days=washout_days,
+        groups=("resident", "specialist"),
+        mode=mode,
+        feedback=feedback,
+        show_timer=show_timer,
+        time_limit_seconds=time_limit_seconds,
+    )
     (root / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
     images = _images()
     (root / "media").mkdir(exist_ok=True)
@@ -195,15 +235,26 @@ def screen_texts(window) -> list[str]:
         elif isinstance(w, QComboBox):
             texts += [w.itemText(i) for i in range(w.count())]
         elif isinstance(w, QTableWidget):
-            texts += [w.item(r, c).text() for r in range(w.rowCount()) for c in range(w.columnCount())
-                      if w.item(r, c) is not None]
+            texts += [
+                w.item(r, c).text()
+                for r in range(w.rowCount())
+                for c in range(w.columnCount())
+                if w.item(r, c) is not None
+            ]
         elif isinstance(w, QAbstractItemView) and w.model() is not None:
             m = w.model()  # model/view tables (the triage queue): cells, tooltips and headers
             for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-                texts += [str(m.index(r, c).data(role)) for r in range(m.rowCount())
-                          for c in range(m.columnCount()) if m.index(r, c).data(role) is not None]
-                texts += [str(m.headerData(c, Qt.Orientation.Horizontal, role)) for c in range(m.columnCount())
-                          if m.headerData(c, Qt.Orientation.Horizontal, role) is not None]
+                texts += [
+                    str(m.index(r, c).data(role))
+                    for r in range(m.rowCount())
+                    for c in range(m.columnCount())
+                    if m.index(r, c).data(role) is not None
+                ]
+                texts += [
+                    str(m.headerData(c, Qt.Orientation.Horizontal, role))
+                    for c in range(m.columnCount())
+                    if m.headerData(c, Qt.Orientation.Horizontal, role) is not None
+                ]
     viewer = window.reading.viewer
     texts += [vp.corner_text() for vp in viewer.viewports()]
     return [t for t in texts if t]

@@ -52,7 +52,8 @@ def placeholder_ai(study_dir: Path) -> None:
         with open(lesions, newline="") as f:
             for row in csv.DictReader(f):
                 boxes.setdefault((row["case_id"], row["role"]), []).append(
-                    (int(row.get("frame") or 0), int(row["row0"]), int(row["col0"]), int(row["row1"]), int(row["col1"])))
+                    (int(row.get("frame") or 0), int(row["row0"]), int(row["col0"]), int(row["row1"]), int(row["col1"]))
+                )
     task = engine.protocol.task
     rng = np.random.default_rng(0)
     for case in engine.cases:
@@ -72,22 +73,54 @@ def placeholder_ai(study_dir: Path) -> None:
             cams[role] = cam[:, ::2, ::2].astype(np.float16)
         if task.kind == "binary":
             p = float(rng.uniform(0.05, 0.95))
-            out = AIOutput(case.case_id, "screenshot-placeholder", "binary", task.labels, (1 - p, p),
-                           predicted=task.labels[int(p >= 0.5)], score=p, cams=cams)
+            out = AIOutput(
+                case.case_id,
+                "screenshot-placeholder",
+                "binary",
+                task.labels,
+                (1 - p, p),
+                predicted=task.labels[int(p >= 0.5)],
+                score=p,
+                cams=cams,
+            )
         elif task.kind == "multiclass":
             # Stand-in scores follow the lesion boxes so the queue's top slides show a CAM.
             has = any(c == case.case_id for c, _ in boxes)
             probs = rng.dirichlet([0.5, 1, 3] if has else [3, 1, 0.5])
-            out = AIOutput(case.case_id, "screenshot-placeholder", "multiclass", task.labels, tuple(map(float, probs)),
-                           predicted=task.labels[int(np.argmax(probs))], score=float(probs[-1]), cams=cams)
+            out = AIOutput(
+                case.case_id,
+                "screenshot-placeholder",
+                "multiclass",
+                task.labels,
+                tuple(map(float, probs)),
+                predicted=task.labels[int(np.argmax(probs))],
+                score=float(probs[-1]),
+                cams=cams,
+            )
         elif task.kind == "grade_distribution":
             probs = rng.dirichlet(np.ones(len(task.grades)) * 2)
-            out = AIOutput(case.case_id, "screenshot-placeholder", "grade_distribution", task.grades,
-                           tuple(map(float, probs)), predicted=task.grades[int(np.argmax(probs))], score=0.0, cams=cams)
+            out = AIOutput(
+                case.case_id,
+                "screenshot-placeholder",
+                "grade_distribution",
+                task.grades,
+                tuple(map(float, probs)),
+                predicted=task.grades[int(np.argmax(probs))],
+                score=0.0,
+                cams=cams,
+            )
         else:
             v = float(rng.uniform(9, 15))
-            out = AIOutput(case.case_id, "screenshot-placeholder", "regression", value=v, interval=(v - 1.4, v + 1.4),
-                           predicted=f"{v:.1f}", score=v, cams=cams)
+            out = AIOutput(
+                case.case_id,
+                "screenshot-placeholder",
+                "regression",
+                value=v,
+                interval=(v - 1.4, v + 1.4),
+                predicted=f"{v:.1f}",
+                score=v,
+                cams=cams,
+            )
         store.put_ai_output(out)
     engine.close()
 

@@ -67,8 +67,11 @@ def x_of(slider, value: int) -> int:
     groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, slider)
     handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, slider)
     span = groove.width() - handle.width()
-    return groove.x() + QStyle.sliderPositionFromValue(slider.minimum(), slider.maximum(), value, span) \
+    return (
+        groove.x()
+        + QStyle.sliderPositionFromValue(slider.minimum(), slider.maximum(), value, span)
         + handle.width() // 2
+    )
 
 
 def click_slider(qtbot, slider, value: int) -> None:
@@ -82,6 +85,7 @@ def next_case(qtbot, screen):
 
 
 # -- the likelihood slider ----------------------------------------------------------
+
 
 def test_new_case_shows_no_thumb_and_nothing_of_the_last_rating(qtbot, engine_factory, mono, tmp_path):
     _, _window, screen = screen_for(qtbot, engine_factory, mono, tmp_path)
@@ -106,7 +110,9 @@ def test_first_arrow_leans_one_step_from_neutral(qtbot, engine_factory, mono, tm
     next_case(qtbot, screen)  # the last case ended at 90: the first key must not start from there
     qtbot.keyClick(screen, key)
     assert screen.state.answer.confidence == expected
-    assert screen.answer_panel.slider.value() == expected and screen.answer_panel.confidence_value.text() == str(expected)
+    assert screen.answer_panel.slider.value() == expected and screen.answer_panel.confidence_value.text() == str(
+        expected
+    )
 
 
 @pytest.mark.parametrize("value", [10, 37, 80, 100])
@@ -124,12 +130,16 @@ def test_click_on_the_resting_point_sets_it(qtbot, engine_factory, mono, tmp_pat
 
 # -- keys reach the answer form whatever has focus ------------------------------------
 
+
 def click_image(qtbot, screen):
     vp = screen.viewer.viewports()[0]
     vp.stop()
     target = vp.graphics if hasattr(vp, "graphics") else vp
-    qtbot.mouseClick(target.viewport() if hasattr(target, "viewport") else target, Qt.MouseButton.LeftButton,
-                     pos=QPoint(target.width() // 2, target.height() // 2))
+    qtbot.mouseClick(
+        target.viewport() if hasattr(target, "viewport") else target,
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(target.width() // 2, target.height() // 2),
+    )
     return vp
 
 
@@ -204,7 +214,17 @@ def test_key_card_lists_answer_screen_and_viewer_keys(qtbot, engine_factory, mon
     assert card is not None and card.isVisible()
     qtbot.addWidget(card)
     texts = "\n".join(card.texts())
-    for words in ("benign", "malignant", "likelihood of malignant up", "submit", "pause", "heat map", "this card", "F1", "?"):
+    for words in (
+        "benign",
+        "malignant",
+        "likelihood of malignant up",
+        "submit",
+        "pause",
+        "heat map",
+        "this card",
+        "F1",
+        "?",
+    ):
         assert words in texts
     viewer_texts = [d for _, d in card.sections["Viewer"]]
     # every viewer binding is listed except the arrows this answer form takes first, and C / P,
@@ -221,12 +241,15 @@ def test_key_card_lists_answer_screen_and_viewer_keys(qtbot, engine_factory, mon
 
 # -- category vs likelihood -------------------------------------------------------------
 
+
 def stored(folder) -> list[tuple[str, float, str]]:
     store = Store.open(folder.path)
     try:
         with store.Session() as s:
-            return [(r.answer, r.confidence, r.consistency)
-                    for r in s.execute(select(ReadRow).order_by(ReadRow.id)).scalars()]
+            return [
+                (r.answer, r.confidence, r.consistency)
+                for r in s.execute(select(ReadRow).order_by(ReadRow.id)).scalars()
+            ]
     finally:
         store.close()
 

@@ -25,6 +25,7 @@ def open_window(qtbot, engine_factory, mono):
         qtbot.addWidget(window)
         window.show()
         return window
+
     return make
 
 
@@ -76,10 +77,12 @@ def test_reader_journey(qtbot, open_window, study, mono, now):
     assert screen.progress_label.text() == "Case 1 of 4"
     entered = {}
     # the first arrow leans one step from the neutral 50 (issue 10: no jump to an anchor)
-    plan = [([Qt.Key.Key_2, Qt.Key.Key_Up, Qt.Key.Key_Up], ("1", 60.0)),
-            ([Qt.Key.Key_1, Qt.Key.Key_Down], ("0", 45.0)),
-            ([Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Up], ("1", 65.0)),
-            ([Qt.Key.Key_2, Qt.Key.Key_Left, Qt.Key.Key_Down, Qt.Key.Key_Down], ("0", 40.0))]
+    plan = [
+        ([Qt.Key.Key_2, Qt.Key.Key_Up, Qt.Key.Key_Up], ("1", 60.0)),
+        ([Qt.Key.Key_1, Qt.Key.Key_Down], ("0", 45.0)),
+        ([Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Up], ("1", 65.0)),
+        ([Qt.Key.Key_2, Qt.Key.Key_Left, Qt.Key.Key_Down, Qt.Key.Key_Down], ("0", 40.0)),
+    ]
     for position, (keys, expected) in enumerate(plan, start=1):
         wait_case(qtbot, window, position)
         qtbot.keyClick(screen, Qt.Key.Key_Return)  # nothing submits without an answer

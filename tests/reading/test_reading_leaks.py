@@ -33,11 +33,11 @@ def test_unaided_screen_leaks_nothing(qtbot, engine_factory, study, mono):
         qtbot.waitUntil(lambda: not screen.state.loading)
         texts = screen_texts(window)
         joined = "\n".join(texts)
-        assert texts and "Case %d of 4" % position in joined
+        assert texts and f"Case {position} of 4" in joined
         for secret in forbidden:
             assert secret not in joined
         hit = AI_WORDS.search(joined)
-        assert hit is None, joined[max(0, hit.start() - 60):hit.end() + 20]
+        assert hit is None, joined[max(0, hit.start() - 60) : hit.end() + 20]
         for out in outs.values():
             assert f"{out.score:.2f}" not in joined
         normalised.append(sorted({re.sub(r"\d+", "#", t) for t in texts}))

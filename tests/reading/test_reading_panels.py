@@ -15,6 +15,7 @@ def reading_screen(qtbot, engine_factory, mono, tmp_path):
         folder = make_study(tmp_path / kind, kind, **kw)
         window, screen = open_session(qtbot, engine_factory(folder), mono)
         return folder, window, screen
+
     return make
 
 

@@ -86,19 +86,29 @@ def test_aided_session_waits_for_ai_outputs(engine_factory, tmp_path, now):
     sessions = SessionListState(engine, "r1", now)
     row = sessions.refresh()[0]
     assert (row.status, row.can_start, sessions.waiting_for_ai) == (
-        "AI outputs being computed: 0 % (0 of 4 cases)", False, True)
+        "AI outputs being computed: 0 % (0 of 4 cases)",
+        False,
+        True,
+    )
     for case_id in folder.case_ids[:2]:
-        engine.store.put_ai_output(AIOutput(case_id, "m1", "binary", ("absent", "present"), (0.3, 0.7),
-                                            predicted="present", score=0.7))
+        engine.store.put_ai_output(
+            AIOutput(case_id, "m1", "binary", ("absent", "present"), (0.3, 0.7), predicted="present", score=0.7)
+        )
     assert sessions.refresh()[0].status == "AI outputs being computed: 50 % (2 of 4 cases)"
-    engine.store.put_ai_output(AIOutput(folder.case_ids[2], "m1", "binary", ("absent", "present"), (0.9, 0.1),
-                                        predicted="absent", score=0.1))
+    engine.store.put_ai_output(
+        AIOutput(folder.case_ids[2], "m1", "binary", ("absent", "present"), (0.9, 0.1), predicted="absent", score=0.1)
+    )
     # The run ends; the fourth case's media could not be read: settled, not waited for.
-    engine.store.audit("precompute", "ai.precompute", {"model_id": "m1", "computed": 3, "skipped": 0,
-                                                       "failed": [folder.case_ids[3]]})
+    engine.store.audit(
+        "precompute", "ai.precompute", {"model_id": "m1", "computed": 3, "skipped": 0, "failed": [folder.case_ids[3]]}
+    )
     row = sessions.refresh()[0]
     assert (row.status, row.can_start, row.action, sessions.waiting_for_ai) == (
-        "not started \u00b7 4 cases", True, "Start", False)
+        "not started \u00b7 4 cases",
+        True,
+        "Start",
+        False,
+    )
     readiness = engine.ai_readiness()
     assert (readiness.stored, readiness.failed, readiness.total, readiness.ready) == (3, 1, 4, True)
 

@@ -25,8 +25,14 @@ print(json.dumps({"screen": window.screen, "torch": "torch" in sys.modules,
 
 def test_app_starts_to_login_without_torch(study, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", READERSTUDY_CONFIG_DIR=str(tmp_path / "cfg"))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(study.path)], capture_output=True, text=True,
-                          env=env, timeout=60, cwd=os.getcwd())
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(study.path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=os.getcwd(),
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result == {"screen": "login", "torch": False, "torchvision": False}

@@ -71,7 +71,7 @@ def test_no_ai_reaches_an_unaided_triage_read(qtbot, engine_factory, tmp_path, m
             cams = [vp.overlay.maps is not None for vp in screen.viewer.viewports()]
             if mode == "unaided":
                 hit = AI_WORDS.search(joined)
-                assert hit is None, (design, index, joined[max(0, hit.start() - 60):hit.end() + 20])
+                assert hit is None, (design, index, joined[max(0, hit.start() - 60) : hit.end() + 20])
                 for out in outs.values():
                     assert not any(t in joined for t in score_texts(out)), (design, index, out.score)
                 assert headers == ["#", "Answer"]
@@ -83,14 +83,17 @@ def test_no_ai_reaches_an_unaided_triage_read(qtbot, engine_factory, tmp_path, m
                 # The unaided queue is the reader's own seeded order, not the AI's.
                 session = screen.triage.session
                 assert [model.case_id(r) for r in range(model.rowCount())] == [
-                    c for c in session.order if session.modes[c] == "unaided"]
+                    c for c in session.order if session.modes[c] == "unaided"
+                ]
             else:
                 assert "AI class" in headers and any(cams) and screen.ai_panel.isVisible()
             with qtbot.waitSignal(screen.read_submitted):
                 qtbot.keyClick(screen, Qt.Key.Key_2)
         qtbot.waitUntil(lambda: window.screen == "summary")
         window.summary.back_requested.emit()
-    expected = {"sequential": {(1, "unaided"), (2, "aided")},
-                "crossover": {(1, "unaided"), (1, "aided"), (2, "unaided"), (2, "aided")},
-                "concurrent": {(1, "aided")}}[design]
+    expected = {
+        "sequential": {(1, "unaided"), (2, "aided")},
+        "crossover": {(1, "unaided"), (1, "aided"), (2, "unaided"), (2, "aided")},
+        "concurrent": {(1, "aided")},
+    }[design]
     assert seen_modes == expected

@@ -69,7 +69,10 @@ def test_jumping_between_slides_keeps_every_sitting(engine_factory, tmp_path, mo
     assert table.loc[a, "seconds"] == 8.0 and table.loc[a, "sitting_seconds"] == "5.0;3.0"
     assert table.loc[b, "seconds"] == 2.0 and table.loc[b, "sittings"] == 1
     assert [(s.case_id, s.outcome, s.active_ms) for s in session.sittings()] == [
-        (a, "left", 5000), (b, "submitted", 2000), (a, "submitted", 3000)]
+        (a, "left", 5000),
+        (b, "submitted", 2000),
+        (a, "submitted", 3000),
+    ]
 
 
 def test_reviewed_slide_is_corrected_with_a_reason(engine_factory, tmp_path, mono, now):
@@ -93,6 +96,7 @@ def test_reviewed_slide_is_corrected_with_a_reason(engine_factory, tmp_path, mon
     from sqlalchemy import select
 
     from study.store.schema import ReadRow
+
     with rows as s:
         reads = s.execute(select(ReadRow).order_by(ReadRow.id)).scalars().all()
     assert [r.answer for r in reads] == ["normal", "CIN2+"]
@@ -148,8 +152,14 @@ def test_score_column_names_its_class():
     from study.protocol import HangingProtocol, Protocol, Task
 
     labels = ("normal", "CIN1", "CIN2+")
-    proto = Protocol("t", "t", "concurrent", 1, Task("multiclass", "?", labels=labels, positive=("CIN1", "CIN2+")),
-                     HangingProtocol(("photo",)))
+    proto = Protocol(
+        "t",
+        "t",
+        "concurrent",
+        1,
+        Task("multiclass", "?", labels=labels, positive=("CIN1", "CIN2+")),
+        HangingProtocol(("photo",)),
+    )
 
     def out(p, score):
         return AIOutput("c", "m", "multiclass", labels, p, predicted="x", score=score)

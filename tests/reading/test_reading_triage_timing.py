@@ -96,8 +96,9 @@ def test_exit_and_jump_keep_every_sitting(qtbot, engine_factory, tmp_path, mono,
     first = screen.state.item.case_id
     mono.advance(5)
     model = screen.queue_model
-    qtbot.mouseClick(screen.table.viewport(), Qt.MouseButton.LeftButton,
-                     pos=screen.table.visualRect(model.index(2, 0)).center())  # jump to slide 3
+    qtbot.mouseClick(
+        screen.table.viewport(), Qt.MouseButton.LeftButton, pos=screen.table.visualRect(model.index(2, 0)).center()
+    )  # jump to slide 3
     qtbot.waitUntil(lambda: screen.state.clock_running and screen.state.item.case_id != first)
     third = screen.state.item.case_id
     mono.advance(7)
@@ -121,7 +122,11 @@ def test_exit_and_jump_keep_every_sitting(qtbot, engine_factory, tmp_path, mono,
     assert df.loc[third, "seconds"] == 8.0 and df.loc[third, "sitting_seconds"] == "7.0;1.0"
     sittings = engine.sittings("r1")
     assert [(s.case_id, s.outcome) for s in sittings if s.case_id in (first, third)] == [
-        (first, "left"), (third, "left"), (first, "submitted"), (third, "submitted")]
+        (first, "left"),
+        (third, "left"),
+        (first, "submitted"),
+        (third, "submitted"),
+    ]
 
 
 def model_index(screen, case_id):

@@ -15,8 +15,9 @@ def queue_cells(table) -> list[list[str]]:
 
 
 def click_row(qtbot, table, row: int, column: int = 0) -> None:
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
-                     pos=table.visualRect(table.model().index(row, column)).center())
+    qtbot.mouseClick(
+        table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(table.model().index(row, column)).center()
+    )
 
 
 def test_triage_queue(qtbot, engine_factory, mono, tmp_path):

@@ -36,8 +36,20 @@ from tests.reading.helpers import AI_WORDS, PIN, make_study, screen_texts
 KIND = {"reading": "binary", "triage": "multiclass"}
 ANSWER_KEYS = {"reading": (Qt.Key.Key_2, Qt.Key.Key_Up, Qt.Key.Key_Return), "triage": (Qt.Key.Key_1,)}
 FORBIDDEN_TYPES = (AIOutput, Case, StudyEngine, Store, ReadingSession, np.ndarray)
-VIEW_SURFACE = {"name", "has_aided_cases", "next_item", "peek_next", "item", "ai_output", "mark_unavailable",
-                "submit", "progress", "answered", "unavailable", "of"}
+VIEW_SURFACE = {
+    "name",
+    "has_aided_cases",
+    "next_item",
+    "peek_next",
+    "item",
+    "ai_output",
+    "mark_unavailable",
+    "submit",
+    "progress",
+    "answered",
+    "unavailable",
+    "of",
+}
 
 
 def reachable(root: object) -> list[object]:
@@ -87,7 +99,7 @@ def assert_state_is_ai_free(state: ReadingState, outs: dict[str, AIOutput]) -> N
 def assert_widgets_are_ai_free(window, screen, outs: dict[str, AIOutput]) -> None:
     joined = "\n".join(screen_texts(window))
     hit = AI_WORDS.search(joined)
-    assert hit is None, joined[max(0, hit.start() - 60):hit.end() + 20]
+    assert hit is None, joined[max(0, hit.start() - 60) : hit.end() + 20]
     for out in outs.values():
         assert f"{out.score:.2f}" not in joined and f"{100 * out.score:.0f} %" not in joined
     assert not screen.ai_panel.isVisible() and not screen.ai_panel.findChildren(QWidget)

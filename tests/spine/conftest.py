@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,15 @@ from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 PG_ADMIN = "postgresql://127.0.0.1:5432/postgres"
 
 
-def write_study(root: Path, *, design: str = "sequential", n_cases: int = 8, seed: int = 7,
-                washout_days: int = 28, task: Task | None = None) -> Path:
+def write_study(
+    root: Path,
+    *,
+    design: str = "sequential",
+    n_cases: int = 8,
+    seed: int = 7,
+    washout_days: int = 28,
+    task: Task | None = None,
+) -> Path:
     """A study folder with real PNG photos (scikit-image's data) as media."""
     import skimage
 
@@ -25,8 +32,16 @@ def write_study(root: Path, *, design: str = "sequential", n_cases: int = 8, see
     media.mkdir(exist_ok=True)
     src = Path(skimage.data_dir) / "camera.png"
     task = task or Task("binary", "Lesion present?", labels=("absent", "present"))
-    protocol = Protocol("spine-test", "Spine test", design, seed, task, HangingProtocol(("photo",)),
-                        washout_days=washout_days, groups=("specialist", "resident"))
+    protocol = Protocol(
+        "spine-test",
+        "Spine test",
+        design,
+        seed,
+        task,
+        HangingProtocol(("photo",)),
+        washout_days=washout_days,
+        groups=("specialist", "resident"),
+    )
     (root / "study.toml").write_text(protocol_to_toml(protocol))
     lines = ["case_id,truth,patient_id,photo"]
     for i in range(n_cases):
@@ -40,7 +55,7 @@ class Clock:
     """An injectable clock for washouts and leases."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+        self.now = start or datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

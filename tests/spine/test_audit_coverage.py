@@ -24,9 +24,19 @@ def _populate(study_dir, db_url, clock) -> StudyEngine:
     engine.store.set_admin_password("admin-pw-1")
     engine.store.add_reader("r1", "specialist", "1234")
     engine.store.add_reader("r2", "resident", "5678")
-    engine.store.put_ai_output(AIOutput("K000", "m1", "binary", ("absent", "present"), (0.3, 0.7),
-                                        predicted="present", score=0.7, versions={"model_sha256": "ab" * 32},
-                                        cams={"photo": np.full((4, 4), 0.5, np.float32)}))
+    engine.store.put_ai_output(
+        AIOutput(
+            "K000",
+            "m1",
+            "binary",
+            ("absent", "present"),
+            (0.3, 0.7),
+            predicted="present",
+            score=0.7,
+            versions={"model_sha256": "ab" * 32},
+            cams={"photo": np.full((4, 4), 0.5, np.float32)},
+        )
+    )
     rs = engine.start("r1", 1, workstation="ws-1")
     while (item := rs.next_item()) is not None:
         now = engine.clock()
@@ -105,16 +115,20 @@ def _rechain(store: Store) -> None:
 
 def _snapshot_audit(store: Store):
     with store.engine.connect() as c:
-        return (c.execute(text("SELECT id, payload, prev_hash, hash FROM audit_log ORDER BY id")).all(),
-                c.execute(text("SELECT last_id, last_hash FROM audit_head")).one())
+        return (
+            c.execute(text("SELECT id, payload, prev_hash, hash FROM audit_log ORDER BY id")).all(),
+            c.execute(text("SELECT last_id, last_hash FROM audit_head")).one(),
+        )
 
 
 def _restore_audit(store: Store, saved) -> None:
     rows, head = saved
     with store.engine.begin() as c:
         for r in rows:
-            c.execute(text("UPDATE audit_log SET payload = :p, prev_hash = :ph, hash = :h WHERE id = :i"),
-                      {"p": r.payload, "ph": r.prev_hash, "h": r.hash, "i": r.id})
+            c.execute(
+                text("UPDATE audit_log SET payload = :p, prev_hash = :ph, hash = :h WHERE id = :i"),
+                {"p": r.payload, "ph": r.prev_hash, "h": r.hash, "i": r.id},
+            )
         c.execute(text("UPDATE audit_head SET last_id = :i, last_hash = :h"), {"i": head.last_id, "h": head.last_hash})
 
 
@@ -159,9 +173,15 @@ def test_every_column_of_every_covered_table_is_sealed(study_dir, db_url, clock)
     missed = [t for t in tried if t[2] or t[3]]
     assert not missed, missed
     names = {(t, c) for t, c, *_ in tried}
-    for must in [("reads", "workstation"), ("reads", "correction_reason"), ("readers", "pin_hash"),
-                 ("ai_outputs", "payload"), ("ai_outputs", "cams"), ("washout_overrides", "reason"),
-                 ("meta", "value")]:
+    for must in [
+        ("reads", "workstation"),
+        ("reads", "correction_reason"),
+        ("readers", "pin_hash"),
+        ("ai_outputs", "payload"),
+        ("ai_outputs", "cams"),
+        ("washout_overrides", "reason"),
+        ("meta", "value"),
+    ]:
         assert must in names
     assert all("rewritten" in r for *_, r in tried)
     engine.close()
@@ -170,8 +190,10 @@ def test_every_column_of_every_covered_table_is_sealed(study_dir, db_url, clock)
 def test_override_inserted_directly_is_detected(study_dir, db_url, clock):
     engine = _populate(study_dir, db_url, clock)
     conn, ph = _raw(engine.store)
-    conn.execute(f"INSERT INTO washout_overrides (reader_id, session_index, reason, at) VALUES ({ph}, 2, 'x', {ph})",
-                 (2, "2026-11-02 09:00:00.000000" if ph == "?" else datetime(2026, 11, 2, 9)))
+    conn.execute(
+        f"INSERT INTO washout_overrides (reader_id, session_index, reason, at) VALUES ({ph}, 2, 'x', {ph})",
+        (2, "2026-11-02 09:00:00.000000" if ph == "?" else datetime(2026, 11, 2, 9)),
+    )
     conn.commit()
     conn.close()
     check = engine.store.verify_chain()
@@ -257,8 +279,9 @@ def test_results_refuse_a_broken_chain(study_dir, db_url, clock, tmp_path):
     for table in (reads_table, ai_table):
         with pytest.raises(StudyError, match=r"^AUDIT CHAIN BROKEN at row \d+: ai_outputs row \[1\]: edited"):
             table(study_dir, db_url)
-    r = cli("report", study_dir, "--out", tmp_path / "out", *(["--db", db_url] if db_url else []),
-            password="admin-pw-1")  # _populate's admin password
+    r = cli(
+        "report", study_dir, "--out", tmp_path / "out", *(["--db", db_url] if db_url else []), password="admin-pw-1"
+    )  # _populate's admin password
     assert r.returncode == 2 and "AUDIT CHAIN BROKEN at row" in r.stderr and not (tmp_path / "out").exists()
 
 

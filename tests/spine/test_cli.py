@@ -18,8 +18,13 @@ def cli(*args: str, password: str | None = ADMIN) -> subprocess.CompletedProcess
     env = {k: v for k, v in os.environ.items() if k != "READERSTUDY_ADMIN_PASSWORD"}
     if password is not None:
         env["READERSTUDY_ADMIN_PASSWORD"] = password
-    return subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
 
 
 def test_readers_status_and_override(study_dir):
@@ -29,7 +34,9 @@ def test_readers_status_and_override(study_dir):
     assert r.returncode == 0, r.stderr
     bad = cli("readers", "add", study_dir, "x1", "--group", "radiographer", "--pin", "1234")
     assert bad.returncode == 2
-    assert bad.stderr.strip() == "error: --group: 'radiographer' is not one of the study's groups (specialist, resident)"
+    assert (
+        bad.stderr.strip() == "error: --group: 'radiographer' is not one of the study's groups (specialist, resident)"
+    )
     dup = cli("readers", "add", study_dir, "spec1", "--group", "specialist", "--pin", "1234")
     assert dup.stderr.strip() == "error: reader spec1: already exists"
     engine = StudyEngine.open(study_dir)
@@ -62,8 +69,18 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
         truth.append(f"P{i},{i % 2}")
     (tmp_path / "truth.csv").write_text("\n".join(truth) + "\n")
     out = tmp_path / "newstudy"
-    r = cli("new", out, "--from-folder", media, "--truth", tmp_path / "truth.csv", "--seed", "5",
-            "--admin-password", "pi-secret")
+    r = cli(
+        "new",
+        out,
+        "--from-folder",
+        media,
+        "--truth",
+        tmp_path / "truth.csv",
+        "--seed",
+        "5",
+        "--admin-password",
+        "pi-secret",
+    )
     nopw = cli("new", tmp_path / "nopw", "--from-folder", media, "--truth", tmp_path / "truth.csv", password=None)
     assert nopw.returncode == 2 and nopw.stderr.startswith("error: new: a study needs an admin password")
     assert not (tmp_path / "nopw").exists()
@@ -79,8 +96,16 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
     assert (out / "media" / "P0.png").read_bytes() == (media / "P0.png").read_bytes()
     # A case without media: one clear line, nothing written.
     (tmp_path / "truth.csv").write_text("case_id,truth\nP0,0\nP9,1\n")
-    bad = cli("new", tmp_path / "other", "--from-folder", media, "--truth", tmp_path / "truth.csv",
-              "--admin-password", "pi-secret")
+    bad = cli(
+        "new",
+        tmp_path / "other",
+        "--from-folder",
+        media,
+        "--truth",
+        tmp_path / "truth.csv",
+        "--admin-password",
+        "pi-secret",
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip() == f"error: {media.resolve()}: no file or folder for case 'P9' (expected P9.* or P9/)"
     assert not (tmp_path / "other" / "study.toml").exists()

@@ -15,8 +15,11 @@ from study.store import reads_table
 
 def submit(rs, item, answer="1", confidence=70.0, active_ms=1200):
     now = rs.engine.clock()
-    return rs.submit(ReadSubmission(item.case_id, answer, now - timedelta(milliseconds=active_ms), now,
-                                    active_ms, confidence=confidence))
+    return rs.submit(
+        ReadSubmission(
+            item.case_id, answer, now - timedelta(milliseconds=active_ms), now, active_ms, confidence=confidence
+        )
+    )
 
 
 def read_session(engine, reader, index, answer="1"):

@@ -28,19 +28,19 @@ def _sitting(clock, case_id, seconds, answer="1", **kw):
 def test_every_sitting_is_stored_and_the_read_totals_them(engine, clock, study_dir, db_url):
     rs = engine.start("spec1", 1)
     first = rs.next_item().case_id
-    rs.leave(_sitting(clock, first, 4, ai_shown_ms=0))        # viewed, then Exit
+    rs.leave(_sitting(clock, first, 4, ai_shown_ms=0))  # viewed, then Exit
     rs.close()
     clock.advance(minutes=30)
     rs = engine.start("spec1", 1)
-    assert rs.next_item().case_id == first                    # still unanswered
-    rs.leave(_sitting(clock, first, 3))                       # viewed, then another slide opened
-    read_id = rs.submit(_sitting(clock, first, 2))            # finished in a third sitting
+    assert rs.next_item().case_id == first  # still unanswered
+    rs.leave(_sitting(clock, first, 3))  # viewed, then another slide opened
+    read_id = rs.submit(_sitting(clock, first, 2))  # finished in a third sitting
     sittings = rs.sittings()
     assert [(s.outcome, s.active_ms) for s in sittings] == [("left", 4000), ("left", 3000), ("submitted", 2000)]
     assert [s.read_id for s in sittings] == [None, None, read_id]
     assert all(a.ended_at <= b.started_at for a, b in pairwise(sittings))
     table = reads_table(study_dir, db_url).set_index("case")
-    assert table.loc[first, "seconds"] == 9.0                 # 4 + 3 + 2, not the last sitting's 2
+    assert table.loc[first, "seconds"] == 9.0  # 4 + 3 + 2, not the last sitting's 2
     assert table.loc[first, "sittings"] == 3
     assert table.loc[first, "sitting_seconds"] == "4.0;3.0;2.0"
     assert table.loc[first, "displayed_at"] == sittings[0].started_at

@@ -35,8 +35,16 @@ def test_parallel_wrong_pins_are_all_counted(study_dir, db_url):
     engine = StudyEngine.open(study_dir, db_url)
     engine.store.add_reader("r1", "specialist", "1234")
     engine.close()
-    procs = [subprocess.Popen([sys.executable, "-c", GUESSER, str(study_dir), db_url or ""], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(12)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", GUESSER, str(study_dir), db_url or ""],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(12)
+    ]
     for p in procs:
         assert p.stdout.readline().strip() == "READY", p.stderr.read()
     for p in procs:
@@ -58,7 +66,7 @@ def test_parallel_wrong_pins_are_all_counted(study_dir, db_url):
 def test_admin_password_locks_out_and_every_failure_is_audited(study_dir, db_url):
     store = Store.open(study_dir, db_url)
     store.set_admin_password("admin-pw-1")
-    for i in range(MAX_ADMIN_TRIES - 1):
+    for _ in range(MAX_ADMIN_TRIES - 1):
         with pytest.raises(StudyError, match=r"^Wrong admin password\.$"):
             store.admin_login("guess", via="test")
     with pytest.raises(StudyError, match="Too many tries: locked for 300 s"):
@@ -86,14 +94,17 @@ def test_changing_the_admin_password_needs_the_current_one(study_dir, db_url):
     store.close()
 
 
-@pytest.mark.parametrize(("code", "cause"), [
-    ("r" * 65, "65 characters; at most 64"),
-    ("rad\u200b1", "U+200B"),        # zero-width space
-    ("rad\u202e1", "U+202E"),        # right-to-left override
-    ("rad\x001", "U+0000"),          # NUL: a DataError on PostgreSQL
-    ("rad\t1", "U+0009"),
-    ("rad\x1b1", "U+001B"),
-])
+@pytest.mark.parametrize(
+    ("code", "cause"),
+    [
+        ("r" * 65, "65 characters; at most 64"),
+        ("rad\u200b1", "U+200B"),  # zero-width space
+        ("rad\u202e1", "U+202E"),  # right-to-left override
+        ("rad\x001", "U+0000"),  # NUL: a DataError on PostgreSQL
+        ("rad\t1", "U+0009"),
+        ("rad\x1b1", "U+001B"),
+    ],
+)
 def test_reader_codes_are_validated_alike_on_both_backends(study_dir, db_url, code, cause):
     store = Store.open(study_dir, db_url)
     with pytest.raises(StudyError) as info:
@@ -104,8 +115,9 @@ def test_reader_codes_are_validated_alike_on_both_backends(study_dir, db_url, co
     store.close()
 
 
-@pytest.mark.parametrize(("code", "pin"), [("r1\x00", "1234"), ("r1", "12\x0034"), ("r" * 500, "1234"),
-                                           ("r1", "9" * 5000)])
+@pytest.mark.parametrize(
+    ("code", "pin"), [("r1\x00", "1234"), ("r1", "12\x0034"), ("r" * 500, "1234"), ("r1", "9" * 5000)]
+)
 def test_nul_or_over_long_login_fields_are_a_message(study_dir, db_url, code, pin):
     engine = StudyEngine.open(study_dir, db_url)
     engine.store.add_reader("r1", "specialist", "1234")
@@ -136,13 +148,25 @@ def test_audit_rows_of_cli_admin_commands_name_the_admin(study_dir):
     no = cli("readers", "add", study_dir, "r9", "--group", "specialist", "--pin", "1234", password=None)
     assert no.returncode == 2 and no.stderr.strip() == (
         "error: readers: needs the study's admin password: pass --admin-password-file FILE, "
-        "set READERSTUDY_ADMIN_PASSWORD, or run it in a terminal to be asked")
+        "set READERSTUDY_ADMIN_PASSWORD, or run it in a terminal to be asked"
+    )
     wrong = cli("override-washout", study_dir, "r9", "--reason", "x", password="guess")
     assert wrong.returncode == 2 and wrong.stderr.strip() == "error: Wrong admin password."
     pwfile = study_dir.parent / "pw.txt"
     pwfile.write_text(ADMIN + "\n")
-    ok = cli("readers", "add", study_dir, "r9", "--group", "specialist", "--pin", "1234",
-             "--admin-password-file", pwfile, password=None)
+    ok = cli(
+        "readers",
+        "add",
+        study_dir,
+        "r9",
+        "--group",
+        "specialist",
+        "--pin",
+        "1234",
+        "--admin-password-file",
+        pwfile,
+        password=None,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "--actor" not in cli("override-washout", "--help").stdout
     takeover = cli("admin-password", study_dir, "--password", "mine-now", password="guess")

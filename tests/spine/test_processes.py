@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from datetime import UTC
 
 import pytest
 
@@ -47,8 +48,13 @@ RACER = textwrap.dedent("""
 
 
 def _spawn(code: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_sigkill_between_submits_loses_nothing_and_resume_is_exact(study_dir, db_url):
@@ -67,9 +73,9 @@ def test_sigkill_between_submits_loses_nothing_and_resume_is_exact(study_dir, db
     table = reads_table(study_dir, db_url)
     assert list(table["case"]) == submitted
     # The killed process's lease blocks until it expires; then resume at case 6.
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    later = StudyEngine.open(study_dir, db_url, clock=lambda: datetime.now(timezone.utc) + timedelta(minutes=5))
+    later = StudyEngine.open(study_dir, db_url, clock=lambda: datetime.now(UTC) + timedelta(minutes=5))
     rs = later.start("spec1", 1, workstation="ws-new", take_over=True)
     assert rs.order[:5] == submitted and rs.next_item().position == 6
     rs.close()

@@ -18,17 +18,20 @@ from study.store.db import MIGRATIONS, default_url, make_engine
 from study.store.schema import ReadRow
 
 
-@pytest.mark.parametrize(("answer", "rating", "scale", "expected"), [
-    (0, 75, (0, 100), "contradictory"),   # "leiomyoma" at 75 % likelihood of sarcoma
-    (1, 5, (0, 100), "contradictory"),    # "sarcoma" at 5 %
-    (0, 50, (0, 100), "consistent"),      # the midpoint agrees with either category
-    (1, 50, (0, 100), "consistent"),
-    (1, 51, (0, 100), "consistent"),
-    (0, 4, (1, 5), "contradictory"),
-    (1, 2, (1, 5), "contradictory"),
-    (0, 3, (1, 5), "consistent"),
-    (1, None, (0, 100), None),
-])
+@pytest.mark.parametrize(
+    ("answer", "rating", "scale", "expected"),
+    [
+        (0, 75, (0, 100), "contradictory"),  # "leiomyoma" at 75 % likelihood of sarcoma
+        (1, 5, (0, 100), "contradictory"),  # "sarcoma" at 5 %
+        (0, 50, (0, 100), "consistent"),  # the midpoint agrees with either category
+        (1, 50, (0, 100), "consistent"),
+        (1, 51, (0, 100), "consistent"),
+        (0, 4, (1, 5), "contradictory"),
+        (1, 2, (1, 5), "contradictory"),
+        (0, 3, (1, 5), "consistent"),
+        (1, None, (0, 100), None),
+    ],
+)
 def test_binary_consistency_rule(answer, rating, scale, expected):
     assert binary_consistency(answer, rating, scale) == expected
 
@@ -40,8 +43,9 @@ def _read(engine, item, answer: str, confidence: float) -> ReadSubmission:
 
 def _stored(engine) -> list[tuple[str, float, str | None]]:
     with engine.store.Session() as s:
-        return [(r.answer, r.confidence, r.consistency)
-                for r in s.execute(select(ReadRow).order_by(ReadRow.id)).scalars()]
+        return [
+            (r.answer, r.confidence, r.consistency) for r in s.execute(select(ReadRow).order_by(ReadRow.id)).scalars()
+        ]
 
 
 def test_outcome_is_stored_with_the_read(study_dir, db_url, clock):

@@ -51,8 +51,18 @@ def test_readers_pins_are_scrypt_hashed(study_dir, db_url):
 def test_ai_output_round_trip_keeps_cams_as_float16(study_dir, db_url):
     store = Store.open(study_dir, db_url)
     cam = np.linspace(0, 1, 3 * 8 * 8, dtype=np.float32).reshape(3, 8, 8)
-    out = AIOutput("K001", "sha-abc", "binary", ("absent", "present"), (0.2, 0.8), predicted="present",
-                   score=0.8, cams={"photo": cam}, cam_method="gradcam", versions={"torch": "2.14.1"})
+    out = AIOutput(
+        "K001",
+        "sha-abc",
+        "binary",
+        ("absent", "present"),
+        (0.2, 0.8),
+        predicted="present",
+        score=0.8,
+        cams={"photo": cam},
+        cam_method="gradcam",
+        versions={"torch": "2.14.1"},
+    )
     store.put_ai_output(out)
     got = store.ai_output("K001")
     assert got == out  # cams and versions are compared below
@@ -122,7 +132,9 @@ def test_deleting_the_last_rows_is_detected(study_dir, clock):
 def test_unreachable_database_is_a_clear_error(study_dir):
     with pytest.raises(StudyError) as info:
         Store.open(study_dir, "postgresql+psycopg://127.0.0.1:1/nothing?connect_timeout=2")
-    assert info.value.problems[0].startswith("postgresql+psycopg://127.0.0.1:1/nothing?connect_timeout=2: cannot open the study store: OperationalError")
+    assert info.value.problems[0].startswith(
+        "postgresql+psycopg://127.0.0.1:1/nothing?connect_timeout=2: cannot open the study store: OperationalError"
+    )
 
 
 def test_admin_password_is_hashed_and_checked(study_dir, db_url):

@@ -82,14 +82,18 @@ def test_a_postgres_store_dropped_and_recreated_empty_is_refused(study_dir, db_u
 
 @pytest.mark.parametrize("url", ["mysql://localhost/x", "sqlite3:///x.db", "not a url", "sqlite://"])
 def test_unsupported_urls_are_one_line_from_every_command(study_dir, url):
-    for args in (["status", study_dir], ["readers", "list", study_dir], ["admin-password", study_dir, "--password",
-                 "abcdefg"], ["override-washout", study_dir, "r1", "--reason", "x"],
-                 ["report", study_dir, "--out", study_dir / "out"]):
+    for args in (
+        ["status", study_dir],
+        ["readers", "list", study_dir],
+        ["admin-password", study_dir, "--password", "abcdefg"],
+        ["override-washout", study_dir, "r1", "--reason", "x"],
+        ["report", study_dir, "--out", study_dir / "out"],
+    ):
         r = cli(*args, "--db", url)
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, (args, r.stderr)
-        assert r.stderr.startswith("error: --db: ") and ("unsupported database" in r.stderr
-                                                          or "not a database URL" in r.stderr
-                                                          or "names no SQLite file" in r.stderr), r.stderr
+        assert r.stderr.startswith("error: --db: ") and (
+            "unsupported database" in r.stderr or "not a database URL" in r.stderr or "names no SQLite file" in r.stderr
+        ), r.stderr
     (study_dir / "db_url").write_text(url + "\n")
     with pytest.raises(StudyError, match=f"{study_dir / 'db_url'}: "):
         StudyEngine.open(study_dir)

@@ -8,7 +8,20 @@ import pytest
 from study.stats.analysis import analyze, jsonable
 from study.stats.simulate import generic, simulate
 
-READER_KEYS = {"reader", "modality", "group", "tp", "fn", "tn", "fp", "sensitivity", "specificity", "accuracy", "ss_avg", "auc"}
+READER_KEYS = {
+    "reader",
+    "modality",
+    "group",
+    "tp",
+    "fn",
+    "tn",
+    "fp",
+    "sensitivity",
+    "specificity",
+    "accuracy",
+    "ss_avg",
+    "auc",
+}
 MRMC_KEYS = {"modalities", "estimates", "difference", "se", "ci95", "f", "df1", "df2", "p", "variance_components"}
 
 

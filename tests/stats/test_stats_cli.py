@@ -6,7 +6,20 @@ import pandas as pd
 
 from app.cli import main
 
-ISSUE_READER_KEYS = ["reader", "modality", "group", "tp", "fn", "tn", "fp", "sensitivity", "specificity", "accuracy", "ss_avg", "auc"]
+ISSUE_READER_KEYS = [
+    "reader",
+    "modality",
+    "group",
+    "tp",
+    "fn",
+    "tn",
+    "fp",
+    "sensitivity",
+    "specificity",
+    "accuracy",
+    "ss_avg",
+    "auc",
+]
 
 
 def test_simulate_then_analyze(tmp_path, capsys):
@@ -14,7 +27,10 @@ def test_simulate_then_analyze(tmp_path, capsys):
     assert main(["simulate", str(reads), "--readers", "6", "--cases", "263", "--seed", "5"]) == 0
     assert (tmp_path / "reads_ai.csv").is_file()
     out = tmp_path / "out.json"
-    assert main(["analyze", str(reads), "--json", str(out), "--threshold", "50", "--ai", str(tmp_path / "reads_ai.csv")]) == 0
+    assert (
+        main(["analyze", str(reads), "--json", str(out), "--threshold", "50", "--ai", str(tmp_path / "reads_ai.csv")])
+        == 0
+    )
     res = json.loads(out.read_text())
     assert res["threshold"] == {"value": 50.0, "source": "given"}
     assert len(res["readers"]) == 6 * 2 + 1
@@ -57,7 +73,10 @@ def test_missing_column_and_missing_file(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("reader,modality,case,rating\nr1,a,c1,3\n")
     assert main(["analyze", str(bad)]) == 2
-    assert capsys.readouterr().err.strip() == f"{bad}: column 'truth': missing (required: reader, modality, case, truth, rating)"
+    assert (
+        capsys.readouterr().err.strip()
+        == f"{bad}: column 'truth': missing (required: reader, modality, case, truth, rating)"
+    )
     assert main(["analyze", str(tmp_path / "nope.csv")]) == 2
     assert "not found" in capsys.readouterr().err
 
@@ -72,7 +91,9 @@ def test_field_cases_through_the_cli_without_warnings(tmp_path, capfd):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    field = next((p for p in (root.parent / "shared", root.parent.parent / "shared") if p.is_dir()), root.parent / "shared")
+    field = next(
+        (p for p in (root.parent / "shared", root.parent.parent / "shared") if p.is_dir()), root.parent / "shared"
+    )
     stats_dir = field / "fieldcases" / "stats"
     assert (stats_dir / "split_plot.csv").is_file(), f"field case missing: {stats_dir}"
     assert main(["analyze", str(stats_dir / "split_plot.csv"), "--json", str(tmp_path / "s.json")]) == 0
@@ -80,10 +101,25 @@ def test_field_cases_through_the_cli_without_warnings(tmp_path, capfd):
     res = json.loads((tmp_path / "s.json").read_text())
     assert res["mrmc"]["specificity"]["n_cases"] == 40 and res["mrmc"]["auc"]["design"] == "split-plot"
     out = tmp_path / "ai.json"
-    assert main(["analyze", str(stats_dir / "reads_0to100.csv"), "--ai", str(stats_dir / "ai_scores_1to10.csv"),
-                 "--ai-threshold", "9.5", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(stats_dir / "reads_0to100.csv"),
+                "--ai",
+                str(stats_dir / "ai_scores_1to10.csv"),
+                "--ai-threshold",
+                "9.5",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     res = json.loads(out.read_text())
-    assert res["thresholds"] == {"readers": {"value": 50.0, "source": "midpoint of the inferred 0-100 scale"},
-                                 "AI": {"value": 9.5, "source": "given"}}
+    assert res["thresholds"] == {
+        "readers": {"value": 50.0, "source": "midpoint of the inferred 0-100 scale"},
+        "AI": {"value": 9.5, "source": "given"},
+    }
     ai = next(r for r in res["readers"] if r["reader"] == "AI")
     assert ai["sensitivity"] < 0.5 and ai["specificity"] == 1.0

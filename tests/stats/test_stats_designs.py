@@ -69,18 +69,38 @@ def ref_or(theta, s, fixed="hillis"):
 
     var = np.mean([s[c(i, j), c(i, j)] for i in range(t) for j in range(r)])
     cov1 = np.mean([s[c(i, j), c(k, j)] for i in range(t) for k in range(t) if i != k for j in range(r)])
-    cov2 = np.mean([s[c(i, j), c(i, l)] for i in range(t) for j in range(r) for l in range(r) if j != l])
-    cov3 = np.mean([s[c(i, j), c(k, l)] for i in range(t) for k in range(t) if i != k for j in range(r) for l in range(r) if j != l])
+    cov2 = np.mean([s[c(i, j), c(i, jj)] for i in range(t) for j in range(r) for jj in range(r) if j != jj])
+    cov3 = np.mean(
+        [
+            s[c(i, j), c(k, jj)]
+            for i in range(t)
+            for k in range(t)
+            if i != k
+            for j in range(r)
+            for jj in range(r)
+            if j != jj
+        ]
+    )
     mi, m = theta.mean(axis=1), theta.mean()
     ms_t = r * np.sum((mi - m) ** 2) / (t - 1)
-    ms_tr = sum((theta[i, j] - mi[i] - theta[:, j].mean() + m) ** 2 for i in range(t) for j in range(r)) / ((t - 1) * (r - 1))
+    ms_tr = sum((theta[i, j] - mi[i] - theta[:, j].mean() + m) ** 2 for i in range(t) for j in range(r)) / (
+        (t - 1) * (r - 1)
+    )
     den = ms_tr + r * max(cov2 - cov3, 0)
     f = ms_t / den
     ddf = den**2 / (ms_tr**2 / ((t - 1) * (r - 1)))
     extra = (cov2 - cov3) if fixed == "mrmcaov" else max(cov2 - cov3, 0)
     den_fr = var - cov1 + (r - 1) * extra
-    return {"f": f, "ddf": ddf, "p": stats.f.sf(f, t - 1, ddf), "chi2": (t - 1) * ms_t / den_fr,
-            "cov2": cov2, "cov3": cov3, "var": var, "cov1": cov1}
+    return {
+        "f": f,
+        "ddf": ddf,
+        "p": stats.f.sf(f, t - 1, ddf),
+        "chi2": (t - 1) * ms_t / den_fr,
+        "cov2": cov2,
+        "cov3": cov3,
+        "var": var,
+        "cov1": cov1,
+    }
 
 
 def toy(seed, n_pos=6, n_neg=5, rows=3, p_read=0.7):
@@ -189,7 +209,9 @@ def test_split_plot_equals_obuchowski_scaled_within_group_covariances():
     res = analyze(raw)["mrmc"]["auc"]
     truth, ratings, read = _arrays(raw, ["unaided", "aided"], ["A1", "A2", "B1", "B2"])
     _, s = ref_auc_cov(truth, ratings, read)
-    within = np.mean([s[i * 4 + a, i * 4 + b] for i in range(2) for g in ((0, 1), (2, 3)) for a in g for b in g if a != b])
+    within = np.mean(
+        [s[i * 4 + a, i * 4 + b] for i in range(2) for g in ((0, 1), (2, 3)) for a in g for b in g if a != b]
+    )
     assert res["variance_components"]["cov2"] == pytest.approx(within * (4 / 2 - 1) / (4 - 1), abs=1e-14)
 
 
@@ -201,8 +223,15 @@ def test_partially_paired_design_matches_loop_reference():
         for j in range(3):
             for c in range(24):
                 if rng.random() < 0.75 or c in (0, 1, 12, 13):
-                    rows.append({"reader": f"r{j}", "modality": m, "case": f"c{c:02d}", "truth": int(truth[c]),
-                                 "rating": float(np.round(truth[c] * shift + rng.normal(), 1))})
+                    rows.append(
+                        {
+                            "reader": f"r{j}",
+                            "modality": m,
+                            "case": f"c{c:02d}",
+                            "truth": int(truth[c]),
+                            "rating": float(np.round(truth[c] * shift + rng.normal(), 1)),
+                        }
+                    )
     df = with_decisions(normalise_reads(pd.DataFrame(rows)), 0.5)[0]
     res = mrmc(df, "auc")
     assert res["design"] == "partially paired" and res["covariance"] == "unbiased"
@@ -290,7 +319,12 @@ def test_ai_on_its_own_1_to_10_scale_field_case():
     assert res["thresholds"]["AI"]["value"] == 5.5 and "1-10" in res["thresholds"]["AI"]["source"]
     assert res["thresholds"]["readers"]["value"] == 50
     assert ai["sensitivity"] == 1.0 and ai["specificity"] == 1.0 and ai["auc"] == 1.0
-    assert res["switching"]["total"]["ai_wrong"] == {"wrong_to_right": 0, "right_to_wrong": 0, "stayed_right": 0, "stayed_wrong": 0}
+    assert res["switching"]["total"]["ai_wrong"] == {
+        "wrong_to_right": 0,
+        "right_to_wrong": 0,
+        "stayed_right": 0,
+        "stayed_wrong": 0,
+    }
     cut = analyze(field("reads_0to100.csv"), ai=field("ai_scores_1to10.csv"), ai_threshold=9.0)
     assert cut["thresholds"]["AI"] == {"value": 9.0, "source": "given"}
     assert next(r for r in cut["readers"] if r["reader"] == "AI")["sensitivity"] < 1.0
@@ -321,7 +355,10 @@ def test_interim_study_paired_mrmc_on_readers_with_both_modes(vandyke_raw):
     assert auc["n_readers"] == 3 and [x["reader"] for x in auc["left_out"]] == ["4", "5"]
     assert "needs at least 2 of each" in auc["left_out"][1]["reason"]
     assert any("2 of 5 readers left out" in n for n in auc["notes"])
-    full = mrmc(with_decisions(normalise_reads(vandyke_raw[vandyke_raw["reader"].astype(str).isin(["1", "2", "3"])]), 3)[0], "auc")
+    full = mrmc(
+        with_decisions(normalise_reads(vandyke_raw[vandyke_raw["reader"].astype(str).isin(["1", "2", "3"])]), 3)[0],
+        "auc",
+    )
     assert auc["f"] == pytest.approx(full["f"], rel=1e-12)
     rows = {(r["reader"], r["modality"]): r for r in res["readers"]}
     assert rows[("5", "trt1")]["n"] == 3 and ("4", "trt1") not in rows

@@ -35,7 +35,9 @@ def se_for(key, metric, p, rho):
     if metric == "specificity":
         return group_se(p, N_NEG, k, rho)
     sens, spec = PUBLISHED[key]["sensitivity"], PUBLISHED[key]["specificity"]
-    var = (N_POS**2 * group_se(sens, N_POS, k, rho) ** 2 + N_NEG**2 * group_se(spec, N_NEG, k, rho) ** 2) / (N_POS + N_NEG) ** 2
+    var = (N_POS**2 * group_se(sens, N_POS, k, rho) ** 2 + N_NEG**2 * group_se(spec, N_NEG, k, rho) ** 2) / (
+        N_POS + N_NEG
+    ) ** 2
     return float(np.sqrt(var))
 
 

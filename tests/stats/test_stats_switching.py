@@ -32,6 +32,11 @@ def test_hand_built_switches():
 
 
 def test_cases_without_ai_are_ignored():
-    rows = [("r1", "unaided", "c1", 1, 1), ("r1", "aided", "c1", 1, 1), ("r1", "unaided", "c2", 0, 0), ("r1", "aided", "c2", 0, 0)]
+    rows = [
+        ("r1", "unaided", "c1", 1, 1),
+        ("r1", "aided", "c1", 1, 1),
+        ("r1", "unaided", "c2", 0, 0),
+        ("r1", "aided", "c2", 0, 0),
+    ]
     res = switching(reads(rows), pd.Series({"c1": 1}), "unaided", "aided")
     assert res["total"]["n"] == 1

@@ -27,7 +27,15 @@ def test_multiclass_per_reader():
 
 
 def test_numeric_per_reader():
-    reads = pd.DataFrame({"reader": "m", "modality": "ai", "case": list("abcde"), "truth": [10, 12, 9, 14, 11.0], "value": [10.5, 11, 9.5, 13, 12]})
+    reads = pd.DataFrame(
+        {
+            "reader": "m",
+            "modality": "ai",
+            "case": list("abcde"),
+            "truth": [10, 12, 9, 14, 11.0],
+            "value": [10.5, 11, 9.5, 13, 12],
+        }
+    )
     (row,) = analyze_numeric(reads)
     assert row["bland_altman"]["bias"] == pytest.approx(bland_altman(reads["value"], reads["truth"])["bias"])
     assert row["mae"] == pytest.approx(0.8)
@@ -35,7 +43,13 @@ def test_numeric_per_reader():
 
 def test_grades_per_reader():
     reads = pd.DataFrame(
-        {"reader": "model", "modality": "ai", "case": ["v1", "v2"], "truth": [[0.5, 0.5, 0], [0, 0, 1]], "distribution": [[0.5, 0.5, 0], [0, 1, 0]]}
+        {
+            "reader": "model",
+            "modality": "ai",
+            "case": ["v1", "v2"],
+            "truth": [[0.5, 0.5, 0], [0, 0, 1]],
+            "distribution": [[0.5, 0.5, 0], [0, 1, 0]],
+        }
     )
     (row,) = analyze_grades(reads)
     assert row["emd"] == pytest.approx(0.5)  # (0 + 1) / 2
@@ -43,7 +57,9 @@ def test_grades_per_reader():
 
 
 def test_missing_truth_reported():
-    reads = pd.DataFrame({"reader": "m", "modality": "ai", "case": ["a", "b"], "truth": [1.0, None], "value": [1.0, 2.0]})
+    reads = pd.DataFrame(
+        {"reader": "m", "modality": "ai", "case": ["a", "b"], "truth": [1.0, None], "value": [1.0, 2.0]}
+    )
     with pytest.raises(StudyError) as exc:
         analyze_numeric(reads, source="hb.csv")
     assert exc.value.problems == ["hb.csv: case 'b': has no truth"]

@@ -32,9 +32,18 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 @pytest.fixture
 def make_series():
-    def make(n: int = 20, h: int = 64, w: int = 48, *, spacing=(1.0, 1.0), positions=None,
-             frame_of_reference: str | None = "1.2.3", window=(500.0, 1000.0), low: float = 0.0,
-             source: str = "/data/DOE^JANE_12345/T2axi") -> Media:
+    def make(
+        n: int = 20,
+        h: int = 64,
+        w: int = 48,
+        *,
+        spacing=(1.0, 1.0),
+        positions=None,
+        frame_of_reference: str | None = "1.2.3",
+        window=(500.0, 1000.0),
+        low: float = 0.0,
+        source: str = "/data/DOE^JANE_12345/T2axi",
+    ) -> Media:
         # Each slice differs (offset by index) and has a horizontal ramp, so a
         # W/L change or slice change shows up in rendered pixels.
         ramp = np.linspace(low, low + 1000.0, w, dtype=np.float32)
@@ -43,9 +52,16 @@ def make_series():
         frames += (np.arange(n, dtype=np.float32) * 10.0)[:, None, None]
         if positions is None:
             positions = tuple(float(i) * 3.0 for i in range(n))
-        return Media(frames=_readonly(frames), kind="series", spacing=spacing,
-                     slice_positions=tuple(positions), frame_of_reference=frame_of_reference,
-                     window=window, source=source)
+        return Media(
+            frames=_readonly(frames),
+            kind="series",
+            spacing=spacing,
+            slice_positions=tuple(positions),
+            frame_of_reference=frame_of_reference,
+            window=window,
+            source=source,
+        )
+
     return make
 
 
@@ -57,6 +73,7 @@ def make_video():
             frames[i, :, :, 0] = 17 * i  # red grows with the frame index
             frames[i, :, : w // 2, 1] = 200
         return Media(frames=_readonly(frames), kind="video", fps=fps, source="/videos/clip.mp4")
+
     return make
 
 
@@ -102,9 +119,16 @@ class Gestures:
 
         target = vp.graphics.viewport()
         pos = QPointF(self.center(vp))
-        ev = QWheelEvent(pos, QPointF(target.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, 120 * notches),
-                         Qt.MouseButton.NoButton, modifiers or Qt.KeyboardModifier.NoModifier,
-                         Qt.ScrollPhase.NoScrollPhase, False)
+        ev = QWheelEvent(
+            pos,
+            QPointF(target.mapToGlobal(pos.toPoint())),
+            QPoint(0, 0),
+            QPoint(0, 120 * notches),
+            Qt.MouseButton.NoButton,
+            modifiers or Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
         QApplication.sendEvent(target, ev)
 
     def drag(self, vp: ViewportWidget, button, dx: int, dy: int, steps: int = 4) -> None:
@@ -117,8 +141,14 @@ class Gestures:
 
         def send(kind, pos: QPoint, buttons) -> None:
             local = QPointF(pos)
-            ev = QMouseEvent(kind, local, QPointF(target.mapToGlobal(pos)), button if kind != QEvent.Type.MouseMove
-                             else Qt.MouseButton.NoButton, buttons, Qt.KeyboardModifier.NoModifier)
+            ev = QMouseEvent(
+                kind,
+                local,
+                QPointF(target.mapToGlobal(pos)),
+                button if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton,
+                buttons,
+                Qt.KeyboardModifier.NoModifier,
+            )
             QApplication.sendEvent(target, ev)
 
         send(QEvent.Type.MouseButtonPress, start, button)
@@ -135,10 +165,15 @@ class Gestures:
         target = vp.graphics.viewport()
         pos = self.center(vp)
         left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-        for kind, buttons in ((QEvent.Type.MouseButtonPress, left), (QEvent.Type.MouseButtonRelease, none),
-                              (QEvent.Type.MouseButtonDblClick, left), (QEvent.Type.MouseButtonRelease, none)):
-            ev = QMouseEvent(kind, QPointF(pos), QPointF(target.mapToGlobal(pos)), left, buttons,
-                             Qt.KeyboardModifier.NoModifier)
+        for kind, buttons in (
+            (QEvent.Type.MouseButtonPress, left),
+            (QEvent.Type.MouseButtonRelease, none),
+            (QEvent.Type.MouseButtonDblClick, left),
+            (QEvent.Type.MouseButtonRelease, none),
+        ):
+            ev = QMouseEvent(
+                kind, QPointF(pos), QPointF(target.mapToGlobal(pos)), left, buttons, Qt.KeyboardModifier.NoModifier
+            )
             QApplication.sendEvent(target, ev)
 
     def hover(self, vp: ViewportWidget, fx: float, fy: float) -> None:
@@ -149,8 +184,14 @@ class Gestures:
         target = vp.graphics.viewport()
         r = target.rect()
         pos = QPoint(int(r.width() * fx), int(r.height() * fy))
-        ev = QMouseEvent(QEvent.Type.MouseMove, QPointF(pos), QPointF(target.mapToGlobal(pos)),
-                         Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        ev = QMouseEvent(
+            QEvent.Type.MouseMove,
+            QPointF(pos),
+            QPointF(target.mapToGlobal(pos)),
+            Qt.MouseButton.NoButton,
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
         QApplication.sendEvent(target, ev)
 
 

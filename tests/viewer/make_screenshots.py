@@ -36,9 +36,13 @@ def write_series(folder: Path, size: int, n: int, thickness: float, frame_uid: s
         inner = int(size * scale) // 2 * 2
         if inner >= 8:
             pad = (size - inner) // 2
-            img[pad:pad + inner, pad:pad + inner] = resize(phantom, (inner, inner), anti_aliasing=True)
-        lesion = np.exp(-(((np.arange(size)[None, :] - 0.62 * size) ** 2 + (np.arange(size)[:, None] - 0.4 * size) ** 2)
-                          / (2 * (0.05 * size) ** 2))) * np.exp(-(z / 0.3) ** 2)
+            img[pad : pad + inner, pad : pad + inner] = resize(phantom, (inner, inner), anti_aliasing=True)
+        lesion = np.exp(
+            -(
+                ((np.arange(size)[None, :] - 0.62 * size) ** 2 + (np.arange(size)[:, None] - 0.4 * size) ** 2)
+                / (2 * (0.05 * size) ** 2)
+            )
+        ) * np.exp(-((z / 0.3) ** 2))
         pixels = np.clip((img * 900 + lesion * 500 + np.random.default_rng(i).normal(0, 15, img.shape)), 0, 4095)
         ds = template.copy()
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -84,7 +88,7 @@ def cam_for(media, center=(0.4, 0.62), sigma=0.12, size=16) -> np.ndarray:
     blob = np.exp(-((yy - center[0]) ** 2 + (xx - center[1]) ** 2) / (2 * sigma**2))
     n = media.n_frames
     z = (np.arange(n) - n / 2) / (n / 2)
-    return (blob[None] * np.exp(-(z / 0.35) ** 2)[:, None, None]).astype(np.float16)
+    return (blob[None] * np.exp(-((z / 0.35) ** 2))[:, None, None]).astype(np.float16)
 
 
 def main(out_dir: str = "screenshots") -> int:
@@ -150,7 +154,7 @@ def demo_mri(app, out: Path) -> None:
     app.processEvents()
     layout.grab().save(str(out / "viewer_mri_open.png"))
     layout.viewport("T2sag").step(-3)  # the sagittal moves alone; the axial lines follow
-    layout.viewport("T2axi").step(2)   # DWI follows T2axi; the lines on T2sag move
+    layout.viewport("T2axi").step(2)  # DWI follows T2axi; the lines on T2sag move
     dwi = layout.viewport("DWI")
     dwi.set_window(dwi.window[0] * 1.2, dwi.window[1] * 0.8)  # a manual window: the box says "custom"
     app.processEvents()

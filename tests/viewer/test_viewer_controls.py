@@ -21,8 +21,11 @@ def text_room(box) -> int:
     """Width in pixels the combo box gives its text (without frame and arrow)."""
     opt = QStyleOptionComboBox()
     box.initStyleOption(opt)
-    return box.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
-                                      QStyle.SubControl.SC_ComboBoxEditField, box).width()
+    return (
+        box.style()
+        .subControlRect(QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, box)
+        .width()
+    )
 
 
 def test_preset_box_shows_every_name_whole_even_in_a_narrow_layout(qtbot, make_series):
@@ -121,13 +124,16 @@ def test_settings_file_swaps_mouse_buttons(qtbot, make_series, gestures, tmp_pat
     assert vp.settings_problem == ""
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[mouse]\nleft = "lasso"\n', "[mouse] left: 'lasso' is not one of window, zoom, pan, none"),
-    ('[mouse]\nthumb = "pan"\n', "[mouse] thumb: unknown button"),
-    ('[keys]\nnext = "j"\n', "[keys]: unknown table"),
-    ('[mouse\nleft = "pan"\n', "viewer.toml: "),
-    ('mouse = 3\n', "mouse: must be a table"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[mouse]\nleft = "lasso"\n', "[mouse] left: 'lasso' is not one of window, zoom, pan, none"),
+        ('[mouse]\nthumb = "pan"\n', "[mouse] thumb: unknown button"),
+        ('[keys]\nnext = "j"\n', "[keys]: unknown table"),
+        ('[mouse\nleft = "pan"\n', "viewer.toml: "),
+        ("mouse = 3\n", "mouse: must be a table"),
+    ],
+)
 def test_bad_settings_give_one_clear_line_naming_file_and_key(tmp_path, text, message):
     path = tmp_path / "viewer.toml"
     path.write_text(text)
@@ -153,7 +159,7 @@ def test_standalone_window_names_a_bad_settings_file(qtbot, make_series, tmp_pat
     from app.viewer import ViewerWindow
 
     monkeypatch.setenv("READERSTUDY_CONFIG_DIR", str(tmp_path))
-    (tmp_path / "viewer.toml").write_text('[mouse]\nleft = 1\n')
+    (tmp_path / "viewer.toml").write_text("[mouse]\nleft = 1\n")
     win = ViewerWindow(make_series())
     qtbot.addWidget(win)
     assert "viewer.toml: [mouse] left: 1 is not one of" in win.statusBar().currentMessage()
@@ -171,5 +177,6 @@ def test_mouse_help_follows_the_settings():
 
 def test_missing_settings_file_gives_the_defaults(tmp_path):
     assert load_settings(tmp_path / "none.toml") == ViewerSettings()
-    assert np.all([ViewerSettings().mouse[b] == a for b, a in (("left", "window"), ("right", "zoom"),
-                                                                  ("middle", "pan"))])
+    assert np.all(
+        [ViewerSettings().mouse[b] == a for b, a in (("left", "window"), ("right", "zoom"), ("middle", "pan"))]
+    )

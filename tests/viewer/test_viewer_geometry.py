@@ -10,7 +10,7 @@ import pytest
 from app.viewer.geometry import SlicePlane, parallel, reference_line, slice_plane
 from study.media.types import Media
 
-AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)      # rows run +x (left), columns run +y (posterior)
+AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # rows run +x (left), columns run +y (posterior)
 SAGITTAL = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)  # rows run +y, columns run -z (inferior)
 
 
@@ -23,6 +23,7 @@ def plane(iop, ipp, rows=100, cols=100, row_mm=1.0, col_mm=1.0) -> SlicePlane:
 
 def same_segment(seg, expected, tol=1e-6) -> bool:
     (p, q), (a, b) = seg, expected
+
     def close(s, t) -> bool:
         return math.dist(s, t) < tol
 
@@ -30,7 +31,7 @@ def same_segment(seg, expected, tol=1e-6) -> bool:
 
 
 def test_sagittal_cuts_axial_along_a_vertical_line_and_axial_cuts_sagittal_horizontally():
-    axial = plane(AXIAL, (0.0, 0.0, 10.0))        # z = 10, x and y in [-0.5, 99.5]
+    axial = plane(AXIAL, (0.0, 0.0, 10.0))  # z = 10, x and y in [-0.5, 99.5]
     sagittal = plane(SAGITTAL, (30.0, 0.0, 60.0))  # x = 30, y in [-0.5, 99.5], z in [-39.5, 60.5]
     # In the axial view, u = x + 0.5: the sagittal plane x = 30 is the column line u = 30.5, full height.
     assert same_segment(reference_line(axial, sagittal), ((30.5, 0.0), (30.5, 100.0)))
@@ -78,9 +79,16 @@ def test_non_square_pixels_and_flipped_orientation():
 
 def test_slice_plane_from_media_moves_frames_along_the_normal():
     frames = np.zeros((3, 40, 60), np.float32)
-    m = Media(frames=frames, kind="series", spacing=(2.0, 0.5), slice_positions=(5.0, 10.0, 15.0),
-              frame_of_reference="1.2", slice_normal=(0.0, 0.0, 1.0), orientation=AXIAL,
-              origin=(-100.0, -80.0, 5.0))
+    m = Media(
+        frames=frames,
+        kind="series",
+        spacing=(2.0, 0.5),
+        slice_positions=(5.0, 10.0, 15.0),
+        frame_of_reference="1.2",
+        slice_normal=(0.0, 0.0, 1.0),
+        orientation=AXIAL,
+        origin=(-100.0, -80.0, 5.0),
+    )
     p = slice_plane(m, 2)
     assert p.corner == pytest.approx((-100.25, -81.0, 15.0))
     assert (p.width, p.height) == (30.0, 80.0)

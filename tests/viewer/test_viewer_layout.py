@@ -34,8 +34,8 @@ def test_four_roles_make_a_grid_and_five_are_refused(layout, make_series):
 
 
 def test_sync_by_slice_position_with_shared_frame_of_reference(layout, make_series, gestures):
-    axi = make_series(n=20, positions=[3.0 * i for i in range(20)])          # 0 .. 57 mm
-    dwi = make_series(n=10, positions=[6.0 * i + 12.0 for i in range(10)])   # 12 .. 66 mm
+    axi = make_series(n=20, positions=[3.0 * i for i in range(20)])  # 0 .. 57 mm
+    dwi = make_series(n=10, positions=[6.0 * i + 12.0 for i in range(10)])  # 12 .. 66 mm
     layout.set_case([("T2axi", axi), ("DWI", dwi)])
     source, follower = layout.viewport("T2axi"), layout.viewport("DWI")
     source.set_slice(10)  # 30 mm -> DWI slice at 30 mm is index 3
@@ -49,8 +49,9 @@ def test_sync_by_slice_position_with_shared_frame_of_reference(layout, make_seri
 
 
 def test_sync_by_fraction_without_shared_frame_of_reference(layout, make_series):
-    layout.set_case([("T2axi", make_series(n=21, frame_of_reference="1.1")),
-                     ("T2sag", make_series(n=11, frame_of_reference="2.2"))])
+    layout.set_case(
+        [("T2axi", make_series(n=21, frame_of_reference="1.1")), ("T2sag", make_series(n=11, frame_of_reference="2.2"))]
+    )
     seen = []
     layout.slice_changed.connect(lambda role, i: seen.append((role, i)))
     layout.viewport("T2axi").set_slice(4)
@@ -141,8 +142,12 @@ def test_sync_modes(qtbot, make_series):
     for mode, expected in (("position", 3), ("fraction", 7), ("none", 5)):
         lay = HangingLayoutWidget(sync=mode)
         qtbot.addWidget(lay)
-        lay.set_case([("a", make_series(n=21, positions=[float(i) for i in range(21)])),
-                      ("b", make_series(n=11, positions=[float(i) for i in range(11)]))])
+        lay.set_case(
+            [
+                ("a", make_series(n=21, positions=[float(i) for i in range(21)])),
+                ("b", make_series(n=11, positions=[float(i) for i in range(11)])),
+            ]
+        )
         lay.viewport("a").set_slice(3 if mode == "position" else 14)  # "none": b stays at its middle
         assert lay.viewport("b").current_index == expected, mode
     with pytest.raises(ValueError, match="sync must be one of"):
@@ -159,8 +164,13 @@ def test_orthogonal_planes_in_one_frame_are_not_matched_by_position(make_series)
         slice_normal: tuple[float, float, float] | None = None
 
     def oriented(m, normal):
-        return Oriented(frames=m.frames, kind=m.kind, slice_positions=m.slice_positions,
-                        frame_of_reference=m.frame_of_reference, slice_normal=normal)
+        return Oriented(
+            frames=m.frames,
+            kind=m.kind,
+            slice_positions=m.slice_positions,
+            frame_of_reference=m.frame_of_reference,
+            slice_normal=normal,
+        )
 
     axial = oriented(make_series(n=21, positions=[float(i) for i in range(21)]), (0.0, 0.0, 1.0))
     sagittal = oriented(make_series(n=11, positions=[float(i) for i in range(11)]), (1.0, 0.0, 0.0))

@@ -19,7 +19,9 @@ def colour_pixels(vp, pixels, k: int) -> int:
     """How many rendered pixels have the k-th reference colour (a line is drawn there)."""
     r, g, b = REFERENCE_COLORS[k]
     img = pixels(vp).astype(int)  # B, G, R
-    return int(np.count_nonzero((abs(img[..., 2] - r) < 40) & (abs(img[..., 1] - g) < 40) & (abs(img[..., 0] - b) < 40)))
+    return int(
+        np.count_nonzero((abs(img[..., 2] - r) < 40) & (abs(img[..., 1] - g) < 40) & (abs(img[..., 0] - b) < 40))
+    )
 
 
 def test_series_open_at_the_middle_and_parallel_series_in_step(mri_layout, demo_mri):
@@ -52,7 +54,8 @@ def test_scrolling_sagittal_leaves_axial_planes_and_moves_their_reference_line(m
     # Sagittal slices are 5.5 mm apart along -x: the vertical line moved 16.5 mm left in the axial view.
     assert after[0][0][0] == pytest.approx(before[0][0][0] - 3 * 5.5)
     assert dwi.reference.lines()[0][0][0] == pytest.approx(
-        after[0][0][0] + (demo_mri["T2axi"].origin[0] - 2.5 / 2) - (demo_mri["DWI"].origin[0] - 3.375 / 2))
+        after[0][0][0] + (demo_mri["T2axi"].origin[0] - 2.5 / 2) - (demo_mri["DWI"].origin[0] - 3.375 / 2)
+    )
 
 
 def test_scrolling_axial_moves_dwi_and_the_lines_on_sagittal(mri_layout, gestures, pixels):

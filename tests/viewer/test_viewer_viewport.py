@@ -57,8 +57,9 @@ def test_page_keys_frame_keys_and_slider_change_slice(viewport, make_series, qtb
     assert viewport.current_index == 7
 
 
-def test_left_drag_windows_right_drag_zooms_middle_drag_pans_and_r_resets(viewport, make_series, gestures,
-                                                                          qtbot, pixels):
+def test_left_drag_windows_right_drag_zooms_middle_drag_pans_and_r_resets(
+    viewport, make_series, gestures, qtbot, pixels
+):
     viewport.set_media(make_series())
     assert viewport.window == (500.0, 1000.0)
     assert viewport.preset_box.currentText() == "default"
@@ -222,8 +223,17 @@ def test_unhandled_keys_reach_the_parent(qtbot, make_series):
     parent = Parent()
     qtbot.addWidget(parent)
     parent.viewport.set_media(make_series())
-    answer_keys = [Qt.Key.Key_1, Qt.Key.Key_0, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space,
-                   Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right]
+    answer_keys = [
+        Qt.Key.Key_1,
+        Qt.Key.Key_0,
+        Qt.Key.Key_Return,
+        Qt.Key.Key_Enter,
+        Qt.Key.Key_Space,
+        Qt.Key.Key_Up,
+        Qt.Key.Key_Down,
+        Qt.Key.Key_Left,
+        Qt.Key.Key_Right,
+    ]
     start = parent.viewport.current_index
     for key in answer_keys:
         qtbot.keyClick(parent.viewport, key)
@@ -248,8 +258,16 @@ def test_trackpad_pinch_zooms(viewport, make_series):
     before = viewport.view_box.viewRect().width()
     target = viewport.graphics.viewport()
     pos = QPointF(target.rect().center())
-    ev = QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture, QPointingDevice.primaryPointingDevice(), 2,
-                             pos, pos, QPointF(target.mapToGlobal(pos.toPoint())), 0.5, QPointF(0, 0))
+    ev = QNativeGestureEvent(
+        Qt.NativeGestureType.ZoomNativeGesture,
+        QPointingDevice.primaryPointingDevice(),
+        2,
+        pos,
+        pos,
+        QPointF(target.mapToGlobal(pos.toPoint())),
+        0.5,
+        QPointF(0, 0),
+    )
     QApplication.sendEvent(target, ev)
     assert viewport.view_box.viewRect().width() == pytest.approx(before / 1.5, rel=0.05)
     assert viewport.current_index == 10  # zoom, not scroll
@@ -259,7 +277,7 @@ def test_magnified_image_is_interpolated(viewport, pixels):
     checker = np.array([[[0.0, 1000.0], [1000.0, 0.0]]], np.float32)
     viewport.set_media(Media(frames=checker, kind="dicom", window=(500.0, 1000.0)))
     rect = viewport.view_box.mapViewToScene(viewport.image_extent).boundingRect().toRect()
-    quarter_row = lambda: pixels(viewport)[rect.top() + rect.height() // 4, rect.left() + 4: rect.right() - 4, 1]  # noqa: E731
+    quarter_row = lambda: pixels(viewport)[rect.top() + rect.height() // 4, rect.left() + 4 : rect.right() - 4, 1]  # noqa: E731
     assert len(np.unique(quarter_row())) > 20  # a ramp between the two squares
     viewport.image_item.smooth = False
     viewport.image_item.update()

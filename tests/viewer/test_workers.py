@@ -30,8 +30,7 @@ def test_plain_function_result_arrives_on_gui_thread(qtbot):
 
 def test_generator_yields_progress_then_result(qtbot):
     def count(n):
-        for i in range(n):
-            yield i
+        yield from range(n)
         return "done"
 
     progress = []
