@@ -13,6 +13,7 @@ without reading code.  Example::
     feedback = false             # show the reader their accuracy at the end
     show_timer = true
     time_limit_seconds = 0       # per case; 0 = none
+    min_read_seconds = 2.0       # reading-time QC: reads faster than this are flagged in the report
     media_roots = ["../pacs-export"]  # folders outside the study that media may come from
 
     [readers]
@@ -100,6 +101,7 @@ class Protocol:
     feedback: bool = False
     show_timer: bool = True
     time_limit_seconds: int = 0
+    min_read_seconds: float = 2.0  # reading-time QC floor (seconds); faster reads are flagged, not dropped
     model_spec: str | None = None
     model_roles: tuple[tuple[str, str], ...] = ()  # (model role, study role) pairs; see study.modelfit
     model_positive: tuple[str, ...] = ()  # model classes counted positive on a binary task
@@ -232,6 +234,7 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
                 "feedback",
                 "show_timer",
                 "time_limit_seconds",
+                "min_read_seconds",
                 "media_roots",
             }
         )
@@ -251,6 +254,7 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
             feedback=s.get("feedback", bool, False),
             show_timer=s.get("show_timer", bool, True),
             time_limit_seconds=s.get("time_limit_seconds", int, 0) or 0,
+            min_read_seconds=float(s.get("min_read_seconds", (int, float), 2.0) or 0.0),
             media_roots=s.strings("media_roots", ()) or (),
         )
         if design in ("sequential", "crossover") and extras["mode"] not in UNAIDED_FORMS:
@@ -259,6 +263,8 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
                 f"{extras['mode']!r} has no AI-free unaided form, and design {design!r} has "
                 'unaided reads; use design = "concurrent" (aided only)',
             )
+        if extras["min_read_seconds"] < 0:
+            problems.add("study.min_read_seconds", "must be 0 (no floor) or more")
         if extras["time_limit_seconds"] < 0:
             problems.add("study.time_limit_seconds", "must be 0 (no limit) or more")
     groups: tuple[str, ...] = ()
@@ -357,6 +363,7 @@ def protocol_to_toml(p: Protocol) -> str:
         "feedback": p.feedback,
         "show_timer": p.show_timer,
         "time_limit_seconds": p.time_limit_seconds,
+        "min_read_seconds": p.min_read_seconds,
     }
     if p.media_roots:
         study["media_roots"] = p.media_roots

@@ -48,6 +48,9 @@ def _analysis(source: str, reads: pd.DataFrame, ai: pd.DataFrame | None, result:
     return Analysis(source, df, ai_norm, result, reads, ai)
 
 
+STORE_SOURCE = " (store)"  # the source of an analysis read from the study's store
+
+
 def analyze_store(study_dir: Path) -> Analysis | TaskAnalysis:
     """Worker body: the study's stored reads and AI outputs, as `readerstudy report` loads them.
 
@@ -62,7 +65,7 @@ def analyze_store(study_dir: Path) -> Analysis | TaskAnalysis:
     if reads is None or len(reads) == 0:
         raise StudyError([f"{study_dir} (store): no submitted reads yet"])
     # The protocol's scale, case count (interim counts) and time floor, as `readerstudy report` uses them.
-    return _analysis(f"{study_dir} (store)", reads, ai, analyze_study(Path(study_dir), reads, ai))
+    return _analysis(f"{study_dir}{STORE_SOURCE}", reads, ai, analyze_study(Path(study_dir), reads, ai))
 
 
 def analyze_csv(reads_csv: Path, ai_csv: Path | None = None) -> Analysis:
@@ -79,15 +82,27 @@ def analyze_frames(reads: pd.DataFrame, ai: pd.DataFrame | None, source: str = "
     return _analysis(source, reads, ai)
 
 
-def export_report(analysis: Analysis | TaskAnalysis, out_dir: Path, title: str) -> dict[str, Path]:
-    """Worker body: everything `readerstudy report` writes, from the same result."""
+def export_report(
+    analysis: Analysis | TaskAnalysis, out_dir: Path, title: str, study_dir: Path | None = None
+) -> dict[str, Path]:
+    """Worker body: everything `readerstudy report` writes, from the same result.
+
+    With the study folder, the audit chain's anchor goes beside the outputs and into the
+    study's anchor file, as `readerstudy report` does (``study.store.anchor_outputs``).
+    """
     from study.export.report import write_report
 
     if isinstance(analysis, TaskAnalysis):
         from study.export.task_report import write_task_report
 
-        return write_task_report(analysis.raw_reads, out_dir, analysis.task, ai=analysis.raw_ai, title=title)
-    return write_report(analysis.raw_reads, out_dir, ai=analysis.raw_ai, result=analysis.result, title=title)
+        paths = write_task_report(analysis.raw_reads, out_dir, analysis.task, ai=analysis.raw_ai, title=title)
+    else:
+        paths = write_report(analysis.raw_reads, out_dir, ai=analysis.raw_ai, result=analysis.result, title=title)
+    if study_dir is not None and analysis.source.endswith(STORE_SOURCE):  # not for a reads table loaded from a file
+        from study.store import anchor_outputs
+
+        paths["audit_anchor"] = anchor_outputs(study_dir, None, out_dir)
+    return paths
 
 
 # -- views ---------------------------------------------------------------
@@ -326,7 +341,7 @@ def analyze_task_store(study_dir: Path) -> TaskAnalysis:
     from study.export.task_report import load_task_study
 
     task, reads, ai = load_task_study(Path(study_dir))
-    return analyze_task_frames(reads, task, ai, f"{study_dir} (store)")
+    return analyze_task_frames(reads, task, ai, f"{study_dir}{STORE_SOURCE}")
 
 
 def _f(v, digits: int = 3) -> str:

@@ -228,6 +228,7 @@ class DashboardWidget(QWidget):
             self.state.analysis,
             folder,
             self.state.title,
+            self.state.study_dir,
             _connect={"result_ready": self.on_export_done, "errored": self.on_worker_failed},
         )
         self.worker.start()

@@ -77,7 +77,7 @@ def study_facts(study_dir: Path) -> dict:
         "modes": list(protocol.modes),
         "n_cases": len(load_cases(study_dir, protocol, check_media=False)),
         "reader_scale": Scale(float(lo), float(hi), "protocol"),
-        "min_read_seconds": float(getattr(protocol, "min_read_seconds", 2.0) or 2.0),
+        "min_read_seconds": float(protocol.min_read_seconds),
     }
 
 

@@ -4,7 +4,9 @@ The columns are reflected from the database itself (SQLAlchemy reflection),
 not listed here, so a column another part of the application adds to the
 ``reads`` table (by a migration) appears in the export without a change here.
 Rows of other tables that point at a read (a ``read_id``-style foreign key to
-``reads.id``, e.g. sittings) are counted per read as ``<table>_n``.  Corrected
+``reads.id``) are counted per read as ``<table>_n``.  The sittings a read adds up
+(a case left and finished later) are ``sittings`` and ``sitting_seconds``
+("5.0;20.0"), as in the statistics' reads table.  Corrected
 reads keep every version: ``supersedes_id`` links a correction to the read it
 replaces and ``current`` marks the version the statistics use.
 """
@@ -28,6 +30,7 @@ def stored_reads_frame(study_dir: str | Path, url: str | None = None) -> pd.Data
     from study.cases import load_cases
     from study.protocol import load_protocol
     from study.store import Store
+    from study.store.tables import sittings_per_read
 
     protocol = load_protocol(study_dir)
     truth = {c.case_id: c.truth for c in load_cases(study_dir, protocol, check_media=False)}
@@ -49,6 +52,18 @@ def stored_reads_frame(study_dir: str | Path, url: str | None = None) -> pd.Data
                 for fk in fks:
                     counts = dict(conn.execute(select(fk.parent, func.count()).group_by(fk.parent)).all())
                     df[f"{table.name}_n"] = df["id"].map(counts).fillna(0).astype(int)
+            if "sittings" in meta.tables:
+                st = meta.tables["sittings"]
+                per_read = sittings_per_read(
+                    conn.execute(
+                        select(st.c.reader_id, st.c.session_index, st.c.case_id, st.c.active_ms, st.c.read_id).order_by(
+                            st.c.id
+                        )
+                    ).all()
+                )
+                ms = df.apply(lambda r: per_read.get(r["id"], [r["active_ms"]]), axis=1) if len(df) else []
+                df["sittings"] = [len(x) for x in ms]
+                df["sitting_seconds"] = [";".join(f"{v / 1000.0:.1f}" for v in x) for x in ms]
     finally:
         store.close()
     df = df.rename(columns={"id": "read_id"})

@@ -76,7 +76,7 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
     latest: dict[tuple, tuple] = {}
     for read, code, group in rows:
         latest[(read.reader_id, read.session_index, read.case_id)] = (read, code, group)
-    per_read = _sittings_per_read(sitting_rows)
+    per_read = sittings_per_read(sitting_rows)
     binary = protocol.task.kind == "binary"
     records = []
     for read, code, group in latest.values():
@@ -114,7 +114,7 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def _sittings_per_read(rows) -> dict[int, list[int]]:
+def sittings_per_read(rows) -> dict[int, list[int]]:
     """read id -> active ms of each of its sittings: the sittings left unanswered since the
     case's previous read, then the one that ended in the submit (``StudyEngine.submit``)."""
     pending: dict[tuple, list[int]] = {}

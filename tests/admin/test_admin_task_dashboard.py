@@ -202,8 +202,14 @@ def test_grades_table_bars_and_export(qtbot, studies, tmp_path):
     out = tmp_path / "export"
     with qtbot.waitSignal(w.exported, timeout=60_000) as blocker:
         w.export_to(out)
-    assert sorted(blocker.args[0]) == sorted(FILES)
+    # The report's files, and the audit chain's anchor beside them and in the study's anchor file.
+    assert sorted(blocker.args[0]) == sorted([*FILES, "audit_anchor"])
     assert all((out / name).stat().st_size > 0 for name in FILES)
+    anchor = (out / "AUDIT_ANCHOR.txt").read_text().strip()
+    assert (
+        anchor.startswith("readerstudy-audit-anchor ")
+        and anchor in (studies["grade_distribution"] / "readerstudy.anchors").read_text()
+    )
     metrics = pd.read_csv(out / "metrics.csv")
     by = {(r["reader"], r["modality"]): r["emd"] for r in rows}
     assert list(metrics["emd"]) == pytest.approx([by[k] for k in zip(metrics["reader"], metrics["modality"])])

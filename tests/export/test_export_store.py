@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from study.aioutput import AIOutput
 from study.engine import ReadSubmission, StudyEngine
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 from study.store.schema import ReadRow
+from tests.admin_cli import ENV, PASSWORD, give_admin_password
 
 
 def make_study(root: Path, n: int = 24) -> Path:
@@ -75,6 +75,8 @@ def read_some(study: Path) -> None:
                 answer = truth[item.case_id] if right else 1 - truth[item.case_id]
                 secs = 1.0 if k == 0 else 20.0  # one implausibly fast read each
                 t = now[0]
+                if code == "s1" and index == 1 and k == 0:  # looked at, left, finished later: two sittings
+                    rs.leave(ReadSubmission(item.case_id, "", t, t + timedelta(seconds=5), 5000))
                 rs.submit(
                     ReadSubmission(
                         item.case_id,
@@ -91,14 +93,11 @@ def read_some(study: Path) -> None:
     engine.close()
 
 
-def test_interim_report_of_a_stored_study(tmp_path, capsys):
+def test_interim_report_of_a_stored_study(tmp_path, capsys, monkeypatch):
     study = make_study(tmp_path / "study")
     read_some(study)
-    # Another part of the application adds a column and a table of sittings pointing at reads.
-    with sqlite3.connect(study / "readerstudy.sqlite") as con:
-        con.execute("ALTER TABLE reads ADD COLUMN consistency_check TEXT DEFAULT 'ok'")
-        con.execute("CREATE TABLE sittings (id INTEGER PRIMARY KEY, read_id INTEGER REFERENCES reads(id), ms INTEGER)")
-        con.execute("INSERT INTO sittings (read_id, ms) VALUES (1, 500), (1, 700), (2, 300)")
+    give_admin_password(study)  # `report` is an admin command
+    monkeypatch.setenv(ENV, PASSWORD)
     out = tmp_path / "out"
     assert main(["report", str(study), "--out", str(out)]) == 0, capsys.readouterr().err
     res = json.loads((out / "results.json").read_text())
@@ -114,10 +113,12 @@ def test_interim_report_of_a_stored_study(tmp_path, capsys):
     qc = {r["reader"]: r for r in res["reading_time"]["readers"]}
     assert all(r["n_fast"] >= 1 for r in qc.values())
     reads = pd.read_csv(out / "reads.csv")
+    # Every stored column of a read (whatever migrations added: the consistency check, ...) and
+    # the count of its sittings (the sittings table points at reads).
     stored = {c.name for c in ReadRow.__table__.columns} - {"id"}
-    assert stored | {"read_id", "reader", "group", "truth", "current", "consistency_check", "sittings_n"} <= set(
-        reads.columns
-    )
-    assert reads.set_index("read_id").loc[1, "sittings_n"] == 2
+    assert stored | {"read_id", "reader", "group", "truth", "current", "consistency", "sittings"} <= set(reads.columns)
+    first = reads.set_index("read_id").loc[1]
+    assert (first["sittings"], first["sitting_seconds"], first["active_ms"]) == (2, "5.0;1.0", 6000)
+    assert set(reads["sittings"][1:]) == {1}
     pdf = (out / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"Interim check of the photo study" in pdf

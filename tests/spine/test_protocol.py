@@ -64,6 +64,17 @@ def test_consistency_block_and_concurrent_triage_are_accepted(tmp_path):
         )
     )
     assert load_protocol(tmp_path).mode == "triage"
+    # The triage queue has an AI-free unaided form (issue 11): sequential triage studies are valid too.
+    (tmp_path / "study.toml").write_text(VALID.replace("seed = 11", 'seed = 11\nmode = "triage"'))
+    assert load_protocol(tmp_path).modes == ("unaided", "aided")
+
+
+def test_reading_time_floor_is_set_in_the_protocol(tmp_path):
+    (tmp_path / "study.toml").write_text(VALID)
+    assert load_protocol(tmp_path).min_read_seconds == 2.0  # the default floor
+    (tmp_path / "study.toml").write_text(VALID.replace("seed = 11", "seed = 11\nmin_read_seconds = 3.5"))
+    p = load_protocol(tmp_path)
+    assert p.min_read_seconds == 3.5 and "min_read_seconds = 3.5" in protocol_to_toml(p)
 
 
 MALFORMED = [
@@ -159,12 +170,9 @@ MALFORMED = [
         ["task.consistency: only a binary task has a category and a likelihood to check"],
     ),
     (
-        "triage queue with unaided reads (issue 11)",
-        VALID.replace("seed = 11", 'seed = 11\nmode = "triage"'),
-        [
-            "study.mode: 'triage' has no AI-free unaided form, and design 'sequential' has unaided reads; "
-            'use design = "concurrent" (aided only)'
-        ],
+        "negative reading-time floor",
+        VALID.replace("seed = 11", "seed = 11\nmin_read_seconds = -1"),
+        ["study.min_read_seconds: must be 0 (no floor) or more"],
     ),
     (
         "hanging not a table",
