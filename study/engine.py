@@ -845,6 +845,14 @@ class SessionView:
     def submit(self, read: ReadSubmission) -> int:
         return self.__session.submit(read)
 
+    def correct(self, read: ReadSubmission, reason: str) -> int:
+        """A new read that supersedes this reader's earlier one of the case (audited, with the reason)."""
+        return self.__session.correct(read, reason)
+
+    def leave(self, read: ReadSubmission) -> None:
+        """Record a sitting that ended without an answer (see ``ReadingSession.leave``)."""
+        self.__session.leave(read)
+
     def progress(self) -> tuple[int, int]:
         return self.__session.progress()
 

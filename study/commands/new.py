@@ -205,7 +205,11 @@ def run(args) -> int:
 
     store = Store.open(args.study_dir)
     try:
-        store.set_admin_password(password, actor="creator")
+        if store.has_admin_password():
+            # A rerun (e.g. --from-dicom after deciding matches) changes the study: its admin only.
+            store.admin_login(password, via="cli")
+        else:
+            store.set_admin_password(password, actor="creator")
     finally:
         store.close()
     if protocol is not None:

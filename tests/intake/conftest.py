@@ -148,13 +148,17 @@ def read(path: Path) -> pydicom.Dataset:
 
 
 def cli(*args) -> subprocess.CompletedProcess:
-    """Run ``readerstudy ARGS`` as a user does, in a subprocess."""
+    """Run ``readerstudy ARGS`` as a user does, in a subprocess; `new` takes the study's admin
+    password from the documented environment variable."""
+    from tests.admin_cli import ENV, PASSWORD
+
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *map(str, args)],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
         check=False,
+        env={**os.environ, ENV: PASSWORD},
     )
 
 

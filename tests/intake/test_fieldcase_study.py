@@ -31,7 +31,10 @@ def test_ima_named_slices_make_one_five_slice_series_per_case(tmp_path):
     cases = load_cases(out, protocol)
     assert [c.case_id for c in cases] == ["C001", "C002"]
     for case in cases:
-        assert Path(case.media["series"]) == (src / "ima_named_slices" / case.case_id).resolve()
+        # the slices are copied into the study folder (self-contained), all five, names kept
+        assert Path(case.media["series"]) == (out / "media" / case.case_id).resolve()
+        names = sorted(p.name for p in Path(case.media["series"]).iterdir())
+        assert names == sorted(p.name for p in (src / "ima_named_slices" / case.case_id).iterdir())
         media = load(case.media["series"])
         assert media.kind == "series" and media.n_frames == 5
     with open(out / "cases.csv", newline="") as fh:

@@ -45,6 +45,8 @@ VIEW_SURFACE = {
     "ai_output",
     "mark_unavailable",
     "submit",
+    "correct",
+    "leave",
     "progress",
     "answered",
     "unavailable",
