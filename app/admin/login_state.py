@@ -25,6 +25,7 @@ class AdminLoginState:
         self.logged_in = False
         self.store_problem = ""  # the store cannot be opened (missing, replaced, bad URL): nothing to log in to
         self.needs_password = False
+        self.hint = ""  # the demo's password, on the synthetic demo studies only (below)
         try:
             store = Store.open(self.study_dir)
         except StudyError as err:
@@ -41,7 +42,6 @@ class AdminLoginState:
                 f"    readerstudy admin-password {self.study_dir}\nthen open it again."
             )
         # The synthetic demo studies (demo.json; `readerstudy demo` sets this password) name it; real ones never.
-        self.hint = ""
         if (self.study_dir / "demo.json").is_file() and not self.needs_password:
             from app.commands.demo import DEMO_ADMIN_PASSWORD
 
