@@ -505,17 +505,21 @@ class ReadingSession:
             self._unavailable = engine._unavailable(s, reader, index) - self._answered
 
     # -- lease --------------------------------------------------------------
+    def _locked_lease(self, s) -> LeaseRow | None:
+        """This session's lease row, locked for the transaction (FOR UPDATE on PostgreSQL)."""
+        return s.execute(
+            select(LeaseRow)
+            .where(LeaseRow.reader_id == self.reader_id, LeaseRow.session_index == self.index)
+            .with_for_update()
+        ).scalar_one_or_none()
+
     def acquire(self, take_over: bool = False) -> None:
         """Hold (or renew) this session's lease; see ``StudyEngine.start`` for the rules."""
         now = self.engine.clock()
         expires = now + timedelta(seconds=LEASE_SECONDS)
         try:
             with self.engine.store.transaction() as s:
-                lease = s.execute(
-                    select(LeaseRow)
-                    .where(LeaseRow.reader_id == self.reader_id, LeaseRow.session_index == self.index)
-                    .with_for_update()
-                ).scalar_one_or_none()
+                lease = self._locked_lease(s)
                 if lease is None:
                     s.add(
                         LeaseRow(
@@ -725,11 +729,7 @@ class ReadingSession:
         consistency = read_consistency(self.engine.protocol, read)
         now = self.engine.clock()
         with self.engine.store.transaction() as s:
-            lease = s.execute(
-                select(LeaseRow)
-                .where(LeaseRow.reader_id == self.reader_id, LeaseRow.session_index == self.index)
-                .with_for_update()
-            ).scalar_one_or_none()
+            lease = self._locked_lease(s)
             if lease is None or lease.token != self.token:
                 raise LeaseHeld("This session was taken over by another workstation; your last answer was not saved.")
             earlier = _open_sittings(s, self.reader_id, self.index, read.case_id)

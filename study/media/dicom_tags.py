@@ -117,12 +117,9 @@ def slice_spacing_tag(ds: Dataset) -> float | None:
     return None
 
 
-def orientation(ds: Dataset, frame: int | None = None) -> np.ndarray | None:
-    """Slice normal: row direction x column direction (DICOM PS3.3 C.7.6.2.1.1)."""
-    value: object = raw_numbers(ds, "ImageOrientationPatient")
-    if value is None:
-        item = _fg_item(ds, "PlaneOrientationSequence", frame)
-        value = item.get("ImageOrientationPatient") if item is not None else None
+def normal_from_iop(value: object) -> np.ndarray | None:
+    """Unit slice normal (row x column direction) from ImageOrientationPatient's six numbers, or None
+    when they are missing, not six finite numbers, or parallel (DICOM PS3.3 C.7.6.2.1.1)."""
     try:
         iop = np.array([float(v) for v in value], dtype=np.float64)  # type: ignore[union-attr]
     except (TypeError, ValueError):
@@ -132,6 +129,15 @@ def orientation(ds: Dataset, frame: int | None = None) -> np.ndarray | None:
     normal = np.cross(iop[:3], iop[3:])
     norm = float(np.linalg.norm(normal))
     return normal / norm if norm > 1e-6 else None
+
+
+def orientation(ds: Dataset, frame: int | None = None) -> np.ndarray | None:
+    """Slice normal: row direction x column direction (DICOM PS3.3 C.7.6.2.1.1)."""
+    value: object = raw_numbers(ds, "ImageOrientationPatient")
+    if value is None:
+        item = _fg_item(ds, "PlaneOrientationSequence", frame)
+        value = item.get("ImageOrientationPatient") if item is not None else None
+    return normal_from_iop(value)
 
 
 def position(ds: Dataset, frame: int | None = None) -> np.ndarray | None:
@@ -252,15 +258,7 @@ def frame_normal(ds: Dataset, frame: int) -> np.ndarray | None:
     value = item.get("ImageOrientationPatient") if item is not None else None
     if value is None:
         return orientation(ds)
-    try:
-        iop = np.array([float(v) for v in value], dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    if iop.shape != (6,) or not np.all(np.isfinite(iop)):
-        return None
-    normal = np.cross(iop[:3], iop[3:])
-    norm = float(np.linalg.norm(normal))
-    return normal / norm if norm > 1e-6 else None
+    return normal_from_iop(value)
 
 
 def frame_times(ds: Dataset, n: int) -> tuple[float, ...] | None:
