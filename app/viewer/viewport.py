@@ -91,6 +91,7 @@ class ViewportWidget(QWidget):
         self._index = 0
         self._stats: VolumeStats | None = None
         self._windower: Windower | None = None
+        self._per_frame_window = False  # follow Media.frame_windows as the slice changes
         self._extent = QRectF(0, 0, 1, 1)
         self._title = ""
 
@@ -216,6 +217,9 @@ class ViewportWidget(QWidget):
         self._extent = QRectF(0, 0, w * col_mm, h * row_mm)
         window = self._default_window()
         self._windower = Windower(*window) if window is not None else None
+        # An enhanced multi-frame object may give each frame its own window (Frame VOI LUT):
+        # honoured frame by frame until the reader chooses a window of their own.
+        self._per_frame_window = media.frame_windows is not None and not media.is_color
         self.overlay.set_maps(overlay, media.n_frames)
         self.overlay.set_extent(self._extent)
         self.outline.set_masks(mask, media.n_frames)
@@ -281,6 +285,7 @@ class ViewportWidget(QWidget):
         if self._media is None or self._media.is_color:
             return
         width = max(float(width), MIN_WIDTH)
+        self._per_frame_window = preset == "default" and self._media.frame_windows is not None
         self._show_preset(preset)
         if self.window == (float(center), width):
             return
@@ -395,6 +400,9 @@ class ViewportWidget(QWidget):
         assert media is not None
         self._index = index
         frame = media.frames[index]
+        if self._per_frame_window and media.frame_windows is not None:
+            center, width = media.frame_windows[index]
+            self._windower = Windower(center, max(float(width), MIN_WIDTH))
         if self._windower is not None:
             frame = self._windower(frame)
         self.image_item.setImage(frame, autoLevels=False, levels=(0, 255))

@@ -282,3 +282,20 @@ def test_magnified_image_is_interpolated(viewport, pixels):
     viewport.image_item.smooth = False
     viewport.image_item.update()
     assert set(np.unique(quarter_row())) <= {0, 255}
+
+
+def test_per_frame_windows_are_followed_until_the_reader_sets_one(viewport, make_series):
+    """Enhanced multi-frame DICOM with a Frame VOI LUT per frame: each frame shows in its own window."""
+    import dataclasses
+
+    series = make_series(n=3)
+    windows = ((100.0, 50.0), (300.0, 60.0), (500.0, 70.0))
+    viewport.set_media(dataclasses.replace(series, frame_windows=windows), start=0)
+    assert viewport.window == windows[0]
+    viewport.set_slice(2)
+    assert viewport.window == windows[2]
+    viewport.set_window(250.0, 80.0)  # the reader's own window holds on every frame
+    viewport.set_slice(1)
+    assert viewport.window == (250.0, 80.0)
+    viewport.reset()  # back to the defaults: per-frame again
+    assert viewport.window == windows[1]
