@@ -20,13 +20,15 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QSlider,
+    QStyle,
+    QStyleOptionComboBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -472,6 +474,24 @@ class ViewportWidget(QWidget):
             box.removeItem(custom)
         if box.findText(name) >= 0:
             box.setCurrentText(name)
+        self._fit_preset_box()
+
+    def _fit_preset_box(self) -> None:
+        """Never truncate a preset name: the box is at least as wide as its longest name needs.
+
+        The frame, padding and arrow are asked of the style in use (the app's stylesheet adds
+        padding that AdjustToContents alone does not always make room for in a narrow layout).
+        """
+        box = self.preset_box
+        names = [box.itemText(i) for i in range(box.count())] or [CUSTOM]
+        widest = max(box.fontMetrics().horizontalAdvance(n) for n in names)
+        opt = QStyleOptionComboBox()
+        box.initStyleOption(opt)
+        opt.rect = QRect(0, 0, 1000, max(box.height(), 20))
+        room = box.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, box
+        )
+        box.setMinimumWidth(widest + (1000 - room.width()) + 2)
 
     def _default_window(self) -> tuple[float, float] | None:
         media = self._media
