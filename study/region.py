@@ -1,0 +1,110 @@
+"""A region answer: a binary mask on the image a reader sees, as plain data.
+
+The contract shared by the reading screen (which draws it), the store (which
+keeps it, never as a path to a loose file), the AI (whose segmentation head
+proposes one) and the statistics (Dice, IoU, HD95, area).  A mask is a numpy
+bool array: (H, W) on a 2-D image, (N, H, W) on a series (one plane per slice,
+empty planes where nothing was drawn).  Stored as a PNG (one 1-bit page per
+slice, stacked vertically) because PNG is lossless, compact for masks and
+readable by any tool a statistician has.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class Region:
+    """One delineated region.
+
+    mask: bool, (H, W) or (N, H, W), in the pixel grid of the image shown.
+    spacing_mm: (row, column) pixel spacing in mm, or None when unknown
+        (then areas are only given in pixels).
+    """
+
+    mask: np.ndarray
+    spacing_mm: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.mask.dtype != bool or self.mask.ndim not in (2, 3):
+            raise ValueError(f"a region mask is a 2-D or 3-D bool array, got {self.mask.dtype} {self.mask.shape}")
+
+    @property
+    def pixels(self) -> int:
+        """Number of pixels inside the region (all slices)."""
+        return int(self.mask.sum())
+
+    @property
+    def area_mm2(self) -> float | None:
+        """Area in mm² (summed over slices); None without pixel spacing."""
+        if self.spacing_mm is None:
+            return None
+        return float(self.pixels * self.spacing_mm[0] * self.spacing_mm[1])
+
+
+@dataclass(frozen=True)
+class RegionRead:
+    """One submitted region read, as the statistics see it (no ORM rows).
+
+    mask: bool (H, W) or (N, H, W); spacing_mm: (row, column) mm or None.
+    accepted_unchanged: aided reads only: the AI's contour submitted as is
+        (None in unaided reads).  edit_ms / edit_count: time spent and number
+        of edits on the region.  likelihood: the combined question's answer
+        (e.g. glaucoma 0-100), None when the task has none.
+    """
+
+    reader: str
+    group: str
+    session: int
+    mode: str
+    case_id: str
+    mask: np.ndarray
+    spacing_mm: tuple[float, float] | None
+    accepted_unchanged: bool | None
+    edit_ms: int
+    edit_count: int
+    likelihood: float | None
+
+
+def encode_mask(mask: np.ndarray) -> bytes:
+    """A bool mask (H, W) or (N, H, W) as PNG bytes (1-bit; slices stacked vertically).
+
+    The slice count is kept in the PNG's text chunk so (1, H, W) and (H, W)
+    round-trip to their own shapes.  Raises ValueError for anything but a
+    2-D/3-D bool array.
+    """
+    mask = np.asarray(mask)
+    if mask.dtype != bool or mask.ndim not in (2, 3):
+        raise ValueError(f"encode_mask: a 2-D or 3-D bool array is needed, got {mask.dtype} {mask.shape}")
+    slices = 0 if mask.ndim == 2 else mask.shape[0]
+    flat = mask if mask.ndim == 2 else mask.reshape(-1, mask.shape[-1])
+    if flat.size == 0:
+        raise ValueError(f"encode_mask: empty shape {mask.shape}")
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("readerstudy.slices", str(slices))
+    buf = io.BytesIO()
+    Image.fromarray(flat).convert("1").save(buf, format="PNG", pnginfo=info, optimize=True)
+    return buf.getvalue()
+
+
+def decode_mask(data: bytes) -> np.ndarray:
+    """The bool mask that ``encode_mask`` wrote; ValueError if ``data`` is not such a PNG."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            slices = int(im.text.get("readerstudy.slices", "0"))
+            flat = np.asarray(im.convert("1"), dtype=bool)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"not a stored region mask: {exc}") from exc
+    if slices == 0:
+        return flat
+    if flat.shape[0] % slices:
+        raise ValueError(f"stored region mask of {flat.shape[0]} rows does not split into {slices} slices")
+    return flat.reshape(slices, flat.shape[0] // slices, flat.shape[1])
