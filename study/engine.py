@@ -482,6 +482,21 @@ def _open_sittings(s, reader_id: int, index: int, case_id: str) -> list[SittingR
     )
 
 
+def _cases_with_open_sittings(s, reader_id: int, index: int) -> set[str]:
+    """Cases with a sitting left unanswered since their last read.  Kept in memory by the
+    session holding the lease (no other workstation writes its sittings meanwhile), so a
+    submit asks the store for earlier sittings only when there are some."""
+    rows = s.execute(
+        select(SittingRow.case_id, SittingRow.read_id)
+        .where(SittingRow.reader_id == reader_id, SittingRow.session_index == index)
+        .order_by(SittingRow.id)
+    )
+    open_cases: set[str] = set()
+    for case_id, read_id in rows:
+        (open_cases.discard if read_id is not None else open_cases.add)(case_id)
+    return open_cases
+
+
 class ReadingSession:
     """One reader working through one session on one workstation."""
 
@@ -503,6 +518,7 @@ class ReadingSession:
             self._answered = set(engine._answered(s, reader_id, index))
             # Unreadable cases are skipped, in this run and after a resume.
             self._unavailable = engine._unavailable(s, reader, index) - self._answered
+            self._left = _cases_with_open_sittings(s, reader_id, index)
 
     # -- lease --------------------------------------------------------------
     def _locked_lease(self, s) -> LeaseRow | None:
@@ -537,6 +553,8 @@ class ReadingSession:
                     or (lease.expires_at <= now and take_over)
                 ):
                     if lease.token != self.token:
+                        # The previous holder may have left sittings since this object was made.
+                        self._left = _cases_with_open_sittings(s, self.reader_id, self.index)
                         # Same workstation (a crash, or a second window there): resume at once.
                         # Another workstation: only a stale lease, and only when confirmed.
                         action = "lease.resumed" if lease.workstation == self.workstation else "lease.taken_over"
@@ -686,6 +704,7 @@ class ReadingSession:
                 "case.left",
                 {"sitting_id": row.id, "session": self.index, "case": read.case_id, "active_ms": row.active_ms},
             )
+        self._left.add(read.case_id)
 
     def _sitting_row(self, read: ReadSubmission, outcome: str, read_id: int | None) -> SittingRow:
         return SittingRow(
@@ -732,7 +751,7 @@ class ReadingSession:
             lease = self._locked_lease(s)
             if lease is None or lease.token != self.token:
                 raise LeaseHeld("This session was taken over by another workstation; your last answer was not saved.")
-            earlier = _open_sittings(s, self.reader_id, self.index, read.case_id)
+            earlier = _open_sittings(s, self.reader_id, self.index, read.case_id) if read.case_id in self._left else []
             row = ReadRow(
                 reader_id=self.reader_id,
                 session_index=self.index,
@@ -775,6 +794,7 @@ class ReadingSession:
             )
             lease.heartbeat_at, lease.expires_at = now, now + timedelta(seconds=LEASE_SECONDS)
         self._answered.add(read.case_id)
+        self._left.discard(read.case_id)
         return row.id
 
     def correct(self, read: ReadSubmission, reason: str) -> int:

@@ -64,3 +64,19 @@ def test_a_sitting_with_inconsistent_times_is_refused(engine, clock):
         rs.leave(ReadSubmission(item.case_id, "", now, now - timedelta(seconds=1), 10))
     assert rs.sittings() == []
     rs.close()
+
+
+def test_sittings_left_by_another_window_count_after_the_lease_comes_back(engine, clock, study_dir, db_url):
+    """The session keeps its cases with open sittings in memory; a window that takes the lease
+    back must see the sittings another window left meanwhile."""
+    first_window = engine.start("spec1", 1, workstation="ws1")
+    case = first_window.next_item().case_id
+    second_window = engine.start("spec1", 1, workstation="ws1")  # same workstation: resumes at once
+    second_window.leave(_sitting(clock, case, 4))
+    first_window.acquire()  # back to the first window
+    first_window.submit(_sitting(clock, case, 2))
+    assert [s.active_ms for s in first_window.sittings()] == [4000, 2000]
+    table = reads_table(study_dir, db_url).set_index("case")
+    assert table.loc[case, "seconds"] == 6.0 and table.loc[case, "sittings"] == 2
+    assert engine.store.verify_chain().ok
+    first_window.close()
