@@ -11,7 +11,16 @@ from tests.intake.conftest import build_export
 from tests.intake.test_match import RULES
 
 
-def test_match_table_flags_missing_and_builds_after_a_choice(qtbot, tmp_path):
+def test_match_table_flags_missing_and_builds_after_a_choice(qtbot, tmp_path, monkeypatch):
+    import threading
+
+    import app.admin.wizard_match_page as page
+
+    threads = []
+    decode = page.middle_slice
+    monkeypatch.setattr(
+        page, "middle_slice", lambda v, size=160: threads.append(threading.current_thread()) or decode(v, size)
+    )
     build_export(tmp_path / "export")
     (tmp_path / "rules.toml").write_text(RULES)
     (tmp_path / "truth.csv").write_text("PatientID,truth\nPAT1,1\nPAT2,0\n")
@@ -41,13 +50,29 @@ def test_match_table_flags_missing_and_builds_after_a_choice(qtbot, tmp_path):
     r = flagged[0][0]
     dwi_text = panel.table.cellWidget(r, 3).currentText()
     assert "b=800" in dwi_text and "score 3" in dwi_text
+    # The cell to decide shows a thumbnail of each candidate (no rule matched: every volume of the case),
+    # decoded off the GUI thread.
+    code = panel.table.item(r, 0).text()
+    case = next(c for c in panel.state.result.cases if c.code == code)
+    assert panel.shown_cell == (code, "T2sag")
+    qtbot.waitUntil(lambda: all(not t.icon().isNull() for t in panel.tiles.values()), timeout=30_000)
+    assert set(panel.tiles) == {v.volume_id for v in case.unit.volumes} and len(panel.tiles) > 1
+    assert all(not tile.icon().isNull() for tile in panel.tiles.values())
+    assert threads and threading.main_thread() not in threads
     panel.grab().save(str(tmp_path / "match-flagged.png"))
     box = panel.table.cellWidget(r, 2)
     pick = next(i for i in range(box.count()) if "T2 TSE AX" in box.itemText(i))
-    with qtbot.waitSignal(panel.preview_shown, timeout=20_000) as shown:
-        box.setCurrentIndex(pick)
-    assert shown.args == [box.itemData(pick)] and not panel.preview.pixmap().isNull()
-    panel.grab().save(str(tmp_path / "match-preview.png"))
+    qtbot.mouseClick(panel.tiles[box.itemData(pick)], Qt.MouseButton.LeftButton)  # a thumbnail chooses
+    assert box.currentIndex() == pick and panel.tiles[box.itemData(pick)].isChecked()
+    # Another cell (the DWI, scored): one tile per scored candidate, best first.
+    dwi_box = panel.table.cellWidget(r, 3)
+    with qtbot.waitSignal(panel.candidates_shown, timeout=30_000) as shown:
+        dwi_box.setCurrentIndex(1)
+    assert shown.args == [code, "DWI"]
+    want = [c.volume.volume_id for c in next(x for x in case.results if x.role == "DWI").candidates]
+    assert list(panel.tiles) == want and len(want) >= 2
+    assert [vid for vid, t in panel.tiles.items() if t.isChecked()] == [dwi_box.currentData()]
+    panel.grab().save("/tmp/intake-wizard-candidates.png")
     with qtbot.waitSignal(panel.matched, timeout=60_000):
         qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
     assert panel.state.result.wrote_cases, panel.state.result.flagged
