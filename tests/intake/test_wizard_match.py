@@ -118,3 +118,36 @@ def test_a_cancelled_index_stops_with_a_message_and_resumes(tmp_path):
     stop.clear()
     result = state.run(lambda d, t, left: seen.append(d))
     assert result.index.n_read == 39 and not result.index.cancelled and seen[-1] == 39
+
+
+def test_an_optional_role_is_resolved_as_none_in_the_table(qtbot, tmp_path):
+    from study.intake.build import NONE
+
+    build_export(tmp_path / "export")
+    (tmp_path / "rules.toml").write_text(
+        RULES.replace("[hanging.match.T2sag]\n", "[hanging.match.T2sag]\noptional = true\n")
+    )
+    (tmp_path / "truth.csv").write_text("PatientID,truth\nPAT1,1\nPAT2,0\n")
+    state = MatchState(tmp_path / "study", tmp_path / "export", tmp_path / "truth.csv", tmp_path / "rules.toml")
+    panel = WizardMatchPanel(state)
+    qtbot.addWidget(panel)
+    for edit, value in zip(
+        (panel.study_edit, panel.export_edit, panel.truth_edit, panel.rules_edit),
+        (state.study_dir, state.export_dir, state.truth_csv, state.rules_toml),
+        strict=True,
+    ):
+        edit.setText(str(value))
+    with qtbot.waitSignal(panel.matched, timeout=60_000):
+        qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
+    boxes = panel._boxes()
+    (cell,) = [k for k, b in boxes.items() if b.currentText() == DECIDE]
+    assert cell[1] == "T2sag"
+    assert all(boxes[(code, "T2axi")].findData(NONE) == -1 for code, _ in boxes)  # required: no "none"
+    box = boxes[cell]
+    box.setCurrentIndex(box.findData(NONE))
+    with qtbot.waitSignal(panel.matched, timeout=60_000):
+        qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
+    assert panel.state.result.wrote_cases, panel.state.result.flagged
+    cases = {c.case_id: c for c in load_cases(tmp_path / "study", load_protocol(tmp_path / "study"))}
+    assert set(cases[cell[0]].media) == {"T2axi", "DWI"}
+    assert panel._boxes()[cell].currentData() == NONE  # the table shows the choice kept
