@@ -93,8 +93,9 @@ def render_patient(seed: int, index: int, sarcoma: bool) -> tuple[dict[str, tupl
 
     T2axi, T2sag and DWI (b=1000) are :func:`study.demo.mri.simulate_patient`'s
     series; b0 is the T2 axial volume resampled onto the DWI geometry (b=0
-    images are T2-weighted; resampling costs a fraction of rendering), T1 an inverted T2, ADC = ln(b0 / b1000) / 1000 in 10^-6 mm^2/s,
-    the localizer the middle T2 axial and sagittal slices.
+    images are T2-weighted; resampling costs a fraction of rendering), T1 an
+    inverted T2, ADC = ln(b0 / b1000) / 1000 in 10^-6 mm^2/s, the localizer
+    the middle T2 axial and sagittal slices.
     """
     simulated, latent = simulate_patient(seed, index, sarcoma)
     out = {role: (geom, pixels) for role, (geom, pixels, _) in simulated.items()}

@@ -86,3 +86,16 @@ def test_readerstudy_demo_builds_the_mri_study_from_its_export(tmp_path):
 
 def files_of(study, case, role):
     return sorted((study / "media" / case.case_id / role).iterdir())
+
+
+def test_b0_is_the_t2_volume_resampled_onto_the_dwi_stack():
+    from study.demo.dicom_writer import SeriesGeometry
+    from study.demo.mri import AXIAL
+    from study.demo.mri_export import _resample
+
+    g = SeriesGeometry(8, 6, 2.0, 3.0, 3.0, 5, *AXIAL, (1.0, -2.0, 4.0))
+    px = np.random.default_rng(0).random((5, 8, 6)).astype(np.float32)
+    np.testing.assert_allclose(_resample(g, px, g), px, atol=1e-5)  # onto itself: unchanged
+    # Half a slice further along the normal: the mean of two neighbouring slices.
+    half = SeriesGeometry(8, 6, 2.0, 3.0, 3.0, 4, *AXIAL, (1.0, -2.0, 4.0))  # slices at -0.5, 2.5, 5.5, 8.5
+    np.testing.assert_allclose(_resample(g, px, half), (px[:-1] + px[1:]) / 2, atol=1e-5)
