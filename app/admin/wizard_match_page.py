@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -241,6 +241,13 @@ class WizardMatchPanel(QWidget):
         if cell is not None:
             self.show_candidates(*cell)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.FocusIn) and isinstance(watched, QComboBox):
+            cell = next((k for k, b in self._boxes().items() if b is watched), None)
+            if cell is not None and cell != self.shown_cell:
+                self.show_candidates(*cell)
+        return super().eventFilter(watched, event)
+
     def candidate_volumes(self, code: str, role: str) -> list[Volume]:
         """The cell's candidates, best score first; a cell no rule matched offers every volume of its case."""
         result = self.state.result
@@ -401,6 +408,7 @@ class WizardMatchPanel(QWidget):
                     "; ".join(f"{x.volume.label()} score {x.score:g}" for x in rr.candidates[1:4]) or "no runners-up"
                 )
                 box.currentIndexChanged.connect(lambda _i, b=box: self.on_candidate_changed(b))
+                box.installEventFilter(self)  # pressing a cell's box shows that cell's candidates
                 self.table.setCellWidget(r, c + 1, box)
         boxes = list(self._boxes().values())
         if boxes:  # rows as tall as a choice box under the app's stylesheet (else its text is cut)

@@ -73,6 +73,11 @@ def test_match_table_flags_missing_and_builds_after_a_choice(qtbot, tmp_path, mo
     assert list(panel.tiles) == want and len(want) >= 2
     assert [vid for vid, t in panel.tiles.items() if t.isChecked()] == [dwi_box.currentData()]
     panel.grab().save("/tmp/intake-wizard-candidates.png")
+    # Pressing another cell's box (without changing it) shows that cell's candidates.
+    other = panel.table.cellWidget(1 - r, 1)
+    qtbot.mouseClick(other, Qt.MouseButton.LeftButton)
+    assert panel.shown_cell == (panel.table.item(1 - r, 0).text(), "T2axi")
+    other.hidePopup()
     with qtbot.waitSignal(panel.matched, timeout=60_000):
         qtbot.mouseClick(panel.build_button, Qt.MouseButton.LeftButton)
     assert panel.state.result.wrote_cases, panel.state.result.flagged
