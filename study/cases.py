@@ -73,6 +73,7 @@ def load_cases(study_dir: str | Path, protocol: Protocol, check_media: bool = Tr
     study_dir = Path(study_dir).resolve()
     path = study_dir / "cases.csv"
     roles = protocol.hanging.roles
+    optional = {m.role for m in protocol.hanging.match if m.optional}  # may be empty in a case (intake: "none")
     _, rows, problems = read_case_rows(path, (*REQUIRED_COLUMNS, *roles))
     cases: list[Case] = []
     for line_no, values in rows:
@@ -85,7 +86,8 @@ def load_cases(study_dir: str | Path, protocol: Protocol, check_media: bool = Tr
         for role in roles:
             rel = values[role]
             if not rel:
-                problems.append(f"{where} ({case_id}): {role}: no media path")
+                if role not in optional:
+                    problems.append(f"{where} ({case_id}): {role}: no media path")
                 continue
             full = (study_dir / rel).resolve()
             if check_media and not full.exists():

@@ -5,8 +5,11 @@ volumes the rules scored (best first, with score) and "skip".  Missing and
 tied cells start on "— decide —" and are shown in red: nothing is guessed.
 "Build" writes the choices into matches.csv and runs the same intake as
 ``readerstudy new --from-dicom`` (off the GUI thread); cases.csv appears once
-every cell is decided.  Changing a cell shows the middle slice of that
-candidate (decoded in a worker) beside the table.
+every cell is decided.  Beside the table, the cell being decided shows a
+middle-slice thumbnail of EACH of its candidates (decoded one by one in a
+worker, best-scored first, the current choice framed); clicking a thumbnail
+chooses that candidate.  Optional roles offer "none" (the case keeps its other
+roles).
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -27,13 +30,15 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.workers import Worker, create_worker
-from study.intake.build import BuildResult, build_from_dicom, write_choices
+from study.intake.build import NONE, BuildResult, build_from_dicom, write_choices
 from study.intake.volumes import Volume
 from study.media import load
 
@@ -83,10 +88,28 @@ def middle_slice(volume: Volume, size: int = 160) -> np.ndarray:
     return np.ascontiguousarray(frame[::step, ::step])
 
 
+def middle_slices(volumes: list[Volume], size: int = 160):  # type: ignore[no-untyped-def]
+    """Generator for a worker: yields (volume_id, thumbnail or None, error text) per volume, in order."""
+    for volume in volumes:
+        try:
+            yield volume.volume_id, middle_slice(volume, size), ""
+        except Exception as exc:  # noqa: BLE001 - shown on the tile, never swallowed: the file may be damaged
+            yield volume.volume_id, None, f"{type(exc).__name__}: {exc}"
+
+
+def to_pixmap(img: np.ndarray) -> QPixmap:
+    """A uint8 (h, w) or (h, w, 3) array as a QPixmap (copied: the array may go)."""
+    h, w = img.shape[:2]
+    fmt = QImage.Format.Format_RGB888 if img.ndim == 3 else QImage.Format.Format_Grayscale8
+    return QPixmap.fromImage(QImage(img.data, w, h, img.strides[0], fmt).copy())
+
+
 class WizardMatchPanel(QWidget):
     matched = Signal(object)  # BuildResult, after the table is filled
     index_progressed = Signal(int, int, float)  # files read, files to read, seconds left (emitted by the worker)
-    preview_shown = Signal(str)  # volume_id whose middle slice is on screen
+    preview_shown = Signal(str)  # volume_id whose middle-slice thumbnail is on screen
+    candidates_shown = Signal(str, str)  # (case code, role): every candidate of that cell has its thumbnail
+    THUMB = 120
 
     def __init__(self, state: MatchState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,14 +141,30 @@ class WizardMatchPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
-        self.preview = QLabel("middle slice of the\nselected candidate")
-        self.preview.setObjectName("hint")
-        self.preview.setFixedSize(170, 170)
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.candidates_title = QLabel("Candidates: choose a cell")
+        self.candidates_title.setObjectName("hint")
+        self.candidates_title.setWordWrap(True)
+        self.candidate_list = QWidget()
+        self.candidate_layout = QVBoxLayout(self.candidate_list)
+        self.candidate_layout.setContentsMargins(0, 0, 0, 0)
+        self.candidate_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.candidate_list)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side = QVBoxLayout()
+        side.addWidget(self.candidates_title)
+        side.addWidget(scroll, 1)
+        side_box = QWidget()
+        side_box.setLayout(side)
+        side_box.setFixedWidth(self.THUMB + 150)
+        self.tiles: dict[str, QToolButton] = {}  # volume_id -> tile of the cell on show
+        self.shown_cell: tuple[str, str] | None = None
+        self.thumbnails: dict[str, QPixmap] = {}  # volume_id -> thumbnail, decoded once
         self.preview_worker: Worker | None = None
         body = QHBoxLayout()
         body.addWidget(self.table, 1)
-        body.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignTop)
+        body.addWidget(side_box)
         col = QVBoxLayout(self)
         col.addLayout(form)
         col.addWidget(self.build_button)
@@ -196,29 +235,109 @@ class WizardMatchPanel(QWidget):
         self.message_label.setText(self.state.message)
 
     def on_candidate_changed(self, box: QComboBox) -> None:
-        volume_id = box.currentData()
-        if volume_id is not None:
+        if box.currentData() is not None:
             box.setStyleSheet("")  # decided: no longer red
-        volume = self._volume(volume_id) if volume_id not in (None, "skip") else None
-        if volume is None:
-            self.preview.clear()
-            return
-        self.preview_worker = create_worker(
-            middle_slice,
-            volume,
-            _start=True,
-            _connect={
-                "result_ready": lambda img, vid=volume_id: self.on_preview_loaded(vid, img),
-                "errored": lambda exc: self.preview.setText(f"cannot show:\n{exc}"),
-            },
-        )
+        cell = next((k for k, b in self._boxes().items() if b is box), None)
+        if cell is not None:
+            self.show_candidates(*cell)
 
-    def on_preview_loaded(self, volume_id: str, img: np.ndarray) -> None:
-        h, w = img.shape[:2]
-        fmt = QImage.Format.Format_RGB888 if img.ndim == 3 else QImage.Format.Format_Grayscale8
-        qimg = QImage(img.data, w, h, img.strides[0], fmt).copy()
-        self.preview.setPixmap(QPixmap.fromImage(qimg).scaled(160, 160, Qt.AspectRatioMode.KeepAspectRatio))
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.FocusIn) and isinstance(watched, QComboBox):
+            cell = next((k for k, b in self._boxes().items() if b is watched), None)
+            if cell is not None and cell != self.shown_cell:
+                self.show_candidates(*cell)
+        return super().eventFilter(watched, event)
+
+    def candidate_volumes(self, code: str, role: str) -> list[Volume]:
+        """The cell's candidates, best score first; a cell no rule matched offers every volume of its case."""
+        result = self.state.result
+        cm = next((c for c in result.cases if c.code == code), None) if result is not None else None
+        if cm is None:
+            return []
+        rr = next(r for r in cm.results if r.role == role)
+        return [c.volume for c in rr.candidates] or list(cm.unit.volumes)
+
+    def show_candidates(self, code: str, role: str) -> None:
+        """One tile per candidate of the cell; thumbnails not yet decoded are decoded in a worker."""
+        box = self._boxes().get((code, role))
+        volumes = self.candidate_volumes(code, role)
+        if (code, role) != self.shown_cell:
+            self.shown_cell = (code, role)
+            self._clear_tiles()
+            scores = {}
+            cm = next(c for c in self.state.result.cases if c.code == code)  # type: ignore[union-attr]
+            for c in next(r for r in cm.results if r.role == role).candidates:
+                scores[c.volume.volume_id] = c.score
+            for v in volumes:
+                tile = QToolButton()
+                tile.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+                tile.setIconSize(QSize(self.THUMB, self.THUMB))
+                tile.setCheckable(True)
+                score = f"score {scores[v.volume_id]:g}" if v.volume_id in scores else "no rule matched"
+                tile.setText(f"{v.label()}\n{score}")
+                tile.setToolTip(v.label())
+                tile.setMinimumWidth(self.THUMB + 110)
+                tile.clicked.connect(lambda _c=False, vid=v.volume_id: self.on_tile_clicked(vid))
+                if v.volume_id in self.thumbnails:
+                    tile.setIcon(QIcon(self.thumbnails[v.volume_id]))
+                self.candidate_layout.insertWidget(self.candidate_layout.count() - 1, tile)
+                self.tiles[v.volume_id] = tile
+            self.candidates_title.setText(f"{code} / {role}: {len(volumes)} candidate(s), best first")
+            if self.preview_worker is not None:
+                self.preview_worker.cancel()
+            todo = [v for v in volumes if v.volume_id not in self.thumbnails]
+            if todo:
+                self.preview_worker = create_worker(
+                    middle_slices,
+                    todo,
+                    self.THUMB,
+                    _start=True,
+                    _connect={
+                        "progress": lambda item, cell=(code, role): self.on_thumbnail_loaded(cell, *item),
+                        "errored": lambda exc: self.candidates_title.setText(f"cannot show thumbnails: {exc}"),
+                    },
+                )
+            else:
+                self.candidates_shown.emit(code, role)
+        chosen = box.currentData() if box is not None else None
+        for vid, tile in self.tiles.items():
+            tile.setChecked(vid == chosen)
+
+    def on_thumbnail_loaded(self, cell: tuple[str, str], volume_id: str, img: np.ndarray | None, error: str) -> None:
+        if img is not None:
+            self.thumbnails[volume_id] = to_pixmap(img).scaled(
+                self.THUMB,
+                self.THUMB,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        if cell != self.shown_cell or volume_id not in self.tiles:
+            return  # the researcher moved on to another cell
+        tile = self.tiles[volume_id]
+        if img is None:
+            tile.setText(f"{tile.text()}\ncannot show: {error}")
+        else:
+            tile.setIcon(QIcon(self.thumbnails[volume_id]))
         self.preview_shown.emit(volume_id)
+        if all(vid in self.thumbnails or "cannot show" in t.text() for vid, t in self.tiles.items()):
+            self.candidates_shown.emit(*cell)
+
+    def _clear_tiles(self) -> None:
+        for tile in self.tiles.values():
+            self.candidate_layout.removeWidget(tile)
+            tile.hide()
+            tile.deleteLater()
+        self.tiles = {}
+
+    def on_tile_clicked(self, volume_id: str) -> None:
+        """A thumbnail clicked: its volume becomes the cell's choice."""
+        if self.shown_cell is None:
+            return
+        box = self._boxes().get(self.shown_cell)
+        if box is not None:
+            box.setCurrentIndex(box.findData(volume_id))
+        for vid, tile in self.tiles.items():
+            tile.setChecked(vid == volume_id)
 
     def _volume(self, volume_id: str) -> Volume | None:
         result = self.state.result
@@ -253,7 +372,10 @@ class WizardMatchPanel(QWidget):
         if result is None:
             return
         roles = result.protocol.hanging.roles
+        optional = {m.role: m.optional for m in result.protocol.hanging.match}
         self.table.clear()
+        self.shown_cell = None
+        self._clear_tiles()
         self.table.setColumnCount(1 + len(roles))
         self.table.setHorizontalHeaderLabels(["Case", *roles])
         cases = sorted(result.cases, key=lambda c: c.code)
@@ -273,16 +395,24 @@ class WizardMatchPanel(QWidget):
                 for v in cm.unit.volumes:  # any other volume of the case, for a manual choice
                     if all(v.volume_id != cand.volume.volume_id for cand in rr.candidates):
                         box.addItem(f"{v.label()} — no rule matched", v.volume_id)
+                if optional.get(rr.role):
+                    box.addItem("none (optional role: this case without it)", NONE)
                 box.addItem("skip this case", "skip")
                 if cm.skipped:
                     box.setCurrentIndex(box.findData("skip"))
+                elif cm.left_empty(rr.role):
+                    box.setCurrentIndex(box.findData(NONE))
                 elif decided is not None:
                     box.setCurrentIndex(box.findData(decided.volume_id))
                 box.setToolTip(
                     "; ".join(f"{x.volume.label()} score {x.score:g}" for x in rr.candidates[1:4]) or "no runners-up"
                 )
                 box.currentIndexChanged.connect(lambda _i, b=box: self.on_candidate_changed(b))
+                box.installEventFilter(self)  # pressing a cell's box shows that cell's candidates
                 self.table.setCellWidget(r, c + 1, box)
+        boxes = list(self._boxes().values())
+        if boxes:  # rows as tall as a choice box under the app's stylesheet (else its text is cut)
+            self.table.verticalHeader().setDefaultSectionSize(max(b.sizeHint().height() for b in boxes) + 6)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         for c in range(1, self.table.columnCount()):
@@ -291,6 +421,12 @@ class WizardMatchPanel(QWidget):
             item = self.table.item(r, 0)
             if item is not None and any(line.startswith(item.text() + " /") for line in result.flagged):
                 item.setForeground(QBrush(QColor("#d9534f")))
+        # The first cell to decide (else the first cell) shows its candidates at once.
+        first = next((line.split(":")[0].split(" / ") for line in result.flagged), None)
+        if first is None and cases:
+            first = [cases[0].code, roles[0]]
+        if first is not None and (first[0], first[1]) in self._boxes():
+            self.show_candidates(first[0], first[1])
 
 
 def open_match_dialog(parent: QWidget, study_dir: str = "", on_created=None) -> QDialog:  # type: ignore[no-untyped-def]

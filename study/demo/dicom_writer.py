@@ -5,6 +5,7 @@ VR little endian, 16-bit MONOCHROME2) with consistent geometry and UIDs.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,14 +249,21 @@ def write_series(
     study_uid: str,
     frame_uid: str,
     uid_key: tuple,
+    series_uid: str | None = None,
+    first_instance: int = 1,
+    file_name: Callable[[int, str], str] | None = None,
 ) -> list[Path]:
     """Write pixels (n_slices, rows, cols) in modality units as IM0001.dcm ...
 
     patient: name, id, birth_date, study_date, study_time, accession.
+    series_uid: put the slices into an existing series (default: a new one from
+    uid_key); first_instance: InstanceNumber of slice 0 (a DWI's b=1000 images
+    follow its b=0 images); file_name(k, sop_uid): the file name of slice k
+    (vendor-style names in an export; default IM0001.dcm ...).
     """
     folder.mkdir(parents=True, exist_ok=True)
     stored = np.clip(np.rint(pixels / info.rescale_slope), 0, MAX_STORED).astype("<u2")
-    series_uid = demo_uid(*uid_key, "series")
+    series_uid = series_uid or demo_uid(*uid_key, "series")
     lo, hi = np.percentile(pixels, [1, 99.5])
     window = (round(float(lo + hi) / 2, 1), round(float(hi - lo), 1))
     template = slice_dataset(
@@ -274,14 +282,15 @@ def write_series(
     paths = []
     for k in range(geom.n_slices):
         origin = geom.origin(k)
+        sop_uid = demo_uid(*uid_key, "instance", k)
         data = encoder.encode(
-            demo_uid(*uid_key, "instance", k),
-            k + 1,
+            sop_uid,
+            first_instance + k,
             [ds_str(v) for v in origin],
             ds_str(origin @ geom.normal),
             stored[k].tobytes(),
         )
-        path = folder / f"IM{k + 1:04d}.dcm"
+        path = folder / (file_name(k, sop_uid) if file_name else f"IM{k + 1:04d}.dcm")
         path.write_bytes(data)
         paths.append(path)
     return paths

@@ -26,16 +26,9 @@ import numpy as np
 from study.demo.common import (
     DEFAULT_SEED,
     DEMO_GROUPS,
-    case_codes,
-    exact_labels,
-    prepare_study_dir,
     rng_for,
-    write_cases,
-    write_csv,
-    write_demo_json,
-    write_protocol,
 )
-from study.demo.dicom_writer import SeriesGeometry, SeriesInfo, demo_uid, write_series
+from study.demo.dicom_writer import SeriesGeometry, SeriesInfo
 from study.demo.phantom import HEMORRHAGE, NECROSIS, Ellipsoid, Mass, Pelvis, Texture, rot_x
 from study.protocol import HangingProtocol, Protocol, Task
 
@@ -249,36 +242,6 @@ def _patient_tags(seed: int, index: int) -> dict:
     )
 
 
-def _build_case(job: tuple[Path, int, int, str, str, bool]) -> tuple[dict, list[dict], dict]:
-    """Render and write one patient's series; (cases.csv row, lesion boxes, latent row).
-
-    A pure function of its arguments (the seed and the patient's index), so the
-    patients can be built in parallel processes and the study stays byte-identical.
-    """
-    study_dir, seed, i, case_id, patient_code, sarcoma = job
-    series, latent = simulate_patient(seed, i, sarcoma)
-    patient = _patient_tags(seed, i)
-    study_uid = demo_uid(seed, NAME, i, "study")
-    frame_uid = demo_uid(seed, NAME, i, "frame")  # one frame of reference: the three series are co-registered
-    row = dict(case_id=case_id, truth=str(int(sarcoma)), patient_id=patient_code)
-    lesions = []
-    for role, (geom, pixels, mass) in series.items():
-        rel = Path("media") / case_id / role
-        write_series(
-            study_dir / rel,
-            pixels,
-            geom,
-            SERIES_INFO[role],
-            patient=patient,
-            study_uid=study_uid,
-            frame_uid=frame_uid,
-            uid_key=(seed, NAME, i, role),
-        )
-        row[role] = rel.as_posix()
-        lesions += _boxes(case_id, role, mass)
-    return row, lesions, dict(case_id=case_id, label="sarcoma" if sarcoma else "leiomyoma", **latent)
-
-
 def _map(fn, jobs: list, workers: int | None = None) -> list:
     """fn over jobs in order, on every core when there is more than one job (the phantom is CPU-bound)."""
     workers = min(workers or os.cpu_count() or 1, len(jobs))
@@ -289,34 +252,7 @@ def _map(fn, jobs: list, workers: int | None = None) -> list:
 
 
 def build_mri(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = None) -> Path:
-    n = DEFAULT_N if n is None else n
-    study_dir = prepare_study_dir(Path(study_dir))
-    rng = rng_for(seed, NAME)
-    labels = exact_labels(rng, n, [1 - SARCOMA_FRACTION, SARCOMA_FRACTION])
-    codes = case_codes(rng, n)
-    patient_codes = case_codes(rng, n, prefix="P")
-    jobs = [(study_dir, seed, i, codes[i], patient_codes[i], bool(labels[i])) for i in range(n)]
-    cases, lesions, latents = [], [], []
-    for row, boxes, latent in _map(_build_case, jobs):
-        cases.append(row)
-        lesions += boxes
-        latents.append(latent)
-    write_protocol(study_dir, protocol(seed))
-    write_cases(study_dir, ROLES, cases)
-    write_csv(
-        study_dir / "lesions.csv", LESION_COLUMNS, sorted(lesions, key=lambda r: (r["case_id"], r["role"], r["frame"]))
-    )
-    write_csv(study_dir / "latent.csv", list(latents[0]), sorted(latents, key=lambda r: r["case_id"]))
-    write_demo_json(
-        study_dir,
-        NAME,
-        seed,
-        n,
-        positive_fraction=SARCOMA_FRACTION,
-        files={
-            "lesions.csv": "mass bounding box per slice: frame = index in position order "
-            "(= InstanceNumber - 1), rows/cols end exclusive",
-            "latent.csv": "generating parameters per case",
-        },
-    )
-    return study_dir
+    """The MRI demo study, built from its PACS-like export by rules (:func:`study.demo.mri_export.build_mri_study`)."""
+    from study.demo.mri_export import build_mri_study  # it imports this module
+
+    return build_mri_study(study_dir, seed, n)

@@ -6,8 +6,9 @@ Files written into the study folder:
 
 * ``study.toml`` with the rules, so a rerun needs no ``--rules``;
 * ``matches.csv``: per case and role the chosen volume, its score, the
-  runners-up and a ``choice`` column the researcher edits (a volume_id, or
-  ``skip`` to leave the case out); a rerun keeps every choice;
+  runners-up and a ``choice`` column the researcher edits (a volume_id,
+  ``none`` to leave an optional role empty in that case, or ``skip`` to leave
+  the case out); a rerun keeps every choice;
 * ``intake-key.csv``: opaque case code -> PatientID / AccessionNumber /
   StudyInstanceUID.  It and matches.csv identify patients: they stay with the
   researcher (readers see only the codes);
@@ -40,6 +41,7 @@ from study.intake.volumes import Patient, Volume
 from study.protocol import Protocol, load_protocol, parse_protocol, protocol_to_toml
 
 MATCHES = "matches.csv"
+NONE, SKIP = "none", "skip"  # choices: leave an optional role empty; leave the case out
 KEY = "intake-key.csv"
 INDEX = "intake-index.sqlite"
 TRUTH_KEYS = ("PatientID", "AccessionNumber", "StudyInstanceUID")
@@ -77,15 +79,22 @@ class CaseMatch:
     choices: dict  # role -> the researcher's choice ("" = accept)
 
     def decided(self, role: str) -> Volume | None:
+        """The volume the role shows in this case: the researcher's choice, else the rules'; None for none/skip."""
         choice = self.choices.get(role, "")
         r = next(x for x in self.results if x.role == role)
-        if choice and choice != "skip":
+        if choice in (NONE, SKIP):
+            return None
+        if choice:
             return next((v for v in self.unit.volumes if v.volume_id == choice), None)
         return r.chosen
 
+    def left_empty(self, role: str) -> bool:
+        """The researcher wrote ``none``: this case has no volume for this (optional) role."""
+        return self.choices.get(role, "") == NONE
+
     @property
     def skipped(self) -> bool:
-        return any(c == "skip" for c in self.choices.values())
+        return any(c == SKIP for c in self.choices.values())
 
 
 @dataclass(frozen=True)
@@ -254,6 +263,13 @@ def _flag_lines(cm: CaseMatch, rm_optional: dict[str, bool]) -> list[str]:
         return out
     for r in cm.results:
         choice = cm.choices.get(r.role, "")
+        if choice == NONE:
+            if not rm_optional.get(r.role):
+                out.append(
+                    f"{cm.code} / {r.role}: choice 'none' is only for an optional role (optional = true); "
+                    "this role is required: write a volume_id, or skip to leave the case out"
+                )
+            continue
         if choice:
             if cm.decided(r.role) is None:
                 out.append(
@@ -263,8 +279,13 @@ def _flag_lines(cm: CaseMatch, rm_optional: dict[str, bool]) -> list[str]:
             continue
         who = f"{cm.code} / {r.role}"
         if r.status == "missing":
-            opt = " (optional role: write skip to leave the case out)" if rm_optional.get(r.role) else ""
-            out.append(f"{who}: no volume matches the rules{opt}; write a volume_id or skip in the choice column")
+            if rm_optional.get(r.role):
+                out.append(
+                    f"{who}: no volume matches the rules (optional role); write a volume_id, none (leave the role "
+                    "empty in this case) or skip (leave the case out) in the choice column"
+                )
+            else:
+                out.append(f"{who}: no volume matches the rules; write a volume_id or skip in the choice column")
         elif r.status == "tied":
             best = [c for c in r.candidates if c.score == r.score]
             out.append(
@@ -282,7 +303,8 @@ def _match_rows(cases: list[CaseMatch]) -> str:
     for cm in sorted(cases, key=lambda c: c.code):
         for r in cm.results:
             chosen = cm.decided(r.role)
-            status = "skip" if cm.skipped else ("chosen" if cm.choices.get(r.role) else r.status)
+            choice = cm.choices.get(r.role, "")
+            status = SKIP if cm.skipped else (NONE if choice == NONE else "chosen" if choice else r.status)
             runners = [c for c in r.candidates if chosen is None or c.volume.volume_id != chosen.volume_id][:3]
             score = next(
                 (c.score for c in r.candidates if chosen is not None and c.volume.volume_id == chosen.volume_id), None
@@ -433,6 +455,9 @@ def _write_cases(study_dir: Path, protocol: Protocol, matches: list[CaseMatch], 
     for m in sorted(matches, key=lambda m: m.code):
         row = []
         for role in roles:
+            if m.left_empty(role):  # an optional role the researcher resolved as none
+                row.append("")
+                continue
             v = m.decided(role)
             assert v is not None  # every cell is resolved before cases.csv is written
             materialize(v, media / m.code / role, m.code)

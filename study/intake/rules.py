@@ -10,7 +10,7 @@ In study.toml, per role of ``[hanging] roles``::
 
     [hanging.match.DWI]
     prefer = "highest_b_value"      # ties between a series' b-values go to the highest
-    optional = false                # true: a case may leave this role out ("skip" in matches.csv)
+    optional = false                # true: a case may go without this role ("none" in matches.csv)
     rules = [
       { attribute = "SeriesDescription", test = "contains", value = "diff", weight = 2 },
       { attribute = "b_value", test = "range", min = 500, max = 2000, weight = 1 },

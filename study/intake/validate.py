@@ -206,6 +206,8 @@ def validate_study(
         if cancelled():
             break
         for role in protocol.hanging.roles:
+            if role not in case.media:  # an optional role left empty in this case
+                continue
             full = Path(case.media[role])
             refused = path_problem(rel_paths.get((case.case_id, role), str(full)), full, roots)
             if refused:

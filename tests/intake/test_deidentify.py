@@ -165,3 +165,107 @@ def test_new_from_dicom_with_deidentify_writes_copies_and_audits(tmp_path):
         assert store.verify_chain().ok
     finally:
         store.close()
+
+
+def _table_value(tag: int, vr: str, n: int):
+    """A distinctive, identifying-looking test value of a VR for attribute number n."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    if vr == "SQ":
+        item = Dataset()
+        item.PatientName = f"Nested^{n}"
+        item.ReferencedSOPInstanceUID = f"1.2.826.0.1.3680043.8.498.{n}.5"
+        return Sequence([item])
+    return {
+        "DA": "19700101",
+        "TM": "093000",
+        "DT": "19700101093000",
+        "AS": "054Y",
+        "DS": str(1000 + n),
+        "IS": str(1000 + n),
+        "UI": f"1.2.826.0.1.3680043.8.498.{n}.1",
+        "PN": f"Doe^Jane{n}",
+        "CS": f"SECRET{n}",
+        "AE": f"AE{n}",
+        "UR": f"http://secret.example/{n}",
+        "SH": f"Secret {n}",
+        "US": 1000 + n,
+        "SS": 1000 + n,
+        "UL": 1000 + n,
+        "SL": 1000 + n,
+        "UV": 1000 + n,
+        "SV": 1000 + n,
+        "FL": 1000.5 + n,
+        "FD": 1000.5 + n,
+        "AT": 0x00100010,
+    }.get(vr, b"SECRET%04d" % n if vr in ("OB", "OW", "OF", "OD", "OL", "OV", "UN") else f"Secret text {n}")
+
+
+def _every_table_attribute() -> list[tuple[int, str, str]]:
+    """(tag, VR, action) for every attribute of Table E.1-1 (a repeating group: its first group)."""
+    from pydicom.datadict import dictionary_has_tag, dictionary_VR
+
+    from study.intake.deidentify import ACTION, TABLE
+
+    out = []
+    for category, action in ACTION.items():
+        for entry in TABLE[category]:
+            tag = (entry[0] << 16) | entry[1]
+            if len(entry) == 4 and entry[3] == 0:  # a whole group (curves, 50xx): its Curve Data
+                tag |= 0x3000
+            vr = dictionary_VR(tag) if dictionary_has_tag(tag) else "LO"  # newer than pydicom's dictionary
+            out.append((tag, vr.split(" or ")[-1], action))
+    return out
+
+
+def test_every_attribute_of_table_e1_1_gets_its_action(tmp_path):
+    """All 655 attributes of PS3.15 Table E.1-1 (2026c) with a D/Z/X/U action, set at once: none survives."""
+    from pydicom.datadict import keyword_for_tag
+    from pydicom.dataelem import DataElement
+
+    from study.intake.deidentify import EDITION, table_action
+
+    attributes = _every_table_attribute()
+    assert EDITION == "2026c" and len(attributes) == 655 and len({t for t, _, _ in attributes}) == 655
+    assert {a for _, _, a in attributes} == {"X", "Z", "D", "U"}
+    assert table_action(0x60023000) == "X" and table_action(0x50203000) == "X"  # repeating groups: 60xx, 50xx
+    write_series(tmp_path / "src", 2, study_uid="1.2.826.0.1.3680043.8.498.77")
+    original = {}
+    for path in sorted((tmp_path / "src").iterdir()):
+        ds = pydicom.dcmread(path)
+        for n, (tag, vr, _) in enumerate(attributes):
+            if tag >> 16 in (0x0000, 0x0002):  # command set (never in a file); file meta (checked below)
+                continue
+            if tag >> 16 == 0x0028 and tag in ds:  # keep the image decodable
+                continue
+            if tag not in ds:
+                ds[tag] = DataElement(tag, vr, _table_value(tag, vr, n))
+        ds.save_as(path, enforce_file_format=True)
+        original[path.name] = pydicom.dcmread(path)
+    # Every attribute is in the source file but the command set's two and the file meta's SOP UID.
+    assert sum(tag in next(iter(original.values())) for tag, _, _ in attributes) == 655 - 3
+    volume = index_export(tmp_path / "src", tmp_path / "i.sqlite").volumes[0]
+    Deidentifier("secret-2").copy_volume(volume, tmp_path / "out", "C0003")
+    copies = [pydicom.dcmread(p) for p in sorted((tmp_path / "out").iterdir())]
+    survived = []
+    for orig, copy in zip(original.values(), copies, strict=True):
+        assert copy.PatientID == copy.PatientName == "C0003"
+        for tag, _vr, action in attributes:
+            name = keyword_for_tag(tag) or hex(tag)
+            if tag == 0x00020003:
+                assert copy.file_meta.MediaStorageSOPInstanceUID == copy.SOPInstanceUID != orig.SOPInstanceUID
+                continue
+            if tag not in orig or tag in (0x00100010, 0x00100020):  # absent: the command set; the IDs: checked above
+                continue
+            if action == "X" and tag in copy:
+                survived.append(f"{name}: X but present")
+            elif action == "Z" and tag in copy and copy[tag].value not in (None, "", b"", []):
+                survived.append(f"{name}: Z but {copy[tag].value!r}")
+            elif action in ("D", "U") and (tag not in copy or str(copy[tag].value) == str(orig[tag].value)):
+                survived.append(f"{name}: {action} but {'removed' if tag not in copy else 'unchanged'}")
+        nested = [e for seq in copy.iterall() if seq.VR == "SQ" for item in seq.value for e in item]
+        assert not any(str(e.value).startswith("Nested^") or str(e.value).endswith(".5") for e in nested)
+        assert (copy.pixel_array == orig.pixel_array).all()
+    assert not survived, survived[:20]
+    assert load(tmp_path / "out").n_frames == 2

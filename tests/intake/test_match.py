@@ -9,7 +9,7 @@ import pytest
 
 from study.cases import load_cases
 from study.errors import ProblemList, StudyError
-from study.intake.build import build_from_dicom
+from study.intake.build import build_from_dicom, write_choices
 from study.intake.index import index_export
 from study.intake.rules import match_role, parse_match
 from study.media import load
@@ -203,3 +203,32 @@ def test_one_case_per_study_groups_a_patients_studies_under_one_opaque_code(tmp_
     cases = load_cases(tmp_path / "s", load_protocol(tmp_path / "s"))
     assert len(cases) == 2 and len({c.patient_id for c in cases}) == 1
     assert cases[0].patient_id in {c.case_id for c in cases}
+
+
+def test_an_unmatched_optional_role_is_resolved_as_none_and_a_required_one_still_blocks(tmp_path, export):
+    exp, rules, truth = export
+    rules.write_text(RULES.replace("[hanging.match.T2sag]\n", "[hanging.match.T2sag]\noptional = true\n"))
+    study = tmp_path / "study"
+    first = build_from_dicom(study, exp, truth, rules_toml=rules, seed=11)
+    assert not first.wrote_cases
+    (line,) = first.flagged
+    assert "/ T2sag: no volume matches the rules (optional role)" in line and "none" in line
+    code2 = next(c.code for c in first.cases if c.unit.patient_id == "PAT2")
+    # "none" on a required role is refused, naming the cell; the study is not built.
+    write_choices(study, {(code2, "T2sag"): "none", (code2, "T2axi"): "none"})
+    refused = build_from_dicom(study, exp, truth)
+    assert not refused.wrote_cases and not (study / "cases.csv").exists()
+    assert refused.flagged == (
+        f"{code2} / T2axi: choice 'none' is only for an optional role (optional = true); "
+        "this role is required: write a volume_id, or skip to leave the case out",
+    )
+    write_choices(study, {(code2, "T2axi"): ""})
+    built = build_from_dicom(study, exp, truth)
+    assert built.wrote_cases and not built.flagged
+    kept = {(r["case"], r["role"]): r for r in rows(study / "matches.csv")}
+    assert kept[(code2, "T2sag")]["status"] == "none" and kept[(code2, "T2sag")]["choice"] == "none"
+    cases = {c.case_id: c for c in load_cases(study, load_protocol(study))}
+    assert set(cases[code2].media) == {"T2axi", "DWI"}  # the case is kept, without a T2sag
+    assert len(cases) == 2 and set(next(c for k, c in cases.items() if k != code2).media) == {"T2axi", "T2sag", "DWI"}
+    assert not (study / "media" / code2 / "T2sag").exists()
+    assert cli("validate", study, "--quiet").returncode == 0
