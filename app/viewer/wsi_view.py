@@ -324,7 +324,8 @@ class WsiViewerWidget(QWidget):
         worker = create_worker(read_tiles, slide, missing)
         worker.progress.connect(lambda item, slide=slide: self.on_tile_decoded(item, slide))
         worker.errored.connect(lambda exc, w=worker: self._on_worker_errored(w, exc))
-        worker.result_ready.connect(lambda _r, n=len(missing): self.tiles_loaded.emit(n))
+        n = len(missing)
+        worker.result_ready.connect(lambda _r: self.tiles_loaded.emit(n))
         self._worker = worker
         worker.start()
 
