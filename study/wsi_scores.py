@@ -51,6 +51,8 @@ class SlideScores:
     top_cams: (len(top), h, w) float32 in [0, 1], one Grad-CAM per top tile
         (h = w = 0 rows when none were computed).
     slide_size: (width, height) of level 0.
+    top_probabilities: the model's class probabilities for the top tile (the
+        slide's prediction), empty when there is no tissue.
     """
 
     score_map: np.ndarray
@@ -58,6 +60,7 @@ class SlideScores:
     top: tuple[TileScore, ...]
     top_cams: np.ndarray
     slide_size: tuple[int, int]
+    top_probabilities: tuple[float, ...] = ()
 
     @property
     def specimen_score(self) -> float:
