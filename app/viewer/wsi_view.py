@@ -121,15 +121,23 @@ class WsiViewerWidget(QWidget):
         self._show_ai_controls(False)
 
     # -- content ----------------------------------------------------------
-    def set_slide(self, slide: Slide | str, scores: SlideScores | None = None) -> None:
-        """Show a slide (an open ``Slide`` or a path) whole; MediaError when it cannot be opened."""
+    def set_slide(
+        self, slide: Slide | str, scores: SlideScores | None = None, *, thumbnail: np.ndarray | None = None
+    ) -> None:
+        """Show a slide (an open ``Slide`` or a path) whole; MediaError when it cannot be opened.
+
+        ``thumbnail``: an (h, w, 3) uint8 overview already decoded (the ``Media``
+        of kind "wsi" holds one), else the smallest level is read here.
+        """
         self.clear()
         if isinstance(slide, Slide):
             self.slide, self._owns_slide = slide, False
         else:
             self.slide, self._owns_slide = open_slide(slide), True
         info = self.slide.info
-        thumb = self.slide.read_region((0, 0), info.level_count - 1, info.level_dimensions[-1])
+        thumb = thumbnail
+        if thumb is None:
+            thumb = self.slide.read_region((0, 0), info.level_count - 1, info.level_dimensions[-1])
         w0, h0 = info.dimensions
         self.thumbnail_item.setImage(thumb, autoLevels=False, levels=(0, 255))
         self.thumbnail_item.setRect(QRectF(0, 0, w0, h0))

@@ -184,10 +184,10 @@ def write_demo_slides(folder: str | Path, seed: int, size: tuple[int, int] = (40
 def _place_regions(
     rng: np.random.Generator, tissue_small: np.ndarray, size: tuple[int, int], n: int
 ) -> list[SuspiciousRegion]:
-    """``n`` non-overlapping boxes (about 1/10 of the slide's short side) wholly on tissue."""
+    """``n`` non-overlapping boxes (1/10 of the short side, at least a 256-pixel field) wholly on tissue."""
     w, h = size
     sh, sw = tissue_small.shape
-    side = max(64, min(w, h) // 10)
+    side = max(288, min(w, h) // 10)
     out: list[SuspiciousRegion] = []
     for _ in range(2000):
         if len(out) == n:
