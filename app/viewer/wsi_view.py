@@ -168,6 +168,7 @@ class WsiViewerWidget(QWidget):
             pen.setWidthF(2.0)
             rect.setPen(pen)
             rect.setZValue(6)
+            rect.setVisible(self.heatmap_box.isChecked())
             self.box.addItem(rect)
             self._boxes.append(rect)
             QListWidgetItem(f"{k + 1}.  score {tile.score:.2f}   at ({x}, {y})", self.top_list)
@@ -277,6 +278,8 @@ class WsiViewerWidget(QWidget):
 
     def on_heatmap_box_toggled(self, on: bool) -> None:
         self.heatmap.set_enabled(on)
+        for rect in self._boxes:  # the AI's picks go with its heatmap
+            rect.setVisible(on)
         self.heatmap_toggled.emit(on)
 
     def on_opacity_changed(self, value: int) -> None:

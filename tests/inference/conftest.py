@@ -12,4 +12,5 @@ def _one_torch_thread():
     yield
     torch.set_num_threads(before)
 
+
 from tests.wsi_slides import wsi_slides  # noqa: E402, F401 - a session fixture shared with other folders

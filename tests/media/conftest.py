@@ -112,4 +112,5 @@ def fieldcases_dir() -> Path:
         pytest.fail(f"field cases not found at {root} (expected ../shared/fieldcases beside the clone)")
     return root
 
+
 from tests.wsi_slides import wsi_slides  # noqa: E402, F401 - a session fixture shared with other folders
