@@ -1,9 +1,11 @@
 """Score a whole-slide image tile by tile: tissue detection, batched model, top-k CAMs, score map.
 
-1. Tissue: Otsu's threshold (Otsu 1979, IEEE Trans. SMC 9:62) on the grey
-   levels of a thumbnail (scikit-image ``threshold_otsu``); stained pixels are
-   darker than glass.  A grid cell is tissue when at least ``min_tissue`` of its
-   thumbnail pixels are.
+1. Tissue: Otsu's threshold (Otsu 1979, IEEE Trans. SMC 9:62; scikit-image
+   ``threshold_otsu``) on the HSV saturation of a thumbnail, as in CLAM (Lu et
+   al. 2021, Nat. Biomed. Eng. 5:555): stained cells are coloured, glass is
+   grey-white, and pale cytoplasm that a grey-level threshold would lose to the
+   dark nuclei is kept.  A grid cell is tissue when at least ``min_tissue`` of
+   its thumbnail pixels are.
 2. Tiles: the grid's cells are square fields of ``tile_size`` level-0 pixels,
    the model's input field at its magnification: ``input_size * input_mpp /
    slide_mpp`` (a model trained on 128-pixel inputs at 1.0 um/px reads 256
@@ -58,7 +60,7 @@ class TissueGrid:
     """Which grid cells hold tissue.
 
     tissue: (gh, gw) bool; fraction: (gh, gw) float32, tissue share of each cell;
-    threshold: Otsu's grey level (0-255) on the thumbnail; tile_size: level-0 pixels per cell.
+    threshold: Otsu's saturation level (0-1) on the thumbnail; tile_size: level-0 pixels per cell.
     """
 
     tissue: np.ndarray
@@ -77,10 +79,11 @@ def find_tissue(slide: Slide, tile_size: int, min_tissue: float = 0.02) -> Tissu
     """Otsu tissue mask of a thumbnail, pooled to the tile grid (see the module doc)."""
     from skimage.filters import threshold_otsu
 
-    thumb = slide.thumbnail(THUMBNAIL_SIDE)
-    grey = thumb.astype(np.float32).mean(axis=2)
-    threshold = float(threshold_otsu(grey)) if np.ptp(grey) > 0 else -1.0
-    mask = grey < threshold
+    thumb = slide.thumbnail(THUMBNAIL_SIDE).astype(np.float32)
+    high, low = thumb.max(axis=2), thumb.min(axis=2)
+    saturation = np.where(high > 0, (high - low) / np.maximum(high, 1.0), 0.0)
+    threshold = float(threshold_otsu(saturation)) if np.ptp(saturation) > 0 else np.inf
+    mask = saturation > threshold
     w0, h0 = slide.info.dimensions
     gw, gh = math.ceil(w0 / tile_size), math.ceil(h0 / tile_size)
     # Each thumbnail pixel to its grid cell; the share of tissue pixels per cell.
