@@ -105,6 +105,29 @@ def read_field(slide: Slide, row: int, col: int, tile_size: int, input_size: int
     return slide.read_region((col * tile_size, row * tile_size), level, (side, side))
 
 
+def read_fields(slide: Slide, cells: list[tuple[int, int]], tile_size: int, input_size: int) -> np.ndarray:
+    """The model fields of ``cells`` (row, col), (n, s, s, 3) uint8, in the given order.
+
+    Cells of one grid row are read as one strip (one ``read_region`` from the
+    first to the last of them): each stored JPEG tile is decoded once and the
+    per-call overhead of tiffslide/zarr is paid per row, not per field.
+    """
+    level = slide.info.best_level(tile_size / input_size)
+    ds = slide.info.level_downsamples[level]
+    side = max(1, round(tile_size / ds))
+    out = np.empty((len(cells), side, side, 3), np.uint8)
+    rows: dict[int, list[int]] = {}
+    for i, (r, _) in enumerate(cells):
+        rows.setdefault(r, []).append(i)
+    for r, idx in rows.items():
+        cols = [cells[i][1] for i in idx]
+        c0, c1 = min(cols), max(cols)
+        strip = slide.read_region((c0 * tile_size, r * tile_size), level, ((c1 - c0 + 1) * side, side))
+        for i, c in zip(idx, cols, strict=True):
+            out[i] = strip[:, (c - c0) * side : (c - c0 + 1) * side]
+    return out
+
+
 def score_slide(
     model: LoadedModel,
     slide: Slide | str,
@@ -142,8 +165,7 @@ def _score(model, slide, role, input_mpp, top_k, batch_size, min_tissue, progres
     score_map = np.zeros(grid.tissue.shape, np.float32)
 
     def load(batch: list[tuple[int, int]]) -> torch.Tensor:
-        fields = np.stack([read_field(slide, r, c, tile, size) for r, c in batch]).astype(np.float32) / 255.0
-        return to_tensor(fields, spec)
+        return to_tensor(read_fields(slide, batch, tile, size).astype(np.float32) / 255.0, spec)
 
     start = time.perf_counter()
     if progress:

@@ -17,6 +17,7 @@ H heatmap on/off, 1-9 jump to a top tile.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 import numpy as np
 import pyqtgraph as pg
@@ -40,6 +41,7 @@ from app.workers import Worker, create_worker
 from study.media.wsi import Slide, open_slide
 from study.wsi_scores import SlideScores
 
+KEPT_ITEMS = 96  # tile items kept in the scene (hidden when off view): re-showing one costs no conversion
 PAN_STEP = 0.2  # fraction of the view per arrow key
 ZOOM_STEP = 1.5
 TOP_PEN = QColor("#39ff14")
@@ -64,7 +66,7 @@ class WsiViewerWidget(QWidget):
         self.scores: SlideScores | None = None
         self._owns_slide = False
         self._level = -1
-        self._items: dict[TileKey, pg.ImageItem] = {}
+        self._items: OrderedDict[TileKey, pg.ImageItem] = OrderedDict()  # least recently shown first
         self._wanted: list[TileKey] = []
         self._worker: Worker | None = None
         self._boxes: list[QGraphicsRectItem] = []
@@ -248,11 +250,13 @@ class WsiViewerWidget(QWidget):
         wanted = tiles_for_view(info, level, (r.x(), r.y(), r.width(), r.height()))
         self._wanted = wanted
         keep = set(wanted)
-        for key in [k for k in self._items if k not in keep]:
-            self.box.removeItem(self._items.pop(key))
+        for key, item in self._items.items():  # hidden, not removed: its rendered image is kept
+            item.setVisible(key in keep)
+        self._trim_items(keep)
         missing = []
         for key in wanted:
             if key in self._items:
+                self._items.move_to_end(key)
                 continue
             tile = self.cache.get(key)
             if tile is None:
@@ -325,6 +329,16 @@ class WsiViewerWidget(QWidget):
         item.setZValue(1 + key.level * -0.01)  # finer levels above coarser ones
         self.box.addItem(item)
         self._items[key] = item
+
+    def _trim_items(self, keep: set[TileKey]) -> None:
+        """Drop the least recently shown hidden tile items beyond ``KEPT_ITEMS``."""
+        extra = len(self._items) - KEPT_ITEMS
+        for key in list(self._items):
+            if extra <= 0:
+                break
+            if key not in keep:
+                self.box.removeItem(self._items.pop(key))
+                extra -= 1
 
     def _request(self, missing: list[TileKey]) -> None:
         """Decode ``missing`` off the GUI thread, replacing any earlier request."""

@@ -12,7 +12,15 @@ import pytest
 from app.cli import main
 from inference.load import load_model
 from inference.precompute import MemorySink, precompute
-from inference.wsi_precompute import SlideCancelled, find_tissue, score_slide, slide_output, tile_size_for
+from inference.wsi_precompute import (
+    SlideCancelled,
+    find_tissue,
+    read_field,
+    read_fields,
+    score_slide,
+    slide_output,
+    tile_size_for,
+)
 from study.media.wsi import open_slide
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 from study.store import Store
@@ -45,6 +53,15 @@ def test_otsu_tissue_covers_the_cells_and_not_the_glass(wsi_slides):
     for region in spec.regions:
         assert all(grid.tissue[r, c] for r, c in _cells_of(region, 256))
     assert 0.2 < grid.tissue.mean() < 0.95
+
+
+def test_strip_reads_equal_field_reads(wsi_slides):
+    cells = [(2, 5), (0, 0), (2, 1), (5, 7), (2, 3)]  # unordered, gaps, the slide's last cell
+    with open_slide(wsi_slides["svs"].path) as slide:
+        for tile, size in ((256, 128), (256, 256), (512, 128)):
+            got = read_fields(slide, cells, tile, size)
+            for k, (r, c) in enumerate(cells):
+                np.testing.assert_array_equal(got[k], read_field(slide, r, c, tile, size))
 
 
 @pytest.mark.slow
