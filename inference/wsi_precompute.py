@@ -49,6 +49,7 @@ from study.wsi_scores import SlideScores, TileScore, to_cams, top_tiles
 ProgressFn = Callable[[int, int, float | None], None]
 DEFAULT_INPUT_MPP = 1.0  # um per model-input pixel: a 10x field, as the cytology photos
 THUMBNAIL_SIDE = 2048
+THUMBNAIL_MIN = 512
 
 
 class SlideCancelled(Exception):
@@ -79,12 +80,14 @@ def find_tissue(slide: Slide, tile_size: int, min_tissue: float = 0.02) -> Tissu
     """Otsu tissue mask of a thumbnail, pooled to the tile grid (see the module doc)."""
     from skimage.filters import threshold_otsu
 
-    thumb = slide.thumbnail(THUMBNAIL_SIDE).astype(np.float32)
+    w0, h0 = slide.info.dimensions
+    cells_across = math.ceil(max(w0, h0) / tile_size)
+    # About 16 thumbnail pixels per cell side is plenty for a share of stained pixels.
+    thumb = slide.thumbnail(min(THUMBNAIL_SIDE, max(THUMBNAIL_MIN, 16 * cells_across))).astype(np.float32)
     high, low = thumb.max(axis=2), thumb.min(axis=2)
     saturation = np.where(high > 0, (high - low) / np.maximum(high, 1.0), 0.0)
     threshold = float(threshold_otsu(saturation)) if np.ptp(saturation) > 0 else np.inf
     mask = saturation > threshold
-    w0, h0 = slide.info.dimensions
     gw, gh = math.ceil(w0 / tile_size), math.ceil(h0 / tile_size)
     # Each thumbnail pixel to its grid cell; the share of tissue pixels per cell.
     th, tw = mask.shape

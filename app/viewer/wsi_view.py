@@ -145,6 +145,7 @@ class WsiViewerWidget(QWidget):
         self.thumbnail_item.setRect(QRectF(0, 0, w0, h0))
         self.set_scores(scores)
         self.show_whole_slide()
+        self.on_range_changed()  # the same range as the previous slide's emits no change
 
     def set_scores(self, scores: SlideScores | None) -> None:
         """The AI heatmap and top-k tiles (None: no AI, e.g. an unaided read)."""

@@ -93,6 +93,13 @@ def test_first_view_shows_the_whole_slide_then_its_tiles(qtbot, viewer, wsi_slid
     with open_slide(wsi_slides["subifds"].path) as slide:
         np.testing.assert_array_equal(viewer.cache.get(TileKey(1, 0, 0)), read_tile(slide, TileKey(1, 0, 0)))
     assert not viewer.top_list.isVisible()  # no AI given: no heatmap controls
+    # Another slide of the same size: same view range, its own tiles all the same.
+    with qtbot.waitSignal(viewer.tiles_loaded, timeout=10000):
+        viewer.set_slide(str(wsi_slides["svs"].path))
+    _wait_tiles(qtbot, viewer)
+    assert viewer.shown_tiles == {TileKey(1, c, r) for c in range(2) for r in range(2)}
+    with open_slide(wsi_slides["svs"].path) as slide:
+        np.testing.assert_array_equal(viewer.cache.get(TileKey(1, 1, 1)), read_tile(slide, TileKey(1, 1, 1)))
 
 
 def test_zoom_switches_level_and_pan_fetches_new_tiles(qtbot, viewer, wsi_slides):
