@@ -22,9 +22,10 @@ from collections import OrderedDict
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QPen
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGraphicsPixmapItem,
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
@@ -48,6 +49,13 @@ TOP_PEN = QColor("#39ff14")
 log = logging.getLogger(__name__)
 
 
+def to_pixmap(rgb: np.ndarray) -> QPixmap:
+    """(h, w, 3) uint8 RGB to a QPixmap (copied: the array may go)."""
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888))
+
+
 class WsiViewerWidget(QWidget):
     """A whole-slide viewer with heatmap and top-k list; see the module doc."""
 
@@ -66,7 +74,7 @@ class WsiViewerWidget(QWidget):
         self.scores: SlideScores | None = None
         self._owns_slide = False
         self._level = -1
-        self._items: OrderedDict[TileKey, pg.ImageItem] = OrderedDict()  # least recently shown first
+        self._items: OrderedDict[TileKey, QGraphicsPixmapItem] = OrderedDict()  # least recently shown first
         self._wanted: list[TileKey] = []
         self._worker: Worker | None = None
         self._boxes: list[QGraphicsRectItem] = []
@@ -75,7 +83,8 @@ class WsiViewerWidget(QWidget):
         self.box = pg.ViewBox(invertY=True, lockAspect=True, enableMenu=False)
         self.box.setBackgroundColor("#f3f1f5")
         self.view.setCentralItem(self.box)
-        self.thumbnail_item = pg.ImageItem()
+        self.thumbnail_item = QGraphicsPixmapItem()
+        self.thumbnail_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.thumbnail_item.setZValue(0)
         self.box.addItem(self.thumbnail_item)
         self.heatmap = CamOverlay(colormap_name="inferno", opacity=0.45, threshold=0.1)
@@ -112,7 +121,8 @@ class WsiViewerWidget(QWidget):
         col.addWidget(self.opacity_slider)
         self.top_title = QLabel("AI's most suspicious fields")
         col.addWidget(self.top_title)
-        col.addWidget(self.top_list, 1)
+        col.addWidget(self.top_list, 10)
+        col.addStretch(1)
         col.addWidget(self.level_label)
         col.addWidget(self.message_label)
         row = QHBoxLayout(self)
@@ -141,8 +151,8 @@ class WsiViewerWidget(QWidget):
         if thumb is None:
             thumb = self.slide.read_region((0, 0), info.level_count - 1, info.level_dimensions[-1])
         w0, h0 = info.dimensions
-        self.thumbnail_item.setImage(thumb, autoLevels=False, levels=(0, 255))
-        self.thumbnail_item.setRect(QRectF(0, 0, w0, h0))
+        self.thumbnail_item.setPixmap(to_pixmap(thumb))
+        self.thumbnail_item.setScale(w0 / thumb.shape[1])
         self.set_scores(scores)
         self.show_whole_slide()
         self.on_range_changed()  # the same range as the previous slide's emits no change
@@ -324,9 +334,12 @@ class WsiViewerWidget(QWidget):
     # -- internals --------------------------------------------------------
     def _place(self, key: TileKey, tile: np.ndarray) -> None:
         assert self.slide is not None
-        x, y, w, h = tile_box(self.slide.info, key)
-        item = pg.ImageItem(tile, autoLevels=False, levels=(0, 255))
-        item.setRect(QRectF(x, y, w, h))
+        x, y, _, _ = tile_box(self.slide.info, key)
+        # A pixmap is converted once to the screen's format; drawing it scaled is cheap.
+        item = QGraphicsPixmapItem(to_pixmap(tile))
+        item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        item.setPos(x, y)
+        item.setScale(self.slide.info.level_downsamples[key.level])
         item.setZValue(1 + key.level * -0.01)  # finer levels above coarser ones
         self.box.addItem(item)
         self._items[key] = item

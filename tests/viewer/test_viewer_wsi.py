@@ -85,7 +85,8 @@ def test_scores_round_trip_through_ai_output_cams(wsi_slides):
 def test_first_view_shows_the_whole_slide_then_its_tiles(qtbot, viewer, wsi_slides):
     with qtbot.waitSignal(viewer.tiles_loaded, timeout=10000):
         viewer.set_slide(str(wsi_slides["subifds"].path))
-    assert viewer.thumbnail_item.image.shape == (384, 512, 3)  # never an empty view while tiles load
+    thumb = viewer.thumbnail_item.pixmap()  # never an empty view while tiles load
+    assert (thumb.width(), thumb.height()) == (512, 384) and viewer.thumbnail_item.scale() == 4.0
     _wait_tiles(qtbot, viewer)
     # 900 px wide view (minus the side panel) over 2048 px: ~3 level-0 px per screen px -> level 1.
     assert viewer.current_level == 1
