@@ -184,7 +184,8 @@ class WsiViewerWidget(QWidget):
             rect.setVisible(self.heatmap_box.isChecked())
             self.box.addItem(rect)
             self._boxes.append(rect)
-            QListWidgetItem(f"{k + 1}.  score {tile.score:.2f}   at ({x}, {y})", self.top_list)
+            entry = QListWidgetItem(f"{k + 1}.  score {tile.score:.2f}", self.top_list)
+            entry.setToolTip(f"tile at ({x}, {y}), {w} x {h} level-0 pixels; key {k + 1} or click to open")
         self._show_ai_controls(True)
 
     def clear(self) -> None:
@@ -277,8 +278,8 @@ class WsiViewerWidget(QWidget):
         if level != self._level:
             self._level = level
             self.level_label.setText(
-                f"level {level} of {info.level_count - 1}  (1:{info.level_downsamples[level]:g})"
-                + (f"  {info.mpp[0] * info.level_downsamples[level]:.2f} \u00b5m/px" if info.mpp else "")
+                f"level {level} of {info.level_count - 1} (1:{info.level_downsamples[level]:g})"
+                + (f"\n{info.mpp[0] * info.level_downsamples[level]:.2f} \u00b5m/px" if info.mpp else "")
             )
             self.level_changed.emit(level)
         self._request(missing)
