@@ -43,6 +43,7 @@ from study.media.wsi import Slide, open_slide
 from study.wsi_scores import SlideScores
 
 KEPT_ITEMS = 96  # tile items kept in the scene (hidden when off view): re-showing one costs no conversion
+AI_TEXTS = {"heatmap": "AI heatmap (H)", "opacity": "Heatmap opacity", "top": "AI's most suspicious fields"}
 PAN_STEP = 0.2  # fraction of the view per arrow key
 ZOOM_STEP = 1.5
 TOP_PEN = QColor("#39ff14")
@@ -92,7 +93,7 @@ class WsiViewerWidget(QWidget):
         self.box.addItem(self.heatmap)
         self.box.sigRangeChanged.connect(self.on_range_changed)
 
-        self.heatmap_box = QCheckBox("AI heatmap (H)")
+        self.heatmap_box = QCheckBox()
         self.heatmap_box.setChecked(True)
         self.heatmap_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.heatmap_box.toggled.connect(self.on_heatmap_box_toggled)
@@ -117,9 +118,10 @@ class WsiViewerWidget(QWidget):
         col = QVBoxLayout(self.side)
         col.setContentsMargins(6, 6, 6, 6)
         col.addWidget(self.heatmap_box)
-        col.addWidget(QLabel("Heatmap opacity"))
+        self.opacity_label = QLabel()
+        col.addWidget(self.opacity_label)
         col.addWidget(self.opacity_slider)
-        self.top_title = QLabel("AI's most suspicious fields")
+        self.top_title = QLabel()
         col.addWidget(self.top_title)
         col.addWidget(self.top_list, 10)
         col.addStretch(1)
@@ -381,8 +383,10 @@ class WsiViewerWidget(QWidget):
             self._worker = None
 
     def _show_ai_controls(self, on: bool) -> None:
-        for w in (self.heatmap_box, self.opacity_slider, self.top_list, self.top_title):
+        """The AI's controls and their words exist only while AI scores are shown (never in unaided reads)."""
+        texts = AI_TEXTS if on else dict.fromkeys(AI_TEXTS, "")
+        self.heatmap_box.setText(texts["heatmap"])
+        self.opacity_label.setText(texts["opacity"])
+        self.top_title.setText(texts["top"])
+        for w in (self.heatmap_box, self.opacity_slider, self.opacity_label, self.top_list, self.top_title):
             w.setVisible(on)
-        for w in self.side.findChildren(QLabel):
-            if w.text() == "Heatmap opacity":
-                w.setVisible(on)

@@ -83,3 +83,36 @@ def test_triage_reviews_a_whole_slide_with_its_heatmap(qtbot, engine_factory, mo
     assert screen.viewer.viewport("photo").isVisible()
     df = reads_table(folder.path).set_index("case")
     assert df.loc[slide_case, "answer"] == "CIN2+" and df.loc[slide_case, "seconds"] == 5.0
+
+
+def test_an_unaided_slide_shows_no_ai(qtbot, engine_factory, mono, tmp_path, wsi_slides):
+    from tests.reading.helpers import AI_WORDS, screen_texts
+
+    folder = make_study(tmp_path / "seq", "multiclass", design="sequential", mode="triage", n=1)
+    spec = wsi_slides["subifds"]
+    shutil.copy(spec.path, folder.path / "media" / "slide.tif")
+    text = (folder.path / "cases.csv").read_text(encoding="utf-8")
+    (folder.path / "cases.csv").write_text(
+        text.replace(f"media/{folder.case_ids[0]}_photo.png", "media/slide.tif"), encoding="utf-8"
+    )
+    store = Store.open(folder.path)
+    try:  # the AI output exists, with its score map, but session 1 is unaided
+        out = ai_output_for(folder.protocol, folder.case_ids[0], 0)
+        store.put_ai_output(replace(out, cams=to_cams("photo", _slide_scores(spec))))
+    finally:
+        store.close()
+    window = MainWindow(engine_factory(folder), clock=mono)
+    qtbot.addWidget(window)
+    window.show()
+    window.login_state.login("r1", PIN)
+    window.on_logged_in("r1")
+    window.on_session_chosen(1)
+    screen = window.reading
+    qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
+    viewer = screen.viewer.slide_viewer("photo")
+    assert viewer is not None and viewer.isVisible() and viewer.slide is not None
+    assert viewer.scores is None and viewer.heatmap.maps is None and viewer.top_list.count() == 0
+    assert not [t for t in screen_texts(window) if AI_WORDS.search(t)]
+    qtbot.keyClick(viewer, Qt.Key.Key_H)  # no heatmap to switch on
+    qtbot.keyClick(viewer, Qt.Key.Key_1)  # no AI pick to jump to
+    assert viewer.scores is None and not viewer.heatmap.isVisible()
