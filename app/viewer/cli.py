@@ -39,6 +39,13 @@ def run(args: argparse.Namespace) -> int:
     if media.kind == "wsi":  # a whole-slide image: pan/zoom its pyramid
         from app.viewer.wsi_window import WsiViewerWindow
 
+        if overlay is not None:
+            print(
+                f"error: {args.overlay}: --overlay draws over images; a slide's heatmap comes from precompute",
+                file=sys.stderr,
+            )
+            return 2
+
         try:
             window = WsiViewerWindow(media.source)
         except MediaError as err:

@@ -234,3 +234,7 @@ def test_view_cli_opens_a_slide(wsi_slides, tmp_path, qapp):
     assert cli.run(args) == 0
     assert png.stat().st_size > 1000
     assert DISPLAY_TILE == 512
+    cam = tmp_path / "cam.npy"
+    np.save(cam, np.zeros((1, 4, 4), np.float32))
+    args.overlay = str(cam)
+    assert cli.run(args) == 2
