@@ -18,6 +18,7 @@ from typing import Protocol
 
 from inference.load import LoadedModel, load_model
 from inference.predict import predict
+from inference.wsi_precompute import SlideCancelled
 from study.aioutput import AIOutput
 from study.media.types import Media, MediaError
 
@@ -73,6 +74,22 @@ def _load_case(case: CaseLike, roles: tuple[str, ...], loader: Callable[[str], M
     return media
 
 
+def _predict_case(
+    model: LoadedModel, media: dict[str, Media], case_id: str, cancel: threading.Event | None
+) -> AIOutput:
+    """``predict`` on the case; a whole-slide role is scored tile by tile instead (``inference.wsi_precompute``)."""
+    slides = [role for role, m in media.items() if m.kind == "wsi"]
+    if not slides:
+        return predict(model, media, case_id=case_id)
+    if len(media) != 1:
+        raise MediaError(case_id, "a model reading a whole-slide image must read that one role only")
+    from inference.wsi_precompute import score_slide, slide_output  # noqa: PLC0415 - only for slides
+
+    role = slides[0]
+    scores = score_slide(model, media[role].source, role=role, cancel=cancel)
+    return slide_output(model, scores, case_id, role)
+
+
 def _default_loader() -> Callable[[str], Media]:
     from study.media import load  # the media layer is only needed when cases are actually read
 
@@ -119,7 +136,10 @@ def precompute(
             pending = pool.submit(_load_case, todo[i + 1], roles, loader) if i + 1 < len(todo) else None
             try:
                 media = current.result()
-                output = predict(model, media, case_id=case.case_id)
+                output = _predict_case(model, media, case.case_id, cancel)
+            except SlideCancelled:
+                report.cancelled = True
+                break
             except MediaError as err:
                 report.failed.append((case.case_id, str(err)))
             except (ValueError, RuntimeError) as err:  # e.g. a frame too small for the network

@@ -234,7 +234,9 @@ class ReadingWidget(QWidget):
         roles = [r for r in self.protocol.hanging.roles if r in loaded.media]
         if roles:
             cams = state.ai.cams if state.ai is not None else {}
-            self.viewer.set_case({r: loaded.media[r] for r in roles}, {r: cams[r] for r in roles if r in cams} or None)
+            # A whole-slide role's score map travels as "<role>#scoremap" (study.wsi_scores).
+            shown = {key: cam for key, cam in cams.items() if key.split("#")[0] in roles}
+            self.viewer.set_case({r: loaded.media[r] for r in roles}, shown or None)
             self._apply_overlay()
         self.ai_panel.show_output(state.ai)
         state.media_ready()

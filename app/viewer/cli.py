@@ -7,7 +7,7 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="image, DICOM file, DICOM series folder or video")
+    parser.add_argument("path", help="image, DICOM file, DICOM series folder, video or whole-slide image")
     parser.add_argument("--overlay", metavar="NPY", help="a .npy CAM (N, h, w) in [0, 1] to draw over the image")
     parser.add_argument("--screenshot", metavar="PNG", help="render the window to PNG and exit (no event loop)")
 
@@ -36,7 +36,23 @@ def run(args: argparse.Namespace) -> int:
     from app.viewer import ViewerWindow
 
     app = QApplication.instance() or QApplication(["readerstudy"])
-    window = ViewerWindow(media, overlay)
+    if media.kind == "wsi":  # a whole-slide image: pan/zoom its pyramid
+        from app.viewer.wsi_window import WsiViewerWindow
+
+        if overlay is not None:
+            print(
+                f"error: {args.overlay}: --overlay draws over images; a slide's heatmap comes from precompute",
+                file=sys.stderr,
+            )
+            return 2
+
+        try:
+            window = WsiViewerWindow(media.source)
+        except MediaError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    else:
+        window = ViewerWindow(media, overlay)
     if args.screenshot:
         window.show()
         if not window.grab().save(args.screenshot):

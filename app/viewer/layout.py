@@ -35,7 +35,9 @@ from PySide6.QtWidgets import (
 from app.viewer.geometry import PARALLEL, reference_line, slice_plane
 from app.viewer.items import REFERENCE_COLORS
 from app.viewer.viewport import ViewportWidget
+from app.viewer.wsi_view import WsiViewerWidget
 from study.media.types import Media
+from study.wsi_scores import SCOREMAP, from_cams
 
 MAX_VIEWPORTS = 4
 
@@ -137,6 +139,9 @@ class HangingLayoutWidget(QWidget):
         self._viewports: list[ViewportWidget] = []
         self._roles: list[str] = []
         self._maximised: ViewportWidget | None = None
+        # Viewport index -> the whole-slide viewer shown in its place (media of kind "wsi").
+        self._slide_viewers: dict[int, WsiViewerWidget] = {}
+        self._slide_at: set[int] = set()
         self.link_button = QCheckBox("Link parallel series (L)")
         self.link_button.setChecked(True)
         self.link_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the answer form
@@ -207,6 +212,11 @@ class HangingLayoutWidget(QWidget):
     def viewports(self) -> list[ViewportWidget]:
         return self._viewports[: len(self._roles)]
 
+    def slide_viewer(self, role: str) -> WsiViewerWidget | None:
+        """The whole-slide viewer showing ``role``, or None when its media is not a whole-slide image."""
+        k = self._roles.index(role)
+        return self._slide_viewers[k] if k in self._slide_at else None
+
     # -- content ----------------------------------------------------------
     def set_case(
         self,
@@ -234,7 +244,18 @@ class HangingLayoutWidget(QWidget):
             self._roles = roles
             self._maximised = None
             self._arrange()
+        slide_at = {k for k, (_, media) in enumerate(items) if media is not None and media.kind == "wsi"}
+        rearrange = slide_at != self._slide_at
+        self._slide_at = slide_at
+        if rearrange and self._maximised is None:
+            self._arrange()
         for k, (vp, (role, media)) in enumerate(zip(self._viewports, items)):
+            if k in slide_at:  # a whole-slide image: its pyramid viewer instead of the image viewport
+                vp.set_media(None)
+                self._show_slide(k, media, overlays_by_role, role)
+                continue
+            if k in self._slide_viewers:
+                self._slide_viewers[k].clear()
             # A series parallel to an earlier one opens at its matching slice, the rest at their middle.
             lead = next((v for v in self._viewports[:k] if self.sync_enabled and follows(v.media, media)), None)
             start = None if lead is None else synced_index(lead.media, lead.current_index, media, self._sync_mode)
@@ -248,6 +269,8 @@ class HangingLayoutWidget(QWidget):
     def clear(self) -> None:
         for vp in self._viewports:
             vp.set_media(None)
+        for viewer in self._slide_viewers.values():
+            viewer.clear()
 
     def set_linked(self, on: bool) -> None:
         self.link_button.setChecked(on)
@@ -262,12 +285,19 @@ class HangingLayoutWidget(QWidget):
     def set_overlays_visible(self, on: bool) -> None:
         """CAMs on or off in every viewport; ``overlay_toggled`` once if anything changed."""
         changed = self._set_overlays(on)
+        for k in self._slide_at:
+            viewer = self._slide_viewers[k]
+            if viewer.scores is not None and viewer.heatmap_box.isChecked() != bool(on):
+                viewer.set_heatmap_visible(on)
+                changed = True
         if changed:
             self.overlay_toggled.emit(bool(on))
 
     def set_overlay_opacity(self, opacity: float) -> None:
         for vp in self.viewports():
             vp.overlay.set_opacity(opacity)
+        for k in self._slide_at:
+            self._slide_viewers[k].opacity_slider.setValue(round(opacity * 100))
 
     def set_overlay_threshold(self, threshold: float) -> None:
         for vp in self.viewports():
@@ -324,6 +354,20 @@ class HangingLayoutWidget(QWidget):
                 vp.show_cursor(fx, fy)
 
     # -- internals --------------------------------------------------------
+    def _show_slide(self, k: int, media: Media, overlays: Mapping[str, np.ndarray], role: str) -> None:
+        """Viewport ``k`` shows a whole slide, with the AI's score map when ``overlays`` carries one for ``role``."""
+        viewer = self._slide_viewers.get(k)
+        if viewer is None:
+            viewer = self._slide_viewers[k] = WsiViewerWidget(self)
+            viewer.heatmap_toggled.connect(self.overlay_toggled)
+            self._arrange()
+        viewer.set_slide(media.source, thumbnail=np.asarray(media.frames[0]))
+        if role + SCOREMAP in overlays:
+            viewer.set_scores(from_cams(role, dict(overlays), viewer.slide.info.dimensions))
+
+    def _cell(self, i: int) -> QWidget:
+        return self._slide_viewers[i] if i in self._slide_at and i in self._slide_viewers else self._viewports[i]
+
     def _update_reference_lines(self) -> None:
         vps = self.viewports()
         lines = reference_lines([vp.media for vp in vps], [vp.current_index for vp in vps])
@@ -367,18 +411,20 @@ class HangingLayoutWidget(QWidget):
 
     def _arrange(self) -> None:
         n = len(self._roles)
-        for vp in self._viewports:
-            self._grid.removeWidget(vp)
-            vp.hide()
+        for w in [*self._viewports, *self._slide_viewers.values()]:
+            self._grid.removeWidget(w)
+            w.hide()
         if self._maximised is not None:
-            self._grid.addWidget(self._maximised, 0, 0)
-            self._maximised.show()
+            cell = self._cell(self._viewports.index(self._maximised))
+            self._grid.addWidget(cell, 0, 0)
+            cell.show()
             for c in range(self._grid.columnCount()):
                 self._grid.setColumnStretch(c, 1 if c == 0 else 0)
             return
-        for i, vp in enumerate(self._viewports[:n]):
+        for i in range(min(n, len(self._viewports))):
+            cell = self._cell(i)
             row, col = divmod(i, 2) if n == 4 else (0, i)
-            self._grid.addWidget(vp, row, col)
-            vp.show()
+            self._grid.addWidget(cell, row, col)
+            cell.show()
         for c in range(self._grid.columnCount()):
             self._grid.setColumnStretch(c, 1 if c < (2 if n == 4 else n) else 0)

@@ -4,7 +4,9 @@
     media = load("cases/017/T2axi")   # a DICOM series folder -> Media(kind="series")
 
 ``load`` accepts 2-D images (PNG, JPEG, TIFF, BMP, GIF), single and multi-frame
-DICOM files, DICOM series folders and videos (MP4, AVI, MOV, MKV).  Anything it
+DICOM files, DICOM series folders and videos (MP4, AVI, MOV, MKV).  A
+whole-slide image (tiled pyramidal TIFF, SVS, NDPI) loads as ``kind="wsi"`` with
+its thumbnail as the one frame; ``study.media.wsi.open_slide`` reads its pyramid.  Anything it
 cannot read raises ``MediaError(path, cause)`` with a one-line cause; it never
 lets another exception type escape.  Returned frames are read-only because a
 ``Media`` may be shared through ``MediaCache`` between the GUI and a worker.
@@ -61,6 +63,10 @@ def _load(p: str, kind: str) -> Media:
             from study.media.video import load_video
 
             media = load_video(p)
+        elif kind == "wsi":
+            from study.media.wsi import load_slide_overview
+
+            media = load_slide_overview(p)
         else:
             from study.media.image import load_image
 

@@ -1,6 +1,7 @@
 """Which loader a path needs, decided from magic bytes (extensions only break ties).
 
-``detect_kind`` never decodes pixels: it reads at most 132 bytes, so the study
+``detect_kind`` never decodes pixels: it reads at most 132 bytes (plus the TIFF
+header of a TIFF file, to tell a whole-slide pyramid from a photo), so the study
 validator can call it on every case cheaply.
 """
 
@@ -68,7 +69,7 @@ def sniff_file(path: str | os.PathLike[str], h: bytes) -> str | None:
 
 
 def detect_kind(path: str | os.PathLike[str]) -> str:
-    """Return "image", "dicom" (single or multi-frame), "series" (a folder) or "video".
+    """Return "image", "wsi" (a whole-slide pyramid), "dicom" (single or multi-frame), "series" (a folder) or "video".
 
     Raises MediaError for a missing, empty, unreadable or unrecognised path.
     """
@@ -90,4 +91,9 @@ def detect_kind(path: str | os.PathLike[str]) -> str:
     kind = sniff_file(p, h)
     if kind is None:
         raise fail(p, "unknown format (not an image, DICOM or video file)")
+    if kind == "image" and h.startswith(TIFF_MAGIC):
+        from study.media.wsi import is_slide
+
+        if is_slide(p):
+            return "wsi"
     return kind

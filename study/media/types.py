@@ -20,7 +20,8 @@ class Media:
         already inverted); photos keep their dtype.  ``study.media.load`` returns
         read-only frames (one Media may be shared through ``MediaCache``): copy
         before changing them, e.g. ``frames.astype(np.float32)``.
-    kind: "image" | "dicom" | "series" | "multiframe" | "video".
+    kind: "image" | "dicom" | "series" | "multiframe" | "video" | "wsi" (a whole-slide
+        image: frames hold its thumbnail, ``source`` the slide for ``study.media.wsi``).
     spacing: (row_mm, col_mm) pixel spacing; (1.0, 1.0) when unknown.
     slice_positions: position of each frame along the slice normal in mm
         (series only), used to synchronize series sharing a frame of reference.

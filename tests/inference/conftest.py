@@ -11,3 +11,6 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+from tests.wsi_slides import wsi_slides  # noqa: E402, F401 - a session fixture shared with other folders

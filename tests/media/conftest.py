@@ -111,3 +111,6 @@ def fieldcases_dir() -> Path:
     if not (root / "README.md").is_file():
         pytest.fail(f"field cases not found at {root} (expected ../shared/fieldcases beside the clone)")
     return root
+
+
+from tests.wsi_slides import wsi_slides  # noqa: E402, F401 - a session fixture shared with other folders

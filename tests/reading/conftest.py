@@ -55,3 +55,6 @@ def engine_factory(now):
     yield open_engine
     for engine in opened:
         engine.close()
+
+
+from tests.wsi_slides import wsi_slides  # noqa: E402, F401 - a session fixture shared with other folders

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractListModel, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -242,17 +242,18 @@ def screen_texts(window) -> list[str]:
                 if w.item(r, c) is not None
             ]
         elif isinstance(w, QAbstractItemView) and w.model() is not None:
-            m = w.model()  # model/view tables (the triage queue): cells, tooltips and headers
+            m = w.model()  # model/view tables (the triage queue) and lists: cells, tooltips and headers
+            n_cols = 1 if isinstance(m, QAbstractListModel) else m.columnCount()  # a list's columnCount is private
             for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
                 texts += [
                     str(m.index(r, c).data(role))
                     for r in range(m.rowCount())
-                    for c in range(m.columnCount())
+                    for c in range(n_cols)
                     if m.index(r, c).data(role) is not None
                 ]
                 texts += [
                     str(m.headerData(c, Qt.Orientation.Horizontal, role))
-                    for c in range(m.columnCount())
+                    for c in range(n_cols)
                     if m.headerData(c, Qt.Orientation.Horizontal, role) is not None
                 ]
     viewer = window.reading.viewer

@@ -227,3 +227,6 @@ def demo_mri(tmp_path_factory) -> dict[str, Media]:
     with open(study / "cases.csv", newline="") as f:
         row = next(csv.DictReader(f))
     return {role: load(str(study / row[role])) for role in ROLES}
+
+
+from tests.wsi_slides import wsi_slides  # noqa: E402, F401 - a session fixture shared with other folders
