@@ -1,0 +1,76 @@
+"""Editing a region mask: polygon to mask, mask to polygon, brush strokes (no Qt).
+
+Coordinates are pixels: x = column, y = row, the centre of pixel (r, c) at
+(c + 0.5, r + 0.5), as the viewer draws it.  scikit-image does the raster work
+(``skimage.draw.polygon``, ``skimage.measure.find_contours``,
+``skimage.measure.approximate_polygon`` (Douglas-Peucker)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage import draw, measure
+
+CONTOUR_TOLERANCE_PX = 0.8  # Douglas-Peucker tolerance when a mask becomes an editable polygon
+
+
+def polygon_mask(vertices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """bool (H, W): the pixels whose centres lie inside the closed polygon ``vertices`` (K, 2) of (x, y)."""
+    v = np.asarray(vertices, dtype=np.float64).reshape(-1, 2)
+    mask = np.zeros(shape, dtype=bool)
+    if len(v) < 3:
+        return mask
+    rr, cc = draw.polygon(v[:, 1] - 0.5, v[:, 0] - 0.5, shape)
+    mask[rr, cc] = True
+    return mask
+
+
+def mask_polygon(mask: np.ndarray, tolerance: float = CONTOUR_TOLERANCE_PX) -> np.ndarray:
+    """(K, 2) (x, y) vertices of the outline of the mask's largest connected part
+    (simplified; no closing repeat); (0, 2) for an empty mask."""
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return np.zeros((0, 2))
+    labels = measure.label(m, connectivity=1)
+    biggest = np.argmax(np.bincount(labels.ravel())[1:]) + 1
+    part = np.pad(labels == biggest, 1)
+    contours = measure.find_contours(part.astype(np.float32), 0.5)
+    contour = max(contours, key=len)
+    contour = measure.approximate_polygon(contour, tolerance)[:-1]
+    # find_contours gives (row, col) in the padded grid; pixel centres sit at +0.5.
+    return np.stack([contour[:, 1] - 1 + 0.5, contour[:, 0] - 1 + 0.5], axis=1)
+
+
+def paint_disc(mask: np.ndarray, x: float, y: float, radius: float, value: bool) -> bool:
+    """Set (brush, ``value`` True) or clear (eraser) a disc of ``radius`` px at (x, y) in place.
+
+    Returns True when a pixel changed."""
+    rr, cc = draw.disk((y - 0.5, x - 0.5), max(0.5, radius), shape=mask.shape)
+    if rr.size == 0:
+        return False
+    changed = bool((mask[rr, cc] != value).any())
+    mask[rr, cc] = value
+    return changed
+
+
+def paint_stroke(mask: np.ndarray, points: np.ndarray, radius: float, value: bool) -> bool:
+    """A brush stroke through ``points`` (K, 2) (x, y): discs every half radius along each segment."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    changed = False
+    for k in range(len(pts)):
+        a = pts[max(0, k - 1)]
+        b = pts[k]
+        n = max(1, int(np.ceil(np.hypot(*(b - a)) / max(0.5, radius / 2))))
+        for t in np.linspace(0.0, 1.0, n + 1) if k else (0.0,):
+            x, y = a + (b - a) * t
+            changed |= paint_disc(mask, x, y, radius, value)
+    return changed
+
+
+def circularity(mask: np.ndarray) -> float:
+    """4 pi area / perimeter^2 (1 for a disc; ``skimage.measure.regionprops`` perimeter); NaN when empty."""
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return float("nan")
+    perimeter = measure.perimeter(m)
+    return float(4 * np.pi * m.sum() / perimeter**2) if perimeter > 0 else float("nan")
