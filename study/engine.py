@@ -260,7 +260,9 @@ def _region_columns(read: ReadSubmission, mode: str) -> dict:
     return {
         "region_mask": encode_mask(read.region.mask),
         "region_spacing": None if spacing is None else json.dumps([float(spacing[0]), float(spacing[1])]),
-        "accepted_unchanged": bool(read.accepted_unchanged) if mode == "aided" and read.accepted_unchanged is not None else None,
+        "accepted_unchanged": bool(read.accepted_unchanged)
+        if mode == "aided" and read.accepted_unchanged is not None
+        else None,
         "edit_ms": int(read.edit_ms),
         "edit_count": int(read.edit_count),
     }

@@ -12,8 +12,8 @@ readable by any tool a statistician has.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image

@@ -24,7 +24,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     reads = region_reads(args.study_dir, args.db)
     if not reads:
-        raise StudyError([f"{args.study_dir}: no region reads stored (is the task kind \"region\"?)"])
+        raise StudyError([f'{args.study_dir}: no region reads stored (is the task kind "region"?)'])
     index = write_masks(reads, args.out)
     print(f"{len(reads)} region masks written to {args.out} (index {index.name})")
     return 0
