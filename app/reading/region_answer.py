@@ -2,8 +2,8 @@
 
 The mask is bool (N, H, W) in the pixel grid of the image drawn on (N = 1 for a
 2-D image; one plane per slice of a series).  It starts empty (unaided) or as
-the AI's region (aided, ``start``).  Every edit (a polygon placed or changed,
-a brush or eraser stroke, an undo) is counted in ``edit_count``; ``edit_ms``
+the AI's region (aided, ``start``).  Every edit (a vertex placed, a polygon
+changed, a brush or eraser stroke, an undo) is counted in ``edit_count``; ``edit_ms``
 is the time from the first edit's start to the last edit's end on the reading
 clock.  ``accepted_unchanged`` (aided) says whether the mask submitted equals
 the AI's.  Vertices are pixel coordinates (x = column, y = row; see
@@ -80,6 +80,10 @@ class RegionAnswer(AnswerState):
     def _push(self, before: np.ndarray) -> None:
         self._undo.append(before)
         del self._undo[:-UNDO_DEPTH]
+
+    def note_vertex(self) -> None:
+        """A vertex placed while the polygon has fewer than 3 (no region yet): an edit all the same."""
+        self._edited()
 
     def set_polygon(self, plane: int, vertices: np.ndarray) -> bool:
         """The plane's region becomes the closed polygon (K, 2) (x, y) px; True when it changed."""

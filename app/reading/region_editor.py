@@ -7,7 +7,8 @@ In the viewport of the task's role (``attach``):
   ``PolyLineROI``); drag a vertex to move it, click an edge to add one.  The region becomes
   the polygon each time a vertex is placed or let go.
 * **Brush (B) / Eraser (E)**: drag on the image to paint or erase a disc (size slider);
-  afterwards the polygon is fitted again to the region's largest part.
+  the polygon is hidden meanwhile and fitted again to the region's largest part after
+  each stroke (dragging one of its vertices later redraws the region as that polygon).
 * **Undo (Ctrl+Z)** steps back one edit.  Enter submits (the reading screen's key).
 
 The reader's region is drawn filled in yellow under the polygon; the AI's region (aided
@@ -51,6 +52,15 @@ class RegionCanvas(MaskFill):
     def __init__(self, editor: RegionEditorPanel) -> None:
         super().__init__(READER_COLOR, 0.35, z=12)
         self.editor = editor
+
+    def hoverEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph override
+        # Claim the left button under the pointer: drags for the brush / eraser, clicks for the outline.
+        if ev.isExit():
+            return
+        if self.editor.tool == "outline":
+            ev.acceptClicks(Qt.MouseButton.LeftButton)
+        else:
+            ev.acceptDrags(Qt.MouseButton.LeftButton)
 
     def mouseClickEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph override
         if ev.button() == Qt.MouseButton.LeftButton and self.editor.tool == "outline":
@@ -189,9 +199,8 @@ class RegionEditorPanel(AnswerPanel):
         self.tool_buttons[name].setChecked(True)
         if name != "outline":
             self._drawing = False
-        if self.roi is not None:  # the vertices stay draggable only while outlining
-            for h in self.roi.getHandles():
-                h.setVisible(name == "outline")
+        if self.roi is not None:  # the polygon is shown (and takes the mouse) only while outlining
+            self.roi.setVisible(name == "outline")
 
     def undo(self) -> bool:
         if not self.state.undo():
@@ -221,6 +230,8 @@ class RegionEditorPanel(AnswerPanel):
         if len(pts) >= 3:
             self.state.set_polygon(self._plane, np.asarray(pts))
             self._redraw_fill()
+        else:
+            self.state.note_vertex()
         self._edited()
 
     def on_polygon_moved(self, _roi=None) -> None:
@@ -299,7 +310,6 @@ class RegionEditorPanel(AnswerPanel):
             self.roi.setPos(0, 0)
             pts = [self.canvas.mapToParent(QPointF(float(x), float(y))) for x, y in np.asarray(vertices)]
             self.roi.setPoints([(p.x(), p.y()) for p in pts], closed=True)
-            for h in self.roi.getHandles():
-                h.setVisible(self.tool == "outline")
+            self.roi.setVisible(self.tool == "outline")
         finally:
             self._syncing = False

@@ -1,0 +1,204 @@
+"""Region answers on the real reading screen: the contour editor driven with the mouse and keys
+(place vertices, drag a vertex, brush, erase, undo, Enter submits), the aided read starting from
+the AI's contour (accepted unchanged, or edited), mask overlays toggled, the AI's measurements.
+
+Screenshots of unaided drawing and aided editing go to ``$REGION_SHOTS`` when it is set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from app.reading.region_answer import RegionAnswer
+from study.regionreads import region_reads
+from tests.reading.helpers import open_session
+from tests.regionstudy import SPACING_MM, write_region_study
+
+
+def _shot(widget, name: str) -> None:
+    folder = os.environ.get("REGION_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(folder) / f"{name}.png"))
+
+
+def _widget_pos(screen, x: float, y: float) -> QPoint:
+    """Image pixel (x, y) of the region viewport -> a point of its graphics view's viewport widget."""
+    vp = screen.region_viewport()
+    scene = screen.region_editor.canvas.mapToScene(QPointF(x, y))
+    return vp.graphics.mapFromScene(scene)
+
+
+def _send(screen, kind, pos: QPoint, button, buttons) -> None:
+    target = screen.region_viewport().graphics.viewport()
+    ev = QMouseEvent(
+        kind, QPointF(pos), QPointF(target.mapToGlobal(pos)), button, buttons, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(target, ev)
+
+
+def click(screen, x: float, y: float) -> None:
+    pos = _widget_pos(screen, x, y)
+    left = Qt.MouseButton.LeftButton
+    _send(screen, QEvent.Type.MouseButtonPress, pos, left, left)
+    _send(screen, QEvent.Type.MouseButtonRelease, pos, left, Qt.MouseButton.NoButton)
+
+
+def drag(screen, a: tuple[float, float], b: tuple[float, float], steps: int = 6) -> None:
+    """Hover over ``a``, press, move to ``b`` in steps (the first one short, as a hand's), release."""
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    pa, pb = _widget_pos(screen, *a), _widget_pos(screen, *b)
+    _send(screen, QEvent.Type.MouseMove, pa, none, none)
+    _send(screen, QEvent.Type.MouseButtonPress, pa, left, left)
+    _send(screen, QEvent.Type.MouseMove, pa + QPoint(1, 1), none, left)
+    for i in range(1, steps + 1):
+        p = pa + (pb - pa) * i / steps
+        _send(screen, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, left)
+    _send(screen, QEvent.Type.MouseButtonRelease, pb, left, Qt.MouseButton.NoButton)
+
+
+def key(screen, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    QTest.keyClick(screen, k, modifier)
+
+
+@pytest.fixture(autouse=True)
+def every_mouse_move():
+    """Synthetic moves arrive microseconds apart: pyqtgraph's rate limit would drop them."""
+    import pyqtgraph as pg
+
+    saved = pg.getConfigOption("mouseRateLimit")
+    pg.setConfigOption("mouseRateLimit", 0)
+    yield
+    pg.setConfigOption("mouseRateLimit", saved)
+
+
+@pytest.fixture
+def region_study(tmp_path):
+    return write_region_study(tmp_path / "study", n=2, size=160)
+
+
+def _answer(screen) -> RegionAnswer:
+    assert isinstance(screen.state.answer, RegionAnswer)
+    return screen.state.answer
+
+
+def test_unaided_drawing_drag_brush_undo_and_submit(qtbot, engine_factory, region_study, now, mono):
+    engine = engine_factory(region_study)
+    window, screen = open_session(qtbot, engine, mono)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: screen.region_editor is not None and screen.region_editor.canvas is not None)
+    a = _answer(screen)
+    assert a.ready and a.start is None and not a.mask.any()
+    assert screen.region_viewport().outline.isVisible() is False  # no AI contour unaided
+    assert not screen.submit_button.isEnabled()
+    square = [(40, 40), (110, 40), (110, 110), (40, 110)]
+    for x, y in square:
+        click(screen, x, y)
+    assert a.pixels == 70 * 70 and a.edit_count == 4
+    assert "Area 1.96 mm\u00b2" in screen.region_editor.area_label.text()  # 4900 px x 0.02^2 mm^2
+    _shot(window, "unaided_drawing")
+    # drag the vertex at (110, 110) out to (130, 130)
+    drag(screen, (110, 110), (130, 130))
+    assert a.mask[0, 120, 120] and a.pixels > 4900 and a.edit_count == 5
+    before = a.pixels
+    key(screen, Qt.Key.Key_B)  # brush: a blob outside the polygon
+    assert screen.region_editor.tool == "brush"
+    drag(screen, (20, 140), (30, 140))
+    assert a.mask[0, 140, 25] and a.pixels > before and a.edit_count == 6
+    key(screen, Qt.Key.Key_E)
+    drag(screen, (60, 60), (70, 60))
+    assert not a.mask[0, 60, 65] and a.edit_count == 7
+    key(screen, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the eraser stroke
+    assert a.mask[0, 60, 65] and a.edit_count == 8
+    # the combined question, then Enter
+    key(screen, Qt.Key.Key_2)
+    key(screen, Qt.Key.Key_Up)
+    assert screen.submit_button.isEnabled()
+    submitted_mask = a.mask[0].copy()
+    mono.advance(3)
+    case = screen.state.item.case_id
+    key(screen, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.state.item is None or screen.state.item.case_id != case)
+    reads = {r.case_id: r for r in region_reads(region_study.path)}
+    r = reads[case]
+    assert np.array_equal(r.mask, submitted_mask) and r.mode == "unaided"
+    assert r.accepted_unchanged is None and r.edit_count == 8 and r.likelihood == 55.0
+    assert r.spacing_mm == (SPACING_MM, SPACING_MM)
+
+
+def test_aided_read_starts_from_the_ai_contour(qtbot, engine_factory, tmp_path, now, mono):
+    study = write_region_study(tmp_path / "aided", design="concurrent", n=2, size=160)
+    study.put_ai()
+    engine = engine_factory(study)
+    window, screen = open_session(qtbot, engine, mono)
+    window.resize(1400, 900)
+    vp = screen.region_viewport()
+    edited = None
+    for k in range(len(study.case_ids)):
+        qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
+        a = _answer(screen)
+        case = screen.state.item.case_id
+        # the AI's 64 x 64 map of the truth shifted 3 px, resampled to the image and cut at 0.5
+        expected = np.roll(study.truth_masks[case], 3, axis=1)
+        assert a.mask.shape == (1, *study.shapes[case]) and a.accepted_unchanged is True
+        dice = 2 * (a.mask[0] & expected).sum() / (a.mask[0].sum() + expected.sum())
+        assert dice > 0.9
+        assert vp.outline.isVisible()  # the AI's contour as an overlay
+        panel_text = screen.ai_panel.measure_label.text()
+        assert "FAZ area" in panel_text and "circularity" in panel_text
+        if case == "RG900":
+            _shot(window, "aided_fundus")
+        if k == 0:
+            # overlay toggles: A hides / shows, O cycles outline -> fill -> both
+            key(screen, Qt.Key.Key_A)
+            assert not vp.outline.isVisible() and not vp.mask_visible
+            key(screen, Qt.Key.Key_A)
+            key(screen, Qt.Key.Key_O)
+            assert vp.mask_style == "fill" and vp.mask_fill.isVisible() and not vp.outline.isVisible()
+            key(screen, Qt.Key.Key_O)
+            assert vp.mask_style == "both" and vp.outline.isVisible()
+            _shot(window, "aided_start")
+            key(screen, Qt.Key.Key_O)  # back to outline
+        if k == 1:  # edit the AI's contour with the brush
+            h, w = study.shapes[case]
+            key(screen, Qt.Key.Key_B)
+            drag(screen, (w * 0.1, h * 0.1), (w * 0.2, h * 0.1))
+            assert a.accepted_unchanged is False and a.edit_count == 1
+            _shot(window, "aided_editing")
+            key(screen, Qt.Key.Key_V)
+            edited = case
+        key(screen, Qt.Key.Key_2 if k == 1 else Qt.Key.Key_1)
+        key(screen, Qt.Key.Key_Up if k == 1 else Qt.Key.Key_Down)
+        key(screen, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda c=case: screen.state.item is None or screen.state.item.case_id != c)
+    assert screen.state.item is None
+    reads = {r.case_id: r for r in region_reads(study.path)}
+    assert set(reads) == set(study.case_ids)
+    for case, r in reads.items():
+        assert r.mode == "aided"
+        assert (r.accepted_unchanged, r.edit_count) == ((False, 1) if case == edited else (True, 0))
+
+
+def test_region_answer_state_without_qt():
+    from study.protocol import Task
+
+    t = [0.0]
+    a = RegionAnswer(Task("region", region="FAZ"), clock=lambda: t[0])
+    assert "Outline the FAZ" in a.problem
+    a.begin((1, 20, 20), (0.5, 0.5))
+    a.set_polygon(0, np.array([(2, 2), (12, 2), (12, 12), (2, 12)]))
+    assert a.pixels == 100 and a.area_mm2 == 25.0 and a.complete
+    t[0] = 2.5
+    a.begin_stroke()
+    a.stroke_to(0, np.array([(5, 5)]), 2, erase=True)
+    assert a.end_stroke() and a.pixels < 100 and a.edit_ms == 2500 and a.edit_count == 2
+    assert a.undo() and a.pixels == 100
+    assert a.region().mask.shape == (20, 20) and a.accepted_unchanged is None
+    assert a.fields().answer == "FAZ"
