@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from skimage import draw, measure
 
-CONTOUR_TOLERANCE_PX = 0.8  # Douglas-Peucker tolerance when a mask becomes an editable polygon
+CONTOUR_TOLERANCE_PX = 0.8  # Douglas-Peucker tolerance when a mask becomes an editable polygon ...
+CONTOUR_TOLERANCE_FRACTION = 0.003  # ... or this fraction of the image's larger side, if more
 
 
 def polygon_mask(vertices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -25,10 +26,13 @@ def polygon_mask(vertices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def mask_polygon(mask: np.ndarray, tolerance: float = CONTOUR_TOLERANCE_PX) -> np.ndarray:
+def mask_polygon(mask: np.ndarray, tolerance: float | None = None) -> np.ndarray:
     """(K, 2) (x, y) vertices of the outline of the mask's largest connected part
-    (simplified; no closing repeat); (0, 2) for an empty mask."""
+    (simplified with ``tolerance`` px, by default scaled to the image so a large photo does
+    not get hundreds of handles; no closing repeat); (0, 2) for an empty mask."""
     m = np.asarray(mask, dtype=bool)
+    if tolerance is None:
+        tolerance = max(CONTOUR_TOLERANCE_PX, CONTOUR_TOLERANCE_FRACTION * max(m.shape))
     if not m.any():
         return np.zeros((0, 2))
     labels = measure.label(m, connectivity=1)

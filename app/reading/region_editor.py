@@ -101,6 +101,7 @@ class RegionEditorPanel(AnswerPanel):
         self._plane = 0
         self._syncing = False
         self._drawing = True  # clicks place new vertices (a polygon being drawn)
+        self._last_point: tuple[float, float] | None = None  # of the brush stroke in progress
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -109,8 +110,9 @@ class RegionEditorPanel(AnswerPanel):
         group.setExclusive(True)
         row = QHBoxLayout()
         for name in TOOLS:
-            b = QPushButton(f"{name.capitalize()}  {TOOL_KEYS[name]}")
-            b.setObjectName("choiceButton")
+            b = QPushButton(f"{name.capitalize()} {TOOL_KEYS[name]}")
+            b.setObjectName("toolButton")
+            b.setToolTip(f"{name.capitalize()} tool (key {TOOL_KEYS[name]})")
             b.setCheckable(True)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(lambda _=False, n=name: self.set_tool(n))
@@ -119,7 +121,7 @@ class RegionEditorPanel(AnswerPanel):
             self.tool_buttons[name] = b
         layout.addLayout(row)
         size_row = QHBoxLayout()
-        size_label = QLabel("Brush size")
+        size_label = QLabel("Brush radius")
         size_label.setObjectName("hint")
         size_row.addWidget(size_label)
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
@@ -173,6 +175,10 @@ class RegionEditorPanel(AnswerPanel):
             self.roi.sigRegionChangeFinished.connect(self.on_polygon_moved)
             viewport.slice_changed.connect(self.on_slice_changed)
         self._plane = self._plane_of(viewport.current_index)
+        if self.state.mask is not None:  # a brush about 1 % of the image, at most 1/8 of it
+            side = max(self.state.mask.shape[1:])
+            self.size_slider.setRange(1, max(8, side // 8))
+            self.size_slider.setValue(max(3, round(side / 100)))
         self.canvas.set_extent(viewport.image_extent)
         self.canvas.set_masks(self.state.mask.copy() if self.state.mask is not None else None, 1)
         self._show_plane()
@@ -248,10 +254,13 @@ class RegionEditorPanel(AnswerPanel):
             return
         if phase == "start":
             self.state.begin_stroke()
-        if phase != "finish" or len(points) > 0:
-            if self.state.stroke_to(self._plane, np.asarray(points), self.brush_px, self.tool == "eraser"):
-                self._redraw_fill()
+        elif self._last_point is not None:  # continue the line from the previous mouse position
+            points = [self._last_point, *points]
+        self._last_point = points[-1]
+        if self.state.stroke_to(self._plane, np.asarray(points), self.brush_px, self.tool == "eraser"):
+            self._redraw_fill()
         if phase == "finish":
+            self._last_point = None
             if self.state.end_stroke():
                 self._set_roi(self.state.polygon(self._plane))
                 self._edited()
