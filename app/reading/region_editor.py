@@ -319,6 +319,8 @@ class RegionEditorPanel(AnswerPanel):
             self.roi.setPos(0, 0)
             pts = [self.canvas.mapToParent(QPointF(float(x), float(y))) for x, y in np.asarray(vertices)]
             self.roi.setPoints([(p.x(), p.y()) for p in pts], closed=True)
+            for h in self.roi.getHandles():
+                h.setZValue(1)  # a vertex above the edges: a press on it drags it, not the edge
             self.roi.setVisible(self.tool == "outline")
         finally:
             self._syncing = False

@@ -55,3 +55,6 @@ def engine_factory(now):
     yield open_engine
     for engine in opened:
         engine.close()
+
+
+from tests.reading.region_mouse import every_mouse_move  # noqa: E402,F401  (fixture)
