@@ -2,8 +2,9 @@
 
 Coordinates are pixels: x = column, y = row, the centre of pixel (r, c) at
 (c + 0.5, r + 0.5), as the viewer draws it.  scikit-image does the raster work
-(``skimage.draw.polygon``, ``skimage.measure.find_contours``,
-``skimage.measure.approximate_polygon`` (Douglas-Peucker)).
+(``skimage.draw.disk``, ``skimage.measure.find_contours``,
+``skimage.measure.approximate_polygon`` (Douglas-Peucker)); polygons are filled by
+scanlines here (tested against ``skimage.draw.polygon``).
 """
 
 from __future__ import annotations
@@ -12,17 +13,44 @@ import numpy as np
 from skimage import draw, measure
 
 CONTOUR_TOLERANCE_PX = 0.8  # Douglas-Peucker tolerance when a mask becomes an editable polygon ...
-CONTOUR_TOLERANCE_FRACTION = 0.003  # ... or this fraction of the image's larger side, if more
+CONTOUR_TOLERANCE_FRACTION = 0.005  # ... or this fraction of the image's larger side, if more
 
 
 def polygon_mask(vertices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """bool (H, W): the pixels whose centres lie inside the closed polygon ``vertices`` (K, 2) of (x, y)."""
+    """bool (H, W): the pixels whose centres lie inside the closed polygon ``vertices`` (K, 2) of (x, y).
+
+    Even-odd rule, as ``skimage.draw.polygon``, by scanlines: every edge crossing a row's
+    centre line toggles the pixels right of the crossing (a cumulative sum), so a 1024 x 1024
+    region takes milliseconds where ``skimage.draw.polygon`` takes half a second.
+    """
     v = np.asarray(vertices, dtype=np.float64).reshape(-1, 2)
-    mask = np.zeros(shape, dtype=bool)
+    h, w = shape
     if len(v) < 3:
+        return np.zeros(shape, dtype=bool)
+    mask = np.zeros(shape, dtype=bool)
+    # Work inside the polygon's bounding box only.
+    r0 = max(0, int(np.floor(v[:, 1].min())) - 1)
+    r1 = min(h, int(np.ceil(v[:, 1].max())) + 1)
+    c0 = max(0, int(np.floor(v[:, 0].min())) - 1)
+    c1 = min(w, int(np.ceil(v[:, 0].max())) + 1)
+    if r0 >= r1 or c0 >= c1:
         return mask
-    rr, cc = draw.polygon(v[:, 1] - 0.5, v[:, 0] - 0.5, shape)
-    mask[rr, cc] = True
+    x0, y0 = v[:, 0] - c0, v[:, 1] - r0
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    h, w = r1 - r0, c1 - c0
+    toggles = np.zeros((h, w + 1), dtype=np.uint8)
+    for ax, ay, bx, by in zip(x0, y0, x1, y1, strict=True):
+        if ay == by:
+            continue  # a horizontal edge crosses no centre line
+        lo, hi = min(ay, by), max(ay, by)
+        # rows whose centre r + 0.5 lies in [lo, hi)
+        rows = np.arange(max(0, int(np.ceil(lo - 0.5))), min(h, int(np.ceil(hi - 0.5))))
+        if rows.size == 0:
+            continue
+        xs = ax + (rows + 0.5 - ay) * (bx - ax) / (by - ay)
+        cols = np.clip(np.ceil(xs - 0.5).astype(np.int64), 0, w)  # first pixel centre right of it
+        np.bitwise_xor.at(toggles, (rows, cols), 1)
+    mask[r0:r1, c0:c1] = np.bitwise_xor.accumulate(toggles, axis=1)[:, :w].view(bool)
     return mask
 
 

@@ -85,6 +85,27 @@ class RegionCanvas(MaskFill):
             self.editor.on_canvas_stroked([(p.x(), p.y())], "move")
 
 
+class ContourROI(pg.PolyLineROI):
+    """pyqtgraph's closed polygon, refilled at once: ``PolyLineROI.setPoints`` recomputes the
+    ROI's state after every handle it adds (quadratic in the vertex count), so while the points
+    are replaced the state is computed once, at the end."""
+
+    _quiet = False
+
+    def stateChanged(self, finish: bool = True) -> None:  # noqa: N802 - pyqtgraph override
+        if not self._quiet:
+            super().stateChanged(finish)
+
+    def replace_points(self, points: list[tuple[float, float]]) -> None:
+        self._quiet = True
+        try:
+            self.setPoints(points, closed=True)
+        finally:
+            self._quiet = False
+        self.lastState = self.getState()  # no change signal: the region was set from the answer
+        self.update()
+
+
 class RegionEditorPanel(AnswerPanel):
     """Side panel (tools, area, combined question) plus the editing items in one viewport."""
 
@@ -97,7 +118,7 @@ class RegionEditorPanel(AnswerPanel):
         self.brush_px = 6.0
         self.viewport = None
         self.canvas: RegionCanvas | None = None
-        self.roi: pg.PolyLineROI | None = None
+        self.roi: ContourROI | None = None
         self._plane = 0
         self._syncing = False
         self._drawing = True  # clicks place new vertices (a polygon being drawn)
@@ -167,7 +188,7 @@ class RegionEditorPanel(AnswerPanel):
             self.viewport = viewport
             self.canvas = RegionCanvas(self)
             viewport.view_box.addItem(self.canvas, ignoreBounds=True)
-            self.roi = pg.PolyLineROI(
+            self.roi = ContourROI(
                 [], closed=True, pen=pg.mkPen(READER_COLOR, width=2), handlePen=pg.mkPen(READER_COLOR)
             )
             self.roi.setZValue(20)
@@ -232,7 +253,18 @@ class RegionEditorPanel(AnswerPanel):
         if self.roi is None or not self.state.ready or not self._drawing:
             return
         pts = [*self._vertices(), (x, y)]
-        self._set_roi(np.asarray(pts))
+        if len(pts) > 3:  # one vertex more on the closing edge, not a rebuilt polygon
+            self._syncing = True
+            try:
+                pos = self.roi.mapFromItem(self.canvas, QPointF(x, y))
+                # segments[0] is the closing edge (last vertex -> first) of pyqtgraph's closed polygon
+                self.roi.segmentClicked(self.roi.segments[0], pos=pos)
+                for h in self.roi.getHandles():
+                    h.setZValue(1)  # above the edges, as in _set_roi
+            finally:
+                self._syncing = False
+        else:
+            self._set_roi(np.asarray(pts))
         if len(pts) >= 3:
             self.state.set_polygon(self._plane, np.asarray(pts))
             self._redraw_fill()
@@ -318,7 +350,7 @@ class RegionEditorPanel(AnswerPanel):
         try:
             self.roi.setPos(0, 0)
             pts = [self.canvas.mapToParent(QPointF(float(x), float(y))) for x, y in np.asarray(vertices)]
-            self.roi.setPoints([(p.x(), p.y()) for p in pts], closed=True)
+            self.roi.replace_points([(p.x(), p.y()) for p in pts])
             for h in self.roi.getHandles():
                 h.setZValue(1)  # a vertex above the edges: a press on it drags it, not the edge
             self.roi.setVisible(self.tool == "outline")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsPathItem
 
 # Classic jet (not among pyqtgraph's bundled maps; avoids importing matplotlib).
@@ -250,7 +250,9 @@ class MaskFill(pg.ImageItem):
         self._extent = QRectF(0, 0, 1, 1)
         self._enabled = True
         self._color = QColor(color)
-        self.setOpacity(opacity)
+        self._argb: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self._alpha = float(np.clip(opacity, 0.0, 1.0))
         self.setVisible(False)
 
     @property
@@ -289,18 +291,44 @@ class MaskFill(pg.ImageItem):
             return
         m = self._masks[map_index(index, self._n_image, self._masks.shape[0])]
         reshaped = self.image is None or self.image.shape[:2] != m.shape
+        # The ImageItem keeps the plane for its size and bounds; ``paint`` draws a premultiplied
+        # ARGB32 image built here (the format QPainter blends fastest), not pyqtgraph's RGBA one.
+        self.image = m
+        # Opacity baked into the premultiplied colour: the item itself is drawn opaque (faster).
+        a = self._alpha
         c = self._color
-        lut = np.array([[0, 0, 0, 0], [c.red(), c.green(), c.blue(), 255]], dtype=np.uint8)
-        self.setImage(m.view(np.uint8), autoLevels=False, levels=(0, 1), lut=lut)
+        argb = (round(255 * a) << 24) | (round(c.red() * a) << 16) | (round(c.green() * a) << 8) | round(c.blue() * a)
+        self._argb = np.where(m, np.uint32(argb), np.uint32(0))
+        h, w = m.shape
+        self._qimage = QImage(self._argb.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
         if reshaped:
             self.setRect(self._extent)
+        self.informViewBoundsChanged()
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        if self.image is None:
+            return QRectF()
+        h, w = self.image.shape[:2]
+        return QRectF(0, 0, w, h)
+
+    def paint(self, painter: QPainter, *args) -> None:
+        if self.image is None or self._qimage is None:
+            return
+        h, w = self.image.shape[:2]
+        painter.drawImage(QRectF(0, 0, w, h), self._qimage)
 
     def set_color(self, color: str) -> None:
         self._color = QColor(color)
         self.set_frame(self._index)
 
+    @property
+    def fill_opacity(self) -> float:
+        return self._alpha
+
     def set_opacity(self, opacity: float) -> None:
-        self.setOpacity(float(np.clip(opacity, 0.0, 1.0)))
+        self._alpha = float(np.clip(opacity, 0.0, 1.0))
+        self.set_frame(self._index)
 
     def set_enabled(self, on: bool) -> None:
         self._enabled = bool(on)

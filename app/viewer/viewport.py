@@ -234,6 +234,7 @@ class ViewportWidget(QWidget):
         self.outline.set_extent(self._extent)
         self.mask_fill.set_masks(mask, media.n_frames)
         self.mask_fill.set_extent(self._extent)
+        self._apply_mask_style()
         self.reference.set_lines([])
         start = opening_index(media) if start is None else int(np.clip(start, 0, media.n_frames - 1))
         self._show_frame(start, reshape=True)
