@@ -42,6 +42,7 @@ bench: install
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.triage
 	$(PY) -m tests.benchmarks.precompute
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.demo
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.region
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache
