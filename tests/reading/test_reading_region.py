@@ -160,3 +160,46 @@ def test_region_answer_state_without_qt():
     assert a.undo() and a.pixels == 100
     assert a.region().mask.shape == (20, 20) and a.accepted_unchanged is None
     assert a.fields().answer == "FAZ"
+
+
+def test_series_is_outlined_slice_by_slice(qtbot, every_mouse_move):
+    """On a series the editor edits the slice shown; each slice keeps its own plane."""
+    from app.reading.region_editor import RegionEditorPanel
+    from app.viewer.viewport import ViewportWidget
+    from study.media.types import Media
+    from study.protocol import Task
+
+    frames = np.random.default_rng(0).random((5, 80, 80)).astype(np.float32) * 1000
+    vp = ViewportWidget(controls=False)
+    qtbot.addWidget(vp)
+    vp.resize(500, 500)
+    vp.show()
+    vp.set_media(Media(frames, "series", spacing=(0.5, 0.5), window=(500.0, 1000.0)))
+    answer = RegionAnswer(Task("region", region="lesion"))
+    answer.begin((5, 80, 80), (0.5, 0.5), image_2d=False)
+    editor = RegionEditorPanel(answer)
+    qtbot.addWidget(editor)
+    editor.attach(vp)
+
+    class Screen:  # what the mouse helpers need of a reading screen
+        def __init__(self):
+            self.region_editor = editor
+
+        def region_viewport(self):
+            return vp
+
+        def window(self):
+            return vp
+
+    screen = Screen()
+    vp.set_slice(3)
+    for x, y in [(10, 10), (40, 10), (40, 40), (10, 40)]:
+        click(screen, x, y)
+    assert answer.mask[3].sum() == 900 and answer.mask.sum() == 900
+    vp.set_slice(1)
+    assert len(editor._vertices()) == 0  # slice 1 has no region yet
+    editor.set_tool("brush")
+    drag(screen, (60, 60), (70, 60))
+    assert answer.mask[1].any() and answer.mask[3].sum() == 900
+    region = answer.region()
+    assert region.mask.shape == (5, 80, 80) and region.area_mm2 == pytest.approx(answer.pixels * 0.25)
