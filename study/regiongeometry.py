@@ -10,10 +10,13 @@ scanlines here (tested against ``skimage.draw.polygon``).
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 from skimage import draw, measure
 
 CONTOUR_TOLERANCE_PX = 0.8  # Douglas-Peucker tolerance when a mask becomes an editable polygon ...
 CONTOUR_TOLERANCE_FRACTION = 0.005  # ... or this fraction of the image's larger side, if more
+THIN_TO = 400  # outline points handed to Douglas-Peucker
+MAX_VERTICES = 96  # an editable outline has at most this many vertices (the tolerance grows)
 
 
 def polygon_mask(vertices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -56,21 +59,32 @@ def polygon_mask(vertices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def mask_polygon(mask: np.ndarray, tolerance: float | None = None) -> np.ndarray:
     """(K, 2) (x, y) vertices of the outline of the mask's largest connected part
-    (simplified with ``tolerance`` px, by default scaled to the image so a large photo does
-    not get hundreds of handles; no closing repeat); (0, 2) for an empty mask."""
+    (simplified with ``tolerance`` px, by default scaled to the image, and coarser until it
+    has at most ``MAX_VERTICES``, so a large photo does not get hundreds of handles; no
+    closing repeat); (0, 2) for an empty mask."""
     m = np.asarray(mask, dtype=bool)
     if tolerance is None:
         tolerance = max(CONTOUR_TOLERANCE_PX, CONTOUR_TOLERANCE_FRACTION * max(m.shape))
     if not m.any():
         return np.zeros((0, 2))
-    labels = measure.label(m, connectivity=1)
+    labels, _ = ndimage.label(m)  # 4-connected parts
     biggest = np.argmax(np.bincount(labels.ravel())[1:]) + 1
-    part = np.pad(labels == biggest, 1)
+    rows, cols = ndimage.find_objects(labels)[biggest - 1]  # trace the part's box only
+    part = np.pad(labels[rows, cols] == biggest, 1)
     contours = measure.find_contours(part.astype(np.float32), 0.5)
     contour = max(contours, key=len)
-    contour = measure.approximate_polygon(contour, tolerance)[:-1]
-    # find_contours gives (row, col) in the padded grid; pixel centres sit at +0.5.
-    return np.stack([contour[:, 1] - 1 + 0.5, contour[:, 0] - 1 + 0.5], axis=1)
+    # skimage's Douglas-Peucker is slow on long outlines (a second for 4000 points): thin the
+    # outline to at most ``THIN_TO`` points first (a fraction of a pixel apart on any real edge).
+    step = max(1, len(contour) // THIN_TO)
+    if step > 1:
+        contour = np.vstack([contour[::step], contour[-1:]])
+    simple = measure.approximate_polygon(contour, tolerance)[:-1]
+    while len(simple) > MAX_VERTICES:  # a ragged brushed edge: fewer, coarser vertices to drag
+        tolerance *= 1.5
+        simple = measure.approximate_polygon(contour, tolerance)[:-1]
+    contour = simple
+    # find_contours gives (row, col) in the padded box; pixel centres sit at +0.5.
+    return np.stack([contour[:, 1] - 1 + 0.5 + cols.start, contour[:, 0] - 1 + 0.5 + rows.start], axis=1)
 
 
 def paint_disc(mask: np.ndarray, x: float, y: float, radius: float, value: bool) -> bool:
