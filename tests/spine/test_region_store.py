@@ -154,3 +154,26 @@ def test_protocol_problems_name_the_key(tmp_path):
     p = parse_protocol({**base, "task": {"kind": "region", "region": "FAZ", "also": "binary", "labels": ["n", "g"]}})
     assert (p.task.region, p.task.has_likelihood, p.region_role, p.task.labels) == ("FAZ", True, "photo", ("n", "g"))
     assert json.dumps(p.task.spacing_mm) == "null"
+
+
+def test_export_masks_command_needs_the_admin_password(region_study, tmp_path, clock, capsys):
+    from app.cli import main
+
+    engine = StudyEngine.open(region_study.path, clock=clock)
+    try:
+        engine.store.set_admin_password("admin-pw-1")
+        rs = engine.start("r1", 1)
+        item = rs.next_item()
+        rs.submit(_read(rs, item, region_study.truth_masks[item.case_id]))
+        rs.close()
+    finally:
+        engine.close()
+    wrong, right = tmp_path / "wrong.txt", tmp_path / "right.txt"
+    wrong.write_text("nope\n")
+    right.write_text("admin-pw-1\n")
+    out = tmp_path / "masks"
+    assert main(["export-masks", str(region_study.path), "--out", str(out), "--admin-password-file", str(wrong)]) == 2
+    assert not out.exists()
+    assert main(["export-masks", str(region_study.path), "--out", str(out), "--admin-password-file", str(right)]) == 0
+    assert "1 region masks written" in capsys.readouterr().out
+    assert (out / "masks.csv").is_file() and len(list(out.glob("*.png"))) == 1
