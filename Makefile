@@ -43,6 +43,7 @@ bench: install
 	$(PY) -m tests.benchmarks.precompute
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.demo
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.wsi
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.benchmarks.region
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "probe": ("study.media.cli", "print what the media layer reads from a file or folder"),
     "analyze": ("study.stats.cli", "statistics of a long-format reads table"),
     "report": ("study.export.cli", "write reads, metrics, iMRMC input, JSON and a PDF report"),
+    "export-masks": ("study.commands.export_masks", "write every reader's region masks as PNGs with an index CSV"),
     "simulate": ("study.stats.simulate_cli", "write a synthetic, seeded reads table"),
     "demo": ("app.commands.demo", "build the demo studies (and open the MRI demo)"),
     "precompute": ("app.commands.precompute", "run the study's model over every case and store predictions and CAMs"),

@@ -5,6 +5,12 @@ hanging protocol, holding a path relative to the study folder (a file, or a
 folder for a DICOM series).  Truth is checked against the task: binary 0/1
 (or the positive/negative label), a multiclass label, a number in range, or a
 grade distribution ``p1;p2;...`` that sums to 1.
+
+A region task (``kind = "region"``) also needs a ``truth_mask`` column: the
+path of the truth mask of the case (a PNG, any non-zero pixel inside; or a
+``.npy`` bool array), relative to the study folder.  Its ``truth`` is the
+combined question's label (0/1 or a label) when the task has one, else it may
+be empty.  ``readerstudy validate`` checks each mask against the image shape.
 """
 
 from __future__ import annotations
@@ -30,9 +36,16 @@ class Case:
     truth: str
     patient_id: str
     media: Mapping[str, str]  # role -> absolute path
+    truth_mask: str | None = None  # region tasks: absolute path of the truth mask
 
 
 def _truth_problem(task: Task, truth: str) -> str | None:
+    if task.kind == "region":
+        if task.also != "binary":
+            return None  # the truth is the mask
+        if truth in ("0", "1") or truth in task.labels:
+            return None
+        return f"truth {truth!r} is not 0, 1, {task.labels[0]!r} or {task.labels[1]!r}"
     if truth == "":
         return "truth is empty"
     if task.kind == "binary":
@@ -74,7 +87,8 @@ def load_cases(study_dir: str | Path, protocol: Protocol, check_media: bool = Tr
     path = study_dir / "cases.csv"
     roles = protocol.hanging.roles
     optional = {m.role for m in protocol.hanging.match if m.optional}  # may be empty in a case (intake: "none")
-    _, rows, problems = read_case_rows(path, (*REQUIRED_COLUMNS, *roles))
+    region = protocol.task.kind == "region"
+    _, rows, problems = read_case_rows(path, (*REQUIRED_COLUMNS, *roles, *(("truth_mask",) if region else ())))
     cases: list[Case] = []
     for line_no, values in rows:
         case_id = values["case_id"]
@@ -93,7 +107,18 @@ def load_cases(study_dir: str | Path, protocol: Protocol, check_media: bool = Tr
             if check_media and not full.exists():
                 problems.append(f"{where} ({case_id}): {role}: media not found: {full}")
             media[role] = str(full)
-        cases.append(Case(case_id, values["truth"], values["patient_id"] or case_id, MappingProxyType(media)))
+        truth_mask = None
+        if region:
+            rel = values["truth_mask"]
+            if not rel:
+                problems.append(f"{where} ({case_id}): truth_mask: no mask path")
+            else:
+                truth_mask = str((study_dir / rel).resolve())
+                if check_media and not Path(truth_mask).is_file():
+                    problems.append(f"{where} ({case_id}): truth_mask: file not found: {truth_mask}")
+        cases.append(
+            Case(case_id, values["truth"], values["patient_id"] or case_id, MappingProxyType(media), truth_mask)
+        )
     if not cases and not problems:
         problems.append(f"{path}: no cases")
     if problems:

@@ -34,6 +34,7 @@ from study.consistency import CONTRADICTORY, binary_consistency
 from study.errors import StudyError
 from study.order import case_order, crossover_blocks
 from study.protocol import Protocol, load_protocol
+from study.region import Region, encode_mask
 from study.security import code_problem, secret_problem, verify_secret
 from study.store import Store, audit
 from study.store.schema import AIOutputRow, AuditRow, LeaseRow, ReaderRow, ReadRow, SittingRow, WashoutOverrideRow
@@ -164,6 +165,12 @@ class ReadSubmission:
     cam_shown: bool = False
     cam_shown_ms: int = 0
     answer_changes: int = 0
+    # region tasks: the drawn region, whether the AI's contour went in unchanged (aided reads;
+    # None unaided), ms from the first to the last edit of the region, and the number of edits.
+    region: Region | None = None
+    accepted_unchanged: bool | None = None
+    edit_ms: int = 0
+    edit_count: int = 0
 
 
 def _utcnow() -> datetime:
@@ -203,6 +210,19 @@ def _check_answer(protocol: Protocol, read: ReadSubmission) -> None:
         d = read.distribution
         if d is not None and (len(d) != len(task.grades) or any(p < 0 for p in d) or abs(sum(d) - 1) > 1e-6):
             problems.append("distribution must have one value >= 0 per grade and sum to 1")
+    elif task.kind == "region":
+        if read.region is None:
+            problems.append("a region answer needs a region (a mask)")
+        elif not read.region.mask.any():
+            problems.append(f"the {task.region} region is empty: draw it before submitting")
+        if task.also == "binary":
+            if read.answer not in ("0", "1"):
+                problems.append(f"answer {read.answer!r} must be '0' or '1'")
+            lo, hi = task.confidence_range
+            if read.confidence is None or not lo <= read.confidence <= hi:
+                problems.append(f"likelihood {read.confidence} is outside {lo}..{hi}")
+        if read.edit_ms < 0 or read.edit_count < 0:
+            problems.append("edit time and edit count must be 0 or more")
     else:
         v = read.value
         if v is None or not math.isfinite(v):
@@ -230,6 +250,22 @@ def read_consistency(protocol: Protocol, read: ReadSubmission) -> str | None:
             ]
         )
     return outcome
+
+
+def _region_columns(read: ReadSubmission, mode: str) -> dict:
+    """The reads columns of a region answer (all None for other tasks)."""
+    if read.region is None:
+        return {}
+    spacing = read.region.spacing_mm
+    return {
+        "region_mask": encode_mask(read.region.mask),
+        "region_spacing": None if spacing is None else json.dumps([float(spacing[0]), float(spacing[1])]),
+        "accepted_unchanged": bool(read.accepted_unchanged)
+        if mode == "aided" and read.accepted_unchanged is not None
+        else None,
+        "edit_ms": int(read.edit_ms),
+        "edit_count": int(read.edit_count),
+    }
 
 
 class StudyEngine:
@@ -772,6 +808,7 @@ class ReadingSession:
                 supersedes_id=supersedes,
                 correction_reason=reason,
                 consistency=consistency,
+                **_region_columns(read, self.modes[read.case_id]),
             )
             s.add(row)
             s.flush()

@@ -129,6 +129,10 @@ def task_problems(model: ModelFacts, task: Task, study_positive: tuple[str, ...]
                 (f"{where}: a model with a {shown} cannot answer a grade distribution over {', '.join(task.grades)}")
             ]
         return []
+    if task.kind == "region":
+        if head != "segmentation":
+            return [f"{where}: a model with a {shown} cannot propose a region; a segmentation head is needed"]
+        return []
     if head != "regression":  # numeric
         return [f"{where}: a model with a {shown} cannot answer a numeric task"]
     return []

@@ -20,7 +20,7 @@ without reading code.  Example::
     groups = ["specialist", "resident"]
 
     [task]
-    kind = "binary"              # binary | multiclass | grade_distribution | numeric
+    kind = "binary"              # binary | multiclass | grade_distribution | numeric | region
     question = "Is the mass a sarcoma?"
     labels = ["leiomyoma", "sarcoma"]   # binary: negative, positive
     confidence = "0-100"         # binary only: "0-100" or "1-5"
@@ -29,6 +29,10 @@ without reading code.  Example::
     # multiclass:          labels = ["normal", "CIN1", "CIN2+"], positive = ["CIN2+"]
     # grade_distribution:  grades = ["A", "B", "C", "D", "E"]
     # numeric:             unit = "g/dL", min = 3.0, max = 20.0
+    # region:              region = "FAZ", role = "octa", spacing_mm = 0.0098,
+    #                      also = "binary", also_question = "Glaucoma?",
+    #                      labels = ["no glaucoma", "glaucoma"], confidence = "0-100"
+    #                      (see ``Task``; README "Region answers")
 
     [hanging]
     roles = ["T2axi", "T2sag", "DWI"]   # one viewport per role, columns of cases.csv
@@ -52,6 +56,9 @@ from study.intake.rules import RoleMatch, match_to_toml, parse_match
 
 DESIGNS = ("sequential", "crossover", "concurrent")
 TASK_KINDS = ("binary", "multiclass", "grade_distribution", "numeric")
+# Every kind study.toml accepts; "region" (a drawn mask) is not offered by the new-study wizard yet.
+ALL_TASK_KINDS = (*TASK_KINDS, "region")
+REGION_ALSO = ("", "binary")  # a region task's optional combined question
 CONFIDENCE_SCALES = ("0-100", "1-5")
 SYNC_MODES = ("position", "fraction", "none")
 MODES = ("reading", "triage")
@@ -64,6 +71,17 @@ UNAIDED_FORMS: frozenset[str] = frozenset({"reading", "triage"})
 
 @dataclass(frozen=True)
 class Task:
+    """The question.  Region tasks (``kind = "region"``) use these fields too:
+
+    region: the name of the region the reader outlines ("FAZ").
+    role: the hanging role drawn on ("" = the first role).
+    spacing_mm: pixel spacing (mm) of 2-D images, which carry none; None = the
+        media's own spacing (DICOM), else areas in pixels only.
+    also: "" or "binary": a combined question answered beside the region, a
+        category of ``labels`` plus a likelihood on the ``confidence`` scale
+        (e.g. "Glaucoma?" 0-100), asked as ``also_question``.
+    """
+
     kind: str
     question: str = ""
     labels: tuple[str, ...] = ()
@@ -74,6 +92,16 @@ class Task:
     unit: str = ""
     min: float | None = None
     max: float | None = None
+    region: str = ""
+    role: str = ""
+    spacing_mm: float | None = None
+    also: str = ""
+    also_question: str = ""
+
+    @property
+    def has_likelihood(self) -> bool:
+        """A binary category + likelihood is asked (binary tasks; region tasks with ``also``)."""
+        return self.kind == "binary" or (self.kind == "region" and self.also == "binary")
 
     @property
     def confidence_range(self) -> tuple[int, int]:
@@ -107,6 +135,11 @@ class Protocol:
     model_positive: tuple[str, ...] = ()  # model classes counted positive on a binary task
     source: str = field(default="", compare=False)
     media_roots: tuple[str, ...] = ()  # as written: relative to the study folder, or absolute
+
+    @property
+    def region_role(self) -> str:
+        """The hanging role a region task is drawn on (``task.role``, else the first role)."""
+        return self.task.role or self.hanging.roles[0]
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -173,11 +206,19 @@ class _Reader:
 
 
 def _parse_task(r: _Reader) -> Task | None:
-    r.unknown({"kind", "question", "labels", "positive", "confidence", "consistency", "grades", "unit", "min", "max"})
-    kind = r.get("kind", str, choices=TASK_KINDS)
+    region_keys = {"region", "role", "spacing_mm", "also", "also_question"}
+    r.unknown(
+        {"kind", "question", "labels", "positive", "confidence", "consistency", "grades", "unit", "min", "max"}
+        | region_keys
+    )
+    kind = r.get("kind", str, choices=ALL_TASK_KINDS)
     question = r.get("question", str, "")
     if kind is None:
         return None
+    if kind == "region":
+        return _parse_region_task(r, question)
+    for key in sorted(region_keys & set(r.data)):
+        r.problems.add(r._key(key), 'only a region task (kind = "region") takes this key')
     if kind == "binary":
         labels = r.strings("labels", ("negative", "positive"))
         if labels is not None and len(labels) != 2:
@@ -210,6 +251,42 @@ def _parse_task(r: _Reader) -> Task | None:
         r.problems.add(r._key("max"), f"max ({hi}) must be greater than min ({lo})")
     return Task(
         kind, question, unit=unit or "", min=None if lo is None else float(lo), max=None if hi is None else float(hi)
+    )
+
+
+def _parse_region_task(r: _Reader, question: str) -> Task:
+    region = r.get("region", str, "region") or "region"
+    role = r.get("role", str, "") or ""
+    spacing = r.get("spacing_mm", (int, float), None)
+    if spacing is not None and not spacing > 0:
+        r.problems.add(r._key("spacing_mm"), f"must be a pixel spacing in mm above 0, got {spacing}")
+        spacing = None
+    also = r.get("also", str, "", choices=REGION_ALSO) or ""
+    also_question = r.get("also_question", str, "") or ""
+    labels: tuple[str, ...] = ()
+    confidence = "0-100"
+    if also == "binary":
+        labels = r.strings("labels", ("negative", "positive")) or ()
+        if len(labels) != 2:
+            r.problems.add(r._key("labels"), f"the combined binary question needs 2 labels, got {len(labels)}")
+        confidence = r.get("confidence", str, "0-100", choices=CONFIDENCE_SCALES) or "0-100"
+    else:
+        for key in ("labels", "confidence", "also_question"):
+            if key in r.data:
+                r.problems.add(r._key(key), 'belongs to a combined question: set also = "binary"')
+    for key in ("positive", "consistency", "grades", "unit", "min", "max"):
+        if key in r.data:
+            r.problems.add(r._key(key), "a region task does not take this key")
+    return Task(
+        "region",
+        question,
+        labels,
+        confidence=confidence,
+        region=region,
+        role=role,
+        spacing_mm=None if spacing is None else float(spacing),
+        also=also,
+        also_question=also_question,
     )
 
 
@@ -288,6 +365,8 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
         match = parse_match(h.data.get("match"), roles or (), problems)
         if roles:
             hanging = HangingProtocol(roles, sync or "position", match)
+        if task is not None and task.kind == "region" and task.role and roles and task.role not in roles:
+            problems.add("task.role", f"{task.role!r} is not one of hanging.roles")
     model_spec = None
     model_roles: tuple[tuple[str, str], ...] = ()
     model_positive: tuple[str, ...] = ()
@@ -377,6 +456,14 @@ def protocol_to_toml(p: Protocol) -> str:
         task |= {"labels": t.labels, "positive": t.positive}
     elif t.kind == "grade_distribution":
         task |= {"grades": t.grades}
+    elif t.kind == "region":
+        task |= {"region": t.region}
+        if t.role:
+            task["role"] = t.role
+        if t.spacing_mm is not None:
+            task["spacing_mm"] = t.spacing_mm
+        if t.also:
+            task |= {"also": t.also, "also_question": t.also_question, "labels": t.labels, "confidence": t.confidence}
     else:
         task |= {"unit": t.unit}
         if t.min is not None:

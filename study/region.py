@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -108,3 +109,46 @@ def decode_mask(data: bytes) -> np.ndarray:
     if flat.shape[0] % slices:
         raise ValueError(f"stored region mask of {flat.shape[0]} rows does not split into {slices} slices")
     return flat.reshape(slices, flat.shape[0] // slices, flat.shape[1])
+
+
+def read_mask_file(path: str | Path) -> np.ndarray:
+    """A truth mask from a file: bool (H, W), or (N, H, W) from a ``.npy`` stack.
+
+    PNG/TIFF/JPEG: any non-zero pixel (of any channel) is inside.  ``.npy``: a
+    bool or 0/1 array.  Raises ValueError naming the file and the cause.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        else:
+            with Image.open(path) as im:
+                arr = np.asarray(im)
+                if arr.ndim == 3:
+                    arr = arr.any(axis=-1)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable mask: {exc}") from exc
+    if arr.ndim not in (2, 3) or arr.size == 0:
+        raise ValueError(f"{path}: a mask is a 2-D image (or an (N, H, W) .npy stack), got shape {arr.shape}")
+    if arr.dtype != bool:
+        if arr.dtype.kind not in "iuf":
+            raise ValueError(f"{path}: mask values must be numbers, got {arr.dtype}")
+        arr = arr != 0
+    return arr
+
+
+def ai_region_mask(probabilities: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The AI's region: segmentation probabilities (N, h, w) or (h, w) in [0, 1], resampled
+    (bilinear) to the image's (H, W) and cut at 0.5; bool (N, H, W) with N as given."""
+    p = np.asarray(probabilities, dtype=np.float32)
+    if p.ndim == 2:
+        p = p[None]
+    if p.ndim != 3:
+        raise ValueError(f"segmentation probabilities must be (N, h, w), got {p.shape}")
+    h, w = shape[-2:]
+    out = np.empty((p.shape[0], h, w), dtype=bool)
+    for k, plane in enumerate(p):
+        if plane.shape != (h, w):
+            plane = np.asarray(Image.fromarray(np.nan_to_num(plane)).resize((w, h), Image.Resampling.BILINEAR))
+        out[k] = plane >= 0.5
+    return out

@@ -72,6 +72,18 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}"
 
 
+MEASUREMENT_NAMES = {"faz_area_mm2": ("FAZ area", "mm\u00b2"), "circularity": ("circularity", "")}
+
+
+def measurement_text(measurements: dict[str, float]) -> str:
+    """The AI's measurements of its region, one line each: "AI region area 0.31 mm²"."""
+    lines = []
+    for key, value in measurements.items():
+        name, unit = MEASUREMENT_NAMES.get(key, (key.replace("_", " "), ""))
+        lines.append(f"{name} {value:.3g}{' ' + unit if unit else ''}")
+    return "\n".join(lines)
+
+
 class AIPanel(QFrame):
     """Emits ``cam_changed`` after a CAM control changed the state."""
 
@@ -91,6 +103,7 @@ class AIPanel(QFrame):
         self.main_label: QLabel | None = None
         self.interval_label: QLabel | None = None
         self.bars: _Bars | None = None
+        self.measure_label: QLabel | None = None
         self._shape: tuple | None = None
         self.setVisible(False)
 
@@ -107,7 +120,7 @@ class AIPanel(QFrame):
             elif child.layout() is not None:
                 _delete_layout(child.layout())
         self.cam_button = self.opacity_slider = self.colormap_box = None
-        self.main_label = self.interval_label = None
+        self.main_label = self.interval_label = self.measure_label = None
         self.bars: _Bars | None = None
 
     def show_output(self, out: AIOutput | None) -> None:
@@ -118,7 +131,15 @@ class AIPanel(QFrame):
             self.setVisible(False)
             return
         is_value = out.head == "regression" or (out.value is not None and not out.probabilities)
-        shape = (out.head, out.labels, is_value, bool(out.probabilities), out.interval is not None, bool(out.cams))
+        shape = (
+            out.head,
+            out.labels,
+            is_value,
+            bool(out.probabilities),
+            out.interval is not None,
+            bool(out.cams),
+            bool(out.measurements),
+        )
         if shape != self._shape:  # same model, next case: only the numbers change (fast switch)
             self._clear()
             self._build(out, is_value)
@@ -142,6 +163,11 @@ class AIPanel(QFrame):
         if not is_value and out.probabilities:
             self.bars = _Bars(out.labels)
             self._layout.addWidget(self.bars)
+        if out.measurements:
+            self.measure_label = QLabel()
+            self.measure_label.setObjectName("aiMeasurements")
+            self.measure_label.setWordWrap(True)
+            self._layout.addWidget(self.measure_label)
         if out.cams:
             self._add_cam_controls()
 
@@ -156,6 +182,8 @@ class AIPanel(QFrame):
             return
         heading = "Most likely grade" if out.head == "grade_distribution" else "Prediction"
         self.main_label.setText(f"{heading}: <b>{out.predicted}</b>" if out.predicted else heading)
+        if self.measure_label is not None:
+            self.measure_label.setText(measurement_text(out.measurements))
         if self.bars is not None:
             self.bars.set_values(out.probabilities, out.predicted)
 

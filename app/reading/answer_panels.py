@@ -323,6 +323,12 @@ class NumericAnswerPanel(AnswerPanel):
 
 
 def panel_for(state: AnswerState) -> AnswerPanel:
+    from app.reading.region_answer import RegionAnswer
+
+    if isinstance(state, RegionAnswer):
+        from app.reading.region_editor import RegionEditorPanel
+
+        return RegionEditorPanel(state)
     if isinstance(state, BinaryAnswer):
         return BinaryAnswerPanel(state)
     if isinstance(state, MulticlassAnswer):

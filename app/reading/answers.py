@@ -9,6 +9,8 @@ fit for the reader.  ``fields()`` gives the answer part of a ReadSubmission.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from study.protocol import Task
@@ -287,8 +289,12 @@ class NumericAnswer(AnswerState):
         return AnswerFields(str(v), value=v)
 
 
-def answer_for(task: Task) -> AnswerState:
-    """A fresh, empty answer for the protocol's task."""
+def answer_for(task: Task, clock: Callable[[], float] = time.monotonic) -> AnswerState:
+    """A fresh, empty answer for the protocol's task (``clock`` times a region's edits)."""
+    if task.kind == "region":
+        from app.reading.region_answer import RegionAnswer
+
+        return RegionAnswer(task, clock)
     if task.kind == "binary":
         return BinaryAnswer(task.labels, task.confidence_range)
     if task.kind == "multiclass":

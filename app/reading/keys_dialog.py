@@ -26,6 +26,19 @@ ARROWS = {"Up": "\u2191", "Down": "\u2193", "Left": "\u2190", "Right": "\u2192"}
 
 def answer_keys(task: Task) -> tuple[tuple[str, str], ...]:
     """(key text, what it does) of the answer form of ``task``; arrows in QKeySequence text."""
+    if task.kind == "region":
+        keys = (
+            ("V", f"outline tool: click points around the {task.region}, drag a vertex to move it"),
+            ("B", "brush: paint onto the region"),
+            ("E", "eraser: paint off the region"),
+            ("Ctrl+Z", "undo the last edit"),
+            ("A", "the AI's region on / off (aided reads)"),
+            ("O", "the AI's region as outline, fill or both"),
+        )
+        if task.also == "binary":
+            neg, pos = task.labels
+            keys += (("1", neg), ("2", pos), ("Up", f"likelihood of {pos} up"), ("Down", f"likelihood of {pos} down"))
+        return keys
     if task.kind == "binary":
         neg, pos = task.labels
         return (

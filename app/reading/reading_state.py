@@ -23,12 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
+
 from app.reading.answers import AnswerState, answer_for
+from app.reading.region_answer import RegionAnswer
 from app.reading.stopwatch import Clock, Stopwatch
 from study.aioutput import AIOutput
 from study.consistency import CONTRADICTORY, binary_consistency, contradiction_text
 from study.engine import CaseItem, ReadingSession, ReadSubmission, SessionView
 from study.protocol import Protocol
+from study.region import ai_region_mask
 
 
 def utc_now() -> datetime:
@@ -70,7 +74,7 @@ class ReadingState:
         self._now = now
         self.item: CaseItem | None = None
         self.ai: AIOutput | None = None
-        self.answer: AnswerState = answer_for(protocol.task)
+        self.answer: AnswerState = answer_for(protocol.task, clock)
         self.paused = False
         self.loading = False
         self.time_up = False
@@ -103,7 +107,7 @@ class ReadingState:
         self._cam = Stopwatch(self._clock)
         self._cam_ever = False
         self.item = item
-        self.answer = answer_for(self.protocol.task)
+        self.answer = answer_for(self.protocol.task, self._clock)
         self.ai = None  # known once the case is drawn (see attach_ai)
         self._ai_attached = False
         self.warned = False
@@ -321,7 +325,48 @@ class ReadingState:
             cam_shown=self._cam_ever,
             cam_shown_ms=self.cam_ms() if self._cam_ever else 0,
             answer_changes=self.answer.changes,
+            **self._region_fields(),
         )
+
+    def _region_fields(self) -> dict:
+        a = self.answer
+        if not isinstance(a, RegionAnswer):
+            return {}
+        return {
+            "region": a.region(),
+            "accepted_unchanged": a.accepted_unchanged if self.aided else None,
+            "edit_ms": a.edit_ms,
+            "edit_count": a.edit_count,
+        }
+
+    # -- region tasks -------------------------------------------------------------
+    def region_ready(
+        self, frames_shape: tuple[int, ...], media_spacing: tuple[float, float] | None, is_2d: bool
+    ) -> None:
+        """The image of a region task is drawn: size the answer, and in an aided read start it
+        from the AI's region (segmentation probabilities of the role cut at 0.5, resampled to
+        the image; ``study.region.ai_region_mask``).  ``media_spacing``: the media's own pixel
+        spacing when it has one (DICOM), else None; the protocol's ``task.spacing_mm`` wins."""
+        a = self.answer
+        if not isinstance(a, RegionAnswer):
+            return
+        n, h, w = frames_shape[:3]
+        task_spacing = self.protocol.task.spacing_mm
+        spacing = (task_spacing, task_spacing) if task_spacing is not None else media_spacing
+        a.begin((n, h, w), spacing, self.ai_region((n, h, w)), image_2d=is_2d)
+
+    def ai_region(self, shape: tuple[int, int, int]) -> np.ndarray | None:
+        """The AI's region on the image (bool (N, H, W)); None unaided or without a mask."""
+        if self.ai is None or self.item is None or self.item.mode != "aided":
+            return None
+        probs = self.ai.cams.get(self.protocol.region_role)
+        if probs is None:
+            return None
+        mask = ai_region_mask(probs, shape[1:])
+        if mask.shape[0] != shape[0]:  # one map for a whole series: matched by fraction
+            idx = np.round(np.linspace(0, mask.shape[0] - 1, shape[0])).astype(int)
+            mask = mask[idx]
+        return mask
 
     def submit(self, advance: bool = True, correction_reason: str | None = None) -> ReadSubmission:
         """Commit the answer (engine transaction), then move to the next case.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -35,6 +35,7 @@ from app.reading.card import side_panel
 from app.reading.keys_dialog import KeysDialog
 from app.reading.prefetch import LoadedCase, MediaPrefetcher, item_key
 from app.reading.reading_state import ReadingState, format_duration
+from app.reading.region_editor import AI_COLOR, RegionEditorPanel
 from study.errors import StudyError
 
 KEY_NAMES = {
@@ -52,7 +53,11 @@ ANSWER_ARROWS = {
     "multiclass": {"up", "down"},
     "grade_distribution": {"left", "right"},
     "numeric": {"up", "down"},
+    "region": {"up", "down", "left", "right"},  # the combined question's, when there is one
 }
+# Region tasks: tool keys of the contour editor (app.reading.region_editor); A and O are the
+# viewer's mask keys (app.viewer.keys), taken here so they work wherever the focus is.
+REGION_TOOL_KEYS = {Qt.Key.Key_V: "outline", Qt.Key.Key_B: "brush", Qt.Key.Key_E: "eraser"}
 NUMBER_CHARS = set("0123456789.,-")
 
 
@@ -238,6 +243,7 @@ class ReadingWidget(QWidget):
             shown = {key: cam for key, cam in cams.items() if key.split("#")[0] in roles}
             self.viewer.set_case({r: loaded.media[r] for r in roles}, shown or None)
             self._apply_overlay()
+            self._start_region(loaded)
         self.ai_panel.show_output(state.ai)
         state.media_ready()
         self.refresh()
@@ -274,6 +280,32 @@ class ReadingWidget(QWidget):
             media = vp.media
             if media is not None and media.kind == "video" and media.n_frames > 1:
                 vp.play() if on else vp.stop()
+
+    @property
+    def region_editor(self) -> RegionEditorPanel | None:
+        return self.answer_panel if isinstance(self.answer_panel, RegionEditorPanel) else None
+
+    def region_viewport(self):
+        """The viewport a region task is drawn in (None for other tasks or a stand-in viewer)."""
+        if self.region_editor is None or not hasattr(self.viewer, "viewport"):
+            return None
+        role = self.protocol.region_role
+        return self.viewer.viewport(role) if role in self.viewer.roles else None
+
+    def _start_region(self, loaded: LoadedCase) -> None:
+        """Region tasks: size the answer to the image, start an aided read from the AI's
+        region, show that region as the viewport's mask overlay, and put the editor in."""
+        vp = self.region_viewport()
+        media = loaded.media.get(self.protocol.region_role)
+        if vp is None or media is None:
+            return
+        own_spacing = None if media.kind == "image" else tuple(media.spacing)
+        is_2d = media.n_frames == 1 and media.kind in ("image", "dicom")
+        self.state.region_ready(media.frames.shape[:3], own_spacing, is_2d)
+        start = self.region_editor.state.start
+        vp.set_mask(start)
+        vp.set_mask_style(color=AI_COLOR, opacity=0.25)
+        self.region_editor.attach(vp)
 
     def _apply_overlay(self) -> None:
         if not hasattr(self.viewer, "set_overlays_visible"):
@@ -394,6 +426,8 @@ class ReadingWidget(QWidget):
         if key == Qt.Key.Key_F1 or event.text() == "?":
             self.on_keys_requested()
             return True
+        if self.region_editor is not None and self._region_key(event):
+            return True
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -417,6 +451,29 @@ class ReadingWidget(QWidget):
         else:
             return False
         return True
+
+    def _region_key(self, event: QKeyEvent) -> bool:
+        """V / B / E pick the tool, Ctrl+Z undoes, A shows / hides the AI's region, O outline / fill."""
+        editor, key = self.region_editor, event.key()
+        if self.state.item is None or self.state.paused or self.state.loading:
+            return False
+        if event.matches(QKeySequence.StandardKey.Undo):
+            if editor.undo():
+                self.refresh()
+            return True
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        if key in REGION_TOOL_KEYS:
+            editor.set_tool(REGION_TOOL_KEYS[key])
+            return True
+        vp = self.region_viewport()
+        if vp is not None and key == Qt.Key.Key_A:
+            vp.toggle_mask()
+            return True
+        if vp is not None and key == Qt.Key.Key_O:
+            vp.cycle_mask_style()
+            return True
+        return False
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         if self.handle_key(event):
@@ -455,6 +512,8 @@ class ReadingWidget(QWidget):
             "multiclass": f"1\u2013{len(task.labels)} or \u2191 \u2193 answer",
             "grade_distribution": f"1\u2013{len(task.grades)} or \u2190 \u2192 grade",
             "numeric": "type the value \u00b7 then \u2191 \u2193 adjust it",
+            "region": "click points \u00b7 V outline B brush E eraser \u00b7 Ctrl+Z undo"
+            + (" \u00b7 A AI region" if self.state.aided else ""),
         }[task.kind]
         second = "Enter submits \u00b7 P pauses" + (" \u00b7 C heat map" if self.state.has_cam else "")
         return f"{first}\n{second}\nF1 or ? all keys"

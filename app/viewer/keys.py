@@ -29,6 +29,8 @@ BINDINGS: tuple[tuple[Qt.Key, str, str, str], ...] = (
     (_K.Key_W, "W", "next window preset", "next_preset"),
     (_K.Key_R, "R", "reset zoom, pan and window", "reset"),
     (_K.Key_C, "C", "heat map on / off (aided reads)", "toggle_overlay"),
+    (_K.Key_A, "A", "mask (the AI's region) on / off", "toggle_mask"),
+    (_K.Key_O, "O", "mask drawn as outline, fill or both", "cycle_mask_style"),
     (_K.Key_L, "L", "link / unlink slice scrolling of parallel series", "toggle_link"),
     (_K.Key_M, "M", "maximise / restore this viewport (or double-click)", "toggle_maximised"),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsPathItem
 
 # Classic jet (not among pyqtgraph's bundled maps; avoids importing matplotlib).
@@ -20,6 +20,7 @@ _JET = pg.ColorMap(
     [(0, 0, 128), (0, 0, 255), (0, 255, 255), (255, 255, 0), (255, 0, 0), (128, 0, 0)],
 )
 COLORMAPS = ("jet", "inferno", "viridis")
+MASK_STYLES = ("outline", "fill", "both")  # how a mask overlay is drawn
 ALPHA_RAMP = 0.1  # map values from threshold to threshold + ramp fade in
 
 
@@ -186,6 +187,8 @@ class MaskOutline(QGraphicsPathItem):
         self._paths: dict[int, QPainterPath] = {}
         self.setVisible(False)
 
+    enabled = True  # the reader's on/off choice (visible only with masks loaded)
+
     def set_masks(self, masks: np.ndarray | None, n_image_frames: int) -> None:
         if masks is not None:
             masks = np.asarray(masks)
@@ -198,7 +201,16 @@ class MaskOutline(QGraphicsPathItem):
         self._paths.clear()
         self.setPath(QPainterPath())
         self._apply_transform()
-        self.setVisible(masks is not None)
+        self.setVisible(self.enabled and masks is not None)
+
+    def set_enabled(self, on: bool) -> None:
+        self.enabled = bool(on)
+        self.setVisible(self.enabled and self._masks is not None)
+
+    def set_color(self, color: str) -> None:
+        pen = self.pen()
+        pen.setColor(QColor(color))
+        self.setPen(pen)
 
     def set_extent(self, rect: QRectF) -> None:
         self._extent = QRectF(rect)
@@ -221,6 +233,108 @@ class MaskOutline(QGraphicsPathItem):
         self.setTransform(t.scale(self._extent.width() / w, self._extent.height() / h))
 
 
+class MaskFill(pg.ImageItem):
+    """A segmentation mask (N, h, w) drawn filled in one colour at an opacity (bool, or
+    probabilities cut at 0.5), stretched over the image's extent like ``CamOverlay``.
+
+    ``set_plane`` replaces one plane in place (the reader's brush), so a stroke repaints
+    only this item.
+    """
+
+    def __init__(self, color: str = "#39ff14", opacity: float = 0.35, z: float = 10.5) -> None:
+        super().__init__()
+        self.setZValue(z)
+        self._masks: np.ndarray | None = None
+        self._n_image = 1
+        self._index = 0
+        self._extent = QRectF(0, 0, 1, 1)
+        self._enabled = True
+        self._color = QColor(color)
+        self._argb: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self._alpha = float(np.clip(opacity, 0.0, 1.0))
+        self.setVisible(False)
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @property
+    def color(self) -> str:
+        return self._color.name()
+
+    def set_masks(self, masks: np.ndarray | None, n_image_frames: int) -> None:
+        if masks is not None:
+            masks = np.asarray(masks)
+            masks = masks[None] if masks.ndim == 2 else masks
+            if masks.ndim != 3:
+                raise ValueError(f"masks must be (N, h, w), got shape {masks.shape}")
+            masks = masks > 0.5 if masks.dtype.kind == "f" else masks.astype(bool)
+        self._masks = masks
+        self._n_image = max(1, n_image_frames)
+        self.setVisible(self._enabled and masks is not None)
+        self.set_frame(self._index)
+
+    def set_plane(self, k: int, plane: np.ndarray) -> None:
+        if self._masks is not None:
+            self._masks[k] = plane
+            self.set_frame(self._index)
+
+    def set_extent(self, rect: QRectF) -> None:
+        self._extent = QRectF(rect)
+        if self.image is not None:
+            self.setRect(self._extent)
+
+    def set_frame(self, index: int) -> None:
+        self._index = index
+        if self._masks is None:
+            return
+        m = self._masks[map_index(index, self._n_image, self._masks.shape[0])]
+        reshaped = self.image is None or self.image.shape[:2] != m.shape
+        # The ImageItem keeps the plane for its size and bounds; ``paint`` draws a premultiplied
+        # ARGB32 image built here (the format QPainter blends fastest), not pyqtgraph's RGBA one.
+        self.image = m
+        # Opacity baked into the premultiplied colour: the item itself is drawn opaque (faster).
+        a = self._alpha
+        c = self._color
+        argb = (round(255 * a) << 24) | (round(c.red() * a) << 16) | (round(c.green() * a) << 8) | round(c.blue() * a)
+        self._argb = np.where(m, np.uint32(argb), np.uint32(0))
+        h, w = m.shape
+        self._qimage = QImage(self._argb.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        if reshaped:
+            self.setRect(self._extent)
+        self.informViewBoundsChanged()
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        if self.image is None:
+            return QRectF()
+        h, w = self.image.shape[:2]
+        return QRectF(0, 0, w, h)
+
+    def paint(self, painter: QPainter, *args) -> None:
+        if self.image is None or self._qimage is None:
+            return
+        h, w = self.image.shape[:2]
+        painter.drawImage(QRectF(0, 0, w, h), self._qimage)
+
+    def set_color(self, color: str) -> None:
+        self._color = QColor(color)
+        self.set_frame(self._index)
+
+    @property
+    def fill_opacity(self) -> float:
+        return self._alpha
+
+    def set_opacity(self, opacity: float) -> None:
+        self._alpha = float(np.clip(opacity, 0.0, 1.0))
+        self.set_frame(self._index)
+
+    def set_enabled(self, on: bool) -> None:
+        self._enabled = bool(on)
+        self.setVisible(self._enabled and self._masks is not None)
+
+
 def outline_path(mask: np.ndarray) -> QPainterPath:
     """Segments along every edge between a mask pixel and a non-mask pixel."""
     m = np.asarray(mask)
@@ -237,4 +351,4 @@ def outline_path(mask: np.ndarray) -> QPainterPath:
     return pg.arrayToQPath(x, y, connect="pairs")
 
 
-__all__ = ["COLORMAPS", "CamOverlay", "MaskOutline", "colormap", "map_index", "outline_path"]
+__all__ = ["COLORMAPS", "MASK_STYLES", "CamOverlay", "MaskFill", "MaskOutline", "colormap", "map_index", "outline_path"]

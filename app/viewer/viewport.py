@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from app.viewer.cine import DEFAULT_FPS, CinePlayer
 from app.viewer.items import CornerLabel, CursorMark, FrameItem, ReferenceLines
 from app.viewer.keys import KEY_ACTIONS
-from app.viewer.overlay import CamOverlay, MaskOutline
+from app.viewer.overlay import MASK_STYLES, CamOverlay, MaskFill, MaskOutline
 from app.viewer.settings import ViewerSettings, current_settings
 from app.viewer.viewbox import ViewportGraphicsView
 from app.viewer.windowing import (
@@ -69,6 +69,7 @@ class ViewportWidget(QWidget):
     slice_changed = Signal(int)
     window_changed = Signal(float, float)  # center, width
     overlay_toggled = Signal(bool)
+    mask_toggled = Signal(bool)  # A: the mask overlay shown / hidden
     cine_toggled = Signal(bool)
     cursor_moved = Signal(float, float)  # fraction of image width, height; NaN when off the image
     maximise_requested = Signal()  # double-click or M: the layout maximises / restores this viewport
@@ -105,6 +106,10 @@ class ViewportWidget(QWidget):
         self.view_box.addItem(self.overlay, ignoreBounds=True)
         self.outline = MaskOutline()
         self.view_box.addItem(self.outline, ignoreBounds=True)
+        self.mask_fill = MaskFill()  # the same mask filled; ``set_mask_style`` picks outline / fill
+        self.view_box.addItem(self.mask_fill, ignoreBounds=True)
+        self._mask_style = "outline"
+        self._mask_on = True
         self.cursor_mark = CursorMark()
         self.view_box.addItem(self.cursor_mark, ignoreBounds=True)
         self.reference = ReferenceLines()
@@ -209,6 +214,7 @@ class ViewportWidget(QWidget):
             self.image_item.clear()
             self.overlay.set_maps(None, 1)
             self.outline.set_masks(None, 1)
+            self.mask_fill.set_masks(None, 1)
             self.cursor_mark.setVisible(False)
             self.reference.set_lines([])
             self.label.set_text(f"{title}\nnot available" if title else "")
@@ -226,6 +232,9 @@ class ViewportWidget(QWidget):
         self.overlay.set_extent(self._extent)
         self.outline.set_masks(mask, media.n_frames)
         self.outline.set_extent(self._extent)
+        self.mask_fill.set_masks(mask, media.n_frames)
+        self.mask_fill.set_extent(self._extent)
+        self._apply_mask_style()
         self.reference.set_lines([])
         start = opening_index(media) if start is None else int(np.clip(start, 0, media.n_frames - 1))
         self._show_frame(start, reshape=True)
@@ -238,9 +247,54 @@ class ViewportWidget(QWidget):
         self.overlay.set_frame(self._index)
 
     def set_mask(self, masks: np.ndarray | None) -> None:
+        """A mask over the image, (N, h, w) or (h, w), bool or probabilities (cut at 0.5); None removes it."""
         self.outline.set_masks(masks, self.n_frames)
         self.outline.set_extent(self._extent)
         self.outline.set_frame(self._index)
+        self.mask_fill.set_masks(masks, self.n_frames)
+        self.mask_fill.set_extent(self._extent)
+        self.mask_fill.set_frame(self._index)
+        self._apply_mask_style()
+
+    @property
+    def mask_style(self) -> str:
+        return self._mask_style
+
+    @property
+    def mask_visible(self) -> bool:
+        return self._mask_on
+
+    def set_mask_style(
+        self, style: str | None = None, *, color: str | None = None, opacity: float | None = None
+    ) -> None:
+        """How the mask is drawn: style "outline" | "fill" | "both", its colour and (fill) opacity."""
+        if style is not None:
+            if style not in MASK_STYLES:
+                raise ValueError(f"mask style {style!r} is not one of {', '.join(MASK_STYLES)}")
+            self._mask_style = style
+        if color is not None:
+            self.outline.set_color(color)
+            self.mask_fill.set_color(color)
+        if opacity is not None:
+            self.mask_fill.set_opacity(opacity)
+        self._apply_mask_style()
+
+    def cycle_mask_style(self) -> None:
+        """O: outline, fill, both, outline, ..."""
+        self.set_mask_style(MASK_STYLES[(MASK_STYLES.index(self._mask_style) + 1) % len(MASK_STYLES)])
+
+    def set_mask_visible(self, on: bool) -> None:
+        if bool(on) != self._mask_on:
+            self._mask_on = bool(on)
+            self._apply_mask_style()
+            self.mask_toggled.emit(self._mask_on)
+
+    def toggle_mask(self) -> None:
+        self.set_mask_visible(not self._mask_on)
+
+    def _apply_mask_style(self) -> None:
+        self.outline.set_enabled(self._mask_on and self._mask_style in ("outline", "both"))
+        self.mask_fill.set_enabled(self._mask_on and self._mask_style in ("fill", "both"))
 
     def set_overlay_visible(self, on: bool) -> None:
         self.overlay.set_enabled(on)
@@ -390,6 +444,8 @@ class ViewportWidget(QWidget):
             "next_preset": self.next_preset,
             "reset": self.reset,
             "toggle_overlay": self.overlay.toggle,
+            "toggle_mask": self.toggle_mask,
+            "cycle_mask_style": self.cycle_mask_style,
             "toggle_link": self.link_toggle_requested.emit,
             "toggle_maximised": self.maximise_requested.emit,
         }
@@ -412,6 +468,7 @@ class ViewportWidget(QWidget):
             self.image_item.setRect(self._extent)
         self.overlay.set_frame(index)
         self.outline.set_frame(index)
+        self.mask_fill.set_frame(index)
         if self.slider.value() != index:
             self.slider.blockSignals(True)
             self.slider.setValue(index)

@@ -19,7 +19,7 @@ from study.errors import StudyError
 ENV = "READERSTUDY_ADMIN_PASSWORD"
 # Commands that change readers, washouts, the password, AI outputs, or write results.
 # `status` and `validate` only read (and `status` must work for an auditor); `new` sets the first password.
-ADMIN_COMMANDS = frozenset({"readers", "override-washout", "admin-password", "report", "precompute"})
+ADMIN_COMMANDS = frozenset({"readers", "override-washout", "admin-password", "report", "precompute", "export-masks"})
 
 
 def add_arguments(parser) -> None:

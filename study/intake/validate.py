@@ -174,6 +174,36 @@ def check_media(case_id: str, role: str, path: Path) -> list[Finding]:
     return found
 
 
+def check_truth_mask(case: Case, protocol: Protocol) -> list[Finding]:
+    """A region task's truth mask: readable, and the shape of the image it is drawn on
+    ((H, W) for a single frame; (N, H, W) or (H, W) for N frames)."""
+    from study.region import read_mask_file
+
+    role = protocol.region_role
+    if case.truth_mask is None:
+        return [Finding(case.case_id, "truth_mask", "", "no truth mask path")]
+    try:
+        mask = read_mask_file(case.truth_mask)
+    except ValueError as err:
+        return [Finding(case.case_id, "truth_mask", case.truth_mask, str(err).split(": ", 1)[-1])]
+    try:
+        frames = load(Path(case.media[role])).frames
+    except MediaError:
+        return []  # the image's own finding says why
+    n, h, w = frames.shape[:3]
+    if mask.shape[-2:] != (h, w) or (mask.ndim == 3 and mask.shape[0] != n):
+        want = f"({h}, {w})" if n == 1 else f"({n}, {h}, {w})"
+        return [
+            Finding(
+                case.case_id,
+                "truth_mask",
+                case.truth_mask,
+                f"mask shape {mask.shape} does not match the {role} image {want}",
+            )
+        ]
+    return []
+
+
 def _check_frame(frame: np.ndarray) -> None:
     if frame.size == 0:
         raise MediaError("", "empty frame")
@@ -214,6 +244,8 @@ def validate_study(
                 findings.append(Finding(case.case_id, role, str(full), refused))
                 continue
             findings += check_media(case.case_id, role, full)
+        if protocol.task.kind == "region":
+            findings += check_truth_mask(case, protocol)
         if progress is not None:
             elapsed = time.monotonic() - start
             left = elapsed / (i + 1) * (len(cases) - i - 1)

@@ -63,6 +63,14 @@ def read_digest(read: ReadRow) -> str:
         "answer_changes": int(read.answer_changes),
         "supersedes_id": read.supersedes_id,
     }
+    if read.region_mask is not None:  # region reads only, so older reads keep their digests
+        fields |= {
+            "region_mask": hashlib.sha256(bytes(read.region_mask)).hexdigest(),
+            "region_spacing": read.region_spacing,
+            "accepted_unchanged": read.accepted_unchanged,
+            "edit_ms": read.edit_ms,
+            "edit_count": read.edit_count,
+        }
     return hashlib.sha256(canonical(fields).encode()).hexdigest()
 
 

@@ -89,6 +89,13 @@ class ReadRow(Base):
     correction_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # binary tasks: "consistent" | "contradictory" (category vs likelihood, study.consistency)
     consistency: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # region tasks: the mask (study.region.encode_mask PNG), its pixel spacing (JSON [row_mm, col_mm]
+    # or null), whether the AI's contour was submitted unchanged (aided), and the editing effort.
+    region_mask: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    region_spacing: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    accepted_unchanged: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    edit_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    edit_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AIOutputRow(Base):

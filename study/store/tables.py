@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from study.cases import binary_truth, load_cases
 from study.protocol import load_protocol
+from study.region import decode_mask
+from study.regionreads import region_spacing
 from study.store.schema import ReaderRow, ReadRow, SittingRow
 
 READ_COLUMNS = [
@@ -34,6 +36,13 @@ READ_COLUMNS = [
     "sittings",
     "sitting_seconds",
     "consistency",
+    # region tasks (empty otherwise): pixels and mm² of the drawn region, the AI's contour
+    # submitted unchanged (aided), ms from first to last edit, number of edits
+    "region_pixels",
+    "region_area_mm2",
+    "accepted_unchanged",
+    "edit_ms",
+    "edit_count",
 ]
 
 
@@ -77,7 +86,7 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
     for read, code, group in rows:
         latest[(read.reader_id, read.session_index, read.case_id)] = (read, code, group)
     per_read = sittings_per_read(sitting_rows)
-    binary = protocol.task.kind == "binary"
+    binary = protocol.task.kind == "binary" or protocol.task.has_likelihood
     records = []
     for read, code, group in latest.values():
         truth_raw = cases[read.case_id].truth if read.case_id in cases else None
@@ -106,12 +115,27 @@ def reads_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
                 "sitting_seconds": ";".join(f"{ms / 1000.0:.1f}" for ms in per_read.get(read.id, [read.active_ms])),
                 # binary: "consistent" | "contradictory" (category vs rating, study.consistency)
                 "consistency": read.consistency,
+                **_region_metrics(read),
             }
         )
     frame = pd.DataFrame.from_records(records, columns=READ_COLUMNS)
     # The chain state these reads were checked against, for exports to carry (study.store.anchor).
     frame.attrs["audit_anchor"] = anchor
     return frame
+
+
+def _region_metrics(read: ReadRow) -> dict:
+    if read.region_mask is None:
+        return {}
+    pixels = int(decode_mask(read.region_mask).sum())
+    spacing = region_spacing(read.region_spacing)
+    return {
+        "region_pixels": pixels,
+        "region_area_mm2": None if spacing is None else pixels * spacing[0] * spacing[1],
+        "accepted_unchanged": read.accepted_unchanged,
+        "edit_ms": read.edit_ms,
+        "edit_count": read.edit_count,
+    }
 
 
 def sittings_per_read(rows) -> dict[int, list[int]]:

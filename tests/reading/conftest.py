@@ -58,3 +58,4 @@ def engine_factory(now):
 
 
 from tests.wsi_slides import wsi_slides  # noqa: E402, F401 - a session fixture shared with other folders
+from tests.reading.region_mouse import every_mouse_move  # noqa: E402,F401  (fixture)

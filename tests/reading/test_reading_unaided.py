@@ -184,3 +184,64 @@ def test_session_view_gives_no_ai_for_unaided_items_whatever_is_asked(engine_fac
     forged = [type(i)(i.case_id, i.position, i.total, "aided", i.media) for i in unaided]
     assert all(view.ai_output(i) is None for i in forged)  # the session's plan decides, not the item
     assert all(view.ai_output(i) is not None for i in items if i.mode == "aided")
+
+
+# -- region answers (issue 16) ------------------------------------------------------------
+def assert_region_read_is_ai_free(screen, outs: dict[str, AIOutput]) -> None:
+    """An unaided region read: no AI contour to start from, none on screen, nothing float in the
+    state (the AI's region is float16 probabilities; the reader's own mask and its undo steps are
+    bool, and may be there)."""
+    answer = screen.state.answer
+    assert answer.start is None and answer.accepted_unchanged is None
+    objects = reachable(screen.state)
+    bad = [type(o).__name__ for o in objects if isinstance(o, FORBIDDEN_TYPES) and not isinstance(o, np.ndarray)]
+    assert not bad, f"the unaided reading state carries {bad}"
+    arrays = [o for o in objects if isinstance(o, np.ndarray)]
+    assert all(a.dtype == bool for a in arrays), [a.dtype for a in arrays]
+    for vp in screen.viewer.viewports():
+        assert vp.overlay.maps is None and vp.outline._masks is None and vp.mask_fill._masks is None
+
+
+@pytest.mark.parametrize("design", DESIGNS)
+def test_no_ai_in_any_unaided_region_read(qtbot, engine_factory, tmp_path, mono, now, design, every_mouse_move):
+    from tests.reading.region_mouse import drag
+    from tests.regionstudy import write_region_study
+
+    folder = write_region_study(tmp_path / f"region-{design}", design=design, n=3, retina=False)
+    outs = folder.put_ai()
+    engine = engine_factory(folder)
+    window = MainWindow(engine, clock=mono)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.login_state.login("r1", PIN) == "r1"
+    window.on_logged_in("r1")
+    seen = []
+    for info in engine.sessions("r1"):
+        now.advance(days=folder.protocol.washout_days + 1)
+        window.on_session_chosen(info.index)
+        screen = window.reading
+        while screen.state.item is not None:
+            qtbot.waitUntil(lambda s=screen: s.state.item is None or not s.state.loading)
+            if screen.state.item is None:
+                break
+            mode = screen.state.item.mode
+            seen.append(mode)
+            if mode == "unaided":
+                assert_widgets_are_ai_free(window, screen, outs)
+                assert_region_read_is_ai_free(screen, outs)
+                for key in (Qt.Key.Key_C, Qt.Key.Key_A, Qt.Key.Key_O):  # heat map, AI region: nothing
+                    qtbot.keyClick(screen, key)
+                assert_widgets_are_ai_free(window, screen, outs)
+                assert_region_read_is_ai_free(screen, outs)
+                qtbot.keyClick(screen, Qt.Key.Key_B)
+                drag(screen, (40, 40), (80, 60))
+            else:
+                assert_widgets_show_ai(window, screen)
+                assert screen.state.answer.start is not None and screen.region_viewport().outline.isVisible()
+            position = screen.state.item.position
+            for key in (Qt.Key.Key_2, Qt.Key.Key_Up, Qt.Key.Key_Return):
+                qtbot.keyClick(screen, key)
+            assert screen.state.item is None or screen.state.item.position != position
+        window.on_exit_requested()
+    expected = {"concurrent": {"aided"}}.get(design, {"unaided", "aided"})
+    assert set(seen) == expected and len(seen) == 3 * len(engine.sessions("r1"))

@@ -69,6 +69,8 @@ def _tweak(column, raw, sqlite: bool):
         dt = (datetime.fromisoformat(raw) if sqlite else raw) + timedelta(seconds=1)
         return dt.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else dt
     if kind == "Boolean":
+        if raw is None:  # a nullable flag (reads.accepted_unchanged of a non-region read)
+            return 1 if sqlite else True
         return (1 - int(raw)) if sqlite else (not raw)
     if kind == "Integer":
         return 1 if raw is None else raw + 1000

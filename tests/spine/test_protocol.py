@@ -104,7 +104,7 @@ MALFORMED = [
     (
         "unknown task kind",
         VALID.replace('kind = "binary"', 'kind = "ranking"'),
-        ["task.kind: 'ranking' is not one of binary, multiclass, grade_distribution, numeric"],
+        ["task.kind: 'ranking' is not one of binary, multiclass, grade_distribution, numeric, region"],
     ),
     (
         "binary with 3 labels",

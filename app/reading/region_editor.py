@@ -1,0 +1,358 @@
+"""The contour editor of a region task: a closed polygon with draggable vertices, a brush and
+an eraser for touch-ups, undo, and the live area; bound to one ``RegionAnswer``.
+
+In the viewport of the task's role (``attach``):
+
+* **Outline (V)**: click on the image to place vertices of a closed polygon (pyqtgraph
+  ``PolyLineROI``); drag a vertex to move it, click an edge to add one.  The region becomes
+  the polygon each time a vertex is placed or let go.
+* **Brush (B) / Eraser (E)**: drag on the image to paint or erase a disc (size slider);
+  the polygon is hidden meanwhile and fitted again to the region's largest part after
+  each stroke (dragging one of its vertices later redraws the region as that polygon).
+* **Undo (Ctrl+Z)** steps back one edit.  Enter submits (the reading screen's key).
+
+The reader's region is drawn filled in yellow under the polygon; the AI's region (aided
+reads) is the viewport's mask overlay (A on / off, O outline / fill).  On a series the
+editor works on the slice shown.  All editing logic lives in ``RegionAnswer``; this panel
+only turns mouse input into its calls and redraws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.reading.answer_panels import AnswerPanel, BinaryAnswerPanel
+from app.reading.region_answer import RegionAnswer
+from app.viewer.overlay import MaskFill
+
+TOOLS = ("outline", "brush", "eraser")
+TOOL_KEYS = {"outline": "V", "brush": "B", "eraser": "E"}
+READER_COLOR = "#ffd400"
+AI_COLOR = "#00e5ff"
+
+
+class RegionCanvas(MaskFill):
+    """The reader's region, filled, in image pixel coordinates; takes the mouse for the tools.
+
+    Emits ``clicked(x, y)`` (outline tool) and ``stroked(points, phase)`` (brush / eraser;
+    phase "start" | "move" | "finish"), positions in pixels.
+    """
+
+    def __init__(self, editor: RegionEditorPanel) -> None:
+        super().__init__(READER_COLOR, 0.35, z=12)
+        self.editor = editor
+
+    def hoverEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph override
+        # Claim the left button under the pointer: drags for the brush / eraser, clicks for the outline.
+        if ev.isExit():
+            return
+        if self.editor.tool == "outline":
+            ev.acceptClicks(Qt.MouseButton.LeftButton)
+        else:
+            ev.acceptDrags(Qt.MouseButton.LeftButton)
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph override
+        if ev.button() == Qt.MouseButton.LeftButton and self.editor.tool == "outline":
+            ev.accept()
+            p = ev.pos()
+            self.editor.on_canvas_clicked(p.x(), p.y())
+        else:
+            ev.ignore()
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph override
+        if ev.button() != Qt.MouseButton.LeftButton or self.editor.tool == "outline":
+            ev.ignore()  # the viewport's own drag (window / pan)
+            return
+        ev.accept()
+        p = ev.pos()
+        if ev.isStart():
+            q = ev.buttonDownPos()
+            self.editor.on_canvas_stroked([(q.x(), q.y()), (p.x(), p.y())], "start")
+        elif ev.isFinish():
+            self.editor.on_canvas_stroked([(p.x(), p.y())], "finish")
+        else:
+            self.editor.on_canvas_stroked([(p.x(), p.y())], "move")
+
+
+class ContourROI(pg.PolyLineROI):
+    """pyqtgraph's closed polygon, refilled at once: ``PolyLineROI.setPoints`` recomputes the
+    ROI's state after every handle it adds (quadratic in the vertex count), so while the points
+    are replaced the state is computed once, at the end."""
+
+    _quiet = False
+
+    def stateChanged(self, finish: bool = True) -> None:  # noqa: N802 - pyqtgraph override
+        if not self._quiet:
+            super().stateChanged(finish)
+
+    def replace_points(self, points: list[tuple[float, float]]) -> None:
+        self._quiet = True
+        try:
+            self.setPoints(points, closed=True)
+        finally:
+            self._quiet = False
+        self.lastState = self.getState()  # no change signal: the region was set from the answer
+        self.update()
+
+
+class RegionEditorPanel(AnswerPanel):
+    """Side panel (tools, area, combined question) plus the editing items in one viewport."""
+
+    state: RegionAnswer
+    region_edited = Signal()  # the region changed (area, Submit enabled)
+
+    def __init__(self, state: RegionAnswer, parent: QWidget | None = None) -> None:
+        super().__init__(state, parent)
+        self.tool = "outline"
+        self.brush_px = 6.0
+        self.viewport = None
+        self.canvas: RegionCanvas | None = None
+        self.roi: ContourROI | None = None
+        self._plane = 0
+        self._syncing = False
+        self._drawing = True  # clicks place new vertices (a polygon being drawn)
+        self._last_point: tuple[float, float] | None = None  # of the brush stroke in progress
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.tool_buttons: dict[str, QPushButton] = {}
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        row = QHBoxLayout()
+        for name in TOOLS:
+            b = QPushButton(f"{name.capitalize()} {TOOL_KEYS[name]}")
+            b.setObjectName("toolButton")
+            b.setToolTip(f"{name.capitalize()} tool (key {TOOL_KEYS[name]})")
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda _=False, n=name: self.set_tool(n))
+            group.addButton(b)
+            row.addWidget(b)
+            self.tool_buttons[name] = b
+        layout.addLayout(row)
+        size_row = QHBoxLayout()
+        size_label = QLabel("Brush radius")
+        size_label.setObjectName("hint")
+        size_row.addWidget(size_label)
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setRange(1, 60)
+        self.size_slider.setValue(int(self.brush_px))
+        self.size_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.size_slider.valueChanged.connect(self.on_brush_size_changed)
+        size_row.addWidget(self.size_slider, 1)
+        self.undo_button = QPushButton("Undo  Ctrl+Z")
+        self.undo_button.setObjectName("barButton")
+        self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.undo_button.clicked.connect(self.on_undo_clicked)
+        size_row.addWidget(self.undo_button)
+        layout.addLayout(size_row)
+        self.area_label = QLabel()
+        self.area_label.setObjectName("confidenceValue")
+        layout.addWidget(self.area_label)
+        self.binary_panel: BinaryAnswerPanel | None = None
+        if state.binary is not None:
+            layout.addSpacing(8)
+            q = QLabel(state.task.also_question or "Your answer")
+            q.setObjectName("questionLabel")
+            q.setWordWrap(True)
+            layout.addWidget(q)
+            self.binary_panel = BinaryAnswerPanel(state.binary)
+            self.binary_panel.answer_changed.connect(self.on_binary_changed)
+            layout.addWidget(self.binary_panel)
+        self.refresh()
+
+    # -- binding -------------------------------------------------------------------
+    def bind(self, state: RegionAnswer) -> None:
+        self.state = state
+        if self.binary_panel is not None and state.binary is not None:
+            self.binary_panel.bind(state.binary)
+        self._drawing = True
+        self.set_tool("outline")
+        self.refresh()
+
+    def attach(self, viewport) -> None:
+        """Put the editing items in ``viewport`` (the task role's) and show the answer's region."""
+        if viewport is not self.viewport:
+            self.detach()
+            self.viewport = viewport
+            self.canvas = RegionCanvas(self)
+            viewport.view_box.addItem(self.canvas, ignoreBounds=True)
+            self.roi = ContourROI(
+                [], closed=True, pen=pg.mkPen(READER_COLOR, width=2), handlePen=pg.mkPen(READER_COLOR)
+            )
+            self.roi.setZValue(20)
+            viewport.view_box.addItem(self.roi, ignoreBounds=True)
+            self.roi.sigRegionChangeFinished.connect(self.on_polygon_moved)
+            viewport.slice_changed.connect(self.on_slice_changed)
+        self._plane = self._plane_of(viewport.current_index)
+        if self.state.mask is not None:  # a brush about 1 % of the image, at most 1/8 of it
+            side = max(self.state.mask.shape[1:])
+            self.size_slider.setRange(1, max(8, side // 8))
+            self.size_slider.setValue(max(3, round(side / 100)))
+        self.canvas.set_extent(viewport.image_extent)
+        self.canvas.set_masks(self.state.mask.copy() if self.state.mask is not None else None, 1)
+        self._show_plane()
+        self._drawing = not self._plane_mask().any()
+        self.refresh()
+
+    def detach(self) -> None:
+        if self.viewport is None:
+            return
+        for item in (self.canvas, self.roi):
+            if item is not None:
+                self.viewport.view_box.removeItem(item)
+        try:
+            self.viewport.slice_changed.disconnect(self.on_slice_changed)
+        except (RuntimeError, TypeError):
+            pass
+        self.viewport = self.canvas = self.roi = None
+
+    # -- tools ---------------------------------------------------------------------
+    def set_tool(self, name: str) -> None:
+        if name not in TOOLS:
+            raise ValueError(f"unknown region tool {name!r}")
+        self.tool = name
+        self.tool_buttons[name].setChecked(True)
+        if name != "outline":
+            self._drawing = False
+        if self.roi is not None:  # the polygon is shown (and takes the mouse) only while outlining
+            self.roi.setVisible(name == "outline")
+
+    def undo(self) -> bool:
+        if not self.state.undo():
+            return False
+        self._redraw_region()
+        self._drawing = not self._plane_mask().any()
+        self._edited()
+        return True
+
+    # -- slots ---------------------------------------------------------------------
+    def on_brush_size_changed(self, value: int) -> None:
+        self.brush_px = float(value)
+
+    def on_undo_clicked(self) -> None:
+        self.undo()
+
+    def on_binary_changed(self) -> None:
+        self.state.changes = self.state.binary.changes
+        self._changed()
+
+    def on_canvas_clicked(self, x: float, y: float) -> None:
+        """Outline tool: a click places a vertex (while a polygon is being drawn)."""
+        if self.roi is None or not self.state.ready or not self._drawing:
+            return
+        pts = [*self._vertices(), (x, y)]
+        if len(pts) > 3:  # one vertex more on the closing edge, not a rebuilt polygon
+            self._syncing = True
+            try:
+                pos = self.roi.mapFromItem(self.canvas, QPointF(x, y))
+                # segments[0] is the closing edge (last vertex -> first) of pyqtgraph's closed polygon
+                self.roi.segmentClicked(self.roi.segments[0], pos=pos)
+                for h in self.roi.getHandles():
+                    h.setZValue(1)  # above the edges, as in _set_roi
+            finally:
+                self._syncing = False
+        else:
+            self._set_roi(np.asarray(pts))
+        if len(pts) >= 3:
+            self.state.set_polygon(self._plane, np.asarray(pts))
+            self._redraw_fill()
+        else:
+            self.state.note_vertex()
+        self._edited()
+
+    def on_polygon_moved(self, _roi=None) -> None:
+        """A vertex was dragged (or the polygon moved, or a vertex added on an edge)."""
+        if self._syncing or not self.state.ready:
+            return
+        self._drawing = False
+        if self.state.set_polygon(self._plane, self._vertices()):
+            self._redraw_fill()
+            self._edited()
+
+    def on_canvas_stroked(self, points: list[tuple[float, float]], phase: str) -> None:
+        if not self.state.ready:
+            return
+        if phase == "start":
+            self.state.begin_stroke()
+        elif self._last_point is not None:  # continue the line from the previous mouse position
+            points = [self._last_point, *points]
+        self._last_point = points[-1]
+        if self.state.stroke_to(self._plane, np.asarray(points), self.brush_px, self.tool == "eraser"):
+            self._redraw_fill()
+        if phase == "finish":
+            self._last_point = None
+            if self.state.end_stroke():
+                self._set_roi(self.state.polygon(self._plane))
+                self._edited()
+
+    def on_slice_changed(self, index: int) -> None:
+        self._plane = self._plane_of(index)
+        self._show_plane()
+
+    # -- drawing -------------------------------------------------------------------
+    def refresh(self) -> None:
+        s = self.state
+        self.area_label.setText(s.area_text() if s.ready else "")
+        self.undo_button.setEnabled(s.can_undo)
+        self.tool_buttons[self.tool].setChecked(True)
+        if self.binary_panel is not None:
+            self.binary_panel.refresh()
+
+    def _edited(self) -> None:
+        self.refresh()
+        self.region_edited.emit()
+        self.answer_changed.emit()
+
+    def _plane_of(self, index: int) -> int:
+        n = 1 if self.state.mask is None else self.state.mask.shape[0]
+        return int(np.clip(index, 0, n - 1))
+
+    def _plane_mask(self) -> np.ndarray:
+        return self.state.mask[self._plane] if self.state.mask is not None else np.zeros((0, 0), bool)
+
+    def _show_plane(self) -> None:
+        if self.canvas is None or self.state.mask is None:
+            return
+        self._redraw_region()
+
+    def _redraw_fill(self) -> None:
+        if self.canvas is not None and self.state.mask is not None:
+            self.canvas.set_masks(self.state.mask[self._plane][None], 1)
+
+    def _redraw_region(self) -> None:
+        self._redraw_fill()
+        if self.state.mask is not None:
+            self._set_roi(self.state.polygon(self._plane))
+
+    def _vertices(self) -> np.ndarray:
+        """The polygon's vertices in image pixels (x, y), (K, 2)."""
+        if self.roi is None or self.canvas is None:
+            return np.zeros((0, 2))
+        pts = [self.canvas.mapFromScene(self.roi.mapToScene(h.pos())) for h in self.roi.getHandles()]
+        return np.array([(p.x(), p.y()) for p in pts]).reshape(-1, 2)
+
+    def _set_roi(self, vertices: np.ndarray) -> None:
+        if self.roi is None or self.canvas is None:
+            return
+        self._syncing = True
+        try:
+            self.roi.setPos(0, 0)
+            pts = [self.canvas.mapToParent(QPointF(float(x), float(y))) for x, y in np.asarray(vertices)]
+            self.roi.replace_points([(p.x(), p.y()) for p in pts])
+            for h in self.roi.getHandles():
+                h.setZValue(1)  # a vertex above the edges: a press on it drags it, not the edge
+            self.roi.setVisible(self.tool == "outline")
+        finally:
+            self._syncing = False

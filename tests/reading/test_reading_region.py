@@ -1,0 +1,205 @@
+"""Region answers on the real reading screen: the contour editor driven with the mouse and keys
+(place vertices, drag a vertex, brush, erase, undo, Enter submits), the aided read starting from
+the AI's contour (accepted unchanged, or edited), mask overlays toggled, the AI's measurements.
+
+Screenshots of unaided drawing and aided editing go to ``$REGION_SHOTS`` when it is set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from app.reading.region_answer import RegionAnswer
+from study.regionreads import region_reads
+from tests.reading.helpers import open_session
+from tests.reading.region_mouse import click, drag
+from tests.regionstudy import SPACING_MM, write_region_study
+
+
+def _shot(widget, name: str) -> None:
+    folder = os.environ.get("REGION_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(folder) / f"{name}.png"))
+
+
+def key(screen, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    QTest.keyClick(screen, k, modifier)
+
+
+@pytest.fixture(autouse=True)
+def _moves(every_mouse_move):
+    yield
+
+
+@pytest.fixture
+def region_study(tmp_path):
+    return write_region_study(tmp_path / "study", n=2, size=160)
+
+
+def _answer(screen) -> RegionAnswer:
+    assert isinstance(screen.state.answer, RegionAnswer)
+    return screen.state.answer
+
+
+def test_unaided_drawing_drag_brush_undo_and_submit(qtbot, engine_factory, region_study, now, mono):
+    engine = engine_factory(region_study)
+    window, screen = open_session(qtbot, engine, mono)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: screen.region_editor is not None and screen.region_editor.canvas is not None)
+    a = _answer(screen)
+    assert a.ready and a.start is None and not a.mask.any()
+    assert screen.region_viewport().outline.isVisible() is False  # no AI contour unaided
+    assert not screen.submit_button.isEnabled()
+    square = [(40, 40), (110, 40), (110, 110), (40, 110)]
+    for x, y in square:
+        click(screen, x, y)
+    assert a.pixels == 70 * 70 and a.edit_count == 4
+    assert "Area 1.96 mm\u00b2" in screen.region_editor.area_label.text()  # 4900 px x 0.02^2 mm^2
+    _shot(window, "unaided_drawing")
+    # drag the vertex at (110, 110) out to (130, 130)
+    drag(screen, (110, 110), (130, 130))
+    assert a.mask[0, 120, 120] and a.pixels > 4900 and a.edit_count == 5
+    before = a.pixels
+    key(screen, Qt.Key.Key_B)  # brush: a blob outside the polygon
+    assert screen.region_editor.tool == "brush"
+    drag(screen, (20, 140), (30, 140))
+    assert a.mask[0, 140, 25] and a.pixels > before and a.edit_count == 6
+    key(screen, Qt.Key.Key_E)
+    drag(screen, (60, 60), (70, 60))
+    assert not a.mask[0, 60, 65] and a.edit_count == 7
+    key(screen, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the eraser stroke
+    assert a.mask[0, 60, 65] and a.edit_count == 8
+    # the combined question, then Enter
+    key(screen, Qt.Key.Key_2)
+    key(screen, Qt.Key.Key_Up)
+    assert screen.submit_button.isEnabled()
+    submitted_mask = a.mask[0].copy()
+    mono.advance(3)
+    case = screen.state.item.case_id
+    key(screen, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.state.item is None or screen.state.item.case_id != case)
+    reads = {r.case_id: r for r in region_reads(region_study.path)}
+    r = reads[case]
+    assert np.array_equal(r.mask, submitted_mask) and r.mode == "unaided"
+    assert r.accepted_unchanged is None and r.edit_count == 8 and r.likelihood == 55.0
+    assert r.spacing_mm == (SPACING_MM, SPACING_MM)
+
+
+def test_aided_read_starts_from_the_ai_contour(qtbot, engine_factory, tmp_path, now, mono):
+    study = write_region_study(tmp_path / "aided", design="concurrent", n=2, size=160)
+    study.put_ai()
+    engine = engine_factory(study)
+    window, screen = open_session(qtbot, engine, mono)
+    window.resize(1400, 900)
+    vp = screen.region_viewport()
+    edited = None
+    for k in range(len(study.case_ids)):
+        qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
+        a = _answer(screen)
+        case = screen.state.item.case_id
+        # the AI's 64 x 64 map of the truth shifted 3 px, resampled to the image and cut at 0.5
+        expected = np.roll(study.truth_masks[case], 3, axis=1)
+        assert a.mask.shape == (1, *study.shapes[case]) and a.accepted_unchanged is True
+        dice = 2 * (a.mask[0] & expected).sum() / (a.mask[0].sum() + expected.sum())
+        assert dice > 0.9
+        assert vp.outline.isVisible()  # the AI's contour as an overlay
+        panel_text = screen.ai_panel.measure_label.text()
+        assert "FAZ area" in panel_text and "circularity" in panel_text
+        if case == "RG900":
+            _shot(window, "aided_fundus")
+        if k == 0:
+            # overlay toggles: A hides / shows, O cycles outline -> fill -> both
+            key(screen, Qt.Key.Key_A)
+            assert not vp.outline.isVisible() and not vp.mask_visible
+            key(screen, Qt.Key.Key_A)
+            key(screen, Qt.Key.Key_O)
+            assert vp.mask_style == "fill" and vp.mask_fill.isVisible() and not vp.outline.isVisible()
+            key(screen, Qt.Key.Key_O)
+            assert vp.mask_style == "both" and vp.outline.isVisible()
+            _shot(window, "aided_start")
+            key(screen, Qt.Key.Key_O)  # back to outline
+        if k == 1:  # edit the AI's contour with the brush
+            h, w = study.shapes[case]
+            key(screen, Qt.Key.Key_B)
+            drag(screen, (w * 0.1, h * 0.1), (w * 0.2, h * 0.1))
+            assert a.accepted_unchanged is False and a.edit_count == 1
+            _shot(window, "aided_editing")
+            key(screen, Qt.Key.Key_V)
+            edited = case
+        key(screen, Qt.Key.Key_2 if k == 1 else Qt.Key.Key_1)
+        key(screen, Qt.Key.Key_Up if k == 1 else Qt.Key.Key_Down)
+        key(screen, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda c=case: screen.state.item is None or screen.state.item.case_id != c)
+    assert screen.state.item is None
+    reads = {r.case_id: r for r in region_reads(study.path)}
+    assert set(reads) == set(study.case_ids)
+    for case, r in reads.items():
+        assert r.mode == "aided"
+        assert (r.accepted_unchanged, r.edit_count) == ((False, 1) if case == edited else (True, 0))
+
+
+def test_region_answer_state_without_qt():
+    from study.protocol import Task
+
+    t = [0.0]
+    a = RegionAnswer(Task("region", region="FAZ"), clock=lambda: t[0])
+    assert "Outline the FAZ" in a.problem
+    a.begin((1, 20, 20), (0.5, 0.5))
+    a.set_polygon(0, np.array([(2, 2), (12, 2), (12, 12), (2, 12)]))
+    assert a.pixels == 100 and a.area_mm2 == 25.0 and a.complete
+    t[0] = 2.5
+    a.begin_stroke()
+    a.stroke_to(0, np.array([(5, 5)]), 2, erase=True)
+    assert a.end_stroke() and a.pixels < 100 and a.edit_ms == 2500 and a.edit_count == 2
+    assert a.undo() and a.pixels == 100
+    assert a.region().mask.shape == (20, 20) and a.accepted_unchanged is None
+    assert a.fields().answer == "FAZ"
+
+
+def test_series_is_outlined_slice_by_slice(qtbot, every_mouse_move):
+    """On a series the editor edits the slice shown; each slice keeps its own plane."""
+    from app.reading.region_editor import RegionEditorPanel
+    from app.viewer.viewport import ViewportWidget
+    from study.media.types import Media
+    from study.protocol import Task
+
+    frames = np.random.default_rng(0).random((5, 80, 80)).astype(np.float32) * 1000
+    vp = ViewportWidget(controls=False)
+    qtbot.addWidget(vp)
+    vp.resize(500, 500)
+    vp.show()
+    vp.set_media(Media(frames, "series", spacing=(0.5, 0.5), window=(500.0, 1000.0)))
+    answer = RegionAnswer(Task("region", region="lesion"))
+    answer.begin((5, 80, 80), (0.5, 0.5), image_2d=False)
+    editor = RegionEditorPanel(answer)
+    qtbot.addWidget(editor)
+    editor.attach(vp)
+
+    class Screen:  # what the mouse helpers need of a reading screen
+        def __init__(self):
+            self.region_editor = editor
+
+        def region_viewport(self):
+            return vp
+
+        def window(self):
+            return vp
+
+    screen = Screen()
+    vp.set_slice(3)
+    for x, y in [(10, 10), (40, 10), (40, 40), (10, 40)]:
+        click(screen, x, y)
+    assert answer.mask[3].sum() == 900 and answer.mask.sum() == 900
+    vp.set_slice(1)
+    assert len(editor._vertices()) == 0  # slice 1 has no region yet
+    editor.set_tool("brush")
+    drag(screen, (60, 60), (70, 60))
+    assert answer.mask[1].any() and answer.mask[3].sum() == 900
+    region = answer.region()
+    assert region.mask.shape == (5, 80, 80) and region.area_mm2 == pytest.approx(answer.pixels * 0.25)
