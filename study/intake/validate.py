@@ -33,6 +33,7 @@ from study.cases import Case
 from study.csvtable import read_case_rows
 from study.intake.sniff import is_dicom_file
 from study.media import MediaError, detect_kind, load, open_video
+from study.specimen import FIELD_SEPARATOR, field_paths
 from study.protocol import Protocol
 
 # Transfer syntaxes whose pixel bytes are a plain array: their length is known from the header.
@@ -206,12 +207,18 @@ def validate_study(
         if cancelled():
             break
         for role in protocol.hanging.roles:
-            full = Path(case.media[role])
-            refused = path_problem(rel_paths.get((case.case_id, role), str(full)), full, roots)
-            if refused:
-                findings.append(Finding(case.case_id, role, str(full), refused))
-                continue
-            findings += check_media(case.case_id, role, full)
+            # A specimen's cell lists several fields (study.specimen): each one is checked.
+            fulls = field_paths(case.media[role])
+            written = rel_paths.get((case.case_id, role), case.media[role]).split(FIELD_SEPARATOR)
+            if len(written) != len(fulls):
+                written = list(fulls)
+            for rel, full_text in zip(written, fulls):
+                full = Path(full_text)
+                refused = path_problem(rel.strip(), full, roots)
+                if refused:
+                    findings.append(Finding(case.case_id, role, str(full), refused))
+                    continue
+                findings += check_media(case.case_id, role, full)
         if progress is not None:
             elapsed = time.monotonic() - start
             left = elapsed / (i + 1) * (len(cases) - i - 1)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from study.aioutput import AIOutput
 from study.errors import StudyError
+from study.specimen import FieldScore
 from study.security import code_problem, hash_secret, secret_problem, verify_secret
 from study.store import anchor, audit, coverage, identity
 from study.store.db import default_url, make_engine, migrate
@@ -87,6 +88,16 @@ def _to_output(row: AIOutputRow) -> AIOutput:
         cams=_unpack_cams(row.cams),
         cam_method=p.get("cam_method", ""),
         versions=p.get("versions", {}),
+        fields=tuple(
+            FieldScore(
+                int(f["index"]),
+                float(f["score"]) if f.get("score") is not None else float("nan"),
+                tuple(float(x) for x in f.get("probabilities", ())),
+                f.get("predicted", ""),
+            )
+            for f in p.get("fields", ())
+        ),
+        aggregate=p.get("aggregate", ""),
     )
 
 
@@ -333,6 +344,17 @@ class Store:
             "cam_method": out.cam_method,
             "versions": dict(out.versions),
         }
+        if out.fields:  # a specimen: per-field scores (their CAMs are in ``cams``) and how they combine
+            payload["aggregate"] = out.aggregate
+            payload["fields"] = [
+                {
+                    "index": f.index,
+                    "score": None if f.score != f.score else float(f.score),
+                    "probabilities": [float(x) for x in f.probabilities],
+                    "predicted": f.predicted,
+                }
+                for f in out.fields
+            ]
         with self.transaction() as s:
             old = s.execute(
                 select(AIOutputRow).where(AIOutputRow.case_id == out.case_id, AIOutputRow.model_id == out.model_id)
