@@ -141,7 +141,9 @@ def aggregate_probabilities(fields: Sequence[FieldScore], how: str = "max") -> t
 
 def ranked(fields: Sequence[FieldScore]) -> tuple[FieldScore, ...]:
     """Fields from most to least suspicious; ties (and NaN, last) keep the stored order."""
-    return tuple(sorted(fields, key=lambda f: (math.isnan(f.score), -f.score if not math.isnan(f.score) else 0.0, f.index)))
+    return tuple(
+        sorted(fields, key=lambda f: (math.isnan(f.score), -f.score if not math.isnan(f.score) else 0.0, f.index))
+    )
 
 
 def top_k(fields: Sequence[FieldScore], k: int) -> frozenset[int]:

@@ -33,8 +33,8 @@ from study.cases import Case
 from study.csvtable import read_case_rows
 from study.intake.sniff import is_dicom_file
 from study.media import MediaError, detect_kind, load, open_video
-from study.specimen import FIELD_SEPARATOR, field_paths
 from study.protocol import Protocol
+from study.specimen import FIELD_SEPARATOR, field_paths
 
 # Transfer syntaxes whose pixel bytes are a plain array: their length is known from the header.
 _NATIVE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"}

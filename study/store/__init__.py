@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from study.aioutput import AIOutput
 from study.errors import StudyError
-from study.specimen import FieldScore
 from study.security import code_problem, hash_secret, secret_problem, verify_secret
+from study.specimen import FieldScore
 from study.store import anchor, audit, coverage, identity
 from study.store.db import default_url, make_engine, migrate
 from study.store.schema import AIOutputRow, AuditRow, LockoutRow, Meta, ReaderRow
