@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import create_worker
-from study.aioutput import AIOutput
+from study.aioutput import AIOutput, field_cam_key
 from study.engine import CaseItem
 from study.media.types import Media, MediaError
+from study.specimen import field_paths
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +46,31 @@ def default_loader() -> Callable[[str], Media]:
 
 
 def load_case(media_paths: Mapping[str, str], load: Callable[[str], Media]) -> LoadedCase:
+    """Every role's media.  A specimen's role (several fields, ``study.specimen``) is
+    loaded field by field: ``role#i`` is field i (stored order) and ``role`` field 0."""
     loaded: dict[str, Media] = {}
     errors: dict[str, str] = {}
     for role, path in media_paths.items():
+        paths = field_paths(path)
+        keys = [role] if len(paths) == 1 else [field_cam_key(role, i) for i in range(len(paths))]
         try:
-            loaded[role] = load(path)
+            for key, field_path in zip(keys, paths):
+                loaded[key] = load(field_path)
+            if len(paths) > 1:
+                loaded[role] = loaded[keys[0]]
         except MediaError as err:
             errors[role] = err.cause
         except OSError as err:
             errors[role] = err.strerror or type(err).__name__
     return LoadedCase(loaded, errors)
+
+
+def field_count(loaded: LoadedCase, role: str) -> int:
+    """How many fields a loaded specimen has in ``role`` (0: not a specimen)."""
+    n = 0
+    while field_cam_key(role, n) in loaded.media:
+        n += 1
+    return n
 
 
 def _load_keyed(
