@@ -4,8 +4,9 @@ The specimen's output is one ``AIOutput``: its ``probabilities``/``score``/``pre
 aggregate the fields (``ModelSpec.aggregate``: "max" takes the most suspicious field,
 as a slide's class is its worst field in the source cytology study; "mean" averages
 the fields' probabilities), ``fields`` holds every field's own output and ``cams``
-holds each field's CAM under ``field_cam_key(role, i)`` plus the most suspicious
-field's CAM under ``role`` (what a plain viewer shows).
+holds each field's CAM under ``field_cam_key(role, i)`` plus field 1's CAM under
+``role``: a screen without a gallery shows the role's first field (``study.specimen``),
+so image and CAM always belong together.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ def predict_specimen(
     for i, o in enumerate(outs):
         if role in o.cams:
             field_cams[field_cam_key(role, i)] = o.cams[role][:1]
-    if role in outs[top.index].cams:
-        field_cams[role] = outs[top.index].cams[role][:1]
+    if role in outs[0].cams:
+        field_cams[role] = outs[0].cams[role][:1]
     return replace(
         outs[top.index],
         probabilities=probs,

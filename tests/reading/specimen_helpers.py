@@ -73,8 +73,7 @@ def specimen_output(protocol: Protocol, case_id: str, i: int) -> AIOutput:
             np.float16
         )
     probs = aggregate_probabilities(fields, "max")
-    top = max(fields, key=lambda f: f.score)
-    cams["photo"] = cams[field_cam_key("photo", top.index)]
+    cams["photo"] = cams[field_cam_key("photo", 0)]  # what a screen without the gallery shows: field 1
     return AIOutput(
         case_id,
         "m-test",
