@@ -207,7 +207,7 @@ def test_no_ai_in_unaided_specimen_galleries(qtbot, engine_factory, tmp_path, mo
         window.on_session_chosen(info.index)
         screen = window.reading
         while True:
-            qtbot.waitUntil(lambda: screen.state.item is None or not screen.state.loading)
+            qtbot.waitUntil(lambda s=screen: s.state.item is None or not s.state.loading)
             if screen.state.item is None:
                 break
             gallery = screen.triage.gallery
