@@ -504,3 +504,10 @@ def ai_table(study_dir: str | Path, url: str | None = None):
     from study.store.tables import ai_frame
 
     return ai_frame(study_dir, url)
+
+
+def field_views_table(study_dir: str | Path, url: str | None = None):
+    """One row per opening of a specimen's field, attributed to its read (issue 17)."""
+    from study.store.tables import field_views_frame
+
+    return field_views_frame(study_dir, url)
