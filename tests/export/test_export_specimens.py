@@ -4,36 +4,20 @@ reading time, fields opened and decisive-field-in-top-k per reader x mode (issue
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
 
 from app.cli import main
-from study.engine import ReadSubmission, StudyEngine
-from study.specimen import FieldView
 from study.store import field_views_table
 from tests.admin_cli import ENV, PASSWORD, give_admin_password
-from tests.reading.specimen_helpers import make_specimen_study, put_specimen_ai
+from tests.reading.specimen_helpers import make_specimen_study, put_specimen_ai, read_two_specimens
 
 
 def test_report_has_specimen_statistics(tmp_path, capsys, monkeypatch):
     folder = make_specimen_study(tmp_path / "s", top_k=2)
     put_specimen_ai(folder)
-    t0 = datetime(2026, 11, 24, 9, tzinfo=UTC)
-    engine = StudyEngine.open(folder.path, clock=lambda: t0)
-    rs = engine.start("r1", 1, workstation="ws")
-    # Hand table (AI picks = top-2 by FIELD_SCORES): QS101 fields (0.2, 0.9, 0.4) -> picks {1, 2};
-    # QS102 (0.1, 0.05, 0.3, 0.6) -> {3, 2}.  QS101: left once after field 0, then read with
-    # fields 1, 0 and decisive 0 (not a pick); QS102: fields 3 decisive (a pick).
-    s1, s2 = "QS101", "QS102"
-    rs.leave(ReadSubmission(s1, "", t0, t0, 4000, field_views=(FieldView(1, 1, 4000, False, 1, True),)))
-    views1 = (FieldView(1, 1, 2000, False, 1, True), FieldView(2, 0, 6000, True, 3, False))
-    rs.submit(ReadSubmission(s1, "CIN1", t0, t0 + timedelta(seconds=8), 8000, field_views=views1))
-    views2 = (FieldView(1, 3, 5000, True, 1, True),)
-    rs.submit(ReadSubmission(s2, "CIN2+", t0, t0 + timedelta(seconds=5), 5000, field_views=views2))
-    rs.close()
-    engine.close()
+    read_two_specimens(folder)
 
     frame = field_views_table(folder.path)
     assert len(frame) == 4 and frame["read_id"].notna().all()  # the left sitting counts towards its read

@@ -98,3 +98,28 @@ def put_specimen_ai(folder: StudyFolder) -> dict[str, AIOutput]:
     finally:
         store.close()
     return outs
+
+
+def read_two_specimens(folder: StudyFolder) -> None:
+    """r1 reads QS101 and QS102 aided, with a gallery log worked out by hand (see the tests).
+
+    AI picks (top-2 by FIELD_SCORES): QS101 (0.2, 0.9, 0.4) -> {1, 2}; QS102 (0.1, 0.05, 0.3, 0.6)
+    -> {3, 2}.  QS101: left once after 4 s on field 1, then read in 8 s over fields 1, 0 with
+    decisive 0 (not a pick); QS102: 5 s on field 3, decisive (a pick)."""
+    from datetime import UTC, datetime, timedelta
+
+    from study.engine import ReadSubmission, StudyEngine
+    from study.specimen import FieldView
+
+    t0 = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    engine = StudyEngine.open(folder.path, clock=lambda: t0)
+    try:
+        rs = engine.start("r1", 1, workstation="ws")
+        rs.leave(ReadSubmission("QS101", "", t0, t0, 4000, field_views=(FieldView(1, 1, 4000, False, 1, True),)))
+        views1 = (FieldView(1, 1, 2000, False, 1, True), FieldView(2, 0, 6000, True, 3, False))
+        rs.submit(ReadSubmission("QS101", "CIN1", t0, t0 + timedelta(seconds=8), 8000, field_views=views1))
+        views2 = (FieldView(1, 3, 5000, True, 1, True),)
+        rs.submit(ReadSubmission("QS102", "CIN2+", t0, t0 + timedelta(seconds=5), 5000, field_views=views2))
+        rs.close()
+    finally:
+        engine.close()
