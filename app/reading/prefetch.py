@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import create_worker
@@ -31,6 +32,9 @@ class LoadedCase:
     errors: dict[str, str] = field(default_factory=dict)  # role -> cause (no path)
     ai: AIOutput | None = None  # what the session gave for this case (None in unaided reads)
     ai_fetched: bool = False
+    # A specimen's gallery thumbnails, made off the GUI thread: field index -> (plain, with CAM or None),
+    # (h, w, 3) uint8.  The CAM ones only when the session gave an AI output with field CAMs.
+    thumbs: dict[int, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict)
 
 
 def default_loader() -> Callable[[str], Media]:
@@ -86,7 +90,28 @@ def _load_keyed(
             loaded = LoadedCase(loaded.media, loaded.errors, ai_source(item), ai_fetched=True)
         except Exception:  # noqa: BLE001 - left to the GUI thread, which reports it
             log.warning("AI output of a case could not be prefetched", exc_info=True)
+    if not loaded.errors:
+        loaded = replace(loaded, thumbs=specimen_thumbs(loaded))
     return item_key(item), loaded
+
+
+def specimen_thumbs(loaded: LoadedCase) -> dict[int, tuple[np.ndarray, np.ndarray | None]]:
+    """Gallery thumbnails of the first role that is a specimen ({} for none); see LoadedCase."""
+    from app.reading.triage_thumbs import THUMB, cam_lut, thumbnail, with_cam
+
+    for role in list(loaded.media):
+        n = field_count(loaded, role)
+        if n < 2:
+            continue
+        ai = loaded.ai if loaded.ai_fetched else None
+        out = {}
+        for i in range(n):
+            media = loaded.media[field_cam_key(role, i)]
+            plain = thumbnail(media.frames[0], THUMB, media.window)
+            cam = ai.field_cam(role, i) if ai is not None else None
+            out[i] = (plain, with_cam(plain, cam, cam_lut()) if cam is not None else None)
+        return out
+    return {}
 
 
 def item_key(item: CaseItem) -> str:

@@ -16,11 +16,9 @@ from PySide6.QtGui import QImage, QMouseEvent, QPixmap
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.reading.triage_gallery_state import GalleryState
-from app.reading.triage_thumbs import thumbnail, with_cam
-from app.viewer.overlay import colormap
-from study.media.types import Media
+from app.reading.triage_thumbs import THUMB
 
-THUMB = 120  # pixels, longest side
+MAX_TILES = 9  # digits 1-9
 
 
 def _pixmap(rgb: np.ndarray) -> QPixmap:
@@ -45,60 +43,40 @@ class GalleryPanel(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("galleryPanel")
+        # The shown tile is framed through a dynamic property: no per-switch stylesheet parsing.
+        self.setStyleSheet(
+            "QFrame#galleryTile { border: 2px solid transparent; border-radius: 4px; }"
+            'QFrame#galleryTile[shown="true"] { border: 2px solid palette(highlight); }'
+        )
         self.row = QHBoxLayout(self)
         self.row.setContentsMargins(8, 6, 8, 6)
         self.row.setSpacing(8)
         self.state: GalleryState | None = None
+        # A pool of tiles built once and reused for every specimen (slot k shows gallery position k + 1).
+        self._slots: list[tuple[_TileFrame, QLabel, QLabel, QCheckBox]] = []
         self.tiles: dict[int, _TileFrame] = {}  # field index -> tile
         self.captions: dict[int, QLabel] = {}
         self.images: dict[int, QLabel] = {}
         self.cam_boxes: dict[int, QCheckBox] = {}
+        self._field_of_slot: list[int] = []
+        self._texts: dict[int, str] = {}
         self._plain: dict[int, QPixmap] = {}
         self._cam: dict[int, QPixmap] = {}
-        self._lut = colormap("jet").getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint8)
         self.hint = QLabel()
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
+        for k in range(MAX_TILES):
+            self._slots.append(self._make_slot(k))
+            self.row.addWidget(self._slots[-1][0])
+            self._slots[-1][0].hide()
+        self.row.addWidget(self.hint, 1)
         self.hide()
 
-    def bind(self, state: GalleryState | None, fields: dict[int, Media], cams: dict[int, np.ndarray]) -> None:
-        """Build the tiles for one specimen (None: no gallery, the strip hides)."""
-        while self.row.count():
-            w = self.row.takeAt(0).widget()
-            if w is not None and w is not self.hint:
-                w.deleteLater()
-        self.tiles.clear()
-        self.captions.clear()
-        self.images.clear()
-        self.cam_boxes.clear()
-        self._plain.clear()
-        self._cam.clear()
-        self.state = state
-        if state is None:
-            self.hide()
-            return
-        for tile in state.tiles:
-            media = fields[tile.field_index]
-            thumb = thumbnail(media.frames[0], THUMB, media.window)
-            self._plain[tile.field_index] = _pixmap(thumb)
-            cam = cams.get(tile.field_index) if state.aided else None
-            if cam is not None:
-                self._cam[tile.field_index] = _pixmap(with_cam(thumb, cam, self._lut))
-            self.row.addWidget(self._tile(tile.position, tile.field_index, tile.score, tile.pick, cam is not None))
-        self.row.addWidget(self.hint, 1)
-        self.hint.setText(
-            f"Fields ranked by the AI \u00b7 \u2605 = AI pick (top {sum(t.pick for t in state.tiles)})"
-            if state.aided
-            else "Fields in stored order"
-        )
-        self.show()
-        self.refresh()
-
-    def _tile(self, position: int, field: int, score: float, pick: bool, has_cam: bool) -> _TileFrame:
+    def _make_slot(self, k: int) -> tuple[_TileFrame, QLabel, QLabel, QCheckBox]:
         frame = _TileFrame()
         frame.setObjectName("galleryTile")
         frame.setCursor(Qt.CursorShape.PointingHandCursor)
-        frame.setToolTip(f"Show field {position} full size (key {position})")
+        frame.setToolTip(f"Show field {k + 1} full size (key {k + 1})")
         col = QVBoxLayout(frame)
         col.setContentsMargins(4, 4, 4, 4)
         col.setSpacing(2)
@@ -106,23 +84,73 @@ class GalleryPanel(QFrame):
         image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         image.setFixedSize(THUMB, THUMB)
         col.addWidget(image)
-        text = f"{position}"
-        if not math.isnan(score):
-            text += f"  \u00b7  {score:.2f}"
-        if pick:
-            text += "  \u2605 AI pick"
-        caption = QLabel(text)
+        caption = QLabel()
         caption.setObjectName("galleryCaption")
         col.addWidget(caption)
-        frame.clicked.connect(lambda f=field: self.field_clicked.emit(f))
-        if has_cam:
-            box = QCheckBox("CAM")
-            box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            box.toggled.connect(lambda on, f=field: self.cam_toggled.emit(f, on))
-            col.addWidget(box)
-            self.cam_boxes[field] = box
-        self.tiles[field], self.captions[field], self.images[field] = frame, caption, image
-        return frame
+        box = QCheckBox()
+        box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        col.addWidget(box)
+        frame.clicked.connect(lambda k=k: self.on_slot_clicked(k))
+        box.toggled.connect(lambda on, k=k: self.on_slot_cam_toggled(k, on))
+        return frame, image, caption, box
+
+    def on_slot_clicked(self, k: int) -> None:
+        if k < len(self._field_of_slot):
+            self.field_clicked.emit(self._field_of_slot[k])
+
+    def on_slot_cam_toggled(self, k: int, on: bool) -> None:
+        if k < len(self._field_of_slot):
+            self.cam_toggled.emit(self._field_of_slot[k], on)
+
+    def bind(self, state: GalleryState | None, thumbs: dict[int, tuple[np.ndarray, np.ndarray | None]]) -> None:
+        """Show the tiles of one specimen (None: no gallery, the strip hides).
+
+        ``thumbs``: field index -> (plain, with CAM or None) thumbnails (``prefetch.specimen_thumbs``);
+        the CAM ones are used only in the aided form."""
+        self.state = state
+        self.tiles.clear()
+        self.captions.clear()
+        self.images.clear()
+        self.cam_boxes.clear()
+        self._plain.clear()
+        self._cam.clear()
+        self._texts.clear()
+        self._field_of_slot = []
+        if state is None:
+            self.hide()
+            return
+        shown_tiles = state.tiles[:MAX_TILES]
+        for k, (frame, image, caption, box) in enumerate(self._slots):
+            if k >= len(shown_tiles):
+                frame.hide()
+                continue
+            tile = shown_tiles[k]
+            field = tile.field_index
+            plain, cam = thumbs[field]
+            self._plain[field] = _pixmap(plain)
+            if state.aided and cam is not None:
+                self._cam[field] = _pixmap(cam)
+            text = f"{tile.position}"
+            if not math.isnan(tile.score):
+                text += f"  \u00b7  {tile.score:.2f}"
+            if tile.pick:
+                text += "  \u2605 AI pick"
+            self._texts[field] = text
+            self._field_of_slot.append(field)
+            self.tiles[field], self.images[field], self.captions[field] = frame, image, caption
+            # No CAM word anywhere in an unaided gallery, not even on a hidden box.
+            box.setText("CAM" if field in self._cam else "")
+            box.setVisible(field in self._cam)
+            if field in self._cam:
+                self.cam_boxes[field] = box
+            frame.show()
+        self.hint.setText(
+            f"Fields ranked by the AI \u00b7 \u2605 = AI pick (top {sum(t.pick for t in state.tiles)})"
+            if state.aided
+            else "Fields in stored order"
+        )
+        self.show()
+        self.refresh()
 
     def refresh(self) -> None:
         """Thumbnails with or without CAM, the shown field framed, the decisive one named."""
@@ -140,10 +168,8 @@ class GalleryPanel(QFrame):
             shown = field == s.shown
             if frame.property("shown") != shown:
                 frame.setProperty("shown", shown)
-                frame.setStyleSheet(
-                    "QFrame#galleryTile { border: 2px solid palette(highlight); border-radius: 4px; }"
-                    if shown
-                    else "QFrame#galleryTile { border: 2px solid transparent; border-radius: 4px; }"
-                )
-            base = self.captions[field].text().split("  \u2714")[0]
-            self.captions[field].setText(base + ("  \u2714 decisive" if field == s.decisive else ""))
+                frame.style().unpolish(frame)
+                frame.style().polish(frame)
+            text = self._texts[field] + ("  \u2714 decisive" if field == s.decisive else "")
+            if self.captions[field].text() != text:
+                self.captions[field].setText(text)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.reading.card import side_panel
-from app.reading.prefetch import LoadedCase, MediaPrefetcher, field_count
+from app.reading.prefetch import LoadedCase, MediaPrefetcher, field_count, specimen_thumbs
 from app.reading.reading_widget import KEY_NAMES, ReadingWidget, default_viewer
 from app.reading.triage_gallery import GalleryPanel
 from app.reading.triage_queue import TriageQueueModel
@@ -140,7 +140,7 @@ class TriageWidget(ReadingWidget):
         role, n = self._specimen_role(loaded) if not loaded.errors else ("", 0)
         if not n:
             self.triage.end_gallery()
-            self.gallery_panel.bind(None, {}, {})
+            self.gallery_panel.bind(None, {})
             super()._draw(loaded)
             return
         state = self.state
@@ -162,7 +162,7 @@ class TriageWidget(ReadingWidget):
             cams = {role: self._field_cams[first]} if first in self._field_cams else {}
             shown_ai = replace(ai, cams=cams)
         state.set_cam_visible(gallery.cam_visible(first))
-        self.gallery_panel.bind(gallery, self._fields, self._field_cams)
+        self.gallery_panel.bind(gallery, loaded.thumbs or specimen_thumbs(loaded))
         super()._draw(LoadedCase(media, {}, shown_ai, ai_fetched=True))
 
     def show_field(self, field: int) -> None:
