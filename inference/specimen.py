@@ -1,8 +1,9 @@
 """Predict a specimen: every field through the model, then the aggregation of the spec.
 
 The specimen's output is one ``AIOutput``: its ``probabilities``/``score``/``predicted``
-aggregate the fields (``ModelSpec.aggregate``: "max" takes the most suspicious field,
-as a slide's class is its worst field in the source cytology study; "mean" averages
+aggregate the fields (``ModelSpec.aggregate``: "max", as a slide's class is its worst
+field in the source cytology study: P(specimen >= class) is the largest field's
+P(field >= class), see ``study.specimen.aggregate_probabilities``; "mean" averages
 the fields' probabilities), ``fields`` holds every field's own output and ``cams``
 holds each field's CAM under ``field_cam_key(role, i)`` plus field 1's CAM under
 ``role``: a screen without a gallery shows the role's first field (``study.specimen``),

@@ -127,16 +127,24 @@ def aggregate_scores(scores: Sequence[float], how: str = "max") -> float:
 
 
 def aggregate_probabilities(fields: Sequence[FieldScore], how: str = "max") -> tuple[float, ...]:
-    """Specimen class probabilities: "max" takes those of the most suspicious field (a slide is
-    its worst field); "mean" averages the fields' probabilities class by class."""
+    """Specimen class probabilities from its fields', labels ordered from least to most severe
+    (normal, CIN1, CIN2+; binary: negative, positive).
+
+    "max": a slide is its worst field, so the probability that the specimen is at least class
+    c is the largest over fields of the field's probability of being at least c,
+    ``P(>= c) = max_f sum_{j >= c} p_f(j)``; class probabilities are the differences of these
+    (non-negative, summing to 1).  For the most severe class this is the maximum of the
+    fields' probabilities.  "mean": the fields' probabilities averaged class by class."""
     check_aggregate(how)
     usable = [f for f in fields if f.probabilities and not math.isnan(f.score)]
     if not usable:
         return ()
-    if how == "max":
-        return max(usable, key=lambda f: f.score).probabilities
     n = len(usable[0].probabilities)
-    return tuple(sum(f.probabilities[k] for f in usable) / len(usable) for k in range(n))
+    if how == "mean":
+        return tuple(sum(f.probabilities[k] for f in usable) / len(usable) for k in range(n))
+    at_least = [max(sum(f.probabilities[k:]) for f in usable) for k in range(n)]
+    at_least[0] = 1.0
+    return tuple(at_least[k] - (at_least[k + 1] if k + 1 < n else 0.0) for k in range(n))
 
 
 def ranked(fields: Sequence[FieldScore]) -> tuple[FieldScore, ...]:
