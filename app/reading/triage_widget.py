@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.reading.card import side_panel
+from app.reading.keys_dialog import KeysDialog
 from app.reading.prefetch import LoadedCase, MediaPrefetcher, field_count, specimen_thumbs
 from app.reading.reading_widget import KEY_NAMES, ReadingWidget, default_viewer
 from app.reading.triage_gallery import GalleryPanel
@@ -181,6 +182,20 @@ class TriageWidget(ReadingWidget):
         self.gallery_panel.refresh()
         self.ai_panel.refresh()
         self.refresh()
+
+    def on_keys_requested(self) -> None:
+        """F1 / ?: the key card, with the gallery's keys when a specimen is open."""
+        gallery = self.triage.gallery
+        if gallery is None:
+            super().on_keys_requested()
+            return
+        if self.keys_dialog is not None and self.keys_dialog.isVisible():
+            self.keys_dialog.close()
+            return
+        self.keys_dialog = KeysDialog(
+            self.protocol.task, self.state.has_cam, self, gallery_fields=min(9, len(gallery.tiles))
+        )
+        self.keys_dialog.show()
 
     def on_field_clicked(self, field: int) -> None:
         self.show_field(field)

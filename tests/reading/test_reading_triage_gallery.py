@@ -65,6 +65,10 @@ def test_aided_gallery_ranks_fields_picks_top_k_and_logs_the_openings(qtbot, eng
     panel.cam_boxes[ranked[1]].setChecked(False)  # this field's CAM off
     assert not vp.overlay.isVisible() and not gallery.cam_visible(ranked[1])
     assert gallery.cam_visible(ranked[0])  # the others keep theirs
+    qtbot.keyClick(screen, Qt.Key.Key_F1)  # the key card names the gallery's keys
+    card = "\n".join(screen.keys_dialog.texts())
+    assert "1-3" in card and "decided your answer" in card and "Ctrl+3" in card
+    qtbot.keyClick(screen, Qt.Key.Key_F1)
     qtbot.keyClick(screen, Qt.Key.Key_D)  # the field on screen decided it
     assert "decisive" in panel.captions[ranked[1]].text()
     mono.advance(4)
