@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from app.reading.triage_thumbs import THUMB, cam_lut, thumbnail, with_cam
 from app.workers import create_worker
 from study.aioutput import AIOutput, field_cam_key
 from study.engine import CaseItem
@@ -97,8 +98,6 @@ def _load_keyed(
 
 def specimen_thumbs(loaded: LoadedCase) -> dict[int, tuple[np.ndarray, np.ndarray | None]]:
     """Gallery thumbnails of the first role that is a specimen ({} for none); see LoadedCase."""
-    from app.reading.triage_thumbs import THUMB, cam_lut, thumbnail, with_cam
-
     for role in list(loaded.media):
         n = field_count(loaded, role)
         if n < 2:

@@ -12,14 +12,14 @@ from functools import cache
 
 import numpy as np
 
+from app.viewer.overlay import colormap
+
 THUMB = 120  # pixels, longest side of a gallery thumbnail
 
 
 @cache
 def cam_lut() -> np.ndarray:
     """The jet lookup table (256 x 3 uint8) the full-size CAM overlay uses."""
-    from app.viewer.overlay import colormap
-
     return colormap("jet").getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.uint8)
 
 
