@@ -3,7 +3,9 @@
 The sink is injected (the study store in the app and CLI, a dict in tests), so
 inference never imports the store or a database library.  Resumable: cases
 the sink already holds for this model are skipped.  An unreadable case is
-reported and skipped; the run goes on.
+reported and skipped; the run goes on.  A specimen (a case whose role lists
+several fields, ``study.specimen``) is scored field by field and aggregated
+(``inference.specimen``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from typing import Protocol
 
 from inference.load import LoadedModel, load_model
 from inference.predict import predict
+from inference.specimen import predict_specimen
 from inference.wsi_precompute import SlideCancelled
 from study.aioutput import AIOutput
 from study.media.types import Media, MediaError
+from study.specimen import field_paths
 
 ProgressFn = Callable[[int, int, float | None], None]  # (done, total, eta_seconds)
 
@@ -64,13 +68,25 @@ class MemorySink:
         self.outputs[(output.model_id, output.case_id)] = output
 
 
-def _load_case(case: CaseLike, roles: tuple[str, ...], loader: Callable[[str], Media]) -> dict[str, Media]:
-    media = {}
+def _load_case(
+    case: CaseLike, roles: tuple[str, ...], loader: Callable[[str], Media]
+) -> dict[str, Media] | dict[str, list[Media]]:
+    """role -> media; for a specimen (a role listing several fields, study.specimen)
+    role -> the fields' media in stored order."""
+    media: dict = {}
+    fields: dict[str, list[Media]] = {}
     for role in roles:
         path = case.media.get(role)
         if not path:
             raise MediaError(case.case_id, f"no {role} media in the case table")
-        media[role] = loader(path)
+        paths = field_paths(path)
+        if len(paths) > 1:
+            fields[role] = [loader(p) for p in paths]
+        else:
+            media[role] = loader(paths[0])
+    if fields:
+        fields.update({role: [m] for role, m in media.items()})
+        return fields
     return media
 
 
@@ -136,7 +152,10 @@ def precompute(
             pending = pool.submit(_load_case, todo[i + 1], roles, loader) if i + 1 < len(todo) else None
             try:
                 media = current.result()
-                output = _predict_case(model, media, case.case_id, cancel)
+                if any(isinstance(m, list) for m in media.values()):
+                    output = predict_specimen(model, media, case_id=case.case_id)
+                else:
+                    output = _predict_case(model, media, case.case_id, cancel)
             except SlideCancelled:
                 report.cancelled = True
                 break

@@ -17,6 +17,7 @@ Parsed with tomllib into a frozen dataclass.  Every problem is reported as
     input = "frames"                # frames | motion (first frame + frame differences)
     window = "media"                # media (DICOM default window) | minmax
     combine = "mean"                # mean of per-role probabilities
+    aggregate = "max"               # specimens (several fields per case): max | mean over fields
 
     [slices]                        # volumes (series, multi-frame)
     select = "central"              # central | all: slices whose probabilities are averaged
@@ -53,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from study.errors import ProblemList, StudyError
+from study.specimen import AGGREGATES
 
 ARCHITECTURES = (
     "mobilenet_v2",
@@ -105,6 +107,7 @@ class ModelSpec:
     input: str = "frames"
     window: str = "media"
     combine: str = "mean"
+    aggregate: str = "max"  # specimen score from field scores (study.specimen.AGGREGATES)
     slice_select: str = "central"
     slice_count: int = 5
     slice_cam: str = "all"
@@ -226,6 +229,7 @@ _MODEL_KEYS = {
     "input",
     "window",
     "combine",
+    "aggregate",
 }
 
 
@@ -354,6 +358,7 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
         input=m.get("input", str, "frames", choices=INPUTS) or "frames",
         window=m.get("window", str, "media", choices=WINDOWS) or "media",
         combine=m.get("combine", str, "mean", choices=("mean",)) or "mean",
+        aggregate=m.get("aggregate", str, "max", choices=AGGREGATES) or "max",
     )
     s = _sub(problems, data, "slices")
     if s is not None:

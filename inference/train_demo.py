@@ -145,9 +145,19 @@ def ensure_study(root: Path, name: str, seed: int, n: int | None) -> Path:
 
 
 def read_cases(study: Path) -> list[CaseData]:
+    """The study's cases; a specimen study with a ``fields.csv`` (the cytology demo) gives one
+    case per field with the field's own class: the model scores fields, the precompute
+    aggregates them per specimen (``inference.specimen``)."""
     from study.cases import load_cases
     from study.protocol import load_protocol
 
+    if (study / "fields.csv").is_file():
+        from study.demo.cytology import read_fields
+
+        return [
+            CaseData(f["field_id"], f["truth"], {"photo": str((study / f["photo"]).resolve())})
+            for f in read_fields(study)
+        ]
     return [CaseData(c.case_id, c.truth, dict(c.media)) for c in load_cases(study, load_protocol(study))]
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from study.specimen import FieldScore
+
 
 @dataclass(frozen=True)
 class AIOutput:
@@ -31,6 +33,10 @@ class AIOutput:
     model_id: sha256 of the weights file; versions: library versions used.
     measurements: segmentation heads: measurements of the predicted region by
         name (e.g. "faz_area_mm2", "circularity"); empty otherwise.
+    fields: a specimen's per-field outputs (``study.specimen.FieldScore``, in the
+        stored field order); empty for a case of one image.  The specimen's own
+        ``probabilities``/``score`` aggregate them (``aggregate``: "max" | "mean").
+        The CAM of field i is ``cams[field_cam_key(role, i)]``, shape (1, H, W).
     """
 
     case_id: str
@@ -46,3 +52,14 @@ class AIOutput:
     cam_method: str = ""
     versions: dict[str, str] = field(default_factory=dict, compare=False)
     measurements: dict[str, float] = field(default_factory=dict, compare=False)
+    fields: tuple[FieldScore, ...] = ()
+    aggregate: str = ""
+
+    def field_cam(self, role: str, index: int) -> np.ndarray | None:
+        """The (1, H, W) CAM of field ``index`` of a specimen, or None."""
+        return self.cams.get(field_cam_key(role, index))
+
+
+def field_cam_key(role: str, index: int) -> str:
+    """The ``cams`` key of a specimen field's CAM (``photo#0`` = field 1 of role ``photo``)."""
+    return f"{role}#{index}"

@@ -2,7 +2,9 @@
 
 Columns: ``case_id, truth, patient_id`` and one column per role of the
 hanging protocol, holding a path relative to the study folder (a file, or a
-folder for a DICOM series).  Truth is checked against the task: binary 0/1
+folder for a DICOM series).  A specimen (several fields of view, see
+``study.specimen``) lists its field files separated by ``;`` or names a folder
+of images; each field path is resolved and checked.  Truth is checked against the task: binary 0/1
 (or the positive/negative label), a multiclass label, a number in range, or a
 grade distribution ``p1;p2;...`` that sums to 1.
 
@@ -24,6 +26,7 @@ from types import MappingProxyType
 from study.csvtable import read_case_rows
 from study.errors import StudyError
 from study.protocol import Protocol, Task
+from study.specimen import FIELD_SEPARATOR, is_specimen_cell
 
 REQUIRED_COLUMNS = ("case_id", "truth", "patient_id")
 
@@ -103,10 +106,16 @@ def load_cases(study_dir: str | Path, protocol: Protocol, check_media: bool = Tr
                 if role not in optional:
                     problems.append(f"{where} ({case_id}): {role}: no media path")
                 continue
-            full = (study_dir / rel).resolve()
-            if check_media and not full.exists():
-                problems.append(f"{where} ({case_id}): {role}: media not found: {full}")
-            media[role] = str(full)
+            # A specimen lists its fields as "a.png;b.png" (study.specimen); each is checked.
+            parts = [p.strip() for p in rel.split(FIELD_SEPARATOR)] if is_specimen_cell(rel) else [rel]
+            if any(not p for p in parts):
+                problems.append(f"{where} ({case_id}): {role}: an empty field between ';' in {rel!r}")
+                continue
+            fulls = [(study_dir / p).resolve() for p in parts]
+            for full in fulls:
+                if check_media and not full.exists():
+                    problems.append(f"{where} ({case_id}): {role}: media not found: {full}")
+            media[role] = FIELD_SEPARATOR.join(str(f) for f in fulls)
         truth_mask = None
         if region:
             rel = values["truth_mask"]

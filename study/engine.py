@@ -36,8 +36,18 @@ from study.order import case_order, crossover_blocks
 from study.protocol import Protocol, load_protocol
 from study.region import Region, encode_mask
 from study.security import code_problem, secret_problem, verify_secret
+from study.specimen import FieldView
 from study.store import Store, audit
-from study.store.schema import AIOutputRow, AuditRow, LeaseRow, ReaderRow, ReadRow, SittingRow, WashoutOverrideRow
+from study.store.schema import (
+    AIOutputRow,
+    AuditRow,
+    FieldViewRow,
+    LeaseRow,
+    ReaderRow,
+    ReadRow,
+    SittingRow,
+    WashoutOverrideRow,
+)
 
 LEASE_SECONDS = 120
 MAX_PIN_TRIES = 3
@@ -171,6 +181,8 @@ class ReadSubmission:
     accepted_unchanged: bool | None = None
     edit_ms: int = 0
     edit_count: int = 0
+    # A specimen's gallery: every field opened, in order (study.specimen.FieldView); () otherwise.
+    field_views: tuple[FieldView, ...] = ()
 
 
 def _utcnow() -> datetime:
@@ -191,6 +203,20 @@ def session_plan(
     s1 = {cid: ("unaided" if cid in first_unaided else "aided") for cid in ids}
     s2 = {cid: ("aided" if mode == "unaided" else "unaided") for cid, mode in s1.items()}
     return [(1, "session 1", s1), (2, "session 2", s2)]
+
+
+def _check_field_views(read: ReadSubmission) -> None:
+    """A gallery log is in order, with non-negative times and at most one decisive field."""
+    problems = []
+    views = read.field_views
+    if [v.seq for v in views] != list(range(1, len(views) + 1)):
+        problems.append(f"field views of case {read.case_id}: seq must run 1..{len(views)}")
+    if any(v.field_index < 0 or v.shown_ms < 0 for v in views):
+        problems.append(f"field views of case {read.case_id}: negative field index or time")
+    if sum(1 for v in views if v.decisive) > 1:
+        problems.append(f"field views of case {read.case_id}: more than one decisive field")
+    if problems:
+        raise StudyError(problems)
 
 
 def _check_answer(protocol: Protocol, read: ReadSubmission) -> None:
@@ -728,11 +754,13 @@ class ReadingSession:
             raise StudyError([f"case {read.case_id} is not in this session"])
         if read.active_ms < 0 or read.submitted_at < read.displayed_at:
             raise StudyError([f"sitting of case {read.case_id}: timing is inconsistent"])
+        _check_field_views(read)
         now = self.engine.clock()
         with self.engine.store.transaction() as s:
             row = self._sitting_row(read, "left", None)
             s.add(row)
             s.flush()
+            self._add_field_views(s, read, row.id, None)
             audit.append(
                 s,
                 now,
@@ -758,6 +786,35 @@ class ReadingSession:
             workstation=self.workstation,
         )
 
+    def _add_field_views(self, s, read: ReadSubmission, sitting_id: int, read_id: int | None) -> None:
+        for v in read.field_views:
+            s.add(
+                FieldViewRow(
+                    reader_id=self.reader_id,
+                    session_index=self.index,
+                    case_id=read.case_id,
+                    sitting_id=sitting_id,
+                    read_id=read_id,
+                    seq=v.seq,
+                    field_index=v.field_index,
+                    shown_ms=int(v.shown_ms),
+                    decisive=bool(v.decisive),
+                    ai_rank=v.ai_rank,
+                    in_top_k=v.in_top_k,
+                )
+            )
+
+    def field_views(self, case_id: str | None = None) -> list[FieldView]:
+        """This reader's field openings in this session (one case, or all), in the order stored."""
+        q = select(FieldViewRow).where(
+            FieldViewRow.reader_id == self.reader_id, FieldViewRow.session_index == self.index
+        )
+        if case_id is not None:
+            q = q.where(FieldViewRow.case_id == case_id)
+        with self.engine.store.Session() as s:
+            rows = s.execute(q.order_by(FieldViewRow.id)).scalars().all()
+        return [FieldView(r.seq, r.field_index, r.shown_ms, r.decisive, r.ai_rank, r.in_top_k) for r in rows]
+
     def sittings(self) -> list[Sitting]:
         """This reader's sittings in this session, in the order they ended."""
         with self.engine.store.Session() as s:
@@ -781,6 +838,7 @@ class ReadingSession:
         if supersedes is None and read.case_id in self._answered:
             raise StudyError([f"case {read.case_id} is already answered; a change is a correction with a reason"])
         _check_answer(self.engine.protocol, read)
+        _check_field_views(read)
         consistency = read_consistency(self.engine.protocol, read)
         now = self.engine.clock()
         with self.engine.store.transaction() as s:
@@ -812,8 +870,10 @@ class ReadingSession:
             )
             s.add(row)
             s.flush()
-            s.add(self._sitting_row(read, "submitted", row.id))
+            sitting = self._sitting_row(read, "submitted", row.id)
+            s.add(sitting)
             s.flush()
+            self._add_field_views(s, read, sitting.id, row.id)
             action = "read.submitted"
             audit.append(
                 s,

@@ -38,6 +38,9 @@ without reading code.  Example::
     roles = ["T2axi", "T2sag", "DWI"]   # one viewport per role, columns of cases.csv
     sync = "position"            # position | fraction | none
 
+    [triage]                     # optional, mode = "triage" with specimens
+    top_k = 3                    # fields of a specimen marked as the AI's picks in the gallery
+
     [model]                      # optional
     spec = "models/mri/model.toml"
     roles = { photo = "image" }  # optional: model role -> study role, when the names differ
@@ -135,6 +138,7 @@ class Protocol:
     model_positive: tuple[str, ...] = ()  # model classes counted positive on a binary task
     source: str = field(default="", compare=False)
     media_roots: tuple[str, ...] = ()  # as written: relative to the study folder, or absolute
+    triage_top_k: int = 3  # [triage] top_k: specimen fields marked as the AI's picks
 
     @property
     def region_role(self) -> str:
@@ -294,7 +298,7 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
     """Validate a decoded study.toml; raise StudyError listing every problem."""
     problems = ProblemList(source)
     root = _Reader(problems, data, "")
-    root.unknown({"study", "readers", "task", "hanging", "model"})
+    root.unknown({"study", "readers", "task", "hanging", "model", "triage"})
     s = root.table("study")
     study_id = title = design = seed = None
     washout = 0
@@ -383,6 +387,14 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
                 if hanging is not None and study_role not in hanging.roles:
                     problems.add("model.roles", f"{study_role!r} is not one of hanging.roles")
         model_positive = m.strings("positive", ()) or ()
+    top_k = 3
+    tr = root.table("triage", required=False)
+    if tr is not None:
+        tr.unknown({"top_k"})
+        top_k = tr.get("top_k", int, 3)
+        if top_k is not None and top_k < 1:
+            problems.add("triage.top_k", f"must be 1 or more, got {top_k}")
+        top_k = top_k or 3
     problems.raise_if_any()
     return Protocol(
         study_id=study_id,
@@ -396,6 +408,7 @@ def parse_protocol(data: dict, source: str = "study.toml") -> Protocol:
         model_spec=model_spec,
         model_roles=model_roles,
         model_positive=model_positive,
+        triage_top_k=top_k,
         source=source,
         **extras,
     )
@@ -473,6 +486,8 @@ def protocol_to_toml(p: Protocol) -> str:
     lines += [f"{k} = {_toml_value(v)}" for k, v in task.items()]
     lines += ["", "[hanging]", f"roles = {_toml_value(p.hanging.roles)}", f"sync = {_toml_value(p.hanging.sync)}"]
     lines += match_to_toml(p.hanging.match)
+    if p.mode == "triage" or p.triage_top_k != 3:
+        lines += ["", "[triage]", f"top_k = {p.triage_top_k}"]
     if p.model_spec:
         lines += ["", "[model]", f"spec = {_toml_value(p.model_spec)}"]
         if p.model_roles:

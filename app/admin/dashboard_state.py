@@ -8,7 +8,7 @@ Every number comes from :func:`study.stats.analysis.analyze` (the CLI's
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -95,7 +95,9 @@ def export_report(
     if isinstance(analysis, TaskAnalysis):
         from study.export.task_report import write_task_report
 
-        paths = write_task_report(analysis.raw_reads, out_dir, analysis.task, ai=analysis.raw_ai, title=title)
+        paths = write_task_report(
+            analysis.raw_reads, out_dir, analysis.task, ai=analysis.raw_ai, title=title, specimens=analysis.specimens
+        )
     else:
         paths = write_report(analysis.raw_reads, out_dir, ai=analysis.raw_ai, result=analysis.result, title=title)
     if study_dir is not None and analysis.source.endswith(STORE_SOURCE):  # not for a reads table loaded from a file
@@ -297,6 +299,7 @@ class TaskAnalysis:
     rows: list[dict]  # analyze_task's result, one dict per reader x modality
     raw_reads: pd.DataFrame = field(repr=False, default=None)
     raw_ai: pd.DataFrame | None = field(repr=False, default=None)
+    specimens: list[dict] = field(default_factory=list)  # study.stats.specimens rows ([]: no galleries)
 
     def row_keys(self) -> list[tuple[str, str]]:
         return [(r["reader"], r["modality"]) for r in self.rows]
@@ -338,10 +341,32 @@ def row_order(typed: pd.DataFrame):
 
 
 def analyze_task_store(study_dir: Path) -> TaskAnalysis:
+    from study.export.specimen_stats import specimen_stats
     from study.export.task_report import load_task_study
 
     task, reads, ai = load_task_study(Path(study_dir))
-    return analyze_task_frames(reads, task, ai, f"{study_dir}{STORE_SOURCE}")
+    analysis = analyze_task_frames(reads, task, ai, f"{study_dir}{STORE_SOURCE}")
+    return replace(analysis, specimens=specimen_stats(Path(study_dir), reads))
+
+
+def specimen_table(ta: TaskAnalysis) -> tuple[list[str], list[list[str]]]:
+    """(columns, cells) of the specimen statistics (issue 17), as specimens.csv has them."""
+    head = ["Reader", "Mode", "Specimens", "Seconds (mean)", "Fields opened", "Decisive in AI top-k", "AI-pick miss"]
+    cells = []
+    for r in ta.specimens:
+        known = r["decisive_known"]
+        cells.append(
+            [
+                r["reader"],
+                r["modality"],
+                str(r["specimens"]),
+                _f(r["seconds_mean"], 1),
+                _f(r["fields_opened_mean"], 2),
+                f"{r['decisive_in_top_k']}/{known} = {_f(r['decisive_in_top_k_rate'])}" if known else "n/a",
+                _f(r["ai_pick_miss_rate"]),
+            ]
+        )
+    return head, cells
 
 
 def _f(v, digits: int = 3) -> str:

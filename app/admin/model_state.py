@@ -19,6 +19,7 @@ from study.errors import StudyError
 from study.media import Media, MediaError
 from study.modelfit import ModelFacts, fit_problems, role_map_problems, suggest_role_map, task_problems
 from study.protocol import load_protocol
+from study.specimen import field_paths
 from study.wizard import attach_model
 
 ProgressFn = Callable[[int, int, float | None], None]
@@ -89,7 +90,9 @@ def run_precompute(
 
 
 def media_path(engine: StudyEngine, case_id: str, role: str) -> str:
-    return engine.case(case_id).media.get(role, "")
+    """The file shown for a case's role; for a specimen its first field (whose CAM is the role's)."""
+    path = engine.case(case_id).media.get(role, "")
+    return field_paths(path)[0] if path else ""
 
 
 def strongest_slice(n_frames: int, cams) -> int:

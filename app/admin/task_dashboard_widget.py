@@ -101,6 +101,15 @@ class TaskResultsPanel(QWidget):
         heading2.setObjectName("sectionLabel")
         tcol.addWidget(heading2)
         tcol.addWidget(self.table, 1)
+        # Specimen triage (issue 17): time, fields opened, decisive field among the AI's picks.
+        self.specimen_heading = QLabel("Per specimen (triage galleries): the numbers of specimens.csv")
+        self.specimen_heading.setObjectName("sectionLabel")
+        self.specimen_table = readonly_table()
+        self.specimen_table.verticalHeader().setVisible(False)
+        tcol.addWidget(self.specimen_heading)
+        tcol.addWidget(self.specimen_table)
+        self.specimen_heading.hide()
+        self.specimen_table.hide()
 
         bottom = QWidget()
         bcol = QVBoxLayout(bottom)
@@ -135,6 +144,19 @@ class TaskResultsPanel(QWidget):
         self.table.setMinimumHeight(
             self.table.horizontalHeader().sizeHint().height() + rows + 2 * self.table.frameWidth() + scrollbar
         )
+        has_specimens = bool(ta.specimens)
+        self.specimen_heading.setVisible(has_specimens)
+        self.specimen_table.setVisible(has_specimens)
+        if has_specimens:
+            scols, scells = ds.specimen_table(ta)
+            fill(self.specimen_table, scols, scells)
+            self.specimen_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            srows = sum(self.specimen_table.rowHeight(r) for r in range(min(len(scells), MAX_VISIBLE_ROWS)))
+            self.specimen_table.setMinimumHeight(
+                self.specimen_table.horizontalHeader().sizeHint().height()
+                + srows
+                + 2 * self.specimen_table.frameWidth()
+            )
         self.detail.setCurrentWidget(
             {"multiclass": self.confusion, "numeric": self.bland_altman}.get(ta.task.kind, self.bars)
         )

@@ -90,7 +90,9 @@ def key_label(text: str) -> str:
 class KeysDialog(QDialog):
     """A non-modal card; Esc, F1 or ? closes it (the reading screen's keys are not routed here)."""
 
-    def __init__(self, task: Task, has_cam: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, task: Task, has_cam: bool, parent: QWidget | None = None, gallery_fields: int = 0) -> None:
+        """``gallery_fields``: tiles of a specimen's gallery on screen (triage); digits then show
+        fields and Ctrl+digit answers."""
         super().__init__(parent)
         self.setObjectName("keysDialog")
         self.setWindowTitle("Keys")
@@ -105,6 +107,17 @@ class KeysDialog(QDialog):
             "Screen": screen_keys(has_cam),
             "Viewer": viewer_keys(task),
         }
+        if gallery_fields:
+            self.sections["Answer"] = tuple(
+                (f"Ctrl+{k}" if k.isdigit() else k, what) for k, what in self.sections["Answer"]
+            )
+            self.sections = {
+                "Fields of the slide": (
+                    (f"1-{gallery_fields}", "show that field full size (as in the strip under the image)"),
+                    ("D", "mark the field on screen as the one that decided your answer"),
+                ),
+                **self.sections,
+            }
         grid = QGridLayout()
         grid.setHorizontalSpacing(18)
         grid.setVerticalSpacing(4)

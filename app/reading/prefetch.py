@@ -12,14 +12,17 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from app.reading.triage_thumbs import THUMB, cam_lut, thumbnail, with_cam
 from app.workers import create_worker
-from study.aioutput import AIOutput
+from study.aioutput import AIOutput, field_cam_key
 from study.engine import CaseItem
 from study.media.types import Media, MediaError
+from study.specimen import field_paths
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,9 @@ class LoadedCase:
     errors: dict[str, str] = field(default_factory=dict)  # role -> cause (no path)
     ai: AIOutput | None = None  # what the session gave for this case (None in unaided reads)
     ai_fetched: bool = False
+    # A specimen's gallery thumbnails, made off the GUI thread: field index -> (plain, with CAM or None),
+    # (h, w, 3) uint8.  The CAM ones only when the session gave an AI output with field CAMs.
+    thumbs: dict[int, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict)
 
 
 def default_loader() -> Callable[[str], Media]:
@@ -45,16 +51,31 @@ def default_loader() -> Callable[[str], Media]:
 
 
 def load_case(media_paths: Mapping[str, str], load: Callable[[str], Media]) -> LoadedCase:
+    """Every role's media.  A specimen's role (several fields, ``study.specimen``) is
+    loaded field by field: ``role#i`` is field i (stored order) and ``role`` field 0."""
     loaded: dict[str, Media] = {}
     errors: dict[str, str] = {}
     for role, path in media_paths.items():
+        paths = field_paths(path)
+        keys = [role] if len(paths) == 1 else [field_cam_key(role, i) for i in range(len(paths))]
         try:
-            loaded[role] = load(path)
+            for key, field_path in zip(keys, paths):
+                loaded[key] = load(field_path)
+            if len(paths) > 1:
+                loaded[role] = loaded[keys[0]]
         except MediaError as err:
             errors[role] = err.cause
         except OSError as err:
             errors[role] = err.strerror or type(err).__name__
     return LoadedCase(loaded, errors)
+
+
+def field_count(loaded: LoadedCase, role: str) -> int:
+    """How many fields a loaded specimen has in ``role`` (0: not a specimen)."""
+    n = 0
+    while field_cam_key(role, n) in loaded.media:
+        n += 1
+    return n
 
 
 def _load_keyed(
@@ -70,7 +91,26 @@ def _load_keyed(
             loaded = LoadedCase(loaded.media, loaded.errors, ai_source(item), ai_fetched=True)
         except Exception:  # noqa: BLE001 - left to the GUI thread, which reports it
             log.warning("AI output of a case could not be prefetched", exc_info=True)
+    if not loaded.errors:
+        loaded = replace(loaded, thumbs=specimen_thumbs(loaded))
     return item_key(item), loaded
+
+
+def specimen_thumbs(loaded: LoadedCase) -> dict[int, tuple[np.ndarray, np.ndarray | None]]:
+    """Gallery thumbnails of the first role that is a specimen ({} for none); see LoadedCase."""
+    for role in list(loaded.media):
+        n = field_count(loaded, role)
+        if n < 2:
+            continue
+        ai = loaded.ai if loaded.ai_fetched else None
+        out = {}
+        for i in range(n):
+            media = loaded.media[field_cam_key(role, i)]
+            plain = thumbnail(media.frames[0], THUMB, media.window)
+            cam = ai.field_cam(role, i) if ai is not None else None
+            out[i] = (plain, with_cam(plain, cam, cam_lut()) if cam is not None else None)
+        return out
+    return {}
 
 
 def item_key(item: CaseItem) -> str:

@@ -33,6 +33,7 @@ from study.consistency import CONTRADICTORY, binary_consistency, contradiction_t
 from study.engine import CaseItem, ReadingSession, ReadSubmission, SessionView
 from study.protocol import Protocol
 from study.region import ai_region_mask
+from study.specimen import FieldView
 
 
 def utc_now() -> datetime:
@@ -89,6 +90,9 @@ class ReadingState:
         self.submitted: list[ReadSubmission] = []  # this run only, for the summary
         self.skipped = 0  # cases whose media could not be read, this run
         self.warned = False  # a contradiction was shown for the answer as it stands
+        # A specimen's gallery log (triage): called at submit and leave, its FieldViews go
+        # into the same engine transaction as the read (study.specimen.FieldView).
+        self.field_views: Callable[[], tuple[FieldView, ...]] | None = None
 
     # -- case lifecycle -------------------------------------------------------
     def start(self) -> CaseItem | None:
@@ -163,6 +167,7 @@ class ReadingState:
                 ai_shown_ms=active if self.aided else 0,
                 cam_shown=self._cam_ever,
                 cam_shown_ms=self.cam_ms() if self._cam_ever else 0,
+                field_views=self.field_views() if self.field_views is not None else (),
             )
         )
         self.displayed_at = None  # recorded once
@@ -326,6 +331,7 @@ class ReadingState:
             cam_shown_ms=self.cam_ms() if self._cam_ever else 0,
             answer_changes=self.answer.changes,
             **self._region_fields(),
+            field_views=self.field_views() if self.field_views is not None else (),
         )
 
     def _region_fields(self) -> dict:

@@ -29,6 +29,7 @@ from datetime import datetime
 from app.reading.answers import MulticlassAnswer
 from app.reading.reading_state import ReadingState, utc_now
 from app.reading.stopwatch import Clock
+from app.reading.triage_gallery_state import GalleryState
 from study.aioutput import AIOutput
 from study.engine import ReadingSession, ReadSubmission
 from study.protocol import Protocol
@@ -105,7 +106,28 @@ class TriageState:
         self.score_class = ""
         self.class_filter: str | None = None
         self.block_changed = False  # set when the queue switched form; the screen rebuilds its table
+        self.gallery: GalleryState | None = None  # the open specimen's fields (None: one image)
         self._enter_block()
+
+    # -- the specimen gallery ---------------------------------------------------------
+    def begin_gallery(self, n_fields: int) -> GalleryState | None:
+        """The open slide is drawn with ``n_fields`` fields: build its gallery (aided: the
+        AI's ranking and top-k of ``[triage] top_k``; unaided: stored order, no AI) and show
+        its first tile.  Its log goes into the slide's read.  None for a single image."""
+        self.end_gallery()
+        if n_fields < 2 or self.reading.item is None:
+            return None
+        ai = self.reading.ai if self.reading.item.mode == "aided" else None
+        self.gallery = GalleryState(
+            n_fields, ai, self.protocol.triage_top_k, self.reading.active_ms, cam_on=self.reading.cam_visible
+        )
+        self.reading.field_views = self.gallery.views
+        self.gallery.open_first()
+        return self.gallery
+
+    def end_gallery(self) -> None:
+        self.gallery = None
+        self.reading.field_views = None
 
     # -- the two forms ------------------------------------------------------------
     @property
@@ -193,6 +215,7 @@ class TriageState:
         if not self.can_open(case_id):
             raise ValueError("this slide cannot be opened")
         self.reading.leave()
+        self.end_gallery()
         self.reading.open(case_id)
 
     def next_todo(self) -> TriageRow | None:
@@ -201,6 +224,7 @@ class TriageState:
         return todo[0] if todo else None
 
     def open_next(self) -> TriageRow | None:
+        self.end_gallery()
         row = self.next_todo()
         if row is None and self._block + 1 < len(self._blocks):
             self._enter_block()  # the unaided part is done: the aided part begins
@@ -216,6 +240,7 @@ class TriageState:
         item = self.reading.item
         assert item is not None
         self.reading.session.mark_unavailable(item, cause)
+        self.end_gallery()
         self.reading.skipped += 1
         self._done[item.case_id] = UNREADABLE
         self._version += 1

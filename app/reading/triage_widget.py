@@ -10,6 +10,7 @@ for a correction: pick the class, give a reason, Enter saves it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QKeyEvent
@@ -20,14 +21,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
 from app.reading.card import side_panel
-from app.reading.prefetch import MediaPrefetcher
+from app.reading.keys_dialog import KeysDialog
+from app.reading.prefetch import LoadedCase, MediaPrefetcher, field_count, specimen_thumbs
 from app.reading.reading_widget import KEY_NAMES, ReadingWidget, default_viewer
+from app.reading.triage_gallery import GalleryPanel
 from app.reading.triage_queue import TriageQueueModel
 from app.reading.triage_state import TriageState
+from study.aioutput import field_cam_key
 
 ALL = "All AI classes"
 COLUMN_WIDTHS = {"#": 40, "Answer": 72}
@@ -76,6 +81,23 @@ class TriageWidget(ReadingWidget):
         col.addWidget(self.table, 1)
         self.body.insertWidget(0, queue)
 
+        # A specimen's fields: a gallery strip under the viewer (hidden for a single image).
+        at = self.body.indexOf(self.centre)
+        self.body.removeWidget(self.centre)
+        middle = QWidget()
+        stack = QVBoxLayout(middle)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.setSpacing(0)
+        stack.addWidget(self.centre, 1)
+        self.gallery_panel = GalleryPanel()
+        self.gallery_panel.field_clicked.connect(self.on_field_clicked)
+        self.gallery_panel.cam_toggled.connect(self.on_field_cam_toggled)
+        stack.addWidget(self.gallery_panel)
+        self.body.insertWidget(at, middle, 1)
+        self._gallery_role = ""
+        self._fields: dict = {}  # field index -> Media of the open specimen
+        self._field_cams: dict = {}  # field index -> (1, H, W) CAM (aided only)
+
         # A reviewed slide reopened: its earlier answer and the reason for the change.
         side = self.answer_panel.parentWidget().layout()
         at = side.indexOf(self.answer_panel)
@@ -106,6 +128,96 @@ class TriageWidget(ReadingWidget):
         return None
 
     item_noun = "slide"
+
+    # -- the specimen gallery ------------------------------------------------------
+    def _specimen_role(self, loaded: LoadedCase) -> tuple[str, int]:
+        for role in self.protocol.hanging.roles:
+            n = field_count(loaded, role)
+            if n > 1:
+                return role, n
+        return "", 0
+
+    def _draw(self, loaded: LoadedCase) -> None:
+        role, n = self._specimen_role(loaded) if not loaded.errors else ("", 0)
+        if not n:
+            self.triage.end_gallery()
+            self.gallery_panel.bind(None, {})
+            super()._draw(loaded)
+            return
+        state = self.state
+        if loaded.ai_fetched:
+            state.attach_ai(loaded.ai)
+        gallery = self.triage.begin_gallery(n)
+        assert gallery is not None and gallery.shown is not None
+        ai = state.ai  # None in an unaided read, whatever was fetched
+        self._gallery_role = role
+        self._fields = {i: loaded.media[field_cam_key(role, i)] for i in range(n)}
+        self._field_cams = {}
+        if ai is not None:
+            self._field_cams = {i: c for i in range(n) if (c := ai.field_cam(role, i)) is not None}
+        first = gallery.shown
+        media = dict(loaded.media)
+        media[role] = self._fields[first]
+        shown_ai = None
+        if ai is not None:
+            cams = {role: self._field_cams[first]} if first in self._field_cams else {}
+            shown_ai = replace(ai, cams=cams)
+        state.set_cam_visible(gallery.cam_visible(first))
+        self.gallery_panel.bind(gallery, loaded.thumbs or specimen_thumbs(loaded))
+        super()._draw(LoadedCase(media, {}, shown_ai, ai_fetched=True))
+
+    def show_field(self, field: int) -> None:
+        """Show one field of the open specimen full size, with its CAM when its toggle is on."""
+        gallery = self.triage.gallery
+        if gallery is None or field not in self._fields or self.state.loading or self.state.paused:
+            return
+        gallery.show_field(field)
+        role = self._gallery_role
+        cam = self._field_cams.get(field)
+        if self.state.ai is not None:
+            self.state.ai = replace(self.state.ai, cams={role: cam} if cam is not None else {})
+        self.viewer.set_case({role: self._fields[field]}, {role: cam} if cam is not None else None)
+        self.state.set_cam_visible(gallery.cam_visible(field))
+        self._apply_overlay()
+        self.gallery_panel.refresh()
+        self.ai_panel.refresh()
+        self.refresh()
+
+    def on_keys_requested(self) -> None:
+        """F1 / ?: the key card, with the gallery's keys when a specimen is open."""
+        gallery = self.triage.gallery
+        if gallery is None:
+            super().on_keys_requested()
+            return
+        if self.keys_dialog is not None and self.keys_dialog.isVisible():
+            self.keys_dialog.close()
+            return
+        self.keys_dialog = KeysDialog(
+            self.protocol.task, self.state.has_cam, self, gallery_fields=min(9, len(gallery.tiles))
+        )
+        self.keys_dialog.show()
+
+    def on_field_clicked(self, field: int) -> None:
+        self.show_field(field)
+
+    def on_field_cam_toggled(self, field: int, on: bool) -> None:
+        gallery = self.triage.gallery
+        if gallery is None or gallery.cam_visible(field) == on:
+            return
+        gallery.toggle_cam(field)
+        if field == gallery.shown:
+            self.state.set_cam_visible(gallery.cam_visible(field))
+            self._apply_overlay()
+            self.ai_panel.refresh()
+        self.gallery_panel.refresh()
+        self.refresh()
+
+    def on_cam_controls_changed(self) -> None:
+        super().on_cam_controls_changed()
+        gallery = self.triage.gallery
+        if gallery is not None and gallery.shown is not None:
+            gallery.cam_on[gallery.shown] = self.state.cam_visible and gallery.aided
+            self.gallery_panel.refresh()
 
     def _skip(self, cause: str) -> None:
         self.triage.skip_unavailable(cause)
@@ -145,7 +257,29 @@ class TriageWidget(ReadingWidget):
 
     def handle_key(self, event: QKeyEvent) -> bool:
         name = KEY_NAMES.get(event.key())
-        if name is not None and name.isdigit() and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        gallery = self.triage.gallery
+        if gallery is not None:
+            # A specimen: digits show fields, Ctrl+digit answers, D marks the decisive field, C its CAM.
+            if name is not None and name.isdigit() and not mods:
+                if gallery.show_position(int(name)) is not None:
+                    self.show_field(gallery.shown)
+                return True
+            if name is not None and name.isdigit() and mods == Qt.KeyboardModifier.ControlModifier:
+                index = int(name) - 1
+                if 0 <= index < len(self.triage.labels):
+                    self._confirm(index)
+                return True
+            if event.key() == Qt.Key.Key_D and not mods:
+                gallery.mark_decisive()
+                self.gallery_panel.refresh()
+                self.refresh()
+                return True
+            if event.key() == Qt.Key.Key_C and not mods and gallery.shown is not None:
+                if gallery.aided and gallery.shown in self._field_cams:
+                    self.on_field_cam_toggled(gallery.shown, not gallery.cam_visible(gallery.shown))
+                return True
+        if name is not None and name.isdigit() and not mods:
             index = int(name) - 1
             if 0 <= index < len(self.triage.labels):
                 self._confirm(index)
@@ -241,6 +375,13 @@ class TriageWidget(ReadingWidget):
 
     def key_hint(self) -> str:
         n = len(self.triage.labels)
+        gallery = getattr(getattr(self, "triage", None), "gallery", None)
+        if gallery is not None:
+            return (
+                f"1\u2013{len(gallery.tiles)} or a click shows a field \u00b7 D decisive field\n"
+                f"Ctrl+1\u2013{n} or a click gives the class \u00b7 P pauses"
+                + (" \u00b7 C heat map" if gallery.aided else "")
+            )
         if getattr(self, "triage", None) is not None and self.triage.correcting:
             return f"1\u2013{n} pick the class \u00b7 type the reason\nEnter saves the correction \u00b7 P pauses"
         if getattr(self, "triage", None) is not None and self.triage.aided:

@@ -33,14 +33,16 @@ from study.demo.common import (
     write_demo_json,
     write_protocol,
 )
+from study.demo.specimens import plan_specimens
 from study.protocol import HangingProtocol, Protocol, Task
+from study.specimen import worst_class
 
 NAME = "cytology"
 LABELS = ("normal", "CIN1", "CIN2+")
 FRACTIONS = (0.4, 0.3, 0.3)
 ROLES = ("photo",)
 SIZE = 256
-DEFAULT_N = 300
+DEFAULT_N = 90  # specimens (about 315 fields)
 
 BACKGROUND = np.array([236.0, 228.0, 234.0])
 CYANOPHILIC = np.array([118.0, 176.0, 190.0])
@@ -57,7 +59,7 @@ def protocol(seed: int) -> Protocol:
         seed=seed,
         groups=DEMO_GROUPS,
         mode="triage",
-        task=Task("multiclass", "What is the most severe finding on this field?", labels=LABELS, positive=("CIN2+",)),
+        task=Task("multiclass", "What is the most severe finding on this slide?", labels=LABELS, positive=("CIN2+",)),
         hanging=HangingProtocol(ROLES, "none"),
         model_spec=f"models/{NAME}/model.toml",
     )
@@ -231,6 +233,10 @@ def render_field(seed: int, index: int, grade: int) -> tuple[np.ndarray, list[tu
 
 
 def build_cytology(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = None) -> Path:
+    """``n`` specimens (slides) of 2-5 fields each (``study.demo.specimens``): a specimen's
+    class is its worst field.  cases.csv lists each specimen's field photos separated by
+    ``;``; ``fields.csv`` gives every field with its own class (for training), and
+    ``lesions.csv`` / ``latent.csv`` are keyed by field id (``<specimen>-<k>``)."""
     n = DEFAULT_N if n is None else n
     study_dir = prepare_study_dir(Path(study_dir))
     (study_dir / "media").mkdir()
@@ -238,18 +244,33 @@ def build_cytology(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
     grades = exact_labels(rng, n, FRACTIONS)
     codes = case_codes(rng, n)
     patients = case_codes(rng, n, prefix="P")
-    cases, lesions, latents = [], [], []
-    for i in range(n):
-        img, boxes, latent = render_field(seed, i, int(grades[i]))
-        rel = f"media/{codes[i]}.png"
-        Image.fromarray(img).save(study_dir / rel, compress_level=3)
-        cases.append(dict(case_id=codes[i], truth=LABELS[grades[i]], patient_id=patients[i], photo=rel))
-        lesions += [
-            dict(case_id=codes[i], role="photo", frame=0, row0=b[0], col0=b[1], row1=b[2], col1=b[3]) for b in boxes
-        ]
-        latents.append(dict(case_id=codes[i], **latent))
+    plans = plan_specimens(rng_for(seed, NAME, "specimens"), grades)
+    cases, fields, lesions, latents = [], [], [], []
+    index = 0  # global field number: each field's pixels are keyed by it
+    for i, plan in enumerate(plans):
+        (study_dir / "media" / codes[i]).mkdir()
+        rels = []
+        for k, grade in enumerate(plan.field_grades):
+            img, boxes, latent = render_field(seed, index, grade)
+            index += 1
+            field_id = f"{codes[i]}-{k + 1}"
+            rel = f"media/{codes[i]}/{k + 1}.png"
+            Image.fromarray(img).save(study_dir / rel, compress_level=3)
+            rels.append(rel)
+            fields.append(dict(field_id=field_id, specimen_id=codes[i], truth=LABELS[grade], photo=rel))
+            lesions += [
+                dict(case_id=field_id, role="photo", frame=0, row0=b[0], col0=b[1], row1=b[2], col1=b[3]) for b in boxes
+            ]
+            latents.append(dict(case_id=field_id, **latent))
+        assert worst_class(LABELS, [LABELS[g] for g in plan.field_grades]) == LABELS[grades[i]]
+        cases.append(dict(case_id=codes[i], truth=LABELS[grades[i]], patient_id=patients[i], photo=";".join(rels)))
     write_protocol(study_dir, protocol(seed))
     write_cases(study_dir, ROLES, cases)
+    write_csv(
+        study_dir / "fields.csv",
+        ["field_id", "specimen_id", "truth", "photo"],
+        sorted(fields, key=lambda r: r["field_id"]),
+    )
     write_csv(
         study_dir / "lesions.csv",
         ["case_id", "role", "frame", "row0", "col0", "row1", "col1"],
@@ -266,9 +287,19 @@ def build_cytology(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
         seed,
         n,
         class_fractions=dict(zip(LABELS, FRACTIONS)),
+        n_fields=index,
         files={
-            "lesions.csv": "box of each abnormal cell (rows/cols end exclusive)",
-            "latent.csv": "generating parameters per case",
+            "fields.csv": "every field of view: its specimen, its own class, its photo",
+            "lesions.csv": "box of each abnormal cell, by field id (rows/cols end exclusive)",
+            "latent.csv": "generating parameters per field",
         },
     )
     return study_dir
+
+
+def read_fields(study_dir: str | Path) -> list[dict[str, str]]:
+    """Rows of ``fields.csv``: field_id, specimen_id, truth (the field's class), photo (relative path)."""
+    import csv
+
+    with (Path(study_dir) / "fields.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))

@@ -38,6 +38,7 @@ def load_study(study_dir: Path, url: str | None = None):
 def _write_task_report(args: argparse.Namespace, task, reads):
     """Multiclass, numeric and grade-distribution studies: their own metrics, the AI as a reader."""
     from study.cases import load_cases
+    from study.export.specimen_stats import specimen_stats
     from study.export.task_report import ai_frame_for, write_task_report
     from study.protocol import load_protocol
     from study.store import Store
@@ -48,7 +49,10 @@ def _write_task_report(args: argparse.Namespace, task, reads):
     finally:
         store.close()
     cases = load_cases(args.study_dir, load_protocol(args.study_dir), check_media=False)
-    return write_task_report(reads, args.out, task, ai=ai_frame_for(outputs, cases, task), title=args.title)
+    specimens = specimen_stats(args.study_dir, reads, args.db)  # [] unless specimen fields were opened
+    return write_task_report(
+        reads, args.out, task, ai=ai_frame_for(outputs, cases, task), title=args.title, specimens=specimens
+    )
 
 
 def study_facts(study_dir: Path) -> dict:

@@ -105,29 +105,44 @@ def _flat(row: dict, task: Task) -> dict:
     return flat
 
 
-def _pdf(metrics: pd.DataFrame, path: Path, title: str, task: Task, per_page: int = 8) -> None:
-    """Metrics down the page, one column per reader x mode, eight columns a page."""
-    names = [c for c in metrics.columns if c not in ("reader", "modality", "group")]
+def _pdf(
+    metrics: pd.DataFrame,
+    path: Path,
+    title: str,
+    task: Task,
+    per_page: int = 8,
+    specimens: pd.DataFrame | None = None,
+) -> None:
+    """Metrics down the page, one column per reader x mode, eight columns a page; then the
+    specimen statistics the same way, when given."""
     with PdfPages(path) as pdf:
-        for start in range(0, len(metrics), per_page):
-            chunk = metrics.iloc[start : start + per_page]
-            heads = [f"{r.reader}\n{r.modality}" for r in chunk.itertuples(index=False)]
-            cells = [[_cell(v) for v in chunk[name]] for name in names]
-            fig = Figure(figsize=(11.69, 8.27))
-            ax = fig.add_subplot()
-            ax.axis("off")
-            ax.set_title(f"{title}\n{task.kind.replace('_', ' ')} task, per reader and mode", fontsize=12, loc="left")
-            table = ax.table(
-                cellText=cells,
-                rowLabels=[n.replace("_", " ") for n in names],
-                colLabels=heads,
-                loc="upper center",
-                colWidths=[0.09] * len(heads),
-            )
-            table.auto_set_font_size(False)
-            table.set_fontsize(8)
-            table.scale(1, 1.5)
-            pdf.savefig(fig)
+        _pages(pdf, metrics, f"{title}\n{task.kind.replace('_', ' ')} task, per reader and mode", per_page)
+        if specimens is not None and len(specimens):
+            subtitle = "specimens: reading time, fields opened, decisive field among the AI's picks"
+            _pages(pdf, specimens, f"{title}\n{subtitle}", per_page)
+
+
+def _pages(pdf: PdfPages, metrics: pd.DataFrame, heading: str, per_page: int) -> None:
+    names = [c for c in metrics.columns if c not in ("reader", "modality", "group")]
+    for start in range(0, len(metrics), per_page):
+        chunk = metrics.iloc[start : start + per_page]
+        heads = [f"{r.reader}\n{r.modality}" for r in chunk.itertuples(index=False)]
+        cells = [[_cell(v) for v in chunk[name]] for name in names]
+        fig = Figure(figsize=(11.69, 8.27))
+        ax = fig.add_subplot()
+        ax.axis("off")
+        ax.set_title(heading, fontsize=12, loc="left")
+        table = ax.table(
+            cellText=cells,
+            rowLabels=[n.replace("_", " ") for n in names],
+            colLabels=heads,
+            loc="upper center",
+            colWidths=[0.09] * len(heads),
+        )
+        table.auto_set_font_size(False)
+        table.set_fontsize(8)
+        table.scale(1, 1.5)
+        pdf.savefig(fig)
 
 
 def _cell(value) -> str:
@@ -137,9 +152,17 @@ def _cell(value) -> str:
 
 
 def write_task_report(
-    reads: pd.DataFrame, out_dir: Path, task: Task, ai: pd.DataFrame | None = None, title: str = "Reader study report"
+    reads: pd.DataFrame,
+    out_dir: Path,
+    task: Task,
+    ai: pd.DataFrame | None = None,
+    title: str = "Reader study report",
+    specimens: list[dict] | None = None,
 ) -> dict[str, Path]:
-    """Analyse and write the export folder of a non-binary study; return {file name: path}."""
+    """Analyse and write the export folder of a non-binary study; return {file name: path}.
+
+    ``specimens`` (``study.export.specimen_stats``): the specimen workflow statistics of a
+    triage study with galleries, written to specimens.csv, results.json and the PDF."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     typed = task_reads(pd.concat([reads, ai], ignore_index=True) if ai is not None and len(ai) else reads, task)
@@ -151,8 +174,16 @@ def write_task_report(
     with pd.ExcelWriter(paths["metrics.xlsx"], engine="openpyxl") as xl:
         metrics.to_excel(xl, sheet_name="readers", index=False)
     payload = {"task": task.kind, "labels": list(task.labels or task.grades), "readers": result}
+    spec_frame = None
+    if specimens:
+        from study.export.specimen_stats import specimen_frame
+
+        payload["specimens"] = specimens
+        spec_frame = specimen_frame(specimens)
+        paths["specimens.csv"] = out / "specimens.csv"
+        spec_frame.to_csv(paths["specimens.csv"], index=False)
     paths["results.json"].write_text(json.dumps(jsonable(payload), indent=1, allow_nan=False), encoding="utf-8")
-    _pdf(metrics, paths["report.pdf"], title, task)
+    _pdf(metrics, paths["report.pdf"], title, task, specimens=spec_frame)
     return paths
 
 

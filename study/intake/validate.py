@@ -34,6 +34,7 @@ from study.csvtable import read_case_rows
 from study.intake.sniff import is_dicom_file
 from study.media import MediaError, detect_kind, load, open_video
 from study.protocol import Protocol
+from study.specimen import FIELD_SEPARATOR, field_paths
 
 # Transfer syntaxes whose pixel bytes are a plain array: their length is known from the header.
 _NATIVE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"}
@@ -238,12 +239,18 @@ def validate_study(
         for role in protocol.hanging.roles:
             if role not in case.media:  # an optional role left empty in this case
                 continue
-            full = Path(case.media[role])
-            refused = path_problem(rel_paths.get((case.case_id, role), str(full)), full, roots)
-            if refused:
-                findings.append(Finding(case.case_id, role, str(full), refused))
-                continue
-            findings += check_media(case.case_id, role, full)
+            # A specimen's cell lists several fields (study.specimen): each one is checked.
+            fulls = field_paths(case.media[role])
+            written = rel_paths.get((case.case_id, role), case.media[role]).split(FIELD_SEPARATOR)
+            if len(written) != len(fulls):
+                written = list(fulls)
+            for rel, full_text in zip(written, fulls):
+                full = Path(full_text)
+                refused = path_problem(rel.strip(), full, roots)
+                if refused:
+                    findings.append(Finding(case.case_id, role, str(full), refused))
+                    continue
+                findings += check_media(case.case_id, role, full)
         if protocol.task.kind == "region":
             findings += check_truth_mask(case, protocol)
         if progress is not None:

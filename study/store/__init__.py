@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from study.aioutput import AIOutput
 from study.errors import StudyError
 from study.security import code_problem, hash_secret, secret_problem, verify_secret
+from study.specimen import FieldScore
 from study.store import anchor, audit, coverage, identity
 from study.store.db import default_url, make_engine, migrate
 from study.store.schema import AIOutputRow, AuditRow, LockoutRow, Meta, ReaderRow
@@ -88,6 +89,16 @@ def _to_output(row: AIOutputRow) -> AIOutput:
         cam_method=p.get("cam_method", ""),
         versions=p.get("versions", {}),
         measurements={k: float(v) for k, v in (p.get("measurements") or {}).items()},
+        fields=tuple(
+            FieldScore(
+                int(f["index"]),
+                float(f["score"]) if f.get("score") is not None else float("nan"),
+                tuple(float(x) for x in f.get("probabilities", ())),
+                f.get("predicted", ""),
+            )
+            for f in p.get("fields", ())
+        ),
+        aggregate=p.get("aggregate", ""),
     )
 
 
@@ -336,6 +347,17 @@ class Store:
         }
         if out.measurements:
             payload["measurements"] = {k: float(v) for k, v in out.measurements.items()}
+        if out.fields:  # a specimen: per-field scores (their CAMs are in ``cams``) and how they combine
+            payload["aggregate"] = out.aggregate
+            payload["fields"] = [
+                {
+                    "index": f.index,
+                    "score": None if f.score != f.score else float(f.score),
+                    "probabilities": [float(x) for x in f.probabilities],
+                    "predicted": f.predicted,
+                }
+                for f in out.fields
+            ]
         with self.transaction() as s:
             old = s.execute(
                 select(AIOutputRow).where(AIOutputRow.case_id == out.case_id, AIOutputRow.model_id == out.model_id)
@@ -485,3 +507,10 @@ def ai_table(study_dir: str | Path, url: str | None = None):
     from study.store.tables import ai_frame
 
     return ai_frame(study_dir, url)
+
+
+def field_views_table(study_dir: str | Path, url: str | None = None):
+    """One row per opening of a specimen's field, attributed to its read (issue 17)."""
+    from study.store.tables import field_views_frame
+
+    return field_views_frame(study_dir, url)

@@ -149,6 +149,31 @@ class SittingRow(Base):
     workstation: Mapped[str] = mapped_column(String(128), default="")
 
 
+class FieldViewRow(Base):
+    """One opening of a specimen's field in the triage gallery (``study.specimen.FieldView``).
+
+    Insert-only, written with the sitting it belongs to: ``read_id`` is the read the
+    sitting ended in (None: the specimen was left unanswered).  ``seq`` orders the
+    openings within a sitting; ``decisive`` marks the field the reviewer named as
+    deciding the answer; ``ai_rank`` / ``in_top_k`` say where the AI ranked that
+    field (None in an unaided read, where the AI is not shown).
+    """
+
+    __tablename__ = "field_views"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), index=True)
+    session_index: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(String(128))
+    sitting_id: Mapped[int] = mapped_column(Integer)
+    read_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    field_index: Mapped[int] = mapped_column(Integer)
+    shown_ms: Mapped[int] = mapped_column(Integer)
+    decisive: Mapped[bool] = mapped_column(Boolean, default=False)
+    ai_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    in_top_k: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
 class WashoutOverrideRow(Base):
     __tablename__ = "washout_overrides"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

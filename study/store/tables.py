@@ -178,3 +178,63 @@ def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
             }
         )
     return pd.DataFrame.from_records(records, columns=["case", "ai_rating", "ai_decision", "predicted", "truth"])
+
+
+FIELD_VIEW_COLUMNS = [
+    "reader",
+    "session",
+    "case",
+    "read_id",
+    "seq",
+    "field_index",
+    "shown_seconds",
+    "decisive",
+    "ai_rank",
+    "in_top_k",
+]
+
+
+def field_views_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
+    """One row per opening of a specimen's field (issue 17), in the order stored.
+
+    ``read_id`` is the read the opening counts towards: the read its sitting ended in,
+    or, for a sitting left unanswered, the case's next read by that reader in that
+    session (None while none exists).  ``decisive`` is only set on the sitting that
+    ended in the read.  Refuses a broken audit chain like ``reads_frame``."""
+    from study.store import Store
+    from study.store.schema import FieldViewRow
+
+    store = Store.open(study_dir, url)
+    try:
+        store.require_intact()
+        with store.Session() as s:
+            rows = s.execute(
+                select(FieldViewRow, ReaderRow.code)
+                .join(ReaderRow, ReaderRow.id == FieldViewRow.reader_id)
+                .order_by(FieldViewRow.id)
+            ).all()
+    finally:
+        store.close()
+    pending: dict[tuple, list[dict]] = {}
+    records: list[dict] = []
+    for v, code in rows:
+        record = {
+            "reader": code,
+            "session": v.session_index,
+            "case": v.case_id,
+            "read_id": v.read_id,
+            "seq": v.seq,
+            "field_index": v.field_index,
+            "shown_seconds": v.shown_ms / 1000.0,
+            "decisive": bool(v.decisive),
+            "ai_rank": v.ai_rank,
+            "in_top_k": v.in_top_k,
+        }
+        records.append(record)
+        key = (v.reader_id, v.session_index, v.case_id)
+        if v.read_id is None:
+            pending.setdefault(key, []).append(record)
+            continue
+        for earlier in pending.pop(key, []):
+            earlier["read_id"] = v.read_id
+    return pd.DataFrame.from_records(records, columns=FIELD_VIEW_COLUMNS)

@@ -227,3 +227,24 @@ def test_before_precompute_the_readers_alone(qtbot, tmp_path):
     )
     assert "No AI outputs stored" in w.task_panel.summary_label.text()
     assert w.task_panel.bland_altman.series.bias == pytest.approx(rows[0]["bland_altman"]["bias"])
+
+
+def test_specimen_statistics_in_the_results_tab(qtbot, tmp_path):
+    """Issue 17: a specimen triage study's Results tab shows the specimens.csv numbers."""
+    from app.admin.task_dashboard_widget import TaskResultsPanel
+    from tests.reading.specimen_helpers import make_specimen_study, put_specimen_ai, read_two_specimens
+
+    folder = make_specimen_study(tmp_path / "s", top_k=2)
+    put_specimen_ai(folder)
+    read_two_specimens(folder)
+    ta = ds.analyze_task_store(folder.path)
+    panel = TaskResultsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_analysis(ta)
+    assert panel.specimen_table.isVisible()
+    cols = [panel.specimen_table.horizontalHeaderItem(c).text() for c in range(3)]
+    assert cols == ["Reader", "Mode", "Specimens"]
+    assert cell_texts(panel.specimen_table) == [["r1", "aided", "2", "8.5", "1.50", "1/2 = 0.500", "0.500"]]
+    panel.resize(1300, 900)
+    panel.grab().save("/tmp/specimen_results.png")

@@ -7,10 +7,11 @@ import pytest
 from PIL import Image
 
 from study.cases import load_cases
-from study.demo.cytology import LABELS, SIZE, build_cytology, render_field
+from study.demo.cytology import LABELS, SIZE, build_cytology, read_fields, render_field
 from study.demo.labels import read_latent, read_lesions
 from study.media import load
 from study.protocol import load_protocol
+from study.specimen import field_paths
 from tests.demo.helpers import auc, tree_digest
 
 
@@ -31,15 +32,34 @@ def test_classes_balanced_as_specified(cyto):
     counts = {label: sum(c.truth == label for c in cases) for label in LABELS}
     assert counts == {"normal": 5, "CIN1": 4, "CIN2+": 3}  # 40/30/30 % of 12, exactly
     latent = read_latent(cyto)
-    assert all(latent[c.case_id]["label"] == c.truth for c in cases)
+    assert all(latent[f["field_id"]]["label"] == f["truth"] for f in read_fields(cyto))
+
+
+def test_specimens_have_2_to_5_fields_and_the_class_of_their_worst_field(cyto):
+    """Issue 17: as in the source study, a slide's class is its most severe field."""
+    fields = read_fields(cyto)
+    by_specimen: dict[str, list[dict]] = {}
+    for f in fields:
+        by_specimen.setdefault(f["specimen_id"], []).append(f)
+    cases = load_cases(cyto, load_protocol(cyto))
+    assert {c.case_id for c in cases} == set(by_specimen)
+    for case in cases:
+        mine = sorted(by_specimen[case.case_id], key=lambda f: f["field_id"])
+        assert 2 <= len(mine) <= 5
+        assert field_paths(case.media["photo"]) == tuple(str((cyto / f["photo"]).resolve()) for f in mine)
+        severity = {"normal": 0, "CIN1": 1, "CIN2+": 2}
+        assert case.truth == max((f["truth"] for f in mine), key=severity.__getitem__)
+    # Not every field of an abnormal slide is abnormal: the gallery has something to rank.
+    assert any(f["truth"] == "normal" for c in cases if c.truth != "normal" for f in by_specimen[c.case_id])
 
 
 def test_images_are_pap_coloured_rgb_png(cyto):
-    for case in load_cases(cyto, load_protocol(cyto)):
-        with Image.open(case.media["photo"]) as im:
+    for f in read_fields(cyto):
+        path = cyto / f["photo"]
+        with Image.open(path) as im:
             assert (im.format, im.mode, im.size) == ("PNG", "RGB", (SIZE, SIZE))
             px = np.asarray(im, float)
-        media = load(case.media["photo"])
+        media = load(path)
         assert media.kind == "image" and media.frames.shape == (1, SIZE, SIZE, 3)
         # Pale background dominates; some blue-green or pink cytoplasm; dark nuclei exist.
         lum = px.mean(axis=2)
@@ -49,9 +69,9 @@ def test_images_are_pap_coloured_rgb_png(cyto):
 
 def test_abnormal_cells_are_boxed(cyto):
     boxes = read_lesions(cyto)
-    for case in load_cases(cyto, load_protocol(cyto)):
-        found = boxes.get((case.case_id, "photo"), [])
-        if case.truth == "normal":
+    for field in read_fields(cyto):
+        found = boxes.get((field["field_id"], "photo"), [])
+        if field["truth"] == "normal":
             assert len(found) <= 1  # at most one reactive cell
         else:
             assert len(found) >= 2

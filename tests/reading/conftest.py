@@ -57,5 +57,5 @@ def engine_factory(now):
         engine.close()
 
 
-from tests.wsi_slides import wsi_slides  # noqa: E402, F401 - a session fixture shared with other folders
 from tests.reading.region_mouse import every_mouse_move  # noqa: E402,F401  (fixture)
+from tests.wsi_slides import wsi_slides  # noqa: E402, F401 - a session fixture shared with other folders

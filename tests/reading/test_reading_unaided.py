@@ -245,3 +245,53 @@ def test_no_ai_in_any_unaided_region_read(qtbot, engine_factory, tmp_path, mono,
         window.on_exit_requested()
     expected = {"concurrent": {"aided"}}.get(design, {"unaided", "aided"})
     assert set(seen) == expected and len(seen) == 3 * len(engine.sessions("r1"))
+
+
+@pytest.mark.parametrize("design", ["sequential", "crossover"])
+def test_no_ai_in_unaided_specimen_galleries(qtbot, engine_factory, tmp_path, mono, now, design):
+    """Issue 17: a specimen's gallery in an unaided read: stored order, no field score, no pick,
+    no CAM, nothing of the AI reachable from the state or the gallery; aided galleries do show it."""
+    from tests.reading.specimen_helpers import make_specimen_study, put_specimen_ai
+
+    folder = make_specimen_study(tmp_path / design, design=design)
+    outs = put_specimen_ai(folder)
+    field_scores = {f"{f.score:.2f}" for out in outs.values() for f in out.fields}
+    engine = engine_factory(folder)
+    window = MainWindow(engine, clock=mono)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.login_state.login("r1", PIN) == "r1"
+    window.on_logged_in("r1")
+    seen = []
+    for info in engine.sessions("r1"):
+        now.advance(days=folder.protocol.washout_days + 1)
+        window.on_session_chosen(info.index)
+        screen = window.reading
+        while True:
+            qtbot.waitUntil(lambda s=screen: s.state.item is None or not s.state.loading)
+            if screen.state.item is None:
+                break
+            gallery = screen.triage.gallery
+            assert gallery is not None
+            mode = screen.state.item.mode
+            seen.append(mode)
+            if mode == "unaided":
+                assert [t.field_index for t in gallery.tiles] == sorted(t.field_index for t in gallery.tiles)
+                assert not gallery.aided and not any(t.pick for t in gallery.tiles)
+                assert not screen.gallery_panel.cam_boxes
+                assert_widgets_are_ai_free(window, screen, outs)
+                assert_state_is_ai_free(screen.state, outs)
+                bad = [type(o).__name__ for o in reachable(gallery) if isinstance(o, FORBIDDEN_TYPES)]
+                assert not bad
+                texts = "\n".join(screen_texts(window))
+                for score in field_scores:
+                    assert score not in texts
+                qtbot.keyClick(screen, Qt.Key.Key_2)  # another field: still nothing of the AI
+                qtbot.keyClick(screen, Qt.Key.Key_C)
+                assert_widgets_are_ai_free(window, screen, outs)
+            else:
+                assert gallery.aided and screen.gallery_panel.cam_boxes
+                assert_widgets_show_ai(window, screen)
+            qtbot.keyClick(screen, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+        window.on_exit_requested()
+    assert set(seen) == {"unaided", "aided"}

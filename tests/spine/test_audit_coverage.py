@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from study.aioutput import AIOutput
 from study.engine import ReadSubmission, StudyEngine
+from study.specimen import FieldView
 from study.store import Store, anchor, audit, coverage
 from study.store.schema import Base
 
@@ -40,7 +41,8 @@ def _populate(study_dir, db_url, clock) -> StudyEngine:
     rs = engine.start("r1", 1, workstation="ws-1")
     while (item := rs.next_item()) is not None:
         now = engine.clock()
-        rs.submit(ReadSubmission(item.case_id, "1", now, now, 1500, confidence=80, ai_shown_ms=0))
+        views = (FieldView(1, 0, 500), FieldView(2, 1, 700, decisive=True, ai_rank=1, in_top_k=True))
+        rs.submit(ReadSubmission(item.case_id, "1", now, now, 1500, confidence=80, ai_shown_ms=0, field_views=views))
     now = engine.clock()
     rs.correct(ReadSubmission("K001", "0", now, now, 900, confidence=20), reason="misclick")
     rs.close()
@@ -183,6 +185,10 @@ def test_every_column_of_every_covered_table_is_sealed(study_dir, db_url, clock)
         ("ai_outputs", "cams"),
         ("washout_overrides", "reason"),
         ("meta", "value"),
+        ("field_views", "field_index"),
+        ("field_views", "shown_ms"),
+        ("field_views", "decisive"),
+        ("field_views", "in_top_k"),
     ]:
         assert must in names
     assert all("rewritten" in r for *_, r in tried)
