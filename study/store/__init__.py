@@ -87,6 +87,7 @@ def _to_output(row: AIOutputRow) -> AIOutput:
         cams=_unpack_cams(row.cams),
         cam_method=p.get("cam_method", ""),
         versions=p.get("versions", {}),
+        measurements={k: float(v) for k, v in p.get("measurements", {}).items()},
     )
 
 
@@ -333,6 +334,8 @@ class Store:
             "cam_method": out.cam_method,
             "versions": dict(out.versions),
         }
+        if out.measurements:
+            payload["measurements"] = {k: float(v) for k, v in out.measurements.items()}
         with self.transaction() as s:
             old = s.execute(
                 select(AIOutputRow).where(AIOutputRow.case_id == out.case_id, AIOutputRow.model_id == out.model_id)
