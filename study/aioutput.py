@@ -29,9 +29,8 @@ class AIOutput:
     cams: role -> (N, H, W) float16 in [0, 1]; for segmentation the mask
         probabilities.  Empty when no CAM was computed.
     model_id: sha256 of the weights file; versions: library versions used.
-    measurements: segmentation: numbers measured on the predicted mask, e.g.
-        {"faz_area_mm2": 0.31, "faz_circularity": 0.88} (areas in mm² when the
-        pixel spacing is known, else ``<label>_area_px``); empty otherwise.
+    measurements: segmentation heads: measurements of the predicted region by
+        name (e.g. "faz_area_mm2", "circularity"); empty otherwise.
     """
 
     case_id: str
@@ -46,4 +45,4 @@ class AIOutput:
     cams: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
     cam_method: str = ""
     versions: dict[str, str] = field(default_factory=dict, compare=False)
-    measurements: dict[str, float] = field(default_factory=dict)
+    measurements: dict[str, float] = field(default_factory=dict, compare=False)

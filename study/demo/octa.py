@@ -148,10 +148,12 @@ groups = ["{DEMO_GROUPS[0]}", "{DEMO_GROUPS[1]}"]
 
 [task]
 kind = "region"
-question = "Outline the foveal avascular zone (FAZ). Glaucoma?"
+question = "Outline the foveal avascular zone (FAZ)"
 region = "FAZ"
-spacing_mm = [{SPACING_MM!r}, {SPACING_MM!r}]
+role = "octa"
+spacing_mm = {SPACING_MM!r}
 also = "binary"
+also_question = "Glaucoma?"
 labels = ["{LABELS[0]}", "{LABELS[1]}"]
 confidence = "0-100"
 

@@ -87,7 +87,7 @@ def _to_output(row: AIOutputRow) -> AIOutput:
         cams=_unpack_cams(row.cams),
         cam_method=p.get("cam_method", ""),
         versions=p.get("versions", {}),
-        measurements={k: float(v) for k, v in p.get("measurements", {}).items()},
+        measurements={k: float(v) for k, v in (p.get("measurements") or {}).items()},
     )
 
 

@@ -31,7 +31,8 @@ def test_protocol_is_a_region_task_with_a_glaucoma_likelihood(octa):
     task = data["task"]
     assert (task["kind"], task["region"], task["also"], task["confidence"]) == ("region", "FAZ", "binary", "0-100")
     assert task["labels"] == ["normal", "glaucoma"]
-    assert task["spacing_mm"] == pytest.approx([3.0 / 304, 3.0 / 304])
+    assert task["spacing_mm"] == pytest.approx(3.0 / 304) and task["role"] == "octa"
+    assert task["also_question"] == "Glaucoma?"
     assert data["hanging"]["roles"] == ["octa"] and data["model"]["spec"] == "models/octa/model.toml"
     assert json.loads((octa / "demo.json").read_text())["spacing_mm"] == [SPACING_MM, SPACING_MM]
 
