@@ -128,7 +128,7 @@ def measure_region(spec: ModelSpec, fg: torch.Tensor, plan: InputPlan, media: Me
     region is the probability resized bilinearly to the (cropped) frame and
     cut at ``segmentation.threshold``; summed over the frames that have an
     image.  Keys ``<label>_area_mm2`` (``<label>_area_px`` without spacing) and
-    ``<label>_circularity`` (4πA/P², on the largest slice; see
+    ``circularity`` (4πA/P², on the largest slice; see
     ``study.stats.regions.circularity``), ``<label>`` the last label lowercased.
     """
     from study.stats.regions import area_mm2, circularity
@@ -142,7 +142,7 @@ def measure_region(spec: ModelSpec, fg: torch.Tensor, plan: InputPlan, media: Me
     name = spec.labels[-1].lower().replace(" ", "_")
     spacing = pixel_spacing(spec, media)
     area = area_mm2(mask, spacing)
-    return {f"{name}_area_{'mm2' if spacing else 'px'}": area, f"{name}_circularity": circularity(mask)}
+    return {f"{name}_area_{'mm2' if spacing else 'px'}": area, "circularity": circularity(mask)}
 
 
 def _target_index(spec: ModelSpec, combined: np.ndarray, target: str | None) -> int:

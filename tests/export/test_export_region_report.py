@@ -93,3 +93,47 @@ def test_region_report_files_and_pdf_pages(octa_inputs, tmp_path):
     text = subprocess.run(["pdftotext", str(paths["report.pdf"]), "-"], capture_output=True, text=True).stdout
     for words in ("Inter-reader Dice", "Wilcoxon", "DeLong", "Bland-Altman", "best", "worst"):
         assert words in text
+
+
+def test_readerstudy_report_on_the_octa_demo_writes_the_region_section(tmp_path):
+    """End to end through the engine and the store (needs the region answer kind: study.regionreads)."""
+    pytest.importorskip("study.regionreads", reason="the region answer kind (branch wip-segread) is not merged")
+    import argparse
+    from datetime import UTC, datetime, timedelta
+
+    from study.aioutput import AIOutput
+    from study.engine import ReadSubmission, StudyEngine
+    from study.export import cli
+    from study.region import Region
+
+    folder = build_octa(tmp_path / "octa", seed=9, n=6)
+    engine = StudyEngine.open(folder, clock=lambda: datetime.now(UTC))
+    truth = {}
+    try:
+        engine.store.add_reader("spec1", "specialist", "1234")
+        for case in engine.cases:
+            truth[case.case_id] = np.asarray(Image.open(case.truth_mask).convert("1"), bool)
+            ai = np.roll(truth[case.case_id], 2, axis=0).astype(np.float16)[None]
+            engine.store.put_ai_output(
+                AIOutput(case.case_id, "seg", "segmentation", ("FAZ",), (0.05,), score=0.5, cams={"octa": ai})
+            )
+        rs = engine.start("spec1", 1)
+        while (item := rs.next_item()) is not None:
+            now = datetime.now(UTC)
+            mask = ndimage.binary_dilation(truth[item.case_id], iterations=2)
+            region = Region(mask, (SPACING_MM, SPACING_MM))
+            rs.submit(
+                ReadSubmission(item.case_id, "1", now - timedelta(seconds=4), now, 4000, confidence=70.0, region=region)
+            )
+        rs.close()
+    finally:
+        engine.close()
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    assert cli.run(parser.parse_args([str(folder), "--out", str(tmp_path / "report")])) == 0
+    cases = pd.read_csv(tmp_path / "report" / "region_cases.csv")
+    spec1 = cases[cases.reader == "spec1"]
+    assert len(spec1) == 6 and (spec1["area_error"] > 0).all() and (spec1["dice"] < 1).all()
+    assert len(cases[cases.reader == "AI"]) == 6
+    info = subprocess.run(["pdfinfo", str(tmp_path / "report" / "report.pdf")], capture_output=True, text=True).stdout
+    assert [ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")] == ["4"]

@@ -97,7 +97,7 @@ def test_measure_region_gives_area_in_mm2_and_circularity():
     m = measure_region(spec, fg, plan, media)
     expected = np.pi * (6 / 32 * 3.0) ** 2  # mm²
     assert m["faz_area_mm2"] == pytest.approx(expected, rel=0.08)
-    assert 0.8 < m["faz_circularity"] <= 1.0
+    assert 0.8 < m["circularity"] <= 1.0
     no_field = parse_spec(
         {
             "model": {**spec_model(), "input_size": 32},
@@ -155,7 +155,7 @@ def test_training_script_writes_the_octa_model_and_its_comparison(tmp_path):
     model = load_model(spec)
     image = next((tmp_path / "hold" / "octa" / "media").iterdir())
     out = predict(model, {"octa": load(image)})
-    assert out.cams["octa"].shape == (1, 304, 304) and set(out.measurements) == {"faz_area_mm2", "faz_circularity"}
+    assert out.cams["octa"].shape == (1, 304, 304) and set(out.measurements) == {"faz_area_mm2", "circularity"}
     assert 0.0 <= out.score <= 1.0
 
 
