@@ -3,9 +3,12 @@ measurements in predict, the OCTA training script end to end, and the fundus pho
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from inference.load import LoadedModel, load_model
 from inference.network import build_network
@@ -173,3 +176,33 @@ def test_fundus_photo_at_its_real_size_goes_through_the_model_and_the_mask_path(
     assert full.shape == (1411, 1411) and full.dtype == bool
     assert dice(full, as_mask(cam > 0.5, photo.shape[:2])) > 0.9
     assert "faz_area_mm2" in out.measurements
+
+
+def test_shipped_octa_model_segments_a_fresh_demo_build(tmp_path):
+    """The shipped channel-narrowed U-Net on newly generated scans (a seed it never saw)."""
+    from pathlib import Path
+
+    from inference.spec import load_spec
+    from study.demo.octa import build_octa
+    from study.media import load
+    from tests.demo.helpers import auc
+
+    path = Path(__file__).resolve().parents[2] / "resources" / "models" / "octa" / "model.toml"
+    if not path.is_file():
+        pytest.skip("no shipped octa model")
+    spec = load_spec(path)
+    assert (spec.architecture, spec.width_mult) == ("unet", 0.32) and spec.metrics["n_holdout"] >= 50
+    assert spec.metrics["full_parameters"] > 9 * spec.metrics["parameters"]  # the side-by-side record
+    model = load_model(spec)
+    folder = build_octa(tmp_path / "octa", seed=4242, n=8)
+    dices, areas, labels = [], [], []
+    with (folder / "cases.csv").open(newline="") as f:
+        for row in csv.DictReader(f):
+            truth = np.asarray(Image.open(folder / row["truth_mask"]).convert("1"), bool)
+            out = predict(model, {"octa": load(str(folder / row["octa"]))})
+            dices.append(dice(as_mask(out.cams["octa"], truth.shape), truth))
+            areas.append(out.measurements["faz_area_mm2"])
+            labels.append(int(row["truth"]))
+            assert out.measurements["faz_area_mm2"] == pytest.approx(truth.sum() * (3 / 304) ** 2, rel=0.25)
+    assert np.mean(dices) > 0.85, dices
+    assert auc(areas, labels) >= 0.5
