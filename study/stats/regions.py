@@ -85,6 +85,12 @@ def surface_distances(a: np.ndarray, b: np.ndarray, spacing_mm: tuple[float, flo
         return np.concatenate(parts) if parts else np.empty(0)
     if not a.any() or not b.any():
         return np.empty(0)
+    # Only the box around both masks matters (one background pixel of margin): much less work
+    # on large images with small regions, same distances.
+    rows, cols = np.nonzero(a | b)
+    r0, r1 = max(rows.min() - 1, 0), rows.max() + 2
+    c0, c1 = max(cols.min() - 1, 0), cols.max() + 2
+    a, b = a[r0:r1, c0:c1], b[r0:r1, c0:c1]
     sampling = spacing_mm or (1.0, 1.0)
     ba, bb = _boundary(a), _boundary(b)
     to_b = ndimage.distance_transform_edt(~bb, sampling=sampling)
@@ -126,7 +132,7 @@ def circularity(mask: np.ndarray) -> float:
     diag = np.count_nonzero(p[1:, 1:] != p[:-1, :-1])  # lines at 45°, 1/√2 px apart
     anti = np.count_nonzero(p[1:, :-1] != p[:-1, 1:])
     perimeter = 0.5 * (np.pi / 4) * (rows + cols + (diag + anti) / np.sqrt(2))
-    return float(min(1.0, 4 * np.pi * mask.sum() / perimeter**2))
+    return float(min(1.0, 4 * np.pi * np.count_nonzero(mask) / perimeter**2))
 
 
 def as_mask(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
