@@ -66,6 +66,10 @@ def _first_conv_to(net: nn.Module, channels: int) -> None:
 
 def build_network(spec: ModelSpec) -> nn.Module:
     """An untrained network of the spec's architecture with the task's head."""
+    if spec.architecture == "unet":
+        from inference.unet import UNet
+
+        return UNet(spec.channels, spec.n_outputs, spec.width_mult or 1.0)
     kwargs: dict = {"weights": None}
     if spec.width_mult is not None:
         kwargs["width_mult"] = spec.width_mult

@@ -110,6 +110,41 @@ def _summary(spec: ModelSpec, combined: np.ndarray) -> dict:
     return dict(labels=spec.labels, probabilities=probs, predicted=predicted, score=score)
 
 
+def pixel_spacing(spec: ModelSpec, media: Media) -> tuple[float, float] | None:
+    """(row, col) mm per pixel: the media's own (DICOM) spacing, else the spec's
+    ``segmentation.field_mm`` over the frame size, else None (unknown)."""
+    if media.kind in ("dicom", "series", "multiframe"):
+        return (float(media.spacing[0]), float(media.spacing[1]))
+    if spec.seg_field_mm is not None:
+        h, w = media.frames.shape[1:3]
+        return (spec.seg_field_mm[0] / h, spec.seg_field_mm[1] / w)
+    return None
+
+
+def measure_region(spec: ModelSpec, fg: torch.Tensor, plan: InputPlan, media: Media) -> dict[str, float]:
+    """Area and circularity of the predicted region at the media's full resolution.
+
+    fg: (K, h, w) foreground probabilities of the network's images.  The
+    region is the probability resized bilinearly to the (cropped) frame and
+    cut at ``segmentation.threshold``; summed over the frames that have an
+    image.  Keys ``<label>_area_mm2`` (``<label>_area_px`` without spacing) and
+    ``circularity`` (4πA/P², on the largest slice; see
+    ``study.stats.regions.circularity``), ``<label>`` the last label lowercased.
+    """
+    from study.stats.regions import area_mm2, circularity
+
+    h, w = media.frames.shape[1:3]
+    r0, c0, r1, c1 = crop_box((h, w), spec.crop)
+    idx = sorted({int(i) for i in plan.frame_map if i >= 0})
+    probs = torch.nn.functional.interpolate(fg[idx][:, None].float(), size=(r1 - r0, c1 - c0), mode="bilinear")
+    mask = np.zeros((len(idx), h, w), dtype=bool)
+    mask[:, r0:r1, c0:c1] = probs[:, 0].numpy() >= spec.seg_threshold
+    name = spec.labels[-1].lower().replace(" ", "_")
+    spacing = pixel_spacing(spec, media)
+    area = area_mm2(mask, spacing)
+    return {f"{name}_area_{'mm2' if spacing else 'px'}": area, "circularity": circularity(mask)}
+
+
 def _target_index(spec: ModelSpec, combined: np.ndarray, target: str | None) -> int:
     target = target or spec.cam_target
     if spec.head == "regression":
@@ -160,7 +195,9 @@ def predict(
     if not np.all(np.isfinite(combined)):  # never store (or show) a NaN prediction
         raise ValueError(f"model output is not finite ({combined.tolist()}) for case {case_id or '?'}")
     out_cams: dict[str, np.ndarray] = {}
-    if spec.head == "segmentation" and cams:
+    measurements: dict[str, float] = {}
+    summary = _summary(spec, combined)
+    if spec.head == "segmentation":
         for role, run in runs.items():
             masks = _mask_probs(spec, torch.cat(run.outputs))
             fg = masks[:, 0] if spec.n_outputs == 1 else 1.0 - masks[:, 0]
@@ -176,7 +213,16 @@ def predict(
             )
             if spec.crop < 1.0:
                 resized = torch.nn.functional.pad(resized, (c0, shape[1] - c1, r0, shape[0] - r1))
-            out_cams[role] = _assemble(run.plan, resized, media.n_frames, shape)
+            if cams:
+                out_cams[role] = _assemble(run.plan, resized, media.n_frames, shape)
+            if not measurements:  # the first role the model reads is measured
+                measurements = measure_region(spec, fg.cpu(), run.plan, media)
+        areas = [v for k, v in measurements.items() if k.endswith("_area_mm2")]
+        if spec.seg_score is not None and areas:
+            # The disease score from the measurement (documented in the spec module).
+            center, scale = spec.seg_score
+            area = areas[0]
+            summary["score"] = float(1.0 / (1.0 + np.exp(-(area - center) / scale)))
     elif with_cam:
         idx = _target_index(spec, combined, target)
         for role, run in runs.items():
@@ -202,5 +248,6 @@ def predict(
         cams=out_cams,
         cam_method="segmentation" if spec.head == "segmentation" else (spec.cam_method if with_cam else ""),
         versions=dict(library_versions()),
-        **_summary(spec, combined),
+        measurements=measurements,
+        **summary,
     )

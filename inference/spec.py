@@ -27,6 +27,13 @@ Parsed with tomllib into a frozen dataclass.  Every problem is reported as
     [video]
     key_frames = 1                  # windows (motion) or key frames (frames) per clip
 
+    [segmentation]                  # segmentation head only (all keys optional)
+    threshold = 0.5                 # mask = probability >= threshold
+    field_mm = [3.0, 3.0]           # height, width of the image in mm when the media has no pixel
+                                    # spacing (a 3x3 mm OCTA scan): areas are then in mm²
+    score_center = 0.33             # AI score = logistic((area_mm2 - center) / scale): the
+    score_scale = 0.05              # disease likelihood from the measured area (fitted on training data)
+
     [cam]
     method = "gradcam"              # gradcam | gradcam++ | hirescam | eigencam | scorecam | none
     target_layer = ""               # dotted module name; "" = found automatically
@@ -64,7 +71,9 @@ ARCHITECTURES = (
     "densenet121",
     "vgg16",
     "efficientnet_b0",
+    "unet",  # inference.unet: U-Net (Ronneberger 2015), width_mult narrows its channels; segmentation only
 )
+WIDTH_MULT_ARCHS = ("mobilenet_v2", "unet")
 HEADS = ("binary", "multiclass", "regression", "grade_distribution", "segmentation")
 CAM_METHODS = ("gradcam", "gradcam++", "hirescam", "eigencam", "scorecam", "none")
 INPUTS = ("frames", "motion")
@@ -116,6 +125,9 @@ class ModelSpec:
     cam_target_layer: str | None = None
     cam_target: str = "predicted"
     cam_size: int = 96
+    seg_threshold: float = 0.5
+    seg_field_mm: tuple[float, float] | None = None
+    seg_score: tuple[float, float] | None = None  # (center, scale) of the logistic score on area (mm²)
     training: dict[str, Any] = field(default_factory=dict, compare=False)
     metrics: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -314,7 +326,7 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
     path = Path(path).resolve()
     problems = ProblemList(str(path))
     for key in data:
-        if key not in {"model", "slices", "video", "cam", "members", "training", "metrics"}:
+        if key not in {"model", "slices", "video", "cam", "segmentation", "members", "training", "metrics"}:
             problems.add(key, "unknown key")
     if not isinstance(data.get("model"), dict):
         problems.add("model", "missing required table [model]")
@@ -344,8 +356,12 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
     if any(s <= 0 for s in std):
         problems.add("model.std", "every value must be positive")
     width_mult = m.number("width_mult", None, positive=True)
-    if width_mult is not None and arch != "mobilenet_v2":
-        problems.add("model.width_mult", f"only mobilenet_v2 takes width_mult, not {arch}")
+    if width_mult is not None and arch not in WIDTH_MULT_ARCHS:
+        problems.add("model.width_mult", f"only {' and '.join(WIDTH_MULT_ARCHS)} take width_mult, not {arch}")
+    if arch == "unet" and head != "segmentation":
+        problems.add("model.head", f"a unet has a segmentation head, not {head}")
+    if arch == "unet" and any(v % 16 for v in input_size):
+        problems.add("model.input_size", f"a unet needs multiples of 16 (four 2x2 poolings), got {list(input_size)}")
     if head == "segmentation" and m.data.get("input") == "motion":
         problems.add("model.input", "a segmentation head reads frames, not motion")
     kw: dict[str, Any] = dict(
@@ -391,6 +407,26 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
         kw["cam_size"] = size if size and 8 <= size <= 512 else 96
     if head == "segmentation":
         kw["cam_method"] = "none"  # the mask itself is the overlay
+    g = _sub(problems, data, "segmentation")
+    if g is not None:
+        g.unknown({"threshold", "field_mm", "score_center", "score_scale"})
+        if head != "segmentation":
+            problems.add("segmentation", f"only a segmentation head takes this table, not {head}")
+        thr = g.number("threshold", 0.5)
+        if thr is not None and not 0 < thr < 1:
+            problems.add("segmentation.threshold", f"must be in (0, 1), got {thr}")
+        kw["seg_threshold"] = thr if thr is not None and 0 < thr < 1 else 0.5
+        fmm = g.list_of("field_mm", (int, float), None)
+        if fmm is not None:
+            if len(fmm) != 2 or min(fmm) <= 0:
+                problems.add("segmentation.field_mm", f"expected [height_mm, width_mm] > 0, got {list(fmm)}")
+            else:
+                kw["seg_field_mm"] = (float(fmm[0]), float(fmm[1]))
+        center, scale = g.number("score_center", None), g.number("score_scale", None, positive=True)
+        if (center is None) != (scale is None):
+            problems.add("segmentation", "score_center and score_scale go together")
+        elif center is not None:
+            kw["seg_score"] = (center, scale)
     members = _members(problems, data, path.parent, check_files)
     training = data.get("training", {})
     metrics = data.get("metrics", {})

@@ -20,7 +20,9 @@ loading casts them back to float32) so all six files stay far below 30 MB:
 3. motility: grade distribution A-E from a 3-channel composite of the first
    frame and two frame-difference motion channels, trained on the raters'
    distributions (soft cross-entropy);
-4. conjunctiva: hemoglobin regression (standardized target, Huber loss).
+4. conjunctiva: hemoglobin regression (standardized target, Huber loss);
+5. octa: FAZ segmentation, a channel-narrowed U-Net against the full U-Net
+   (``inference.train_segmentation``; ``--only octa``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from inference import train_segmentation
 from inference.load import LoadedModel
 from inference.network import build_network
 from inference.predict import predict
@@ -518,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, required=True, help="training studies DIR/<name> (built if missing)")
     p.add_argument("--holdout", type=Path, help="held-out studies (default: DATA-holdout, built if missing)")
     p.add_argument("--out", type=Path, default=Path("resources/models"))
-    p.add_argument("--only", nargs="*", choices=list(CONFIG), default=list(CONFIG))
+    p.add_argument("--only", nargs="*", choices=[*CONFIG, "octa"], default=[*CONFIG, "octa"])
     p.add_argument("--seed", type=int, default=7, help="training seed (init, shuffling, augmentation)")
     p.add_argument("--data-seed", type=int, default=1001, help="seed of the generated training studies")
     p.add_argument("--holdout-seed", type=int, default=DEFAULT_SEED, help="seed of the held-out studies")
@@ -527,11 +530,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-holdout", type=int)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--reevaluate", action="store_true", help="only recompute held-out metrics of written models")
+    train_segmentation.add_arguments(p.add_argument_group("octa (segmentation)"))
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     holdout = args.holdout or args.data.with_name(args.data.name + "-holdout")
     results = {}
     for name in args.only:
+        if name == "octa":
+            if not args.reevaluate:
+                results[name] = train_segmentation.train_octa(
+                    args.data,
+                    holdout,
+                    args.out,
+                    args.data_seed,
+                    args.holdout_seed,
+                    args.seed,
+                    {"narrow": args.epochs_narrow, "full": args.epochs_full},
+                    args.n_train,
+                    args.n_holdout,
+                    args.ship_full,
+                    tuple(args.variants),
+                )
+                print(train_segmentation.comparison_table(results[name]), file=sys.stderr)
+            continue
         if args.reevaluate:
             results[name] = reevaluate(name, args.out, holdout)
             continue

@@ -38,8 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--only",
         nargs="+",
         metavar="NAME",
-        choices=("mri", "cytology", "motility", "conjunctiva"),
-        help="build only these studies (default: all four)",
+        choices=("mri", "cytology", "motility", "conjunctiva", "octa"),
+        help="build only these studies (default: all five)",
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from study.demo.common import DEFAULT_SEED, DEMO_PIN, DEMO_READERS, GENERATOR_VERSION
 
 # name -> case count of the small (test) variant
-STUDIES: dict[str, int] = {"mri": 12, "cytology": 12, "motility": 12, "conjunctiva": 12}
+STUDIES: dict[str, int] = {"mri": 12, "cytology": 12, "motility": 12, "conjunctiva": 12, "octa": 12}
 
 __all__ = ["STUDIES", "DEFAULT_SEED", "DEMO_PIN", "DEMO_READERS", "GENERATOR_VERSION", "builder", "build_all"]
 

@@ -113,6 +113,14 @@ def run(args: argparse.Namespace) -> int:
         from study.protocol import load_protocol
 
         task = load_protocol(args.study_dir).task
+        if task.kind == "region":  # masks, not ratings: study.export.region_report
+            from study.export.region_report import write_study_region_report
+            from study.store import anchor_outputs
+
+            paths = write_study_region_report(args.study_dir, args.out, args.db, args.title)
+            paths["audit_anchor"] = anchor_outputs(args.study_dir, args.db, args.out)
+            print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}", file=sys.stderr)
+            return 0
         reads, ai = load_study(args.study_dir, args.db)
         if reads is None or len(reads) == 0:
             raise StudyError([f"{args.study_dir}: the store has no submitted reads yet"])

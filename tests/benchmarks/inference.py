@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--arch", nargs="*", default=list(ARCHITECTURES))
+    p.add_argument("--arch", nargs="*", default=[a for a in ARCHITECTURES if a != "unet"])
     p.add_argument("--mri-cases", type=int, default=12)
     p.add_argument("--no-precompute", action="store_true")
     args = p.parse_args(argv)

@@ -114,7 +114,7 @@ sha256 = "%s"
         % ("0" * 64),
     )
     text = "\n".join(problems)
-    assert "model.width_mult: only mobilenet_v2" in text
+    assert "model.width_mult: only mobilenet_v2 and unet take width_mult" in text
     assert "model.labels: labels must be non-empty and distinct" in text
 
 

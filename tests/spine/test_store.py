@@ -48,6 +48,29 @@ def test_readers_pins_are_scrypt_hashed(study_dir, db_url):
     store.close()
 
 
+def test_segmentation_output_round_trips_mask_probabilities_and_measurements(study_dir, db_url):
+    store = Store.open(study_dir, db_url)
+    mask = np.zeros((1, 30, 30), np.float32)
+    mask[0, 10:20, 8:22] = 0.97
+    out = AIOutput(
+        "K002",
+        "sha-seg",
+        "segmentation",
+        ("background", "FAZ"),
+        (0.84, 0.16),
+        score=0.71,
+        cams={"octa": mask},
+        cam_method="segmentation",
+        measurements={"faz_area_mm2": 0.3125, "faz_circularity": 0.875, "glaucoma_score": 0.71},
+    )
+    store.put_ai_output(out)
+    got = store.ai_output("K002")
+    assert got == out and got.cam_method == "segmentation"
+    assert got.measurements == {"faz_area_mm2": 0.3125, "faz_circularity": 0.875, "glaucoma_score": 0.71}
+    np.testing.assert_allclose(got.cams["octa"], mask, atol=1e-3)
+    store.close()
+
+
 def test_ai_output_round_trip_keeps_cams_as_float16(study_dir, db_url):
     store = Store.open(study_dir, db_url)
     cam = np.linspace(0, 1, 3 * 8 * 8, dtype=np.float32).reshape(3, 8, 8)

@@ -1,0 +1,340 @@
+"""Export folder and PDF section for region (segmentation) studies.
+
+Files: ``region_cases.csv`` (one row per read and per AI mask: Dice, IoU,
+HD95, area, truth area, area error, circularity, likelihood, edit figures),
+``region_readers.csv`` (per reader and mode: means, SDs, 95% CIs,
+Bland-Altman of area), ``region_results.json`` (everything of
+:func:`study.stats.regions.analyze_regions`) and ``report.pdf`` whose region
+section has: the summary tables, a Dice box plot per reader and mode, a
+Bland-Altman plot of area against the truth area, and overlays of the best and
+worst cases (truth, readers' and AI contours on the image).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from study.errors import StudyError
+from study.region import RegionRead
+from study.stats.analysis import jsonable
+from study.stats.regions import analyze_regions, as_mask
+
+FILES = ("region_cases.csv", "region_readers.csv", "region_results.json", "report.pdf")
+A4 = (8.27, 11.69)
+MODE_COLORS = {"unaided": "#1f77b4", "aided": "#ff7f0e", "AI": "#d62728"}
+TRUTH_COLOR = "#2ca02c"
+
+
+def _fmt(s: dict, digits: int = 3) -> str:
+    if not s or s.get("n", 0) == 0 or not np.isfinite(s["mean"]):
+        return "-"
+    ci = f" [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]" if np.isfinite(s["ci_low"]) else ""
+    sd = f" ± {s['sd']:.{digits}f}" if np.isfinite(s["sd"]) else ""
+    return f"{s['mean']:.{digits}f}{sd}{ci}"
+
+
+def _p(p: float) -> str:
+    return "-" if not np.isfinite(p) else f"{p:.3g}"
+
+
+def readers_frame(result: dict) -> pd.DataFrame:
+    """One row per reader and mode (the AI as reader "AI"): n, Dice/IoU/HD95/area error mean, SD, CI; Bland-Altman."""
+    rows = []
+    for e in result["readers"]:
+        row = {"reader": e["reader"], "group": e["group"], "mode": e["mode"], "n": e["n"]}
+        for key in ("dice", "iou", "hd95", "area_error"):
+            for stat in ("mean", "sd", "ci_low", "ci_high"):
+                row[f"{key}_{stat}"] = e[key][stat]
+        ba = e["bland_altman"]
+        row |= {"area_bias": ba["bias"], "area_loa_low": ba["loa"][0], "area_loa_high": ba["loa"][1]}
+        row |= {"hd95_undefined": e["hd95_undefined"], "accepted_unchanged": e["accepted_unchanged"]}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _table(ax, header: Sequence[str], rows: Sequence[Sequence[str]], title: str, fontsize: float = 7) -> None:
+    ax.axis("off")
+    ax.set_title(title, loc="left", fontsize=9, fontweight="bold")
+    if not rows:
+        ax.text(0, 0.5, "none", fontsize=fontsize)
+        return
+    t = ax.table(cellText=[list(r) for r in rows], colLabels=list(header), loc="upper left", cellLoc="left")
+    t.auto_set_font_size(False)
+    t.set_fontsize(fontsize)
+    t.auto_set_column_width(list(range(len(header))))
+
+
+def summary_page(result: dict, title: str, unit: str) -> Figure:
+    """Tables: per reader and mode, inter-reader Dice, unaided->aided change, detection AUCs."""
+    fig = Figure(figsize=A4)
+    fig.text(0.06, 0.965, title, fontsize=13, fontweight="bold")
+    fig.text(
+        0.06,
+        0.945,
+        "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912): mean ± SD [t 95% CI]; "
+        "two empty masks count as Dice 1.",
+        fontsize=7,
+    )
+    area_u = "mm²" if unit == "mm" else "px"
+    rows = [
+        [
+            e["reader"],
+            e["mode"],
+            str(e["n"]),
+            _fmt(e["dice"]),
+            _fmt(e["iou"]),
+            _fmt(e["hd95"]),
+            f"{e['bland_altman']['bias']:+.3f} ({e['bland_altman']['loa'][0]:+.3f}, {e['bland_altman']['loa'][1]:+.3f})",
+        ]
+        for e in result["readers"]
+    ]
+    header = ["reader", "mode", "n", "Dice", "IoU", f"HD95 ({unit})", f"area bias (LoA), {area_u}"]
+    _table(fig.add_axes((0.06, 0.55, 0.9, 0.37)), header, rows, "Per reader and mode (the AI as a reader)", 6)
+    inter = [
+        [mode, str(len(v["pairs"])), _fmt(v)] + [", ".join(f"{k} {d:.3f}" for k, d in list(v["pairs"].items())[:4])]
+        for mode, v in result["inter_reader"].items()
+    ]
+    _table(
+        fig.add_axes((0.06, 0.43, 0.9, 0.1)),
+        ["mode", "pairs", "mean Dice over pairs", "pairs (first 4)"],
+        inter,
+        "Inter-reader Dice",
+    )
+    change = [
+        [
+            c["reader"],
+            str(c["n_pairs"]),
+            f"{c['unaided_mean']:.3f}",
+            f"{c['aided_mean']:.3f}",
+            f"{c['mean_change']:+.3f}",
+            "-" if not np.isfinite(c["wilcoxon_p"]) else f"{c['wilcoxon_p']:.3g}",
+        ]
+        for c in result["aided_change"]
+    ]
+    _table(
+        fig.add_axes((0.06, 0.25, 0.9, 0.16)),
+        ["reader", "cases", "unaided Dice", "aided Dice", "change", "Wilcoxon p"],
+        change,
+        "Unaided to aided, per reader (paired: Wilcoxon 1945 signed-rank)",
+    )
+    det = [
+        [
+            d["reader"],
+            d["mode"],
+            str(d["n"]),
+            "-" if not np.isfinite(d["auc"]) else f"{d['auc']:.3f} (SE {d['se']:.3f})",
+            "-"
+            if "vs_ai" not in d
+            else f"{d['vs_ai']['auc_difference']:+.3f}, p {_p(d['vs_ai']['p'])} (n {d['vs_ai']['n']})",
+        ]
+        for d in result.get("detection", [])
+    ]
+    _table(
+        fig.add_axes((0.06, 0.04, 0.9, 0.19)),
+        ["reader", "mode", "cases", "AUC of area", "vs AI (DeLong 1988)"],
+        det,
+        "Disease detection from the region's area (larger = diseased)",
+    )
+    return fig
+
+
+def dice_boxplot(result: dict) -> Figure:
+    """Dice per case, one box per reader and mode (the AI last)."""
+    fig = Figure(figsize=(8.27, 5.0))
+    ax = fig.add_axes((0.1, 0.22, 0.86, 0.68))
+    groups: dict[tuple[str, str], list[float]] = {}
+    for r in result["cases"]:
+        groups.setdefault((r["reader"], r["mode"]), []).append(r["dice"])
+    keys = sorted(groups, key=lambda k: (k[0] == "AI", k[0], k[1] != "unaided"))
+    box = ax.boxplot([groups[k] for k in keys], patch_artist=True, widths=0.6, medianprops={"color": "black"})
+    for patch, k in zip(box["boxes"], keys):
+        patch.set_facecolor(MODE_COLORS.get(k[1], "#999999"))
+        patch.set_alpha(0.6)
+    ax.set_xticks(range(1, len(keys) + 1), [f"{r}\n{m}" for r, m in keys], fontsize=7, rotation=45)
+    ax.set_ylabel("Dice vs truth")
+    ax.set_ylim(max(0.0, min(min(v) for v in groups.values()) - 0.05), 1.0)
+    ax.set_title("Dice per reader and mode", fontsize=10)
+    ax.legend(
+        handles=[Line2D([], [], color=c, lw=6, alpha=0.6, label=m) for m, c in MODE_COLORS.items()],
+        loc="lower right",
+        fontsize=7,
+    )
+    return fig
+
+
+def bland_altman_plot(result: dict, unit: str) -> Figure:
+    """Area minus truth area against their mean (Bland & Altman 1986), per mode, with bias and limits of agreement."""
+    fig = Figure(figsize=(8.27, 5.5))
+    ax = fig.add_axes((0.11, 0.11, 0.85, 0.8))
+    area_u = "mm²" if unit == "mm" else "px"
+    by_mode: dict[str, list[dict]] = {}
+    for r in result["cases"]:
+        by_mode.setdefault(r["mode"], []).append(r)
+    for mode, rs in by_mode.items():
+        a, t = np.array([r["area"] for r in rs]), np.array([r["truth_area"] for r in rs])
+        d, m = a - t, (a + t) / 2
+        color = MODE_COLORS.get(mode, "#777777")
+        ax.scatter(m, d, s=10, alpha=0.6, color=color, label=f"{mode} (n {len(d)})")
+        if len(d) > 1:
+            bias, sd = d.mean(), d.std(ddof=1)
+            ax.axhline(bias, color=color, lw=1.2)
+            for lim in (bias - 1.96 * sd, bias + 1.96 * sd):
+                ax.axhline(lim, color=color, lw=0.8, ls="--")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xlabel(f"mean of area and truth area ({area_u})")
+    ax.set_ylabel(f"area - truth area ({area_u})")
+    ax.set_title("Bland-Altman: area against the truth area (solid: bias; dashed: bias ± 1.96 SD)", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def overlay_page(
+    result: dict,
+    images: Mapping[str, np.ndarray],
+    truth: Mapping[str, np.ndarray],
+    reads: Sequence[RegionRead],
+    ai: Mapping[str, np.ndarray] | None,
+    n: int = 3,
+) -> Figure | None:
+    """The n best and n worst cases by mean reader Dice: image, truth (green), aided reads (orange),
+    unaided reads (blue) and the AI (red) as contours."""
+    per_case: dict[str, list[float]] = {}
+    for r in result["cases"]:
+        if r["reader"] != "AI":
+            per_case.setdefault(r["case_id"], []).append(r["dice"])
+    ranked = sorted((c for c in per_case if c in images), key=lambda c: np.mean(per_case[c]))
+    if not ranked:
+        return None
+    n = min(n, (len(ranked) + 1) // 2)
+    chosen = [("worst", c) for c in ranked[:n]] + [("best", c) for c in ranked[::-1][:n]]
+    fig = Figure(figsize=A4)
+    fig.text(
+        0.06, 0.97, "Example cases: worst (top) and best (bottom) by mean reader Dice", fontsize=11, fontweight="bold"
+    )
+    fig.text(0.06, 0.955, "truth green, unaided blue, aided orange, AI red", fontsize=8)
+    cols = 2
+    rows = (len(chosen) + cols - 1) // cols
+    for i, (kind, case) in enumerate(chosen):
+        ax = fig.add_axes((0.04 + (i % cols) * 0.48, 0.94 - (i // cols + 1) * 0.93 / rows, 0.44, 0.93 / rows - 0.03))
+        img = np.asarray(images[case])
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
+        t = np.asarray(truth[case], bool)
+        ax.contour(t.astype(float), levels=[0.5], colors=TRUTH_COLOR, linewidths=1.6)
+        for r in reads:
+            if r.case_id == case:
+                m = as_mask(r.mask, t.shape).astype(float)
+                ax.contour(m, levels=[0.5], colors=MODE_COLORS.get(r.mode, "#777777"), linewidths=0.7)
+        if ai and case in ai:
+            ax.contour(as_mask(ai[case], t.shape).astype(float), levels=[0.5], colors=MODE_COLORS["AI"], linewidths=1)
+        ax.set_title(f"{kind}: {case}, mean Dice {np.mean(per_case[case]):.3f}", fontsize=8)
+        ax.set_axis_off()
+    return fig
+
+
+def region_figures(
+    result: dict,
+    reads: Sequence[RegionRead],
+    truth: Mapping[str, np.ndarray],
+    images: Mapping[str, np.ndarray] | None = None,
+    ai: Mapping[str, np.ndarray] | None = None,
+    title: str = "Region reads",
+    unit: str = "mm",
+) -> list[Figure]:
+    """The PDF pages of the region section, in order."""
+    figs = [summary_page(result, title, unit), dice_boxplot(result), bland_altman_plot(result, unit)]
+    over = overlay_page(result, images or {}, truth, reads, ai)
+    return figs + ([over] if over is not None else [])
+
+
+def read_truth_mask(path: str | Path) -> np.ndarray:
+    """A truth mask file as bool (H, W): a PNG (any non-zero pixel is inside) or a ``.npy`` bool array."""
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        return np.load(path, allow_pickle=False).astype(bool)
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("L")) > 0
+
+
+def region_inputs(
+    cases: Sequence, role: str, labels: Sequence[str], outputs: Mapping | None = None
+) -> tuple[dict, dict, dict, dict]:
+    """(truth masks, disease labels 0/1, images for overlays, AI mask probabilities) by case id.
+
+    ``cases``: ``study.cases.Case`` records (case_id, truth, media, truth_mask);
+    ``outputs``: case id -> AIOutput with the mask in ``cams[role]``.  Labels
+    are read only when the task has a combined binary question (``labels``).
+    """
+    from study.media import load
+
+    truth, disease, images, ai = {}, {}, {}, {}
+    for c in cases:
+        if not c.truth_mask:
+            continue
+        truth[c.case_id] = read_truth_mask(c.truth_mask)
+        if len(labels) == 2 and c.truth in ("0", "1", *labels):
+            disease[c.case_id] = int(c.truth in ("1", labels[1]))
+        frames = load(c.media[role]).frames
+        images[c.case_id] = frames[len(frames) // 2]
+        out = (outputs or {}).get(c.case_id)
+        if out is not None and role in out.cams:
+            ai[c.case_id] = out.cams[role]
+    return truth, disease, images, ai
+
+
+def write_region_report(
+    reads: Sequence[RegionRead],
+    truth: Mapping[str, np.ndarray],
+    out_dir: Path,
+    labels: Mapping[str, int] | None = None,
+    ai: Mapping[str, np.ndarray] | None = None,
+    images: Mapping[str, np.ndarray] | None = None,
+    spacing_mm: tuple[float, float] | None = None,
+    title: str = "Region reads",
+) -> dict[str, Path]:
+    """Analyse and write FILES to ``out_dir``; return {file name: path}.  Raises KeyError for a read without truth."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result = analyze_regions(reads, truth, labels, ai, spacing_mm)
+    unit = "mm" if all(r["unit"] == "mm" for r in result["cases"]) else "px"
+    paths = {name: out / name for name in FILES}
+    pd.DataFrame(result["cases"]).to_csv(paths["region_cases.csv"], index=False)
+    readers_frame(result).to_csv(paths["region_readers.csv"], index=False)
+    paths["region_results.json"].write_text(json.dumps(jsonable(result), indent=1, allow_nan=False), encoding="utf-8")
+    with PdfPages(paths["report.pdf"], metadata={"Title": title, "Creator": "readerstudy"}) as pdf:
+        for fig in region_figures(result, reads, truth, images, ai, title, unit):
+            pdf.savefig(fig)
+    return paths
+
+
+def write_study_region_report(study_dir: Path, out_dir: Path, url: str | None = None, title: str | None = None):
+    """`readerstudy report` for a study whose task is a region: stored region reads, truth masks, AI masks."""
+    from study.cases import load_cases
+    from study.protocol import load_protocol
+    from study.regionreads import region_reads
+    from study.store import Store
+
+    protocol = load_protocol(study_dir)
+    reads = region_reads(study_dir, url)
+    if not reads:
+        raise StudyError([f"{study_dir}: the store has no submitted region reads yet"])
+    store = Store.open(study_dir, url)
+    try:
+        outputs = store.ai_outputs(with_cams=True)
+    finally:
+        store.close()
+    cases = load_cases(study_dir, protocol, check_media=False)
+    truth, disease, images, ai = region_inputs(cases, protocol.region_role, protocol.task.labels, outputs)
+    spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
+    return write_region_report(
+        reads, truth, out_dir, disease or None, ai, images, spacing, title or protocol.title or study_dir.name
+    )
