@@ -160,7 +160,8 @@ class AIPanel(QFrame):
             self.interval_label = QLabel()
             self.interval_label.setObjectName("hint")
             self._layout.addWidget(self.interval_label)
-        if not is_value and out.probabilities:
+        region = out.head == "segmentation"
+        if not is_value and out.probabilities and not region:  # a region's foreground share is no answer
             self.bars = _Bars(out.labels)
             self._layout.addWidget(self.bars)
         if out.measurements:
@@ -168,8 +169,12 @@ class AIPanel(QFrame):
             self.measure_label.setObjectName("aiMeasurements")
             self.measure_label.setWordWrap(True)
             self._layout.addWidget(self.measure_label)
-        if out.cams:
+        if out.cams and not region:
             self._add_cam_controls()
+        elif region:
+            hint = QLabel("A: show or hide the AI's region   O: outline / fill")
+            hint.setObjectName("hint")
+            self._layout.addWidget(hint)
 
     def _fill(self, out: AIOutput, is_value: bool) -> None:
         unit = f" {self.unit}" if self.unit else ""
@@ -180,8 +185,20 @@ class AIPanel(QFrame):
                 lo, hi = out.interval
                 self.interval_label.setText(f"interval {_fmt(lo)}\u2013{_fmt(hi)}{unit}")
             return
-        heading = "Most likely grade" if out.head == "grade_distribution" else "Prediction"
-        self.main_label.setText(f"{heading}: <b>{out.predicted}</b>" if out.predicted else heading)
+        if out.head == "segmentation":
+            # The region is drawn on the image; the panel gives the score derived from it, in the
+            # words of the combined question (e.g. "Glaucoma?") when the task has one.
+            task = self.state.protocol.task
+            question = (getattr(task, "also_question", "") or "").rstrip("?") or "Score"
+            score = out.score
+            self.main_label.setText(
+                f"AI {question.lower()} likelihood: <b>{round(100 * score)}</b> / 100"
+                if math.isfinite(score)
+                else "AI region"
+            )
+        else:
+            heading = "Most likely grade" if out.head == "grade_distribution" else "Prediction"
+            self.main_label.setText(f"{heading}: <b>{out.predicted}</b>" if out.predicted else heading)
         if self.measure_label is not None:
             self.measure_label.setText(measurement_text(out.measurements))
         if self.bars is not None:

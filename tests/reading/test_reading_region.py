@@ -111,6 +111,9 @@ def test_aided_read_starts_from_the_ai_contour(qtbot, engine_factory, tmp_path, 
         assert vp.outline.isVisible()  # the AI's contour as an overlay
         panel_text = screen.ai_panel.measure_label.text()
         assert "FAZ area" in panel_text and "circularity" in panel_text
+        # the AI's score from its region, not a foreground share; no Grad-CAM controls for a mask
+        assert "likelihood" in screen.ai_panel.main_label.text() and screen.ai_panel.bars is None
+        assert screen.ai_panel.cam_button is None
         if case == "RG900":
             _shot(window, "aided_fundus")
         if k == 0:
