@@ -15,6 +15,9 @@ Parsed with tomllib into a frozen dataclass.  Every problem is reported as
     mean = [0.5, 0.5, 0.5]
     std = [0.25, 0.25, 0.25]
     input = "frames"                # frames | motion (first frame + frame differences)
+    threshold = 0.5                 # operating point on the score (binary: p(positive); multiclass: summed
+                                    # p of the positive labels): positive when score >= threshold
+    threshold_rule = "youden"       # how it was chosen (free text, shown in reports)
     window = "media"                # media (DICOM default window) | minmax
     combine = "mean"                # mean of per-role probabilities
 
@@ -27,8 +30,10 @@ Parsed with tomllib into a frozen dataclass.  Every problem is reported as
     key_frames = 1                  # windows (motion) or key frames (frames) per clip
 
     [cam]
-    method = "gradcam"              # gradcam | gradcam++ | hirescam | eigencam | scorecam | none
+    method = "gradcam"              # gradcam | gradcam++ | hirescam | layercam | eigencam | scorecam | none
     target_layer = ""               # dotted module name; "" = found automatically
+    eigen_smooth = false            # grad-cam's eigen smoothing (first principal component)
+    aug_smooth = false              # mean of the CAMs of the image and its left-right mirror
     target = "predicted"            # predicted | a label
     size = 96                       # longest side of the stored CAM, pixels
 
@@ -64,7 +69,7 @@ ARCHITECTURES = (
     "efficientnet_b0",
 )
 HEADS = ("binary", "multiclass", "regression", "grade_distribution", "segmentation")
-CAM_METHODS = ("gradcam", "gradcam++", "hirescam", "eigencam", "scorecam", "none")
+CAM_METHODS = ("gradcam", "gradcam++", "hirescam", "layercam", "eigencam", "scorecam", "none")
 INPUTS = ("frames", "motion")
 WINDOWS = ("media", "minmax")
 
@@ -102,6 +107,8 @@ class ModelSpec:
     target_mean: float = 0.0  # regression: value = output * target_std + target_mean
     target_std: float = 1.0
     interval_halfwidth: float | None = None  # regression: +- band shown with the value
+    threshold: float | None = None  # operating point on the score; None = argmax / 0.5
+    threshold_rule: str = ""
     input: str = "frames"
     window: str = "media"
     combine: str = "mean"
@@ -113,6 +120,8 @@ class ModelSpec:
     cam_target_layer: str | None = None
     cam_target: str = "predicted"
     cam_size: int = 96
+    cam_eigen_smooth: bool = False
+    cam_aug_smooth: bool = False
     training: dict[str, Any] = field(default_factory=dict, compare=False)
     metrics: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -226,6 +235,8 @@ _MODEL_KEYS = {
     "input",
     "window",
     "combine",
+    "threshold",
+    "threshold_rule",
 }
 
 
@@ -354,7 +365,16 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
         input=m.get("input", str, "frames", choices=INPUTS) or "frames",
         window=m.get("window", str, "media", choices=WINDOWS) or "media",
         combine=m.get("combine", str, "mean", choices=("mean",)) or "mean",
+        threshold=m.number("threshold", None),
+        threshold_rule=m.get("threshold_rule", str, "") or "",
     )
+    if kw["threshold"] is not None and not 0.0 < kw["threshold"] < 1.0:
+        problems.add("model.threshold", f"must be in (0, 1) (a probability), got {kw['threshold']}")
+        kw["threshold"] = None
+    if kw["threshold"] is not None and head not in ("binary", "multiclass"):
+        problems.add("model.threshold", f"only binary and multiclass heads take a threshold, not {head}")
+    if kw["threshold"] is not None and head == "multiclass" and not positive:
+        problems.add("model.threshold", "a multiclass threshold needs model.positive (the labels it sums)")
     s = _sub(problems, data, "slices")
     if s is not None:
         s.unknown({"select", "count", "cam"})
@@ -373,7 +393,9 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
         kw["key_frames"] = k if k and 1 <= k <= 64 else 1
     c = _sub(problems, data, "cam")
     if c is not None:
-        c.unknown({"method", "target_layer", "target", "size"})
+        c.unknown({"method", "target_layer", "target", "size", "eigen_smooth", "aug_smooth"})
+        kw["cam_eigen_smooth"] = bool(c.get("eigen_smooth", bool, False))
+        kw["cam_aug_smooth"] = bool(c.get("aug_smooth", bool, False))
         kw["cam_method"] = c.get("method", str, "gradcam", choices=CAM_METHODS) or "gradcam"
         kw["cam_target_layer"] = c.get("target_layer", str, "") or None
         target = c.get("target", str, "predicted") or "predicted"

@@ -28,6 +28,9 @@ class AIOutput:
         class; regression: the value) used for triage ordering and ROC.
     cams: role -> (N, H, W) float16 in [0, 1]; for segmentation the mask
         probabilities.  Empty when no CAM was computed.
+    threshold: the model's operating point on ``score`` (positive when
+        ``score >= threshold``), chosen on a validation split and stored in
+        its model.toml; None when the model has none (argmax / 0.5).
     model_id: sha256 of the weights file; versions: library versions used.
     """
 
@@ -43,3 +46,11 @@ class AIOutput:
     cams: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
     cam_method: str = ""
     versions: dict[str, str] = field(default_factory=dict, compare=False)
+    threshold: float | None = None
+
+    @property
+    def decision(self) -> int | None:
+        """1 positive / 0 negative at the model's operating point (0.5 without one); None for other heads."""
+        if self.head == "binary" or (self.head == "multiclass" and self.threshold is not None):
+            return int(self.score >= (0.5 if self.threshold is None else self.threshold))
+        return None

@@ -94,8 +94,34 @@ def _tracks(rng: np.random.Generator, score: float, n: int) -> tuple[np.ndarray,
     return pos, heading, stats
 
 
+MOVING_MIN_PX = 7.0  # head path length over the clip; immotile cells only tremble (~4 px of Brownian path)
+
+
+def moving_mask(pos: np.ndarray, radius: float = 5.0) -> np.ndarray:
+    """(SIZE, SIZE) bool: pixels within ``radius`` px of a moving cell's head in any frame.
+
+    ``pos``: (n, FRAMES, 2) head positions (rows, cols).  Immotile cells (net
+    path under MOVING_MIN_PX, only Brownian trembling) are left out; this is the
+    region a motility CAM should cover (CAM mass on the moving cells).
+    """
+    path = np.linalg.norm(np.diff(pos, axis=1), axis=2).sum(1)
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    mask = np.zeros((SIZE, SIZE), bool)
+    for track in pos[path > MOVING_MIN_PX]:
+        for y, x in track:
+            if -radius <= y < SIZE + radius and -radius <= x < SIZE + radius:
+                mask |= (yy - y) ** 2 + (xx - x) ** 2 <= radius**2
+    return mask
+
+
 def render_video(seed: int, index: int, score: float) -> tuple[np.ndarray, dict]:
     """(uint8 frames (FRAMES, SIZE, SIZE), track statistics) for one video."""
+    frames, stats, _ = render_video_with_tracks(seed, index, score)
+    return frames, stats
+
+
+def render_video_with_tracks(seed: int, index: int, score: float) -> tuple[np.ndarray, dict, np.ndarray]:
+    """As render_video, plus the (n, FRAMES, 2) head positions of its cells."""
     rng = rng_for(seed, NAME, "video", index)
     n = int(rng.integers(14, 32))
     pos, heading, stats = _tracks(rng, score, n)
@@ -120,7 +146,7 @@ def render_video(seed: int, index: int, score: float) -> tuple[np.ndarray, dict]
             _sprite(f, y, x, a, 1.6, 2.4, 120)
         f += rng.normal(0, 4.0, f.shape)
         frames[t] = np.clip(f, 0, 255).astype(np.uint8)
-    return frames, stats
+    return frames, stats, pos
 
 
 def write_mp4(path: Path, frames: np.ndarray) -> None:
@@ -160,10 +186,11 @@ def build_motility(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
     rng.shuffle(scores)
     codes = case_codes(rng, n)
     patients = case_codes(rng, n, prefix="P")
-    cases, latents = [], []
+    cases, latents, moving = [], [], {}
     for i in range(n):
         score = float(scores[i])
-        frames, stats = render_video(seed, i, score)
+        frames, stats, pos = render_video_with_tracks(seed, i, score)
+        moving[codes[i]] = np.packbits(moving_mask(pos))
         rel = f"media/{codes[i]}.mp4"
         write_mp4(study_dir / rel, frames)
         votes = rater_votes(rng_for(seed, NAME, "raters", i), score)
@@ -181,6 +208,7 @@ def build_motility(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
     write_protocol(study_dir, protocol(seed))
     write_cases(study_dir, ROLES, cases)
     write_csv(study_dir / "latent.csv", list(latents[0]), sorted(latents, key=lambda r: r["case_id"]))
+    np.savez_compressed(study_dir / "moving_cells.npz", **moving)
     write_demo_json(
         study_dir,
         NAME,
@@ -189,6 +217,10 @@ def build_motility(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
         raters=N_RATERS,
         fps=FPS,
         frames=FRAMES,
-        files={"latent.csv": "latent score (0 = A .. 4 = E), true grade, rater votes, track statistics"},
+        files={
+            "latent.csv": "latent score (0 = A .. 4 = E), true grade, rater votes, track statistics",
+            "moving_cells.npz": "per case_id: np.packbits of the (SIZE, SIZE) mask of pixels a moving cell's head "
+            "passes within 5 px of",
+        },
     )
     return study_dir

@@ -87,6 +87,7 @@ def _to_output(row: AIOutputRow) -> AIOutput:
         cams=_unpack_cams(row.cams),
         cam_method=p.get("cam_method", ""),
         versions=p.get("versions", {}),
+        threshold=p.get("threshold"),
     )
 
 
@@ -332,6 +333,7 @@ class Store:
             "score": None if out.score != out.score else float(out.score),
             "cam_method": out.cam_method,
             "versions": dict(out.versions),
+            "threshold": out.threshold,
         }
         with self.transaction() as s:
             old = s.execute(
