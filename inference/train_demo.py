@@ -61,6 +61,13 @@ CAM_CANDIDATES = [
     dict(cam_target_layer="features.4", cam_method=method, cam_eigen_smooth=False, cam_aug_smooth=True)
     for method in ("hirescam", "layercam")
 ]
+# The volume and video models are slower to try (three series per case, decoded clips): a smaller set,
+# the layers and methods that did best on the photo models' validation studies.
+CAM_CANDIDATES_SMALL = [
+    dict(cam_target_layer=layer, cam_method=method, cam_eigen_smooth=eigen, cam_aug_smooth=False)
+    for layer in ("features.13", "features.6", "features.4")
+    for method, eigen in (("gradcam", False), ("gradcam++", False), ("hirescam", True), ("layercam", False))
+]
 # The held-out CAM figures and their targets (issue 15).  "Energy" is the share of the CAM's mass
 # inside the finding (Wang et al. 2020): the MRI mass, the abnormal cells, the lower palpebral
 # conjunctiva, the moving sperm cells.
@@ -99,7 +106,7 @@ CONFIG: dict[str, dict] = {
         "n_train": 160,
         "n_validation": 80,
         "threshold_rule": "youden",
-        "cam_candidates": CAM_CANDIDATES,
+        "cam_candidates": CAM_CANDIDATES_SMALL,
         # Fixed windows (modality units): the series' own auto window lets a bright mass darken the
         # rest of the image, and the networks then read the background instead of the mass.
         "windows": {"T2axi": [1100.0, 2200.0], "T2sag": [1100.0, 2200.0], "DWI": [400.0, 800.0]},
@@ -138,7 +145,7 @@ CONFIG: dict[str, dict] = {
         "flips": "all",
         "n_train": 300,
         "n_validation": 60,
-        "cam_candidates": CAM_CANDIDATES,
+        "cam_candidates": CAM_CANDIDATES_SMALL,
     },
     "conjunctiva": {
         "model": {
@@ -271,14 +278,19 @@ def train_net(
     flips: str,
     seed: int,
     mix: tuple[torch.Tensor, torch.Tensor] | None = None,
+    init: nn.Module | None = None,
+    lr: float = 3e-3,
 ) -> nn.Module:
-    """``mix``: (per-image finding masks (N, 1, h, w), indices of donor images) for ``paste_on_donor``."""
+    """``mix``: (per-image finding masks (N, 1, h, w), indices of donor images) for ``paste_on_donor``;
+    ``init``: a trained network to fine-tune (its weights are copied) instead of a fresh one."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     net = build_network(spec)
-    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    if init is not None:
+        net.load_state_dict(init.state_dict())
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * math.ceil(len(x) / 32)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.2)
     weight = None
     if spec.head in ("binary", "multiclass"):
         counts = torch.bincount(y, minlength=spec.n_outputs).float()
@@ -498,9 +510,12 @@ def calibrate(name: str, spec: ModelSpec, nets: dict[str, nn.Module], val_dir: P
     from study.media import load
 
     cfg = CONFIG[name]
-    record: dict = {"validation_seed": None, "n_validation": 0}
     val_cases = read_cases(val_dir)
-    record["n_validation"] = len(val_cases)
+    record: dict = {"n_validation": len(val_cases)}
+    try:
+        record["validation_seed"] = json.loads((val_dir / "demo.json").read_text())["seed"]
+    except (OSError, ValueError, KeyError):
+        pass
     model = LoadedModel(spec, nets, torch.device("cpu"))
     rule = cfg.get("threshold_rule")
     if rule and spec.head in ("binary", "multiclass"):
@@ -542,6 +557,12 @@ def recalibrate(name: str, out: Path, val_dir: Path, hold_dir: Path, choose: boo
     return metrics
 
 
+def _previous(spec: ModelSpec) -> dict:
+    """The fine-tuned model's own training record, prefixed ``base_``."""
+    keep = ("data_seed", "n_train", "epochs", "optimizer", "augmentation", "train_seconds")
+    return {f"base_{k}": spec.training[k] for k in keep if k in spec.training}
+
+
 def finding_masks(study: Path, cases: list[CaseData], role: str, size: tuple[int, int]) -> torch.Tensor:
     """(K, 1, h, w) soft masks in [0, 1] of each case's finding at the network's input size (zeros: none).
 
@@ -576,6 +597,8 @@ def train_one(
     validation: Path | None = None,
     validation_seed: int = 3003,
     n_validation: int | None = None,
+    init_from: Path | None = None,
+    lr: float = 3e-3,
 ) -> dict:
     """Train one demo model, choose its operating point and CAM setting on the validation study,
     measure it on the held-out study and write it to OUT/NAME."""
@@ -598,6 +621,16 @@ def train_one(
     if raw.head == "regression":
         spec = dataclasses.replace(spec, target_mean=float(y.mean()), target_std=float(y.std()))
         y_fit = (y - y.mean()) / y.std()
+    init = None
+    if init_from is not None:  # fine-tune: keep the trained model's normalization and its weights
+        from inference.load import load_model
+
+        init = load_model(init_from / name / "model.toml")
+        mean, std = list(init.spec.mean), list(init.spec.std)
+        spec = dataclasses.replace(spec, mean=tuple(mean), std=tuple(std))
+        if raw.head == "regression":
+            spec = dataclasses.replace(spec, target_mean=init.spec.target_mean, target_std=init.spec.target_std)
+            y_fit = (y - init.spec.target_mean) / init.spec.target_std
     ep = epochs or cfg["epochs"]
     nets = {}
     for role, (x, owner) in images.items():
@@ -608,7 +641,8 @@ def train_one(
             wanted = cfg["mix"]["donors"]  # truths whose images lend their background (None: all)
             donors = [i for i, c in enumerate(train_cases) if wanted is None or c.truth in wanted]
             mix = (finding_masks(train_dir, train_cases, role, raw.input_size)[owner], torch.tensor(donors))
-        nets[role] = train_net(spec, xn, y_fit[owner], ep, cfg["flips"], seed, mix)
+        start = None if init is None else init.nets[role]
+        nets[role] = train_net(spec, xn, y_fit[owner], ep, cfg["flips"], seed, mix, start, lr)
     train_s = time.time() - t0
     spec, record = calibrate(name, spec, nets, val_dir)
     metrics = evaluate(name, spec, nets, hold_dir)
@@ -622,12 +656,13 @@ def train_one(
         "validation_seed": validation_seed,
         "seed": seed,
         "epochs": ep,
-        "optimizer": "AdamW one-cycle lr 3e-3",
+        "optimizer": f"AdamW one-cycle lr {lr:g}",
         "augmentation": cfg["flips"] + " flips + shift" + (" + finding pasted on another background" if mix else ""),
         "train_seconds": round(train_s, 1),
+        **({} if init is None else {"fine_tuned_from": init.spec.model_id, **_previous(init.spec)}),
         "torch": torch.__version__,
     }
-    training |= {k: v for k, v in record.items() if k != "validation_seed"}
+    training |= record
     try:
         training["generator_version"] = json.loads((train_dir / "demo.json").read_text()).get("version", "")
     except (OSError, ValueError):
@@ -657,6 +692,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-holdout", type=int)
     p.add_argument("--n-validation", type=int)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--init-from", type=Path, help="fine-tune the models in this folder (NAME/model.toml) instead")
+    p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle)")
     p.add_argument(
         "--recalibrate",
         action="store_true",
@@ -690,6 +727,8 @@ def main(argv: list[str] | None = None) -> int:
             validation,
             args.validation_seed,
             args.n_validation,
+            args.init_from,
+            args.lr,
         )
     print(json.dumps(results, default=str))
     return 0
