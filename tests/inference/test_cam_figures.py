@@ -66,8 +66,10 @@ def test_moving_cells_masks_round_trip(tmp_path):
     pos[0, :, 0] = 80
     pos[0, :, 1] = np.linspace(20, 60, 15)  # a moving cell
     pos[1] = 130  # an immotile one
-    mask = moving_mask(pos)
+    heading = np.zeros((2, 15))  # moving along +columns (as in _tracks): the tail lies at lower columns
+    mask = moving_mask(pos, heading)
     assert mask[80, 40] and not mask[130, 130] and mask.shape == (SIZE, SIZE)
+    assert mask[80, 20 - 12] and not mask[80, 20 - 20]  # the tail (up to 13.8 px behind the head) counts
     np.savez_compressed(tmp_path / "moving_cells.npz", X=np.packbits(mask))
     (f,) = read_findings(tmp_path, {("X", "video"): (SIZE, SIZE)})
     assert np.array_equal(f.mask, mask)
