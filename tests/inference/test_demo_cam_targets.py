@@ -30,7 +30,6 @@ SHORT_OF_TARGET = {
     ("mri", "cam_pointing_game"),
     ("mri", "cam_energy_inside"),
     ("cytology", "cam_pointing_game"),
-    ("conjunctiva", "cam_lower_conjunctiva_share"),
     ("motility", "cam_moving_cells_share"),
 }
 CASES = [
