@@ -7,5 +7,8 @@
 
 Modules: spec (model.toml), network (torchvision builders, CAM target layer),
 load (weights), preprocess (Media -> tensors), cam (Grad-CAM family around
-the grad-cam package), predict, precompute, train_demo (the demo models).
+the grad-cam package), predict, precompute, train_demo (the demo models),
+cam_quality (pointing game and energy share of a CAM on a finding), cam_eval
+(CAM settings tried on a study's findings), operating_point (the threshold
+chosen on a validation split).
 """

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from inference.cam import CamMethod, class_targets, finish, make_cam
+from inference.cam import CamMethod, class_targets, edge_fade, finish, make_cam
 from inference.load import LoadedModel
 from inference.network import find_target_layer
 from inference.preprocess import InputPlan, crop_box, plan_inputs
@@ -51,7 +51,8 @@ def _cam_engine(model: LoadedModel, role: str) -> CamMethod | None:
     cache = model.__dict__.setdefault("_cams", {})
     if role not in cache:
         net = model.nets[role]
-        cache[role] = make_cam(model.spec.cam_method, net, find_target_layer(net, model.spec.cam_target_layer))
+        layer = find_target_layer(net, model.spec.cam_target_layer)
+        cache[role] = make_cam(model.spec.cam_method, net, layer, model.spec.cam_eigen_smooth)
     return cache[role]
 
 
@@ -98,16 +99,23 @@ def _summary(spec: ModelSpec, combined: np.ndarray) -> dict:
     top = int(np.argmax(combined))
     if spec.head == "binary":
         score = probs[1]
+        if spec.threshold is not None:  # the model's operating point, not argmax (= 0.5)
+            top = int(score >= spec.threshold)
     elif spec.head == "multiclass":
         idx = [spec.labels.index(p) for p in spec.positive]
         score = float(sum(probs[i] for i in idx)) if idx else probs[top]
+        if spec.threshold is not None and idx:
+            # The call follows the operating point: the most likely positive label when the positive
+            # labels' summed probability reaches the threshold, else the most likely other label.
+            group = idx if score >= spec.threshold else [i for i in range(len(probs)) if i not in idx]
+            top = max(group, key=lambda i: probs[i])
     elif spec.head == "grade_distribution":
         # Expected grade position in [0, 1]: higher = worse grade (later in the list).
         score = float(np.dot(combined, np.arange(len(probs))) / max(1, len(probs) - 1))
     else:  # segmentation: fraction of the frame that is foreground
         score = 1.0 - probs[0] if len(probs) > 1 else probs[0]
     predicted = spec.labels[top] if spec.head != "segmentation" else ""
-    return dict(labels=spec.labels, probabilities=probs, predicted=predicted, score=score)
+    return dict(labels=spec.labels, probabilities=probs, predicted=predicted, score=score, threshold=spec.threshold)
 
 
 def pixel_spacing(spec: ModelSpec, media: Media) -> tuple[float, float] | None:
@@ -145,7 +153,7 @@ def measure_region(spec: ModelSpec, fg: torch.Tensor, plan: InputPlan, media: Me
     return {f"{name}_area_{'mm2' if spacing else 'px'}": area, "circularity": circularity(mask)}
 
 
-def _target_index(spec: ModelSpec, combined: np.ndarray, target: str | None) -> int:
+def _target_index(spec: ModelSpec, combined: np.ndarray, target: str | None, predicted: str) -> int:
     target = target or spec.cam_target
     if spec.head == "regression":
         return 0
@@ -153,7 +161,21 @@ def _target_index(spec: ModelSpec, combined: np.ndarray, target: str | None) -> 
         if target not in spec.labels:
             raise ValueError(f"CAM target {target!r} is not one of {', '.join(spec.labels)}")
         return spec.labels.index(target)
-    return int(np.argmax(combined))
+    return spec.labels.index(predicted) if predicted in spec.labels else int(np.argmax(combined))
+
+
+def _cam_maps(engine: CamMethod, passes: list, idx: int, size: tuple[int, int], aug_smooth: bool) -> torch.Tensor:
+    """(K, h, w) maps in [0, 1] of one role's images; with ``aug_smooth`` the mean with the mirrored image's map."""
+    maps = []
+    for x, out, acts in passes:
+        targets = class_targets([idx] * x.shape[0])
+        m = engine.maps(x, out, acts, targets)
+        if aug_smooth:  # grad-cam's augmentation smoothing, left-right mirror only (test-time augmentation)
+            xf = x.flip(-1)
+            out_f, acts_f = engine.forward(xf)
+            m = 0.5 * (m + engine.maps(xf, out_f, acts_f, targets).flip(-1))
+        maps.append(finish(m, size))
+    return torch.cat(maps).cpu()
 
 
 def _assemble(plan: InputPlan, maps: torch.Tensor, n_frames: int, shape: tuple[int, int]) -> np.ndarray:
@@ -224,20 +246,17 @@ def predict(
             area = areas[0]
             summary["score"] = float(1.0 / (1.0 + np.exp(-(area - center) / scale)))
     elif with_cam:
-        idx = _target_index(spec, combined, target)
+        idx = _target_index(spec, combined, target, summary["predicted"])
         for role, run in runs.items():
             engine = _cam_engine(model, role)
             media = media_by_role[role]
             shape = cam_shape(media.frames.shape[1:3], spec.cam_size)
-            # The network saw the central crop: its maps fill that box of the frame's CAM, zeros elsewhere.
+            # The network saw the central crop: its maps fill that box of the frame's CAM, fading to zero at
+            # the box's edge (no rectangular cut-off where the network's view ends).
             r0, c0, r1, c1 = crop_box(shape, spec.crop)
-            maps = torch.cat(
-                [
-                    finish(engine.maps(x, out, acts, class_targets([idx] * x.shape[0])), (r1 - r0, c1 - c0))
-                    for x, out, acts in run.passes
-                ]
-            ).cpu()
+            maps = _cam_maps(engine, run.passes, idx, (r1 - r0, c1 - c0), spec.cam_aug_smooth)
             if spec.crop < 1.0:
+                maps = maps * edge_fade((r1 - r0, c1 - c0))
                 maps = torch.nn.functional.pad(maps, (c0, shape[1] - c1, r0, shape[0] - r1))
             out_cams[role] = _assemble(run.plan, maps, media.n_frames, shape)
             run.passes.clear()  # free the autograd graphs

@@ -15,6 +15,9 @@ Parsed with tomllib into a frozen dataclass.  Every problem is reported as
     mean = [0.5, 0.5, 0.5]
     std = [0.25, 0.25, 0.25]
     input = "frames"                # frames | motion (first frame + frame differences)
+    threshold = 0.5                 # operating point on the score (binary: p(positive); multiclass: summed
+                                    # p of the positive labels): positive when score >= threshold
+    threshold_rule = "youden"       # how it was chosen (free text, shown in reports)
     window = "media"                # media (DICOM default window) | minmax
     combine = "mean"                # mean of per-role probabilities
     aggregate = "max"               # specimens (several fields per case): max | mean over fields
@@ -35,8 +38,10 @@ Parsed with tomllib into a frozen dataclass.  Every problem is reported as
     score_scale = 0.05              # disease likelihood from the measured area (fitted on training data)
 
     [cam]
-    method = "gradcam"              # gradcam | gradcam++ | hirescam | eigencam | scorecam | none
+    method = "gradcam"              # gradcam | gradcam++ | hirescam | layercam | eigencam | scorecam | none
     target_layer = ""               # dotted module name; "" = found automatically
+    eigen_smooth = false            # grad-cam's eigen smoothing (first principal component)
+    aug_smooth = false              # mean of the CAMs of the image and its left-right mirror
     target = "predicted"            # predicted | a label
     size = 96                       # longest side of the stored CAM, pixels
 
@@ -75,7 +80,7 @@ ARCHITECTURES = (
 )
 WIDTH_MULT_ARCHS = ("mobilenet_v2", "unet")
 HEADS = ("binary", "multiclass", "regression", "grade_distribution", "segmentation")
-CAM_METHODS = ("gradcam", "gradcam++", "hirescam", "eigencam", "scorecam", "none")
+CAM_METHODS = ("gradcam", "gradcam++", "hirescam", "layercam", "eigencam", "scorecam", "none")
 INPUTS = ("frames", "motion")
 WINDOWS = ("media", "minmax")
 
@@ -113,6 +118,8 @@ class ModelSpec:
     target_mean: float = 0.0  # regression: value = output * target_std + target_mean
     target_std: float = 1.0
     interval_halfwidth: float | None = None  # regression: +- band shown with the value
+    threshold: float | None = None  # operating point on the score; None = argmax / 0.5
+    threshold_rule: str = ""
     input: str = "frames"
     window: str = "media"
     combine: str = "mean"
@@ -128,6 +135,8 @@ class ModelSpec:
     seg_threshold: float = 0.5
     seg_field_mm: tuple[float, float] | None = None
     seg_score: tuple[float, float] | None = None  # (center, scale) of the logistic score on area (mm²)
+    cam_eigen_smooth: bool = False
+    cam_aug_smooth: bool = False
     training: dict[str, Any] = field(default_factory=dict, compare=False)
     metrics: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -242,6 +251,8 @@ _MODEL_KEYS = {
     "window",
     "combine",
     "aggregate",
+    "threshold",
+    "threshold_rule",
 }
 
 
@@ -375,7 +386,16 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
         window=m.get("window", str, "media", choices=WINDOWS) or "media",
         combine=m.get("combine", str, "mean", choices=("mean",)) or "mean",
         aggregate=m.get("aggregate", str, "max", choices=AGGREGATES) or "max",
+        threshold=m.number("threshold", None),
+        threshold_rule=m.get("threshold_rule", str, "") or "",
     )
+    if kw["threshold"] is not None and not 0.0 < kw["threshold"] < 1.0:
+        problems.add("model.threshold", f"must be in (0, 1) (a probability), got {kw['threshold']}")
+        kw["threshold"] = None
+    if kw["threshold"] is not None and head not in ("binary", "multiclass"):
+        problems.add("model.threshold", f"only binary and multiclass heads take a threshold, not {head}")
+    if kw["threshold"] is not None and head == "multiclass" and not positive:
+        problems.add("model.threshold", "a multiclass threshold needs model.positive (the labels it sums)")
     s = _sub(problems, data, "slices")
     if s is not None:
         s.unknown({"select", "count", "cam"})
@@ -394,7 +414,9 @@ def parse_spec(data: dict, path: str | Path, check_files: bool = True) -> ModelS
         kw["key_frames"] = k if k and 1 <= k <= 64 else 1
     c = _sub(problems, data, "cam")
     if c is not None:
-        c.unknown({"method", "target_layer", "target", "size"})
+        c.unknown({"method", "target_layer", "target", "size", "eigen_smooth", "aug_smooth"})
+        kw["cam_eigen_smooth"] = bool(c.get("eigen_smooth", bool, False))
+        kw["cam_aug_smooth"] = bool(c.get("aug_smooth", bool, False))
         kw["cam_method"] = c.get("method", str, "gradcam", choices=CAM_METHODS) or "gradcam"
         kw["cam_target_layer"] = c.get("target_layer", str, "") or None
         target = c.get("target", str, "predicted") or "predicted"

@@ -28,6 +28,7 @@ loading casts them back to float32) so all six files stay far below 30 MB:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -49,9 +50,42 @@ from inference.spec import ModelSpec, file_sha256, parse_spec
 
 COMMON = {"architecture": "mobilenet_v2", "width_mult": 0.5}
 # At 128 px the last block of MobileNetV2 (stride 32) is a 4 x 4 map: too coarse to point at a
-# 5-15 mm mass or one abnormal cell.  The last stride-16 block gives 8 x 8 and, on the held-out
-# demo data, a much higher pointing-game score (recorded in each model.toml).
+# 5-15 mm mass or one abnormal cell.  Each model's CAM layer and method are chosen on its validation
+# study among these (features.13, stride 16: 8 x 8 maps; features.6, stride 8: 16 x 16; features.4,
+# the first stride-8 block: 16 x 16 with less context), by the mean of
+# pointing game and energy share (inference.cam_eval.choose_cam).
 CAM_LAYER = "features.13"
+CAM_CANDIDATES = [
+    dict(cam_target_layer=layer, cam_method=method, cam_eigen_smooth=eigen, cam_aug_smooth=False)
+    for layer in ("features.13", "features.6", "features.4")
+    for method in ("gradcam", "gradcam++", "hirescam", "layercam")
+    for eigen in (False, True)
+] + [
+    dict(cam_target_layer="features.4", cam_method=method, cam_eigen_smooth=False, cam_aug_smooth=True)
+    for method in ("hirescam", "layercam")
+]
+# The volume and video models are slower to try (three series per case, decoded clips): a smaller set,
+# the layers and methods that did best on the photo models' validation studies.
+CAM_CANDIDATES_SMALL = [
+    dict(cam_target_layer=layer, cam_method=method, cam_eigen_smooth=eigen, cam_aug_smooth=False)
+    for layer in ("features.13", "features.6", "features.4")
+    for method, eigen in (("gradcam", False), ("gradcam++", False), ("hirescam", True), ("layercam", False))
+]
+# The held-out CAM figures and their targets (issue 15).  "Energy" is the share of the CAM's mass
+# inside the finding (Wang et al. 2020): the MRI mass, the abnormal cells, the lower palpebral
+# conjunctiva, the moving sperm cells.
+ENERGY_KEY = {
+    "mri": "cam_energy_inside",
+    "cytology": "cam_energy_inside",
+    "conjunctiva": "cam_lower_conjunctiva_share",
+    "motility": "cam_moving_cells_share",
+}
+TARGETS: dict[str, dict[str, float]] = {
+    "mri": {"cam_pointing_game": 0.85, "cam_energy_inside": 0.5},
+    "cytology": {"cam_pointing_game": 0.85, "cam_energy_inside": 0.5},
+    "conjunctiva": {"cam_lower_conjunctiva_share": 0.6},
+    "motility": {"cam_moving_cells_share": 0.5},
+}
 
 # name -> model.toml content (without members/mean/std, which training fills in) and training settings
 CONFIG: dict[str, dict] = {
@@ -73,6 +107,9 @@ CONFIG: dict[str, dict] = {
         "epochs": 12,
         "flips": "lr",
         "n_train": 160,
+        "n_validation": 80,
+        "threshold_rule": "youden",
+        "cam_candidates": CAM_CANDIDATES_SMALL,
         # Fixed windows (modality units): the series' own auto window lets a bright mass darken the
         # rest of the image, and the networks then read the background instead of the mass.
         "windows": {"T2axi": [1100.0, 2200.0], "T2sag": [1100.0, 2200.0], "DWI": [400.0, 800.0]},
@@ -90,6 +127,9 @@ CONFIG: dict[str, dict] = {
         "epochs": 16,
         "flips": "all",
         "n_train": 600,
+        "n_validation": 80,
+        "threshold_rule": "youden",  # CIN2+ against the rest, on the summed CIN2+ probability
+        "cam_candidates": CAM_CANDIDATES,
     },
     "motility": {
         "model": {
@@ -107,6 +147,8 @@ CONFIG: dict[str, dict] = {
         "epochs": 20,
         "flips": "all",
         "n_train": 300,
+        "n_validation": 60,
+        "cam_candidates": CAM_CANDIDATES_SMALL,
     },
     "conjunctiva": {
         "model": {
@@ -116,12 +158,16 @@ CONFIG: dict[str, dict] = {
             "unit": "g/dL",
             "input_size": 128,
         },
-        # Grad-CAM++ points at the lower lid in 68% of held-out photos, Grad-CAM in 44%.
         "tables": {"cam": {"method": "gradcam++", "target_layer": CAM_LAYER, "target": "predicted", "size": 128}},
         "roles": ["photo"],
         "epochs": 20,
         "flips": "lr",
         "n_train": 400,
+        "n_validation": 60,
+        "cam_candidates": CAM_CANDIDATES,
+        # Half the training photos show their conjunctiva on another subject's face (skin, iris, lids,
+        # white balance): only the conjunctiva then predicts the haemoglobin.
+        "mix": {"donors": None},
     },
 }
 
@@ -223,13 +269,41 @@ def loss_fn(spec: ModelSpec, out: torch.Tensor, y: torch.Tensor, class_weight: t
     return F.huber_loss(out[:, 0], y, delta=1.0)
 
 
-def train_net(spec: ModelSpec, x: torch.Tensor, y: torch.Tensor, epochs: int, flips: str, seed: int) -> nn.Module:
+def paste_on_donor(
+    x: torch.Tensor, masks: torch.Tensor, donors: torch.Tensor, gen: torch.Generator, p: float = 0.5
+) -> torch.Tensor:
+    """With probability ``p`` per image: its finding (soft mask (B, 1, h, w)) on a random donor's background.
+
+    The background then carries no information about the label, so a network that reads it
+    (skin tone, lid, cell density) is not rewarded: a shortcut breaker.  ``donors``: (B,) images
+    to take the background from, already drawn.
+    """
+    use = (torch.rand(x.shape[0], generator=gen) < p) & (masks.flatten(1).amax(1) > 0)
+    mixed = masks * x + (1 - masks) * donors
+    return torch.where(use[:, None, None, None], mixed, x)
+
+
+def train_net(
+    spec: ModelSpec,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    flips: str,
+    seed: int,
+    mix: tuple[torch.Tensor, torch.Tensor] | None = None,
+    init: nn.Module | None = None,
+    lr: float = 3e-3,
+) -> nn.Module:
+    """``mix``: (per-image finding masks (N, 1, h, w), indices of donor images) for ``paste_on_donor``;
+    ``init``: a trained network to fine-tune (its weights are copied) instead of a fresh one."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     net = build_network(spec)
-    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    if init is not None:
+        net.load_state_dict(init.state_dict())
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * math.ceil(len(x) / 32)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.2)
     weight = None
     if spec.head in ("binary", "multiclass"):
         counts = torch.bincount(y, minlength=spec.n_outputs).float()
@@ -243,7 +317,12 @@ def train_net(spec: ModelSpec, x: torch.Tensor, y: torch.Tensor, epochs: int, fl
             if len(idx) < 2:
                 continue  # BatchNorm needs two samples
             opt.zero_grad()
-            loss = loss_fn(spec, net(augment(x[idx], flips, gen)), y[idx], weight)
+            xb = x[idx]
+            if mix is not None:
+                masks, pool = mix
+                donors = x[pool[torch.randint(len(pool), (len(idx),), generator=gen)]]
+                xb = paste_on_donor(xb, masks[idx], donors, gen)
+            loss = loss_fn(spec, net(augment(xb, flips, gen)), y[idx], weight)
             loss.backward()
             opt.step()
             sched.step()
@@ -268,7 +347,7 @@ def metrics_for(spec: ModelSpec, cases: list[CaseData], outs: list) -> dict:
     if spec.head == "binary":
         y = np.array([int(c.truth) for c in cases])
         p = np.array([o.probabilities[1] for o in outs])
-        pred = (p >= 0.5).astype(int)
+        pred = (p >= (0.5 if spec.threshold is None else spec.threshold)).astype(int)
         sens = float((pred[y == 1] == 1).mean())
         spec_ = float((pred[y == 0] == 0).mean())
         return {
@@ -280,9 +359,9 @@ def metrics_for(spec: ModelSpec, cases: list[CaseData], outs: list) -> dict:
         }
     if spec.head == "multiclass":
         y = np.array([spec.labels.index(c.truth) for c in cases])
-        pred = np.array([int(np.argmax(o.probabilities)) for o in outs])
+        pred = np.array([spec.labels.index(o.predicted) for o in outs])  # the call at the operating point
         pos = spec.labels.index("CIN2+")
-        binary_y, score = (y == pos).astype(int), np.array([o.probabilities[pos] for o in outs])
+        binary_y, score = (y == pos).astype(int), np.array([o.score for o in outs])
         return {
             "accuracy": float((pred == y).mean()),
             "auc_cin2plus": auc(binary_y, score),
@@ -314,38 +393,6 @@ def metrics_for(spec: ModelSpec, cases: list[CaseData], outs: list) -> dict:
     }
 
 
-def pointing(study: Path, outs: list, shapes: dict[tuple[str, str], tuple[int, int]]) -> float | None:
-    """Pointing game on the demo's lesions.csv: the CAM maximum, on the frame with the
-    most lesion area, falls inside one of that frame's lesion boxes (one pixel tolerance)."""
-    import csv
-
-    path = study / "lesions.csv"
-    if not path.is_file():
-        return None
-    frames: dict[tuple[str, str], dict[int, list]] = {}
-    with path.open(newline="") as f:
-        for row in csv.DictReader(f):
-            box = tuple(int(row[k]) for k in ("row0", "col0", "row1", "col1"))
-            frames.setdefault((row["case_id"], row["role"]), {}).setdefault(int(row["frame"]), []).append(box)
-    hits = total = 0
-    by_id = {o.case_id: o for o in outs}
-    for (case_id, role), per_frame in frames.items():
-        out = by_id.get(case_id)
-        if out is None or role not in out.cams or (case_id, role) not in shapes:
-            continue
-        frame, boxes = max(per_frame.items(), key=lambda kv: sum((b[2] - b[0]) * (b[3] - b[1]) for b in kv[1]))
-        cam = out.cams[role][frame].astype(np.float32)
-        h, w = shapes[(case_id, role)]
-        sy, sx = cam.shape[0] / h, cam.shape[1] / w
-        y, x = np.unravel_index(int(np.argmax(cam)), cam.shape)
-        tol = 1.0  # one CAM pixel
-        hits += any(
-            r0 * sy - tol <= y <= r1 * sy + tol and c0 * sx - tol <= x <= c1 * sx + tol for r0, c0, r1, c1 in boxes
-        )
-        total += 1
-    return hits / total if total else None
-
-
 # -- writing -----------------------------------------------------------------
 
 
@@ -361,29 +408,44 @@ def _toml(v) -> str:
     return json.dumps(str(v))
 
 
-def write_model(
-    out: Path, name: str, spec: ModelSpec, nets: dict[str, nn.Module], training: dict, metrics: dict, extra_model: dict
-) -> Path:
-    folder = out / name
+CAM_KEYS = {"cam_method": "method", "cam_target_layer": "target_layer", "cam_eigen_smooth": "eigen_smooth"}
+CAM_KEYS |= {"cam_aug_smooth": "aug_smooth"}
+
+
+def save_weights(folder: Path, name: str, nets: dict[str, nn.Module]) -> list[dict]:
+    """float16 state dicts ROLE.pt in ``folder``; the [[members]] tables (role, weights, sha256, window)."""
     folder.mkdir(parents=True, exist_ok=True)
-    cfg = CONFIG[name]
     members = []
     for role, net in nets.items():
         path = folder / f"{role}.pt"
         half = {k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}
         torch.save(half, path)
         members.append({"role": role, "weights": path.name, "sha256": file_sha256(path)})
-        if role in cfg.get("windows", {}):
-            members[-1]["window"] = cfg["windows"][role]
-    model = {**COMMON, **cfg["model"], "mean": list(spec.mean), "std": list(spec.std), **extra_model}
+        if role in CONFIG[name].get("windows", {}):
+            members[-1]["window"] = CONFIG[name]["windows"][role]
+    return members
+
+
+def write_toml(folder: Path, name: str, spec: ModelSpec, members: list[dict], training: dict, metrics: dict) -> Path:
+    """model.toml: the config's tables with the spec's chosen CAM setting and operating point, and the records."""
+    cfg = CONFIG[name]
+    model = {**COMMON, **cfg["model"], "mean": list(spec.mean), "std": list(spec.std)}
+    if spec.head == "regression":
+        model |= {"target_mean": spec.target_mean, "target_std": spec.target_std}
+        if spec.interval_halfwidth is not None:
+            model["interval_halfwidth"] = spec.interval_halfwidth
+    if spec.threshold is not None:
+        model |= {"threshold": spec.threshold, "threshold_rule": spec.threshold_rule}
+    tables = {k: dict(v) for k, v in cfg["tables"].items()}
+    tables["cam"] |= {key: getattr(spec, field) for field, key in CAM_KEYS.items()}
     lines = [
         f"# {model['name']}",
         "# Written by `python -m inference.train_demo`; weights are float16 state dicts.",
         "",
         "[model]",
     ] + [f"{k} = {_toml(v)}" for k, v in model.items()]
-    for table, kv in cfg["tables"].items():
-        lines += ["", f"[{table}]"] + [f"{k} = {_toml(v)}" for k, v in kv.items()]
+    for table, kv in tables.items():
+        lines += ["", f"[{table}]"] + [f"{k} = {_toml(v)}" for k, v in kv.items() if v is not None]
     for table, kv in (("training", training), ("metrics", metrics)):
         lines += ["", f"[{table}]"] + [f"{k} = {_toml(v)}" for k, v in kv.items()]
     for m in members:
@@ -393,19 +455,32 @@ def write_model(
     return path
 
 
+def report(name: str, metrics: dict) -> str:
+    """One line per figure with its target (the training script's printed report)."""
+    lines = [f"{name}:"]
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            target = TARGETS.get(name, {}).get(key)
+            mark = "" if target is None else f"   target >= {target}: {'met' if value >= target else 'NOT MET'}"
+            lines.append(f"  {key:32s} {value:.3f}{mark}")
+    return "\n".join(lines)
+
+
 def evaluate(name: str, spec: ModelSpec, nets: dict[str, nn.Module], hold_dir: Path) -> dict:
-    """Held-out metrics through the real predict() path, per-sequence AUCs (MRI) and the CAM pointing game."""
+    """Held-out metrics through the real predict() path (at the spec's operating point), per-sequence
+    AUCs (MRI) and the CAM figures (``cam_figures``)."""
     from study.media import load
 
     hold_cases = read_cases(hold_dir)
     roles = list(spec.roles)
     model = LoadedModel(spec, nets, torch.device("cpu"))
-    outs, shapes = [], {}
+    outs = []
     for c in hold_cases:
         media = {r: load(c.paths[r]) for r in roles}
-        shapes.update({(c.case_id, r): m.frames.shape[1:3] for r, m in media.items()})
-        outs.append(predict(model, media, case_id=c.case_id))
+        outs.append(predict(model, media, case_id=c.case_id, cams=False))
     metrics = metrics_for(spec, hold_cases, outs)
+    if spec.threshold is not None:
+        metrics["threshold"] = spec.threshold
     if len(roles) > 1:  # each sequence alone, for the record
         for role in roles:
             single = LoadedModel(
@@ -415,30 +490,110 @@ def evaluate(name: str, spec: ModelSpec, nets: dict[str, nn.Module], hold_dir: P
             )
             so = [predict(single, {role: load(c.paths[role])}, case_id=c.case_id, cams=False) for c in hold_cases]
             metrics[f"auc_{role}"] = metrics_for(single.spec, hold_cases, so)["auc"]
-    if spec.head == "binary":  # the pointing game is defined on positives (the CAM is for the positive label)
-        positives = {c.case_id for c in hold_cases if c.truth in ("1", spec.labels[1])}
-        outs = [o for o in outs if o.case_id in positives]
-    pg = pointing(hold_dir, outs, shapes)
-    if pg is not None:
-        metrics["cam_pointing_game"] = float(pg)
+    metrics.update(cam_figures(name, model, hold_dir))
     metrics["n_holdout"] = len(hold_cases)
     return metrics
 
 
-def reevaluate(name: str, out: Path, holdout: Path) -> dict:
-    """Recompute the held-out metrics of a written model and replace its [metrics] table (weights untouched)."""
+def cam_items(name: str, model: LoadedModel, study: Path):
+    """The study's findings the CAM is judged on: for the binary MRI model (its CAM is for "sarcoma"),
+    the sarcomas; for the others every case with a finding."""
+    from inference.cam_eval import load_findings
+
+    ids = None
+    if model.spec.head == "binary":
+        ids = [c.case_id for c in read_cases(study) if c.truth in ("1", model.spec.labels[1])]
+    return load_findings(model, study, ids)
+
+
+def cam_figures(name: str, model: LoadedModel, study: Path, items=None) -> dict:
+    """CAM pointing game and energy share on the study's findings (keys as in TARGETS)."""
+    from inference.cam_eval import cam_scores
+    from inference.cam_quality import summarize
+
+    items = cam_items(name, model, study) if items is None else items
+    figures = summarize(cam_scores(model, items))
+    return {"cam_pointing_game": figures["pointing"], ENERGY_KEY[name]: figures["energy"], "cam_n": figures["n"]}
+
+
+def calibrate(name: str, spec: ModelSpec, nets: dict[str, nn.Module], val_dir: Path) -> tuple[ModelSpec, dict]:
+    """Choose the operating point and the CAM setting on the validation study; the spec with them and a record."""
+    from inference.cam_eval import choose_cam
+    from inference.operating_point import choose_threshold
+    from study.media import load
+
+    cfg = CONFIG[name]
+    val_cases = read_cases(val_dir)
+    record: dict = {"n_validation": len(val_cases)}
+    try:
+        record["validation_seed"] = json.loads((val_dir / "demo.json").read_text())["seed"]
+    except (OSError, ValueError, KeyError):
+        pass
+    model = LoadedModel(spec, nets, torch.device("cpu"))
+    rule = cfg.get("threshold_rule")
+    if rule and spec.head in ("binary", "multiclass"):
+        outs = [
+            predict(model, {r: load(c.paths[r]) for r in spec.roles}, case_id=c.case_id, cams=False) for c in val_cases
+        ]
+        positive = set(spec.positive) if spec.head == "multiclass" else {spec.labels[1]}
+        y = np.array([int(c.truth in positive or c.truth == "1") for c in val_cases])
+        op = choose_threshold(y, np.array([o.score for o in outs]), rule)
+        spec = dataclasses.replace(spec, threshold=round(op.threshold, 4), threshold_rule=rule)
+        record |= {"validation_sensitivity": op.sensitivity, "validation_specificity": op.specificity}
+        _log(f"{name}: operating point {op}")
+    settings = cfg.get("cam_candidates")
+    if settings:
+        items = cam_items(name, model, val_dir)
+        best, figures, _ = choose_cam(model, items, settings, log=_log)
+        spec = dataclasses.replace(spec, **best)
+        record |= {"validation_cam_pointing_game": figures["pointing"], "validation_cam_energy": figures["energy"]}
+        _log(
+            f"{name}: CAM setting {best} (validation pointing {figures['pointing']:.3f}, energy {figures['energy']:.3f})"
+        )
+    return spec, record
+
+
+def recalibrate(name: str, out: Path, val_dir: Path, hold_dir: Path, choose: bool = True) -> dict:
+    """Rechoose operating point and CAM setting on the validation study (``choose``) and recompute the
+    held-out metrics of a written model; rewrites its model.toml, the weights stay untouched."""
+    import tomllib
+
     from inference.load import load_model
 
-    path = out / name / "model.toml"
-    model = load_model(path)
-    metrics = evaluate(name, model.spec, model.nets, holdout / name)
-    text = path.read_text()
-    head, rest = text.split("\n[metrics]\n", 1)
-    tail = rest[rest.index("\n[") if "\n[" in rest else len(rest) :]
-    body = "\n".join(f"{k} = {_toml(v)}" for k, v in metrics.items())
-    path.write_text(f"{head}\n[metrics]\n{body}\n{tail}")
-    _log(f"{name}: held-out {metrics}")
+    folder = out / name
+    model = load_model(folder / "model.toml")
+    spec, record = calibrate(name, model.spec, model.nets, val_dir) if choose else (model.spec, {})
+    metrics = evaluate(name, spec, model.nets, hold_dir)
+    members = tomllib.loads((folder / "model.toml").read_text())["members"]
+    write_toml(folder, name, spec, members, {**spec.training, **record}, metrics)
+    _log(report(name, metrics))
     return metrics
+
+
+def _previous(spec: ModelSpec) -> dict:
+    """The fine-tuned model's own training record, prefixed ``base_``."""
+    keep = ("data_seed", "n_train", "epochs", "optimizer", "augmentation", "train_seconds")
+    return {f"base_{k}": spec.training[k] for k in keep if k in spec.training}
+
+
+def finding_masks(study: Path, cases: list[CaseData], role: str, size: tuple[int, int]) -> torch.Tensor:
+    """(K, 1, h, w) soft masks in [0, 1] of each case's finding at the network's input size (zeros: none).
+
+    Single-frame roles only (photos).  The box is widened by a few pixels and blurred so a pasted
+    finding has no hard seam.
+    """
+    from inference.cam_quality import read_findings
+    from study.media import load
+
+    hw = {(c.case_id, role): load(c.paths[role]).frames.shape[1:3] for c in cases}
+    by_case = {f.case_id: f.mask for f in read_findings(study, hw)}
+    masks = torch.zeros(len(cases), 1, *size)
+    for i, c in enumerate(cases):
+        if c.case_id in by_case:
+            m = torch.from_numpy(by_case[c.case_id].astype(np.float32))[None, None]
+            masks[i] = F.interpolate(m, size=size, mode="area")[0]
+    masks = F.max_pool2d(masks, 9, stride=1, padding=4)  # widen by 4 px
+    return F.avg_pool2d(masks, 9, stride=1, padding=4, count_include_pad=False)
 
 
 def train_one(
@@ -452,11 +607,20 @@ def train_one(
     epochs: int | None,
     n_train: int | None,
     n_holdout: int | None,
+    validation: Path | None = None,
+    validation_seed: int = 3003,
+    n_validation: int | None = None,
+    init_from: Path | None = None,
+    lr: float = 3e-3,
 ) -> dict:
+    """Train one demo model, choose its operating point and CAM setting on the validation study,
+    measure it on the held-out study and write it to OUT/NAME."""
     cfg = CONFIG[name]
     t0 = time.time()
     train_dir = ensure_study(data, name, data_seed, n_train or cfg["n_train"])
     hold_dir = ensure_study(holdout, name, holdout_seed, n_holdout)
+    validation = validation or data.with_name(data.name + "-validation")
+    val_dir = ensure_study(validation, name, validation_seed, n_validation or cfg["n_validation"])
     train_cases = read_cases(train_dir)
     raw = base_spec(name)
     y = targets(name, raw, train_cases)
@@ -465,52 +629,61 @@ def train_one(
     allx = torch.cat([x for x, _ in images.values()])
     mean = allx.mean((0, 2, 3)).tolist()
     std = allx.std((0, 2, 3)).clamp_min(1e-3).tolist()
-    extra: dict = {}
     y_fit = y
-    if raw.head == "regression":
-        extra = {"target_mean": float(y.mean()), "target_std": float(y.std())}
-        y_fit = (y - y.mean()) / y.std()
     spec = base_spec(name, mean, std)
+    if raw.head == "regression":
+        spec = dataclasses.replace(spec, target_mean=float(y.mean()), target_std=float(y.std()))
+        y_fit = (y - y.mean()) / y.std()
+    init = None
+    if init_from is not None:  # fine-tune: keep the trained model's normalization and its weights
+        from inference.load import load_model
+
+        init = load_model(init_from / name / "model.toml")
+        mean, std = list(init.spec.mean), list(init.spec.std)
+        spec = dataclasses.replace(spec, mean=tuple(mean), std=tuple(std))
+        if raw.head == "regression":
+            spec = dataclasses.replace(spec, target_mean=init.spec.target_mean, target_std=init.spec.target_std)
+            y_fit = (y - init.spec.target_mean) / init.spec.target_std
     ep = epochs or cfg["epochs"]
     nets = {}
     for role, (x, owner) in images.items():
         _log(f"{name}/{role}: {len(x)} training images from {len(train_cases)} cases, {ep} epochs")
         xn = (x - torch.tensor(mean).view(1, -1, 1, 1)) / torch.tensor(std).view(1, -1, 1, 1)
-        nets[role] = train_net(spec, xn, y_fit[owner], ep, cfg["flips"], seed)
-    if raw.head == "regression":
-        spec = parse_spec(
-            {
-                "model": {**COMMON, **cfg["model"], "mean": mean, "std": std, **extra},
-                **cfg["tables"],
-                "members": [{"role": r, "weights": f"{r}.pt", "sha256": "0" * 64} for r in cfg["roles"]],
-            },
-            spec.path,
-            check_files=False,
-        )
+        mix = None
+        if cfg.get("mix"):
+            wanted = cfg["mix"]["donors"]  # truths whose images lend their background (None: all)
+            donors = [i for i, c in enumerate(train_cases) if wanted is None or c.truth in wanted]
+            mix = (finding_masks(train_dir, train_cases, role, raw.input_size)[owner], torch.tensor(donors))
+        start = None if init is None else init.nets[role]
+        nets[role] = train_net(spec, xn, y_fit[owner], ep, cfg["flips"], seed, mix, start, lr)
     train_s = time.time() - t0
+    spec, record = calibrate(name, spec, nets, val_dir)
     metrics = evaluate(name, spec, nets, hold_dir)
     if raw.head == "regression":
-        extra["interval_halfwidth"] = round(1.96 * metrics["sd_residual"], 3)
+        spec = dataclasses.replace(spec, interval_halfwidth=round(1.96 * metrics["sd_residual"], 3))
     training = {
         "data": f"study.demo.build_{name}",
         "data_seed": data_seed,
         "n_train": len(train_cases),
         "holdout_seed": holdout_seed,
+        "validation_seed": validation_seed,
         "seed": seed,
         "epochs": ep,
-        "optimizer": "AdamW one-cycle lr 3e-3",
-        "augmentation": cfg["flips"] + " flips + shift",
+        "optimizer": f"AdamW one-cycle lr {lr:g}",
+        "augmentation": cfg["flips"] + " flips + shift" + (" + finding pasted on another background" if mix else ""),
         "train_seconds": round(train_s, 1),
+        **({} if init is None else {"fine_tuned_from": init.spec.model_id, **_previous(init.spec)}),
         "torch": torch.__version__,
     }
+    training |= record
     try:
-        import json as _json
-
-        training["generator_version"] = _json.loads((train_dir / "demo.json").read_text()).get("version", "")
+        training["generator_version"] = json.loads((train_dir / "demo.json").read_text()).get("version", "")
     except (OSError, ValueError):
         pass
-    path = write_model(out, name, spec, nets, training, metrics, extra)
-    _log(f"{name}: wrote {path} in {time.time() - t0:.0f} s; held-out {metrics}")
+    folder = out / name
+    path = write_toml(folder, name, spec, save_weights(folder, name, nets), training, metrics)
+    _log(f"{name}: wrote {path} in {time.time() - t0:.0f} s")
+    print(report(name, metrics), flush=True)
     return metrics
 
 
@@ -520,24 +693,35 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="train the demo models on the synthetic demo studies")
     p.add_argument("--data", type=Path, required=True, help="training studies DIR/<name> (built if missing)")
     p.add_argument("--holdout", type=Path, help="held-out studies (default: DATA-holdout, built if missing)")
+    p.add_argument("--validation", type=Path, help="validation studies (default: DATA-validation, built if missing)")
     p.add_argument("--out", type=Path, default=Path("resources/models"))
     p.add_argument("--only", nargs="*", choices=[*CONFIG, "octa"], default=[*CONFIG, "octa"])
     p.add_argument("--seed", type=int, default=7, help="training seed (init, shuffling, augmentation)")
     p.add_argument("--data-seed", type=int, default=1001, help="seed of the generated training studies")
     p.add_argument("--holdout-seed", type=int, default=DEFAULT_SEED, help="seed of the held-out studies")
+    p.add_argument("--validation-seed", type=int, default=3003, help="seed of the validation studies")
     p.add_argument("--epochs", type=int)
     p.add_argument("--n-train", type=int)
     p.add_argument("--n-holdout", type=int)
+    p.add_argument("--n-validation", type=int)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--reevaluate", action="store_true", help="only recompute held-out metrics of written models")
     train_segmentation.add_arguments(p.add_argument_group("octa (segmentation)"))
+    p.add_argument("--init-from", type=Path, help="fine-tune the models in this folder (NAME/model.toml) instead")
+    p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle)")
+    p.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="written models: rechoose operating point and CAM on the validation study, remeasure held-out",
+    )
+    p.add_argument("--reevaluate", action="store_true", help="written models: only remeasure held-out figures")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     holdout = args.holdout or args.data.with_name(args.data.name + "-holdout")
+    validation = args.validation or args.data.with_name(args.data.name + "-validation")
     results = {}
     for name in args.only:
         if name == "octa":
-            if not args.reevaluate:
+            if not (args.reevaluate or args.recalibrate):
                 results[name] = train_segmentation.train_octa(
                     args.data,
                     holdout,
@@ -553,8 +737,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(train_segmentation.comparison_table(results[name]), file=sys.stderr)
             continue
-        if args.reevaluate:
-            results[name] = reevaluate(name, args.out, holdout)
+        if args.recalibrate or args.reevaluate:
+            n_val = args.n_validation or CONFIG[name]["n_validation"]
+            val_dir = ensure_study(validation, name, args.validation_seed, n_val)
+            hold_dir = ensure_study(holdout, name, args.holdout_seed, args.n_holdout)
+            results[name] = recalibrate(name, args.out, val_dir, hold_dir, choose=args.recalibrate)
+            print(report(name, results[name]), flush=True)
             continue
         results[name] = train_one(
             name,
@@ -567,6 +755,11 @@ def main(argv: list[str] | None = None) -> int:
             args.epochs,
             args.n_train,
             args.n_holdout,
+            validation,
+            args.validation_seed,
+            args.n_validation,
+            args.init_from,
+            args.lr,
         )
     print(json.dumps(results, default=str))
     return 0

@@ -30,6 +30,9 @@ class AIOutput:
         class; regression: the value) used for triage ordering and ROC.
     cams: role -> (N, H, W) float16 in [0, 1]; for segmentation the mask
         probabilities.  Empty when no CAM was computed.
+    threshold: the model's operating point on ``score`` (positive when
+        ``score >= threshold``), chosen on a validation split and stored in
+        its model.toml; None when the model has none (argmax / 0.5).
     model_id: sha256 of the weights file; versions: library versions used.
     measurements: segmentation heads: measurements of the predicted region by
         name (e.g. "faz_area_mm2", "circularity"); empty otherwise.
@@ -54,6 +57,14 @@ class AIOutput:
     measurements: dict[str, float] = field(default_factory=dict, compare=False)
     fields: tuple[FieldScore, ...] = ()
     aggregate: str = ""
+    threshold: float | None = None
+
+    @property
+    def decision(self) -> int | None:
+        """1 positive / 0 negative at the model's operating point (0.5 without one); None for other heads."""
+        if self.head == "binary" or (self.head == "multiclass" and self.threshold is not None):
+            return int(self.score >= (0.5 if self.threshold is None else self.threshold))
+        return None
 
     def field_cam(self, role: str, index: int) -> np.ndarray | None:
         """The (1, H, W) CAM of field ``index`` of a specimen, or None."""

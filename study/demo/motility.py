@@ -94,6 +94,56 @@ def _tracks(rng: np.random.Generator, score: float, n: int) -> tuple[np.ndarray,
     return pos, heading, stats
 
 
+MOVING_MIN_PX = 7.0  # head path length over the clip; immotile cells only tremble (~4 px of Brownian path)
+
+
+def moving_mask(pos: np.ndarray, heading: np.ndarray, head_r: float = 5.0, tail_r: float = 3.0) -> np.ndarray:
+    """(SIZE, SIZE) bool: the pixels a moving cell's body (head and tail) covers in any frame.
+
+    ``pos``: (n, FRAMES, 2) head positions (rows, cols); ``heading``: (n, FRAMES)
+    in rad.  The head is a disc of ``head_r`` px, the tail four discs of
+    ``tail_r`` px behind it (where ``render_video`` draws them).  Immotile cells
+    (head path under MOVING_MIN_PX: only Brownian trembling) are left out; this
+    is the region a motility CAM should cover (CAM mass on the moving cells).
+    """
+    path = np.linalg.norm(np.diff(pos, axis=1), axis=2).sum(1)
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    mask = np.zeros((SIZE, SIZE), bool)
+    for track, angles in zip(pos[path > MOVING_MIN_PX], heading[path > MOVING_MIN_PX]):
+        for (y, x), a in zip(track, angles):
+            forward = np.array([np.sin(a), np.cos(a)])
+            points = [((y, x), head_r)] + [
+                (tuple(np.array([y, x]) - forward * (3.2 * k + 1)), tail_r) for k in range(1, 5)
+            ]
+            for (py, px), r in points:
+                if -r <= py < SIZE + r and -r <= px < SIZE + r:
+                    mask |= (yy - py) ** 2 + (xx - px) ** 2 <= r**2
+    return mask
+
+
+def _schedule(seed: int, n: int) -> tuple[np.ndarray, list[str], list[str]]:
+    """Latent scores, case codes and patient codes of a study (the build's order)."""
+    rng = rng_for(seed, NAME)
+    # Scores cover all grades evenly (stratified), in random order.
+    scores = (np.arange(n) + rng.uniform(0, 1, n)) / n * 4.8 - 0.4
+    rng.shuffle(scores)
+    codes = case_codes(rng, n)
+    return scores, codes, case_codes(rng, n, prefix="P")
+
+
+def write_moving_cells(study_dir: Path, seed: int, n: int) -> Path:
+    """``moving_cells.npz``: per case code, np.packbits of its ``moving_mask`` (replays the tracks only)."""
+    scores, codes, _ = _schedule(seed, n)
+    masks = {}
+    for i in range(n):
+        rng = rng_for(seed, NAME, "video", i)  # the same draws as render_video, up to the tracks
+        pos, heading, _ = _tracks(rng, float(scores[i]), int(rng.integers(14, 32)))
+        masks[codes[i]] = np.packbits(moving_mask(pos, heading))
+    path = Path(study_dir) / "moving_cells.npz"
+    np.savez_compressed(path, **masks)
+    return path
+
+
 def render_video(seed: int, index: int, score: float) -> tuple[np.ndarray, dict]:
     """(uint8 frames (FRAMES, SIZE, SIZE), track statistics) for one video."""
     rng = rng_for(seed, NAME, "video", index)
@@ -154,12 +204,7 @@ def build_motility(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
     n = DEFAULT_N if n is None else n
     study_dir = prepare_study_dir(Path(study_dir))
     (study_dir / "media").mkdir()
-    rng = rng_for(seed, NAME)
-    # Scores cover all grades evenly (stratified), in random order.
-    scores = (np.arange(n) + rng.uniform(0, 1, n)) / n * 4.8 - 0.4
-    rng.shuffle(scores)
-    codes = case_codes(rng, n)
-    patients = case_codes(rng, n, prefix="P")
+    scores, codes, patients = _schedule(seed, n)
     cases, latents = [], []
     for i in range(n):
         score = float(scores[i])
@@ -181,6 +226,7 @@ def build_motility(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
     write_protocol(study_dir, protocol(seed))
     write_cases(study_dir, ROLES, cases)
     write_csv(study_dir / "latent.csv", list(latents[0]), sorted(latents, key=lambda r: r["case_id"]))
+    write_moving_cells(study_dir, seed, n)
     write_demo_json(
         study_dir,
         NAME,
@@ -189,6 +235,10 @@ def build_motility(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
         raters=N_RATERS,
         fps=FPS,
         frames=FRAMES,
-        files={"latent.csv": "latent score (0 = A .. 4 = E), true grade, rater votes, track statistics"},
+        files={
+            "latent.csv": "latent score (0 = A .. 4 = E), true grade, rater votes, track statistics",
+            "moving_cells.npz": "per case_id: np.packbits of the (SIZE, SIZE) mask of the pixels a moving cell's "
+            "head or tail covers in any frame",
+        },
     )
     return study_dir

@@ -99,6 +99,7 @@ def _to_output(row: AIOutputRow) -> AIOutput:
             for f in p.get("fields", ())
         ),
         aggregate=p.get("aggregate", ""),
+        threshold=p.get("threshold"),
     )
 
 
@@ -344,6 +345,7 @@ class Store:
             "score": None if out.score != out.score else float(out.score),
             "cam_method": out.cam_method,
             "versions": dict(out.versions),
+            "threshold": out.threshold,
         }
         if out.measurements:
             payload["measurements"] = {k: float(v) for k, v in out.measurements.items()}

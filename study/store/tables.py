@@ -152,7 +152,7 @@ def sittings_per_read(rows) -> dict[int, list[int]]:
 
 
 def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
-    """Per case: AI score (``ai_rating``), decision at 0.5 for binary heads, prediction and truth."""
+    """Per case: AI score (``ai_rating``), decision at the model's operating point (0.5 without one), prediction and truth."""
     from study.store import Store
 
     protocol = load_protocol(study_dir)
@@ -171,7 +171,7 @@ def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
                 "case": cid,
                 "ai_rating": out.score,
                 "predicted": out.predicted,
-                "ai_decision": int(out.score >= 0.5) if out.head == "binary" else None,
+                "ai_decision": out.decision,
                 "truth": binary_truth(protocol.task, truth_raw)
                 if protocol.task.kind == "binary" and truth_raw is not None
                 else truth_raw,

@@ -33,6 +33,10 @@ def test_training_script_writes_a_loadable_recorded_model(tmp_path):
             "12",
             "--n-holdout",
             "12",
+            "--validation",
+            str(tmp_path / "val"),
+            "--n-validation",
+            "12",
             "--seed",
             "3",
         ]
@@ -46,6 +50,11 @@ def test_training_script_writes_a_loadable_recorded_model(tmp_path):
     assert spec.training["n_train"] == n_fields["train"]
     assert spec.training["data"] == "study.demo.build_cytology"
     assert 0.0 <= spec.metrics["accuracy"] <= 1.0 and spec.metrics["n_holdout"] == n_fields["hold"]
+    # Operating point and CAM setting were chosen on the validation study and recorded.
+    assert 0.0 < spec.threshold < 1.0 and spec.threshold_rule == "youden"
+    assert spec.training["validation_seed"] == 3003 and spec.training["n_validation"] == 12
+    assert spec.cam_target_layer in {c["cam_target_layer"] for c in CONFIG["cytology"]["cam_candidates"]}
+    assert 0.0 <= spec.metrics["cam_pointing_game"] <= 1.0 and 0.0 <= spec.metrics["cam_energy_inside"] <= 1.0
     model = load_model(spec)  # sha256 of the float16 weights checks out
     from study.media import load
 

@@ -100,6 +100,22 @@ def test_ai_output_round_trip_keeps_cams_as_float16(study_dir, db_url):
     store.close()
 
 
+def test_ai_operating_point_round_trips_and_sets_the_ai_decision(study_dir, db_url):
+    """A model's stored threshold (model.toml) travels with its output; the statistics' AI decision uses it."""
+    from study.store.tables import ai_frame
+
+    store = Store.open(study_dir, db_url)
+    labels, probs = ("absent", "present"), (0.65, 0.35)
+    out = AIOutput("K001", "sha-abc", "binary", labels, probs, predicted="present", score=0.35, threshold=0.3)
+    store.put_ai_output(out)
+    assert store.ai_output("K001").threshold == 0.3
+    store.put_ai_output(AIOutput("K002", "sha-abc", "binary", ("absent", "present"), (0.65, 0.35), score=0.35))
+    store.close()
+    frame = ai_frame(study_dir, db_url).set_index("case")
+    assert frame.loc["K001", "ai_decision"] == 1  # 0.35 >= the model's 0.3
+    assert frame.loc["K002", "ai_decision"] == 0  # no operating point stored: 0.5
+
+
 def test_audit_chain_detects_edited_and_deleted_rows(study_dir, db_url, clock):
     engine = StudyEngine.open(study_dir, db_url, clock=clock)
     engine.store.add_reader("r1", "specialist", "1234")
