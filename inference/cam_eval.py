@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.cam_quality import CamScore, Finding, read_findings, score, summarize
+from inference.demo_cases import read_cases
 from inference.load import LoadedModel
 from inference.predict import predict
 from study.media.types import Media
@@ -36,14 +37,13 @@ def _one_frame(media: Media, k: int) -> Media:
 
 def load_findings(model: LoadedModel, study: Path, case_ids: Iterable[str] | None = None) -> list[FindingImage]:
     """The study's findings with the media they lie on (cases in ``case_ids``, default all)."""
-    from study.cases import load_cases
     from study.media import load
-    from study.protocol import load_protocol
 
     wanted = None if case_ids is None else set(case_ids)
     roles = set(model.spec.roles)
-    cases = [c for c in load_cases(study, load_protocol(study)) if wanted is None or c.case_id in wanted]
-    media = {(c.case_id, r): load(p) for c in cases for r, p in c.media.items() if r in roles}
+    # A specimen study's findings lie on its fields: one "case" per field (inference.demo_cases).
+    cases = [c for c in read_cases(study) if wanted is None or c.case_id in wanted]
+    media = {(c.case_id, r): load(p) for c in cases for r, p in c.paths.items() if r in roles}
     findings = read_findings(study, {k: m.frames.shape[1:3] for k, m in media.items()})
     out = []
     for f in findings:

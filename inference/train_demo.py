@@ -33,7 +33,6 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from inference import train_segmentation
+from inference.demo_cases import CaseData, read_cases
 from inference.load import LoadedModel
 from inference.network import build_network
 from inference.predict import predict
@@ -172,13 +172,6 @@ CONFIG: dict[str, dict] = {
 }
 
 
-@dataclass
-class CaseData:
-    case_id: str
-    truth: str
-    paths: dict[str, str]
-
-
 def _log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -191,23 +184,6 @@ def ensure_study(root: Path, name: str, seed: int, n: int | None) -> Path:
 
     _log(f"building {name} (seed {seed}, n {n or 'default'}) in {folder}")
     return builder(name)(folder, seed, n)
-
-
-def read_cases(study: Path) -> list[CaseData]:
-    """The study's cases; a specimen study with a ``fields.csv`` (the cytology demo) gives one
-    case per field with the field's own class: the model scores fields, the precompute
-    aggregates them per specimen (``inference.specimen``)."""
-    from study.cases import load_cases
-    from study.protocol import load_protocol
-
-    if (study / "fields.csv").is_file():
-        from study.demo.cytology import read_fields
-
-        return [
-            CaseData(f["field_id"], f["truth"], {"photo": str((study / f["photo"]).resolve())})
-            for f in read_fields(study)
-        ]
-    return [CaseData(c.case_id, c.truth, dict(c.media)) for c in load_cases(study, load_protocol(study))]
 
 
 def base_spec(name: str, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), members=None) -> ModelSpec:

@@ -44,7 +44,7 @@ def test_training_script_writes_a_loadable_recorded_model(tmp_path):
     assert rc == 0
     spec = load_spec(tmp_path / "m" / "cytology" / "model.toml")
     # The cytology demo is 12 specimens of 2-5 fields: the model trains and is scored on fields (issue 17).
-    n_fields = {part: len(read_fields(tmp_path / part / "cytology")) for part in ("train", "hold")}
+    n_fields = {part: len(read_fields(tmp_path / part / "cytology")) for part in ("train", "hold", "val")}
     assert 24 <= n_fields["train"] <= 60
     assert spec.training["seed"] == 3 and spec.training["data_seed"] == 1001
     assert spec.training["n_train"] == n_fields["train"]
@@ -52,7 +52,7 @@ def test_training_script_writes_a_loadable_recorded_model(tmp_path):
     assert 0.0 <= spec.metrics["accuracy"] <= 1.0 and spec.metrics["n_holdout"] == n_fields["hold"]
     # Operating point and CAM setting were chosen on the validation study and recorded.
     assert 0.0 < spec.threshold < 1.0 and spec.threshold_rule == "youden"
-    assert spec.training["validation_seed"] == 3003 and spec.training["n_validation"] == 12
+    assert spec.training["validation_seed"] == 3003 and spec.training["n_validation"] == n_fields["val"]
     assert spec.cam_target_layer in {c["cam_target_layer"] for c in CONFIG["cytology"]["cam_candidates"]}
     assert 0.0 <= spec.metrics["cam_pointing_game"] <= 1.0 and 0.0 <= spec.metrics["cam_energy_inside"] <= 1.0
     model = load_model(spec)  # sha256 of the float16 weights checks out
