@@ -232,11 +232,18 @@ def render_field(seed: int, index: int, grade: int) -> tuple[np.ndarray, list[tu
     return np.clip(img, 0, 255).astype(np.uint8), boxes, latent
 
 
-def build_cytology(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = None) -> Path:
+def build_cytology(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = None, slides: int | None = None) -> Path:
     """``n`` specimens (slides) of 2-5 fields each (``study.demo.specimens``): a specimen's
     class is its worst field.  cases.csv lists each specimen's field photos separated by
     ``;``; ``fields.csv`` gives every field with its own class (for training), and
-    ``lesions.csv`` / ``latent.csv`` are keyed by field id (``<specimen>-<k>``)."""
+    ``lesions.csv`` / ``latent.csv`` are keyed by field id (``<specimen>-<k>``).
+
+    ``slides`` whole-slide specimens (``study.demo.wsi``: tiled JPEG pyramids, at most 2;
+    default 2 in the full demo, none in a small build) are added as cases of their own,
+    class CIN2+ (their suspicious regions are HSIL-like), with their truth boxes in
+    ``media/slides/wsi_regions.csv``: the reviewer pans and zooms them with the AI's
+    tile heatmap.  They are not in ``fields.csv``: the model is not trained on them."""
+    slides = (2 if n is None else 0) if slides is None else slides
     n = DEFAULT_N if n is None else n
     study_dir = prepare_study_dir(Path(study_dir))
     (study_dir / "media").mkdir()
@@ -264,6 +271,13 @@ def build_cytology(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
             latents.append(dict(case_id=field_id, **latent))
         assert worst_class(LABELS, [LABELS[g] for g in plan.field_grades]) == LABELS[grades[i]]
         cases.append(dict(case_id=codes[i], truth=LABELS[grades[i]], patient_id=patients[i], photo=";".join(rels)))
+    if slides:
+        from study.demo.wsi import write_demo_slides
+
+        written = write_demo_slides(study_dir / "media" / "slides", seed, size=(3072, 2304))[:slides]
+        for code, slide in zip(case_codes(rng_for(seed, NAME, "slides"), slides, prefix="W"), written):
+            rel = slide.path.relative_to(study_dir).as_posix()
+            cases.append(dict(case_id=code, truth=LABELS[-1], patient_id=f"P{code}", photo=rel))
     write_protocol(study_dir, protocol(seed))
     write_cases(study_dir, ROLES, cases)
     write_csv(
@@ -288,6 +302,7 @@ def build_cytology(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = No
         n,
         class_fractions=dict(zip(LABELS, FRACTIONS)),
         n_fields=index,
+        n_slides=slides,
         files={
             "fields.csv": "every field of view: its specimen, its own class, its photo",
             "lesions.csv": "box of each abnormal cell, by field id (rows/cols end exclusive)",

@@ -99,3 +99,26 @@ def test_nuclear_darkness_separates_cin2_but_not_perfectly():
     # and darkness grows with grade on average
     means = [np.mean(np.array(dark)[grade == g]) for g in range(3)]
     assert means[0] < means[1] < means[2]
+
+
+def test_the_full_demo_adds_whole_slide_specimens_that_validate(tmp_path):
+    """Issue 17: the demo's cytology study holds whole-slide specimens (tiled JPEG pyramids read
+    through tiffslide) as cases of their own, class CIN2+, with truth boxes; they decode like
+    every other case and are not training fields."""
+    import csv
+
+    from study.intake.validate import validate_study
+
+    study = build_cytology(tmp_path / "c", 7, 3, slides=2)
+    cases = {c.case_id: c for c in load_cases(study, load_protocol(study))}
+    slides = [c for c in cases.values() if c.media["photo"].endswith((".tif", ".svs"))]
+    assert len(cases) == 5 and len(slides) == 2
+    for case in slides:
+        media = load(case.media["photo"])
+        assert media.kind == "wsi" and case.truth == LABELS[-1]
+    assert not {f["specimen_id"] for f in read_fields(study)} & {c.case_id for c in slides}
+    with open(study / "media" / "slides" / "wsi_regions.csv", newline="") as fh:
+        boxes = list(csv.DictReader(fh))
+    assert {b["file"] for b in boxes} == {"WSI01.tif", "WSI02.svs"}
+    findings = validate_study(study, load_protocol(study), tuple(cases.values()))
+    assert not findings, findings
