@@ -39,6 +39,17 @@ def test_readers_status_and_override(study_dir):
     )
     dup = cli("readers", "add", study_dir, "spec1", "--group", "specialist", "--pin", "1234")
     assert dup.stderr.strip() == "error: reader spec1: already exists"
+    # no --pin and no terminal (a script, cron, CI): one line naming the option, never a traceback
+    no_pin = cli("readers", "add", study_dir, "spec2", "--group", "specialist")
+    assert no_pin.returncode == 2 and "Traceback" not in no_pin.stderr
+    assert (
+        no_pin.stderr.strip()
+        .splitlines()[-1]
+        .endswith("error: PIN for spec2: nothing to read (no terminal); pass --pin")
+    )
+    no_password = cli("admin-password", study_dir)
+    assert no_password.returncode == 2 and "Traceback" not in no_password.stderr
+    assert "nothing to read (no terminal); pass --password or --new-password-file FILE" in no_password.stderr
     engine = StudyEngine.open(study_dir)
     rs = engine.start("spec1", 1)
     while (item := rs.next_item()) is not None:
