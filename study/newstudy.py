@@ -93,6 +93,20 @@ def find_case_media(media_dir: Path, case_id: str) -> dict[str, Path]:
     return {}
 
 
+def media_without_truth(media_dir: Path, case_ids: list[str]) -> list[str]:
+    """Names in ``media_dir`` that no case of the truth table claims (``CID.*`` or ``CID/``),
+    hidden files and a DICOMDIR aside: cases left out of the study, to be told, not guessed."""
+    claimed = set(case_ids)
+    return [
+        p.name
+        for p in sorted(Path(media_dir).iterdir())
+        if not p.name.startswith(".")
+        and p.name.upper() != "DICOMDIR"
+        and p.name not in claimed
+        and (p.is_dir() or p.name.split(".", 1)[0] not in claimed)
+    ]
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.relative_to(folder)

@@ -79,6 +79,7 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
         shutil.copy(png, media / f"P{i}.png")
         truth.append(f"P{i},{i % 2}")
     (tmp_path / "truth.csv").write_text("\n".join(truth) + "\n")
+    shutil.copy(media / "P0.png", media / "P7.png")  # a scan the truth table does not list
     out = tmp_path / "newstudy"
     r = cli(
         "new",
@@ -96,6 +97,9 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
     assert nopw.returncode == 2 and nopw.stderr.startswith("error: new: a study needs an admin password")
     assert not (tmp_path / "nopw").exists()
     assert r.returncode == 0, r.stderr
+    # left out of the study, and said so (never silently)
+    assert f"note: {media}: 1 not in the truth table, left out of the study: P7.png" in r.stderr.splitlines()
+    assert "P7" not in (out / "cases.csv").read_text()
     from study.store import Store
 
     store = Store.open(out)
