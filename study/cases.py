@@ -42,7 +42,8 @@ class Case:
     truth_mask: str | None = None  # region tasks: absolute path of the truth mask
 
 
-def _truth_problem(task: Task, truth: str) -> str | None:
+def truth_problem(task: Task, truth: str) -> str | None:
+    """Why ``truth`` is not a truth of ``task`` (None when it is)."""
     if task.kind == "region":
         if task.also != "binary":
             return None  # the truth is the mask
@@ -96,7 +97,7 @@ def load_cases(study_dir: str | Path, protocol: Protocol, check_media: bool = Tr
     for line_no, values in rows:
         case_id = values["case_id"]
         where = f"{path}: row {line_no}"
-        cause = _truth_problem(protocol.task, values["truth"])
+        cause = truth_problem(protocol.task, values["truth"])
         if cause:
             problems.append(f"{where} ({case_id}): {cause}")
         media = {}

@@ -19,9 +19,10 @@ import io
 import os
 import secrets
 import shutil
+import stat
 from pathlib import Path
 
-from study.cases import load_cases
+from study.cases import load_cases, truth_problem
 from study.csvtable import read_case_rows
 from study.errors import StudyError
 from study.media import MediaError, detect_kind
@@ -33,10 +34,18 @@ VIDEO = {".mp4", ".avi", ".mov", ".mkv"}
 MEDIA_MODES = ("copy", "link", "in-place")
 
 
-def read_truth(truth_csv: Path) -> list[tuple[str, str, str]]:
-    """(case_id, truth, patient_id) rows from a CSV with columns case_id, truth[, patient_id]."""
+def read_truth(truth_csv: Path, task: Task | None = None) -> list[tuple[str, str, str]]:
+    """(case_id, truth, patient_id) rows from a CSV with columns case_id, truth[, patient_id].
+
+    With ``task``, every truth must be one of the task's (a row naming this CSV, not the
+    ``cases.csv`` written from it)."""
     _, table, problems = read_case_rows(Path(truth_csv), ("case_id", "truth"))
     rows = [(v["case_id"], v["truth"], v.get("patient_id") or v["case_id"]) for _, v in table]
+    if task is not None:
+        for line_no, v in table:
+            cause = truth_problem(task, v["truth"])
+            if cause:
+                problems.append(f"{truth_csv}: row {line_no} ({v['case_id']}): {cause}")
     if problems:
         raise StudyError(problems)
     return rows
@@ -82,6 +91,20 @@ def find_case_media(media_dir: Path, case_id: str) -> dict[str, Path]:
         kind = _kind(files[0])
         return {"video" if kind == "video" else "image": files[0]}
     return {}
+
+
+def media_without_truth(media_dir: Path, case_ids: list[str]) -> list[str]:
+    """Names in ``media_dir`` that no case of the truth table claims (``CID.*`` or ``CID/``),
+    hidden files and a DICOMDIR aside: cases left out of the study, to be told, not guessed."""
+    claimed = set(case_ids)
+    return [
+        p.name
+        for p in sorted(Path(media_dir).iterdir())
+        if not p.name.startswith(".")
+        and p.name.upper() != "DICOMDIR"
+        and p.name not in claimed
+        and (p.is_dir() or p.name.split(".", 1)[0] not in claimed)
+    ]
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -141,11 +164,22 @@ def bring_media(
                 dest.symlink_to(src, target_is_directory=src.is_dir())
             elif src.is_dir():
                 shutil.copytree(src, dest)
+                _owner_writable(dest)
             else:
                 shutil.copy2(src, dest)
+                _owner_writable(dest)
         except OSError as err:
             raise StudyError([f"{src}: cannot {how} into {dest}: {err.strerror or err}"]) from None
     return out
+
+
+def _owner_writable(path: Path) -> None:
+    """The copies keep the originals' read bits but are the study owner's to move or delete:
+    a read-only source (a CD, a shared export) copied as is would leave folders that neither
+    the owner nor the roll-back of a failed ``new`` can empty."""
+    for p in [path, *(path.rglob("*") if path.is_dir() else ())]:
+        if not p.is_symlink():
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
 
 
 def media_roots_for(study_dir: Path, paths: list[str | Path]) -> tuple[str, ...]:
@@ -193,7 +227,8 @@ def new_study(
         raise StudyError([f"{media_dir}: media folder not found"])
     if (study_dir / "study.toml").exists():
         raise StudyError([f"{study_dir / 'study.toml'}: already exists; choose an empty study folder"])
-    truth_rows = read_truth(truth_csv)
+    task = Task("binary", "Positive?", labels=labels, confidence=confidence)
+    truth_rows = read_truth(truth_csv, task)
     problems, media_rows = [], []
     roles: tuple[str, ...] | None = None
     for cid, truth, patient in truth_rows:
@@ -221,7 +256,7 @@ def new_study(
         seed=seed if seed is not None else secrets.randbelow(2**31),
         washout_days=washout_days,
         groups=groups,
-        task=Task("binary", "Positive?", labels=labels, confidence=confidence),
+        task=task,
         hanging=HangingProtocol(roles),
     )
     if media not in MEDIA_MODES:

@@ -124,7 +124,8 @@ def mrmc_sentence(result: dict, fom: str = "auc") -> str:
     name = FOM_NAMES.get(fom, fom)
     if not res:
         notes = [n for n in result.get("notes", []) if "MRMC" in n]
-        return f"{name}: no MRMC result ({notes[0] if notes else 'needs two readers and two modalities'})."
+        why = notes[0].rstrip(".") if notes else "needs two readers and two modalities"
+        return f"{name}: no MRMC result ({why})."
     mods = list(res["estimates"])
     est = res["estimates"]
     left = res.get("left_out") or []

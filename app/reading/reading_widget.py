@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QCursor, QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -36,6 +36,7 @@ from app.reading.keys_dialog import KeysDialog
 from app.reading.prefetch import LoadedCase, MediaPrefetcher, item_key
 from app.reading.reading_state import ReadingState, format_duration
 from app.reading.region_editor import AI_COLOR, RegionEditorPanel
+from app.viewer.keys import KEY_ACTIONS
 from study.errors import StudyError
 
 KEY_NAMES = {
@@ -419,7 +420,23 @@ class ReadingWidget(QWidget):
             field.setFocus(Qt.FocusReason.OtherFocusReason)
             QApplication.sendEvent(field, QKeyEvent(event.type(), event.key(), event.modifiers(), text))
             return True
-        return self.handle_key(event)
+        return self.handle_key(event) or self._to_viewport_under_pointer(target, event)
+
+    def _to_viewport_under_pointer(self, target: QWidget, event: QKeyEvent) -> bool:
+        """A viewer key (W, M, K, R, Page Down ...) pressed while the focus is outside the images
+        goes to the viewport under the mouse pointer, as the wheel does; True when sent there."""
+        viewports = getattr(self.viewer, "viewports", None)
+        if event.key() not in KEY_ACTIONS or viewports is None:
+            return False
+        shown = [vp for vp in viewports() if vp.isVisible()]
+        if any(vp is target or vp.isAncestorOf(target) for vp in shown):
+            return False  # the focused viewport takes it itself
+        pointer = QCursor.pos()
+        for vp in shown:
+            if vp.rect().contains(vp.mapFromGlobal(pointer)):
+                QApplication.sendEvent(vp, QKeyEvent(event.type(), event.key(), event.modifiers(), event.text()))
+                return True
+        return False
 
     def handle_key(self, event: QKeyEvent) -> bool:
         key = event.key()

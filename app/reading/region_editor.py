@@ -105,6 +105,18 @@ class ContourROI(pg.PolyLineROI):
         self.lastState = self.getState()  # no change signal: the region was set from the answer
         self.update()
 
+    def append_vertex(self, pos: QPointF) -> None:
+        """One vertex more after the last one, on the closing edge (last -> first), in this
+        item's coordinates; the handles stay in the order the points were placed in.
+
+        (``segmentClicked`` on the closing edge would put the new handle first, so the next
+        point placed would land between the last two, crossing the polygon.)"""
+        first, last = self.handles[0]["item"], self.handles[-1]["item"]
+        closing = next(s for s in self.segments if s.handles[0]["item"] is last and s.handles[1]["item"] is first)
+        new = self.addFreeHandle(pos)
+        self.addSegment(new, first)
+        closing.replaceHandle(first, new)
+
 
 class RegionEditorPanel(AnswerPanel):
     """Side panel (tools, area, combined question) plus the editing items in one viewport."""
@@ -256,9 +268,7 @@ class RegionEditorPanel(AnswerPanel):
         if len(pts) > 3:  # one vertex more on the closing edge, not a rebuilt polygon
             self._syncing = True
             try:
-                pos = self.roi.mapFromItem(self.canvas, QPointF(x, y))
-                # segments[0] is the closing edge (last vertex -> first) of pyqtgraph's closed polygon
-                self.roi.segmentClicked(self.roi.segments[0], pos=pos)
+                self.roi.append_vertex(self.roi.mapFromItem(self.canvas, QPointF(x, y)))
                 for h in self.roi.getHandles():
                     h.setZValue(1)  # above the edges, as in _set_roi
             finally:

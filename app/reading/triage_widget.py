@@ -255,6 +255,15 @@ class TriageWidget(ReadingWidget):
             return
         self._commit(lambda: self.triage.confirm(index))
 
+    def route_key(self, target: QWidget, event: QKeyEvent) -> bool:
+        """The correction's reason is free text: every character typed into it stays there
+        (P, C, D and digits are letters of the reason, not screen keys); Ctrl+digit, F1 and
+        Enter still reach the screen."""
+        mods = event.modifiers() & ~(Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier)
+        if target is self.reason_field and event.text().isprintable() and event.text() and not mods:
+            return False
+        return super().route_key(target, event)
+
     def handle_key(self, event: QKeyEvent) -> bool:
         name = KEY_NAMES.get(event.key())
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier

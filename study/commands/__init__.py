@@ -31,3 +31,16 @@ def add_db_argument(parser) -> None:
         default=None,
         help="store URL (default: SQLite in the study folder; e.g. postgresql+psycopg://host/db)",
     )
+
+
+def ask_secret(prompt: str, instead: str) -> str:
+    """A PIN or password typed at ``prompt`` (not echoed; read from stdin when that is a pipe).
+
+    Raises StudyError naming ``instead`` (the option that gives it) when nothing can be read:
+    no terminal and an empty or closed stdin."""
+    import getpass
+
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        raise StudyError([f"{prompt.rstrip(': ')}: nothing to read (no terminal); {instead}"]) from None

@@ -8,10 +8,9 @@ computer, as an audit row marked ``first``; the admin screen never sets one.
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
-from study.commands import add_db_argument, user_errors
+from study.commands import add_db_argument, ask_secret, user_errors
 from study.errors import StudyError
 from study.protocol import load_protocol
 from study.store import Store
@@ -34,8 +33,8 @@ def new_password(args) -> str:
         if not lines or not lines[0]:
             raise StudyError([f"--new-password-file {args.new_password_file}: the first line is empty"])
         return lines[0]
-    password = getpass.getpass("New admin password: ")
-    if getpass.getpass("Repeat: ") != password:
+    password = ask_secret("New admin password: ", "pass --password or --new-password-file FILE")
+    if ask_secret("Repeat: ", "pass --password or --new-password-file FILE") != password:
         raise StudyError(["admin-password: the two passwords differ"])
     return password
 

@@ -217,4 +217,13 @@ def run(args) -> int:
             f"wrote {args.study_dir}/study.toml and cases.csv: roles {', '.join(protocol.hanging.roles)}, "
             f"seed {protocol.seed}"
         )
+        from study.newstudy import media_without_truth, read_truth
+
+        left = media_without_truth(args.media_dir, [cid for cid, _, _ in read_truth(args.truth)])
+        if left:
+            shown = ", ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else "")
+            print(
+                f"note: {args.media_dir}: {len(left)} not in the truth table, left out of the study: {shown}",
+                file=sys.stderr,
+            )
     return 0

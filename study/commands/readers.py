@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
-from study.commands import add_db_argument, user_errors
+from study.commands import add_db_argument, ask_secret, user_errors
 from study.errors import StudyError
 from study.protocol import load_protocol
 from study.store import Store
@@ -35,7 +34,7 @@ def run(args) -> int:
             raise StudyError(
                 [f"--group: {args.group!r} is not one of the study's groups ({', '.join(protocol.groups)})"]
             )
-        pin = args.pin if args.pin is not None else getpass.getpass(f"PIN for {args.code}: ")
+        pin = args.pin if args.pin is not None else ask_secret(f"PIN for {args.code}: ", "pass --pin")
         info = store.add_reader(args.code, args.group, pin, actor=getattr(args, "actor", "admin"))
         print(f"added reader {info.code} ({info.group or 'no group'})")
         return 0

@@ -41,6 +41,17 @@ def _fmt(s: dict, digits: int = 3) -> str:
     return f"{s['mean']:.{digits}f}{sd}{ci}"
 
 
+def bias_loa_text(ba: dict) -> str:
+    """Bland-Altman ``{"bias", "loa": (low, high)}`` as ``+0.001 (-0.014, +0.015)``; "-" for what
+    is not estimable (no case: no bias; one case: no limits of agreement), never "nan"."""
+    bias, (low, high) = ba["bias"], ba["loa"]
+    if not np.isfinite(bias):
+        return "-"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{bias:+.3f}"
+    return f"{bias:+.3f} ({low:+.3f}, {high:+.3f})"
+
+
 def _p(p: float) -> str:
     return "-" if not np.isfinite(p) else f"{p:.3g}"
 
@@ -92,7 +103,7 @@ def summary_page(result: dict, title: str, unit: str) -> Figure:
             _fmt(e["dice"]),
             _fmt(e["iou"]),
             _fmt(e["hd95"]),
-            f"{e['bland_altman']['bias']:+.3f} ({e['bland_altman']['loa'][0]:+.3f}, {e['bland_altman']['loa'][1]:+.3f})",
+            bias_loa_text(e["bland_altman"]),
         ]
         for e in result["readers"]
     ]

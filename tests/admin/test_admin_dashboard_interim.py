@@ -48,3 +48,10 @@ def test_results_tab_on_an_interim_study(qtbot, tmp_path):
     # 5 s sitting (looked at, left, finished later): its read took 6 s in all, not fast
     assert time[0][-1] == "1 of 48 ⚠"
     assert any(row[2] == "no reads yet" for row in time)
+
+
+def test_no_mrmc_sentence_ends_once():
+    """The analysis' note ends with a full stop; the sentence around it must not add a second one."""
+    result = {"mrmc": {}, "notes": ["MRMC analysis needs at least two readers; left out."]}
+    assert mrmc_sentence(result, "auc") == "AUC: no MRMC result (MRMC analysis needs at least two readers; left out)."
+    assert mrmc_sentence({"mrmc": {}, "notes": []}, "auc").endswith("(needs two readers and two modalities).")

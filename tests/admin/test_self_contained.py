@@ -78,3 +78,32 @@ def test_an_existing_file_in_the_way_is_named_and_nothing_is_written(tmp_path, p
         new_study(study, media, truth, seed=3)
     assert not (study / "study.toml").exists() and not (study / "cases.csv").exists()
     assert (study / "media" / "C005.png").read_bytes() == b"someone else's file"  # untouched
+
+
+def test_a_bad_truth_is_named_in_the_truth_csv_and_nothing_is_written(tmp_path, photo_folder):
+    media, truth = photo_folder
+    rows = truth.read_text().splitlines()
+    rows[2] = rows[2].replace(",0,", ",maybe,")  # C002
+    truth.write_text("\n".join(rows) + "\n")
+    study = tmp_path / "study"
+    with pytest.raises(StudyError) as err:
+        new_study(study, media, truth, seed=3)
+    assert err.value.problems == [f"{truth}: row 3 (C002): truth 'maybe' is not 0, 1, 'negative' or 'positive'"]
+    assert not study.exists() or not any(study.iterdir())
+
+
+def test_copies_of_a_read_only_export_belong_to_the_study_owner(tmp_path):
+    """The field case's slice folders are read-only (as on a CD or a shared export): their copies are not."""
+    import stat as st
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    shared = next((p for p in (root.parent / "shared", root.parent.parent / "shared") if p.is_dir()), root / "shared")
+    media = shared / "fieldcases" / "study" / "ima_named_slices"
+    assert media.is_dir(), f"field case missing: {media}"  # fail, never skip
+    study = tmp_path / "study"
+    new_study(study, media, media.parent / "ima_named_slices_truth.csv", seed=3)
+    copied = [study / "media", *(study / "media").rglob("*")]
+    assert len(copied) == 1 + 2 + 10 and all(p.stat().st_mode & st.S_IWUSR for p in copied)
+    assert _rows(study)[1:] == ["C001,1,C001,media/C001", "C002,0,C002,media/C002"]
+    shutil.rmtree(study)  # the owner can delete the study

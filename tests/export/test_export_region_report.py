@@ -14,7 +14,7 @@ from PIL import Image
 from scipy import ndimage
 
 from study.demo.octa import SPACING_MM, build_octa
-from study.export.region_report import FILES, write_region_report
+from study.export.region_report import FILES, bias_loa_text, write_region_report
 from study.region import RegionRead
 from study.stats.regions import dice
 
@@ -137,3 +137,15 @@ def test_readerstudy_report_on_the_octa_demo_writes_the_region_section(tmp_path)
     assert len(cases[cases.reader == "AI"]) == 6
     info = subprocess.run(["pdfinfo", str(tmp_path / "report" / "report.pdf")], capture_output=True, text=True).stdout
     assert [ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")] == ["4"]
+
+
+def test_bias_and_limits_of_agreement_never_print_nan():
+    """One read of a reader in a mode (an interim aided session) has a bias but no limits of agreement."""
+    from study.stats.numeric import bland_altman
+
+    one = bland_altman([0.30], [0.31])
+    assert bias_loa_text(one) == "-0.010"
+    three = bland_altman([0.30, 0.42, 0.25], [0.31, 0.40, 0.27])
+    text = bias_loa_text(three)
+    assert "nan" not in text and text.startswith("-0.003 (") and text.count(",") == 1
+    assert bias_loa_text({"bias": float("nan"), "loa": [float("nan"), float("nan")]}) == "-"

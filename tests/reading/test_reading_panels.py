@@ -111,3 +111,29 @@ def test_video_loops_from_the_start_and_pause_stops_it(qtbot, reading_screen):
     assert not vp.cine.is_playing
     qtbot.keyClick(screen, Qt.Key.Key_P)
     assert vp.cine.is_playing
+
+
+def test_viewer_keys_reach_the_viewport_under_the_pointer(qtbot, reading_screen):
+    """Right after a case opens the focus is on the screen, not on an image: M (and W, K, R ...)
+    act on the viewport the mouse pointer is over, as the wheel does; elsewhere they do nothing."""
+    from PySide6.QtGui import QCursor
+    from PySide6.QtTest import QTest
+
+    _folder, window, screen = reading_screen("binary", roles=("left", "right"))
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: all(vp.isVisible() for vp in screen.viewer.viewports()))
+    right = screen.viewer.viewport("right")
+    screen.setFocus()
+    QCursor.setPos(screen.answer_panel.mapToGlobal(screen.answer_panel.rect().center()))
+    QTest.keyClick(screen, Qt.Key.Key_M)  # the pointer over the answer panel: no viewport
+    assert screen.viewer.maximised_role is None
+    QCursor.setPos(right.mapToGlobal(right.rect().center()))
+    if not right.rect().contains(right.mapFromGlobal(QCursor.pos())):
+        pytest.fail("this platform does not move the pointer")
+    QTest.keyClick(screen, Qt.Key.Key_M)
+    assert screen.viewer.maximised_role == "right"
+    qtbot.waitUntil(lambda: right.rect().contains(right.mapFromGlobal(QCursor.pos())))  # laid out again
+    QTest.keyClick(screen, Qt.Key.Key_M)
+    assert screen.viewer.maximised_role is None
+    QTest.keyClick(screen, Qt.Key.Key_1)  # answer keys still answer
+    assert screen.state.answer.label_index == 0

@@ -206,3 +206,21 @@ def test_series_is_outlined_slice_by_slice(qtbot, every_mouse_move):
     assert answer.mask[1].any() and answer.mask[3].sum() == 900
     region = answer.region()
     assert region.mask.shape == (5, 80, 80) and region.area_mm2 == pytest.approx(answer.pixels * 0.25)
+
+
+def test_points_placed_in_order_make_a_simple_polygon(qtbot, engine_factory, region_study, mono):
+    """Five and more points clicked around a region close in the order they were placed (no bow-tie)."""
+    engine = engine_factory(region_study)
+    window, screen = open_session(qtbot, engine, mono)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: screen.region_editor is not None and screen.region_editor.canvas is not None)
+    a = _answer(screen)
+    hexagon = [(80, 30), (125, 55), (125, 105), (80, 130), (35, 105), (35, 55)]
+    for x, y in hexagon:
+        click(screen, x, y)
+    xs, ys = np.array(hexagon, dtype=float).T
+    shoelace = 0.5 * abs(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1)))
+    assert abs(a.pixels - shoelace) < 0.05 * shoelace
+    assert a.mask[0, 80, 45] and a.mask[0, 80, 115] and a.mask[0, 40, 80] and a.mask[0, 120, 80]
+    vertices = screen.region_editor._vertices()
+    assert np.allclose(vertices, hexagon, atol=1.0)  # the handles keep the order of placing

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from sqlalchemy import select
 
 from app.main_window import MainWindow
 from study.store import reads_table
+from study.store.schema import ReadRow
 from tests.reading.helpers import PIN, make_study, open_session
 
 
@@ -122,3 +124,31 @@ def test_reviewed_slide_is_reopened_and_corrected_with_a_reason(qtbot, engine_fa
     assert reads_table(folder.path).set_index("case").loc[first, "answer"] == "CIN2+"
     assert queue_cells(screen.table)[0][3] == "CIN2+"
     assert not screen.reason_field.isVisible()
+
+
+def test_correction_reason_keeps_every_letter_typed(qtbot, engine_factory, mono, tmp_path):
+    """P, C, D and digits typed into the reason are the reason's letters, not pause / CAM / answer keys."""
+    folder = make_study(tmp_path / "cyto", "multiclass", design="concurrent", mode="triage", n=3)
+    folder.put_ai()
+    engine = engine_factory(folder)
+    _window, screen = open_session(qtbot, engine, mono)
+    first = screen.state.item.case_id
+    with qtbot.waitSignal(screen.read_submitted):
+        qtbot.keyClick(screen, Qt.Key.Key_1)
+    qtbot.waitUntil(lambda: not screen.state.loading)
+    click_row(qtbot, screen.table, 0)
+    qtbot.waitUntil(lambda: screen.state.item.case_id == first and not screen.state.loading)
+    qtbot.keyClick(screen, Qt.Key.Key_3)
+    cam_before = screen.ai_panel.cam_button.isChecked()
+    reason = "typo: pressed 1, cells dyskaryotic? Clear CIN2+"
+    qtbot.keyClicks(screen.reason_field, reason)
+    assert screen.reason_field.text() == reason
+    assert not screen.state.paused
+    assert screen.ai_panel.cam_button.isChecked() == cam_before
+    assert screen.keys_dialog is None or not screen.keys_dialog.isVisible()
+    with qtbot.waitSignal(screen.read_submitted):
+        qtbot.keyClick(screen.reason_field, Qt.Key.Key_Return)
+    assert reads_table(folder.path).set_index("case").loc[first, "answer"] == "CIN2+"
+    with engine.store.Session() as s:
+        stored = s.execute(select(ReadRow.correction_reason).where(ReadRow.case_id == first)).scalars().all()
+    assert stored == [None, reason]

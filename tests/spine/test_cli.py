@@ -39,6 +39,17 @@ def test_readers_status_and_override(study_dir):
     )
     dup = cli("readers", "add", study_dir, "spec1", "--group", "specialist", "--pin", "1234")
     assert dup.stderr.strip() == "error: reader spec1: already exists"
+    # no --pin and no terminal (a script, cron, CI): one line naming the option, never a traceback
+    no_pin = cli("readers", "add", study_dir, "spec2", "--group", "specialist")
+    assert no_pin.returncode == 2 and "Traceback" not in no_pin.stderr
+    assert (
+        no_pin.stderr.strip()
+        .splitlines()[-1]
+        .endswith("error: PIN for spec2: nothing to read (no terminal); pass --pin")
+    )
+    no_password = cli("admin-password", study_dir)
+    assert no_password.returncode == 2 and "Traceback" not in no_password.stderr
+    assert "nothing to read (no terminal); pass --password or --new-password-file FILE" in no_password.stderr
     engine = StudyEngine.open(study_dir)
     rs = engine.start("spec1", 1)
     while (item := rs.next_item()) is not None:
@@ -68,6 +79,7 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
         shutil.copy(png, media / f"P{i}.png")
         truth.append(f"P{i},{i % 2}")
     (tmp_path / "truth.csv").write_text("\n".join(truth) + "\n")
+    shutil.copy(media / "P0.png", media / "P7.png")  # a scan the truth table does not list
     out = tmp_path / "newstudy"
     r = cli(
         "new",
@@ -85,6 +97,9 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
     assert nopw.returncode == 2 and nopw.stderr.startswith("error: new: a study needs an admin password")
     assert not (tmp_path / "nopw").exists()
     assert r.returncode == 0, r.stderr
+    # left out of the study, and said so (never silently)
+    assert f"note: {media}: 1 not in the truth table, left out of the study: P7.png" in r.stderr.splitlines()
+    assert "P7" not in (out / "cases.csv").read_text()
     from study.store import Store
 
     store = Store.open(out)
