@@ -193,7 +193,8 @@ class ReadingState:
 
     @property
     def has_cam(self) -> bool:
-        return self.ai is not None and bool(self.ai.cams)
+        # A segmentation head's maps are its region (shown with A / O), not a heat map.
+        return self.ai is not None and bool(self.ai.cams) and self.ai.head != "segmentation"
 
     # -- clocks -----------------------------------------------------------------
     @property

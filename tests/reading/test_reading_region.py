@@ -114,6 +114,8 @@ def test_aided_read_starts_from_the_ai_contour(qtbot, engine_factory, tmp_path, 
         # the AI's score from its region, not a foreground share; no Grad-CAM controls for a mask
         assert "likelihood" in screen.ai_panel.main_label.text() and screen.ai_panel.bars is None
         assert screen.ai_panel.cam_button is None
+        key(screen, Qt.Key.Key_C)  # no heat map of a region: C does nothing
+        assert not screen.state.has_cam and not screen.state.cam_visible and not vp.overlay.enabled
         if case == "RG900":
             _shot(window, "aided_fundus")
         if k == 0:
