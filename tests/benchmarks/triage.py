@@ -165,6 +165,9 @@ def run(study_dir: Path, reader: str, confirms: int, label: str) -> dict:
         click_ms.append((shown[-1][0] - t0) * 1000)
     slides = len(screen.triage.rows)
     window.close()
+    from app.workers import shutdown
+
+    shutdown()  # the prefetch still reading a case must not outlive the store
     engine.close()
     app.processEvents()
     p95 = _pct(confirm_ms, 95)
