@@ -280,7 +280,7 @@ class WsiViewerWidget(QWidget):
         if level != self._level:
             self._level = level
             self.level_label.setText(
-                f"level {level} of {info.level_count - 1} (1:{info.level_downsamples[level]:g})"
+                f"level {level + 1} of {info.level_count} (1:{info.level_downsamples[level]:g})"
                 + (f"\n{info.mpp[0] * info.level_downsamples[level]:.2f} \u00b5m/px" if info.mpp else "")
             )
             self.level_changed.emit(level)

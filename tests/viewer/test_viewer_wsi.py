@@ -109,6 +109,8 @@ def test_zoom_switches_level_and_pan_fetches_new_tiles(qtbot, viewer, wsi_slides
     with qtbot.waitSignal(viewer.level_changed, timeout=5000) as sig:
         viewer.zoom_by(4.0)
     assert sig.args == [0]
+    n = viewer.slide.info.level_count
+    assert viewer.level_label.text().startswith(f"level 1 of {n} (1:1)")  # counted from 1: full resolution
     _wait_tiles(qtbot, viewer)
     assert viewer.shown_tiles and all(k.level == 0 for k in viewer.shown_tiles)
     before = viewer.box.viewRect()
