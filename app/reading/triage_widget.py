@@ -336,7 +336,8 @@ class TriageWidget(ReadingWidget):
                 header.resizeSection(section, COLUMN_WIDTHS[name])
             elif name.startswith("AI P(") or name == "AI score":
                 header.setSectionResizeMode(section, QHeaderView.ResizeMode.Fixed)
-                header.resizeSection(section, self.fontMetrics().horizontalAdvance(name) + 20)
+                # measured in the header's own (styled, bold) font, with room for its padding
+                header.resizeSection(section, header.fontMetrics().horizontalAdvance(name) + 28)
             else:
                 header.setSectionResizeMode(section, QHeaderView.ResizeMode.Stretch)
 

@@ -38,6 +38,8 @@ def test_triage_queue(qtbot, engine_factory, mono, tmp_path):
     model = table.model()
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert headers == ["#", "AI class", "AI P(CIN2+)", "Answer"]  # the score names its class
+    header = table.horizontalHeader()
+    assert header.sectionSize(2) >= header.fontMetrics().horizontalAdvance("AI P(CIN2+)") + 20  # not clipped
     cells = queue_cells(table)
     assert [row[0] for row in cells] == ["1", "2", "3", "4", "5"]
     scores = [float(row[2]) for row in cells]
