@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from pyqtgraph.graphicsItems.ROI import _PolyLineSegment  # the edge class PolyLineROI builds
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -85,6 +87,27 @@ class RegionCanvas(MaskFill):
             self.editor.on_canvas_stroked([(p.x(), p.y())], "move")
 
 
+class _ContourEdge(_PolyLineSegment):
+    """A polygon edge that keeps its bounding rectangle until an endpoint moves or the view
+    changes.  Qt asks every edge for it twice per paint and pyqtgraph rebuilds the edge's
+    shape each time: with 32 edges that was most of a vertex drag's repaint (issue 16)."""
+
+    _rect_key: tuple | None = None
+    _rect: QRectF | None = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        a, b = self.handles[0]["item"], self.handles[1]["item"]
+        # Qt's own pos(): pyqtgraph's wraps every call in a new Point, a cost on each paint
+        h1, h2 = QGraphicsItem.pos(a), QGraphicsItem.pos(b)
+        t = self.deviceTransform_()  # pyqtgraph's: item to device pixels, None before the first show
+        if t is None:
+            return super().boundingRect()
+        key = (h1.x(), h1.y(), h2.x(), h2.y(), t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy())
+        if key != self._rect_key:
+            self._rect_key, self._rect = key, QRectF(super().boundingRect())
+        return QRectF(self._rect)
+
+
 class ContourROI(pg.PolyLineROI):
     """pyqtgraph's closed polygon, refilled at once: ``PolyLineROI.setPoints`` recomputes the
     ROI's state after every handle it adds (quadratic in the vertex count), so while the points
@@ -95,6 +118,28 @@ class ContourROI(pg.PolyLineROI):
     def stateChanged(self, finish: bool = True) -> None:  # noqa: N802 - pyqtgraph override
         if not self._quiet:
             super().stateChanged(finish)
+
+    def addSegment(self, h1, h2, index=None) -> None:  # noqa: N802 - pyqtgraph override
+        # pyqtgraph's own PolyLineROI.addSegment (0.14), with an edge that keeps its bounding rectangle
+        seg = _ContourEdge(
+            handles=(h1, h2),
+            pen=self.pen,
+            hoverPen=self.hoverPen,
+            parent=self,
+            movable=False,
+            antialias=self._antialias,
+        )
+        if index is None:
+            self.segments.append(seg)
+        else:
+            self.segments.insert(index, seg)
+        seg.sigClicked.connect(self.segmentClicked)
+        seg.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        seg.setZValue(self.zValue() + 1)
+        for h in seg.handles:
+            h["item"].setDeletable(True)
+            # the handles take left clicks too, so no handle is added on top of another
+            h["item"].setAcceptedMouseButtons(h["item"].acceptedMouseButtons() | Qt.MouseButton.LeftButton)
 
     def replace_points(self, points: list[tuple[float, float]]) -> None:
         self._quiet = True
@@ -205,6 +250,7 @@ class RegionEditorPanel(AnswerPanel):
             )
             self.roi.setZValue(20)
             viewport.view_box.addItem(self.roi, ignoreBounds=True)
+            self.roi.sigRegionChanged.connect(self.on_polygon_moving)
             self.roi.sigRegionChangeFinished.connect(self.on_polygon_moved)
             viewport.slice_changed.connect(self.on_slice_changed)
         self._plane = self._plane_of(viewport.current_index)
@@ -282,8 +328,16 @@ class RegionEditorPanel(AnswerPanel):
             self.state.note_vertex()
         self._edited()
 
+    def on_polygon_moving(self, _roi=None) -> None:
+        """While a vertex is dragged the outline is the region: the fill, rasterized when the drag
+        ends, would be stale, and not drawing its full-image layer keeps the drag's repaint cheap."""
+        if self.canvas is not None and not self._syncing:
+            self.canvas.setVisible(False)
+
     def on_polygon_moved(self, _roi=None) -> None:
         """A vertex was dragged (or the polygon moved, or a vertex added on an edge)."""
+        if self.canvas is not None:
+            self.canvas.setVisible(True)
         if self._syncing or not self.state.ready:
             return
         self._drawing = False
