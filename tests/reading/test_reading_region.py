@@ -226,3 +226,34 @@ def test_points_placed_in_order_make_a_simple_polygon(qtbot, engine_factory, reg
     assert a.mask[0, 80, 45] and a.mask[0, 80, 115] and a.mask[0, 40, 80] and a.mask[0, 120, 80]
     vertices = screen.region_editor._vertices()
     assert np.allclose(vertices, hexagon, atol=1.0)  # the handles keep the order of placing
+
+
+def test_the_fill_hides_while_a_vertex_is_dragged_and_follows_on_release(qtbot):
+    """During a vertex drag the outline is the region (the fill would be stale); on release the
+    region is rasterized again and the fill shows it."""
+    from PySide6.QtCore import QPointF
+
+    from app.reading.region_answer import RegionAnswer
+    from app.reading.region_editor import RegionEditorPanel
+    from app.viewer.viewport import ViewportWidget
+    from study.media.types import Media
+    from study.protocol import Task
+
+    vp = ViewportWidget(controls=False)
+    qtbot.addWidget(vp)
+    vp.resize(400, 400)
+    vp.show()
+    vp.set_media(Media(np.zeros((1, 100, 100), np.uint8), "image"))
+    answer = RegionAnswer(Task("region", region="FAZ"))
+    answer.begin((1, 100, 100), (0.1, 0.1))
+    editor = RegionEditorPanel(answer)
+    qtbot.addWidget(editor)
+    editor.attach(vp)
+    for x, y in ((20, 20), (60, 20), (60, 60), (20, 60)):
+        editor.on_canvas_clicked(x, y)
+    before = answer.mask.sum()
+    handle = editor.roi.getHandles()[2]
+    handle.movePoint(editor.canvas.mapToScene(QPointF(80.0, 80.0)), finish=False)  # (60, 60) -> (80, 80) px
+    assert not editor.canvas.isVisible() and answer.mask.sum() == before
+    handle.movePoint(handle.scenePos(), finish=True)
+    assert editor.canvas.isVisible() and answer.mask.sum() > before
