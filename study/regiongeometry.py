@@ -10,8 +10,9 @@ scanlines here (tested against ``skimage.draw.polygon``).
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
-from skimage import draw, measure
+
+# scipy.ndimage and scikit-image are imported where they are used: this module is imported by
+# the reading screen of every study, and they cost about 0.3 s of app start-up.
 
 CONTOUR_TOLERANCE_PX = 0.8  # Douglas-Peucker tolerance when a mask becomes an editable polygon ...
 CONTOUR_TOLERANCE_FRACTION = 0.005  # ... or this fraction of the image's larger side, if more
@@ -67,6 +68,9 @@ def mask_polygon(mask: np.ndarray, tolerance: float | None = None) -> np.ndarray
         tolerance = max(CONTOUR_TOLERANCE_PX, CONTOUR_TOLERANCE_FRACTION * max(m.shape))
     if not m.any():
         return np.zeros((0, 2))
+    from scipy import ndimage
+    from skimage import measure
+
     labels, _ = ndimage.label(m)  # 4-connected parts
     biggest = np.argmax(np.bincount(labels.ravel())[1:]) + 1
     rows, cols = ndimage.find_objects(labels)[biggest - 1]  # trace the part's box only
@@ -91,6 +95,8 @@ def paint_disc(mask: np.ndarray, x: float, y: float, radius: float, value: bool)
     """Set (brush, ``value`` True) or clear (eraser) a disc of ``radius`` px at (x, y) in place.
 
     Returns True when a pixel changed."""
+    from skimage import draw
+
     rr, cc = draw.disk((y - 0.5, x - 0.5), max(0.5, radius), shape=mask.shape)
     if rr.size == 0:
         return False
@@ -118,5 +124,7 @@ def circularity(mask: np.ndarray) -> float:
     m = np.asarray(mask, dtype=bool)
     if not m.any():
         return float("nan")
+    from skimage import measure
+
     perimeter = measure.perimeter(m)
     return float(4 * np.pi * m.sum() / perimeter**2) if perimeter > 0 else float("nan")
