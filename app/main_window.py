@@ -27,6 +27,8 @@ from app.reading.stopwatch import Clock
 from app.reading.summary_widget import SummaryWidget
 from app.reading.triage_state import TriageState
 from app.reading.triage_widget import TriageWidget
+from app.workers import warm_up
+from study import regiongeometry
 from study.engine import LeaseStale
 from study.errors import StudyError
 
@@ -90,6 +92,9 @@ class MainWindow(QMainWindow):
         self.heartbeat.timeout.connect(self.on_heartbeat)
         self._show("login", self.login)
         self.resize(1440, 900)
+        if self.protocol.task.kind == "region":
+            # While the reader logs in: the contour editor's libraries take seconds to import.
+            warm_up(regiongeometry.load_libraries)
 
     def show_background_status(self, text: str) -> None:
         """A status line for work going on outside this window (the demo's set-up)."""

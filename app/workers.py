@@ -181,6 +181,20 @@ def create_worker(
     return worker
 
 
+_WARMED: set[Callable[[], Any]] = set()
+
+
+def warm_up(load: Callable[[], Any]) -> Worker | None:
+    """Run ``load`` (typically: import heavy libraries a screen will need) once per process on
+    the pool, so the first user action that needs them does not stall the GUI thread.  Python's
+    import lock makes a GUI-thread import that comes earlier wait for this one, never import
+    twice.  Returns the started worker, or None when ``load`` already ran (or runs)."""
+    if load in _WARMED:
+        return None
+    _WARMED.add(load)
+    return create_worker(load, _start=True)
+
+
 def active_workers() -> list[Worker]:
     """Workers started and not yet finished (e.g. to cancel all on quit)."""
     with _ACTIVE_LOCK:

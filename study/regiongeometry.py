@@ -14,6 +14,22 @@ import numpy as np
 # scipy.ndimage and scikit-image are imported where they are used: this module is imported by
 # the reading screen of every study, and they cost about 0.3 s of app start-up.
 
+
+def load_libraries() -> None:
+    """Import the scipy and scikit-image parts the functions below use.  The first use costs
+    seconds (scikit-image's ``approximate_polygon`` pulls in ``scipy.signal``; its lazy loader
+    imports a submodule on first attribute access): the editor calls this off the GUI thread
+    when it opens, before the reader's first stroke."""
+    from scipy import ndimage
+    from skimage import draw, measure
+
+    # An attribute access is what makes the lazy loader import the submodule behind it.
+    for module, name in ((measure, "find_contours"), (measure, "approximate_polygon"), (measure, "perimeter")):
+        getattr(module, name)
+    getattr(draw, "disk")  # noqa: B009 - the access is the point
+    getattr(ndimage, "label")  # noqa: B009
+
+
 CONTOUR_TOLERANCE_PX = 0.8  # Douglas-Peucker tolerance when a mask becomes an editable polygon ...
 CONTOUR_TOLERANCE_FRACTION = 0.005  # ... or this fraction of the image's larger side, if more
 THIN_TO = 400  # outline points handed to Douglas-Peucker

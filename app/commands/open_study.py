@@ -51,13 +51,9 @@ def open_study_window(study_dir: str | Path, db_url: str | None = None) -> int:
 
 def finish_background_work(timeout_ms: int = 3000) -> None:
     """Let prefetch workers end before Python tears Qt down (they emit on exit)."""
-    from PySide6.QtCore import QThreadPool
+    from app.workers import shutdown
 
-    from app.workers import active_workers
-
-    for worker in active_workers():
-        worker.cancel()
-    QThreadPool.globalInstance().waitForDone(timeout_ms)
+    shutdown(timeout_ms)
 
 
 def run(args: argparse.Namespace) -> int:

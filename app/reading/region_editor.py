@@ -23,6 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ROI import _PolyLineSegment  # the edge class PolyLineROI builds
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPolygonF
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGraphicsItem,
@@ -37,10 +38,13 @@ from PySide6.QtWidgets import (
 from app.reading.answer_panels import AnswerPanel, BinaryAnswerPanel
 from app.reading.region_answer import RegionAnswer
 from app.viewer.overlay import MaskFill
+from app.workers import warm_up
+from study import regiongeometry
 
 TOOLS = ("outline", "brush", "eraser")
 TOOL_KEYS = {"outline": "V", "brush": "B", "eraser": "E"}
 READER_COLOR = "#ffd400"
+READER_OPACITY = 0.35
 AI_COLOR = "#00e5ff"
 
 
@@ -52,8 +56,15 @@ class RegionCanvas(MaskFill):
     """
 
     def __init__(self, editor: RegionEditorPanel) -> None:
-        super().__init__(READER_COLOR, 0.35, z=12)
+        super().__init__(READER_COLOR, READER_OPACITY, z=12)
         self.editor = editor
+        # False while the polygon draws the region's fill (``ContourROI.set_fill``): the item
+        # stays visible, since it takes the outline tool's clicks, but paints nothing.
+        self.drawn = True
+
+    def paint(self, painter, *args) -> None:
+        if self.drawn:
+            super().paint(painter, *args)
 
     def hoverEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph override
         # Claim the left button under the pointer: drags for the brush / eraser, clicks for the outline.
@@ -88,9 +99,10 @@ class RegionCanvas(MaskFill):
 
 
 class _ContourEdge(_PolyLineSegment):
-    """A polygon edge that keeps its bounding rectangle until an endpoint moves or the view
-    changes.  Qt asks every edge for it twice per paint and pyqtgraph rebuilds the edge's
-    shape each time: with 32 edges that was most of a vertex drag's repaint (issue 16)."""
+    """A polygon edge that keeps its bounding rectangle until an endpoint moves or the view's
+    transform changes (pyqtgraph's ``viewTransformChanged``, as its ``Handle`` does).  Qt asks
+    every edge for it twice per paint and pyqtgraph rebuilds the edge's shape from the device
+    transform each time: with 32 edges that was most of a vertex drag's repaint (issue 16)."""
 
     _rect_key: tuple | None = None
     _rect: QRectF | None = None
@@ -99,21 +111,62 @@ class _ContourEdge(_PolyLineSegment):
         a, b = self.handles[0]["item"], self.handles[1]["item"]
         # Qt's own pos(): pyqtgraph's wraps every call in a new Point, a cost on each paint
         h1, h2 = QGraphicsItem.pos(a), QGraphicsItem.pos(b)
-        t = self.deviceTransform_()  # pyqtgraph's: item to device pixels, None before the first show
-        if t is None:
-            return super().boundingRect()
-        key = (h1.x(), h1.y(), h2.x(), h2.y(), t.m11(), t.m12(), t.m21(), t.m22(), t.dx(), t.dy())
+        key = (h1.x(), h1.y(), h2.x(), h2.y())
         if key != self._rect_key:
-            self._rect_key, self._rect = key, QRectF(super().boundingRect())
+            rect = super().boundingRect()
+            if self.deviceTransform_() is None:  # not shown yet: the shape has no pixel size
+                return rect
+            self._rect_key, self._rect = key, QRectF(rect)
         return QRectF(self._rect)
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 - pyqtgraph override
+        self._rect_key = None
+        super().viewTransformChanged()
+
+    def paint(self, painter: QPainter, *args) -> None:
+        # pyqtgraph's LineSegmentROI.paint, with Qt's own pos() (no Point per end per paint)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, self._antialias)
+        painter.setPen(self.currentPen)
+        painter.drawLine(QGraphicsItem.pos(self.handles[0]["item"]), QGraphicsItem.pos(self.handles[1]["item"]))
 
 
 class ContourROI(pg.PolyLineROI):
     """pyqtgraph's closed polygon, refilled at once: ``PolyLineROI.setPoints`` recomputes the
     ROI's state after every handle it adds (quadratic in the vertex count), so while the points
-    are replaced the state is computed once, at the end."""
+    are replaced (or one is appended) the state is computed once, at the end.
+
+    ``set_fill(color)`` fills the polygon (a vector path, repainted with the outline): while the
+    reader's region is the polygon this is the region's fill, and it follows a vertex drag live."""
 
     _quiet = False
+    _fill: QBrush | None = None
+
+    def set_fill(self, color: QColor | None) -> None:
+        fill = None if color is None else QBrush(color)
+        if (fill is None) != (self._fill is None):
+            self._fill = fill
+            self.update()
+
+    _path_key: tuple | None = None
+    _path: QPainterPath | None = None
+
+    def shape(self) -> QPainterPath:
+        """The closed polygon through the handles (PolyLineROI's), kept until a handle moves:
+        Qt asks for it (as the bounding rectangle) several times per paint."""
+        points = [QGraphicsItem.pos(h["item"]) for h in self.handles]
+        key = tuple((p.x(), p.y()) for p in points)
+        if key != self._path_key:
+            path = QPainterPath()
+            if points:
+                path.addPolygon(QPolygonF([*points, points[0]]))
+            self._path_key, self._path = key, path
+        return QPainterPath(self._path)
+
+    def paint(self, painter: QPainter, *args) -> None:
+        if self._fill is not None and len(self.handles) >= 3:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self._fill)
+            painter.drawPath(self.shape())
 
     def stateChanged(self, finish: bool = True) -> None:  # noqa: N802 - pyqtgraph override
         if not self._quiet:
@@ -142,9 +195,24 @@ class ContourROI(pg.PolyLineROI):
             h["item"].setAcceptedMouseButtons(h["item"].acceptedMouseButtons() | Qt.MouseButton.LeftButton)
 
     def replace_points(self, points: list[tuple[float, float]]) -> None:
+        """The polygon becomes ``points`` (this item's coordinates).  The handles and edges there
+        are moved, and only the difference added or removed: building an edge is a whole pyqtgraph
+        ROI (about a millisecond), and a brushed region's outline has up to 96 vertices."""
         self._quiet = True
         try:
-            self.setPoints(points, closed=True)
+            if len(points) < 3 or len(self.handles) < 3:
+                self.setPoints(points, closed=True)
+            else:
+                self.prepareGeometryChange()
+                while len(self.handles) > len(points):
+                    self.removeHandle(self.handles[-1]["item"])
+                for seg in self.segments:
+                    seg.prepareGeometryChange()  # their ends move under them
+                for info, (x, y) in zip(self.handles, points, strict=False):
+                    info["pos"] = pg.Point(x, y)  # as ROI.movePoint keeps a free handle's
+                    info["item"].setPos(info["pos"])
+                for x, y in points[len(self.handles) :]:
+                    self._append(QPointF(x, y))
         finally:
             self._quiet = False
         self.lastState = self.getState()  # no change signal: the region was set from the answer
@@ -156,6 +224,16 @@ class ContourROI(pg.PolyLineROI):
 
         (``segmentClicked`` on the closing edge would put the new handle first, so the next
         point placed would land between the last two, crossing the polygon.)"""
+        self.prepareGeometryChange()  # the polygon's path (this item's bounds) grows
+        self._quiet = True  # addFreeHandle would compute the whole ROI state twice
+        try:
+            self._append(pos)
+        finally:
+            self._quiet = False
+        self.lastState = self.getState()
+        self.update()
+
+    def _append(self, pos: QPointF) -> None:
         first, last = self.handles[0]["item"], self.handles[-1]["item"]
         closing = next(s for s in self.segments if s.handles[0]["item"] is last and s.handles[1]["item"] is first)
         new = self.addFreeHandle(pos)
@@ -240,6 +318,7 @@ class RegionEditorPanel(AnswerPanel):
 
     def attach(self, viewport) -> None:
         """Put the editing items in ``viewport`` (the task role's) and show the answer's region."""
+        warm_up(regiongeometry.load_libraries)  # the first brush stroke's outline fit needs them
         if viewport is not self.viewport:
             self.detach()
             self.viewport = viewport
@@ -284,6 +363,7 @@ class RegionEditorPanel(AnswerPanel):
         self.tool_buttons[name].setChecked(True)
         if name != "outline":
             self._drawing = False
+            self._fill_with_polygon(False)  # the polygon is hidden: the raster shows the region
         if self.roi is not None:  # the polygon is shown (and takes the mouse) only while outlining
             self.roi.setVisible(name == "outline")
 
@@ -323,32 +403,32 @@ class RegionEditorPanel(AnswerPanel):
             self._set_roi(np.asarray(pts))
         if len(pts) >= 3:
             self.state.set_polygon(self._plane, np.asarray(pts))
-            self._redraw_fill()
+            self._fill_with_polygon(True)  # the region is the polygon: no raster to rebuild and draw
         else:
             self.state.note_vertex()
         self._edited()
 
     def on_polygon_moving(self, _roi=None) -> None:
-        """While a vertex is dragged the outline is the region: the fill, rasterized when the drag
-        ends, would be stale, and not drawing its full-image layer keeps the drag's repaint cheap."""
-        if self.canvas is not None and not self._syncing:
-            self.canvas.setVisible(False)
+        """While a vertex is dragged the region is the polygon (rasterized when the drag ends):
+        the polygon's own fill follows the drag, the raster fill would be stale."""
+        if not self._syncing:
+            self._fill_with_polygon(True)
 
     def on_polygon_moved(self, _roi=None) -> None:
-        """A vertex was dragged (or the polygon moved, or a vertex added on an edge)."""
-        if self.canvas is not None:
-            self.canvas.setVisible(True)
+        """A vertex was dragged (or the polygon moved, or a vertex added on an edge): the region
+        becomes the polygon, which goes on drawing its fill."""
         if self._syncing or not self.state.ready:
             return
         self._drawing = False
+        self._fill_with_polygon(True)
         if self.state.set_polygon(self._plane, self._vertices()):
-            self._redraw_fill()
             self._edited()
 
     def on_canvas_stroked(self, points: list[tuple[float, float]], phase: str) -> None:
         if not self.state.ready:
             return
         if phase == "start":
+            self._fill_with_polygon(False)
             self.state.begin_stroke()
         elif self._last_point is not None:  # continue the line from the previous mouse position
             points = [self._last_point, *points]
@@ -392,10 +472,27 @@ class RegionEditorPanel(AnswerPanel):
         self._redraw_region()
 
     def _redraw_fill(self) -> None:
-        if self.canvas is not None and self.state.mask is not None:
+        if self.canvas is not None and self.state.mask is not None and self.canvas.drawn:
             self.canvas.set_masks(self.state.mask[self._plane][None], 1)
 
+    def _fill_with_polygon(self, on: bool) -> None:
+        """Who draws the region's fill: the polygon (``on``; the region is exactly the polygon's
+        pixels, and a vector fill is far cheaper to repaint than a full-image layer while vertices
+        are placed or dragged, issue 16's 16.7 ms budget) or the raster of the mask (a brushed,
+        undone or loaded region, which may have holes or several parts)."""
+        if self.canvas is None or self.roi is None or self.canvas.drawn != on:
+            return
+        fill = QColor(READER_COLOR)
+        fill.setAlphaF(READER_OPACITY)
+        self.roi.set_fill(fill if on else None)
+        self.canvas.drawn = not on
+        if on:
+            self.canvas.update()
+        else:
+            self._redraw_fill()
+
     def _redraw_region(self) -> None:
+        self._fill_with_polygon(False)
         self._redraw_fill()
         if self.state.mask is not None:
             self._set_roi(self.state.polygon(self._plane))

@@ -228,9 +228,9 @@ def test_points_placed_in_order_make_a_simple_polygon(qtbot, engine_factory, reg
     assert np.allclose(vertices, hexagon, atol=1.0)  # the handles keep the order of placing
 
 
-def test_the_fill_hides_while_a_vertex_is_dragged_and_follows_on_release(qtbot):
-    """During a vertex drag the outline is the region (the fill would be stale); on release the
-    region is rasterized again and the fill shows it."""
+def test_the_fill_follows_a_vertex_drag_and_is_the_region_on_release(qtbot):
+    """While a vertex is dragged the polygon draws the region's fill (the raster would be stale);
+    on release the region is the new polygon.  Checked on the rendered pixels."""
     from PySide6.QtCore import QPointF
 
     from app.reading.region_answer import RegionAnswer
@@ -243,17 +243,35 @@ def test_the_fill_hides_while_a_vertex_is_dragged_and_follows_on_release(qtbot):
     qtbot.addWidget(vp)
     vp.resize(400, 400)
     vp.show()
+    qtbot.waitExposed(vp)
     vp.set_media(Media(np.zeros((1, 100, 100), np.uint8), "image"))
     answer = RegionAnswer(Task("region", region="FAZ"))
     answer.begin((1, 100, 100), (0.1, 0.1))
     editor = RegionEditorPanel(answer)
     qtbot.addWidget(editor)
     editor.attach(vp)
+
+    def on_screen(x: float, y: float):
+        return vp.graphics.mapFromScene(editor.canvas.mapToScene(QPointF(x, y)))
+
+    qtbot.waitUntil(lambda: vp.graphics.viewport().rect().contains(on_screen(99, 99)))  # laid out
+
+    def shown(x: float, y: float) -> tuple[int, int, int]:
+        """The colour on screen at image pixel (x, y) (a black image: yellow means filled)."""
+        p = on_screen(x, y)
+        c = vp.graphics.grab().toImage().pixelColor(p.x(), p.y())
+        return c.red(), c.green(), c.blue()
+
     for x, y in ((20, 20), (60, 20), (60, 60), (20, 60)):
         editor.on_canvas_clicked(x, y)
     before = answer.mask.sum()
+    assert shown(40, 40)[0] > 50 and shown(65, 55) == (0, 0, 0)  # inside / outside the square
     handle = editor.roi.getHandles()[2]
     handle.movePoint(editor.canvas.mapToScene(QPointF(80.0, 80.0)), finish=False)  # (60, 60) -> (80, 80) px
-    assert not editor.canvas.isVisible() and answer.mask.sum() == before
+    assert answer.mask.sum() == before  # the region is set when the drag ends ...
+    assert shown(65, 55)[0] > 50 and shown(40, 40)[0] > 50  # ... but the fill follows the drag
     handle.movePoint(handle.scenePos(), finish=True)
-    assert editor.canvas.isVisible() and answer.mask.sum() > before
+    assert answer.mask.sum() > before and answer.mask[0, 55, 65]
+    assert shown(65, 55)[0] > 50 and shown(90, 90) == (0, 0, 0)
+    editor.set_tool("brush")  # the polygon is hidden: the raster draws the same region
+    assert shown(65, 55)[0] > 50 and shown(40, 40)[0] > 50 and shown(90, 90) == (0, 0, 0)

@@ -141,3 +141,26 @@ def test_shutdown_cancels_running_generators(qtbot):
     with qtbot.waitSignal(worker.aborted, timeout=5000):
         worker.start()
         assert shutdown(5000)
+
+
+def test_warm_up_runs_its_load_once_per_process(qtbot):
+    import threading
+
+    from app.workers import warm_up
+
+    threads = []
+
+    def load():
+        threads.append(threading.current_thread())
+
+    worker = warm_up(load)
+    assert worker is not None
+    qtbot.waitUntil(lambda: len(threads) == 1 and not worker.is_running, timeout=5000)
+    assert threads[0] is not threading.main_thread()  # off the GUI thread
+    assert warm_up(load) is None and len(threads) == 1  # already loaded: not again
+
+
+def test_the_region_editor_libraries_load_without_error():
+    from study.regiongeometry import load_libraries
+
+    load_libraries()  # an import or attribute error here would only be logged by the warm-up
