@@ -275,3 +275,43 @@ def test_the_fill_follows_a_vertex_drag_and_is_the_region_on_release(qtbot):
     assert shown(65, 55)[0] > 50 and shown(90, 90) == (0, 0, 0)
     editor.set_tool("brush")  # the polygon is hidden: the raster draws the same region
     assert shown(65, 55)[0] > 50 and shown(40, 40)[0] > 50 and shown(90, 90) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("counts", [(8, 5), (5, 12), (12, 12), (6, 3)])
+def test_a_new_outline_reuses_the_polygon_and_stays_one_closed_loop(qtbot, counts):
+    """After a brush stroke (or undo, or a slice change) the polygon becomes the region's outline:
+    its handles are moved and only the difference added or removed; the edges still join
+    consecutive vertices in one closed loop, and dragging a vertex rasterizes the new polygon."""
+    from PySide6.QtCore import QPointF
+
+    from app.reading.region_answer import RegionAnswer
+    from app.reading.region_editor import RegionEditorPanel
+    from app.viewer.viewport import ViewportWidget
+    from study.media.types import Media
+    from study.protocol import Task
+
+    vp = ViewportWidget(controls=False)
+    qtbot.addWidget(vp)
+    vp.resize(400, 400)
+    vp.show()
+    vp.set_media(Media(np.zeros((1, 100, 100), np.uint8), "image"))
+    answer = RegionAnswer(Task("region", region="FAZ"))
+    answer.begin((1, 100, 100), (0.1, 0.1))
+    editor = RegionEditorPanel(answer)
+    qtbot.addWidget(editor)
+    editor.attach(vp)
+
+    def ring(n: int, r: float) -> np.ndarray:
+        a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+        return np.stack([50 + r * np.cos(a), 50 + r * np.sin(a)], axis=1)
+
+    first, second = counts
+    editor._set_roi(ring(first, 30))
+    editor._set_roi(ring(second, 20))
+    assert np.allclose(editor._vertices(), ring(second, 20), atol=1e-6)
+    handles = editor.roi.getHandles()
+    edges = {(s.handles[0]["item"], s.handles[1]["item"]) for s in editor.roi.segments}
+    assert len(editor.roi.segments) == second
+    assert edges == {(handles[i], handles[(i + 1) % second]) for i in range(second)}
+    handles[0].movePoint(editor.canvas.mapToScene(QPointF(90.0, 50.0)), finish=True)  # (70, 50) -> (90, 50)
+    assert answer.mask[0, 50, 85] and not answer.mask[0, 50, 95] and not answer.mask[0, 50, 25]
