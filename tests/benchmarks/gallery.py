@@ -27,61 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-PIN = "1234"
-READER = "bench0"
-
-
-def _pct(values: list[float], q: float) -> float:
-    return round(float(np.percentile(values, q)), 2) if values else float("nan")
-
-
-def build_study(root: Path, specimens: int) -> Path:
-    from study.aioutput import AIOutput, field_cam_key
-    from study.demo import DEFAULT_SEED, builder
-    from study.engine import StudyEngine
-    from study.specimen import FieldScore, aggregate_probabilities, aggregate_scores, field_paths
-    from study.store import Store
-
-    study = builder("cytology")(root / "cytology", DEFAULT_SEED, specimens)
-    store = Store.open(study)
-    try:
-        store.add_reader(READER, "specialist", PIN, actor="bench")
-    finally:
-        store.close()
-    engine = StudyEngine.open(study)
-    rng = np.random.default_rng(0)
-    labels = engine.protocol.task.labels
-    try:
-        for case in engine.cases:
-            n = len(field_paths(case.media["photo"]))
-            fields, cams = [], {}
-            for j in range(n):
-                p = rng.dirichlet((1.0, 1.0, 1.0))
-                fields.append(FieldScore(j, float(p[-1]), tuple(float(x) for x in p), labels[int(np.argmax(p))]))
-                cams[field_cam_key("photo", j)] = rng.random((1, 32, 32)).astype(np.float16)
-            cams["photo"] = cams[field_cam_key("photo", 0)]
-            probs = aggregate_probabilities(fields, "max")
-            engine.store.put_ai_output(
-                AIOutput(
-                    case.case_id,
-                    "bench-placeholder",
-                    "multiclass",
-                    labels,
-                    probs,
-                    predicted=labels[int(np.argmax(probs))],
-                    score=aggregate_scores([f.score for f in fields], "max"),
-                    cams=cams,
-                    fields=tuple(fields),
-                    aggregate="max",
-                )
-            )
-    finally:
-        engine.close()
-    return study
+from tests.benchmarks.cytology_queue import PIN, READER, build_study, pct  # noqa: E402
 
 
 def run(study_dir: Path, switches: int) -> dict:
@@ -144,19 +92,19 @@ def run(study_dir: Path, switches: int) -> dict:
     window.close()
     engine.close()
     app.processEvents()
-    p95 = _pct(field_ms, 95)
+    p95 = pct(field_ms, 95)
     return {
         "benchmark": "gallery",
         "study": "cytology demo (specimens of 2-5 fields, 256x256 RGB PNG, 32x32 CAM per field)",
-        "field_switch_ms_p50": _pct(field_ms, 50),
+        "field_switch_ms_p50": pct(field_ms, 50),
         "field_switch_ms_p95": p95,
         "field_switch_n": len(field_ms),
-        "field_switch_gui_cpu_ms_p50": _pct(field_cpu, 50),
-        "field_switch_gui_cpu_ms_p95": _pct(field_cpu, 95),
-        "specimen_switch_ms_p50": _pct(specimen_ms, 50),
-        "specimen_switch_ms_p95": _pct(specimen_ms, 95),
-        "specimen_switch_gui_cpu_ms_p50": _pct(specimen_cpu, 50),
-        "specimen_switch_gui_cpu_ms_p95": _pct(specimen_cpu, 95),
+        "field_switch_gui_cpu_ms_p50": pct(field_cpu, 50),
+        "field_switch_gui_cpu_ms_p95": pct(field_cpu, 95),
+        "specimen_switch_ms_p50": pct(specimen_ms, 50),
+        "specimen_switch_ms_p95": pct(specimen_ms, 95),
+        "specimen_switch_gui_cpu_ms_p50": pct(specimen_cpu, 50),
+        "specimen_switch_gui_cpu_ms_p95": pct(specimen_cpu, 95),
         "specimen_switch_n": len(specimen_ms),
         "loadavg": float(open("/proc/loadavg").read().split()[0]) if Path("/proc/loadavg").exists() else None,
         "cpus": os.cpu_count(),
@@ -171,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--switches", type=int, default=60)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        study = build_study(Path(tmp), args.specimens)
+        study = build_study(Path(tmp), args.specimens, per_field=True)
         print(json.dumps(run(study, args.switches)))
     return 0
 

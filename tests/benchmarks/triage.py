@@ -33,52 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-PIN = "1234"
-READER = "bench0"
-
-
-def _pct(values: list[float], q: float) -> float:
-    return round(float(np.percentile(values, q)), 2) if values else float("nan")
-
-
-def build_study(root: Path, slides: int) -> Path:
-    from study.aioutput import AIOutput
-    from study.demo import DEFAULT_SEED, builder
-    from study.engine import StudyEngine
-    from study.store import Store
-
-    study = builder("cytology")(root / "cytology", DEFAULT_SEED, slides)
-    store = Store.open(study)
-    try:
-        store.add_reader(READER, "specialist", PIN, actor="bench")
-    finally:
-        store.close()
-    engine = StudyEngine.open(study)
-    rng = np.random.default_rng(0)
-    labels = engine.protocol.task.labels
-    try:
-        for case in engine.cases:
-            p = rng.dirichlet((1.0, 1.0, 1.0))
-            cam = rng.random((1, 32, 32)).astype(np.float16)
-            engine.store.put_ai_output(
-                AIOutput(
-                    case.case_id,
-                    "bench-placeholder",
-                    "multiclass",
-                    labels,
-                    tuple(float(x) for x in p),
-                    predicted=labels[int(np.argmax(p))],
-                    score=float(p[-1]),
-                    cams={"photo": cam},
-                )
-            )
-    finally:
-        engine.close()
-    return study
+from tests.benchmarks.cytology_queue import PIN, READER, build_study, pct  # noqa: E402
 
 
 def run(study_dir: Path, reader: str, confirms: int, label: str) -> dict:
@@ -170,20 +127,20 @@ def run(study_dir: Path, reader: str, confirms: int, label: str) -> dict:
     shutdown()  # the prefetch still reading a case must not outlive the store
     engine.close()
     app.processEvents()
-    p95 = _pct(confirm_ms, 95)
+    p95 = pct(confirm_ms, 95)
     return {
         "benchmark": "triage",
         "study": f"{label} ({slides} slides, 256x256 RGB PNG)",
-        "confirm_to_drawn_ms_p50": _pct(confirm_ms, 50),
+        "confirm_to_drawn_ms_p50": pct(confirm_ms, 50),
         "confirm_to_drawn_ms_p95": p95,
         "confirm_n": len(confirm_ms),
-        "confirm_gui_cpu_ms_p50": _pct(confirm_cpu, 50),
-        "confirm_gui_cpu_ms_p95": _pct(confirm_cpu, 95),
-        "row_click_to_drawn_ms_p50": _pct(click_ms, 50),
-        "row_click_to_drawn_ms_p95": _pct(click_ms, 95),
+        "confirm_gui_cpu_ms_p50": pct(confirm_cpu, 50),
+        "confirm_gui_cpu_ms_p95": pct(confirm_cpu, 95),
+        "row_click_to_drawn_ms_p50": pct(click_ms, 50),
+        "row_click_to_drawn_ms_p95": pct(click_ms, 95),
         "row_click_n": len(click_ms),
-        "baseline_repaint_ms_p50": _pct(repaint_ms, 50),
-        "confirm_p95_over_repaint_p50": round(p95 / max(_pct(repaint_ms, 50), 1e-3), 2),
+        "baseline_repaint_ms_p50": pct(repaint_ms, 50),
+        "confirm_p95_over_repaint_p50": round(p95 / max(pct(repaint_ms, 50), 1e-3), 2),
         "loadavg": float(open("/proc/loadavg").read().split()[0]) if Path("/proc/loadavg").exists() else None,
         "cpus": os.cpu_count(),
         "budget_ms": {"confirm_to_drawn_p95": 50},
@@ -203,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--confirms", type=int, default=40)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        study = args.study or build_study(Path(tmp), args.slides)
+        study = args.study or build_study(Path(tmp), args.slides, per_field=False)
         label = f"study {args.study}" if args.study else "cytology demo"
         result = run(study, READER, args.confirms, label)
     print(json.dumps(result))
