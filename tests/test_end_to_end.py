@@ -4,7 +4,6 @@ reads table feeds `analyze` and `readerstudy report` with nothing lost."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -15,36 +14,27 @@ import pytest
 
 from study.aioutput import AIOutput
 from study.engine import ReadSubmission, StudyEngine
-from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
+from study.protocol import Task
 from study.stats import analyze
 from study.store import ai_table, reads_table
 from tests.admin_cli import admin_env
+from tests.photostudy import write_photo_study
 
 
 def _study(root: Path, n: int) -> Path:
-    import skimage
-
-    (root / "media").mkdir(parents=True)
-    p = Protocol(
-        "e2e",
-        "E2E",
-        "sequential",
-        3,
-        Task("binary", labels=("benign", "malignant")),
-        HangingProtocol(("photo",)),
-        washout_days=28,
-        groups=("specialist", "resident"),
+    return write_photo_study(
+        root,
+        n_cases=n,
+        seed=3,
+        task=Task("binary", labels=("benign", "malignant")),
+        name="e2e",
+        title="E2E",
+        case_id=lambda i: f"c{i}",
+        truth=lambda i: int(i % 3 == 0),
+        patient_id=lambda i: f"p{i}",
     )
-    (root / "study.toml").write_text(protocol_to_toml(p))
-    rows = ["case_id,truth,patient_id,photo"]
-    for i in range(n):
-        shutil.copy(Path(skimage.data_dir) / "camera.png", root / "media" / f"c{i}.png")
-        rows.append(f"c{i},{int(i % 3 == 0)},p{i},media/c{i}.png")
-    (root / "cases.csv").write_text("\n".join(rows) + "\n")
-    return root
 
 
-@pytest.mark.slow
 def test_reads_through_the_engine_reach_the_report(tmp_path):
     study = _study(tmp_path / "study", 30)
     clock_now = [datetime(2026, 1, 5, 8, tzinfo=UTC)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,32 +12,24 @@ import pandas as pd
 from app.cli import main
 from study.aioutput import AIOutput
 from study.engine import ReadSubmission, StudyEngine
-from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
+from study.protocol import Task
 from study.store.schema import ReadRow
 from tests.admin_cli import ENV, PASSWORD, give_admin_password
+from tests.photostudy import write_photo_study
 
 
 def make_study(root: Path, n: int = 24) -> Path:
-    import skimage
-
-    (root / "media").mkdir(parents=True)
-    p = Protocol(
-        "interim",
-        "Interim check of the photo study",
-        "sequential",
-        3,
-        Task("binary", labels=("benign", "malignant")),
-        HangingProtocol(("photo",)),
-        washout_days=28,
-        groups=("specialist", "resident"),
+    return write_photo_study(
+        root,
+        n_cases=n,
+        seed=3,
+        task=Task("binary", labels=("benign", "malignant")),
+        name="interim",
+        title="Interim check of the photo study",
+        case_id=lambda i: f"c{i}",
+        truth=lambda i: int(i % 2 == 0),
+        patient_id=lambda i: f"p{i}",
     )
-    (root / "study.toml").write_text(protocol_to_toml(p))
-    rows = ["case_id,truth,patient_id,photo"]
-    for i in range(n):
-        shutil.copy(Path(skimage.data_dir) / "camera.png", root / "media" / f"c{i}.png")
-        rows.append(f"c{i},{int(i % 2 == 0)},p{i},media/c{i}.png")
-    (root / "cases.csv").write_text("\n".join(rows) + "\n")
-    return root
 
 
 def read_some(study: Path) -> None:

@@ -3,52 +3,15 @@ store URL for each backend (a real SQLite file; a fresh PostgreSQL database)."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
+from tests.photostudy import write_photo_study as write_study  # noqa: F401 - the spine tests' study
 
 PG_ADMIN = "postgresql://127.0.0.1:5432/postgres"
-
-
-def write_study(
-    root: Path,
-    *,
-    design: str = "sequential",
-    n_cases: int = 8,
-    seed: int = 7,
-    washout_days: int = 28,
-    task: Task | None = None,
-) -> Path:
-    """A study folder with real PNG photos (scikit-image's data) as media."""
-    import skimage
-
-    root.mkdir(parents=True, exist_ok=True)
-    media = root / "media"
-    media.mkdir(exist_ok=True)
-    src = Path(skimage.data_dir) / "camera.png"
-    task = task or Task("binary", "Lesion present?", labels=("absent", "present"))
-    protocol = Protocol(
-        "spine-test",
-        "Spine test",
-        design,
-        seed,
-        task,
-        HangingProtocol(("photo",)),
-        washout_days=washout_days,
-        groups=("specialist", "resident"),
-    )
-    (root / "study.toml").write_text(protocol_to_toml(protocol))
-    lines = ["case_id,truth,patient_id,photo"]
-    for i in range(n_cases):
-        shutil.copy(src, media / f"K{i:03d}.png")
-        lines.append(f"K{i:03d},{i % 2},P{i // 2},media/K{i:03d}.png")
-    (root / "cases.csv").write_text("\n".join(lines) + "\n")
-    return root
 
 
 class Clock:
