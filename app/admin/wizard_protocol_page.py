@@ -269,9 +269,12 @@ class ProtocolPage(QWidget):
 
     def on_form_edited(self, *_args) -> None:
         kind = self.kind.currentData()
-        if kind == "region" != self.state.settings.kind and self.question.text().strip() in ("", "Positive?"):
-            # a yes/no question makes no sense over a drawing: the default instruction instead
-            self.question.setText(f"Outline the {self.region.text().strip() or 'region'}")
+        old = self.state.settings
+        outline = f"Outline the {self.region.text().strip() or 'region'}"
+        if kind == "region" != old.kind and self.question.text().strip() in ("", "Positive?"):
+            self.question.setText(outline)  # a yes/no question makes no sense over a drawing
+        elif kind == "region" and self.question.text().strip() == f"Outline the {old.region or 'region'}":
+            self.question.setText(outline)  # the default instruction follows the region's name
         if kind == "binary":
             labels = (self.negative.text().strip() or "negative", self.positive_label.text().strip() or "positive")
         elif kind == "multiclass":

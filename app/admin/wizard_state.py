@@ -123,11 +123,11 @@ class WizardState:
                 self._spacing[role] = (None, f"Cannot read the pixel spacing: {err.problems[0]}")
             else:
                 if spacing is not None:
-                    note = f"The {role} images give {spacing[0]:.4g} \u00d7 {spacing[1]:.4g} mm pixels (DICOM)."
+                    note = f"The {role!r} media give {spacing[0]:.4g} \u00d7 {spacing[1]:.4g} mm pixels (DICOM)."
                 elif path:
-                    note = f"The {role} images carry no pixel spacing: enter it, or areas stay in pixels."
+                    note = f"The {role!r} media carry no pixel size: enter it, or areas stay in pixels."
                 else:
-                    note = f"No {role} media to read a pixel spacing from."
+                    note = f"No {role!r} media to read a pixel size from."
                 self._spacing[role] = (spacing, note)
         return self._spacing[role]
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from app.admin.wizard_state import WizardState
 from study import wizard
@@ -17,41 +16,7 @@ from study.intake.validate import validate_study
 from study.media import load
 from study.protocol import load_protocol
 from study.region import read_mask_file
-from tests.regionstudy import MR_SPACING, disc_stack, synthetic_photo, write_mr_series
-
-
-@pytest.fixture
-def region_photos(tmp_path) -> tuple[Path, Path]:
-    """(media_dir, truth_csv): three photos O1..O3 with 0/1 truth; masks in ``truth/`` beside the
-    truth table, named in its ``truth_mask`` column relative to the table."""
-    media, masks = tmp_path / "photos", tmp_path / "tables" / "truth"
-    media.mkdir()
-    masks.mkdir(parents=True)
-    lines = ["case_id,truth,patient_id,truth_mask"]
-    for i in range(3):
-        img, mask = synthetic_photo(96, 20 + 3 * i, seed=i)
-        Image.fromarray(img).save(media / f"O{i + 1}.png")
-        Image.fromarray(mask.astype(np.uint8) * 255).save(masks / f"O{i + 1}.png")
-        lines.append(f"O{i + 1},{i % 2},P{i},truth/O{i + 1}.png")
-    truth = tmp_path / "tables" / "truth.csv"
-    truth.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return media, truth
-
-
-@pytest.fixture
-def region_series(tmp_path) -> tuple[Path, Path]:
-    """(media_dir, truth_csv): two MR series S1, S2 (a folder of 4 DICOM slices each) with (4, 64, 64)
-    .npy truth stacks; no combined question (empty truth)."""
-    media, masks = tmp_path / "export", tmp_path / "masks"
-    masks.mkdir()
-    lines = ["case_id,truth,truth_mask"]
-    for i in range(2):
-        write_mr_series(media / f"S{i + 1}", n=4, seed=i)
-        np.save(masks / f"S{i + 1}.npy", disc_stack(4, 64, {1: (30, 30, 8), 2: (30, 30, 10)}))
-        lines.append(f"S{i + 1},,{masks / f'S{i + 1}.npy'}")  # absolute paths are fine too
-    truth = tmp_path / "truth.csv"
-    truth.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return media, truth
+from tests.regionstudy import MR_SPACING, write_mr_series
 
 
 def test_truth_masks_come_from_the_truth_table_and_guess_a_region_task(region_photos):
