@@ -51,6 +51,7 @@ class ProtocolPage(QWidget):
 
     def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("protocolPage")
         self.state = state
         self.study_id = QLineEdit()
         self.title = QLineEdit()
@@ -192,6 +193,10 @@ class ProtocolPage(QWidget):
         self.spacing.setDecimals(4)
         self.spacing.setSingleStep(0.001)
         self.spacing.setSuffix(" mm")
+        self.spacing.setToolTip(
+            "Size of one pixel in mm, for areas in mm\u00b2. Leave at 0 to use the media's own "
+            "(DICOM PixelSpacing); photos carry none, so their areas stay in pixels."
+        )
         self.spacing_note = QLabel()
         self.spacing_note.setObjectName("hint")
         self.spacing_note.setWordWrap(True)
