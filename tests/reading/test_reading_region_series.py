@@ -68,6 +68,7 @@ def test_series_region_drawn_on_two_slices_round_trips_through_the_store(qtbot, 
     assert a.mask[1].sum() == 400 and a.mask.sum() == 400
     area = screen.region_editor.area_label.text()
     assert f"{400 * MR_SPACING[0] * MR_SPACING[1]:.2f} mm\u00b2" in area  # 400 px of 0.3125 mm
+    assert area.endswith("\non 1 of 4 slices")
     vp.set_slice(2)  # on slice 2: another polygon, then a brush stroke
     assert len(screen.region_editor._vertices()) == 0
     for x, y in [(35, 35), (55, 35), (55, 55), (35, 55)]:
@@ -76,6 +77,7 @@ def test_series_region_drawn_on_two_slices_round_trips_through_the_store(qtbot, 
     drag(screen, (5, 50), (15, 50))
     assert a.mask[2, 50, 10] and a.mask[1].sum() == 400 and a.mask[2].sum() > 400
     assert not a.mask[0].any() and not a.mask[3].any()
+    assert screen.region_editor.area_label.text().endswith(f"({a.pixels} px)\non 2 of 4 slices")
     _shot(window, "series_unaided_slice2")
     drawn = a.mask.copy()
     mono.advance(4)
@@ -109,6 +111,8 @@ def test_aided_series_read_starts_from_the_ai_region_on_each_slice(qtbot, engine
         vp.set_slice(k)
         assert vp.outline.isVisible()  # the AI's contour, outlined on the slices where it found the region
         assert vp.outline.path().isEmpty() != bool(expected[k].any())
+    # no combined question: the AI's score answers nothing asked, the panel shows the region alone
+    assert screen.ai_panel.main_label.text() == "AI region"
     vp.set_slice(2)
     _shot(window, "series_aided_slice2")
     QTest.keyClick(screen, Qt.Key.Key_Return)
@@ -133,4 +137,4 @@ def test_a_series_without_pixel_spacing_gives_areas_in_pixels(qtbot, engine_fact
     for x, y in [(10, 10), (30, 10), (30, 30), (10, 30)]:
         click(screen, x, y)
     text = screen.region_editor.area_label.text()
-    assert "mm" not in text and "400" in text
+    assert text == "Area 400 px\non 1 of 4 slices (pixel size unknown)"
