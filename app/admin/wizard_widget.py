@@ -57,6 +57,7 @@ class StudyWizardWidget(QWidget):
         super().__init__(parent)
         self.state = state
         self.preview_worker: Worker | None = None
+        self.preview_case_id = ""
         self.write_worker: Worker | None = None
 
         self.step_labels = [QLabel(s) for s in STEPS]
@@ -391,6 +392,7 @@ class StudyWizardWidget(QWidget):
 
     def preview_case(self, row: int) -> None:
         case = self.state.cases[row]
+        self.preview_case_id = case.case_id
         self.preview_label.setText(f"Preview: {case.case_id} (loading…)")
         # Bound methods, not lambdas: Qt drops the connection if this widget is gone before the result.
         self.preview_worker = create_worker(
@@ -404,6 +406,8 @@ class StudyWizardWidget(QWidget):
 
     def on_preview_loaded(self, loaded: tuple) -> None:
         case_id, media, mask = loaded
+        if case_id != self.preview_case_id:
+            return  # a case selected before: its load finished after the current one started
         if media:
             self.preview.set_case([(role, media[role]) for role in self.state.roles if role in media])
             role = self.state.settings.region_role or self.state.roles[0]

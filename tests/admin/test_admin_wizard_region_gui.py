@@ -130,6 +130,19 @@ def test_wizard_region_chosen_by_hand_asks_for_masks_and_spacing(qtbot, tmp_path
     for row in range(8):
         w.case_table.item(row, 4).setText(f"drawn/C{row + 1:03d}.png")
     assert _problems(w) == [] and w.case_table.item(7, 4).text() == "drawn/C008.png"
+    # a mask of another size than its image: the preview says so instead of drawing it
+    Image.fromarray(np.full((10, 10), 255, np.uint8)).save(truth.parent / "drawn" / "small.png")
+    w.case_table.item(0, 4).setText("drawn/small.png")
+    w.case_table.selectRow(2)
+    qtbot.waitUntil(lambda: w.preview_label.text() == "Preview: C003", timeout=10_000)
+    w.case_table.selectRow(0)
+    qtbot.waitUntil(lambda: w.preview_label.text() == "Preview: C001", timeout=10_000)
+    assert "Truth mask of shape (10, 10) does not match the image image (512, 512)" in w.message_label.text()
+    assert not w.preview.viewport("image").outline.isVisible()
+    w.case_table.item(0, 4).setText("drawn/C001.png")
+    w.case_table.selectRow(1)
+    qtbot.waitUntil(lambda: w.preview_label.text() == "Preview: C002", timeout=10_000)
+    assert w.preview.viewport("image").outline.isVisible()
     w.next_button.click()
     with qtbot.waitSignal(w.study_created, timeout=10_000):
         w.next_button.click()
