@@ -8,17 +8,19 @@ loader's slice order.  Screenshots go to ``$REGION_SHOTS`` when it is set."""
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from app.reading.region_answer import RegionAnswer
 from study.media import load
-from study.regionreads import region_reads
+from study.regionreads import region_reads, write_masks
 from tests.reading.helpers import open_session, screen_texts
 from tests.reading.region_mouse import click, drag
 from tests.regionstudy import MR_SPACING, put_series_ai, write_mr_series, write_series_region_study
@@ -91,6 +93,14 @@ def test_series_region_drawn_on_two_slices_round_trips_through_the_store(qtbot, 
     # slice k of the stored mask is slice k of the series as the loader sorts it (files were written
     # in reversed order): the drawn square sits on the frame shown as slice 1
     assert media.frames.shape == (4, 64, 64) and media.slice_positions[1] < media.slice_positions[2]
+    # the export a statistician opens: the slices stacked top to bottom, slice 1 in rows 64..127
+    index = write_masks([r], tmp_path / "export")
+    with index.open(newline="") as f:
+        row = next(csv.DictReader(f))
+    assert (row["slices"], row["pixels"]) == ("4", str(int(drawn.sum())))
+    with Image.open(index.parent / row["file"]) as im:
+        flat = np.asarray(im) > 0
+    assert flat.shape == (256, 64) and np.array_equal(flat[64:128], drawn[1]) and not flat[:64].any()
 
 
 def test_aided_series_read_starts_from_the_ai_region_on_each_slice(qtbot, engine_factory, tmp_path, now, mono):
