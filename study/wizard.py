@@ -179,8 +179,11 @@ def guess_task(truths: list[str], masks: bool = False) -> dict:
     values = [t for t in truths if t]
     if masks:
         guess = {"kind": "region", "question": "Outline the region"}
+        distinct = sorted(set(values))
         if values and sum(t in ("0", "1") for t in values) >= 0.8 * len(values):
             guess |= {"also": "binary", "also_question": "Positive?", "labels": ("negative", "positive")}
+        elif len(distinct) == 2:  # two labels: a yes/no question in their words (which is positive: to confirm)
+            guess |= {"also": "binary", "also_question": "Positive?", "labels": tuple(distinct)}
         return guess
     if not values:
         return {"kind": "binary"}

@@ -78,6 +78,11 @@ class WizardState:
         self.message = f"{len(self.cases)} cases, roles: {', '.join(self.roles) or 'none found'}" + (
             f", {masks} truth masks." if masks else "."
         )
+        s = self.settings
+        if s.kind == "region" and s.also and s.labels != ("negative", "positive"):
+            self.message += f" Combined question: check that {s.labels[1]!r} is the positive label (Protocol)."
+        elif s.kind == "region" and not s.also and any(c.truth for c in self.cases):
+            self.message += " The truths are not a yes/no question: a region task without one does not use them."
         self.problems = [wizard.Problem(p) for p in self.scan_problems]
         self.message_ok = None
         return True

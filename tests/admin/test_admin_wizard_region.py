@@ -28,6 +28,25 @@ def test_truth_masks_come_from_the_truth_table_and_guess_a_region_task(region_ph
     assert guess["kind"] == "region" and guess["also"] == "binary"
     assert wizard.guess_task(["", ""], masks=True) == {"kind": "region", "question": "Outline the region"}
     assert wizard.guess_task(["0", "1"])["kind"] == "binary"  # no masks: as before
+    two = wizard.guess_task(["healthy", "glaucoma", "healthy"], masks=True)
+    assert (two["also"], two["labels"]) == ("binary", ("glaucoma", "healthy"))  # which is positive: confirmed
+    assert "also" not in wizard.guess_task(["a", "b", "c"], masks=True)  # no yes/no question in three labels
+
+
+def test_state_asks_to_confirm_the_positive_label_or_says_truths_go_unused(tmp_path, region_photos):
+    media, truth = region_photos
+    for labels, words in (
+        ("healthy,glaucoma,healthy", "check that 'healthy' is the positive label"),
+        ("a,b,c", "a region task without one does not use them"),
+    ):
+        lines = truth.read_text().splitlines()
+        for i, label in enumerate(labels.split(","), start=1):
+            cid, _, rest = lines[i].split(",", 2)
+            lines[i] = f"{cid},{label},{rest}"
+        truth.write_text("\n".join(lines) + "\n")
+        state = WizardState(tmp_path / "st")
+        state.set_files(str(tmp_path / "st"), str(media), str(truth))
+        assert state.scan() and words in state.message
 
 
 def test_region_study_with_combined_question_is_written_and_validates(tmp_path, region_photos):
