@@ -119,9 +119,10 @@ def _summary(spec: ModelSpec, combined: np.ndarray) -> dict:
 
 
 def pixel_spacing(spec: ModelSpec, media: Media) -> tuple[float, float] | None:
-    """(row, col) mm per pixel: the media's own (DICOM) spacing, else the spec's
+    """(row, col) mm per pixel: the media's own spacing when it declares one (DICOM
+    PixelSpacing; not the 1 mm display default of a DICOM without it), else the spec's
     ``segmentation.field_mm`` over the frame size, else None (unknown)."""
-    if media.kind in ("dicom", "series", "multiframe"):
+    if media.spacing_known:
         return (float(media.spacing[0]), float(media.spacing[1]))
     if spec.seg_field_mm is not None:
         h, w = media.frames.shape[1:3]

@@ -116,9 +116,14 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def bring_media(
-    study_dir: Path, media_dir: Path | None, case_media: dict[str, dict[str, Path]], how: str = "copy"
+    study_dir: Path,
+    media_dir: Path | None,
+    case_media: dict[str, dict[str, Path]],
+    how: str = "copy",
+    into: str = "media",
 ) -> dict[str, dict[str, Path]]:
-    """Copy (or link) every case's media into ``STUDY_DIR/media``; return case -> role -> new path.
+    """Copy (or link) every case's media into ``STUDY_DIR/<into>`` (``media``; a region task's
+    truth masks go to ``masks``); return case -> role -> new path.
 
     A file or folder keeps its path under ``media_dir`` (``C017/T2axi/`` stays
     ``media/C017/T2axi/``); media already inside the study folder stay put.
@@ -140,7 +145,7 @@ def bring_media(
             if not _inside(Path(p).resolve(), study_dir)
         ]
         media_dir = Path(os.path.commonpath(outside)) if outside else None
-    dest_root = study_dir / "media"
+    dest_root = study_dir / into
     placed: dict[Path, Path] = {}  # source -> destination, each source once
     out: dict[str, dict[str, Path]] = {}
     for cid, roles in case_media.items():

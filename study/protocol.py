@@ -59,7 +59,7 @@ from study.intake.rules import RoleMatch, match_to_toml, parse_match
 
 DESIGNS = ("sequential", "crossover", "concurrent")
 TASK_KINDS = ("binary", "multiclass", "grade_distribution", "numeric")
-# Every kind study.toml accepts; "region" (a drawn mask) is not offered by the new-study wizard yet.
+# Every kind study.toml accepts: the answer kinds, and "region" (a drawn mask, with truth masks).
 ALL_TASK_KINDS = (*TASK_KINDS, "region")
 REGION_ALSO = ("", "binary")  # a region task's optional combined question
 CONFIDENCE_SCALES = ("0-100", "1-5")

@@ -1,8 +1,9 @@
 """The new-study wizard's logic, without Qt: scan a folder, edit a draft, check it, write it.
 
 The wizard builds the same ``study.toml`` + ``cases.csv`` as ``readerstudy new``
-(:mod:`study.newstudy`), with more options: every task kind, editable media
-mapping and roles, groups, time limit.  Checks reuse the engine's own
+(:mod:`study.newstudy`), with more options: every task kind (a region outlined on the
+image too, with its truth masks), editable media mapping and roles, groups,
+time limit.  Checks reuse the engine's own
 validators (:func:`study.protocol.parse_protocol`, :func:`study.cases.load_cases`)
 so the wizard never accepts a study the CLI would reject.
 """
@@ -20,21 +21,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from study.cases import load_cases
+from study.csvtable import read_case_rows
 from study.errors import StudyError
+from study.media import MediaError, detect_kind
 from study.newstudy import bring_media, find_case_media, media_roots_for, read_truth
 from study.protocol import Protocol, load_protocol, parse_protocol, protocol_to_toml
 
 MAX_ROLES = 4
+MASK_COLUMN = "truth_mask"  # as in cases.csv (study.cases): the truth mask of a region task
 
 
 @dataclass(frozen=True)
 class DraftCase:
-    """One row of the case table being built; ``media`` maps role -> absolute path ('' = none)."""
+    """One row of the case table being built; ``media`` maps role -> absolute path ('' = none);
+    ``truth_mask``: absolute path of the case's truth mask (region tasks; '' = none)."""
 
     case_id: str
     truth: str
     patient_id: str
     media: tuple[tuple[str, str], ...] = ()
+    truth_mask: str = ""
 
     def path(self, role: str) -> str:
         return dict(self.media).get(role, "")
@@ -77,6 +83,13 @@ class StudySettings:
     max: float | None = None
     sync: str = "position"
     show_timer: bool = True
+    # kind = "region" (study.protocol.Task): what is outlined, on which role, the pixel size in mm
+    # (None: the media's own, e.g. DICOM PixelSpacing, else areas in pixels), the combined question
+    region: str = ""
+    region_role: str = ""
+    spacing_mm: float | None = None
+    also: str = ""
+    also_question: str = ""
 
 
 def random_seed() -> int:
@@ -94,6 +107,7 @@ def scan(media_dir: str | Path, truth_csv: str | Path) -> Scan:
     if not media_dir.is_dir():
         raise StudyError([f"{media_dir}: media folder not found"])
     rows = read_truth(Path(truth_csv))
+    masks = read_truth_masks(Path(truth_csv))
     roles: tuple[str, ...] = ()
     found_by_case: dict[str, dict[str, Path]] = {}
     problems: list[str] = []
@@ -111,19 +125,66 @@ def scan(media_dir: str | Path, truth_csv: str | Path) -> Scan:
     if len(roles) > MAX_ROLES:
         problems.append(f"{media_dir}: {len(roles)} media per case; at most {MAX_ROLES} viewports")
     cases = tuple(
-        DraftCase(cid, truth, patient, tuple((r, str(found_by_case[cid].get(r, ""))) for r in roles))
+        DraftCase(
+            cid, truth, patient, tuple((r, str(found_by_case[cid].get(r, ""))) for r in roles), masks.get(cid, "")
+        )
         for cid, truth, patient in rows
     )
     return Scan(cases, roles, tuple(problems))
 
 
-def guess_task(truths: list[str]) -> dict:
+def read_truth_masks(truth_csv: Path) -> dict[str, str]:
+    """case_id -> absolute truth-mask path from the truth table's optional ``truth_mask`` column
+    (paths relative to the table's folder, as cases.csv's are to the study folder); {} without it."""
+    header, table, _ = read_case_rows(Path(truth_csv), ("case_id",))
+    if MASK_COLUMN not in header:
+        return {}
+    folder = Path(truth_csv).resolve().parent
+    return {v["case_id"]: str((folder / v[MASK_COLUMN]).resolve()) if v[MASK_COLUMN] else "" for _, v in table}
+
+
+def media_spacing(path: str | Path) -> tuple[float, float] | None:
+    """(row, column) pixel spacing in mm that a case's media declares (DICOM PixelSpacing and its
+    kin, read from the first file's header), or None: photos and videos carry none, nor some DICOM.
+    Raises StudyError naming the file when it cannot be read."""
+    import pydicom
+
+    from study.media.dicom_tags import known_pixel_spacing
+
+    p = Path(path)
+    try:
+        kind = detect_kind(p)
+        if kind == "series":
+            files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
+            p = next((f for f in files if f.name.upper() != "DICOMDIR" and detect_kind(f) == "dicom"), p)
+        elif kind != "dicom":
+            return None
+    except MediaError as err:
+        raise StudyError([str(err)]) from None
+    try:
+        ds = pydicom.dcmread(p, stop_before_pixels=True, force=True)
+    except Exception as exc:  # pydicom raises many types on garbage; the message names the file
+        raise StudyError([f"{p}: not a readable DICOM header ({type(exc).__name__}: {exc})"]) from None
+    return known_pixel_spacing(ds)
+
+
+def guess_task(truths: list[str], masks: bool = False) -> dict:
     """A first guess of the task from the truth values, to pre-fill the wizard.
 
-    A few stray values (typos) do not change the guess: they are what the
-    check then reports, row by row.
+    With truth masks (a ``truth_mask`` column) the task is a region, with a
+    combined yes/no question when the truths are binary.  A few stray values
+    (typos) do not change the guess: they are what the check then reports,
+    row by row.
     """
     values = [t for t in truths if t]
+    if masks:
+        guess = {"kind": "region", "question": "Outline the region"}
+        distinct = sorted(set(values))
+        if values and sum(t in ("0", "1") for t in values) >= 0.8 * len(values):
+            guess |= {"also": "binary", "also_question": "Positive?", "labels": ("negative", "positive")}
+        elif len(distinct) == 2:  # two labels: a yes/no question in their words (which is positive: to confirm)
+            guess |= {"also": "binary", "also_question": "Positive?", "labels": tuple(distinct)}
+        return guess
     if not values:
         return {"kind": "binary"}
     most = 0.8 * len(values)
@@ -146,10 +207,10 @@ def guess_task(truths: list[str]) -> dict:
 
 # -- editing the draft (pure functions: new tuples, the caller keeps one copy) --
 def set_cell(cases: tuple[DraftCase, ...], row: int, column: str, value: str) -> tuple[DraftCase, ...]:
-    """Change one cell: ``case_id``, ``truth``, ``patient_id`` or a role's media path."""
+    """Change one cell: ``case_id``, ``truth``, ``patient_id``, ``truth_mask`` or a role's media path."""
     c = cases[row]
     value = value.strip()
-    if column in ("case_id", "truth", "patient_id"):
+    if column in ("case_id", "truth", "patient_id", MASK_COLUMN):
         new = dataclasses.replace(c, **{column: value})
     else:
         media = dict(c.media)
@@ -173,7 +234,7 @@ def rename_role(cases: tuple[DraftCase, ...], roles: tuple[str, ...], old: str, 
     problems = []
     if not _ROLE_RE.match(new):
         problems.append(f"role {new!r}: use letters, digits, _ + - and start with a letter")
-    elif new.lower() in {"case_id", "truth", "patient_id"}:
+    elif new.lower() in {"case_id", "truth", "patient_id", MASK_COLUMN}:
         problems.append(f"role {new!r}: is a reserved column name")
     elif new != old and new in roles:
         problems.append(f"role {new!r}: already used")
@@ -194,6 +255,16 @@ def protocol_data(s: StudySettings, roles: tuple[str, ...], model_spec: str | No
         task |= {"labels": list(s.labels), "positive": list(s.positive)}
     elif s.kind == "grade_distribution":
         task |= {"grades": list(s.grades)}
+    elif s.kind == "region":
+        if s.region:
+            task["region"] = s.region
+        if s.region_role:
+            task["role"] = s.region_role
+        if s.spacing_mm is not None:
+            task["spacing_mm"] = s.spacing_mm
+        if s.also:
+            task |= {"also": s.also, "also_question": s.also_question, "labels": list(s.labels)}
+            task["confidence"] = s.confidence
     else:
         task["unit"] = s.unit
         if s.min is not None:
@@ -224,13 +295,16 @@ def build_protocol(s: StudySettings, roles: tuple[str, ...]) -> Protocol:
     return parse_protocol(protocol_data(s, roles), "study.toml")
 
 
-def cases_csv(study_dir: Path, roles: tuple[str, ...], cases: tuple[DraftCase, ...]) -> str:
-    """cases.csv text in the CLI's format: media paths relative to the study folder."""
+def cases_csv(study_dir: Path, roles: tuple[str, ...], cases: tuple[DraftCase, ...], masks: bool = False) -> str:
+    """cases.csv text in the CLI's format: media paths relative to the study folder; with
+    ``masks`` (region tasks) a ``truth_mask`` column after the roles, relative too."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["case_id", "truth", "patient_id", *roles])
+    w.writerow(["case_id", "truth", "patient_id", *roles, *((MASK_COLUMN,) if masks else ())])
     for c in cases:
         paths = [os.path.relpath(c.path(r), study_dir) if c.path(r) else "" for r in roles]
+        if masks:
+            paths.append(os.path.relpath(c.truth_mask, study_dir) if c.truth_mask else "")
         w.writerow([c.case_id, c.truth, c.patient_id, *paths])
     return buf.getvalue()
 
@@ -258,7 +332,8 @@ def check(
         return problems + [Problem(p.replace("study.toml", str(study_dir / "study.toml"), 1)) for p in err.problems]
     with tempfile.TemporaryDirectory(prefix="wizard-") as tmp:
         scratch = Path(tmp).resolve()
-        (scratch / "cases.csv").write_text(cases_csv(scratch, roles, cases), encoding="utf-8")
+        masks = protocol.task.kind == "region"
+        (scratch / "cases.csv").write_text(cases_csv(scratch, roles, cases, masks), encoding="utf-8")
         try:
             load_cases(scratch, protocol, check_media=True)
         except StudyError as err:
@@ -296,7 +371,8 @@ def write_study(
 
     ``media`` (one of :data:`study.newstudy.MEDIA_MODES`): copy the cases' media into
     ``STUDY_DIR/media`` (default; paths under ``media_dir`` are kept), link them there, or
-    leave them in place; cases.csv paths are relative to the study folder either way.
+    leave them in place; cases.csv paths are relative to the study folder either way.  A region
+    task's truth masks go the same way into ``STUDY_DIR/masks``.
     Raises StudyError listing every problem of :func:`check` and writes nothing then.
     """
     study_dir = Path(study_dir).resolve()
@@ -313,15 +389,25 @@ def write_study(
         {c.case_id: {r: Path(p) for r, p in c.media if p} for c in cases},
         media,
     )
+    region = protocol.task.kind == "region"
+    masks = (
+        bring_media(study_dir, None, {c.case_id: {MASK_COLUMN: Path(c.truth_mask)} for c in cases}, media, "masks")
+        if region
+        else {}
+    )
     cases = tuple(
-        dataclasses.replace(c, media=tuple((r, str(placed[c.case_id][r]) if p else "") for r, p in c.media))
+        dataclasses.replace(
+            c,
+            media=tuple((r, str(placed[c.case_id][r]) if p else "") for r, p in c.media),
+            truth_mask=str(masks[c.case_id][MASK_COLUMN]) if region else "",
+        )
         for c in cases
     )
     # media left outside the study folder (in-place) must be named as a media root, or `validate` refuses it
     protocol = dataclasses.replace(
         protocol, media_roots=media_roots_for(study_dir, [p for c in cases for _, p in c.media if p])
     )
-    (study_dir / "cases.csv").write_text(cases_csv(study_dir, roles, cases), encoding="utf-8")
+    (study_dir / "cases.csv").write_text(cases_csv(study_dir, roles, cases, region), encoding="utf-8")
     (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
     protocol = load_protocol(study_dir)
     load_cases(study_dir, protocol)

@@ -9,6 +9,7 @@ segmentation probabilities at reduced size (64 x 64) with measurements.
 
 from __future__ import annotations
 
+import copy
 import csv
 import shutil
 from dataclasses import dataclass
@@ -144,3 +145,110 @@ def write_region_study(
     finally:
         store.close()
     return RegionStudy(root, protocol, ids, masks, shapes)
+
+
+# -- a region task on a DICOM series (several slices) ------------------------------------------
+MR_SPACING = (0.3125, 0.3125)  # PixelSpacing of pydicom's MR_small.dcm
+
+
+def write_mr_series(folder: Path, n: int = 4, seed: int = 0, spacing: bool = True) -> np.ndarray:
+    """A real MR series of ``n`` slices: pydicom's bundled MR_small.dcm (64 x 64, 0.3125 mm
+    pixels) with each slice's pixels shifted, its own position 0.8 mm apart, instance number
+    and UIDs; written in reversed file order (the loader sorts by position).  ``spacing=False``
+    drops PixelSpacing.  Returns the (n, 64, 64) stored pixels in slice order."""
+    import pydicom
+    from pydicom.data import get_testdata_file
+    from pydicom.uid import generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    template = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    series_uid = generate_uid(entropy_srcs=["readerstudy-test-series", str(folder.name), str(seed)])
+    stack = []
+    x, y, z = (float(v) for v in template.ImagePositionPatient)
+    for k in range(n):
+        ds = copy.deepcopy(template)  # Dataset.copy() shares the elements: positions would add up
+        pixels = np.roll(template.pixel_array, 3 * k + seed, axis=1)
+        ds.PixelData = pixels.astype(template.pixel_array.dtype).tobytes()
+        ds.ImagePositionPatient = [x, y, z + 0.8 * k]
+        ds.SliceLocation = 0.8 * k
+        ds.InstanceNumber = k + 1
+        ds.SeriesInstanceUID = series_uid
+        ds.SOPInstanceUID = generate_uid(entropy_srcs=[series_uid, str(k)])
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        if not spacing:
+            del ds.PixelSpacing
+        ds.save_as(folder / f"IM{n - k:04d}", enforce_file_format=True)
+        stack.append(pixels)
+    return np.stack(stack)
+
+
+def disc_stack(n: int, size: int, slices: dict[int, tuple[float, float, float]]) -> np.ndarray:
+    """bool (n, size, size): on each listed slice a disc (row, col, radius); other slices empty."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    out = np.zeros((n, size, size), dtype=bool)
+    for k, (cy, cx, r) in slices.items():
+        out[k] = (yy - cy) ** 2 + (xx - cx) ** 2 <= r**2
+    return out
+
+
+SERIES_TASK = Task("region", "Outline the lesion", region="lesion", role="mr")
+
+
+def write_series_region_study(root: Path, *, design: str = "sequential", n: int = 2) -> RegionStudy:
+    """A region study on MR series (role ``mr``, 4 slices each, spacing from the DICOM headers):
+    truth masks are (4, 64, 64) ``.npy`` stacks with a disc on slices 1 and 2."""
+    root.mkdir(parents=True, exist_ok=True)
+    protocol = Protocol(
+        "region-series",
+        "Region study on MR series",
+        design,
+        13,
+        SERIES_TASK,
+        HangingProtocol(("mr",), "position"),
+        washout_days=28,
+        groups=("resident", "specialist"),
+    )
+    (root / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
+    (root / "truth").mkdir(exist_ok=True)
+    rows, ids, masks, shapes = [], [], {}, {}
+    for i in range(n):
+        cid = f"MS{201 + i}"
+        write_mr_series(root / "media" / cid, n=4, seed=i)
+        mask = disc_stack(4, 64, {1: (30, 30, 8 + i), 2: (32, 30, 10 + i)})
+        np.save(root / "truth" / f"{cid}.npy", mask)
+        rows.append((cid, "", f"P{i}", f"media/{cid}", f"truth/{cid}.npy"))
+        ids.append(cid)
+        masks[cid], shapes[cid] = mask, mask.shape
+    with open(root / "cases.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["case_id", "truth", "patient_id", "mr", "truth_mask"])
+        w.writerows(rows)
+    store = Store.open(root)
+    try:
+        for code, group in READERS:
+            store.add_reader(code, group, PIN)
+    finally:
+        store.close()
+    return RegionStudy(root, protocol, ids, masks, shapes)
+
+
+def put_series_ai(study: RegionStudy) -> None:
+    """A segmentation output per series case: the truth discs shifted 2 px, per slice at 32 x 32."""
+    store = Store.open(study.path)
+    try:
+        for cid in study.case_ids:
+            shifted = np.roll(study.truth_masks[cid], 2, axis=2).astype(np.float32)
+            small = np.stack([np.asarray(Image.fromarray(p).resize((32, 32), Image.BILINEAR)) for p in shifted])
+            store.put_ai_output(
+                AIOutput(
+                    cid,
+                    "seg-test",
+                    "segmentation",
+                    ("background", study.protocol.task.region),
+                    predicted=study.protocol.task.region,
+                    score=float(shifted.mean()),
+                    cams={"mr": np.clip(small, 0, 1).astype(np.float16)},
+                )
+            )
+    finally:
+        store.close()

@@ -1,4 +1,8 @@
-"""Wizard page 3: design, task, readers, seed, time limit and the admin password."""
+"""Wizard page 3: design, task, readers, seed, time limit and the admin password.
+
+A region task (the reader outlines e.g. the FAZ) asks what is outlined, on which
+viewport role, the pixel size (the DICOM's own when the media give one) and an
+optional combined yes/no question with its likelihood scale."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -18,14 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.admin.wizard_state import WizardState
-from study.protocol import CONFIDENCE_SCALES, DESIGNS, SYNC_MODES, TASK_KINDS
+from study.protocol import ALL_TASK_KINDS, CONFIDENCE_SCALES, DESIGNS, SYNC_MODES
 
 KIND_NAMES = {
     "binary": "binary (yes / no + confidence)",
     "multiclass": "multiclass",
     "grade_distribution": "grade distribution",
     "numeric": "numeric value",
+    "region": "region (outline on the image)",
 }
+ALSO_NAMES = {"": "none: the region only", "binary": "yes / no + likelihood (e.g. Glaucoma?)"}
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -44,6 +51,7 @@ class ProtocolPage(QWidget):
 
     def __init__(self, state: WizardState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("protocolPage")
         self.state = state
         self.study_id = QLineEdit()
         self.title = QLineEdit()
@@ -75,7 +83,7 @@ class ProtocolPage(QWidget):
         f1.addRow("Slice sync", self.sync)
 
         self.kind = QComboBox()
-        for k in TASK_KINDS:
+        for k in ALL_TASK_KINDS:
             self.kind.addItem(KIND_NAMES[k], k)
         self.question = QLineEdit()
         self.negative, self.positive_label = QLineEdit(), QLineEdit()
@@ -90,6 +98,7 @@ class ProtocolPage(QWidget):
         for s in (self.lo, self.hi):
             s.setRange(-1e6, 1e6)
             s.setDecimals(2)
+        self._region_widgets()
         self.kind_pages = QStackedWidget()
         for rows in (
             [
@@ -100,6 +109,17 @@ class ProtocolPage(QWidget):
             [("Labels", self.labels), ("Positive labels", self.positive)],
             [("Grades", self.grades)],
             [("Unit", self.unit), ("Minimum", self.lo), ("Maximum", self.hi)],
+            [
+                ("Region", self.region),
+                ("Drawn on", self.region_role),
+                ("Pixel size", self.spacing),
+                ("", self.spacing_note),
+                ("Combined question", self.also),
+                ("Asked as", self.also_question),
+                ("Negative label", self.also_negative),
+                ("Positive label", self.also_positive),
+                ("Likelihood scale", self.also_confidence),
+            ],
         ):
             page = QWidget()
             form = QFormLayout(page)
@@ -145,12 +165,49 @@ class ProtocolPage(QWidget):
             self.positive,
             self.grades,
             self.unit,
+            self.region,
+            self.also_question,
+            self.also_negative,
+            self.also_positive,
         ):
             w.textEdited.connect(self.on_form_edited)
-        for w in (self.design, self.kind, self.confidence, self.sync):
+        for w in (
+            self.design,
+            self.kind,
+            self.confidence,
+            self.sync,
+            self.region_role,
+            self.also,
+            self.also_confidence,
+        ):
             w.currentIndexChanged.connect(self.on_form_edited)
-        for w in (self.washout, self.seed, self.time_limit, self.lo, self.hi):
+        for w in (self.washout, self.seed, self.time_limit, self.lo, self.hi, self.spacing):
             w.valueChanged.connect(self.on_form_edited)
+
+    def _region_widgets(self) -> None:
+        self.region = QLineEdit()
+        self.region.setPlaceholderText("what the reader outlines, e.g. FAZ, optic disc, lesion")
+        self.region_role = QComboBox()  # the viewport roles of the cases
+        self.spacing = QDoubleSpinBox()
+        self.spacing.setRange(0.0, 100.0)
+        self.spacing.setDecimals(4)
+        self.spacing.setSingleStep(0.001)
+        self.spacing.setSuffix(" mm")
+        self.spacing.setToolTip(
+            "Size of one pixel in mm, for areas in mm\u00b2. Leave at 0 to use the media's own "
+            "(DICOM PixelSpacing); photos carry none, so their areas stay in pixels."
+        )
+        self.spacing_note = QLabel()
+        self.spacing_note.setObjectName("hint")
+        self.spacing_note.setWordWrap(True)
+        self.also = QComboBox()
+        for value, text in ALSO_NAMES.items():
+            self.also.addItem(text, value)
+        self.also_question = QLineEdit()
+        self.also_question.setPlaceholderText("e.g. Glaucoma?")
+        self.also_negative, self.also_positive = QLineEdit(), QLineEdit()
+        self.also_confidence = QComboBox()
+        self.also_confidence.addItems(list(CONFIDENCE_SCALES))
 
     def show_state(self) -> None:
         """Put the state's settings into the form (signals blocked: this is not an edit)."""
@@ -168,8 +225,8 @@ class ProtocolPage(QWidget):
             self.seed.setValue(s.seed)
             self.time_limit.setValue(s.time_limit_seconds)
             self.sync.setCurrentText(s.sync)
-            self.kind.setCurrentIndex(TASK_KINDS.index(s.kind))
-            self.kind_pages.setCurrentIndex(TASK_KINDS.index(s.kind))
+            self.kind.setCurrentIndex(ALL_TASK_KINDS.index(s.kind))
+            self.kind_pages.setCurrentIndex(ALL_TASK_KINDS.index(s.kind))
             self.question.setText(s.question)
             if s.kind == "binary" and len(s.labels) == 2:
                 self.negative.setText(s.labels[0])
@@ -182,16 +239,53 @@ class ProtocolPage(QWidget):
             self.unit.setText(s.unit)
             self.lo.setValue(s.min if s.min is not None else 0.0)
             self.hi.setValue(s.max if s.max is not None else 100.0)
+            self._show_region(s)
         finally:
             for w in widgets:
                 w.blockSignals(False)
 
+    def _show_region(self, s) -> None:
+        self.region.setText(s.region)
+        self.region_role.clear()
+        self.region_role.addItems(list(self.state.roles))
+        self.region_role.setCurrentText(s.region_role)
+        self.spacing.setValue(s.spacing_mm or 0.0)
+        self.also.setCurrentIndex(list(ALSO_NAMES).index(s.also))
+        self.also_question.setText(s.also_question)
+        if s.kind == "region" and len(s.labels) == 2:
+            self.also_negative.setText(s.labels[0])
+            self.also_positive.setText(s.labels[1])
+        self.also_confidence.setCurrentText(s.confidence)
+        self._show_region_hints(s)
+
+    def _show_region_hints(self, s) -> None:
+        """The spacing the media give (or that they give none), and the combined question's fields
+        only when there is one."""
+        role = s.region_role or (self.state.roles[0] if self.state.roles else "")
+        media, note = self.state.media_spacing(role) if s.kind == "region" and role else (None, "")
+        # 0 means: no number typed; then the media's own spacing, else areas in pixels
+        self.spacing.setSpecialValueText("from the DICOM" if media else "unknown (areas in pixels)")
+        if s.spacing_mm is not None and media:
+            note += f" The {s.spacing_mm:g} mm typed here wins over it."
+        self.spacing_note.setText(note)
+        form = self.kind_pages.widget(ALL_TASK_KINDS.index("region")).layout()
+        for w in (self.also_question, self.also_negative, self.also_positive, self.also_confidence):
+            form.setRowVisible(w, bool(s.also))
+
     def on_form_edited(self, *_args) -> None:
         kind = self.kind.currentData()
+        old = self.state.settings
+        outline = f"Outline the {self.region.text().strip() or 'region'}"
+        if kind == "region" != old.kind and self.question.text().strip() in ("", "Positive?"):
+            self.question.setText(outline)  # a yes/no question makes no sense over a drawing
+        elif kind == "region" and self.question.text().strip() == f"Outline the {old.region or 'region'}":
+            self.question.setText(outline)  # the default instruction follows the region's name
         if kind == "binary":
             labels = (self.negative.text().strip() or "negative", self.positive_label.text().strip() or "positive")
         elif kind == "multiclass":
             labels = _words(self.labels.text())
+        elif kind == "region":
+            labels = (self.also_negative.text().strip() or "negative", self.also_positive.text().strip() or "positive")
         else:
             labels = self.state.settings.labels
         self.state.update(
@@ -206,14 +300,20 @@ class ProtocolPage(QWidget):
             kind=kind,
             question=self.question.text().strip(),
             labels=labels,
-            confidence=self.confidence.currentText(),
+            confidence=(self.also_confidence if kind == "region" else self.confidence).currentText(),
             positive=_words(self.positive.text()),
             grades=_words(self.grades.text()),
             unit=self.unit.text().strip(),
             min=self.lo.value() if kind == "numeric" else None,
             max=self.hi.value() if kind == "numeric" else None,
+            region=self.region.text().strip(),
+            region_role=self.region_role.currentText(),
+            spacing_mm=self.spacing.value() or None,
+            also=self.also.currentData(),
+            also_question=self.also_question.text().strip(),
         )
-        self.kind_pages.setCurrentIndex(TASK_KINDS.index(kind))
+        self.kind_pages.setCurrentIndex(ALL_TASK_KINDS.index(kind))
+        self._show_region_hints(self.state.settings)
         self.washout.setEnabled(self.design.currentText() != "concurrent")
         self.edited.emit()
 

@@ -9,15 +9,22 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
+
 from study import wizard
 from study.errors import StudyError
 from study.media import Media, load
 from study.protocol import Protocol
+from study.region import read_mask_file
 
 
-def load_case_media(paths: dict[str, str], case_id: str = "") -> tuple[str, dict[str, Media]]:
-    """Worker body: (case_id, every role of the case through the media layer); MediaError names the file."""
-    return case_id, {role: load(path) for role, path in paths.items() if path}
+def load_case_media(
+    paths: dict[str, str], case_id: str = "", mask_path: str = ""
+) -> tuple[str, dict[str, Media], np.ndarray | None]:
+    """Worker body: (case_id, every role of the case through the media layer, its truth mask or
+    None); MediaError / ValueError name the file."""
+    mask = read_mask_file(mask_path) if mask_path else None
+    return case_id, {role: load(path) for role, path in paths.items() if path}, mask
 
 
 class WizardState:
@@ -34,6 +41,7 @@ class WizardState:
         self.message = ""
         self.message_ok: bool | None = None  # True: success, False: a problem, None: information
         self.created: Protocol | None = None
+        self._spacing: dict[str, tuple[tuple[float, float] | None, str]] = {}  # role -> (spacing, note)
 
     # -- page 1: files -------------------------------------------------------------
     def set_files(self, study_dir: str, media_dir: str, truth_csv: str) -> None:
@@ -60,10 +68,21 @@ class WizardState:
             self.message, self.message_ok = "\n".join(err.problems), False
             return False
         self.cases, self.roles, self.scan_problems = result.cases, result.roles, list(result.problems)
-        guess = wizard.guess_task([c.truth for c in self.cases])
+        self._spacing = {}
+        masks = sum(bool(c.truth_mask) for c in self.cases)
+        guess = wizard.guess_task([c.truth for c in self.cases], masks=bool(masks))
         study_id = self.settings.study_id or self.study_dir.name
-        self.settings = dataclasses.replace(self.settings, study_id=study_id, **guess)
-        self.message = f"{len(self.cases)} cases, roles: {', '.join(self.roles) or 'none found'}."
+        self.settings = dataclasses.replace(
+            self.settings, study_id=study_id, region_role=self.roles[0] if self.roles else "", **guess
+        )
+        self.message = f"{len(self.cases)} cases, roles: {', '.join(self.roles) or 'none found'}" + (
+            f", {masks} truth masks." if masks else "."
+        )
+        s = self.settings
+        if s.kind == "region" and s.also and s.labels != ("negative", "positive"):
+            self.message += f" Combined question: check that {s.labels[1]!r} is the positive label (Protocol)."
+        elif s.kind == "region" and not s.also and any(c.truth for c in self.cases):
+            self.message += " The truths are not a yes/no question: a region task without one does not use them."
         self.problems = [wizard.Problem(p) for p in self.scan_problems]
         self.message_ok = None
         return True
@@ -83,12 +102,39 @@ class WizardState:
         except StudyError as err:
             self.message, self.message_ok = "; ".join(err.problems), False
             return False
+        if self.settings.region_role == old:
+            self.update(region_role=new.strip())
+        self._spacing.pop(old, None)
         self.message_ok = None
         self.message = f"Role {old} is now {new.strip()}."
         return True
 
     def case_paths(self, row: int) -> dict[str, str]:
         return dict(self.cases[row].media)
+
+    @property
+    def shows_masks(self) -> bool:
+        """The case table has a truth_mask column: a region task, or a truth table that gave masks."""
+        return self.settings.kind == "region" or any(c.truth_mask for c in self.cases)
+
+    def media_spacing(self, role: str) -> tuple[tuple[float, float] | None, str]:
+        """(pixel spacing in mm that the first case's ``role`` media declares or None, a line saying
+        so) for the region page; read once per role from one header."""
+        if role not in self._spacing:
+            path = next((c.path(role) for c in self.cases if c.path(role)), "")
+            try:
+                spacing = wizard.media_spacing(path) if path else None
+            except StudyError as err:
+                self._spacing[role] = (None, f"Cannot read the pixel spacing: {err.problems[0]}")
+            else:
+                if spacing is not None:
+                    note = f"The {role!r} media give {spacing[0]:.4g} \u00d7 {spacing[1]:.4g} mm pixels (DICOM)."
+                elif path:
+                    note = f"The {role!r} media carry no pixel size: enter it, or areas stay in pixels."
+                else:
+                    note = f"No {role!r} media to read a pixel size from."
+                self._spacing[role] = (spacing, note)
+        return self._spacing[role]
 
     # -- page 3: protocol -------------------------------------------------------------------
     def update(self, **changes) -> None:

@@ -57,6 +57,7 @@ class StudyWizardWidget(QWidget):
         super().__init__(parent)
         self.state = state
         self.preview_worker: Worker | None = None
+        self.preview_case_id = ""
         self.write_worker: Worker | None = None
 
         self.step_labels = [QLabel(s) for s in STEPS]
@@ -111,7 +112,7 @@ class StudyWizardWidget(QWidget):
         self.media_edit = QLineEdit()
         self.media_edit.setPlaceholderText("one file or folder per case, named by case id")
         self.truth_edit = QLineEdit()
-        self.truth_edit.setPlaceholderText("CSV with case_id, truth[, patient_id]")
+        self.truth_edit.setPlaceholderText("CSV with case_id, truth[, patient_id][, truth_mask]")
         buttons = [QPushButton("Browse…") for _ in range(3)]
         buttons[0].clicked.connect(lambda: self._pick_dir(self.study_edit, "Study folder"))
         buttons[1].clicked.connect(lambda: self._pick_dir(self.media_edit, "Media folder"))
@@ -127,7 +128,9 @@ class StudyWizardWidget(QWidget):
         hint = QLabel(
             "Each case is a file named after its case id (C017.png, C017.mp4, a DICOM file) or a folder "
             "(a DICOM series, or one sub-folder or file per viewport role, e.g. C017/T2axi/, C017/DWI/). "
-            "Next reads the truth table and finds every case's media."
+            "Next reads the truth table and finds every case's media. For a region task (the reader "
+            "outlines e.g. the FAZ) a truth_mask column gives each case's truth mask (PNG, or an .npy stack "
+            "for a series), relative to the truth CSV."
         )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
@@ -176,8 +179,8 @@ class StudyWizardWidget(QWidget):
         lcol.addLayout(tools)
         lcol.addWidget(self.case_table, 1)
         hint = QLabel(
-            "Double-click a cell to fix it (truth, patient, media path); select a case to preview it. "
-            "Row numbers are lines of cases.csv."
+            "Double-click a cell to fix it (truth, patient, media path, truth mask); select a case to preview "
+            "it (with its truth mask). Row numbers are lines of cases.csv."
         )
         hint.setObjectName("hint")
         lcol.addWidget(hint)
@@ -230,7 +233,11 @@ class StudyWizardWidget(QWidget):
             self._fill_cases()
 
     def _columns(self) -> list[str]:
-        return [*FIXED_COLUMNS, *self.state.roles]
+        """The table's columns: the fixed ones, one per role, and a region task's truth masks."""
+        return [*FIXED_COLUMNS, *self.state.roles, *((wizard.MASK_COLUMN,) if self.state.shows_masks else ())]
+
+    def _path_of(self, case: wizard.DraftCase, column: str) -> str:
+        return case.truth_mask if column == wizard.MASK_COLUMN else case.path(column)
 
     def _fill_cases(self) -> None:
         s = self.state
@@ -246,11 +253,12 @@ class StudyWizardWidget(QWidget):
             # Row labels are cases.csv line numbers, as in the problem messages ("row 5").
             t.setVerticalHeaderLabels([str(r + 2) for r in range(len(s.cases))])
             for r, c in enumerate(s.cases):
-                values = [c.case_id, c.truth, c.patient_id, *(self._short(c.path(role)) for role in s.roles)]
+                paths = [self._path_of(c, col) for col in cols[len(FIXED_COLUMNS) :]]
+                values = [c.case_id, c.truth, c.patient_id, *map(self._short, paths, cols[len(FIXED_COLUMNS) :])]
                 for k, v in enumerate(values):
                     item = QTableWidgetItem(v)
                     if k >= len(FIXED_COLUMNS):
-                        item.setToolTip(c.path(s.roles[k - len(FIXED_COLUMNS)]))
+                        item.setToolTip(paths[k - len(FIXED_COLUMNS)])
                     if r in bad_rows:
                         item.setBackground(BAD_ROW)
                     t.setItem(r, k, item)
@@ -260,12 +268,19 @@ class StudyWizardWidget(QWidget):
         self.role_box.clear()
         self.role_box.addItems(list(s.roles))
 
-    def _short(self, path: str) -> str:
-        """Media paths relative to the media folder (full path in the tooltip)."""
+    def _base(self, column: str) -> Path | None:
+        """The folder a relative path typed in ``column`` is taken from: the media folder, or for
+        truth masks the truth table's folder (as the truth table's own paths are)."""
+        if column == wizard.MASK_COLUMN:
+            return self.state.truth_csv.resolve().parent if self.state.truth_csv else None
+        return self.state.media_dir
+
+    def _short(self, path: str, column: str = "") -> str:
+        """Paths relative to their folder (see ``_base``; full path in the tooltip)."""
         if not path:
             return ""
         try:
-            return str(Path(path).resolve().relative_to(self.state.media_dir.resolve()))
+            return str(Path(path).resolve().relative_to(self._base(column).resolve()))
         except (ValueError, AttributeError):
             return path
 
@@ -335,8 +350,9 @@ class StudyWizardWidget(QWidget):
     def on_cell_edited(self, item: QTableWidgetItem) -> None:
         column = self._columns()[item.column()]
         value = item.text()
-        if column not in FIXED_COLUMNS and value and not Path(value).is_absolute() and self.state.media_dir:
-            value = str(self.state.media_dir / value)
+        base = self._base(column)
+        if column not in FIXED_COLUMNS and value and not Path(value).is_absolute() and base:
+            value = str(base / value)
         self.state.set_cell(item.row(), column, value)
         self.state.check()
         self.show_state()
@@ -347,9 +363,13 @@ class StudyWizardWidget(QWidget):
             self.state.message = "Select a media cell (a role column) first."
             self.show_state()
             return
-        start = str(self.state.media_dir or "")
-        path, _ = QFileDialog.getOpenFileName(self, "Media file", start)
-        if not path:
+        column = self._columns()[item.column()]
+        start = str(self._base(column) or "")
+        if column == wizard.MASK_COLUMN:
+            path, _ = QFileDialog.getOpenFileName(self, "Truth mask", start, "Masks (*.png *.tif *.tiff *.npy)")
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, "Media file", start)
+        if not path and column != wizard.MASK_COLUMN:
             path = QFileDialog.getExistingDirectory(self, "Media folder (DICOM series)", start)
         if path:
             item.setText(path)  # itemChanged -> on_cell_edited -> the state
@@ -372,20 +392,27 @@ class StudyWizardWidget(QWidget):
 
     def preview_case(self, row: int) -> None:
         case = self.state.cases[row]
+        self.preview_case_id = case.case_id
         self.preview_label.setText(f"Preview: {case.case_id} (loading…)")
         # Bound methods, not lambdas: Qt drops the connection if this widget is gone before the result.
         self.preview_worker = create_worker(
             load_case_media,
             self.state.case_paths(row),
             case.case_id,
+            case.truth_mask if self.state.shows_masks else "",
             _connect={"result_ready": self.on_preview_loaded, "errored": self.on_preview_failed},
         )
         self.preview_worker.start()
 
-    def on_preview_loaded(self, loaded: tuple[str, dict]) -> None:
-        case_id, media = loaded
+    def on_preview_loaded(self, loaded: tuple) -> None:
+        case_id, media, mask = loaded
+        if case_id != self.preview_case_id:
+            return  # a case selected before: its load finished after the current one started
         if media:
             self.preview.set_case([(role, media[role]) for role in self.state.roles if role in media])
+            role = self.state.settings.region_role or self.state.roles[0]
+            if mask is not None and role in media:
+                self.show_truth_mask(media[role], mask, role)
             # Each series from its own middle slice (not synced: the planes may be orthogonal).
             sync, self.preview.sync_enabled = self.preview.sync_enabled, False
             for vp in self.preview.viewports():
@@ -393,6 +420,19 @@ class StudyWizardWidget(QWidget):
             self.preview.sync_enabled = sync
         self.preview_label.setText(f"Preview: {case_id}" + ("" if media else " (no media)"))
         self.preview_shown.emit()
+
+    def show_truth_mask(self, media, mask, role: str) -> None:
+        """The truth mask over the image it is drawn on, or why it does not fit (as `validate` says)."""
+        n, h, w = media.frames.shape[:3]
+        if mask.shape[-2:] != (h, w) or (mask.ndim == 3 and mask.shape[0] != n):
+            self.state.message, self.state.message_ok = (
+                f"Truth mask of shape {mask.shape} does not match the {role} image "
+                f"({h}, {w}){f' x {n} slices' if n > 1 else ''}.",
+                False,
+            )
+            show_message(self.message_label, self.state.message, False)
+            return
+        self.preview.viewport(role).set_mask(mask)
 
     def on_preview_failed(self, exc: BaseException) -> None:
         self.preview.clear()

@@ -174,6 +174,7 @@ class AIPanel(QFrame):
         elif region:
             hint = QLabel("A: show or hide the AI's region   O: outline / fill")
             hint.setObjectName("hint")
+            hint.setWordWrap(True)  # the panel is narrower than the line
             self._layout.addWidget(hint)
 
     def _fill(self, out: AIOutput, is_value: bool) -> None:
@@ -187,13 +188,14 @@ class AIPanel(QFrame):
             return
         if out.head == "segmentation":
             # The region is drawn on the image; the panel gives the score derived from it, in the
-            # words of the combined question (e.g. "Glaucoma?") when the task has one.
+            # words of the combined question (e.g. "Glaucoma?").  Without such a question the score
+            # answers nothing the reader is asked (a foreground share, say): the region alone.
             task = self.state.protocol.task
             question = (getattr(task, "also_question", "") or "").rstrip("?") or "Score"
             score = out.score
             self.main_label.setText(
                 f"AI {question.lower()} likelihood: <b>{round(100 * score)}</b> / 100"
-                if math.isfinite(score)
+                if math.isfinite(score) and getattr(task, "also", "") == "binary"
                 else "AI region"
             )
         else:

@@ -300,7 +300,8 @@ class ReadingWidget(QWidget):
         media = loaded.media.get(self.protocol.region_role)
         if vp is None or media is None:
             return
-        own_spacing = None if media.kind == "image" else tuple(media.spacing)
+        # a DICOM without PixelSpacing loads with 1 mm pixels for display only: no mm² from those
+        own_spacing = tuple(media.spacing) if media.spacing_known else None
         is_2d = media.n_frames == 1 and media.kind in ("image", "dicom")
         self.state.region_ready(media.frames.shape[:3], own_spacing, is_2d)
         start = self.region_editor.state.start

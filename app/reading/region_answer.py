@@ -155,10 +155,14 @@ class RegionAnswer(AnswerState):
         return self.pixels * self.spacing_mm[0] * self.spacing_mm[1]
 
     def area_text(self) -> str:
+        """The live area; on a series the sum over its slices, saying on how many (a per-slice
+        figure labelled only "Area" would read as the slice's own)."""
         area = self.area_mm2
-        if area is not None:
-            return f"Area {area:.2f} mm\u00b2 ({self.pixels} px)"
-        return f"Area {self.pixels} px (pixel size unknown)"
+        text = f"Area {area:.2f} mm\u00b2 ({self.pixels} px)" if area is not None else f"Area {self.pixels} px"
+        if self.mask is not None and not self.image_2d and self.mask.shape[0] > 1:
+            drawn = int(self.mask.any(axis=(1, 2)).sum())
+            text += f"\non {drawn} of {self.mask.shape[0]} slices"  # a line of its own: the panel is narrow
+        return text if area is not None else text + " (pixel size unknown)"
 
     @property
     def edit_ms(self) -> int:

@@ -289,6 +289,7 @@ def media_of(h: Header, raw: np.ndarray, source: str, single_kind: str) -> Media
         frames=frames,
         kind="multiframe" if n > 1 else single_kind,
         spacing=tags.pixel_spacing(ds),
+        spacing_known=tags.known_pixel_spacing(ds) is not None,
         slice_positions=positions,
         frame_of_reference=tags.frame_of_reference(ds),
         window=window,

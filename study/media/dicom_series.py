@@ -210,6 +210,7 @@ def load_series(folder: str | os.PathLike[str]) -> Media:
         frames=frames,
         kind="series",
         spacing=tags.pixel_spacing(ds),
+        spacing_known=tags.known_pixel_spacing(ds) is not None,
         slice_positions=positions,
         frame_of_reference=tags.frame_of_reference(ds),
         window=None if frames.ndim == 4 else df.display_window(ds, frames),

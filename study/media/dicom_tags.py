@@ -78,6 +78,12 @@ def _fg_item(ds: Dataset, seq: str, frame: int | None = None) -> Dataset | None:
 
 def pixel_spacing(ds: Dataset) -> tuple[float, float]:
     """(row_mm, col_mm): PixelSpacing, ImagerPixelSpacing, pixel-measures macro, ultrasound regions."""
+    return known_pixel_spacing(ds) or (1.0, 1.0)
+
+
+def known_pixel_spacing(ds: Dataset) -> tuple[float, float] | None:
+    """The spacing the dataset declares (as :func:`pixel_spacing`), or None when it declares none:
+    areas in mm are then unknown, not 1 mm pixels."""
     sources: list[object] = [ds.get("PixelSpacing"), ds.get("ImagerPixelSpacing")]
     item = _fg_item(ds, "PixelMeasuresSequence", 0)
     if item is not None:
@@ -89,7 +95,7 @@ def pixel_spacing(ds: Dataset) -> tuple[float, float]:
             continue
         if r > 0 and c > 0 and math.isfinite(r) and math.isfinite(c):
             return r, c
-    return _ultrasound_spacing(ds) or (1.0, 1.0)
+    return _ultrasound_spacing(ds)
 
 
 def _ultrasound_spacing(ds: Dataset) -> tuple[float, float] | None:

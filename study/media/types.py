@@ -23,6 +23,9 @@ class Media:
     kind: "image" | "dicom" | "series" | "multiframe" | "video" | "wsi" (a whole-slide
         image: frames hold its thumbnail, ``source`` the slide for ``study.media.wsi``).
     spacing: (row_mm, col_mm) pixel spacing; (1.0, 1.0) when unknown.
+    spacing_known: the file declares ``spacing`` (DICOM PixelSpacing and its kin, a
+        slide's mpp); False: (1.0, 1.0) is only a display default, no measurement, so
+        areas and lengths are given in pixels.
     slice_positions: position of each frame along the slice normal in mm
         (series only), used to synchronize series sharing a frame of reference.
     frame_of_reference: opaque FrameOfReferenceUID, or None.
@@ -77,6 +80,7 @@ class Media:
     decisions: tuple[str, ...] = ()
     orientation: tuple[float, float, float, float, float, float] | None = None
     origin: tuple[float, float, float] | None = None
+    spacing_known: bool = False
 
     @property
     def n_frames(self) -> int:

@@ -189,6 +189,7 @@ def load_slide_overview(path: str) -> Media:
         frames=np.ascontiguousarray(thumb[np.newaxis]),
         kind="wsi",
         spacing=spacing,
+        spacing_known=info.mpp is not None,
         source=path,
         decisions=(
             f"whole-slide image ({info.vendor}): levels {levels}; shown: thumbnail {thumb.shape[1]}x{thumb.shape[0]}",

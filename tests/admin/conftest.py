@@ -5,8 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import skimage
+from PIL import Image
+
+from tests.regionstudy import disc_stack, synthetic_photo, write_mr_series
 
 DATA = Path(skimage.__file__).parent / "data"
 PNGS = ("camera.png", "coins.png", "moon.png", "page.png", "text.png", "horse.png", "cell.png", "phantom.png")
@@ -136,3 +140,37 @@ def themed(qapp):
     apply_theme(qapp)
     yield qapp
     qapp.setStyleSheet("")
+
+
+@pytest.fixture
+def region_photos(tmp_path) -> tuple[Path, Path]:
+    """(media_dir, truth_csv): three photos O1..O3 with 0/1 truth; masks in ``truth/`` beside the
+    truth table, named in its ``truth_mask`` column relative to the table."""
+    media, masks = tmp_path / "photos", tmp_path / "tables" / "truth"
+    media.mkdir()
+    masks.mkdir(parents=True)
+    lines = ["case_id,truth,patient_id,truth_mask"]
+    for i in range(3):
+        img, mask = synthetic_photo(96, 20 + 3 * i, seed=i)
+        Image.fromarray(img).save(media / f"O{i + 1}.png")
+        Image.fromarray(mask.astype(np.uint8) * 255).save(masks / f"O{i + 1}.png")
+        lines.append(f"O{i + 1},{i % 2},P{i},truth/O{i + 1}.png")
+    truth = tmp_path / "tables" / "truth.csv"
+    truth.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return media, truth
+
+
+@pytest.fixture
+def region_series(tmp_path) -> tuple[Path, Path]:
+    """(media_dir, truth_csv): two MR series S1, S2 (a folder of 4 DICOM slices each) with (4, 64, 64)
+    .npy truth stacks; no combined question (empty truth)."""
+    media, masks = tmp_path / "export", tmp_path / "masks"
+    masks.mkdir()
+    lines = ["case_id,truth,truth_mask"]
+    for i in range(2):
+        write_mr_series(media / f"S{i + 1}", n=4, seed=i)
+        np.save(masks / f"S{i + 1}.npy", disc_stack(4, 64, {1: (30, 30, 8), 2: (30, 30, 10)}))
+        lines.append(f"S{i + 1},,{masks / f'S{i + 1}.npy'}")  # absolute paths are fine too
+    truth = tmp_path / "truth.csv"
+    truth.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return media, truth

@@ -110,6 +110,11 @@ def test_measure_region_gives_area_in_mm2_and_circularity():
         False,
     )
     assert "faz_area_px" in measure_region(no_field, fg, plan, media)
+    # a DICOM's own spacing wins over the spec's field; a DICOM without one is no measurement
+    dicom = Media(frames=np.zeros((1, 304, 304), np.float32), kind="dicom", spacing=(0.5, 0.5), spacing_known=True)
+    assert pixel_spacing(spec, dicom) == (0.5, 0.5)
+    bare = Media(frames=np.zeros((1, 304, 304), np.float32), kind="series")  # spacing (1, 1): a display default
+    assert pixel_spacing(spec, bare) == (3.0 / 304, 3.0 / 304) and pixel_spacing(no_field, bare) is None
 
 
 def spec_model():
