@@ -8,7 +8,7 @@ task (``answer_keys``), the screen's own keys, and the viewer's bindings
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
@@ -150,9 +150,22 @@ class KeysDialog(QDialog):
     def texts(self) -> list[str]:
         return [w.text() for w in self.findChildren(QLabel)]
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_F1, Qt.Key.Key_Question, Qt.Key.Key_Escape):
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() in (Qt.Key.Key_F1, Qt.Key.Key_Question, Qt.Key.Key_Escape) or event.text() == "?":
             self.close()
             event.accept()
             return
         super().keyPressEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        # Ask for the keyboard: without a window manager (kiosk, Xvfb) a new window is not
+        # given focus, and Esc / F1 / ? typed at the card would go to the screen behind it.
+        super().showEvent(event)
+        self.activateWindow()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        # Hand the keyboard back to the reading screen, so the next answer key reaches it.
+        super().hideEvent(event)
+        parent = self.parentWidget()
+        if parent is not None and parent.isVisible():
+            parent.window().activateWindow()

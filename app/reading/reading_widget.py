@@ -443,6 +443,11 @@ class ReadingWidget(QWidget):
         if key == Qt.Key.Key_F1 or event.text() == "?":
             self.on_keys_requested()
             return True
+        if key == Qt.Key.Key_Escape and self.keys_dialog is not None and self.keys_dialog.isVisible():
+            # The card may be on screen without the keyboard (no window manager gave it focus):
+            # Esc then reaches this screen and must still close it.
+            self.keys_dialog.close()
+            return True
         if self.region_editor is not None and self._region_key(event):
             return True
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
