@@ -356,8 +356,19 @@ class ReadingWidget(QWidget):
         if self.keys_dialog is not None and self.keys_dialog.isVisible():
             self.keys_dialog.close()
             return
-        self.keys_dialog = KeysDialog(self.protocol.task, self.state.has_cam, self)
+        self.keys_dialog = KeysDialog(
+            self.protocol.task,
+            self.state.has_cam,
+            self,
+            aided=self.state.aided,
+            viewer_features=self.viewer_key_features(),
+        )
         self.keys_dialog.show()
+
+    def viewer_key_features(self) -> frozenset[str] | None:
+        """What the viewer's keys can act on in the case shown (None: a viewer that cannot tell)."""
+        features = getattr(self.viewer, "key_features", None)
+        return features() if features is not None else None
 
     def on_pause_clicked(self) -> None:
         self.state.toggle_pause()
