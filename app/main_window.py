@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"readerstudy \u2013 {self.protocol.title}")
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
-        self.login_state = LoginState(engine)
+        self.login_state = LoginState(engine, clock=clock)
         self.login = LoginWidget(self.login_state, self.protocol.title, demo_hint(engine))
         self.login.logged_in.connect(self.on_logged_in)
         self.login.admin_requested.connect(self.on_admin_requested)

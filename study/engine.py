@@ -55,8 +55,11 @@ LOCKOUT = timedelta(seconds=60)
 
 
 class LoginError(StudyError):
-    def __init__(self, message: str) -> None:
+    """A refused login; ``locked_s``: seconds the reader code stays locked (None: not locked)."""
+
+    def __init__(self, message: str, locked_s: int | None = None) -> None:
         super().__init__([message])
+        self.locked_s = locked_s
 
 
 class SessionLocked(StudyError):
@@ -360,15 +363,21 @@ class StudyEngine:
                 raise LoginError("Unknown reader code or wrong PIN.")
             if row.locked_until is not None and row.locked_until > now:
                 wait = math.ceil((row.locked_until - now).total_seconds())
-                raise LoginError(f"Too many wrong PINs. Try again in {wait} s.")
+                raise LoginError(f"Too many wrong PINs. Try again in {wait} s.", wait)
             if verify_secret(pin, row.pin_hash):
                 row.failed_pins, row.locked_until = 0, None
                 audit.append(s, now, row.code, "reader.login", {})
                 return row.code
             row.failed_pins += 1
-            if row.failed_pins >= MAX_PIN_TRIES:
+            locked = row.failed_pins >= MAX_PIN_TRIES
+            if locked:
                 row.failed_pins, row.locked_until = 0, now + LOCKOUT
                 audit.append(s, now, row.code, "reader.locked", {"seconds": LOCKOUT.total_seconds()})
+        if locked:  # raised after the commit: the lock must be stored
+            wait = math.ceil(LOCKOUT.total_seconds())
+            raise LoginError(
+                f"Unknown reader code or wrong PIN. Too many wrong PINs: this code is locked for {wait} s.", wait
+            )
         raise LoginError("Unknown reader code or wrong PIN.")
 
     # -- sessions ---------------------------------------------------------
