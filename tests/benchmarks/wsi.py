@@ -63,12 +63,18 @@ def viewer_figures(path: Path, warmup: bool = False) -> dict:
     app.processEvents()
     warm_ms = None
     if warmup:
+        from PySide6.QtCore import QEventLoop
+
         from app.reading.prefetch import warm_slides
 
+        # The GUI thread idles in its event loop meanwhile, as at the login screen (a polling
+        # wait would contend with the worker for the interpreter and slow it down).
+        idle = QEventLoop()
         t0 = time.perf_counter()
-        worker = warm_slides([str(path)])
-        _wait(app, lambda: not worker.is_running)
+        worker = warm_slides([str(path)], lambda _slide: idle.quit())
+        idle.exec()
         warm_ms = round((time.perf_counter() - t0) * 1000, 1)
+        _wait(app, lambda: not worker.is_running)
     # Cold: the first slide of the process pays tiffslide's and zarr's imports and set-up
     # (unless the warm-up paid them in the background).
     t0 = time.perf_counter()
