@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from app.reading.login_state import LoginState
 from app.reading.login_widget import LoginWidget
-from app.reading.prefetch import MediaPrefetcher
+from app.reading.prefetch import MediaPrefetcher, warm_slides
 from app.reading.reading_state import ReadingState, feedback_text, utc_now
 from app.reading.reading_widget import ReadingWidget, default_viewer
 from app.reading.session_list_state import SessionListState
@@ -72,11 +72,16 @@ class MainWindow(QMainWindow):
         self.viewer_factory = viewer_factory
         self.workstation = workstation
         self.prefetcher = MediaPrefetcher(media_loader, parent=self)
+        # Whole-slide studies: tiffslide's imports and set-up run while the reader signs in.
+        self.warmed_slide: str | None = None  # the slide the warm-up opened, once it has
+        self.slide_warmup = warm_slides(
+            [cell for case in engine.cases for cell in case.media.values() if cell], self.on_slides_warmed
+        )
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"readerstudy \u2013 {self.protocol.title}")
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
-        self.login_state = LoginState(engine)
+        self.login_state = LoginState(engine, clock=clock)
         self.login = LoginWidget(self.login_state, self.protocol.title, demo_hint(engine))
         self.login.logged_in.connect(self.on_logged_in)
         self.login.admin_requested.connect(self.on_admin_requested)
@@ -208,6 +213,9 @@ class MainWindow(QMainWindow):
         self.summary.back_requested.connect(lambda: self.show_sessions())
         self._show("summary", self.summary)
         self.summary.back_button.setFocus()
+
+    def on_slides_warmed(self, slide: str | None) -> None:
+        self.warmed_slide = slide
 
     def on_exit_requested(self) -> None:
         self._close_session()

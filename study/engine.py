@@ -52,11 +52,15 @@ from study.store.schema import (
 LEASE_SECONDS = 120
 MAX_PIN_TRIES = 3
 LOCKOUT = timedelta(seconds=60)
+DRAFT_MAX_CHARS = 4000  # an unsubmitted answer kept with a sitting (a few numbers and a label)
 
 
 class LoginError(StudyError):
-    def __init__(self, message: str) -> None:
+    """A refused login; ``locked_s``: seconds the reader code stays locked (None: not locked)."""
+
+    def __init__(self, message: str, locked_s: int | None = None) -> None:
         super().__init__([message])
+        self.locked_s = locked_s
 
 
 class SessionLocked(StudyError):
@@ -360,15 +364,21 @@ class StudyEngine:
                 raise LoginError("Unknown reader code or wrong PIN.")
             if row.locked_until is not None and row.locked_until > now:
                 wait = math.ceil((row.locked_until - now).total_seconds())
-                raise LoginError(f"Too many wrong PINs. Try again in {wait} s.")
+                raise LoginError(f"Too many wrong PINs. Try again in {wait} s.", wait)
             if verify_secret(pin, row.pin_hash):
                 row.failed_pins, row.locked_until = 0, None
                 audit.append(s, now, row.code, "reader.login", {})
                 return row.code
             row.failed_pins += 1
-            if row.failed_pins >= MAX_PIN_TRIES:
+            locked = row.failed_pins >= MAX_PIN_TRIES
+            if locked:
                 row.failed_pins, row.locked_until = 0, now + LOCKOUT
                 audit.append(s, now, row.code, "reader.locked", {"seconds": LOCKOUT.total_seconds()})
+        if locked:  # raised after the commit: the lock must be stored
+            wait = math.ceil(LOCKOUT.total_seconds())
+            raise LoginError(
+                f"Unknown reader code or wrong PIN. Too many wrong PINs: this code is locked for {wait} s.", wait
+            )
         raise LoginError("Unknown reader code or wrong PIN.")
 
     # -- sessions ---------------------------------------------------------
@@ -746,18 +756,31 @@ class ReadingSession:
         return self.engine.store.ai_output(item.case_id)
 
     # -- reads ------------------------------------------------------------------
-    def leave(self, read: ReadSubmission) -> None:
+    def leave(self, read: ReadSubmission, draft: Mapping[str, object] | None = None) -> None:
         """Record a sitting that ended without an answer (Exit, another slide opened, window
         closed).  ``read`` carries the sitting's times; its answer fields are ignored.  The
-        sitting's time counts towards the case's next read."""
+        sitting's time counts towards the case's next read.  ``draft``: the reader's partial
+        answer on screen (JSON-able, at most DRAFT_MAX_CHARS), kept with the sitting and given
+        back by ``draft()`` when the reader returns to the case."""
         if read.case_id not in self.modes:
             raise StudyError([f"case {read.case_id} is not in this session"])
         if read.active_ms < 0 or read.submitted_at < read.displayed_at:
             raise StudyError([f"sitting of case {read.case_id}: timing is inconsistent"])
         _check_field_views(read)
+        text = None
+        if draft:
+            try:
+                text = json.dumps(dict(draft), allow_nan=False, sort_keys=True)
+            except (TypeError, ValueError) as err:
+                raise StudyError(
+                    [f"sitting of case {read.case_id}: the unsubmitted answer is not JSON: {err}"]
+                ) from None
+            if len(text) > DRAFT_MAX_CHARS:
+                raise StudyError([f"sitting of case {read.case_id}: the unsubmitted answer is too long"])
         now = self.engine.clock()
         with self.engine.store.transaction() as s:
             row = self._sitting_row(read, "left", None)
+            row.draft = text
             s.add(row)
             s.flush()
             self._add_field_views(s, read, row.id, None)
@@ -769,6 +792,17 @@ class ReadingSession:
                 {"sitting_id": row.id, "session": self.index, "case": read.case_id, "active_ms": row.active_ms},
             )
         self._left.add(read.case_id)
+
+    def draft(self, case_id: str) -> dict | None:
+        """This reader's unsubmitted answer to ``case_id`` in this session, as left at the last
+        sitting since the case's last read; None when there is none (or it was cleared)."""
+        if case_id not in self._left:
+            return None  # no sitting left unanswered: nothing to ask the store
+        with self.engine.store.Session() as s:
+            open_ = _open_sittings(s, self.reader_id, self.index, case_id)
+        if not open_ or open_[-1].draft is None:
+            return None
+        return json.loads(open_[-1].draft)
 
     def _sitting_row(self, read: ReadSubmission, outcome: str, read_id: int | None) -> SittingRow:
         return SittingRow(
@@ -966,9 +1000,14 @@ class SessionView:
         """A new read that supersedes this reader's earlier one of the case (audited, with the reason)."""
         return self.__session.correct(read, reason)
 
-    def leave(self, read: ReadSubmission) -> None:
-        """Record a sitting that ended without an answer (see ``ReadingSession.leave``)."""
-        self.__session.leave(read)
+    def leave(self, read: ReadSubmission, draft: Mapping[str, object] | None = None) -> None:
+        """Record a sitting that ended without an answer, with the reader's partial answer
+        (see ``ReadingSession.leave``)."""
+        self.__session.leave(read, draft)
+
+    def draft(self, case_id: str) -> dict | None:
+        """This reader's own unsubmitted answer to the case in this session (``ReadingSession.draft``)."""
+        return self.__session.draft(case_id)
 
     def progress(self) -> tuple[int, int]:
         return self.__session.progress()

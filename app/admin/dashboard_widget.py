@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.admin import dashboard_state as ds
 from app.admin.dashboard_plots import ForestPlotWidget, RocPlotWidget
-from app.admin.tables import fill, fit_height, readonly_table
+from app.admin.tables import FittedPaneWidget, fill, fit_height, readonly_table
 from app.admin.task_dashboard_widget import TaskResultsPanel
 from app.admin.tone import show_message
 from app.workers import Worker, create_worker
@@ -109,7 +109,8 @@ class DashboardWidget(QWidget):
         self.tabs.addTab(self.time_table, "Reading time")
 
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
+        self.top_pane = FittedPaneWidget(top)
+        split.addWidget(self.top_pane)
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from study.aioutput import AIOutput
 from study.engine import StudyEngine
 from study.errors import StudyError
@@ -93,17 +91,6 @@ def media_path(engine: StudyEngine, case_id: str, role: str) -> str:
     """The file shown for a case's role; for a specimen its first field (whose CAM is the role's)."""
     path = engine.case(case_id).media.get(role, "")
     return field_paths(path)[0] if path else ""
-
-
-def strongest_slice(n_frames: int, cams) -> int:
-    """The image frame whose CAM has the most mass (the middle frame without a CAM)."""
-    if cams is None or len(cams) == 0:
-        return n_frames // 2
-    mass = np.asarray(cams, dtype=np.float32).reshape(len(cams), -1).sum(axis=1)
-    if not mass.max() > 0:
-        return n_frames // 2
-    k = int(np.argmax(mass))
-    return k if len(cams) == n_frames else round(k * (n_frames - 1) / max(len(cams) - 1, 1))
 
 
 def eta_text(seconds: float | None) -> str:

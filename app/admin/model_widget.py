@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.admin.model_state import ModelState, prediction_text, run_precompute, strongest_slice
+from app.admin.model_state import ModelState, prediction_text, run_precompute
 from app.admin.tone import show_message
 from app.viewer import ViewportWidget
 from app.workers import Worker, create_worker
@@ -198,7 +198,9 @@ class ModelPanel(QWidget):
                 else "image + CAM",
             )
             self.cam_view.set_overlay_visible(cams is not None)
-            self.cam_view.set_slice(strongest_slice(media.n_frames, cams))
+            # Both views open where the reading screen does (``opening_index``: the central slice,
+            # a clip's first frame), never where the CAM is strongest: the researcher checks the
+            # AI on the view readers get (a CAM with edge artefacts opened a series at slice 1).
 
     def _show_fit(self) -> None:
         """The fit box for a pending spec: a study-role choice per model role, the positive classes."""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.admin import dashboard_state as ds
 from app.admin.dashboard_plots import BlandAltmanPlotWidget, GradeBarsPlotWidget
-from app.admin.tables import fill, readonly_table
+from app.admin.tables import FittedPaneWidget, fill, readonly_table
 
 MAX_VISIBLE_ROWS = 10
 HEAT = (31, 119, 180)  # the plots' first palette colour; cells blend from the base towards it
@@ -122,7 +122,8 @@ class TaskResultsPanel(QWidget):
         bcol.addWidget(self.detail, 1)
 
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
+        self.top_pane = FittedPaneWidget(top)
+        split.addWidget(self.top_pane)
         split.addWidget(bottom)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)

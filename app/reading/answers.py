@@ -4,6 +4,8 @@ Each answer state takes keyboard input as key names ("1".."9", "up", "down",
 "left", "right") so the mapping of keys to answers is tested without widgets.
 ``complete`` says whether Enter may submit; ``problem`` says why not, in words
 fit for the reader.  ``fields()`` gives the answer part of a ReadSubmission.
+``draft()`` is what the reader has entered so far, partial or not (kept with a
+sitting left unanswered), and ``restore(draft)`` puts it back on their return.
 """
 
 from __future__ import annotations
@@ -52,6 +54,17 @@ class AnswerState:
 
     def fields(self) -> AnswerFields:
         raise NotImplementedError
+
+    def draft(self) -> dict | None:
+        """The reader's input so far as JSON-able values; None when nothing is entered."""
+        return None
+
+    def restore(self, draft: dict) -> None:
+        """Put back a ``draft()`` (an unknown or malformed value is left out, never guessed)."""
+
+
+def _index(value: object, count: int) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < count else None
 
 
 def _digit(name: str, count: int) -> int | None:
@@ -120,6 +133,19 @@ class BinaryAnswer(AnswerState):
     def fields(self) -> AnswerFields:
         return AnswerFields(str(self.label_index), confidence=float(self.confidence))
 
+    def draft(self) -> dict | None:
+        if self.label_index is None and self.confidence is None:
+            return None
+        return {"label": self.label_index, "confidence": self.confidence}
+
+    def restore(self, draft: dict) -> None:
+        label = _index(draft.get("label"), len(self.labels))
+        if label is not None:
+            self.select(label)
+        confidence = draft.get("confidence")
+        if isinstance(confidence, int) and not isinstance(confidence, bool):
+            self.set_confidence(confidence)
+
 
 class MulticlassAnswer(AnswerState):
     """One label of several.  Keys: digits pick, up/down move the choice."""
@@ -151,6 +177,14 @@ class MulticlassAnswer(AnswerState):
 
     def fields(self) -> AnswerFields:
         return AnswerFields(self.labels[self.index])
+
+    def draft(self) -> dict | None:
+        return None if self.index is None else {"index": self.index}
+
+    def restore(self, draft: dict) -> None:
+        index = _index(draft.get("index"), len(self.labels))
+        if index is not None:
+            self.select(index)
 
 
 class GradeAnswer(AnswerState):
@@ -217,6 +251,23 @@ class GradeAnswer(AnswerState):
         else:
             dist = tuple(1.0 if i == self.index else 0.0 for i in range(len(self.grades)))
         return AnswerFields(self._top() or "", distribution=dist)
+
+    def draft(self) -> dict | None:
+        if self.index is None and not self.split_mode and not any(self.shares):
+            return None
+        return {"index": self.index, "split": self.split_mode, "shares": list(self.shares)}
+
+    def restore(self, draft: dict) -> None:
+        index = _index(draft.get("index"), len(self.grades))
+        if index is not None:
+            self.select(index)
+        shares = draft.get("shares")
+        if isinstance(shares, list) and len(shares) == len(self.grades):
+            for i, share in enumerate(shares):
+                if isinstance(share, int) and not isinstance(share, bool):
+                    self.shares[i] = max(0, min(100, share))
+        if draft.get("split") is True:
+            self.set_split_mode(True)
 
 
 class NumericAnswer(AnswerState):
@@ -287,6 +338,14 @@ class NumericAnswer(AnswerState):
         v = self.value
         self._note_answer(repr(v))
         return AnswerFields(str(v), value=v)
+
+    def draft(self) -> dict | None:
+        return {"text": self.text} if self.text.strip() else None
+
+    def restore(self, draft: dict) -> None:
+        text = draft.get("text")
+        if isinstance(text, str) and len(text) <= 64:
+            self.set_text(text)
 
 
 def answer_for(task: Task, clock: Callable[[], float] = time.monotonic) -> AnswerState:

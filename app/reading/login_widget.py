@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 
 from app.reading.card import centred_card
@@ -55,6 +55,9 @@ class LoginWidget(QWidget):
         self.code_field.returnPressed.connect(self.pin_field.setFocus)
         self.pin_field.returnPressed.connect(self.on_sign_in)
         self.sign_in_button.clicked.connect(self.on_sign_in)
+        self.lock_timer = QTimer(self)  # counts a locked reader code down, once a second
+        self.lock_timer.setInterval(1000)
+        self.lock_timer.timeout.connect(self.refresh)
         self.refresh()
 
     def on_sign_in(self) -> None:
@@ -77,3 +80,7 @@ class LoginWidget(QWidget):
     def refresh(self) -> None:
         self.message_label.setText(self.state.message)
         self.message_label.setVisible(bool(self.state.message))
+        if self.state.locked:
+            self.lock_timer.start()
+        else:
+            self.lock_timer.stop()

@@ -18,13 +18,15 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.reading.triage_thumbs import THUMB, cam_lut, thumbnail, with_cam
-from app.workers import create_worker
+from app.workers import Worker, create_worker
 from study.aioutput import AIOutput, field_cam_key
 from study.engine import CaseItem
 from study.media.types import Media, MediaError
 from study.specimen import field_paths
 
 log = logging.getLogger(__name__)
+
+WARM_CELLS = 40  # media cells looked at for a whole slide to warm up with
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,26 @@ def default_loader() -> Callable[[str], Media]:
         if hasattr(cache, "get"):
             return cache.get
     return media.load
+
+
+def _warm_first_slide(cells: list[str]) -> str | None:
+    """Worker: expand the cases' media cells into files (a specimen lists several) and warm the
+    first whole-slide image among them (``study.media.wsi.warm_up``)."""
+    from study.media.wsi import warm_up
+
+    # A whole-slide study has slides in (nearly) every case: the first cells tell, and a large
+    # DICOM study's folders are not all listed for nothing.
+    return warm_up(p for cell in cells[:WARM_CELLS] for p in field_paths(cell))
+
+
+def warm_slides(cells: list[str], on_done: Callable[[str | None], None] | None = None) -> Worker:
+    """Start warming whole-slide reading in the background when a study opens: the first slide
+    a reader opens then costs its decode only, not the imports (about 0.5 s cold).  ``cells``:
+    every case's media cell; a study without slides only has a few names looked at.
+    ``on_done`` gets the slide warmed (None: the study has none)."""
+    worker = create_worker(_warm_first_slide, cells, _connect={"result_ready": on_done} if on_done else None)
+    worker.start()
+    return worker
 
 
 def load_case(media_paths: Mapping[str, str], load: Callable[[str], Media]) -> LoadedCase:

@@ -112,6 +112,12 @@ class ReadingState:
         self._cam_ever = False
         self.item = item
         self.answer = answer_for(self.protocol.task, self._clock)
+        if item is not None:
+            # What the reader had entered when they last left this case unanswered (Exit,
+            # another slide opened, window closed): their own input only, never the AI's.
+            draft = self.session.draft(item.case_id)
+            if draft:
+                self.answer.restore(draft)
         self.ai = None  # known once the case is drawn (see attach_ai)
         self._ai_attached = False
         self.warned = False
@@ -151,7 +157,8 @@ class ReadingState:
     def leave(self) -> None:
         """The reader leaves the case on screen unanswered (Exit, another slide opened,
         window closed): the engine records the sitting, whose time counts towards the
-        case's read when it is finished later."""
+        case's read when it is finished later, with the answer entered so far, which the
+        case shows again when the reader comes back to it."""
         if self.item is None or self.displayed_at is None:
             return
         self._active.stop()
@@ -168,7 +175,8 @@ class ReadingState:
                 cam_shown=self._cam_ever,
                 cam_shown_ms=self.cam_ms() if self._cam_ever else 0,
                 field_views=self.field_views() if self.field_views is not None else (),
-            )
+            ),
+            self.answer.draft(),
         )
         self.displayed_at = None  # recorded once
 

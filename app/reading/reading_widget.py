@@ -357,8 +357,19 @@ class ReadingWidget(QWidget):
         if self.keys_dialog is not None and self.keys_dialog.isVisible():
             self.keys_dialog.close()
             return
-        self.keys_dialog = KeysDialog(self.protocol.task, self.state.has_cam, self)
+        self.keys_dialog = KeysDialog(
+            self.protocol.task,
+            self.state.has_cam,
+            self,
+            aided=self.state.aided,
+            viewer_features=self.viewer_key_features(),
+        )
         self.keys_dialog.show()
+
+    def viewer_key_features(self) -> frozenset[str] | None:
+        """What the viewer's keys can act on in the case shown (None: a viewer that cannot tell)."""
+        features = getattr(self.viewer, "key_features", None)
+        return features() if features is not None else None
 
     def on_pause_clicked(self) -> None:
         self.state.toggle_pause()
@@ -443,6 +454,11 @@ class ReadingWidget(QWidget):
         key = event.key()
         if key == Qt.Key.Key_F1 or event.text() == "?":
             self.on_keys_requested()
+            return True
+        if key == Qt.Key.Key_Escape and self.keys_dialog is not None and self.keys_dialog.isVisible():
+            # The card may be on screen without the keyboard (no window manager gave it focus):
+            # Esc then reaches this screen and must still close it.
+            self.keys_dialog.close()
             return True
         if self.region_editor is not None and self._region_key(event):
             return True

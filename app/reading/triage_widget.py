@@ -193,7 +193,12 @@ class TriageWidget(ReadingWidget):
             self.keys_dialog.close()
             return
         self.keys_dialog = KeysDialog(
-            self.protocol.task, self.state.has_cam, self, gallery_fields=min(9, len(gallery.tiles))
+            self.protocol.task,
+            self.state.has_cam,
+            self,
+            gallery_fields=min(9, len(gallery.tiles)),
+            aided=self.state.aided,
+            viewer_features=self.viewer_key_features(),
         )
         self.keys_dialog.show()
 

@@ -37,6 +37,34 @@ BINDINGS: tuple[tuple[Qt.Key, str, str, str], ...] = (
 
 VIEWER_KEYS: tuple[tuple[str, str], ...] = tuple((text, description) for _, text, description, _ in BINDINGS)
 
+# What an action needs on screen to do anything (``key_features`` of the viewer); actions not
+# listed always act.  The key card lists a key only when its need is met.
+ACTION_NEEDS: dict[str, str] = {
+    "next_slice": "frames",  # a series or clip of more than one frame
+    "previous_slice": "frames",
+    "first_slice": "frames",
+    "last_slice": "frames",
+    "toggle_play": "frames",
+    "cine_faster": "frames",
+    "cine_slower": "frames",
+    "next_preset": "window",  # a greyscale image (colour photos have no window)
+    "toggle_overlay": "overlay",  # a heat map
+    "toggle_mask": "mask",  # a mask (the AI's region)
+    "cycle_mask_style": "mask",
+    "toggle_link": "link",  # two parallel series that can scroll together
+    "toggle_maximised": "views",  # two or more viewports
+}
+
+
+def viewer_keys_for(features: frozenset[str] | None) -> tuple[tuple[str, str], ...]:
+    """VIEWER_KEYS whose action can act on what is shown (``features``; None: every key)."""
+    return tuple(
+        (text, description)
+        for _, text, description, action in BINDINGS
+        if features is None or ACTION_NEEDS.get(action, "") in features | {""}
+    )
+
+
 KEY_ACTIONS: dict[Qt.Key, str] = {key: action for key, _, _, action in BINDINGS}
 
 _ACTION_TEXT = {"window": "window / level", "zoom": "zoom (up enlarges)", "pan": "pan"}

@@ -212,6 +212,24 @@ class HangingLayoutWidget(QWidget):
     def viewports(self) -> list[ViewportWidget]:
         return self._viewports[: len(self._roles)]
 
+    def key_features(self) -> frozenset[str]:
+        """What the viewer keys can act on in the case shown (``app.viewer.keys.ACTION_NEEDS``)."""
+        vps = [vp for vp in self.viewports() if vp.media is not None]
+        features = set()
+        if any(vp.media.n_frames > 1 for vp in vps):
+            features.add("frames")
+        if any(not vp.media.is_color for vp in vps):
+            features.add("window")
+        if any(vp.overlay.maps is not None for vp in vps):
+            features.add("overlay")
+        if any(vp.outline.has_masks for vp in vps):
+            features.add("mask")
+        if self.link_button.isVisibleTo(self):
+            features.add("link")
+        if len(self._roles) >= 2:
+            features.add("views")
+        return frozenset(features)
+
     def slide_viewer(self, role: str) -> WsiViewerWidget | None:
         """The whole-slide viewer showing ``role``, or None when its media is not a whole-slide image."""
         k = self._roles.index(role)

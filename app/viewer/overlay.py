@@ -189,6 +189,10 @@ class MaskOutline(QGraphicsPathItem):
 
     enabled = True  # the reader's on/off choice (visible only with masks loaded)
 
+    @property
+    def has_masks(self) -> bool:
+        return self._masks is not None
+
     def set_masks(self, masks: np.ndarray | None, n_image_frames: int) -> None:
         if masks is not None:
             masks = np.asarray(masks)

@@ -1,8 +1,9 @@
 """`readerstudy index EXPORT_DIR`: every DICOM object of a PACS/scanner export, by header, as a tree.
 
 Prints patient -> study -> series -> volume and every broken object (file and
-cause).  The index is kept (default: EXPORT_DIR/.readerstudy-index.sqlite) so a
-rerun reads only new files; Ctrl-C stops cleanly and the next run resumes.
+cause).  The index is kept (default: in the user's cache, one file per export
+folder, so a read-only export can be indexed) so a rerun reads only new files;
+Ctrl-C stops cleanly and the next run resumes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def add_arguments(parser) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="where to keep the index (default: EXPORT_DIR/.readerstudy-index.sqlite)",
+        help="where to keep the index (default: ~/.cache/readerstudy/index/NAME-HASH.sqlite, one per export folder)",
     )
     parser.add_argument("--json", action="store_true", help="print the tree as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")

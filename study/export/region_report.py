@@ -23,12 +23,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from study.errors import StudyError
+from study.export.pdf import BOTTOM, TOP, Flow
 from study.region import RegionRead
 from study.stats.analysis import jsonable
 from study.stats.regions import analyze_regions, as_mask
 
 FILES = ("region_cases.csv", "region_readers.csv", "region_results.json", "report.pdf")
-A4 = (8.27, 11.69)
 MODE_COLORS = {"unaided": "#1f77b4", "aided": "#ff7f0e", "AI": "#d62728"}
 TRUTH_COLOR = "#2ca02c"
 
@@ -71,28 +71,31 @@ def readers_frame(result: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _table(ax, header: Sequence[str], rows: Sequence[Sequence[str]], title: str, fontsize: float = 7) -> None:
-    ax.axis("off")
-    ax.set_title(title, loc="left", fontsize=9, fontweight="bold")
-    if not rows:
-        ax.text(0, 0.5, "none", fontsize=fontsize)
-        return
-    t = ax.table(cellText=[list(r) for r in rows], colLabels=list(header), loc="upper left", cellLoc="left")
-    t.auto_set_font_size(False)
-    t.set_fontsize(fontsize)
-    t.auto_set_column_width(list(range(len(header))))
+def _sub(rect, x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
+    """(x, y, w, h) given as fractions of ``rect``, in page fractions."""
+    rx, ry, rw, rh = rect
+    return (rx + x * rw, ry + y * rh, w * rw, h * rh)
 
 
-def summary_page(result: dict, title: str, unit: str) -> Figure:
-    """Tables: per reader and mode, inter-reader Dice, unaided->aided change, detection AUCs."""
-    fig = Figure(figsize=A4)
-    fig.text(0.06, 0.965, title, fontsize=13, fontweight="bold")
-    fig.text(
-        0.06,
-        0.945,
+def _table(flow: Flow, header: Sequence[str], rows: Sequence[Sequence[str]], title: str, widths=None, size=7.0) -> None:
+    flow.heading(title, size=10)
+    if rows:
+        flow.table(list(header), [list(r) for r in rows], widths=widths, size=size)
+    else:
+        flow.para("none", size=8)
+
+
+def summary_tables(flow: Flow, result: dict, title: str, unit: str) -> None:
+    """Tables: per reader and mode, inter-reader Dice, unaided->aided change, detection AUCs.
+
+    They flow down the page one after the other (``study.export.pdf.Flow``), each as tall as its
+    rows, continuing on the next page when full: fixed slots left a blank band under a short table
+    and let a long one run into the next."""
+    flow.title(title, size=16)
+    flow.para(
         "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912): mean ± SD [t 95% CI]; "
         "two empty masks count as Dice 1.",
-        fontsize=7,
+        size=8,
     )
     area_u = "mm²" if unit == "mm" else "px"
     rows = [
@@ -108,16 +111,19 @@ def summary_page(result: dict, title: str, unit: str) -> Figure:
         for e in result["readers"]
     ]
     header = ["reader", "mode", "n", "Dice", "IoU", f"HD95 ({unit})", f"area bias (LoA), {area_u}"]
-    _table(fig.add_axes((0.06, 0.55, 0.9, 0.37)), header, rows, "Per reader and mode (the AI as a reader)", 6)
+    _table(
+        flow, header, rows, "Per reader and mode (the AI as a reader)", [0.08, 0.08, 0.04, 0.21, 0.21, 0.19, 0.19], 6
+    )
     inter = [
         [mode, str(len(v["pairs"])), _fmt(v)] + [", ".join(f"{k} {d:.3f}" for k, d in list(v["pairs"].items())[:4])]
         for mode, v in result["inter_reader"].items()
     ]
     _table(
-        fig.add_axes((0.06, 0.43, 0.9, 0.1)),
+        flow,
         ["mode", "pairs", "mean Dice over pairs", "pairs (first 4)"],
         inter,
         "Inter-reader Dice",
+        [0.12, 0.08, 0.3, 0.5],
     )
     change = [
         [
@@ -131,7 +137,7 @@ def summary_page(result: dict, title: str, unit: str) -> Figure:
         for c in result["aided_change"]
     ]
     _table(
-        fig.add_axes((0.06, 0.25, 0.9, 0.16)),
+        flow,
         ["reader", "cases", "unaided Dice", "aided Dice", "change", "Wilcoxon p"],
         change,
         "Unaided to aided, per reader (paired: Wilcoxon 1945 signed-rank)",
@@ -149,18 +155,17 @@ def summary_page(result: dict, title: str, unit: str) -> Figure:
         for d in result.get("detection", [])
     ]
     _table(
-        fig.add_axes((0.06, 0.04, 0.9, 0.19)),
+        flow,
         ["reader", "mode", "cases", "AUC of area", "vs AI (DeLong 1988)"],
         det,
         "Disease detection from the region's area (larger = diseased)",
+        [0.14, 0.12, 0.1, 0.28, 0.36],
     )
-    return fig
 
 
-def dice_boxplot(result: dict) -> Figure:
+def draw_dice_boxplot(fig: Figure, rect, result: dict) -> None:
     """Dice per case, one box per reader and mode (the AI last)."""
-    fig = Figure(figsize=(8.27, 5.0))
-    ax = fig.add_axes((0.1, 0.22, 0.86, 0.68))
+    ax = fig.add_axes(_sub(rect, 0.1, 0.22, 0.86, 0.68))
     groups: dict[tuple[str, str], list[float]] = {}
     for r in result["cases"]:
         groups.setdefault((r["reader"], r["mode"]), []).append(r["dice"])
@@ -178,13 +183,17 @@ def dice_boxplot(result: dict) -> Figure:
         loc="lower right",
         fontsize=7,
     )
+
+
+def dice_boxplot(result: dict) -> Figure:
+    fig = Figure(figsize=(8.27, 5.0))
+    draw_dice_boxplot(fig, (0, 0, 1, 1), result)
     return fig
 
 
-def bland_altman_plot(result: dict, unit: str) -> Figure:
+def draw_bland_altman(fig: Figure, rect, result: dict, unit: str) -> None:
     """Area minus truth area against their mean (Bland & Altman 1986), per mode, with bias and limits of agreement."""
-    fig = Figure(figsize=(8.27, 5.5))
-    ax = fig.add_axes((0.11, 0.11, 0.85, 0.8))
+    ax = fig.add_axes(_sub(rect, 0.11, 0.11, 0.85, 0.8))
     area_u = "mm²" if unit == "mm" else "px"
     by_mode: dict[str, list[dict]] = {}
     for r in result["cases"]:
@@ -204,37 +213,43 @@ def bland_altman_plot(result: dict, unit: str) -> Figure:
     ax.set_ylabel(f"area - truth area ({area_u})")
     ax.set_title("Bland-Altman: area against the truth area (solid: bias; dashed: bias ± 1.96 SD)", fontsize=10)
     ax.legend(fontsize=7)
+
+
+def bland_altman_plot(result: dict, unit: str) -> Figure:
+    fig = Figure(figsize=(8.27, 5.5))
+    draw_bland_altman(fig, (0, 0, 1, 1), result, unit)
     return fig
 
 
-def overlay_page(
-    result: dict,
-    images: Mapping[str, np.ndarray],
-    truth: Mapping[str, np.ndarray],
-    reads: Sequence[RegionRead],
-    ai: Mapping[str, np.ndarray] | None,
-    n: int = 3,
-) -> Figure | None:
-    """The n best and n worst cases by mean reader Dice: image, truth (green), aided reads (orange),
-    unaided reads (blue) and the AI (red) as contours."""
+def overlay_cases(result: dict, images: Mapping[str, np.ndarray], n: int = 3) -> tuple[list[tuple[str, str]], dict]:
+    """The n worst and n best cases by mean reader Dice, as (kind, case id), and each case's Dice list."""
     per_case: dict[str, list[float]] = {}
     for r in result["cases"]:
         if r["reader"] != "AI":
             per_case.setdefault(r["case_id"], []).append(r["dice"])
     ranked = sorted((c for c in per_case if c in images), key=lambda c: np.mean(per_case[c]))
-    if not ranked:
-        return None
     n = min(n, (len(ranked) + 1) // 2)
-    chosen = [("worst", c) for c in ranked[:n]] + [("best", c) for c in ranked[::-1][:n]]
-    fig = Figure(figsize=A4)
-    fig.text(
-        0.06, 0.97, "Example cases: worst (top) and best (bottom) by mean reader Dice", fontsize=11, fontweight="bold"
-    )
-    fig.text(0.06, 0.955, "truth green, unaided blue, aided orange, AI red", fontsize=8)
+    return [("worst", c) for c in ranked[:n]] + [("best", c) for c in ranked[::-1][:n]], per_case
+
+
+def draw_overlays(
+    fig: Figure,
+    rect,
+    chosen: Sequence[tuple[str, str]],
+    per_case: Mapping[str, list[float]],
+    images: Mapping[str, np.ndarray],
+    truth: Mapping[str, np.ndarray],
+    reads: Sequence[RegionRead],
+    ai: Mapping[str, np.ndarray] | None,
+) -> None:
+    """Image, truth (green), aided reads (orange), unaided reads (blue) and the AI (red) as contours."""
+    x, y, _, h = rect
+    fig.text(x, y + h, "truth green, unaided blue, aided orange, AI red", fontsize=8, va="top")
     cols = 2
     rows = (len(chosen) + cols - 1) // cols
     for i, (kind, case) in enumerate(chosen):
-        ax = fig.add_axes((0.04 + (i % cols) * 0.48, 0.94 - (i // cols + 1) * 0.93 / rows, 0.44, 0.93 / rows - 0.03))
+        cell = (0.02 + (i % cols) * 0.5, 0.97 - (i // cols + 1) * 0.97 / rows, 0.46, 0.97 / rows - 0.035)
+        ax = fig.add_axes(_sub(rect, *cell))
         img = np.asarray(images[case])
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
         t = np.asarray(truth[case], bool)
@@ -247,7 +262,6 @@ def overlay_page(
             ax.contour(as_mask(ai[case], t.shape).astype(float), levels=[0.5], colors=MODE_COLORS["AI"], linewidths=1)
         ax.set_title(f"{kind}: {case}, mean Dice {np.mean(per_case[case]):.3f}", fontsize=8)
         ax.set_axis_off()
-    return fig
 
 
 def region_figures(
@@ -259,10 +273,21 @@ def region_figures(
     title: str = "Region reads",
     unit: str = "mm",
 ) -> list[Figure]:
-    """The PDF pages of the region section, in order."""
-    figs = [summary_page(result, title, unit), dice_boxplot(result), bland_altman_plot(result, unit)]
-    over = overlay_page(result, images or {}, truth, reads, ai)
-    return figs + ([over] if over is not None else [])
+    """The PDF pages of the region section, in order: A4 portrait, tables and plots flowing down
+    the pages (``study.export.pdf.Flow``), then the example cases on a page of their own."""
+    flow = Flow(f"{title} - region report")
+    summary_tables(flow, result, title, unit)
+    flow.figure(lambda fig, rect: draw_dice_boxplot(fig, rect, result), 0.36)
+    flow.figure(lambda fig, rect: draw_bland_altman(fig, rect, result, unit), 0.4)
+    chosen, per_case = overlay_cases(result, images or {})
+    if chosen:
+        flow.new_page()  # the images need a page of their own
+        flow.figure(
+            lambda fig, rect: draw_overlays(fig, rect, chosen, per_case, images or {}, truth, reads, ai),
+            TOP - BOTTOM - 0.05,
+            heading="Example cases: worst (top) and best (bottom) by mean reader Dice",
+        )
+    return flow.finish()
 
 
 def read_truth_mask(path: str | Path) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Index a PACS or scanner export: every DICOM object found by content, headers only.
 
-    idx = index_export("export/", Path("export-index.sqlite"), progress=..., cancelled=...)
+    idx = index_export("export/", progress=..., cancelled=...)  # kept in the user's cache
     idx.patients   # patient -> study -> series -> volume (study.intake.volumes)
     idx.broken     # (file, cause) for each DICOM object that cannot be used
 
@@ -16,9 +16,12 @@ committed in batches).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
+import re
 import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +37,6 @@ from study.intake.header import (
 )
 from study.intake.volumes import Patient, group
 
-INDEX_NAME = ".readerstudy-index.sqlite"
 _SCHEMA_VERSION = 1
 _BATCH = 200
 _FIELDS = tuple(f.name for f in dataclasses.fields(DicomObject))
@@ -155,8 +157,27 @@ def _decode_row(status: str, data: str, path: str) -> DicomObject | tuple[str, s
     return None  # not DICOM
 
 
+def user_cache_dir() -> Path:
+    """readerstudy's per-user cache folder, where platformdirs puts it (plain Python: ``study``
+    has no Qt, so no QStandardPaths): XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches
+    on macOS, %LOCALAPPDATA% on Windows."""
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA", "")
+        return (Path(local) if local else Path.home() / "AppData" / "Local") / "readerstudy" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "readerstudy"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "readerstudy"
+
+
 def default_index_path(root: Path) -> Path:
-    return Path(root) / INDEX_NAME
+    """Where the index of the export ``root`` is kept without --index: in the user's cache, one
+    file per export folder (keyed by its resolved path), never inside the export, which is often
+    read-only (a CD, a PACS share, a mounted archive)."""
+    root = Path(root).resolve()
+    key = hashlib.sha256(os.fsencode(root)).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", root.name)[:40].strip("._") or "export"
+    return user_cache_dir() / "index" / f"{name}-{key}.sqlite"
 
 
 def index_export(
@@ -166,14 +187,25 @@ def index_export(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ExportIndex:
-    """Index every DICOM object under ``root``; keep the index in ``index_path`` (default: beside the files).
+    """Index every DICOM object under ``root``; keep the index in ``index_path`` (default: the
+    user's cache, ``default_index_path``).
 
     Raises StudyError when the folder is missing or the index cannot be written.
     """
     root_path = Path(root).resolve()
     if not root_path.is_dir():
         raise StudyError([f"{root_path}: export folder not found"])
-    index_path = Path(index_path) if index_path is not None else default_index_path(root_path)
+    if index_path is None:
+        index_path = default_index_path(root_path)
+        try:
+            index_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StudyError(
+                [
+                    f"{index_path.parent}: cannot make the index folder ({exc.strerror or exc}); give a place with --index FILE"
+                ]
+            ) from None
+    index_path = Path(index_path)
     store = _Store(index_path)
     try:
         return _run(root_path, index_path, store, progress, cancelled)

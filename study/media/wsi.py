@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,9 +155,16 @@ def is_slide(path: str | os.PathLike[str]) -> bool:
     Reads the TIFF header only (no pixels).  False for anything tifffile cannot
     parse; the image loader then reports the cause.
     """
+    p = os.fspath(path)
+    pyramid = _pyramid_header(p)
+    # a broken TIFF is the image loader's business: a slide scanner's suffix sends it there
+    return Path(p).suffix.lower() in WSI_SUFFIXES if pyramid is None else pyramid
+
+
+def _pyramid_header(p: str) -> bool | None:
+    """Whether the TIFF header says slide (``is_slide``); None when the header does not parse."""
     import tifffile
 
-    p = os.fspath(path)
     try:
         with quiet(), tifffile.TiffFile(p) as tf:
             if tf.is_svs or tf.is_ndpi or tf.is_scn or tf.is_philips:
@@ -165,9 +173,37 @@ def is_slide(path: str | os.PathLike[str]) -> bool:
             page = series.pages[0] if series.pages else None
             tiled = page is not None and getattr(page, "is_tiled", False)
             return bool(tiled and len(series.levels) > 1)
-    except BaseException as exc:  # a broken TIFF is the image loader's business
+    except BaseException as exc:
         reraise_if_fatal(exc)
-        return Path(p).suffix.lower() in WSI_SUFFIXES
+        return None
+
+
+def warm_up(paths: Iterable[str], max_checked: int = 16) -> str | None:
+    """Pay this process's one-off cost of a first slide ahead (tiffslide, tifffile, zarr and codec
+    imports and their set-up, about half a second): open the first whole-slide image among
+    ``paths`` and read one pixel of its smallest level.  Meant for a worker thread while the
+    reader signs in.  Returns the slide warmed, or None when none is among the first
+    ``max_checked`` TIFF-family files (then only their headers were read)."""
+    checked = 0
+    for path in paths:
+        p = os.fspath(path)
+        suffix = Path(p).suffix.lower()
+        if suffix not in WSI_SUFFIXES and suffix not in (".tif", ".tiff"):
+            continue
+        if checked >= max_checked:
+            break
+        checked += 1
+        # Only a slide whose header parses: a broken one is reported (file and cause) when its
+        # case is read, and opening it here would only leak tiffslide's file handle.
+        if not os.path.isfile(p) or not _pyramid_header(p):
+            continue
+        try:
+            with open_slide(p) as slide:
+                slide.read_region((0, 0), slide.info.level_count - 1, (1, 1))
+        except MediaError:
+            continue  # see above: its case reports it
+        return p
+    return None
 
 
 def load_slide_overview(path: str) -> Media:

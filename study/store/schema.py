@@ -147,6 +147,9 @@ class SittingRow(Base):
     # chain to report (it names the gap), not for a sitting row to block.
     read_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     workstation: Mapped[str] = mapped_column(String(128), default="")
+    # A sitting left unanswered: the reader's partial answer then (JSON, their own input only,
+    # never the AI's), shown again when they come back to the case.  None: nothing entered.
+    draft: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class FieldViewRow(Base):

@@ -87,9 +87,9 @@ def test_region_report_files_and_pdf_pages(octa_inputs, tmp_path):
     result = json.loads(paths["region_results.json"].read_text())
     assert {"cases", "readers", "inter_reader", "aided_change", "detection"} <= set(result)
     info = subprocess.run(["pdfinfo", str(paths["report.pdf"])], capture_output=True, text=True, check=True).stdout
-    assert [ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")] == [
-        "4"
-    ]  # summary, Dice box plot, Bland-Altman, overlays
+    # tables and Dice box plot, Bland-Altman, example cases: A4 portrait pages
+    assert [ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")] == ["3"]
+    assert "pts (A4)" in info
     text = subprocess.run(["pdftotext", str(paths["report.pdf"]), "-"], capture_output=True, text=True).stdout
     for words in ("Inter-reader Dice", "Wilcoxon", "DeLong", "Bland-Altman", "best", "worst"):
         assert words in text
@@ -136,7 +136,7 @@ def test_readerstudy_report_on_the_octa_demo_writes_the_region_section(tmp_path)
     assert len(spec1) == 6 and (spec1["area_error"] > 0).all() and (spec1["dice"] < 1).all()
     assert len(cases[cases.reader == "AI"]) == 6
     info = subprocess.run(["pdfinfo", str(tmp_path / "report" / "report.pdf")], capture_output=True, text=True).stdout
-    assert [ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")] == ["4"]
+    assert [ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")] == ["3"]
 
 
 def test_bias_and_limits_of_agreement_never_print_nan():
@@ -149,3 +149,33 @@ def test_bias_and_limits_of_agreement_never_print_nan():
     text = bias_loa_text(three)
     assert "nan" not in text and text.startswith("-0.003 (") and text.count(",") == 1
     assert bias_loa_text({"bias": float("nan"), "loa": [float("nan"), float("nan")]}) == "-"
+
+
+def largest_blank_band(pdf, page: int) -> float:
+    """The tallest run of blank pixel rows between the first and the last ink on a page (footer
+    left out), as a fraction of the page height: the page as pdftoppm draws it."""
+    out = pdf.parent / f"band-{page}"
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", "-f", str(page), "-l", str(page), str(pdf), str(out)], check=True)
+    (img,) = pdf.parent.glob(f"band-{page}*.pgm")
+    rows = np.asarray(Image.open(img)) < 200
+    body = rows[: int(rows.shape[0] * 0.94)].any(axis=1)  # the footer line sits in the bottom 6 %
+    ink = np.flatnonzero(body)
+    gaps = np.diff(ink) - 1 if len(ink) > 1 else np.array([0])
+    return float(gaps.max()) / rows.shape[0]
+
+
+def test_the_summary_page_has_no_blank_band_between_its_tables(octa_inputs, tmp_path):
+    """The tables flow one under the other (they sat in fixed slots: a short per-reader table
+    left a quarter of page 1 blank); the Dice box plot follows on the same page."""
+    truth, labels, images, ai = octa_inputs
+    paths = write_region_report(
+        simulated_reads(truth), truth, tmp_path / "out", labels, ai, images, (SPACING_MM, SPACING_MM), "Demo OCTA"
+    )
+    band = largest_blank_band(paths["report.pdf"], 1)
+    print(f"page 1: largest blank band {band:.1%} of the page")
+    assert band < 0.06
+    page1 = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(paths["report.pdf"]), "-"], capture_output=True, text=True
+    ).stdout
+    for words in ("Per reader and mode", "Inter-reader Dice", "Wilcoxon", "DeLong", "Dice per reader and mode"):
+        assert words in page1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from study.intake.index import index_export
+from study.intake.index import default_index_path, index_export
 from tests.intake.conftest import build_export, cli, write_slice
 
 
@@ -61,7 +61,8 @@ def test_broken_objects_are_listed_with_file_and_cause(tmp_path):
     assert str(tmp_path / "e" / "header") in causes and len(idx.volumes) == 1
 
 
-def test_index_command_prints_the_tree_and_json(tmp_path):
+def test_index_command_prints_the_tree_and_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     build_export(tmp_path / "export")
     r = cli("index", tmp_path / "export")
     assert r.returncode == 0, r.stderr
@@ -111,3 +112,36 @@ def test_an_index_that_cannot_be_written_is_a_clear_error(tmp_path):
     with pytest.raises(StudyError, match="no-such-dir/i.sqlite: cannot write the index .*--index FILE"):
         index_export(tmp_path / "e", tmp_path / "no-such-dir" / "i.sqlite")
     assert len(index_export(tmp_path / "e", tmp_path / "i.sqlite").volumes) == 1
+
+
+def test_the_default_index_lives_in_the_user_cache_one_per_export_never_in_the_export(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    build_export(tmp_path / "export")
+    build_export(tmp_path / "other")
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "export").rglob("*"))
+    first = index_export(tmp_path / "export")
+    assert first.n_read == first.n_files > 0
+    # the export is only read (a CD or a read-only share works the same)
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "export").rglob("*")) == before
+    kept = default_index_path(tmp_path / "export")
+    assert kept.is_file() and kept.parent == cache / "readerstudy" / "index" and kept.name.startswith("export-")
+    # the same folder however it is spelled reuses its index; another folder has its own
+    assert index_export(tmp_path / "other" / ".." / "export").n_read == 0
+    assert default_index_path(tmp_path / "other") != kept
+    assert index_export(tmp_path / "other").n_read == first.n_files
+    # --index still puts it where asked
+    index_export(tmp_path / "export", tmp_path / "mine.sqlite")
+    assert (tmp_path / "mine.sqlite").is_file()
+
+
+def test_an_unusable_cache_folder_is_a_clear_error(tmp_path, monkeypatch):
+    import pytest
+
+    from study.errors import StudyError
+
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    write_slice(tmp_path / "e" / "a.dcm", study_uid="1.2", series_uid="1.2.3")
+    with pytest.raises(StudyError, match="cannot make the index folder .*--index FILE"):
+        index_export(tmp_path / "e")

@@ -19,7 +19,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionSlider
 from sqlalchemy import select
 
-from app.viewer.keys import VIEWER_KEYS
+from app.viewer.keys import viewer_keys_for
 from study.engine import ReadSubmission
 from study.errors import StudyError
 from study.store import Store
@@ -227,9 +227,10 @@ def test_key_card_lists_answer_screen_and_viewer_keys(qtbot, engine_factory, mon
     ):
         assert words in texts
     viewer_texts = [d for _, d in card.sections["Viewer"]]
-    # every viewer binding is listed except the arrows this answer form takes first, and C / P,
-    # which the screen's own section lists (heat map, pause)
-    assert viewer_texts == [d for k, d in VIEWER_KEYS if k not in ("Up", "Down", "Left", "Right", "C", "P")]
+    # every viewer binding that acts on this case is listed except the arrows this answer form
+    # takes first, and C / P, which the screen's own section lists (heat map, pause)
+    shown = viewer_keys_for(screen.viewer.key_features())
+    assert viewer_texts == [d for k, d in shown if k not in ("Up", "Down", "Left", "Right", "C", "P")]
     assert viewer_texts and all(d in texts for d in viewer_texts)
     assert "\u2191" in texts and "\u2190" in texts
     qtbot.keyClick(card, Qt.Key.Key_Question, Qt.KeyboardModifier.ShiftModifier)

@@ -47,6 +47,7 @@ VIEW_SURFACE = {
     "submit",
     "correct",
     "leave",
+    "draft",  # the reader's own unsubmitted input to a case of this session, nothing else
     "progress",
     "answered",
     "unavailable",

@@ -40,11 +40,17 @@ def engine(study_dir, db_url, clock):
 
 def test_login_locks_after_three_wrong_pins(engine, clock):
     assert engine.login("spec1", "1111") == "spec1"
-    for _ in range(3):
-        with pytest.raises(LoginError, match="Unknown reader code or wrong PIN"):
+    for _ in range(2):
+        with pytest.raises(LoginError, match=r"^Unknown reader code or wrong PIN\.$") as err:
             engine.login("spec1", "0000")
-    with pytest.raises(LoginError, match="Too many wrong PINs. Try again in 60 s."):
+        assert err.value.locked_s is None
+    # the third wrong PIN locks the code and says so, with how long
+    with pytest.raises(LoginError, match="wrong PIN. Too many wrong PINs: this code is locked for 60 s") as err:
+        engine.login("spec1", "0000")
+    assert err.value.locked_s == 60
+    with pytest.raises(LoginError, match="Too many wrong PINs. Try again in 60 s.") as err:
         engine.login("spec1", "1111")
+    assert err.value.locked_s == 60
     clock.advance(seconds=61)
     assert engine.login("spec1", "1111") == "spec1"
     with pytest.raises(LoginError, match="Unknown reader code or wrong PIN"):

@@ -26,7 +26,8 @@ GUESSER = textwrap.dedent("""
     try:
         eng.login("r1", "0000")
     except LoginError as err:
-        print("LOCKED" if "Too many" in err.problems[0] else "WRONG", flush=True)
+        # The guess that locks the code is a wrong PIN that also says so; later ones meet the lock.
+        print("LOCKED" if err.problems[0].startswith("Too many") else "WRONG", flush=True)
     eng.close()
 """)
 
