@@ -52,7 +52,9 @@ from study.store.schema import (
 LEASE_SECONDS = 120
 MAX_PIN_TRIES = 3
 LOCKOUT = timedelta(seconds=60)
-DRAFT_MAX_CHARS = 4000  # an unsubmitted answer kept with a sitting (a few numbers and a label)
+# An unsubmitted answer kept with a sitting: a few numbers and a label, or a region's mask (a
+# 1-bit PNG in base64: a few kB for a 1024 x 1024 outline, more for a series' slices).
+DRAFT_MAX_CHARS = 2_000_000
 
 
 class LoginError(StudyError):

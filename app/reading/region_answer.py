@@ -12,6 +12,7 @@ the AI's.  Vertices are pixel coordinates (x = column, y = row; see
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from app.reading.answers import AnswerFields, AnswerState, BinaryAnswer
 from study.protocol import Task
-from study.region import Region
+from study.region import Region, decode_mask, encode_mask
 from study.regiongeometry import mask_polygon, paint_stroke, polygon_mask
 
 UNDO_DEPTH = 50
@@ -42,6 +43,8 @@ class RegionAnswer(AnswerState):
         self._last_edit: float | None = None
         self._undo: list[np.ndarray] = []
         self._stroke: np.ndarray | None = None  # mask before the stroke in progress
+        self._draft_mask: np.ndarray | None = None  # left at an earlier sitting, put back by ``begin``
+        self._prior_edit_ms = 0  # editing time of earlier sittings
 
     # -- set-up ------------------------------------------------------------------
     def begin(
@@ -64,6 +67,9 @@ class RegionAnswer(AnswerState):
         else:
             self.start = None
             self.mask = np.zeros((n, h, w), dtype=bool)
+        draft, self._draft_mask = self._draft_mask, None
+        if draft is not None and draft.reshape(-1, h, w).shape == (n, h, w):
+            self.mask = draft.reshape(n, h, w).copy()  # (a mask of another size is left out, never fitted)
 
     @property
     def ready(self) -> bool:
@@ -167,8 +173,8 @@ class RegionAnswer(AnswerState):
     @property
     def edit_ms(self) -> int:
         if self._first_edit is None or self._last_edit is None:
-            return 0
-        return int(round(1000 * (self._last_edit - self._first_edit)))
+            return self._prior_edit_ms
+        return self._prior_edit_ms + int(round(1000 * (self._last_edit - self._first_edit)))
 
     @property
     def accepted_unchanged(self) -> bool | None:
@@ -177,6 +183,40 @@ class RegionAnswer(AnswerState):
         return bool(np.array_equal(self.start, self.mask))
 
     # -- AnswerState ----------------------------------------------------------------
+    def draft(self) -> dict | None:
+        """The region drawn so far (a PNG mask, base64; only when it differs from where the
+        read started), its edit count and time, and the combined question's answer so far."""
+        d: dict = {}
+        if self.binary is not None and (b := self.binary.draft()):
+            d["binary"] = b
+        if self.mask is not None and self.edit_count:
+            started = self.start if self.start is not None else np.zeros_like(self.mask)
+            if not np.array_equal(self.mask, started):
+                d["mask_png"] = base64.b64encode(encode_mask(self.mask)).decode("ascii")
+            d["edit_count"] = self.edit_count
+            d["edit_ms"] = self.edit_ms
+        return d or None
+
+    def restore(self, draft: dict) -> None:
+        """Put back a ``draft()``: the mask waits for ``begin`` (the image's size must match);
+        a malformed value is left out."""
+        if self.binary is not None and isinstance(draft.get("binary"), dict):
+            self.binary.restore(draft["binary"])
+            self.changes = self.binary.changes
+        for key in ("edit_count", "edit_ms"):
+            value = draft.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                if key == "edit_count":
+                    self.edit_count = value
+                else:
+                    self._prior_edit_ms = value
+        png = draft.get("mask_png")
+        if isinstance(png, str):
+            try:
+                self._draft_mask = decode_mask(base64.b64decode(png, validate=True))
+            except ValueError:
+                self._draft_mask = None
+
     def key(self, name: str) -> bool:
         if self.binary is None:
             return False

@@ -218,6 +218,13 @@ class ContourROI(pg.PolyLineROI):
         self.lastState = self.getState()  # no change signal: the region was set from the answer
         self.update()
 
+    def raise_handles(self) -> None:
+        """Vertices above the edges (both are this item's children; pyqtgraph stacks edges at
+        z + 1): a press on a vertex drags it, not the edge under it (which adds a vertex)."""
+        top = max((seg.zValue() for seg in self.segments), default=self.zValue()) + 1
+        for h in self.getHandles():
+            h.setZValue(top)
+
     def append_vertex(self, pos: QPointF) -> None:
         """One vertex more after the last one, on the closing edge (last -> first), in this
         item's coordinates; the handles stay in the order the points were placed in.
@@ -395,8 +402,7 @@ class RegionEditorPanel(AnswerPanel):
             self._syncing = True
             try:
                 self.roi.append_vertex(self.roi.mapFromItem(self.canvas, QPointF(x, y)))
-                for h in self.roi.getHandles():
-                    h.setZValue(1)  # above the edges, as in _set_roi
+                self.roi.raise_handles()
             finally:
                 self._syncing = False
         else:
@@ -512,8 +518,7 @@ class RegionEditorPanel(AnswerPanel):
             self.roi.setPos(0, 0)
             pts = [self.canvas.mapToParent(QPointF(float(x), float(y))) for x, y in np.asarray(vertices)]
             self.roi.replace_points([(p.x(), p.y()) for p in pts])
-            for h in self.roi.getHandles():
-                h.setZValue(1)  # a vertex above the edges: a press on it drags it, not the edge
+            self.roi.raise_handles()
             self.roi.setVisible(self.tool == "outline")
         finally:
             self._syncing = False

@@ -315,3 +315,58 @@ def test_a_new_outline_reuses_the_polygon_and_stays_one_closed_loop(qtbot, count
     assert edges == {(handles[i], handles[(i + 1) % second]) for i in range(second)}
     handles[0].movePoint(editor.canvas.mapToScene(QPointF(90.0, 50.0)), finish=True)  # (70, 50) -> (90, 50)
     assert answer.mask[0, 50, 85] and not answer.mask[0, 50, 95] and not answer.mask[0, 50, 25]
+
+
+def test_a_region_drawn_but_not_submitted_is_back_at_resume(qtbot, engine_factory, region_study, mono):
+    """Exit with a region drawn and the combined question half answered: at Resume the same
+    region (editable), the answer so far and the edit count are back; the read stores them."""
+    engine = engine_factory(region_study)
+    window, screen = open_session(qtbot, engine, mono)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: screen.region_editor is not None and screen.region_editor.canvas is not None)
+    for x, y in [(40, 40), (110, 40), (110, 110), (40, 110)]:
+        click(screen, x, y)
+    key(screen, Qt.Key.Key_Up)  # likelihood only, no category yet
+    a = _answer(screen)
+    drawn, case = a.mask.copy(), screen.state.item.case_id
+    assert a.edit_count == 4 and a.binary.confidence is not None
+    mono.advance(3)
+    qtbot.mouseClick(screen.exit_button, Qt.MouseButton.LeftButton)
+    assert window.screen == "sessions"
+    window.on_session_chosen(1)
+    screen = window.reading
+    qtbot.waitUntil(lambda: screen.state.item is not None and not screen.state.loading)
+    qtbot.waitUntil(lambda: screen.region_editor is not None and screen.region_editor.canvas is not None)
+    b = _answer(screen)
+    assert screen.state.item.case_id == case
+    qtbot.waitUntil(lambda: b.ready)
+    assert np.array_equal(b.mask, drawn) and b.edit_count == 4 and b.binary.confidence == a.binary.confidence
+    vertices = screen.region_editor._vertices()  # the outline is editable again (fitted to the mask)
+    assert len(vertices) == 4
+    assert all(
+        np.abs(vertices - corner).max(axis=1).min() <= 1.0 for corner in [(40, 40), (110, 40), (110, 110), (40, 110)]
+    )
+    drag(screen, (110, 110), (130, 130))  # and it edits on from there (a fitted outline's vertex)
+    key(screen, Qt.Key.Key_2)
+    mono.advance(2)
+    key(screen, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: screen.state.item is None or screen.state.item.case_id != case)
+    r = {r.case_id: r for r in region_reads(region_study.path)}[case]
+    assert r.edit_count == 5 and r.mask[120, 120] and r.mask[50, 50] and r.likelihood == 55.0
+
+
+def test_a_click_on_an_edge_adds_a_vertex_that_drags(qtbot, engine_factory, region_study, mono):
+    """Once the polygon is closed (a vertex was dragged), a click on an edge adds a vertex there,
+    and dragging it reshapes the region; a press on a vertex drags the vertex, not the edge."""
+    window, screen = open_session(qtbot, engine_factory(region_study), mono)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: screen.region_editor is not None and screen.region_editor.canvas is not None)
+    a = _answer(screen)
+    for x, y in [(40, 40), (110, 40), (110, 110), (40, 110)]:
+        click(screen, x, y)
+    drag(screen, (110, 110), (120, 120))
+    assert len(screen.region_editor.roi.getHandles()) == 4 and a.mask[0, 115, 115]
+    click(screen, 75, 40)  # the middle of the top edge
+    assert len(screen.region_editor.roi.getHandles()) == 5
+    drag(screen, (75, 40), (75, 20))
+    assert a.mask[0, 30, 75] and not a.mask[0, 30, 45]
