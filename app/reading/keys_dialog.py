@@ -36,7 +36,8 @@ def answer_keys(task: Task, aided: bool = True) -> tuple[tuple[str, str], ...]:
             ("V", f"outline tool: click points around the {task.region}, drag a vertex to move it"),
             ("B", "brush: paint onto the region"),
             ("E", "eraser: paint off the region"),
-            ("Ctrl+Z", "undo the last edit"),
+            ("N", "a new outline (clears the region on this image or slice)"),
+            ("Ctrl+Z", "undo the last edit (while placing points: the last point)"),
         )
         if aided:
             keys += (("A", "the AI's region on / off"), ("O", "the AI's region as outline, fill or both"))

@@ -487,7 +487,7 @@ class ReadingWidget(QWidget):
         return True
 
     def _region_key(self, event: QKeyEvent) -> bool:
-        """V / B / E pick the tool, Ctrl+Z undoes, A shows / hides the AI's region, O outline / fill."""
+        """V / B / E pick the tool, N starts a new outline, Ctrl+Z undoes, A shows / hides the AI's region, O outline / fill."""
         editor, key = self.region_editor, event.key()
         if self.state.item is None or self.state.paused or self.state.loading:
             return False
@@ -499,6 +499,10 @@ class ReadingWidget(QWidget):
             return False
         if key in REGION_TOOL_KEYS:
             editor.set_tool(REGION_TOOL_KEYS[key])
+            return True
+        if key == Qt.Key.Key_N:
+            if editor.new_outline():
+                self.refresh()
             return True
         vp = self.region_viewport()
         if vp is not None and key == Qt.Key.Key_A:
@@ -546,7 +550,7 @@ class ReadingWidget(QWidget):
             "multiclass": f"1\u2013{len(task.labels)} or \u2191 \u2193 answer",
             "grade_distribution": f"1\u2013{len(task.grades)} or \u2190 \u2192 grade",
             "numeric": "type the value \u00b7 then \u2191 \u2193 adjust it",
-            "region": "click points \u00b7 V outline B brush E eraser \u00b7 Ctrl+Z undo"
+            "region": "click points \u00b7 V outline B brush E eraser \u00b7 N new outline \u00b7 Ctrl+Z undo"
             + (" \u00b7 A AI region" if self.state.aided else ""),
         }[task.kind]
         second = "Enter submits \u00b7 P pauses" + (" \u00b7 C heat map" if self.state.has_cam else "")

@@ -114,6 +114,11 @@ class RegionAnswer(AnswerState):
             self.begin_stroke()
         return paint_stroke(self.mask[plane], points, radius, not erase)
 
+    @property
+    def stroking(self) -> bool:
+        """A brush or eraser stroke is in progress (begun, not ended)."""
+        return self._stroke is not None
+
     def end_stroke(self) -> bool:
         """The stroke is one edit (one undo step); True when it changed the mask."""
         before, self._stroke = self._stroke, None

@@ -263,8 +263,10 @@ class RegionEditorPanel(AnswerPanel):
         self.roi: ContourROI | None = None
         self._plane = 0
         self._syncing = False
+        self._placed: list[bool] = []  # per vertex of the outline being placed: did it push an undo step
         self._drawing = True  # clicks place new vertices (a polygon being drawn)
         self._last_point: tuple[float, float] | None = None  # of the brush stroke in progress
+        self._stroke_cut = False  # the stroke was ended under the hand (tool or slice changed)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -299,6 +301,10 @@ class RegionEditorPanel(AnswerPanel):
         self.undo_button.clicked.connect(self.on_undo_clicked)
         size_row.addWidget(self.undo_button)
         layout.addLayout(size_row)
+        self.hint_label = QLabel()  # what a click or drag does now
+        self.hint_label.setObjectName("hint")
+        self.hint_label.setWordWrap(True)
+        layout.addWidget(self.hint_label)
         self.area_label = QLabel()
         self.area_label.setObjectName("confidenceValue")
         layout.addWidget(self.area_label)
@@ -366,6 +372,7 @@ class RegionEditorPanel(AnswerPanel):
     def set_tool(self, name: str) -> None:
         if name not in TOOLS:
             raise ValueError(f"unknown region tool {name!r}")
+        self._cut_stroke()  # a stroke under the hand ends with the tool it was drawn with
         self.tool = name
         self.tool_buttons[name].setChecked(True)
         if name != "outline":
@@ -373,14 +380,55 @@ class RegionEditorPanel(AnswerPanel):
             self._fill_with_polygon(False)  # the polygon is hidden: the raster shows the region
         if self.roi is not None:  # the polygon is shown (and takes the mouse) only while outlining
             self.roi.setVisible(name == "outline")
+        self.refresh()
 
     def undo(self) -> bool:
+        """Ctrl+Z: while an outline is being placed, its last vertex goes (the region becomes the
+        polygon before it); otherwise the mask goes back to before the last edit."""
+        self._cut_stroke()
+        if self._drawing and self.tool == "outline" and self.roi is not None and self._placed:
+            kept = self._vertices()[:-1]
+            if self._placed.pop():  # the vertex changed the region: that step goes back
+                self.state.undo()
+            else:
+                self.state.note_vertex()  # an edit all the same
+            self._set_roi(kept)
+            self._fill_with_polygon(len(kept) >= 3)
+            self._edited()
+            return True
         if not self.state.undo():
             return False
         self._redraw_region()
         self._drawing = not self._plane_mask().any()
         self._edited()
         return True
+
+    def new_outline(self) -> bool:
+        """N: start the slice's outline again (the region there is cleared: one undo step)."""
+        self._cut_stroke()
+        if self.tool != "outline":
+            self.set_tool("outline")
+        if self._drawing or not self.state.ready:
+            return False
+        self.state.clear(self._plane)
+        self._redraw_region()
+        self._drawing = True
+        self._edited()
+        return True
+
+    @property
+    def can_undo(self) -> bool:
+        return self.state.can_undo or (self._drawing and bool(self._placed))
+
+    @property
+    def _drawing(self) -> bool:
+        return self.__drawing
+
+    @_drawing.setter
+    def _drawing(self, value: bool) -> None:
+        if not value or not getattr(self, "_RegionEditorPanel__drawing", False):
+            self._placed = []  # a new outline begins, or placing ended
+        self.__drawing = value
 
     # -- slots ---------------------------------------------------------------------
     def on_brush_size_changed(self, value: int) -> None:
@@ -408,10 +456,11 @@ class RegionEditorPanel(AnswerPanel):
         else:
             self._set_roi(np.asarray(pts))
         if len(pts) >= 3:
-            self.state.set_polygon(self._plane, np.asarray(pts))
+            self._placed.append(self.state.set_polygon(self._plane, np.asarray(pts)))
             self._fill_with_polygon(True)  # the region is the polygon: no raster to rebuild and draw
         else:
             self.state.note_vertex()
+            self._placed.append(False)
         self._edited()
 
     def on_polygon_moving(self, _roi=None) -> None:
@@ -429,11 +478,17 @@ class RegionEditorPanel(AnswerPanel):
         self._fill_with_polygon(True)
         if self.state.set_polygon(self._plane, self._vertices()):
             self._edited()
+        else:
+            self.refresh()  # placing ended: the hint says what a click does now
 
     def on_canvas_stroked(self, points: list[tuple[float, float]], phase: str) -> None:
         if not self.state.ready:
             return
+        if phase != "start" and self._stroke_cut:  # the rest of a stroke ended under the hand
+            self._stroke_cut = phase != "finish"
+            return
         if phase == "start":
+            self._stroke_cut = False
             self._fill_with_polygon(False)
             self.state.begin_stroke()
         elif self._last_point is not None:  # continue the line from the previous mouse position
@@ -448,6 +503,7 @@ class RegionEditorPanel(AnswerPanel):
                 self._edited()
 
     def on_slice_changed(self, index: int) -> None:
+        self._cut_stroke()  # a stroke stays on the slice it began on
         self._plane = self._plane_of(index)
         self._show_plane()
 
@@ -455,10 +511,30 @@ class RegionEditorPanel(AnswerPanel):
     def refresh(self) -> None:
         s = self.state
         self.area_label.setText(s.area_text() if s.ready else "")
-        self.undo_button.setEnabled(s.can_undo)
+        self.hint_label.setText(self._hint())
+        self.undo_button.setEnabled(self.can_undo)
         self.tool_buttons[self.tool].setChecked(True)
         if self.binary_panel is not None:
             self.binary_panel.refresh()
+
+    def _hint(self) -> str:
+        if self.tool == "brush":
+            return "Drag to paint onto the region."
+        if self.tool == "eraser":
+            return "Drag to paint off the region."
+        if self._drawing:
+            return f"Click points around the {self.state.task.region}; Ctrl+Z takes the last one back."
+        return "Drag a vertex to move it, click an edge to add one; N starts a new outline."
+
+    def _cut_stroke(self) -> None:
+        """End a brush / eraser stroke in progress as one edit; the rest of its drag is ignored."""
+        if not self.state.ready or not self.state.stroking:
+            return
+        self._last_point = None
+        self._stroke_cut = True
+        if self.state.end_stroke():
+            self._set_roi(self.state.polygon(self._plane))
+            self._edited()
 
     def _edited(self) -> None:
         self.refresh()

@@ -370,3 +370,31 @@ def test_a_click_on_an_edge_adds_a_vertex_that_drags(qtbot, engine_factory, regi
     assert len(screen.region_editor.roi.getHandles()) == 5
     drag(screen, (75, 40), (75, 20))
     assert a.mask[0, 30, 75] and not a.mask[0, 30, 45]
+
+
+def test_every_vertex_drags_whether_placed_or_fitted_to_a_mask(qtbot, engine_factory, region_study, mono):
+    """A press on any vertex drags that vertex (not the edges that meet there): for a polygon
+    placed by clicks and for one fitted to a mask (after a brush stroke, or the AI's contour)."""
+    window, screen = open_session(qtbot, engine_factory(region_study), mono)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: screen.region_editor is not None and screen.region_editor.canvas is not None)
+    a, editor = _answer(screen), screen.region_editor
+    angles = np.linspace(0, 2 * np.pi, 10, endpoint=False)
+    for t in angles:
+        click(screen, 80 + 45 * np.cos(t), 80 + 45 * np.sin(t))
+
+    def drag_each(count: int) -> int:
+        moved = 0
+        for k in range(count):
+            x, y = editor._vertices()[k]
+            before = a.edit_count
+            drag(screen, (x, y), (x + 4 * np.sign(x - 80), y + 4 * np.sign(y - 80)))
+            moved += a.edit_count == before + 1 and np.allclose(editor._vertices()[k], (x, y), atol=1.0) is False
+        return moved
+
+    assert drag_each(10) == 10
+    key(screen, Qt.Key.Key_B)
+    drag(screen, (80, 80), (90, 80))  # a brush stroke inside: the outline is fitted to the mask again
+    key(screen, Qt.Key.Key_V)
+    n = len(editor._vertices())
+    assert n >= 4 and drag_each(n) == n
