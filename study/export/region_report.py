@@ -121,7 +121,7 @@ def summary_tables(flow: Flow, result: dict, title: str, unit: str, interim: str
     and let a long one run into the next."""
     flow.title(title, size=16)
     if interim:
-        flow.para(f"INTERIM REPORT - {interim}: figures will change as reading goes on.", size=10)
+        flow.para(f"Interim report, {interim[len('interim: ') :]}: figures will change as reading goes on.", size=10)
     flow.para(
         "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912): mean ± SD [t 95% CI]; "
         "two empty masks count as Dice 1.",
@@ -300,8 +300,8 @@ def draw_overlays(
                 ax.contour(m, levels=[0.5], colors=MODE_COLORS.get(r.mode, "#777777"), linewidths=0.7)
         if ai and case in ai:
             ax.contour(plane(as_mask(ai[case], t.shape)), levels=[0.5], colors=MODE_COLORS["AI"], linewidths=1)
-        where = "" if k is None else f", slice {k + 1} of {len(t)} (largest truth area)"
-        ax.set_title(f"{kind}: {case}{where}, mean Dice {np.mean(per_case[case]):.3f}", fontsize=8)
+        where = "" if k is None else f"\nslice {k + 1} of {len(t)} (largest truth area)"
+        ax.set_title(f"{kind}: {case}, mean Dice {np.mean(per_case[case]):.3f}{where}", fontsize=8)
         ax.set_axis_off()
 
 

@@ -137,7 +137,8 @@ def circularity(mask: np.ndarray) -> float:
 
 
 def as_mask(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """A bool mask of ``shape`` from a bool mask or probabilities in [0, 1] (cut at 0.5).
+    """A bool mask of ``shape`` from the AI's probabilities in [0, 1] (cut at 0.5) or a bool mask.
+    Only for the AI's output: a reader's drawing is never resampled (:func:`same_grid`).
 
     Probabilities stored at reduced size (the AI's ``cams``, (N, h, w)) are
     resized bilinearly to the image grid first.  A single-frame (1, H, W) input

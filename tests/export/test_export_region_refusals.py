@@ -120,7 +120,7 @@ def test_series_report_overlays_the_slice_with_the_most_truth(tmp_path):
     assert "slice 3 of 4 (largest truth area)" in text
     assert "no aided reads yet" in text and "nan" not in text
     # 2 readers x 2 cases x 2 modes planned, 2 read
-    assert "interim: 2 of 8 planned reads" in text
+    assert "interim: 2 of 8 planned reads" in text and "Interim report, 2 of 8 planned reads" in text
 
 
 def _read(reader: str, session: int, mode: str, case_id: str, mask: np.ndarray) -> RegionRead:
