@@ -335,13 +335,29 @@ def check(
         masks = protocol.task.kind == "region"
         (scratch / "cases.csv").write_text(cases_csv(scratch, roles, cases, masks), encoding="utf-8")
         try:
-            load_cases(scratch, protocol, check_media=True)
+            loaded = load_cases(scratch, protocol, check_media=True)
         except StudyError as err:
             for line in err.problems:
                 line = line.replace(str(scratch / "cases.csv"), str(study_dir / "cases.csv"))
                 m = _ROW_RE.search(line)
                 problems.append(Problem(line, int(m.group(1)) - 2 if m else None))
+            return problems
+    if masks:
+        problems += truth_mask_problems(protocol, loaded, cases)
     return problems
+
+
+def truth_mask_problems(protocol: Protocol, loaded: tuple, cases: tuple[DraftCase, ...]) -> list[Problem]:
+    """Each truth mask that does not fit its image (``study.intake.validate.check_truth_mask``,
+    as ``readerstudy validate`` says it), tied to the case's row: the report cannot use it."""
+    from study.intake.validate import check_truth_mask
+
+    rows = {c.case_id: i for i, c in enumerate(cases)}
+    return [
+        Problem(f"case {f.case_id}: {f.path}: {f.cause}", rows.get(f.case_id))
+        for case in loaded
+        for f in check_truth_mask(case, protocol)
+    ]
 
 
 MIN_PASSWORD = 6

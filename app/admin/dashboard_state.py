@@ -59,7 +59,12 @@ def analyze_store(study_dir: Path) -> Analysis | TaskAnalysis:
     from study.export.cli import analyze_study, load_study
     from study.protocol import load_protocol
 
-    if load_protocol(Path(study_dir)).task.kind != "binary":
+    kind = load_protocol(Path(study_dir)).task.kind
+    if kind == "region":  # no results screen for masks: the CLI report writes their statistics
+        from study.export.task_report import region_report_hint
+
+        raise StudyError([region_report_hint(study_dir)])
+    if kind != "binary":
         return analyze_task_store(study_dir)
     reads, ai = load_study(Path(study_dir))
     if reads is None or len(reads) == 0:

@@ -23,6 +23,8 @@ def run(args) -> int:
     cases = load_cases(args.study_dir, protocol, check_media=True)
     progress = None if args.quiet else ProgressLine("validate: cases decoded")
     findings = validate_study(args.study_dir, protocol, cases, progress=progress)
+    if progress is not None:
+        progress.close()  # (a cancelled or throttled run can leave the progress line open)
     errors = [f for f in findings if f.severity == "error"]
     for f in findings:
         print(f"{f.severity}: {f.line()}", file=sys.stderr)
@@ -33,6 +35,7 @@ def run(args) -> int:
     print(
         f"{args.study_dir}: valid: {protocol.design} study {protocol.study_id!r}, "
         f"{len(cases)} cases, task {protocol.task.kind}, roles {', '.join(protocol.hanging.roles)}; "
-        "every file decoded"
+        "every file decoded",
+        flush=True,  # before anything later on stderr: the two streams must not run together
     )
     return 0

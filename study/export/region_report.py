@@ -26,7 +26,7 @@ from study.errors import StudyError
 from study.export.pdf import BOTTOM, TOP, Flow
 from study.region import RegionRead
 from study.stats.analysis import jsonable
-from study.stats.regions import analyze_regions, as_mask
+from study.stats.regions import analyze_regions, as_mask, same_grid
 
 FILES = ("region_cases.csv", "region_readers.csv", "region_results.json", "report.pdf")
 MODE_COLORS = {"unaided": "#1f77b4", "aided": "#ff7f0e", "AI": "#d62728"}
@@ -50,6 +50,34 @@ def bias_loa_text(ba: dict) -> str:
     if not (np.isfinite(low) and np.isfinite(high)):
         return f"{bias:+.3f}"
     return f"{bias:+.3f} ({low:+.3f}, {high:+.3f})"
+
+
+def change_row(c: dict) -> list[str]:
+    """One unaided-to-aided table row; a reader without cases read both ways says so instead of "nan"."""
+    if c["n_pairs"] == 0:
+        return [
+            c["reader"],
+            "0",
+            "no aided reads yet" if c.get("n_aided", 0) == 0 else "no case read both ways",
+            "-",
+            "-",
+            "-",
+        ]
+    return [
+        c["reader"],
+        str(c["n_pairs"]),
+        f"{c['unaided_mean']:.3f}",
+        f"{c['aided_mean']:.3f}",
+        f"{c['mean_change']:+.3f}",
+        _p(c["wilcoxon_p"]),
+    ]
+
+
+def progress_text(n_reads: int, planned: int | None) -> str:
+    """ "interim: N of M planned reads" while reading is under way, "" when complete or unknown."""
+    if planned is None or n_reads >= planned:
+        return ""
+    return f"interim: {n_reads} of {planned} planned reads"
 
 
 def _p(p: float) -> str:
@@ -85,13 +113,15 @@ def _table(flow: Flow, header: Sequence[str], rows: Sequence[Sequence[str]], tit
         flow.para("none", size=8)
 
 
-def summary_tables(flow: Flow, result: dict, title: str, unit: str) -> None:
+def summary_tables(flow: Flow, result: dict, title: str, unit: str, interim: str = "") -> None:
     """Tables: per reader and mode, inter-reader Dice, unaided->aided change, detection AUCs.
 
     They flow down the page one after the other (``study.export.pdf.Flow``), each as tall as its
     rows, continuing on the next page when full: fixed slots left a blank band under a short table
     and let a long one run into the next."""
     flow.title(title, size=16)
+    if interim:
+        flow.para(f"Interim report, {interim[len('interim: ') :]}: figures will change as reading goes on.", size=10)
     flow.para(
         "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912): mean ± SD [t 95% CI]; "
         "two empty masks count as Dice 1.",
@@ -125,17 +155,7 @@ def summary_tables(flow: Flow, result: dict, title: str, unit: str) -> None:
         "Inter-reader Dice",
         [0.12, 0.08, 0.3, 0.5],
     )
-    change = [
-        [
-            c["reader"],
-            str(c["n_pairs"]),
-            f"{c['unaided_mean']:.3f}",
-            f"{c['aided_mean']:.3f}",
-            f"{c['mean_change']:+.3f}",
-            "-" if not np.isfinite(c["wilcoxon_p"]) else f"{c['wilcoxon_p']:.3g}",
-        ]
-        for c in result["aided_change"]
-    ]
+    change = [change_row(c) for c in result["aided_change"]]
     _table(
         flow,
         ["reader", "cases", "unaided Dice", "aided Dice", "change", "Wilcoxon p"],
@@ -222,14 +242,24 @@ def bland_altman_plot(result: dict, unit: str) -> Figure:
 
 
 def overlay_cases(result: dict, images: Mapping[str, np.ndarray], n: int = 3) -> tuple[list[tuple[str, str]], dict]:
-    """The n worst and n best cases by mean reader Dice, as (kind, case id), and each case's Dice list."""
+    """Up to n worst and n best cases by mean reader Dice, as (kind, case id), and each case's Dice list.
+
+    No case is shown twice: with fewer than 2n cases the worst take the first half (rounded up)
+    and the best what is left."""
     per_case: dict[str, list[float]] = {}
     for r in result["cases"]:
         if r["reader"] != "AI":
             per_case.setdefault(r["case_id"], []).append(r["dice"])
     ranked = sorted((c for c in per_case if c in images), key=lambda c: np.mean(per_case[c]))
-    n = min(n, (len(ranked) + 1) // 2)
-    return [("worst", c) for c in ranked[:n]] + [("best", c) for c in ranked[::-1][:n]], per_case
+    k = min(n, (len(ranked) + 1) // 2)
+    best = ranked[k:][::-1][:n]
+    return [("worst", c) for c in ranked[:k]] + [("best", c) for c in best], per_case
+
+
+def overlay_plane(truth: np.ndarray) -> int | None:
+    """The slice of an (N, H, W) truth mask with the largest truth area (the first of ties); None for (H, W)."""
+    t = np.asarray(truth, bool)
+    return int(np.argmax(t.reshape(len(t), -1).sum(1))) if t.ndim == 3 else None
 
 
 def draw_overlays(
@@ -242,7 +272,10 @@ def draw_overlays(
     reads: Sequence[RegionRead],
     ai: Mapping[str, np.ndarray] | None,
 ) -> None:
-    """Image, truth (green), aided reads (orange), unaided reads (blue) and the AI (red) as contours."""
+    """Image, truth (green), aided reads (orange), unaided reads (blue) and the AI (red) as contours.
+
+    A series (truth (N, H, W), image (N, H, W) or (N, H, W, 3)) shows the slice with the largest
+    truth area, named in the caption; matplotlib's contour takes only one plane."""
     x, y, _, h = rect
     fig.text(x, y + h, "truth green, unaided blue, aided orange, AI red", fontsize=8, va="top")
     cols = 2
@@ -250,17 +283,25 @@ def draw_overlays(
     for i, (kind, case) in enumerate(chosen):
         cell = (0.02 + (i % cols) * 0.5, 0.97 - (i // cols + 1) * 0.97 / rows, 0.46, 0.97 / rows - 0.035)
         ax = fig.add_axes(_sub(rect, *cell))
-        img = np.asarray(images[case])
-        ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
         t = np.asarray(truth[case], bool)
-        ax.contour(t.astype(float), levels=[0.5], colors=TRUTH_COLOR, linewidths=1.6)
+        k = overlay_plane(t)
+        img = np.asarray(images[case])
+
+        def plane(m: np.ndarray, k: int | None = k) -> np.ndarray:
+            return (m if k is None else m[k]).astype(float)
+
+        if k is not None:
+            img = img[k]
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
+        ax.contour(plane(t), levels=[0.5], colors=TRUTH_COLOR, linewidths=1.6)
         for r in reads:
             if r.case_id == case:
-                m = as_mask(r.mask, t.shape).astype(float)
+                m = plane(same_grid(r.mask, t.shape, f"case {case}, reader {r.reader} ({r.mode})"))
                 ax.contour(m, levels=[0.5], colors=MODE_COLORS.get(r.mode, "#777777"), linewidths=0.7)
         if ai and case in ai:
-            ax.contour(as_mask(ai[case], t.shape).astype(float), levels=[0.5], colors=MODE_COLORS["AI"], linewidths=1)
-        ax.set_title(f"{kind}: {case}, mean Dice {np.mean(per_case[case]):.3f}", fontsize=8)
+            ax.contour(plane(as_mask(ai[case], t.shape)), levels=[0.5], colors=MODE_COLORS["AI"], linewidths=1)
+        where = "" if k is None else f"\nslice {k + 1} of {len(t)} (largest truth area)"
+        ax.set_title(f"{kind}: {case}, mean Dice {np.mean(per_case[case]):.3f}{where}", fontsize=8)
         ax.set_axis_off()
 
 
@@ -272,11 +313,13 @@ def region_figures(
     ai: Mapping[str, np.ndarray] | None = None,
     title: str = "Region reads",
     unit: str = "mm",
+    interim: str = "",
 ) -> list[Figure]:
     """The PDF pages of the region section, in order: A4 portrait, tables and plots flowing down
-    the pages (``study.export.pdf.Flow``), then the example cases on a page of their own."""
-    flow = Flow(f"{title} - region report")
-    summary_tables(flow, result, title, unit)
+    the pages (``study.export.pdf.Flow``), then the example cases on a page of their own.
+    ``interim`` (``progress_text``) marks a report made while reading is under way."""
+    flow = Flow(f"{title} - " + (f"region report ({interim})" if interim else "region report"))
+    summary_tables(flow, result, title, unit, interim)
     flow.figure(lambda fig, rect: draw_dice_boxplot(fig, rect, result), 0.36)
     flow.figure(lambda fig, rect: draw_bland_altman(fig, rect, result, unit), 0.4)
     chosen, per_case = overlay_cases(result, images or {})
@@ -320,7 +363,8 @@ def region_inputs(
         if len(labels) == 2 and c.truth in ("0", "1", *labels):
             disease[c.case_id] = int(c.truth in ("1", labels[1]))
         frames = load(c.media[role]).frames
-        images[c.case_id] = frames[len(frames) // 2]
+        # a series keeps every slice: the overlay page shows the one with the most truth
+        images[c.case_id] = frames if truth[c.case_id].ndim == 3 else frames[0]
         out = (outputs or {}).get(c.case_id)
         if out is not None and role in out.cams:
             ai[c.case_id] = out.cams[role]
@@ -336,18 +380,23 @@ def write_region_report(
     images: Mapping[str, np.ndarray] | None = None,
     spacing_mm: tuple[float, float] | None = None,
     title: str = "Region reads",
+    planned: int | None = None,
 ) -> dict[str, Path]:
-    """Analyse and write FILES to ``out_dir``; return {file name: path}.  Raises KeyError for a read without truth."""
+    """Analyse and write FILES to ``out_dir``; return {file name: path}.  Raises KeyError for a read without
+    truth, ValueError for a read whose mask is not on its truth's grid.  ``planned``: the reads the design
+    asks for (readers x cases x modes); fewer read makes it an interim report."""
+    result = analyze_regions(reads, truth, labels, ai, spacing_mm)
+    interim = progress_text(len(reads), planned)
+    result["progress"] = {"reads": len(reads), "planned": planned, "interim": bool(interim)}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    result = analyze_regions(reads, truth, labels, ai, spacing_mm)
-    unit = "mm" if all(r["unit"] == "mm" for r in result["cases"]) else "px"
+    unit = "mm" if all(r["hd95_unit"] == "mm" for r in result["cases"]) else "px"
     paths = {name: out / name for name in FILES}
     pd.DataFrame(result["cases"]).to_csv(paths["region_cases.csv"], index=False)
     readers_frame(result).to_csv(paths["region_readers.csv"], index=False)
     paths["region_results.json"].write_text(json.dumps(jsonable(result), indent=1, allow_nan=False), encoding="utf-8")
     with PdfPages(paths["report.pdf"], metadata={"Title": title, "Creator": "readerstudy"}) as pdf:
-        for fig in region_figures(result, reads, truth, images, ai, title, unit):
+        for fig in region_figures(result, reads, truth, images, ai, title, unit, interim):
             pdf.savefig(fig)
     return paths
 
@@ -366,11 +415,12 @@ def write_study_region_report(study_dir: Path, out_dir: Path, url: str | None = 
     store = Store.open(study_dir, url)
     try:
         outputs = store.ai_outputs(with_cams=True)
+        n_readers = len(store.readers())
     finally:
         store.close()
     cases = load_cases(study_dir, protocol, check_media=False)
     truth, disease, images, ai = region_inputs(cases, protocol.region_role, protocol.task.labels, outputs)
     spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
-    return write_region_report(
-        reads, truth, out_dir, disease or None, ai, images, spacing, title or protocol.title or study_dir.name
-    )
+    planned = n_readers * len(cases) * len(protocol.modes)  # every reader reads every case once per mode
+    title = title or protocol.title or study_dir.name
+    return write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, planned)

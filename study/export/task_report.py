@@ -69,6 +69,14 @@ def ai_reads(outputs: Mapping[str, AIOutput], truth: Mapping[str, str], task: Ta
     )
 
 
+def region_report_hint(study_dir: str | Path) -> str:
+    """Where a region study's statistics are: masks, not ratings, so study.export.region_report writes them."""
+    return (
+        "task kind 'region': the region statistics (Dice, IoU, HD95, area, per reader and mode) are "
+        f"written by `readerstudy report {study_dir} --out DIR`"
+    )
+
+
 def analyze_task(reads: pd.DataFrame, task: Task) -> list[dict]:
     """Per reader x modality metrics for a non-binary task (reads already typed)."""
     if task.kind == "multiclass":
@@ -78,6 +86,8 @@ def analyze_task(reads: pd.DataFrame, task: Task) -> list[dict]:
     if task.kind == "grade_distribution":
         usable = reads[reads["distribution"].notna()]
         return analyze_grades(usable)
+    if task.kind == "region":
+        raise StudyError([region_report_hint("STUDY")])
     raise StudyError([f"task kind {task.kind!r}: use the binary analysis (readerstudy analyze)"])
 
 

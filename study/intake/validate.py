@@ -176,8 +176,9 @@ def check_media(case_id: str, role: str, path: Path) -> list[Finding]:
 
 
 def check_truth_mask(case: Case, protocol: Protocol) -> list[Finding]:
-    """A region task's truth mask: readable, and the shape of the image it is drawn on
-    ((H, W) for a single frame; (N, H, W) or (H, W) for N frames)."""
+    """A region task's truth mask: readable, and the shape of the image it is drawn on:
+    (H, W) (or (1, H, W)) for a single frame, (N, H, W) for N frames, since a reader's
+    mask of an N-frame image is (N, H, W) and masks are never resampled (``mask_shape_problem``)."""
     from study.region import read_mask_file
 
     role = protocol.region_role
@@ -191,18 +192,22 @@ def check_truth_mask(case: Case, protocol: Protocol) -> list[Finding]:
         frames = load(Path(case.media[role])).frames
     except MediaError:
         return []  # the image's own finding says why
-    n, h, w = frames.shape[:3]
-    if mask.shape[-2:] != (h, w) or (mask.ndim == 3 and mask.shape[0] != n):
-        want = f"({h}, {w})" if n == 1 else f"({n}, {h}, {w})"
-        return [
-            Finding(
-                case.case_id,
-                "truth_mask",
-                case.truth_mask,
-                f"mask shape {mask.shape} does not match the {role} image {want}",
-            )
-        ]
-    return []
+    problem = mask_shape_problem(mask.shape, frames.shape[:3], role)
+    return [Finding(case.case_id, "truth_mask", case.truth_mask, problem)] if problem else []
+
+
+def mask_shape_problem(mask_shape: tuple[int, ...], frames_shape: tuple[int, int, int], role: str) -> str:
+    """Why a truth mask of ``mask_shape`` does not fit an image of (N, H, W) ``frames_shape``; "" if it fits.
+
+    A 2-D mask fits only a single frame: for an N-slice series the report would have no plane
+    to compare a reader's (N, H, W) drawing with, and guessing one would be silently wrong."""
+    n, h, w = frames_shape
+    fits = tuple(mask_shape) == (n, h, w) or (n == 1 and tuple(mask_shape) == (h, w))
+    if fits:
+        return ""
+    want = f"({h}, {w})" if n == 1 else f"({n}, {h}, {w}): {n} slices of {h} x {w}"
+    hint = " (a 2-D mask for a series: save an (N, H, W) .npy stack)" if n > 1 and len(mask_shape) == 2 else ""
+    return f"mask shape {tuple(mask_shape)} does not match the {role} image {want}{hint}"
 
 
 def _check_frame(frame: np.ndarray) -> None:

@@ -55,6 +55,7 @@ __all__ = [
     "area_mm2",
     "circularity",
     "as_mask",
+    "same_grid",
     "mean_sd_ci",
     "case_metrics",
     "reader_summary",
@@ -136,7 +137,8 @@ def circularity(mask: np.ndarray) -> float:
 
 
 def as_mask(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """A bool mask of ``shape`` from a bool mask or probabilities in [0, 1] (cut at 0.5).
+    """A bool mask of ``shape`` from the AI's probabilities in [0, 1] (cut at 0.5) or a bool mask.
+    Only for the AI's output: a reader's drawing is never resampled (:func:`same_grid`).
 
     Probabilities stored at reduced size (the AI's ``cams``, (N, h, w)) are
     resized bilinearly to the image grid first.  A single-frame (1, H, W) input
@@ -153,6 +155,22 @@ def as_mask(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         zoom = (shape[0] / v.shape[0], shape[1] / v.shape[1])
         v = ndimage.zoom(v.astype(np.float32), zoom, order=1, grid_mode=True, mode="nearest")
     return v >= 0.5 if v.dtype != bool else v
+
+
+def same_grid(mask: np.ndarray, truth_shape: tuple[int, ...], what: str) -> np.ndarray:
+    """A drawn mask as bool on the truth's grid, never resampled: a single-frame (1, H, W) mask
+    for an (H, W) truth is squeezed, any other shape difference raises ValueError naming ``what``
+    (e.g. "case c1, reader R1") and both shapes.  Scaling a drawing to another grid would turn
+    a 1,096 px outline into 27,476 px and report a Dice for pixels nobody drew."""
+    m = np.asarray(mask, dtype=bool)
+    if m.ndim == 3 and len(truth_shape) == 2 and m.shape[0] == 1:
+        m = m[0]
+    if m.shape != tuple(truth_shape):
+        raise ValueError(
+            f"{what}: mask shape {m.shape} does not match the truth mask {tuple(truth_shape)} "
+            "(masks are compared on the image's grid, never resampled)"
+        )
+    return m
 
 
 def mean_sd_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
@@ -180,6 +198,11 @@ def _metrics(mask, truth, spacing) -> dict[str, float]:
     }
 
 
+def _units(spacing) -> dict[str, str]:
+    """The units of a row's areas (mm² or px) and of its HD95 (mm or px)."""
+    return {"area_unit": "mm²", "hd95_unit": "mm"} if spacing else {"area_unit": "px", "hd95_unit": "px"}
+
+
 def case_metrics(
     reads: Sequence[RegionRead],
     truth: Mapping[str, np.ndarray],
@@ -188,17 +211,19 @@ def case_metrics(
 ) -> list[dict]:
     """One row per read (and one per AI mask, reader "AI", mode "AI") with Dice, IoU, HD95,
     area, truth area, area error and circularity; areas in mm² (HD95 in mm) when the
-    read's spacing (or ``spacing_mm``) is known, else in pixels (``unit`` says which).
+    read's spacing (or ``spacing_mm``) is known, else in pixels (``area_unit`` and
+    ``hd95_unit`` say which).
 
     Raises KeyError naming the case when a read has no truth mask, ValueError
-    when shapes differ.
+    naming the case, reader and both shapes when a read's mask is not on the truth's
+    grid (:func:`same_grid`; only the AI's reduced-size probabilities are resized).
     """
     rows = []
     for r in reads:
         if r.case_id not in truth:
             raise KeyError(f"case {r.case_id}: no truth mask (truth_mask column of cases.csv)")
         t = np.asarray(truth[r.case_id], bool)
-        mask = as_mask(r.mask, t.shape)
+        mask = same_grid(r.mask, t.shape, f"case {r.case_id}, reader {r.reader} ({r.mode})")
         sp = r.spacing_mm or spacing_mm
         rows.append(
             {
@@ -208,7 +233,7 @@ def case_metrics(
                 "session": r.session,
                 "case_id": r.case_id,
                 **_metrics(mask, t, sp),
-                "unit": "mm" if sp else "px",
+                **_units(sp),
                 "likelihood": r.likelihood,
                 "accepted_unchanged": r.accepted_unchanged,
                 "edit_ms": r.edit_ms,
@@ -227,7 +252,7 @@ def case_metrics(
                 "session": 0,
                 "case_id": case_id,
                 **_metrics(as_mask(values, t.shape), t, spacing_mm),
-                "unit": "mm" if spacing_mm else "px",
+                **_units(spacing_mm),
                 "likelihood": None,
                 "accepted_unchanged": None,
                 "edit_ms": 0,
@@ -292,6 +317,7 @@ def aided_change(rows: Sequence[dict], metric: str = "dice") -> list[dict]:
                 "reader": reader,
                 "metric": metric,
                 "n_pairs": len(d),
+                "n_aided": len(modes["aided"]),
                 "unaided_mean": float(np.mean([modes["unaided"][c] for c in common])) if common else float("nan"),
                 "aided_mean": float(np.mean([modes["aided"][c] for c in common])) if common else float("nan"),
                 "mean_change": float(d.mean()) if len(d) else float("nan"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from app.admin.wizard_state import WizardState
 from study import wizard
@@ -152,3 +153,30 @@ def test_state_guesses_region_keeps_the_role_through_a_rename_and_says_the_spaci
     assert state.settings.region_role == "mr" and state.media_spacing("mr")[0] == MR_SPACING
     assert state.create("secret-1", "secret-1"), state.problems
     assert state.created.task.role == "mr" and state.created.hanging.roles == ("mr",)
+
+
+def test_check_lists_a_truth_mask_that_does_not_fit_its_image(tmp_path, region_series, region_photos):
+    """The newcomer's 2-D PNG on a series passed Check ("No problems") and broke the report."""
+    media, truth = region_series
+    s = wizard.scan(media, truth)
+    settings = wizard.StudySettings(study_id="mr", seed=1, kind="region", question="Outline the lesion")
+    study = tmp_path / "mr-study"
+    assert wizard.check(study, settings, s.roles, s.cases) == []
+    flat = tmp_path / "masks" / "S2.png"
+    Image.fromarray(np.load(tmp_path / "masks" / "S2.npy")[1].astype(np.uint8) * 255).save(flat)
+    problems = wizard.check(study, settings, s.roles, wizard.set_cell(s.cases, 1, "truth_mask", str(flat)))
+    assert [p.row for p in problems] == [1]
+    assert problems[0].message.startswith(f"case S2: {flat}: mask shape (64, 64)")
+    assert "(4, 64, 64)" in problems[0].message
+    with pytest.raises(StudyError, match="S2"):
+        wizard.write_study(study, settings, s.roles, wizard.set_cell(s.cases, 1, "truth_mask", str(flat)))
+    # a photo's mask of another size (96 x 96 photos)
+    pmedia, ptruth = region_photos
+    ps = wizard.scan(pmedia, ptruth)
+    big = tmp_path / "big.png"
+    Image.fromarray(np.zeros((512, 512), np.uint8)).save(big)
+    photo_settings = wizard.StudySettings(study_id="p", seed=1, kind="region", region="disc")
+    problems = wizard.check(
+        tmp_path / "p", photo_settings, ps.roles, wizard.set_cell(ps.cases, 2, "truth_mask", str(big))
+    )
+    assert [(p.row, "(512, 512)" in p.message and "(96, 96)" in p.message) for p in problems] == [(2, True)]

@@ -1,0 +1,193 @@
+"""Region study data and reports refuse what is unclear instead of being silently wrong:
+truth masks that do not fit their image (validate), reader masks on another grid than the
+truth (statistics), series overlays (one plane), no "nan" rows, no case both best and worst,
+interim reports said to be interim, the units of the per-case table, and where the Results
+tab sends a region study.  Real files: pydicom's MR_small.dcm series, PNG photos."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from study.cases import load_cases
+from study.engine import ReadSubmission, StudyEngine
+from study.errors import StudyError
+from study.export import cli
+from study.export.region_report import overlay_cases, write_region_report
+from study.intake.validate import validate_study
+from study.protocol import load_protocol
+from study.region import Region, RegionRead
+from study.stats.regions import case_metrics
+from tests.regionstudy import MR_SPACING, write_region_study, write_series_region_study
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _submit_all(study_dir: Path, reader: str, session: int, mask_of, answer: str = "", likelihood=None) -> None:
+    """Reader ``reader`` reads every case of ``session``, drawing ``mask_of(case_id)``
+    (and answering the combined question, if the task has one)."""
+    engine = StudyEngine.open(study_dir, clock=lambda: datetime.now(UTC))
+    try:
+        rs = engine.start(reader, session)
+        while (item := rs.next_item()) is not None:
+            now = datetime.now(UTC)
+            region = Region(mask_of(item.case_id), MR_SPACING)
+            shown = now - timedelta(seconds=4)
+            rs.submit(ReadSubmission(item.case_id, answer, shown, now, 4000, confidence=likelihood, region=region))
+        rs.close()
+    finally:
+        engine.close()
+
+
+def _report(study_dir: Path, out: Path) -> int:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return cli.run(parser.parse_args([str(study_dir), "--out", str(out)]))
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _set_mask_column(study_dir: Path, case_id: str, rel: str) -> None:
+    frame = pd.read_csv(study_dir / "cases.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame.case_id == case_id, "truth_mask"] = rel
+    frame.to_csv(study_dir / "cases.csv", index=False)
+
+
+def test_validate_refuses_a_2d_mask_on_a_series_and_a_mask_of_another_size(tmp_path):
+    study = write_series_region_study(tmp_path / "mr", n=2)
+    first, second = study.case_ids
+    plane = study.truth_masks[first][2]  # the newcomer's mistake: one (64, 64) PNG for a 4-slice series
+    Image.fromarray(plane.astype(np.uint8) * 255).save(study.path / "truth" / f"{first}.png")
+    _set_mask_column(study.path, first, f"truth/{first}.png")
+    np.save(study.path / "truth" / "small.npy", study.truth_masks[second][:, :32, :32])
+    _set_mask_column(study.path, second, "truth/small.npy")
+    protocol = load_protocol(study.path)
+    findings = validate_study(study.path, protocol, load_cases(study.path, protocol))
+    assert [(f.case_id, Path(f.path).name) for f in findings] == [(first, f"{first}.png"), (second, "small.npy")]
+    assert "(64, 64)" in findings[0].cause and "(4, 64, 64)" in findings[0].cause
+    assert "(4, 32, 32)" in findings[1].cause and "(4, 64, 64)" in findings[1].cause
+    # the command says it too, and fails
+    run = subprocess.run(
+        [sys.executable, "-m", "app.cli", "validate", str(study.path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 1
+    assert f"{first} / truth_mask: {study.path / 'truth' / f'{first}.png'}: mask shape (64, 64)" in run.stderr
+
+
+def test_validate_prints_its_summary_on_a_line_of_its_own(tmp_path):
+    study = write_region_study(tmp_path / "photos", n=2, retina=False)
+    run = subprocess.run(
+        f"{sys.executable} -m app.cli validate {study.path} 2>&1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 0, run.stdout
+    lines = run.stdout.splitlines()
+    assert lines[-1].endswith("every file decoded") and lines[-1].startswith(str(study.path))
+    assert lines[-2] == "validate: cases decoded: 2/2"
+
+
+def test_series_report_overlays_the_slice_with_the_most_truth(tmp_path):
+    study = write_series_region_study(tmp_path / "mr", n=2)
+    # r1 outlines the truth grown by a pixel on every slice; only the unaided session is read
+    _submit_all(study.path, "r1", 1, lambda c: ndimage.binary_dilation(study.truth_masks[c], iterations=1))
+    assert _report(study.path, tmp_path / "out") == 0
+    cases = pd.read_csv(tmp_path / "out" / "region_cases.csv")
+    assert set(cases.area_unit) == {"mm²"} and set(cases.hd95_unit) == {"mm"} and "unit" not in cases
+    truth_px = study.truth_masks[study.case_ids[0]].sum()
+    row = cases[(cases.reader == "r1") & (cases.case_id == study.case_ids[0])].iloc[0]
+    assert row.truth_area == pytest.approx(truth_px * MR_SPACING[0] * MR_SPACING[1])
+    text = _pdf_text(tmp_path / "out" / "report.pdf")
+    # disc_stack puts the larger disc on slice index 2: the third of 4
+    assert "slice 3 of 4 (largest truth area)" in text
+    assert "no aided reads yet" in text and "nan" not in text
+    # 2 readers x 2 cases x 2 modes planned, 2 read
+    assert "interim: 2 of 8 planned reads" in text and "Interim report, 2 of 8 planned reads" in text
+
+
+def _read(reader: str, session: int, mode: str, case_id: str, mask: np.ndarray) -> RegionRead:
+    return RegionRead(reader, "resident", session, mode, case_id, mask, None, None, 4000, 2, None)
+
+
+def _photo_reads(truth: dict[str, np.ndarray], modes=("unaided",)) -> list[RegionRead]:
+    return [
+        _read("r1", 1 + i, mode, c, ndimage.binary_erosion(t, iterations=1 + k))
+        for k, (c, t) in enumerate(sorted(truth.items()))
+        for i, mode in enumerate(modes)
+    ]
+
+
+def test_statistics_refuse_a_mask_on_another_grid_never_resample_it(tmp_path):
+    study = write_region_study(tmp_path / "photos", n=1, size=102, retina=False)
+    cid = study.case_ids[0]
+    drawn = study.truth_masks[cid]
+    read = _read("r1", 1, "unaided", cid, drawn)
+    big_truth = {cid: np.asarray(Image.fromarray(drawn).resize((512, 512), Image.NEAREST))}
+    with pytest.raises(ValueError) as err:
+        case_metrics([read], big_truth)
+    message = str(err.value)
+    assert f"case {cid}" in message and "(102, 102)" in message and "(512, 512)" in message
+    assert "\n" not in message
+    with pytest.raises(ValueError, match=r"\(2, 102, 102\).*\(102, 102\)"):
+        case_metrics([_read("r1", 1, "unaided", cid, np.stack([drawn, drawn]))], study.truth_masks)
+    # a single-frame (1, H, W) drawing is the same grid
+    (row,) = case_metrics([_read("r1", 1, "unaided", cid, drawn[None])], study.truth_masks)
+    assert row["dice"] == 1.0 and row["area"] == drawn.sum() and row["area_unit"] == "px"
+
+
+def test_readerstudy_report_refuses_a_truth_mask_of_another_size(tmp_path):
+    study = write_region_study(tmp_path / "photos", n=2, size=102, retina=False)
+    _submit_all(study.path, "r1", 1, lambda c: study.truth_masks[c], "1", 70.0)
+    cid = study.case_ids[0]
+    Image.fromarray(np.zeros((512, 512), np.uint8)).save(study.path / "truth" / f"{cid}.png")
+    with pytest.raises(ValueError, match=rf"case {cid}, reader r1 \(unaided\).*\(102, 102\).*\(512, 512\)"):
+        _report(study.path, tmp_path / "out")
+    assert not (tmp_path / "out" / "region_cases.csv").exists()
+
+
+@pytest.mark.parametrize("n_cases", [1, 2, 5, 6, 9])
+def test_no_case_is_both_best_and_worst(n_cases):
+    result = {"cases": [{"reader": "r1", "case_id": f"c{i}", "dice": i / 10} for i in range(n_cases)]}
+    chosen, _ = overlay_cases(result, {f"c{i}": np.zeros((2, 2)) for i in range(n_cases)})
+    ids = [c for _, c in chosen]
+    assert len(ids) == len(set(ids)) == min(n_cases, 6)
+    worst = [int(c[1:]) for kind, c in chosen if kind == "worst"]
+    best = [int(c[1:]) for kind, c in chosen if kind == "best"]
+    assert worst[0] == 0 and (not best or (best[0] == n_cases - 1 and max(worst) < min(best)))
+
+
+def test_complete_report_has_no_interim_line_and_aided_rows_have_numbers(tmp_path):
+    study = write_region_study(tmp_path / "photos", n=3, retina=False)
+    reads = _photo_reads(study.truth_masks, ("unaided", "aided"))
+    paths = write_region_report(reads, study.truth_masks, tmp_path / "out", planned=len(reads))
+    text = _pdf_text(paths["report.pdf"])
+    assert "interim" not in text and "no aided reads yet" not in text and "nan" not in text
+    assert "+0.000" in text  # the same drawing unaided and aided: no change, written as a number
+
+
+def test_results_tab_sends_a_region_study_to_readerstudy_report(tmp_path):
+    from app.admin.dashboard_state import analyze_store
+
+    study = write_region_study(tmp_path / "photos", n=1, retina=False)
+    with pytest.raises(StudyError) as err:
+        analyze_store(study.path)
+    assert f"readerstudy report {study.path} --out DIR" in str(err.value)
+    assert "analyze" not in str(err.value)
