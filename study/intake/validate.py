@@ -199,7 +199,7 @@ def check_truth_mask(case: Case, protocol: Protocol) -> list[Finding]:
                 case.case_id,
                 "truth_mask",
                 case.truth_mask,
-                f"mask shape {mask.shape} does not match the {role} image {want}",
+                f"mask shape {mask.shape} does not match the {role!r} media, of shape {want}",
             )
         ]
     return []
