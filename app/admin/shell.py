@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from app.admin.admin_widget import AdminWidget
+from app.admin.fit import keep_within_screen
 from app.admin.login_state import AdminLoginState
 from app.admin.login_widget import AdminLoginPanel
 from app.admin.wizard_state import WizardState
@@ -25,6 +27,7 @@ class AdminShellWidget(QStackedWidget):
         self.login: AdminLoginPanel | None = None
         self.wizard: StudyWizardWidget | None = None
         self.error_label: QLabel | None = None
+        self._follows_screen = False
         if study_dir is not None and (Path(study_dir) / "study.toml").is_file():
             try:
                 self.login = AdminLoginPanel(AdminLoginState(Path(study_dir)))
@@ -38,6 +41,17 @@ class AdminShellWidget(QStackedWidget):
             self.wizard.study_created.connect(self.on_admin_ready)  # its creator just set the password
             self.addWidget(self.wizard)
         self.resize(1440, 900)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        keep_within_screen(self)
+        handle = self.windowHandle()
+        if handle is not None and not self._follows_screen:  # moved to another monitor: that screen's room
+            handle.screenChanged.connect(self.on_screen_changed)
+            self._follows_screen = True
+
+    def on_screen_changed(self, _screen) -> None:  # type: ignore[no-untyped-def]
+        keep_within_screen(self)
 
     def on_admin_ready(self, study_dir: Path) -> None:
         try:

@@ -27,6 +27,9 @@ def load_case_media(
     return case_id, {role: load(path) for role, path in paths.items() if path}, mask
 
 
+NO_PROBLEMS_YET = "No problems so far; the protocol and the admin password come next."
+
+
 class WizardState:
     def __init__(self, study_dir: Path | None = None) -> None:
         self.study_dir: Path | None = study_dir
@@ -65,7 +68,11 @@ class WizardState:
         try:
             result = wizard.scan(self.media_dir, self.truth_csv)
         except StudyError as err:
-            self.message, self.message_ok = "\n".join(err.problems), False
+            # Many lines go to the problem list (it scrolls); the message line stays short.
+            many = len(err.problems) > 1
+            self.problems = [wizard.Problem(p) for p in err.problems] if many else []
+            self.message = f"{len(err.problems)} problem(s) in the truth table." if many else err.problems[0]
+            self.message_ok = False
             return False
         self.cases, self.roles, self.scan_problems = result.cases, result.roles, list(result.problems)
         self._spacing = {}
@@ -145,15 +152,22 @@ class WizardState:
         return self.settings.seed
 
     def check(self, password: str | None = None, confirm: str | None = None) -> list[wizard.Problem]:
-        """Every problem Create would report; with the passwords, theirs too (as Create checks them)."""
+        """Every problem Create would report; with the passwords, theirs too (as Create checks them).
+
+        Without them (the pages before the protocol) a clean draft is not yet "ready to create":
+        the admin password is still to come."""
         if self.study_dir is None:
             self.problems = [wizard.Problem("study folder: not chosen")]
         else:
             self.problems = wizard.check(self.study_dir, self.settings, self.roles, self.cases)
         if password is not None:
             self.problems += wizard.password_problems(password, confirm or "")
-        self.message = "No problems: ready to create." if not self.problems else f"{len(self.problems)} problem(s)."
-        self.message_ok = not self.problems
+        if self.problems:
+            self.message, self.message_ok = f"{len(self.problems)} problem(s).", False
+        elif password is None:
+            self.message, self.message_ok = NO_PROBLEMS_YET, True
+        else:
+            self.message, self.message_ok = "No problems: ready to create.", True
         return self.problems
 
     def create_job(self, password: str, confirm: str) -> tuple[tuple, dict] | None:

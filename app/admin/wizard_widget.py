@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.admin.fit import ElidedLabel, scrolling_text
 from app.admin.tone import show_message
 from app.admin.wizard_protocol_page import ProtocolPage
 from app.admin.wizard_state import WizardState, load_case_media
@@ -83,7 +84,9 @@ class StudyWizardWidget(QWidget):
         self.problem_list.itemActivated.connect(self.on_problem_activated)
         self.problem_list.itemClicked.connect(self.on_problem_activated)
         self.message_label = QLabel()
+        # Wrapped, so never wider than the window; at most 3 lines tall, all of it in the tooltip.
         self.message_label.setWordWrap(True)
+        self.message_label.setMaximumHeight(3 * self.message_label.fontMetrics().lineSpacing() + 4)
         self.back_button = QPushButton("Back")
         self.back_button.clicked.connect(self.on_back_clicked)
         self.check_button = QPushButton("Check")
@@ -160,23 +163,28 @@ class StudyWizardWidget(QWidget):
         self.browse_media_button.setToolTip("pick the file (or, on cancel, the folder) for the selected media cell")
         self.browse_media_button.clicked.connect(self.on_browse_media_clicked)
         self.role_box = QComboBox()
+        # as wide as a short role name, not the longest one (the list itself shows them whole)
+        self.role_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.role_box.setMinimumContentsLength(8)
         self.role_edit = QLineEdit()
         self.role_edit.setPlaceholderText("new name, e.g. T2axi")
         self.role_edit.setMinimumWidth(180)
         self.rename_button = QPushButton("Rename role")
         self.rename_button.clicked.connect(self.on_rename_clicked)
-        tools = QHBoxLayout()
+        # Two rows: in one, the case tools and the role tools made the table side ~900 px at least.
+        tools, role_tools = QHBoxLayout(), QHBoxLayout()
         tools.addWidget(self.remove_button)
         tools.addWidget(self.browse_media_button)
         tools.addStretch(1)
-        tools.addWidget(QLabel("Viewport role"))
-        tools.addWidget(self.role_box)
-        tools.addWidget(self.role_edit)
-        tools.addWidget(self.rename_button)
+        role_tools.addWidget(QLabel("Viewport role"))
+        role_tools.addWidget(self.role_box)
+        role_tools.addWidget(self.role_edit, 1)
+        role_tools.addWidget(self.rename_button)
         left = QWidget()
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addLayout(tools)
+        lcol.addLayout(role_tools)
         lcol.addWidget(self.case_table, 1)
         hint = QLabel(
             "Double-click a cell to fix it (truth, patient, media path, truth mask); select a case to preview "
@@ -184,14 +192,22 @@ class StudyWizardWidget(QWidget):
         )
         hint.setObjectName("hint")
         lcol.addWidget(hint)
+        hint.setWordWrap(True)
         self.preview = HangingLayoutWidget()
-        self.preview_label = QLabel("Preview")
+        self.preview_label = ElidedLabel("Preview")
         self.preview_label.setObjectName("sectionLabel")
+        # Why a case cannot be shown takes the preview's place: wrapped, scrolling, never widening the window.
+        self.preview_error = QLabel()
+        self.preview_error.setObjectName("problemLabel")
+        self.preview_stack = QStackedWidget()
+        self.preview_stack.addWidget(self.preview)
+        self.preview_error_area = scrolling_text(self.preview_error)
+        self.preview_stack.addWidget(self.preview_error_area)
         right = QWidget()
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(0, 0, 0, 0)
         rcol.addWidget(self.preview_label)
-        rcol.addWidget(self.preview, 1)
+        rcol.addWidget(self.preview_stack, 1)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
@@ -217,7 +233,7 @@ class StudyWizardWidget(QWidget):
         self.back_button.setEnabled(step > 0)
         self.next_button.setText("Create study" if step == len(STEPS) - 1 else "Next")
         self.check_button.setVisible(step > 0)
-        show_message(self.message_label, s.message, s.message_ok)
+        self._show_message()
         self.problem_list.clear()
         for p in s.problems:
             item = QListWidgetItem(p.message)
@@ -231,6 +247,10 @@ class StudyWizardWidget(QWidget):
             )
         if step == 1:
             self._fill_cases()
+
+    def _show_message(self) -> None:
+        show_message(self.message_label, self.state.message, self.state.message_ok)
+        self.message_label.setToolTip(self.state.message)  # the label shows 3 lines at most
 
     def _columns(self) -> list[str]:
         """The table's columns: the fixed ones, one per role, and a region task's truth masks."""
@@ -296,6 +316,7 @@ class StudyWizardWidget(QWidget):
         elif step == 1:
             self.pages.setCurrentIndex(2)
             self.protocol_page.show_state()
+            self.check()  # this page's status names what Create would refuse, the empty password too
         else:
             self.create()
         self.show_state()
@@ -305,11 +326,14 @@ class StudyWizardWidget(QWidget):
         self.show_state()
 
     def on_check_clicked(self) -> None:
+        self.check()
+        self.show_state()
+
+    def check(self) -> None:
         pp = self.protocol_page
         # The passwords are on page 3: checked there, as Create checks them.
         on_protocol = self.pages.currentIndex() == len(STEPS) - 1
         self.state.check(*((pp.password.text(), pp.confirm.text()) if on_protocol else ()))
-        self.show_state()
 
     def create(self) -> None:
         pp = self.protocol_page
@@ -418,6 +442,7 @@ class StudyWizardWidget(QWidget):
             for vp in self.preview.viewports():
                 vp.set_slice(vp.n_frames // 2)
             self.preview.sync_enabled = sync
+        self.preview_stack.setCurrentWidget(self.preview)
         self.preview_label.setText(f"Preview: {case_id}" + ("" if media else " (no media)"))
         self.preview_shown.emit()
 
@@ -425,18 +450,21 @@ class StudyWizardWidget(QWidget):
         """The truth mask over the image it is drawn on, or why it does not fit (as `validate` says)."""
         n, h, w = media.frames.shape[:3]
         if mask.shape[-2:] != (h, w) or (mask.ndim == 3 and mask.shape[0] != n):
+            # The role quoted: a role named "image" made this read "the image image".
             self.state.message, self.state.message_ok = (
-                f"Truth mask of shape {mask.shape} does not match the {role} image "
-                f"({h}, {w}){f' x {n} slices' if n > 1 else ''}.",
+                f"Truth mask of shape {mask.shape} does not match the {role!r} media, of shape "
+                f"{(h, w) if n == 1 else (n, h, w)}.",
                 False,
             )
-            show_message(self.message_label, self.state.message, False)
+            self._show_message()
             return
         self.preview.viewport(role).set_mask(mask)
 
     def on_preview_failed(self, exc: BaseException) -> None:
         self.preview.clear()
-        self.preview_label.setText(f"Cannot show this case: {exc}")
+        self.preview_label.setText(f"Preview: {self.preview_case_id} (cannot show this case)")
+        self.preview_error.setText(f"Cannot show this case: {exc}")
+        self.preview_stack.setCurrentWidget(self.preview_error_area)
         self.preview_shown.emit()
 
     # -- file pickers ----------------------------------------------------------------------------

@@ -207,7 +207,7 @@ def mask_shape_problem(mask_shape: tuple[int, ...], frames_shape: tuple[int, int
         return ""
     want = f"({h}, {w})" if n == 1 else f"({n}, {h}, {w}): {n} slices of {h} x {w}"
     hint = " (a 2-D mask for a series: save an (N, H, W) .npy stack)" if n > 1 and len(mask_shape) == 2 else ""
-    return f"mask shape {tuple(mask_shape)} does not match the {role} image {want}{hint}"
+    return f"mask shape {tuple(mask_shape)} does not match the {role!r} media, of shape {want}{hint}"
 
 
 def _check_frame(frame: np.ndarray) -> None:

@@ -137,7 +137,9 @@ def test_wizard_region_chosen_by_hand_asks_for_masks_and_spacing(qtbot, tmp_path
     qtbot.waitUntil(lambda: w.preview_label.text() == "Preview: C003", timeout=10_000)
     w.case_table.selectRow(0)
     qtbot.waitUntil(lambda: w.preview_label.text() == "Preview: C001", timeout=10_000)
-    assert "Truth mask of shape (10, 10) does not match the image image (512, 512)" in w.message_label.text()
+    assert (
+        "Truth mask of shape (10, 10) does not match the 'image' media, of shape (512, 512)." in w.message_label.text()
+    )
     assert not w.preview.viewport("image").outline.isVisible()
     w.case_table.item(0, 4).setText("drawn/C001.png")
     w.case_table.selectRow(1)

@@ -105,3 +105,21 @@ def test_paths_leaving_the_study_folder_need_a_media_root(tmp_path):
     assert protocol.media_roots == ("../pacs",)
     assert validate_study(study, protocol, load_cases(study, protocol)) == []
     assert cli("validate", study, "--quiet").returncode == 0
+
+
+def test_a_truth_mask_of_another_size_names_its_role_once(tmp_path):
+    """A role named "image" read "does not match the image image (20, 30)"."""
+    import numpy as np
+    from PIL import Image
+
+    from study import wizard
+    from study.cases import Case
+    from study.intake.validate import check_truth_mask
+
+    Image.fromarray(np.zeros((20, 30), np.uint8)).save(tmp_path / "C1.png")
+    Image.fromarray(np.full((10, 10), 255, np.uint8)).save(tmp_path / "C1_mask.png")
+    settings = wizard.StudySettings("v", kind="region", region="lesion", question="Outline the lesion")
+    protocol = wizard.build_protocol(settings, ("image",))
+    case = Case("C1", "", "C1", {"image": str(tmp_path / "C1.png")}, str(tmp_path / "C1_mask.png"))
+    [finding] = check_truth_mask(case, protocol)
+    assert finding.cause == "mask shape (10, 10) does not match the 'image' media, of shape (20, 30)"
