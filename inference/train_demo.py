@@ -70,6 +70,10 @@ CAM_CANDIDATES_SMALL = [
     dict(cam_target_layer=layer, cam_method=method, cam_eigen_smooth=eigen, cam_aug_smooth=False)
     for layer in ("features.13", "features.6", "features.4")
     for method, eigen in (("gradcam", False), ("gradcam++", False), ("hirescam", True), ("layercam", False))
+] + [
+    dict(cam_target_layer=layer, cam_method=method, cam_eigen_smooth=False, cam_aug_smooth=True)
+    for layer in ("features.6", "features.4")
+    for method in ("hirescam", "layercam")
 ]
 # The motion composite's moving cells are thin trails a few pixels wide: the stride-4 blocks
 # (features.2 and .3: 32 x 32 maps at 128 px) can outline them, the stride-8 maps only blur over them.
