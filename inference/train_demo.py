@@ -70,7 +70,26 @@ CAM_CANDIDATES_SMALL = [
     dict(cam_target_layer=layer, cam_method=method, cam_eigen_smooth=eigen, cam_aug_smooth=False)
     for layer in ("features.13", "features.6", "features.4")
     for method, eigen in (("gradcam", False), ("gradcam++", False), ("hirescam", True), ("layercam", False))
+] + [
+    dict(cam_target_layer=layer, cam_method=method, cam_eigen_smooth=False, cam_aug_smooth=True)
+    for layer in ("features.6", "features.4")
+    for method in ("hirescam", "layercam")
 ]
+# The motion composite's moving cells are thin trails a few pixels wide: the stride-4 blocks
+# (features.2 and .3: 32 x 32 maps at 128 px) can outline them, the stride-8 maps only blur over them.
+CAM_CANDIDATES_FINE = [
+    dict(cam_target_layer=layer, cam_method=method, cam_eigen_smooth=eigen, cam_aug_smooth=False)
+    for layer in ("features.2", "features.3", "features.4", "features.6")
+    for method in ("gradcam", "hirescam", "layercam")
+    for eigen in (False, True)
+]
+
+
+def with_targets(settings: list[dict], targets: tuple[str, ...]) -> list[dict]:
+    """Every setting once per CAM target (\"predicted\" or a label)."""
+    return [{**s, "cam_target": t} for t in targets for s in settings]
+
+
 # The held-out CAM figures and their targets (issue 15).  "Energy" is the share of the CAM's mass
 # inside the finding (Wang et al. 2020): the MRI mass, the abnormal cells, the lower palpebral
 # conjunctiva, the moving sperm cells.
@@ -113,6 +132,10 @@ CONFIG: dict[str, dict] = {
         # Fixed windows (modality units): the series' own auto window lets a bright mass darken the
         # rest of the image, and the networks then read the background instead of the mass.
         "windows": {"T2axi": [1100.0, 2200.0], "T2sag": [1100.0, 2200.0], "DWI": [400.0, 800.0]},
+        # Half the training slices show their mass on a leiomyoma patient's slice (bladder, fat, uterus
+        # size, the myoma's own place): only the pasted mass then tells sarcoma from myoma.  Myoma
+        # donors only: a sarcoma's slice would put a second, sarcomatous mass beside a pasted myoma.
+        "mix": {"donors": ["0"]},
     },
     "cytology": {
         "model": {
@@ -129,7 +152,10 @@ CONFIG: dict[str, dict] = {
         "n_train": 600,
         "n_validation": 80,
         "threshold_rule": "youden",  # CIN2+ against the rest, on the summed CIN2+ probability
-        "cam_candidates": CAM_CANDIDATES,
+        # A triage reviewer looks for the high-grade cells: the CAM of the predicted class of a field
+        # called normal shows normal cells, even beside a reactive or low-grade cell, so the CIN2+ CAM
+        # (the score the queue is sorted by) is a candidate too.
+        "cam_candidates": with_targets(CAM_CANDIDATES, ("predicted", "CIN2+")),
     },
     "motility": {
         "model": {
@@ -148,7 +174,10 @@ CONFIG: dict[str, dict] = {
         "flips": "all",
         "n_train": 300,
         "n_validation": 60,
-        "cam_candidates": CAM_CANDIDATES_SMALL,
+        "cam_candidates": CAM_CANDIDATES_FINE,
+        # Half the training clips show their moving cells over another clip held still (its first
+        # frame, no motion): what moves is then where the grade is read, not debris or a background.
+        "mix": {"donors": None, "still": [1, 2]},
     },
     "conjunctiva": {
         "model": {
@@ -199,17 +228,24 @@ def base_spec(name: str, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), members=None
     return parse_spec(data, Path("/nonexistent") / name / "model.toml", check_files=False)
 
 
-def images_for(spec: ModelSpec, cases: list[CaseData], role: str) -> tuple[torch.Tensor, np.ndarray]:
-    """Unnormalized training images of one role (the images the prediction averages) and their case index."""
+def images_for(
+    spec: ModelSpec, cases: list[CaseData], role: str
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Unnormalized training images of one role (the images the prediction averages), each image's
+    case index and media frame (slice; 0 for a photo or a clip's motion composite), and each case's
+    frame size."""
     from study.media import load
 
-    xs, owner = [], []
+    xs, owner, frame, hw = [], [], [], []
     for i, case in enumerate(cases):
         member = next(m for m in spec.members if m.role == role)
-        plan = plan_inputs(load(case.paths[role]), spec, member.window)
+        media = load(case.paths[role])
+        plan = plan_inputs(media, spec, member.window)
         xs.append(plan.images[list(plan.predict_index)])
         owner += [i] * len(plan.predict_index)
-    return torch.cat(xs), np.array(owner)
+        frame += [0 if spec.input == "motion" else int(k) for k in plan.predict_index]
+        hw.append(tuple(media.frames.shape[1:3]))
+    return torch.cat(xs), np.array(owner), np.array(frame), hw
 
 
 def targets(name: str, spec: ModelSpec, cases: list[CaseData]) -> torch.Tensor:
@@ -259,6 +295,15 @@ def paste_on_donor(
     return torch.where(use[:, None, None, None], mixed, x)
 
 
+def donor_batch(
+    x: torch.Tensor, pool: torch.Tensor, still: torch.Tensor | None, n: int, gen: torch.Generator
+) -> torch.Tensor:
+    """``n`` random images of ``x`` from the indices ``pool``; where ``still`` (1, C, 1, 1) is not NaN
+    that channel is replaced by its value (a clip's motion channels: nothing moves)."""
+    donors = x[pool[torch.randint(len(pool), (n,), generator=gen)]]
+    return donors if still is None else torch.where(still.isnan(), donors, still)
+
+
 def train_net(
     spec: ModelSpec,
     x: torch.Tensor,
@@ -266,11 +311,12 @@ def train_net(
     epochs: int,
     flips: str,
     seed: int,
-    mix: tuple[torch.Tensor, torch.Tensor] | None = None,
+    mix: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None,
     init: nn.Module | None = None,
     lr: float = 3e-3,
 ) -> nn.Module:
-    """``mix``: (per-image finding masks (N, 1, h, w), indices of donor images) for ``paste_on_donor``;
+    """``mix``: (per-image finding masks (N, 1, h, w), indices of donor images, per-channel values that
+    replace the donors' channels (NaN: keep; None: keep all)) for ``paste_on_donor``;
     ``init``: a trained network to fine-tune (its weights are copied) instead of a fresh one."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -295,8 +341,8 @@ def train_net(
             opt.zero_grad()
             xb = x[idx]
             if mix is not None:
-                masks, pool = mix
-                donors = x[pool[torch.randint(len(pool), (len(idx),), generator=gen)]]
+                masks, pool, still = mix
+                donors = donor_batch(x, pool, still, len(idx), gen)
                 xb = paste_on_donor(xb, masks[idx], donors, gen)
             loss = loss_fn(spec, net(augment(xb, flips, gen)), y[idx], weight)
             loss.backward()
@@ -385,7 +431,7 @@ def _toml(v) -> str:
 
 
 CAM_KEYS = {"cam_method": "method", "cam_target_layer": "target_layer", "cam_eigen_smooth": "eigen_smooth"}
-CAM_KEYS |= {"cam_aug_smooth": "aug_smooth"}
+CAM_KEYS |= {"cam_aug_smooth": "aug_smooth", "cam_target": "target"}
 
 
 def save_weights(folder: Path, name: str, nets: dict[str, nn.Module]) -> list[dict]:
@@ -552,22 +598,57 @@ def _previous(spec: ModelSpec) -> dict:
     return {f"base_{k}": spec.training[k] for k in keep if k in spec.training}
 
 
-def finding_masks(study: Path, cases: list[CaseData], role: str, size: tuple[int, int]) -> torch.Tensor:
-    """(K, 1, h, w) soft masks in [0, 1] of each case's finding at the network's input size (zeros: none).
+def _frame_boxes(study: Path, role: str) -> dict[tuple[str, int], list]:
+    """lesions.csv as (case_id, frame) -> boxes of one role (rows without a role belong to every role)."""
+    import csv
 
-    Single-frame roles only (photos).  The box is widened by a few pixels and blurred so a pasted
-    finding has no hard seam.
+    out: dict[tuple[str, int], list] = {}
+    with (study / "lesions.csv").open(newline="") as f:
+        for row in csv.DictReader(f):
+            if row.get("role") and row["role"] != role:
+                continue
+            box = tuple(int(row[k]) for k in ("row0", "col0", "row1", "col1"))
+            out.setdefault((row["case_id"], int(row.get("frame") or 0)), []).append(box)
+    return out
+
+
+def finding_masks(
+    study: Path,
+    cases: list[CaseData],
+    role: str,
+    spec: ModelSpec,
+    owner: np.ndarray,
+    frame: np.ndarray,
+    hw: list[tuple[int, int]],
+) -> torch.Tensor:
+    """(N, 1, h, w) soft masks in [0, 1] of each training image's finding as the network sees it
+    (the frame's crop resized to the input size; zeros: no finding on that frame or slice).
+
+    The findings: lesions.csv boxes of that case, role and frame (MRI slices, photos) or the moving
+    cells of a clip (moving_cells.npz).  The mask is widened by a few pixels and blurred so a
+    pasted finding has no hard seam.
     """
-    from inference.cam_quality import read_findings
-    from study.media import load
+    from inference.cam_quality import boxes_mask, read_findings
+    from inference.preprocess import crop_box
 
-    hw = {(c.case_id, role): load(c.paths[role]).frames.shape[1:3] for c in cases}
-    by_case = {f.case_id: f.mask for f in read_findings(study, hw)}
-    masks = torch.zeros(len(cases), 1, *size)
-    for i, c in enumerate(cases):
-        if c.case_id in by_case:
-            m = torch.from_numpy(by_case[c.case_id].astype(np.float32))[None, None]
-            masks[i] = F.interpolate(m, size=size, mode="area")[0]
+    if (study / "moving_cells.npz").is_file():
+        found = read_findings(study, {(c.case_id, role): hw[i] for i, c in enumerate(cases)})
+        full = {(f.case_id, 0): f.mask for f in found}
+    else:
+        boxes = _frame_boxes(study, role)
+        full = {
+            key: boxes_mask(hw[i], boxes[key])
+            for i, c in enumerate(cases)
+            for key in {(c.case_id, int(k)) for k in frame[owner == i]}
+            if key in boxes
+        }
+    masks = torch.zeros(len(owner), 1, *spec.input_size)
+    for j, (i, k) in enumerate(zip(owner, frame)):
+        m = full.get((cases[i].case_id, int(k)))
+        if m is not None:
+            r0, c0, r1, c1 = crop_box(hw[i], spec.crop)
+            t = torch.from_numpy(m[r0:r1, c0:c1].astype(np.float32))[None, None]
+            masks[j] = F.interpolate(t, size=spec.input_size, mode="area")[0]
     masks = F.max_pool2d(masks, 9, stride=1, padding=4)  # widen by 4 px
     return F.avg_pool2d(masks, 9, stride=1, padding=4, count_include_pad=False)
 
@@ -602,7 +683,7 @@ def train_one(
     y = targets(name, raw, train_cases)
     # Normalization from the training images of all roles (per channel).
     images = {role: images_for(raw, train_cases, role) for role in cfg["roles"]}
-    allx = torch.cat([x for x, _ in images.values()])
+    allx = torch.cat([im[0] for im in images.values()])
     mean = allx.mean((0, 2, 3)).tolist()
     std = allx.std((0, 2, 3)).clamp_min(1e-3).tolist()
     y_fit = y
@@ -622,14 +703,20 @@ def train_one(
             y_fit = (y - init.spec.target_mean) / init.spec.target_std
     ep = epochs or cfg["epochs"]
     nets = {}
-    for role, (x, owner) in images.items():
+    for role, (x, owner, frame, hw) in images.items():
         _log(f"{name}/{role}: {len(x)} training images from {len(train_cases)} cases, {ep} epochs")
         xn = (x - torch.tensor(mean).view(1, -1, 1, 1)) / torch.tensor(std).view(1, -1, 1, 1)
         mix = None
         if cfg.get("mix"):
             wanted = cfg["mix"]["donors"]  # truths whose images lend their background (None: all)
-            donors = [i for i, c in enumerate(train_cases) if wanted is None or c.truth in wanted]
-            mix = (finding_masks(train_dir, train_cases, role, raw.input_size)[owner], torch.tensor(donors))
+            donors = [j for j, i in enumerate(owner) if wanted is None or train_cases[i].truth in wanted]
+            masks = finding_masks(train_dir, train_cases, role, raw, owner, frame, hw)
+            still = None
+            if cfg["mix"].get("still"):  # the donors' motion channels: no motion (raw 0, normalized)
+                still = torch.full((1, xn.shape[1], 1, 1), float("nan"))
+                for ch in cfg["mix"]["still"]:
+                    still[0, ch] = -mean[ch] / std[ch]
+            mix = (masks, torch.tensor(donors), still)
         start = None if init is None else init.nets[role]
         nets[role] = train_net(spec, xn, y_fit[owner], ep, cfg["flips"], seed, mix, start, lr)
     train_s = time.time() - t0
