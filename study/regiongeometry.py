@@ -58,18 +58,18 @@ def polygon_mask(vertices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     x0, y0 = v[:, 0] - c0, v[:, 1] - r0
     x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
     h, w = r1 - r0, c1 - c0
-    toggles = np.zeros((h, w + 1), dtype=np.uint8)
-    for ax, ay, bx, by in zip(x0, y0, x1, y1, strict=True):
-        if ay == by:
-            continue  # a horizontal edge crosses no centre line
-        lo, hi = min(ay, by), max(ay, by)
-        # rows whose centre r + 0.5 lies in [lo, hi)
-        rows = np.arange(max(0, int(np.ceil(lo - 0.5))), min(h, int(np.ceil(hi - 0.5))))
-        if rows.size == 0:
-            continue
-        xs = ax + (rows + 0.5 - ay) * (bx - ax) / (by - ay)
-        cols = np.clip(np.ceil(xs - 0.5).astype(np.int64), 0, w)  # first pixel centre right of it
-        np.bitwise_xor.at(toggles, (rows, cols), 1)
+    keep = y0 != y1  # a horizontal edge crosses no centre line
+    x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
+    # per edge, the rows whose centre r + 0.5 lies in [low y, high y): all edges at once
+    start = np.clip(np.ceil(np.minimum(y0, y1) - 0.5), 0, h).astype(np.int64)
+    stop = np.clip(np.ceil(np.maximum(y0, y1) - 0.5), 0, h).astype(np.int64)
+    counts = np.maximum(stop - start, 0)
+    edge = np.repeat(np.arange(len(counts)), counts)
+    rows = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + start[edge]
+    xs = x0[edge] + (rows + 0.5 - y0[edge]) * (x1[edge] - x0[edge]) / (y1[edge] - y0[edge])
+    cols = np.clip(np.ceil(xs - 0.5).astype(np.int64), 0, w)  # first pixel centre right of the crossing
+    # each crossing toggles the pixels from its column on: the parity of crossings per cell
+    toggles = (np.bincount(rows * (w + 1) + cols, minlength=h * (w + 1)) & 1).astype(np.uint8).reshape(h, w + 1)
     mask[r0:r1, c0:c1] = np.bitwise_xor.accumulate(toggles, axis=1)[:, :w].view(bool)
     return mask
 

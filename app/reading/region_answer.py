@@ -157,7 +157,7 @@ class RegionAnswer(AnswerState):
     # -- measurements -------------------------------------------------------------
     @property
     def pixels(self) -> int:
-        return 0 if self.mask is None else int(self.mask.sum())
+        return 0 if self.mask is None else int(np.count_nonzero(self.mask))  # (a bool sum is ~5x slower)
 
     @property
     def area_mm2(self) -> float | None:
@@ -168,8 +168,9 @@ class RegionAnswer(AnswerState):
     def area_text(self) -> str:
         """The live area; on a series the sum over its slices, saying on how many (a per-slice
         figure labelled only "Area" would read as the slice's own)."""
-        area = self.area_mm2
-        text = f"Area {area:.2f} mm\u00b2 ({self.pixels} px)" if area is not None else f"Area {self.pixels} px"
+        pixels = self.pixels
+        area = None if self.spacing_mm is None else pixels * self.spacing_mm[0] * self.spacing_mm[1]
+        text = f"Area {area:.2f} mm\u00b2 ({pixels} px)" if area is not None else f"Area {pixels} px"
         if self.mask is not None and not self.image_2d and self.mask.shape[0] > 1:
             drawn = int(self.mask.any(axis=(1, 2)).sum())
             text += f"\non {drawn} of {self.mask.shape[0]} slices"  # a line of its own: the panel is narrow

@@ -446,11 +446,12 @@ class RegionEditorPanel(AnswerPanel):
         if self.roi is None or not self.state.ready or not self._drawing:
             return
         pts = [*self._vertices(), (x, y)]
-        if len(pts) > 3:  # one vertex more on the closing edge, not a rebuilt polygon
+        if len(pts) >= 3 and len(self.roi.getHandles()) == len(pts) - 1:  # one vertex more on the closing edge
             self._syncing = True
             try:
                 self.roi.append_vertex(self.roi.mapFromItem(self.canvas, QPointF(x, y)))
-                self.roi.raise_handles()
+                handles = self.roi.getHandles()
+                handles[-1].setZValue(handles[0].zValue())  # with the others, above the edges
             finally:
                 self._syncing = False
         else:
