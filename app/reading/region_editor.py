@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.graphicsItems.ROI import _PolyLineSegment  # the edge class PolyLineROI builds
+from pyqtgraph.graphicsItems.ROI import Handle, _PolyLineSegment  # the classes PolyLineROI builds
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPolygonF
 from PySide6.QtWidgets import (
@@ -98,6 +98,23 @@ class RegionCanvas(MaskFill):
             self.editor.on_canvas_stroked([(p.x(), p.y())], "move")
 
 
+class _Vertex(Handle):
+    """pyqtgraph's handle with its context menu ("Remove handle") built when first asked for:
+    building a QMenu per vertex was a tenth of placing one."""
+
+    def buildMenu(self):  # noqa: N802 - pyqtgraph override
+        return None
+
+    def getMenu(self):  # noqa: N802 - pyqtgraph override
+        if self.menu is None:
+            self.menu = Handle.buildMenu(self)
+        return self.menu
+
+    def raiseContextMenu(self, ev) -> None:  # noqa: N802 - pyqtgraph override
+        self.getMenu()  # pyqtgraph enables "Remove handle" on self.removeAction before showing it
+        super().raiseContextMenu(ev)
+
+
 class _ContourEdge(_PolyLineSegment):
     """A polygon edge that keeps its bounding rectangle until an endpoint moves or the view's
     transform changes (pyqtgraph's ``viewTransformChanged``, as its ``Handle`` does).  Qt asks
@@ -171,6 +188,18 @@ class ContourROI(pg.PolyLineROI):
     def stateChanged(self, finish: bool = True) -> None:  # noqa: N802 - pyqtgraph override
         if not self._quiet:
             super().stateChanged(finish)
+
+    def addHandle(self, info, index=None):  # noqa: N802 - pyqtgraph override
+        if info.get("item") is None:  # the handle ROI.addHandle would build, with a lazy menu
+            info["item"] = _Vertex(
+                self.handleSize,
+                typ=info["type"],
+                pen=self.handlePen,
+                hoverPen=self.handleHoverPen,
+                parent=self,
+                antialias=self._antialias,
+            )
+        return super().addHandle(info, index)
 
     def addSegment(self, h1, h2, index=None) -> None:  # noqa: N802 - pyqtgraph override
         # pyqtgraph's own PolyLineROI.addSegment (0.14), with an edge that keeps its bounding rectangle

@@ -99,3 +99,15 @@ def test_a_stroke_stays_on_the_slice_it_began_on(editor):
     editor.on_canvas_stroked([(30.0, 50.0), (31.0, 50.0)], "start")  # the next stroke paints slice 1
     editor.on_canvas_stroked([(40.0, 50.0)], "finish")
     assert a.mask[1, 50, 35] and a.edit_count == 2
+
+
+def test_a_vertex_menu_removes_the_vertex_and_the_region_follows(editor):
+    """Right-click on a vertex: "Remove handle" (pyqtgraph's menu, built when first needed)."""
+    a = editor.state
+    place(editor, [*SQUARE[:3], (40, 80), SQUARE[3]])  # a square with a point below it
+    assert a.mask[0, 65, 40]
+    vertex = editor.roi.getHandles()[3]
+    menu = vertex.getMenu()
+    assert [act.text() for act in menu.actions()] == ["Remove handle"]
+    vertex.removeClicked()
+    assert len(editor._vertices()) == 4 and a.pixels == 40 * 40 and not a.mask[0, 65, 40]
