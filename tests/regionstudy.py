@@ -97,6 +97,21 @@ def retina_disc(photo: np.ndarray, radius: float = 95.0) -> np.ndarray:
     return (yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2
 
 
+def _finish(root: Path, protocol: Protocol, role: str, rows: list, ids: list, masks: dict, shapes: dict) -> RegionStudy:
+    """cases.csv (one media column, ``role``, and the truth mask) and the study's readers."""
+    with open(root / "cases.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["case_id", "truth", "patient_id", role, "truth_mask"])
+        w.writerows(rows)
+    store = Store.open(root)
+    try:
+        for code, group in READERS:
+            store.add_reader(code, group, PIN)
+    finally:
+        store.close()
+    return RegionStudy(root, protocol, ids, masks, shapes)
+
+
 def write_region_study(
     root: Path, *, design: str = "sequential", n: int = 3, size: int = 128, retina: bool = True
 ) -> RegionStudy:
@@ -134,17 +149,7 @@ def write_region_study(
         rows.append((cid, "0", "P900", f"media/{cid}.jpg", f"truth/{cid}.png"))
         ids.append(cid)
         masks[cid], shapes[cid] = mask, mask.shape
-    with open(root / "cases.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["case_id", "truth", "patient_id", "photo", "truth_mask"])
-        w.writerows(rows)
-    store = Store.open(root)
-    try:
-        for code, group in READERS:
-            store.add_reader(code, group, PIN)
-    finally:
-        store.close()
-    return RegionStudy(root, protocol, ids, masks, shapes)
+    return _finish(root, protocol, "photo", rows, ids, masks, shapes)
 
 
 # -- a region task on a DICOM series (several slices) ------------------------------------------
@@ -219,17 +224,7 @@ def write_series_region_study(root: Path, *, design: str = "sequential", n: int 
         rows.append((cid, "", f"P{i}", f"media/{cid}", f"truth/{cid}.npy"))
         ids.append(cid)
         masks[cid], shapes[cid] = mask, mask.shape
-    with open(root / "cases.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["case_id", "truth", "patient_id", "mr", "truth_mask"])
-        w.writerows(rows)
-    store = Store.open(root)
-    try:
-        for code, group in READERS:
-            store.add_reader(code, group, PIN)
-    finally:
-        store.close()
-    return RegionStudy(root, protocol, ids, masks, shapes)
+    return _finish(root, protocol, "mr", rows, ids, masks, shapes)
 
 
 def put_series_ai(study: RegionStudy) -> None:
