@@ -56,7 +56,12 @@ def _cam_engine(model: LoadedModel, role: str) -> CamMethod | None:
     return cache[role]
 
 
-def _run_role(model: LoadedModel, role: str, plan: InputPlan, with_cam: bool, batch_size: int) -> _RoleRun:
+def _run_role(
+    model: LoadedModel, role: str, plan: InputPlan, with_cam: bool, batch_size: int, mirror: bool = False
+) -> _RoleRun:
+    """Forward passes over the plan's images in batches.  With ``mirror`` (augmentation smoothing) each
+    batch carries its left-right mirror image too, so the CAM's second view costs no second pass; the
+    outputs kept are the unmirrored images' only (the prediction never sees the mirror)."""
     run = _RoleRun(plan)
     engine = _cam_engine(model, role) if with_cam else None
     for start in range(0, plan.images.shape[0], batch_size):
@@ -65,8 +70,10 @@ def _run_role(model: LoadedModel, role: str, plan: InputPlan, with_cam: bool, ba
             with torch.inference_mode():
                 out = model.nets[role](x)
         else:
-            out, acts = engine.forward(x)
-            run.passes.append((x, out, acts))
+            xs = torch.cat([x, x.flip(-1)]) if mirror else x
+            out, acts = engine.forward(xs)
+            run.passes.append((xs, out, acts))
+            out = out[: x.shape[0]]
         run.outputs.append(out.detach().float())
     return run
 
@@ -166,15 +173,15 @@ def _target_index(spec: ModelSpec, combined: np.ndarray, target: str | None, pre
 
 
 def _cam_maps(engine: CamMethod, passes: list, idx: int, size: tuple[int, int], aug_smooth: bool) -> torch.Tensor:
-    """(K, h, w) maps in [0, 1] of one role's images; with ``aug_smooth`` the mean with the mirrored image's map."""
+    """(K, h, w) maps in [0, 1] of one role's images; with ``aug_smooth`` the mean with the mirrored image's
+    map (grad-cam's augmentation smoothing, left-right mirror only; the mirror is the second half of each
+    pass, see ``_run_role``)."""
     maps = []
     for x, out, acts in passes:
-        targets = class_targets([idx] * x.shape[0])
-        m = engine.maps(x, out, acts, targets)
-        if aug_smooth:  # grad-cam's augmentation smoothing, left-right mirror only (test-time augmentation)
-            xf = x.flip(-1)
-            out_f, acts_f = engine.forward(xf)
-            m = 0.5 * (m + engine.maps(xf, out_f, acts_f, targets).flip(-1))
+        m = engine.maps(x, out, acts, class_targets([idx] * x.shape[0]))
+        if aug_smooth:
+            half = x.shape[0] // 2
+            m = 0.5 * (m[:half] + m[half:].flip(-1))
         maps.append(finish(m, size))
     return torch.cat(maps).cpu()
 
@@ -209,7 +216,7 @@ def predict(
         if media is None:
             raise MediaError(case_id or "case", f"no media for role {member.role!r} that the model reads")
         plan = plan_inputs(media, spec, member.window)
-        runs[member.role] = _run_role(model, member.role, plan, with_cam, batch_size)
+        runs[member.role] = _run_role(model, member.role, plan, with_cam, batch_size, spec.cam_aug_smooth)
     per_role = []
     for run in runs.values():
         per = _per_image(spec, torch.cat(run.outputs))

@@ -1,17 +1,22 @@
-"""Precompute against a plain batched forward + Grad-CAM: ``python -m tests.benchmarks.precompute [--cases N]``.
+"""Precompute against a plain batched forward + CAM: ``python -m tests.benchmarks.precompute [--cases N]``.
 
 Builds N MRI demo patients in a temporary folder and runs the shipped MRI model
-(``resources/models/mri``) over them twice, in one process, on the CPU:
+(``resources/models/mri``) over them, in one process, on the CPU:
 
 * ``precompute_s``: ``inference.precompute.precompute`` as the app runs it: DICOM
   series read from disk, inputs planned, prediction and a CAM for every slice
   of every role, outputs handed to a sink;
 * ``plain_s`` (the baseline): the same networks over the same input tensors
   (prepared before the clock starts), one batch per role and case: a forward
-  pass that keeps the target layer's activations, ``autograd.grad`` of the
-  predicted class score to them, and the Grad-CAM map (Selvaraju et al. 2017:
-  ReLU of the gradient-weighted sum of activation channels) upsampled to the
-  CAM size and scaled to [0, 1] per slice.
+  pass that keeps the target layer's activations, ``autograd.grad`` of the CAM
+  target's score to them, and the model's own CAM formula written out in torch
+  (Grad-CAM, Selvaraju et al. 2017: ReLU of the channel-mean-gradient-weighted
+  activations; HiResCAM, Draelos & Carin 2020: gradient x activation summed
+  over channels; LayerCAM, Jiang et al. 2021: positive gradient x activation)
+  with the model's augmentation smoothing (the image and its mirror in one
+  batch, maps averaged), upsampled to the CAM size and scaled to [0, 1] per slice;
+* ``plain_gradcam_s``: the same, but one Grad-CAM pass without smoothing (the
+  cheapest CAM), to show what the model's CAM choice itself costs.
 
 ``ratio`` = precompute_s / plain_s; budget <= 1.3 (DESIGN.md).  Best of --reps (3) runs of
 each after a warm-up.  A benchmark, not a test: it reports, it does not assert.
@@ -30,19 +35,38 @@ import torch
 BUDGET = 1.3
 
 
-def _plain_gradcam(
-    net: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, size: tuple[int, int]
+def _plain_cam(
+    method: str,
+    net: torch.nn.Module,
+    layer: torch.nn.Module,
+    x: torch.Tensor,
+    size: tuple[int, int],
+    idx: int,
+    mirror: bool,
 ) -> torch.Tensor:
+    """(B, *size) maps in [0, 1]: ``method``'s formula on ``layer``, for class ``idx``."""
+    xs = torch.cat([x, x.flip(-1)]) if mirror else x
     acts: list[torch.Tensor] = []
     handle = layer.register_forward_hook(lambda _m, _i, out: acts.append(out))
     try:
-        out = net(x)
+        out = net(xs)
     finally:
         handle.remove()
-    idx = int(torch.softmax(out, 1).mean(0).argmax())
     (grads,) = torch.autograd.grad(out[:, idx].sum(), acts[0])
-    cam = torch.relu((grads.mean((2, 3), keepdim=True) * acts[0]).sum(1, keepdim=True))
-    cam = torch.nn.functional.interpolate(cam, size=size, mode="bilinear", align_corners=False)[:, 0]
+    a = acts[0]
+    if method == "gradcam":
+        cam = (grads.mean((2, 3), keepdim=True) * a).sum(1)
+    elif method == "hirescam":
+        cam = (grads * a).sum(1)
+    elif method == "layercam":
+        cam = (torch.relu(grads) * a).sum(1)
+    else:
+        raise SystemExit(f"no plain baseline for CAM method {method!r}")
+    cam = torch.relu(cam)
+    if mirror:
+        half = x.shape[0]
+        cam = 0.5 * (cam[:half] + cam[half:].flip(-1))
+    cam = torch.nn.functional.interpolate(cam[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
     flat = cam.flatten(1)
     lo, hi = flat.min(1).values[:, None, None], flat.max(1).values[:, None, None]
     return ((cam - lo) / (hi - lo).clamp_min(1e-12)).detach()
@@ -89,15 +113,19 @@ def main(argv: list[str] | None = None) -> None:
                 net = model.nets[member.role]
                 inputs.append((net, find_target_layer(net, spec.cam_target_layer), plan.images, (r1 - r0, c1 - c0)))
 
-        def run_plain() -> float:
+        idx = spec.labels.index(spec.cam_target) if spec.cam_target in spec.labels else 1
+
+        def run_plain(method: str, mirror: bool) -> float:
             t0 = time.perf_counter()
             for net, layer, x, size in inputs:
-                _plain_gradcam(net, layer, x, size)
+                _plain_cam(method, net, layer, x, size, idx, mirror)
             return time.perf_counter() - t0
 
-        run_precompute(), run_plain()  # warm-up
+        own = (spec.cam_method, spec.cam_aug_smooth)
+        run_precompute(), run_plain(*own), run_plain("gradcam", False)  # warm-up
         pre = min(run_precompute() for _ in range(args.reps))
-        plain = min(run_plain() for _ in range(args.reps))
+        plain = min(run_plain(*own) for _ in range(args.reps))
+        gradcam = min(run_plain("gradcam", False) for _ in range(args.reps))
     print(
         json.dumps(
             {
@@ -107,8 +135,11 @@ def main(argv: list[str] | None = None) -> None:
                 "images": int(sum(x.shape[0] for _, _, x, _ in inputs)),
                 "threads": args.threads,
                 "precompute_s": round(pre, 3),
+                "cam": f"{spec.cam_method} on {spec.cam_target_layer}" + (" + mirror" if spec.cam_aug_smooth else ""),
                 "plain_s": round(plain, 3),
+                "plain_gradcam_s": round(gradcam, 3),
                 "ratio": round(pre / plain, 2),
+                "ratio_vs_plain_gradcam": round(pre / gradcam, 2),
                 "cases_per_second": round(args.cases / pre, 2),
                 "budget_ratio": BUDGET,
                 "within_budget": pre / plain <= BUDGET,

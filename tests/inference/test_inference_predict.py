@@ -187,3 +187,33 @@ def test_central_crop_places_the_cam_in_the_crop_box(tmp_path):
     assert cam.shape == (3, 96, 64)
     assert not cam[:, :24].any() and not cam[:, 72:].any() and not cam[:, :, :16].any() and not cam[:, :, 48:].any()
     assert cam[:, 24:72, 16:48].any()
+
+
+def test_aug_smooth_cam_is_the_mean_with_the_mirrored_map(tmp_path):
+    """The mirror rides in the original's batch: same prediction as without smoothing, and each map is the
+    mean of the image's map and its mirror's map flipped back, as two separate passes give them."""
+    from inference.cam import class_targets, finish, make_cam
+    from inference.network import find_target_layer
+
+    model_cfg = {**MOBILE, "head": "binary", "labels": ["myoma", "sarcoma"]}
+    cam = {"method": "layercam", "target_layer": "features.6", "target": "sarcoma", "size": 64}
+    plain = load_model(write_spec(tmp_path / "plain", model_cfg, roles=("T2axi",), tables={"cam": cam}))
+    smooth = load_model(
+        write_spec(tmp_path / "smooth", model_cfg, roles=("T2axi",), tables={"cam": {**cam, "aug_smooth": True}})
+    )
+    series = _series(6, 3, 64, 64)
+    a = predict(plain, {"T2axi": series})
+    b = predict(smooth, {"T2axi": series})
+    assert b.score == pytest.approx(a.score, abs=1e-6) and b.probabilities == pytest.approx(a.probabilities, abs=1e-6)
+
+    net = smooth.nets["T2axi"]
+    engine = make_cam("layercam", net, find_target_layer(net, "features.6"))
+    x = plan_inputs(series, smooth.spec).images
+    targets = class_targets([1] * len(x))
+    out, acts = engine.forward(x)
+    m = engine.maps(x, out, acts, targets)
+    out_f, acts_f = engine.forward(x.flip(-1))
+    m_f = engine.maps(x.flip(-1), out_f, acts_f, targets).flip(-1)
+    expected = finish(0.5 * (m + m_f), (64, 64)).numpy()
+    assert np.allclose(b.cams["T2axi"].astype(np.float32), expected, atol=2e-3)
+    assert not np.allclose(b.cams["T2axi"].astype(np.float32), a.cams["T2axi"].astype(np.float32), atol=2e-3)
