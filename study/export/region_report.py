@@ -402,13 +402,20 @@ def write_region_report(
 
 
 def write_study_region_report(study_dir: Path, out_dir: Path, url: str | None = None, title: str | None = None):
-    """`readerstudy report` for a study whose task is a region: stored region reads, truth masks, AI masks."""
+    """`readerstudy report` for a study whose task is a region: stored region reads, truth masks, AI masks.
+
+    Besides FILES it writes ``reads.csv``, the per-read table every study kind exports
+    (``study.store.tables.reads_frame``: latest read per reader, session and case, with
+    ``region_pixels``, ``region_area_mm2``, ``accepted_unchanged``, ``edit_ms``, ``edit_count``).
+    Raises StudyError when the store fails its audit check (the table is read first)."""
     from study.cases import load_cases
     from study.protocol import load_protocol
     from study.regionreads import region_reads
     from study.store import Store
+    from study.store.tables import reads_frame
 
     protocol = load_protocol(study_dir)
+    table = reads_frame(study_dir, url)  # checks the audit chain before anything is written
     reads = region_reads(study_dir, url)
     if not reads:
         raise StudyError([f"{study_dir}: the store has no submitted region reads yet"])
@@ -423,4 +430,7 @@ def write_study_region_report(study_dir: Path, out_dir: Path, url: str | None = 
     spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
     planned = n_readers * len(cases) * len(protocol.modes)  # every reader reads every case once per mode
     title = title or protocol.title or study_dir.name
-    return write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, planned)
+    paths = write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, planned)
+    paths["reads.csv"] = Path(out_dir) / "reads.csv"
+    table.to_csv(paths["reads.csv"], index=False)
+    return paths

@@ -135,6 +135,13 @@ def test_readerstudy_report_on_the_octa_demo_writes_the_region_section(tmp_path)
     spec1 = cases[cases.reader == "spec1"]
     assert len(spec1) == 6 and (spec1["area_error"] > 0).all() and (spec1["dice"] < 1).all()
     assert len(cases[cases.reader == "AI"]) == 6
+    # reads.csv, as every study kind exports it, with the region columns of each stored read
+    reads = pd.read_csv(tmp_path / "report" / "reads.csv").set_index("case")
+    assert len(reads) == 6 and (reads["reader"] == "spec1").all()
+    for case_id, mask in truth.items():
+        drawn = int(ndimage.binary_dilation(mask, iterations=2).sum())
+        assert reads.loc[case_id, "region_pixels"] == drawn
+        assert reads.loc[case_id, "region_area_mm2"] == pytest.approx(drawn * SPACING_MM**2)
     info = subprocess.run(["pdfinfo", str(tmp_path / "report" / "report.pdf")], capture_output=True, text=True).stdout
     assert [ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")] == ["3"]
 
