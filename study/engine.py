@@ -404,6 +404,15 @@ class StudyEngine:
         ).scalars()
         return {p["case"] for p in map(json.loads, rows) if p.get("session") == index}
 
+    @staticmethod
+    def _has_sittings(s, reader_id: int, index: int) -> bool:
+        return (
+            s.execute(
+                select(SittingRow.id).where(SittingRow.reader_id == reader_id, SittingRow.session_index == index)
+            ).first()
+            is not None
+        )
+
     def sessions(self, reader: str) -> list[SessionInfo]:
         now = self.clock()
         with self.store.Session() as s:
@@ -434,7 +443,9 @@ class StudyEngine:
                 if locked:
                     state = "locked"
                 else:
-                    state = "done" if done == total else ("in progress" if done else "not started")
+                    # A case opened and left (a sitting without a read) has started the session too.
+                    started = done > 0 or self._has_sittings(s, row.id, index)
+                    state = "done" if done == total else ("in progress" if started else "not started")
                 infos.append(
                     SessionInfo(
                         index,

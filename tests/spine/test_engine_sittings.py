@@ -80,3 +80,16 @@ def test_sittings_left_by_another_window_count_after_the_lease_comes_back(engine
     assert table.loc[case, "seconds"] == 6.0 and table.loc[case, "sittings"] == 2
     assert engine.store.verify_chain().ok
     first_window.close()
+
+
+def test_a_session_with_only_a_left_case_is_in_progress(engine, clock):
+    """The session list says Resume, not Start, once a case was opened and left unanswered."""
+    from app.reading.session_list_state import session_row
+
+    assert engine.sessions("spec1")[0].state == "not started"
+    rs = engine.start("spec1", 1)
+    rs.leave(_sitting(clock, rs.next_item().case_id, 4))
+    rs.close()
+    info = engine.sessions("spec1")[0]
+    assert (info.state, info.done) == ("in progress", 0)
+    assert session_row(info, clock()).action == "Resume"
