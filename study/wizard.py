@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -360,6 +361,41 @@ def truth_mask_problems(protocol: Protocol, loaded: tuple, cases: tuple[DraftCas
     ]
 
 
+def decode_media(
+    cases: tuple[DraftCase, ...], roles: tuple[str, ...]
+) -> Generator[tuple[int, int], None, list[Problem]]:
+    """Decode every case's media as the reading screen will (``study.intake.validate.check_media``,
+    what ``readerstudy validate`` runs), one case at a time.
+
+    A generator for a worker: yields (cases done, cases in all) after each case and returns every
+    problem, each naming case, role, file and cause and tied to the case's table row.  Seconds for a
+    large study: the structural :func:`check` does not decode, so it stays instant on the screen.
+    """
+    from study.intake.validate import check_media
+    from study.specimen import field_paths
+
+    problems: list[Problem] = []
+    for row, case in enumerate(cases):
+        for role in roles:
+            for path in field_paths(case.path(role)) if case.path(role) else ():
+                problems += [
+                    Problem(f"case {case.case_id} / {role}: {f.path}: {f.cause}", row)
+                    for f in check_media(case.case_id, role, Path(path))
+                ]
+        yield row + 1, len(cases)
+    return problems
+
+
+def media_problems(cases: tuple[DraftCase, ...], roles: tuple[str, ...]) -> list[Problem]:
+    """:func:`decode_media` run to the end (no progress)."""
+    gen = decode_media(cases, roles)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
 MIN_PASSWORD = 6
 
 
@@ -382,8 +418,12 @@ def write_study(
     *,
     media: str = "copy",
     media_dir: str | Path | None = None,
+    decode: bool = False,
 ) -> Protocol:
     """Write study.toml and cases.csv (and the admin password into the store); return the protocol.
+
+    ``decode``: also decode every media file first (:func:`decode_media`) and refuse on any
+    that the reading screen could not show (the wizard's Create does; it runs in a worker).
 
     ``media`` (one of :data:`study.newstudy.MEDIA_MODES`): copy the cases' media into
     ``STUDY_DIR/media`` (default; paths under ``media_dir`` are kept), link them there, or
@@ -395,6 +435,8 @@ def write_study(
     problems = check(study_dir, settings, roles, cases)
     if admin_password is not None:
         problems += password_problems(admin_password, admin_password)
+    if decode and not problems:
+        problems += media_problems(cases, roles)
     if problems:
         raise StudyError([p.message for p in problems])
     protocol = build_protocol(settings, roles)

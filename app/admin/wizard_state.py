@@ -45,6 +45,13 @@ class WizardState:
         self.message_ok: bool | None = None  # True: success, False: a problem, None: information
         self.created: Protocol | None = None
         self._spacing: dict[str, tuple[tuple[float, float] | None, str]] = {}  # role -> (spacing, note)
+        # Decoding every file runs in a worker after an instant structural check (decode_job): the cases
+        # being decoded, the cases last decoded and what that found, the last check's message.
+        self._structural_ok = False
+        self._decoding: tuple[wizard.DraftCase, ...] | None = None
+        self._decoded: tuple[wizard.DraftCase, ...] | None = None
+        self._media_problems: list[wizard.Problem] = []
+        self._checked: tuple[str, bool | None] = ("", None)
 
     # -- page 1: files -------------------------------------------------------------
     def set_files(self, study_dir: str, media_dir: str, truth_csv: str) -> None:
@@ -154,21 +161,73 @@ class WizardState:
     def check(self, password: str | None = None, confirm: str | None = None) -> list[wizard.Problem]:
         """Every problem Create would report; with the passwords, theirs too (as Create checks them).
 
-        Without them (the pages before the protocol) a clean draft is not yet "ready to create":
-        the admin password is still to come."""
+        Instant: the table, the protocol and the files' presence (:func:`study.wizard.check`), plus
+        the decoding problems found for these very cases by the last :meth:`decode_job`.
+        Without the passwords (the pages before the protocol) a clean draft is not yet "ready to
+        create": the admin password is still to come."""
         if self.study_dir is None:
-            self.problems = [wizard.Problem("study folder: not chosen")]
+            structural = [wizard.Problem("study folder: not chosen")]
         else:
-            self.problems = wizard.check(self.study_dir, self.settings, self.roles, self.cases)
+            structural = wizard.check(self.study_dir, self.settings, self.roles, self.cases)
+        self._structural_ok = not structural
+        self.problems = structural
         if password is not None:
             self.problems += wizard.password_problems(password, confirm or "")
+        if self._structural_ok and self.cases is self._decoded:
+            self.problems += self._media_problems
         if self.problems:
             self.message, self.message_ok = f"{len(self.problems)} problem(s).", False
         elif password is None:
             self.message, self.message_ok = NO_PROBLEMS_YET, True
         else:
             self.message, self.message_ok = "No problems: ready to create.", True
+        self._checked = (self.message, self.message_ok)
         return self.problems
+
+    def decode_job(self) -> tuple[tuple, tuple] | None:
+        """(cases, roles) for :func:`study.wizard.decode_media` (run in a worker) when the last
+        :meth:`check` found the table sound and these cases are not decoded yet (or had files that
+        did not decode: they may have been replaced since), else None."""
+        if not self._structural_ok or not self.cases or self._decoding is self.cases:
+            return None
+        if self._decoded is self.cases and not self._media_problems:
+            return None
+        self._decoding = self.cases
+        self.on_decode_progress((0, len(self.cases)))
+        return self.cases, self.roles
+
+    def on_decode_progress(self, done_total: tuple[int, int]) -> None:
+        done, total = done_total
+        message, ok = self._checked
+        prefix = f"{message} " if ok is False else ""  # the check's problems stay in view
+        self.message, self.message_ok = (
+            f"{prefix}Decoding the media: {done} of {total} cases\u2026",
+            (False if ok is False else None),
+        )
+
+    def on_decoded(self, problems: list[wizard.Problem]) -> None:
+        """The decoding's problems join the last check's (and stay with these cases until they change);
+        when the cases changed meanwhile, a line says to check again."""
+        decoded, self._decoding = self._decoding, None
+        if self.cases is not decoded:
+            self.message, self.message_ok = "The cases changed while their media were decoded: press Check again.", None
+            return
+        self._decoded, self._media_problems = decoded, list(problems)
+        self.problems = [p for p in self.problems if p not in self._media_problems] + self._media_problems
+        message, ok = self._checked
+        if problems:
+            self.message = (
+                f"{len(self.problems)} problem(s); {len(problems)} file(s) the reading screen could not show."
+            )
+            self.message_ok = False
+        elif ok is False:
+            self.message, self.message_ok = message, ok
+        else:
+            self.message, self.message_ok = f"Every file of the {len(self.cases)} cases decodes. {message}", ok
+
+    def on_decode_ended(self) -> None:
+        """The decoding worker stopped (done, failed or cancelled)."""
+        self._decoding = None
 
     def create_job(self, password: str, confirm: str) -> tuple[tuple, dict] | None:
         """(args, kwargs) of :func:`study.wizard.write_study` when the draft passes every check, else
@@ -177,14 +236,14 @@ class WizardState:
             return None
         self.message, self.message_ok = (
             {
-                "copy": "Copying the media into the study folder…",
-                "link": "Linking the media into the study folder…",
-            }.get(self.media_mode, "Writing the study…"),
+                "copy": "Decoding the media and copying them into the study folder…",
+                "link": "Decoding the media and linking them into the study folder…",
+            }.get(self.media_mode, "Decoding the media and writing the study…"),
             None,
         )
         return (
             (self.study_dir, self.settings, self.roles, self.cases, password),
-            {"media": self.media_mode, "media_dir": self.media_dir},
+            {"media": self.media_mode, "media_dir": self.media_dir, "decode": True},
         )
 
     def on_created(self, protocol: Protocol) -> None:

@@ -60,6 +60,7 @@ class StudyWizardWidget(QWidget):
         self.preview_worker: Worker | None = None
         self.preview_case_id = ""
         self.write_worker: Worker | None = None
+        self.decode_worker: Worker | None = None
 
         self.step_labels = [QLabel(s) for s in STEPS]
         steps = QHBoxLayout()
@@ -327,7 +328,35 @@ class StudyWizardWidget(QWidget):
 
     def on_check_clicked(self) -> None:
         self.check()
+        job = self.state.decode_job()  # the structural check passed: decode every file, off the GUI thread
+        if job is not None:
+            if self.decode_worker is not None:
+                self.decode_worker.cancel()
+            self.check_button.setEnabled(False)
+            self.decode_worker = create_worker(
+                wizard.decode_media,
+                *job,
+                _connect={
+                    "progress": self.on_decode_progressed,
+                    "result_ready": self.on_media_decoded,
+                    "errored": self.on_create_failed,
+                    "finished": self.on_decode_finished,
+                },
+            )
+            self.decode_worker.start()
         self.show_state()
+
+    def on_decode_progressed(self, done_total: tuple[int, int]) -> None:
+        self.state.on_decode_progress(done_total)
+        self._show_message()
+
+    def on_media_decoded(self, problems: list) -> None:
+        self.state.on_decoded(problems)
+        self.show_state()
+
+    def on_decode_finished(self) -> None:
+        self.state.on_decode_ended()
+        self.check_button.setEnabled(True)
 
     def check(self) -> None:
         pp = self.protocol_page

@@ -59,12 +59,15 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     problems = lambda: [w.problem_list.item(i).text() for i in range(w.problem_list.count())]
     # Check catches the mismatch as Create does, in the same words.
     qtbot.mouseClick(w.check_button, Qt.MouseButton.LeftButton)
+    # The table is sound, so Check decodes every file in a worker; the password problem stays in view.
+    assert w.message_label.text() == "1 problem(s). Decoding the media: 0 of 8 cases\u2026"
+    qtbot.waitUntil(lambda: w.check_button.isEnabled(), timeout=20_000)
     assert problems() == ["admin password: the two entries differ"]
     assert w.message_label.text() == "1 problem(s)." and w.message_label.objectName() == "problemLabel"
     w.next_button.click()
     assert problems() == ["admin password: the two entries differ"] and not (study / "study.toml").exists()
     qtbot.keyClicks(page.confirm, "6")
-    qtbot.mouseClick(w.check_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(w.check_button, Qt.MouseButton.LeftButton)  # the files decoded already: not again
     assert problems() == [] and w.message_label.text() == "No problems: ready to create."
     assert w.message_label.objectName() == "successLabel"  # a success is not shown in the warning colour
     with qtbot.waitSignal(w.study_created, timeout=10_000):
@@ -162,3 +165,34 @@ def test_a_broken_study_shows_its_problems(qtbot, photo_study):
     qtbot.addWidget(shell)
     assert shell.currentWidget() is shell.error_label
     assert "study.design: 'sometimes' is not one of" in shell.error_label.text()
+
+
+def test_check_decodes_the_media_and_create_refuses_a_file_that_does_not(qtbot, tmp_path, photo_folder):
+    """A truncated PNG passes the structural check (it exists, its name says image); Check decodes it
+    in a worker and names case, file and cause on its row; Create refuses it and writes nothing."""
+    media, truth = photo_folder
+    broken = media / "C005.png"
+    broken.write_bytes(broken.read_bytes()[:300])
+    study = tmp_path / "new-study"
+    shell = open_admin(study)
+    qtbot.addWidget(shell)
+    w = shell.wizard
+    w.media_edit.setText(str(media))
+    w.truth_edit.setText(str(truth))
+    w.next_button.click()
+    w.check_button.click()
+    assert not w.check_button.isEnabled()  # decoding
+    qtbot.waitUntil(lambda: w.check_button.isEnabled(), timeout=20_000)
+    texts = [w.problem_list.item(i).text() for i in range(w.problem_list.count())]
+    assert len(texts) == 1 and texts[0].startswith("case C005 / image: ") and str(broken) in texts[0]
+    assert w.message_label.text() == "1 problem(s); 1 file(s) the reading screen could not show."
+    w.on_problem_activated(w.problem_list.item(0))
+    assert w.case_table.selectionModel().selectedRows()[0].row() == 4
+
+    w.next_button.click()  # the protocol page
+    qtbot.keyClicks(w.protocol_page.password, "pw-123456")
+    qtbot.keyClicks(w.protocol_page.confirm, "pw-123456")
+    w.next_button.click()  # Create: refused at once, the file is known not to decode
+    texts = [w.problem_list.item(i).text() for i in range(w.problem_list.count())]
+    assert any(t.startswith("case C005 / image: ") for t in texts)
+    assert not (study / "study.toml").exists() and not (study / "cases.csv").exists()

@@ -99,3 +99,30 @@ def test_attach_model_records_a_relative_spec_path(tmp_path, photo_folder):
     p = wizard.attach_model(study, spec)
     assert p.model_spec == "../models/model.toml"
     assert p.seed == 1 and p.hanging.roles == s.roles
+
+
+def test_decode_media_names_each_file_that_does_not_decode_and_write_study_refuses_it(tmp_path, photo_folder):
+    """A truncated PNG passes the structural check (present, a known kind);
+    decoding names case, role, file and cause on their rows, and write_study(decode=True) writes nothing."""
+    media, truth = photo_folder
+    (media / "C002.png").write_bytes((media / "C002.png").read_bytes()[:200])
+    s = wizard.scan(media, truth)
+    settings = wizard.StudySettings(study_id="s", seed=1)
+    study = tmp_path / "study"
+    assert wizard.check(study, settings, s.roles, s.cases) == []
+    gen = wizard.decode_media(s.cases, s.roles)
+    steps = []
+    try:
+        while True:
+            steps.append(next(gen))
+    except StopIteration as stop:
+        problems = stop.value
+    assert steps == [(i, 8) for i in range(1, 9)]
+    assert [(p.row, p.message.split(": ")[0]) for p in problems] == [(1, "case C002 / image")]
+    assert str(media / "C002.png") in problems[0].message
+    assert wizard.media_problems(s.cases, s.roles) == problems
+    with pytest.raises(StudyError, match="case C002 / image"):
+        wizard.write_study(study, settings, s.roles, s.cases, "pw-123456", decode=True)
+    assert not study.exists() or not any(study.iterdir())
+    wizard.write_study(study, settings, s.roles, s.cases, "pw-123456")  # without decode: the CLI's `new`
+    assert (study / "study.toml").exists()
