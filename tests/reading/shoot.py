@@ -162,6 +162,22 @@ class Shooter:
             QTest.keyClick(screen, Qt.Key.Key_Return)
 
 
+def _truths(d: Path) -> dict[str, str]:
+    with open(d / "cases.csv", newline="") as f:
+        return {row["case_id"]: row["truth"] for row in csv.DictReader(f)}
+
+
+def _largest_lesion_frames(d: Path) -> dict[tuple[str, str], int]:
+    """(case, role) -> the frame where lesions.csv gives that series the largest mass area."""
+    best: dict[tuple[str, str], tuple[int, int]] = {}
+    with open(d / "lesions.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            key, area = (row["case_id"], row["role"]), int(row["area_px"])
+            if area > best.get(key, (-1, 0))[0]:
+                best[key] = (area, int(row["frame"]))
+    return {key: frame for key, (_, frame) in best.items()}
+
+
 def shoot_mri(s: Shooter, d: Path) -> None:
     w = s.window(d)
     s.grab(w, "mri-1-login")
@@ -185,10 +201,19 @@ def shoot_mri(s: Shooter, d: Path) -> None:
     w.engine.override_washout("spec1", 2, "screenshots", actor="shoot")
     w.sessions.refresh()
     screen = s.start(w, 2)
+    # The CAM is for "sarcoma": shown on the first sarcoma of the reader's order (the cases before it are
+    # answered), each viewport at the slice where that series shows the most mass (lesions.csv).
+    truth, frames = _truths(d), _largest_lesion_frames(d)
+    while screen.state.item is not None and truth.get(screen.state.item.case_id) != "1":
+        for key in (Qt.Key.Key_1, Qt.Key.Key_Down, Qt.Key.Key_Return):
+            QTest.keyClick(screen, key)
+        wait_for(lambda: screen.state.item is None or not screen.state.loading)
+    case_id = screen.state.item.case_id
     QTest.keyClick(screen, Qt.Key.Key_C)
-    for vp in screen.viewer.viewports():  # the slice with the lesion, where the CAM is
-        vp.set_slice(vp.n_frames // 2)
+    for role, vp in zip(screen.viewer.roles, screen.viewer.viewports()):
+        vp.set_slice(frames.get((case_id, role), vp.n_frames // 2))
     QTest.keyClick(screen, Qt.Key.Key_2)
+    print(f"aided MRI screenshot: case {case_id} (sarcoma)")
     s.grab(w, "mri-7-aided-cam")
     QTest.keyClick(screen, Qt.Key.Key_1)  # "leiomyoma" at 80 % likelihood of sarcoma: warned
     for _ in range(6):
