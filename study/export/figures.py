@@ -164,7 +164,12 @@ def draw_forest(fig: Figure, rect, result: dict) -> None:
     """Per-reader sensitivity and specificity with Wilson 95% CIs, one row per reader x modality."""
     rows = list(result["readers"])
     n = len(rows)
-    axes = [fig.add_axes(_sub(rect, 0.2, 0.12, 0.37, 0.84)), fig.add_axes(_sub(rect, 0.62, 0.12, 0.37, 0.84))]
+    # Room below the axes for the tick labels and the caption, and above for the titles, in inches:
+    # a fixed fraction of a short panel (few readers, in the flowing report) let the caption run into
+    # the tick labels.
+    height_in = max(rect[3] * fig.get_figheight(), 1e-6)
+    bottom, top = min(0.4, max(0.12, 0.42 / height_in)), min(0.2, max(0.04, 0.25 / height_in))
+    axes = [fig.add_axes(_sub(rect, x, bottom, 0.37, 1 - bottom - top)) for x in (0.2, 0.62)]
     y = np.arange(n)[::-1]
     labels = [f"{r['reader']} · {r['modality']} (n {r['n']})" for r in rows]
     mods = list(dict.fromkeys(r["modality"] for r in rows))
