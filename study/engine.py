@@ -112,13 +112,21 @@ class SessionInfo:
     has_aided: bool = False  # some of its cases are read with the AI (they wait for AI outputs)
 
 
+# Why an aided session cannot open while the protocol names no model (session list, status, start()).
+NO_MODEL = "needs the AI's outputs: no model attached (Study administration \u2192 Model)"
+# The cause recorded when an aided case is skipped because the AI has no output for it.
+NO_AI_OUTPUT = "no AI output for this case (the model could not read it): it is not read aided"
+
+
 @dataclass(frozen=True)
 class AIReadiness:
     """How far the study's AI outputs are: aided reads wait until every case has one.
 
-    ``expected`` is False when the protocol names no model (nothing to wait for).
+    ``expected`` is False when the protocol names no model: aided reads then stay
+    closed (an aided read without the AI would be an unaided read recorded as aided).
     ``failed`` counts cases the last finished precompute run could not read: they
-    are shown as unreadable in the aided read rather than waited for forever.
+    are skipped in the aided read (recorded as unavailable) rather than waited for
+    forever, and never read "aided" without an output.
     """
 
     stored: int
@@ -128,12 +136,29 @@ class AIReadiness:
 
     @property
     def ready(self) -> bool:
-        return not self.expected or self.stored + self.failed >= self.total
+        """Aided reads may open: a model is attached and every case has an output or a recorded failure."""
+        return self.closed_reason is None
+
+    @property
+    def computing(self) -> bool:
+        """A model is attached and some cases have neither an output nor a recorded failure yet."""
+        return self.expected and self.stored + self.failed < self.total
 
     @property
     def percent(self) -> int:
         """Whole percent of cases with an output (or a recorded failure), rounded down."""
         return 100 if not self.total else min(100, (self.stored + self.failed) * 100 // self.total)
+
+    @property
+    def closed_reason(self) -> str | None:
+        """Why aided reads cannot open, in the clinic's words; None when they can."""
+        if not self.expected:
+            return NO_MODEL
+        if self.computing:
+            return f"AI outputs being computed: {self.percent} % ({self.stored + self.failed} of {self.total} cases)"
+        if self.total and not self.stored:
+            return "needs the AI's outputs: the model could not read any case (Study administration \u2192 Model)"
+        return None
 
 
 @dataclass(frozen=True)
@@ -193,6 +218,11 @@ class ReadSubmission:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def session_title(info: SessionInfo) -> str:
+    """'Session 2 (aided)'; crossover sessions are named 'session 1' / 'session 2'."""
+    return info.name.capitalize() if info.name.startswith("session") else f"Session {info.index} ({info.name})"
 
 
 def session_plan(
@@ -467,7 +497,7 @@ class StudyEngine:
         A precompute run that finishes appends an ``ai.precompute`` audit row naming
         the cases it could not read; those count as settled.
         """
-        expected = bool(self.protocol.model_spec)
+        expected = bool(self.model_spec())
         case_ids = {c.case_id for c in self.cases}
         if not expected:
             return AIReadiness(0, 0, len(case_ids), False)
@@ -478,6 +508,23 @@ class StudyEngine:
             ).scalar()
         failed = (set(json.loads(last).get("failed", [])) & (case_ids - stored)) if last else set()
         return AIReadiness(len(stored), len(failed), len(case_ids), True)
+
+    def model_spec(self) -> str | None:
+        """The model study.toml names now: a model attached (admin screen) after this engine
+        opened counts at once, in this process and in others."""
+        try:
+            return load_protocol(self.study_dir).model_spec
+        except (StudyError, OSError):
+            return self.protocol.model_spec
+
+    def ai_closed_reason(self, info: SessionInfo) -> str | None:
+        """Why a session with aided cases cannot open for the AI (None: it can, or it has none).
+
+        A session already done is not affected; a locked one gets the reason too, so the
+        admin sees it before the washout ends (``readerstudy status``)."""
+        if not info.has_aided or info.state == "done":
+            return None
+        return self.ai_readiness().closed_reason
 
     def override_washout(self, reader: str, index: int, reason: str, actor: str = "admin") -> None:
         """Open a reader's later session before the washout ends; audited."""
@@ -508,12 +555,21 @@ class StudyEngine:
                 raise SessionLocked(f"The {info.name} session opens after the previous session is finished.")
             days = math.ceil((info.opens_at - self.clock()).total_seconds() / 86400)
             raise SessionLocked(f"The {info.name} session opens on {info.opens_at:%Y-%m-%d}, in {days} days (washout).")
+        # An aided read without the AI output would be an unaided read recorded as aided.
+        reason = self.ai_closed_reason(info)
+        if reason:
+            raise SessionLocked(f"{session_title(info)} {reason}.")
         with self.store.Session() as s:
             row = self._reader(s, reader)
             modes = {i: m for i, _, m in self._plan(s, row)}[index]
+            with_output = set(s.execute(select(AIOutputRow.case_id).distinct()).scalars())
         order = case_order([c.case_id for c in self.cases if c.case_id in modes], self.protocol.seed, reader, index)
         session = ReadingSession(self, row.id, reader, index, info.name, order, modes, workstation or workstation_id())
         session.acquire(take_over=take_over)
+        # Aided cases the last precompute run could not read: skipped (audited), never read aided without the AI.
+        for cid in order:
+            if modes[cid] == "aided" and cid not in with_output and session._open(cid):
+                session.mark_unavailable(session.item(cid), NO_AI_OUTPUT)
         return session
 
     def sittings(self, reader: str | None = None) -> list[Sitting]:
@@ -550,6 +606,10 @@ def _sitting(row: SittingRow, reader: str) -> Sitting:
         row.cam_shown_ms,
         row.workstation,
     )
+
+
+def _has_ai_output(s, case_id: str) -> bool:
+    return s.execute(select(AIOutputRow.id).where(AIOutputRow.case_id == case_id).limit(1)).first() is not None
 
 
 def _open_sittings(s, reader_id: int, index: int, case_id: str) -> list[SittingRow]:
@@ -892,6 +952,12 @@ class ReadingSession:
             lease = self._locked_lease(s)
             if lease is None or lease.token != self.token:
                 raise LeaseHeld("This session was taken over by another workstation; your last answer was not saved.")
+            if self.modes[read.case_id] == "aided" and not _has_ai_output(s, read.case_id):
+                raise StudyError(
+                    [
+                        f"read of case {read.case_id}: an aided read needs the AI's output for this case; the store has none"
+                    ]
+                )
             earlier = _open_sittings(s, self.reader_id, self.index, read.case_id) if read.case_id in self._left else []
             row = ReadRow(
                 reader_id=self.reader_id,

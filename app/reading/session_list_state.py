@@ -34,8 +34,9 @@ def washout_text(opens_at: datetime, now: datetime) -> str:
 
 
 def ai_wait_text(ai: AIReadiness) -> str:
-    """'AI outputs being computed: 40 % (48 of 120 cases)'."""
-    return f"AI outputs being computed: {ai.percent} % ({ai.stored + ai.failed} of {ai.total} cases)"
+    """Why an aided session waits: 'AI outputs being computed: 40 % (48 of 120 cases)', or
+    'needs the AI's outputs: no model attached (Study administration → Model)'."""
+    return ai.closed_reason or ""
 
 
 def session_row(info: SessionInfo, now: datetime, washout_days: int = 0, ai: AIReadiness | None = None) -> SessionRow:
@@ -55,7 +56,8 @@ def session_row(info: SessionInfo, now: datetime, washout_days: int = 0, ai: AIR
     if info.state == "done":
         return SessionRow(info.index, title, f"done \u00b7 {info.done}/{info.total}", False, "")
     if info.has_aided and ai is not None and not ai.ready:
-        # An aided read without the AI output would be an unaided read recorded as aided.
+        # An aided read without the AI output would be an unaided read recorded as aided
+        # (the engine's start() refuses it too).
         return SessionRow(info.index, title, ai_wait_text(ai), False, "")
     if info.state == "in progress":
         return SessionRow(info.index, title, f"in progress \u00b7 {info.done}/{info.total}", True, "Resume")
@@ -71,7 +73,7 @@ class SessionListState:
         self.message = ""
         # A session left open on a workstation that stopped (crash): offered for take-over.
         self.stale_session: int | None = None
-        self.waiting_for_ai = False  # some session waits for AI outputs: the screen polls
+        self.waiting_for_ai = False  # some session waits for AI outputs being computed: the screen polls
 
     def refresh(self) -> list[SessionRow]:
         now = self._now()
@@ -79,5 +81,6 @@ class SessionListState:
         infos = self.engine.sessions(self.reader)
         ai = self.engine.ai_readiness() if any(i.has_aided and i.state != "done" for i in infos) else None
         self.rows = [session_row(info, now, washout, ai) for info in infos]
-        self.waiting_for_ai = ai is not None and not ai.ready
+        # Polled only while outputs are being computed; a missing model is the admin's to attach.
+        self.waiting_for_ai = ai is not None and ai.computing
         return self.rows

@@ -60,10 +60,20 @@ def study_status(engine: StudyEngine, outputs: list[Path] = ()) -> dict:
             raise
         readers = []
         audit["readers_unreadable"] = f"{err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    ai = engine.ai_readiness()
     return {
         "study": engine.protocol.study_id,
         "design": engine.protocol.design,
         "cases": len(engine.cases),
+        "ai": {
+            "model": engine.model_spec(),
+            "stored": ai.stored,
+            "failed": ai.failed,
+            "total": ai.total,
+            "ready": ai.ready,
+            # Why sessions with aided cases cannot open (None: they can).
+            "aided_closed": ai.closed_reason,
+        },
         "readers": readers,
         "audit": audit,
     }
@@ -87,6 +97,7 @@ def _readers(engine: StudyEngine) -> list[dict]:
                     "total": info.total,
                     "opens_at": info.opens_at.isoformat() if info.opens_at else None,
                     "washout_days_remaining": remaining,
+                    "ai_closed": engine.ai_closed_reason(info),
                 }
             )
         readers.append({"reader": r.code, "group": r.group, "sessions": sessions})
@@ -104,9 +115,16 @@ def run(args) -> int:
         print(json.dumps(status, indent=2))
     else:
         print(f"{status['study']} ({status['design']}, {status['cases']} cases)")
+        ai = status["ai"]
+        if ai["aided_closed"]:  # every design has aided reads
+            print(f"aided reads: closed, {ai['aided_closed']}")
+        elif ai["model"]:
+            print(f"aided reads: AI outputs for {ai['stored']} of {ai['total']} cases ({ai['failed']} unreadable)")
         for r in status["readers"]:
             for s in r["sessions"]:
                 extra = f", opens {s['opens_at'][:10]} ({s['washout_days_remaining']} days)" if s["opens_at"] else ""
+                if s["ai_closed"]:
+                    extra += f", {s['ai_closed']}"
                 print(
                     f"  {r['reader']:<10} {r['group']:<12} {s['name']:<10} {s['state']:<12} {s['done']}/{s['total']}{extra}"
                 )

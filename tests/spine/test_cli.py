@@ -69,6 +69,13 @@ def test_readers_status_and_override(study_dir):
     assert ok.returncode == 0, ok.stderr
     text = cli("status", study_dir).stdout
     assert "not started" in text and "audit chain: OK" in text
+    # No model is attached: the aided session is open by the washout, closed by the AI, and says so.
+    no_model = "needs the AI's outputs: no model attached (Study administration \u2192 Model)"
+    assert f"aided reads: closed, {no_model}" in text
+    assert f"not started  0/8, {no_model}" in text
+    data = json.loads(cli("status", study_dir, "--json").stdout)
+    assert data["ai"]["model"] is None and data["ai"]["aided_closed"] == no_model
+    assert [s["ai_closed"] for s in data["readers"][0]["sessions"]] == [None, no_model]
 
 
 def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):

@@ -11,6 +11,7 @@ from study.engine import LeaseHeld, LoginError, ReadSubmission, SessionLocked, S
 from study.errors import StudyError
 from study.order import case_order
 from study.store import reads_table
+from tests.aimodel import attach_test_model, give_binary_ai
 
 
 def submit(rs, item, answer="1", confidence=70.0, active_ms=1200):
@@ -71,6 +72,7 @@ def test_aided_session_opens_only_after_the_washout(engine, clock):
         engine.start("spec1", 2)
     clock.advance(hours=1)
     assert engine.sessions("spec1")[1].state == "not started"
+    give_binary_ai(engine)
     engine.start("spec1", 2).close()
 
 
@@ -153,6 +155,7 @@ def test_invalid_answers_are_refused(engine):
 def test_ai_output_is_never_served_in_unaided_reads(engine, clock):
     from study.aioutput import AIOutput
 
+    attach_test_model(engine.study_dir)
     for c in engine.cases:
         engine.store.put_ai_output(AIOutput(c.case_id, "m", "binary", ("absent", "present"), (0.1, 0.9), score=0.9))
     rs = engine.start("spec1", 1)
@@ -190,6 +193,7 @@ def test_lease_blocks_a_second_workstation_until_it_expires(engine, clock):
 def test_crossover_reads_each_case_once_per_mode_and_balances_order(make_study, tmp_path, clock):
     study = make_study(tmp_path / "x", design="crossover", n_cases=10)
     engine = StudyEngine.open(study, clock=clock)
+    give_binary_ai(engine)
     for i in range(4):
         engine.store.add_reader(f"r{i}", "specialist", "1234")
     first_modes = []
