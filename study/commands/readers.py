@@ -34,6 +34,9 @@ def run(args) -> int:
             raise StudyError(
                 [f"--group: {args.group!r} is not one of the study's groups ({', '.join(protocol.groups)})"]
             )
+        problem = store.reader_code_problem(args.code)  # before asking a PIN for a code that is refused
+        if problem:
+            raise StudyError([problem])
         pin = args.pin if args.pin is not None else ask_secret(f"PIN for {args.code}: ", "pass --pin")
         info = store.add_reader(args.code, args.group, pin, actor=getattr(args, "actor", "admin"))
         print(f"added reader {info.code} ({info.group or 'no group'})")

@@ -307,10 +307,33 @@ class Store:
         raise StudyError([message])
 
     # -- readers ----------------------------------------------------------
+    def reader_code_problem(self, code: str) -> str | None:
+        """Why ``code`` cannot be a new reader's code (None when it can): the rules of
+        ``code_problem``, no space anywhere, and no code equal to an existing one ignoring
+        case (sign-in is exact, so ``SPEC2`` next to ``spec2`` would be two readers in the
+        statistics).  Codes enrolled before these rules stay as they are."""
+        code = code.strip()
+        problem = code_problem(code)
+        if problem:
+            return problem
+        if " " in code:
+            return f"reader code {code!r}: must not contain spaces (e.g. {code.replace(' ', '')!r})"
+        with self.Session() as s:
+            codes = s.execute(select(ReaderRow.code).order_by(ReaderRow.id)).scalars().all()
+        if code in codes:
+            return f"reader {code}: already exists"
+        same = next((c for c in codes if c.casefold() == code.casefold()), None)
+        if same is not None:
+            return (
+                f"reader {code}: the code {same!r} exists already; codes that differ only in "
+                "upper/lower case would count as two readers"
+            )
+        return None
+
     def add_reader(self, code: str, group: str, pin: str, actor: str = "admin") -> ReaderInfo:
         code = code.strip()
         problem = (
-            code_problem(code)
+            self.reader_code_problem(code)
             or (code_problem(group, "reader group") if group else None)
             or secret_problem(pin, f"reader {code}: PIN")
         )

@@ -39,6 +39,15 @@ def test_readers_status_and_override(study_dir):
     )
     dup = cli("readers", "add", study_dir, "spec1", "--group", "specialist", "--pin", "1234")
     assert dup.stderr.strip() == "error: reader spec1: already exists"
+    # Sign-in is exact: a code equal ignoring case, or with a space, would be a second reader.
+    upper = cli("readers", "add", study_dir, "SPEC1", "--group", "specialist")  # refused before asking a PIN
+    assert upper.returncode == 2 and upper.stderr.strip() == (
+        "error: reader SPEC1: the code 'spec1' exists already; codes that differ only in upper/lower case "
+        "would count as two readers"
+    )
+    spaced = cli("readers", "add", study_dir, "spec 5", "--group", "specialist", "--pin", "1234")
+    assert spaced.stderr.strip() == "error: reader code 'spec 5': must not contain spaces (e.g. 'spec5')"
+    assert cli("readers", "list", study_dir).stdout.split() == ["spec1", "specialist"]
     # no --pin and no terminal (a script, cron, CI): one line naming the option, never a traceback
     no_pin = cli("readers", "add", study_dir, "spec2", "--group", "specialist")
     assert no_pin.returncode == 2 and "Traceback" not in no_pin.stderr
