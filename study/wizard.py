@@ -247,6 +247,21 @@ def rename_role(cases: tuple[DraftCase, ...], roles: tuple[str, ...], old: str, 
 
 
 # -- protocol and checks -------------------------------------------------------
+def aided_note(design: str) -> str:
+    """What the Protocol page says about the AI: every design has aided reads, and they open only
+    once a model is attached and its outputs precomputed (study.engine.AIReadiness).  A note,
+    not a problem: the model is attached after Create."""
+    which = {
+        "sequential": "Session 2 is read with the AI: it opens",
+        "crossover": "Both sessions hold cases read with the AI: they open",
+        "concurrent": "Every case is read with the AI: the session opens",
+    }.get(design, "Reads with the AI open")
+    return (
+        f"{which} only when a model is attached and its outputs are precomputed for every case "
+        "(after Create: Study administration \u2192 Model)."
+    )
+
+
 def protocol_data(s: StudySettings, roles: tuple[str, ...], model_spec: str | None = None) -> dict:
     """The decoded study.toml for these settings (fed to the engine's own validator)."""
     task: dict = {"kind": s.kind, "question": s.question}

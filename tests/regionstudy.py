@@ -24,6 +24,7 @@ from study.aioutput import AIOutput
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 from study.regiongeometry import circularity
 from study.store import Store
+from tests.aimodel import attach_test_model
 
 PIN = "2468"
 READERS = (("r1", "resident"), ("r2", "specialist"))
@@ -50,6 +51,7 @@ class RegionStudy:
 
     def put_ai(self) -> dict[str, AIOutput]:
         """One segmentation output per case: the truth disc shifted by 3 px, at 64 x 64."""
+        attach_test_model(self.path)
         outs = {}
         store = Store.open(self.path)
         try:
@@ -229,6 +231,7 @@ def write_series_region_study(root: Path, *, design: str = "sequential", n: int 
 
 def put_series_ai(study: RegionStudy) -> None:
     """A segmentation output per series case: the truth discs shifted 2 px, per slice at 32 x 32."""
+    attach_test_model(study.path)
     store = Store.open(study.path)
     try:
         for cid in study.case_ids:

@@ -81,6 +81,10 @@ class ProtocolPage(QWidget):
         f1.addRow("Randomization seed", seed_row)
         f1.addRow("Time limit", self.time_limit)
         f1.addRow("Slice sync", self.sync)
+        self.aided_note = QLabel()
+        self.aided_note.setObjectName("hint")
+        self.aided_note.setWordWrap(True)
+        f1.addRow("", self.aided_note)
 
         self.kind = QComboBox()
         for k in ALL_TASK_KINDS:
@@ -221,6 +225,7 @@ class ProtocolPage(QWidget):
             self.design.setCurrentText(s.design)
             self.washout.setValue(s.washout_days)
             self.washout.setEnabled(s.design != "concurrent")
+            self.aided_note.setText(self.state.aided_note)
             self.groups.setText(", ".join(s.groups))
             self.seed.setValue(s.seed)
             self.time_limit.setValue(s.time_limit_seconds)
@@ -315,6 +320,7 @@ class ProtocolPage(QWidget):
         self.kind_pages.setCurrentIndex(ALL_TASK_KINDS.index(kind))
         self._show_region_hints(self.state.settings)
         self.washout.setEnabled(self.design.currentText() != "concurrent")
+        self.aided_note.setText(self.state.aided_note)
         self.edited.emit()
 
     def on_new_seed_clicked(self) -> None:

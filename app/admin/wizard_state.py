@@ -154,6 +154,11 @@ class WizardState:
     def update(self, **changes) -> None:
         self.settings = dataclasses.replace(self.settings, **changes)
 
+    @property
+    def aided_note(self) -> str:
+        """The design's aided reads wait for a model and its outputs (attached after Create)."""
+        return wizard.aided_note(self.settings.design)
+
     def new_seed(self) -> int:
         self.update(seed=wizard.random_seed())
         return self.settings.seed
@@ -252,7 +257,11 @@ class WizardState:
             self.media_mode, "media left in place"
         )
         self.message_ok = True
-        self.message = f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases, {where})."
+        self.message = (
+            f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases, {where}). "
+            f"Next: attach a model and precompute (Study administration \u2192 Model); "
+            "until then only unaided reads open."
+        )
 
     def on_create_failed(self, exc: BaseException) -> None:
         lines = exc.problems if isinstance(exc, StudyError) else [f"{type(exc).__name__}: {exc}"]

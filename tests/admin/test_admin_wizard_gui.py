@@ -49,7 +49,12 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
     page = w.protocol_page
     assert page.study_id.text() == "new-study" and page.kind.currentData() == "binary"
+    # Every design has reads with the AI: the page says they wait for a model (attached after Create).
+    assert page.aided_note.isVisible() and page.aided_note.text().startswith(
+        "Session 2 is read with the AI: it opens only when a model is attached and its outputs are precomputed"
+    )
     page.design.setCurrentText("crossover")
+    assert page.aided_note.text().startswith("Both sessions hold cases read with the AI: they open only when")
     page.washout.setValue(14)
     qtbot.keyClicks(page.groups, "specialist, resident")
     page.time_limit.setValue(120)
@@ -86,6 +91,7 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     assert (study / "cases.csv").read_text().splitlines()[1] == "C001,1,P1,media/C001.png"
     assert (study / "media" / "C001.png").read_bytes() == (media / "C001.png").read_bytes()
     assert "media copied into it" in w.message_label.text() and w.message_label.objectName() == "successLabel"
+    assert "Next: attach a model and precompute (Study administration \u2192 Model)" in w.message_label.text()
     assert isinstance(shell.currentWidget(), AdminWidget)
     store = Store.open(study)
     try:

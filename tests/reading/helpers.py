@@ -26,6 +26,7 @@ from skimage import data
 from study.aioutput import AIOutput
 from study.protocol import HangingProtocol, Protocol, Task, protocol_to_toml
 from study.store import Store
+from tests.aimodel import attach_test_model
 
 PIN = "2468"
 READERS = (("r1", "resident"), ("r2", "specialist"))
@@ -79,7 +80,8 @@ class StudyFolder:
     patients: dict[str, str]
 
     def put_ai(self, kind: str | None = None) -> dict[str, AIOutput]:
-        """Store one AI output with a small real CAM per case."""
+        """Attach the test model and store one AI output with a small real CAM per case."""
+        attach_test_model(self.path)
         store = Store.open(self.path)
         outs = {}
         try:

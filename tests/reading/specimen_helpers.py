@@ -11,6 +11,7 @@ from study.aioutput import AIOutput, field_cam_key
 from study.protocol import HangingProtocol, Protocol, protocol_to_toml
 from study.specimen import FieldScore, aggregate_probabilities, aggregate_scores
 from study.store import Store
+from tests.aimodel import attach_test_model
 from tests.reading.helpers import PIN, READERS, TASKS, StudyFolder, _images
 
 # Per case, the fields' CIN2+ probability (the score): the AI ranks fields by it.
@@ -89,6 +90,7 @@ def specimen_output(protocol: Protocol, case_id: str, i: int) -> AIOutput:
 
 
 def put_specimen_ai(folder: StudyFolder) -> dict[str, AIOutput]:
+    attach_test_model(folder.path)
     store = Store.open(folder.path)
     outs = {}
     try:

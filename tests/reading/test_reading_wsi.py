@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from app.main_window import MainWindow
 from study.store import Store, reads_table
 from study.wsi_scores import SlideScores, to_cams, top_tiles
+from tests.aimodel import attach_test_model
 from tests.reading.helpers import PIN, ai_output_for, make_study
 
 TILE0 = 256
@@ -40,6 +41,7 @@ def test_triage_reviews_a_whole_slide_with_its_heatmap(qtbot, engine_factory, mo
         out.writeheader()
         out.writerows(rows)
     scores = _slide_scores(spec)
+    attach_test_model(folder.path)
     store = Store.open(folder.path)
     try:
         for i, cid in enumerate(folder.case_ids):
@@ -95,6 +97,7 @@ def test_an_unaided_slide_shows_no_ai(qtbot, engine_factory, mono, tmp_path, wsi
     (folder.path / "cases.csv").write_text(
         text.replace(f"media/{folder.case_ids[0]}_photo.png", "media/slide.tif"), encoding="utf-8"
     )
+    attach_test_model(folder.path)
     store = Store.open(folder.path)
     try:  # the AI output exists, with its score map, but session 1 is unaided
         out = ai_output_for(folder.protocol, folder.case_ids[0], 0)
