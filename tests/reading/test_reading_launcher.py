@@ -87,6 +87,7 @@ def test_demo_session_list_explains_how_to_skip_the_washout(qtbot, engine_factor
     assert window.sessions.demo_label.isVisible()
     assert f"readerstudy override-washout {demo.path} r1 --reason demo" in hint
     engine.override_washout("r1", 2, "demo")
+    demo.put_ai()  # the aided session needs a model and its outputs too
     qtbot.mouseClick(window.sessions.refresh_button, Qt.MouseButton.LeftButton)
     assert 2 in window.sessions.start_buttons and not window.sessions.demo_label.isVisible()
 

@@ -9,6 +9,8 @@ from app.reading.reading_state import ReadingState
 from app.reading.session_list_state import SessionListState, washout_text
 from tests.reading.helpers import PIN
 
+NO_MODEL_ROW = "needs the AI's outputs: no model attached (Study administration \u2192 Model)"
+
 
 def test_washout_text():
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -53,6 +55,10 @@ def test_session_rows_through_washout(engine_factory, study, mono, now):
     now.advance(days=27, hours=23)
     assert sessions.refresh()[1].status == "opens on 2026-12-22, in 1 hour"
     now.advance(hours=1)
+    # The washout is over, but no model is attached: an aided read would have no AI.
+    row = sessions.refresh()[1]
+    assert (row.status, row.can_start, sessions.waiting_for_ai) == (NO_MODEL_ROW, False, False)
+    study.put_ai()  # attaches the test model and stores its outputs
     assert sessions.refresh()[1].can_start and sessions.rows[1].action == "Start"
 
 
@@ -123,6 +129,20 @@ def test_unaided_session_never_waits_for_ai(engine_factory, tmp_path, now):
     assert rows[1].status == "opens 28 days after session 1 is done"
 
 
-def test_study_without_a_model_never_waits(engine_factory, study):
-    readiness = engine_factory(study).ai_readiness()
-    assert readiness.ready and not readiness.expected
+def test_study_without_a_model_keeps_aided_sessions_closed(engine_factory, tmp_path, now):
+    """No model attached: not "waiting" (nothing is being computed, the list does not poll) but
+    closed, with the reason and where to mend it, in every design; unaided sessions open."""
+    from tests.reading.helpers import make_study
+
+    for design, rows_expected in [
+        ("sequential", [("not started \u00b7 4 cases", True), ("opens 28 days after session 1 is done", False)]),
+        ("crossover", [(NO_MODEL_ROW, False), ("opens when session 1 is done", False)]),
+        ("concurrent", [(NO_MODEL_ROW, False)]),
+    ]:
+        folder = make_study(tmp_path / design, design=design, washout_days=0 if design == "crossover" else 28)
+        engine = engine_factory(folder)
+        readiness = engine.ai_readiness()
+        assert not readiness.ready and not readiness.expected and not readiness.computing
+        sessions = SessionListState(engine, "r1", now)
+        assert [(r.status, r.can_start) for r in sessions.refresh()] == rows_expected, design
+        assert not sessions.waiting_for_ai
