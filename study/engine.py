@@ -509,6 +509,11 @@ class StudyEngine:
         failed = (set(json.loads(last).get("failed", [])) & (case_ids - stored)) if last else set()
         return AIReadiness(len(stored), len(failed), len(case_ids), True)
 
+    def cases_with_ai_output(self) -> set[str]:
+        """Case ids with a stored AI output (of any model)."""
+        with self.store.Session() as s:
+            return set(s.execute(select(AIOutputRow.case_id).distinct()).scalars())
+
     def model_spec(self) -> str | None:
         """The model study.toml names now: a model attached (admin screen) after this engine
         opened counts at once, in this process and in others."""
@@ -562,7 +567,7 @@ class StudyEngine:
         with self.store.Session() as s:
             row = self._reader(s, reader)
             modes = {i: m for i, _, m in self._plan(s, row)}[index]
-            with_output = set(s.execute(select(AIOutputRow.case_id).distinct()).scalars())
+        with_output = self.cases_with_ai_output()
         order = case_order([c.case_id for c in self.cases if c.case_id in modes], self.protocol.seed, reader, index)
         session = ReadingSession(self, row.id, reader, index, info.name, order, modes, workstation or workstation_id())
         session.acquire(take_over=take_over)

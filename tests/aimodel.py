@@ -3,6 +3,7 @@ the helpers tests use to give a study both, as the admin screen's attach and pre
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 TEST_MODEL_SPEC = "models/test/model.toml"
@@ -27,3 +28,19 @@ def give_binary_ai(engine, score: float = 0.9, model_id: str = "m") -> None:
         engine.store.put_ai_output(
             AIOutput(c.case_id, model_id, "binary", ("absent", "present"), (1 - score, score), score=score)
         )
+
+
+@contextmanager
+def aided_reads_without_ai():
+    """Write a store as versions before the AI gate did: aided reads with no AI output stored
+    (the engine now refuses them).  For tests of reports and screens that must still show such
+    older stores; never for a test of the reading itself."""
+    import pytest
+
+    from study.engine import StudyEngine
+
+    with pytest.MonkeyPatch.context() as legacy:
+        legacy.setattr(StudyEngine, "ai_closed_reason", lambda self, info: None)
+        legacy.setattr(StudyEngine, "cases_with_ai_output", lambda self: {c.case_id for c in self.cases})
+        legacy.setattr("study.engine._has_ai_output", lambda s, case_id: True)
+        yield

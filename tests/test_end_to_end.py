@@ -18,6 +18,7 @@ from study.protocol import Task
 from study.stats import analyze
 from study.store import ai_table, reads_table
 from tests.admin_cli import admin_env
+from tests.aimodel import attach_test_model
 from tests.photostudy import write_photo_study
 
 
@@ -38,6 +39,7 @@ def _study(root: Path, n: int) -> Path:
 def test_reads_through_the_engine_reach_the_report(tmp_path):
     study = _study(tmp_path / "study", 30)
     clock_now = [datetime(2026, 1, 5, 8, tzinfo=UTC)]
+    attach_test_model(study)
     engine = StudyEngine.open(study, clock=lambda: clock_now[0])
     rng = np.random.default_rng(0)
     truth = {c.case_id: int(c.truth) for c in engine.cases}

@@ -44,6 +44,18 @@ def test_add_reader_override_washout_and_audit(qtbot, engine, finish_session, tm
     qtbot.keyClicks(panel.pin_edit, "1234")
     panel.add_button.click()
     assert "already exists" in panel.message_label.text() and panel.message_label.objectName() == "problemLabel"
+    # Sign-in is exact: the same code in other letters, or a code with a space, would be a second reader.
+    for code, message in [
+        ("RES1", "reader RES1: the code 'res1' exists already; codes that differ only in upper/lower case"),
+        ("res 2", "reader code 'res 2': must not contain spaces (e.g. 'res2')"),
+    ]:
+        panel.code_edit.clear()
+        panel.pin_edit.clear()
+        qtbot.keyClicks(panel.code_edit, code)
+        qtbot.keyClicks(panel.pin_edit, "1234")
+        panel.add_button.click()
+        assert panel.message_label.text().startswith(message) and panel.message_label.objectName() == "problemLabel"
+    assert [r.code for r in engine.store.readers()] == ["res1"]
 
     finish_session(engine, "res1", 1)
     engine.clock.now += timedelta(days=3)

@@ -3,6 +3,7 @@ the engine and AI outputs in the store come out as analyze_task's numbers, and e
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from study.demo.cytology import build_cytology
 from study.demo.motility import build_motility
 from study.engine import ReadSubmission, StudyEngine
 from study.export.task_report import FILES, analyze_task, load_task_study, task_reads
+from tests.aimodel import aided_reads_without_ai
 
 GRADES = ["A", "B", "C", "D", "E"]
 READERS = (("S1", "specialist"), ("R1", "resident"))
@@ -77,10 +79,22 @@ BUILDERS = {
 
 
 def make_study(kind: str, folder: Path, n: int = 12, readers=READERS, ai: bool = True) -> Path:
-    """A demo study of the task kind with the readers' reads (engine) and the AI's outputs (store)."""
+    """A demo study of the task kind with the AI's outputs (store) and the readers' reads (engine).
+
+    ``ai=False``: aided reads with no AI output stored, as older versions wrote them (the
+    Results tab must still show such a store)."""
     build, answer = BUILDERS[kind]
     study = build(folder, seed=3, n=n)
     engine = StudyEngine.open(study, clock=lambda: datetime.now(UTC))
+    for case in engine.cases if ai else ():
+        engine.store.put_ai_output(_ai_output(case, kind))
+    with contextlib.nullcontext() if ai else aided_reads_without_ai():
+        _read_all(engine, readers, answer)
+    engine.close()
+    return study
+
+
+def _read_all(engine, readers, answer) -> None:
     for reader, group in readers:
         engine.store.add_reader(reader, group, "1234")
         for info in engine.sessions(reader):
@@ -97,10 +111,6 @@ def make_study(kind: str, folder: Path, n: int = 12, readers=READERS, ai: bool =
                     )
                 )
             rs.close()
-    for case in engine.cases if ai else ():
-        engine.store.put_ai_output(_ai_output(case, kind))
-    engine.close()
-    return study
 
 
 def _expected(study: Path) -> tuple:

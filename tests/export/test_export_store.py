@@ -15,6 +15,7 @@ from study.engine import ReadSubmission, StudyEngine
 from study.protocol import Task
 from study.store.schema import ReadRow
 from tests.admin_cli import ENV, PASSWORD, give_admin_password
+from tests.aimodel import attach_test_model
 from tests.photostudy import write_photo_study
 
 
@@ -35,6 +36,7 @@ def make_study(root: Path, n: int = 24) -> Path:
 def read_some(study: Path) -> None:
     """s1, s2 finished both sessions; r1 finished unaided and read 4 aided cases; r2 is half-way unaided."""
     now = [datetime(2026, 1, 5, 8, tzinfo=UTC)]
+    attach_test_model(study)
     engine = StudyEngine.open(study, clock=lambda: now[0])
     rng = np.random.default_rng(0)
     truth = {c.case_id: int(c.truth) for c in engine.cases}

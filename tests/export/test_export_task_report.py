@@ -3,6 +3,7 @@ the engine come out as the task's own metrics, with the AI as a reader."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -19,10 +20,20 @@ from study.demo.motility import build_motility
 from study.engine import ReadSubmission, StudyEngine
 from study.stats.multiclass import multiclass_metrics
 from tests.admin_cli import admin_env
+from tests.aimodel import aided_reads_without_ai
 
 
-def _read_everything(study, answer_for):
+def _read_everything(study, answer_for, ai=None):
+    """Every session of reader cyto1; ``ai(case)``: the AI output stored first (None: none, the
+    aided reads then written as older versions did, without it)."""
     engine = StudyEngine.open(study, clock=lambda: datetime.now(UTC))
+    for case in engine.cases if ai else ():
+        engine.store.put_ai_output(ai(case))
+    with contextlib.nullcontext() if ai else aided_reads_without_ai():
+        return _read_all(engine, answer_for)
+
+
+def _read_all(engine, answer_for):
     engine.store.add_reader("cyto1", "specialist", "1234")
     for info in engine.sessions("cyto1"):
         rs = engine.start("cyto1", info.index)
@@ -63,11 +74,13 @@ def _report(study, out):
 def test_multiclass_report_with_collapse_and_ai(tmp_path):
     study = build_cytology(tmp_path / "cyto", seed=3, n=12)
     labels = ["normal", "CIN1", "CIN2+"]
-    engine = _read_everything(study, lambda c: {"answer": c.truth if c.case_id[-1] in "02468" else "normal"})
-    for c in engine.cases:
-        engine.store.put_ai_output(
-            AIOutput(c.case_id, "m", "multiclass", tuple(labels), (0.1, 0.1, 0.8), predicted=c.truth, score=0.8)
-        )
+    engine = _read_everything(
+        study,
+        lambda c: {"answer": c.truth if c.case_id[-1] in "02468" else "normal"},
+        ai=lambda c: AIOutput(
+            c.case_id, "m", "multiclass", tuple(labels), (0.1, 0.1, 0.8), predicted=c.truth, score=0.8
+        ),
+    )
     truth = {c.case_id: c.truth for c in engine.cases}
     engine.close()
     result, metrics = _report(study, tmp_path / "out")
