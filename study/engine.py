@@ -563,7 +563,8 @@ class StudyEngine:
         # An aided read without the AI output would be an unaided read recorded as aided.
         reason = self.ai_closed_reason(info)
         if reason:
-            raise SessionLocked(f"{session_title(info)} {reason}.")
+            title = session_title(info)
+            raise SessionLocked(f"{title} {reason}." if reason.startswith("needs") else f"{title} waits: {reason}.")
         with self.store.Session() as s:
             row = self._reader(s, reader)
             modes = {i: m for i, _, m in self._plan(s, row)}[index]

@@ -95,6 +95,7 @@ def test_a_split_begun_over_the_grades_is_kept(qtbot, engine_factory, mono, tmp_
 
 def test_drafts_are_the_readers_own_and_end_with_the_read(engine_factory, tmp_path):
     folder = make_study(tmp_path / "s", "binary", design="crossover")
+    folder.put_ai()  # crossover session 1 holds aided cases
     engine = engine_factory(folder)
     at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     mine = SessionView(engine.start("r1", 1))

@@ -140,6 +140,7 @@ def model_index(screen, case_id):
 
 def test_reading_screen_exit_keeps_the_sitting(qtbot, engine_factory, tmp_path, mono, now):
     folder = make_study(tmp_path / "mri", "multiclass", design="concurrent", n=3)
+    folder.put_ai()
     window, _ = _window(qtbot, engine_factory(folder), mono, now)
     window.on_session_chosen(1)
     screen = window.reading
