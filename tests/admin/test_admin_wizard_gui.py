@@ -50,7 +50,7 @@ def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
     page = w.protocol_page
     assert page.study_id.text() == "new-study" and page.kind.currentData() == "binary"
     # Every design has reads with the AI: the page says they wait for a model (attached after Create).
-    assert page.aided_note.isVisible() and page.aided_note.text().startswith(
+    assert not page.aided_note.isHidden() and page.aided_note.text().startswith(
         "Session 2 is read with the AI: it opens only when a model is attached and its outputs are precomputed"
     )
     page.design.setCurrentText("crossover")
