@@ -59,6 +59,7 @@ class StudyWizardWidget(QWidget):
         self.state = state
         self.preview_worker: Worker | None = None
         self.preview_case_id = ""
+        self.preview_key: tuple | None = None  # (case id, media paths, mask) of the case last previewed
         self.write_worker: Worker | None = None
         self.decode_worker: Worker | None = None
 
@@ -248,6 +249,7 @@ class StudyWizardWidget(QWidget):
             )
         if step == 1:
             self._fill_cases()
+            self._follow_selected_case()
 
     def _show_message(self) -> None:
         show_message(self.message_label, self.state.message, self.state.message_ok)
@@ -265,6 +267,9 @@ class StudyWizardWidget(QWidget):
         bad_rows = {p.row for p in s.problems if p.row is not None}
         cols = self._columns()
         t = self.case_table
+        # Refilling clears the selection: the selected row (and the cell being edited) stays selected.
+        selected = [i.row() for i in t.selectionModel().selectedRows()]
+        current = (t.currentRow(), t.currentColumn())
         t.blockSignals(True)
         try:
             t.clear()
@@ -284,6 +289,9 @@ class StudyWizardWidget(QWidget):
                         item.setBackground(BAD_ROW)
                     t.setItem(r, k, item)
             t.resizeColumnsToContents()
+            if selected and selected[0] < len(s.cases):
+                t.setCurrentCell(selected[0], max(0, min(current[1], len(cols) - 1)))
+                t.selectRow(selected[0])
         finally:
             t.blockSignals(False)
         self.role_box.clear()
@@ -443,9 +451,21 @@ class StudyWizardWidget(QWidget):
         if rows:
             self.preview_case(rows[0].row())
 
+    def _preview_key(self, row: int) -> tuple:
+        case = self.state.cases[row]
+        return case.case_id, tuple(sorted(self.state.case_paths(row).items())), case.truth_mask
+
+    def _follow_selected_case(self) -> None:
+        """The preview shows the selected row as it is now: a fixed media cell (or a removed row) reloads it."""
+        rows = self.case_table.selectionModel().selectedRows()
+        row = rows[0].row() if rows else -1
+        if 0 <= row < len(self.state.cases) and self._preview_key(row) != self.preview_key:
+            self.preview_case(row)
+
     def preview_case(self, row: int) -> None:
         case = self.state.cases[row]
         self.preview_case_id = case.case_id
+        self.preview_key = self._preview_key(row)
         self.preview_label.setText(f"Preview: {case.case_id} (loading…)")
         # Bound methods, not lambdas: Qt drops the connection if this widget is gone before the result.
         self.preview_worker = create_worker(
@@ -461,7 +481,9 @@ class StudyWizardWidget(QWidget):
         case_id, media, mask = loaded
         if case_id != self.preview_case_id:
             return  # a case selected before: its load finished after the current one started
-        if media:
+        if not media:
+            self.preview.clear()  # not the case shown before under this case's name
+        else:
             self.preview.set_case([(role, media[role]) for role in self.state.roles if role in media])
             role = self.state.settings.region_role or self.state.roles[0]
             if mask is not None and role in media:
