@@ -222,3 +222,20 @@ def test_the_preview_follows_the_selected_row_s_current_media(qtbot, tmp_path, p
     assert w.case_table.selectionModel().selectedRows()[0].row() == 4
     assert w.preview_label.text() == "Preview: C005"
     assert w.preview.viewport("image").media.frames.shape[1:3] == (328, 400)
+
+
+def test_wizard_reads_a_semicolon_truth_table_with_decimal_commas(qtbot, tmp_path, photo_folder):
+    """Excel in a decimal-comma locale saves "CSV" with ';' between values: the wizard reads it, 9,5 is 9.5."""
+    media, truth = photo_folder
+    lines = truth.read_text().splitlines()
+    rows = [line.split(",") for line in lines[1:]]
+    truth.write_text("case_id;truth;patient_id\n" + "".join(f"{c};{i + 7},5;{p}\n" for i, (c, _, p) in enumerate(rows)))
+    shell = open_admin(tmp_path / "new-study")
+    qtbot.addWidget(shell)
+    w = shell.wizard
+    w.media_edit.setText(str(media))
+    w.truth_edit.setText(str(truth))
+    qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
+    assert w.pages.currentIndex() == 1, w.message_label.text()
+    assert [w.case_table.item(r, 1).text() for r in range(3)] == ["7.5", "8.5", "9.5"]
+    assert w.protocol_page.kind.currentData() == "numeric"
