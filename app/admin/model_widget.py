@@ -93,10 +93,15 @@ class ModelPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.progress_bar, 1)
-        buttons.addWidget(self.eta_label)
+        buttons.addStretch(1)
+        # The bar and its ETA on a line of their own: beside the buttons, in the left column of a
+        # 1000-pixel window, the bar was 99 pixels wide and cut "no model attached" in half.
+        progress = QHBoxLayout()
+        progress.addWidget(self.progress_bar, 1)
+        progress.addWidget(self.eta_label)
         rcol = QVBoxLayout(run_box)
         rcol.addLayout(buttons)
+        rcol.addLayout(progress)
         rcol.addWidget(self.status_label)
         self.unreadable_label = QLabel("Unreadable cases:")
         rcol.addWidget(self.unreadable_label)

@@ -119,3 +119,25 @@ def test_all_stored_shows_every_case_done_in_the_success_colour(qtbot, engine, t
     panel.status_label.ensurePolished()
     green = panel.status_label.palette().color(QPalette.ColorRole.WindowText).name()
     assert panel.status_label.objectName() == "successLabel" and green == "#7ddc8a"
+
+
+def test_precompute_status_is_never_cut_in_a_narrow_window(qtbot, engine, themed):
+    """In a 1000-pixel admin window the model tab's left column is narrow: the progress line has
+    a row of its own (its text whole) and a long status wraps, all of its lines shown."""
+    panel = ModelPanel(ModelState(engine))
+    qtbot.addWidget(panel)
+    panel.resize(980, 640)
+    panel.show()
+    qtbot.waitExposed(panel)
+    bar = panel.progress_bar
+    assert bar.text() == "no model attached"
+    assert bar.width() >= bar.fontMetrics().horizontalAdvance(bar.text()) + 16
+    panel.state.message = (
+        "Precompute failed: models/mri/model.toml: weights file T2axi.pt not found; DWI.pt: sha256 "
+        "differs from the spec (expected 1a2b3c4d, got 9f8e7d6c)"
+    )
+    panel.state.message_ok = False
+    panel.show_state()
+    label = panel.status_label
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    assert label.wordWrap() and label.heightForWidth(label.width()) > 2 * label.fontMetrics().lineSpacing()
