@@ -30,9 +30,12 @@ def delimiter(text: str) -> str:
     return ";" if ";" in header and "," not in header else ","
 
 
-def decimal_commas(path: Path, rows: list[tuple[int, dict[str, str]]], column: str = "truth") -> dict[int, str]:
+def decimal_commas(
+    path: Path, rows: list[tuple[int, dict[str, str]]], column: str = "truth", key: str = "case_id"
+) -> dict[int, str]:
     """Rewrite ``column``'s decimal commas ("9,5" -> "9.5") in place, in a ';' table; {line number:
-    problem} of the numbers that could be read two ways (each naming file, row and value)."""
+    problem} of the numbers that could be read two ways (each naming file, row, the row's ``key``
+    and the value)."""
     problems: dict[int, str] = {}
     comma_rows = [n for n, v in rows if DECIMAL_COMMA.fullmatch(v.get(column) or "")]
     for line_no, values in rows:
@@ -41,12 +44,12 @@ def decimal_commas(path: Path, rows: list[tuple[int, dict[str, str]]], column: s
             values[column] = value.replace(",", ".")
         elif "," in value and NUMBER_LIKE.fullmatch(value):
             problems[line_no] = (
-                f"{path}: row {line_no} ({values['case_id']}): {column} {value!r} is an ambiguous number "
+                f"{path}: row {line_no} ({values.get(key, '')}): {column} {value!r} is an ambiguous number "
                 "(write one decimal comma and no thousands separator, e.g. 1234,5)"
             )
         elif comma_rows and POINT_NUMBER.fullmatch(value):
             problems[line_no] = (
-                f"{path}: row {line_no} ({values['case_id']}): {column} {value!r} has a decimal point where row "
+                f"{path}: row {line_no} ({values.get(key, '')}): {column} {value!r} has a decimal point where row "
                 f"{comma_rows[0]} has a decimal comma; write every number with a comma (or save the table "
                 "with ',' between values and decimal points)"
             )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from study.cases import load_cases
+from study.csvtable import decimal_commas, delimiter
 from study.errors import StudyError
 from study.intake.index import ExportIndex, index_export
 from study.intake.rules import RoleResult, match_role
@@ -129,29 +130,38 @@ def units_of(patients: tuple[Patient, ...], per: str) -> list[Unit]:
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    header, rows, _ = _read_table(path)
+    return header, rows
+
+
+def _read_table(path: Path) -> tuple[list[str], list[dict[str, str]], str]:
+    """(header, rows, the separator: ',' or, when the header line says so, ';' as in study.csvtable)."""
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise StudyError([f"{path}: file not found"]) from None
     except UnicodeDecodeError as err:
         raise StudyError([f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8 CSV"]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    sep = delimiter(text)  # ';' from Excel where the decimal separator is a comma (study.csvtable)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sep)
     header = [h.strip() for h in reader.fieldnames or []]
     reader.fieldnames = header
-    return header, [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+    return header, [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader], sep
 
 
 def read_truth_by_key(truth_csv: Path, key: str, column: str | None) -> dict[str, str]:
     """{key value: truth} from a CSV with the key column and ``truth``; every problem named by row."""
     column = column or key
-    header, rows = _read_csv(truth_csv)
+    header, rows, sep = _read_table(truth_csv)
     missing = [c for c in (column, "truth") if c not in header]
     if missing:
         raise StudyError(
             [f"{truth_csv}: header: missing column {c!r} (columns are {', '.join(header) or 'none'})" for c in missing]
         )
-    out: dict[str, str] = {}
     problems = []
+    if sep == ";":  # a decimal comma in the truth is a decimal point (9,5 is 9.5); ambiguous numbers are refused
+        problems += decimal_commas(truth_csv, list(enumerate(rows, start=2)), key=column).values()
+    out: dict[str, str] = {}
     for n, row in enumerate(rows, start=2):
         value = row.get(column, "")
         if not value:

@@ -77,3 +77,21 @@ def test_a_comma_table_is_read_as_before(tmp_path):
     truth.write_text('case_id,truth,patient_id\nH1,9.5,"Doe; J"\nH2,12,P2\n')  # a ';' inside a value is a value
     s = wizard.scan(media, truth)
     assert [(c.case_id, c.truth, c.patient_id) for c in s.cases] == [("H1", "9.5", "Doe; J"), ("H2", "12", "P2")]
+
+
+def test_a_dicom_export_s_truth_table_may_be_semicolon_separated_too(tmp_path):
+    from study.intake.build import read_truth_by_key
+
+    truth = tmp_path / "truth.csv"
+    truth.write_text("PatientID;truth\nANON1;9,5\nANON2;11\n")
+    assert read_truth_by_key(truth, "PatientID", None) == {"ANON1": "9.5", "ANON2": "11"}
+    truth.write_text("PatientID;truth\nANON1;9,5\nANON2;1.100\n")
+    try:
+        read_truth_by_key(truth, "PatientID", None)
+    except StudyError as err:
+        assert err.problems == [
+            f"{truth}: row 3 (ANON2): truth '1.100' has a decimal point where row 2 has a decimal comma; write "
+            "every number with a comma (or save the table with ',' between values and decimal points)"
+        ]
+    else:
+        raise AssertionError("an ambiguous truth table was read")
