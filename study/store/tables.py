@@ -152,7 +152,10 @@ def sittings_per_read(rows) -> dict[int, list[int]]:
 
 
 def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
-    """Per case: AI score (``ai_rating``), decision at the model's operating point (0.5 without one), prediction and truth."""
+    """Per case: AI score (``ai_rating``), decision at the model's operating point (0.5 without one), prediction and truth.
+
+    ``ai_threshold`` / ``ai_threshold_rule``: the stored operating point the decision used (None / "" without one).
+    """
     from study.store import Store
 
     protocol = load_protocol(study_dir)
@@ -172,12 +175,16 @@ def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
                 "ai_rating": out.score,
                 "predicted": out.predicted,
                 "ai_decision": out.decision,
+                "ai_threshold": out.threshold if out.decision is not None else None,
+                "ai_threshold_rule": out.threshold_rule,
                 "truth": binary_truth(protocol.task, truth_raw)
                 if protocol.task.kind == "binary" and truth_raw is not None
                 else truth_raw,
             }
         )
-    return pd.DataFrame.from_records(records, columns=["case", "ai_rating", "ai_decision", "predicted", "truth"])
+    return pd.DataFrame.from_records(
+        records, columns=["case", "ai_rating", "ai_decision", "ai_threshold", "ai_threshold_rule", "predicted", "truth"]
+    )
 
 
 FIELD_VIEW_COLUMNS = [
