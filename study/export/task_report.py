@@ -168,17 +168,20 @@ def write_task_report(
     ai: pd.DataFrame | None = None,
     title: str = "Reader study report",
     specimens: list[dict] | None = None,
+    stored_reads: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Analyse and write the export folder of a non-binary study; return {file name: path}.
 
     ``specimens`` (``study.export.specimen_stats``): the specimen workflow statistics of a
-    triage study with galleries, written to specimens.csv, results.json and the PDF."""
+    triage study with galleries, written to specimens.csv, results.json and the PDF.
+    ``stored_reads`` (every stored read version, ``study.export.stored_reads``) becomes
+    reads.csv when given; the metrics always use ``reads`` (the current reads)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     typed = task_reads(pd.concat([reads, ai], ignore_index=True) if ai is not None and len(ai) else reads, task)
     result = analyze_task(typed, task)
     paths = {name: out / name for name in FILES}
-    reads.to_csv(paths["reads.csv"], index=False)
+    (reads if stored_reads is None else stored_reads).to_csv(paths["reads.csv"], index=False)
     metrics = pd.DataFrame([_flat(r, task) for r in result])
     metrics.to_csv(paths["metrics.csv"], index=False)
     with pd.ExcelWriter(paths["metrics.xlsx"], engine="openpyxl") as xl:
