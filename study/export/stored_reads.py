@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import LargeBinary, MetaData, func, select
+from sqlalchemy import Integer, LargeBinary, MetaData, func, select
 
 FIRST = ["read_id", "reader", "group", "session_index", "mode", "case_id", "truth", "current"]
 
@@ -71,6 +71,9 @@ def stored_reads_frame(study_dir: str | Path, url: str | None = None) -> pd.Data
     finally:
         store.close()
     df = _readable(df, [c.name for c in reads.columns if isinstance(c.type, LargeBinary)])
+    for c in reads.columns:  # an integer column with empty cells (supersedes_id, edit_ms) stays integer: 1, not 1.0
+        if isinstance(c.type, Integer) and c.name in df.columns and df[c.name].dtype.kind == "f":
+            df[c.name] = df[c.name].astype("Int64")
     df = df.rename(columns={"id": "read_id"})
     df["truth"] = df["case_id"].map(truth)
     superseded = set(df["supersedes_id"].dropna().astype(int)) if "supersedes_id" in df.columns else set()

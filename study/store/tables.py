@@ -176,7 +176,7 @@ def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
                 "predicted": out.predicted,
                 "ai_decision": out.decision,
                 "ai_threshold": out.threshold if out.decision is not None else None,
-                "ai_threshold_rule": out.threshold_rule,
+                "ai_threshold_rule": out.threshold_rule or _spec_rule(study_dir, protocol.model_spec, out.threshold),
                 "truth": binary_truth(protocol.task, truth_raw)
                 if protocol.task.kind == "binary" and truth_raw is not None
                 else truth_raw,
@@ -185,6 +185,21 @@ def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         records, columns=["case", "ai_rating", "ai_decision", "ai_threshold", "ai_threshold_rule", "predicted", "truth"]
     )
+
+
+def _spec_rule(study_dir: str | Path, model_spec: str | None, threshold: float | None) -> str:
+    """``threshold_rule`` of the study's model.toml when its threshold is the stored one (outputs
+    stored before they carried their rule); "" otherwise."""
+    import tomllib
+
+    if not model_spec or threshold is None:
+        return ""
+    try:
+        model = tomllib.loads((Path(study_dir) / model_spec).read_text(encoding="utf-8")).get("model", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    same = isinstance(model.get("threshold"), int | float) and float(model["threshold"]) == float(threshold)
+    return str(model.get("threshold_rule", "")) if same else ""
 
 
 FIELD_VIEW_COLUMNS = [
