@@ -49,7 +49,8 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
         outputs = store.ai_outputs()
     finally:
         store.close()
-    cases = load_cases(study_dir, load_protocol(study_dir), check_media=False)
+    protocol = load_protocol(study_dir)
+    cases = load_cases(study_dir, protocol, check_media=False)
     specimens = specimen_stats(study_dir, reads, url)  # [] unless specimen fields were opened
     return write_task_report(
         reads,
@@ -59,7 +60,31 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
         title=title,
         specimens=specimens,
         stored_reads=stored_reads_frame(study_dir, url),
+        ai_threshold=ai_operating_point(study_dir, protocol, outputs.values()),
     )
+
+
+def ai_operating_point(study_dir: Path, protocol, outputs) -> dict | None:
+    """The operating point the AI's stored calls follow, as results.json's ``thresholds.AI``:
+    value, source (with the rule) and the labels it calls; None without one (or with several).
+    Outputs stored before they named their rule and labels: the study's model.toml and positive labels."""
+    from study.store.tables import spec_threshold_rule
+
+    fallback = tuple(protocol.model_positive) or tuple(getattr(protocol.task, "positive", ()) or ())
+    points = {
+        (
+            o.threshold,
+            o.threshold_rule or spec_threshold_rule(study_dir, protocol.model_spec, o.threshold),
+            o.positive or (o.labels[1:2] if o.head == "binary" else fallback),
+        )
+        for o in outputs
+        if o.threshold is not None and o.decision is not None
+    }
+    if len(points) != 1:
+        return None
+    value, rule, positive = points.pop()
+    source = "the model's operating point" + (f", {rule}" if rule else "")
+    return {"value": float(value), "source": source, "positive": list(positive)}
 
 
 def study_facts(study_dir: Path) -> dict:

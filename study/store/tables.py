@@ -176,7 +176,8 @@ def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
                 "predicted": out.predicted,
                 "ai_decision": out.decision,
                 "ai_threshold": out.threshold if out.decision is not None else None,
-                "ai_threshold_rule": out.threshold_rule or _spec_rule(study_dir, protocol.model_spec, out.threshold),
+                "ai_threshold_rule": out.threshold_rule
+                or spec_threshold_rule(study_dir, protocol.model_spec, out.threshold),
                 "truth": binary_truth(protocol.task, truth_raw)
                 if protocol.task.kind == "binary" and truth_raw is not None
                 else truth_raw,
@@ -187,7 +188,7 @@ def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
     )
 
 
-def _spec_rule(study_dir: str | Path, model_spec: str | None, threshold: float | None) -> str:
+def spec_threshold_rule(study_dir: str | Path, model_spec: str | None, threshold: float | None) -> str:
     """``threshold_rule`` of the study's model.toml when its threshold is the stored one (outputs
     stored before they carried their rule); "" otherwise."""
     import tomllib

@@ -66,7 +66,18 @@ def test_multiclass_report_with_collapse_and_ai(tmp_path):
     engine = _read_everything(study, lambda c: {"answer": c.truth if c.case_id[-1] in "02468" else "normal"})
     for c in engine.cases:
         engine.store.put_ai_output(
-            AIOutput(c.case_id, "m", "multiclass", tuple(labels), (0.1, 0.1, 0.8), predicted=c.truth, score=0.8)
+            AIOutput(
+                c.case_id,
+                "m",
+                "multiclass",
+                tuple(labels),
+                (0.1, 0.1, 0.8),
+                predicted=c.truth,
+                score=0.8,
+                threshold=0.376,
+                threshold_rule="youden",
+                positive=("CIN2+",),
+            )  # fmt: skip
         )
     truth = {c.case_id: c.truth for c in engine.cases}
     engine.close()
@@ -79,6 +90,11 @@ def test_multiclass_report_with_collapse_and_ai(tmp_path):
     ai = next(r for r in result["readers"] if r["reader"] == "AI")
     assert ai["accuracy"] == 1.0 and set(metrics["reader"]) == {"cyto1", "AI"}
     assert "CIN2+_sensitivity" in metrics.columns and "collapse_specificity" in metrics.columns
+    # The operating point the AI's calls follow, in results.json and under the PDF's heading.
+    point = {"value": 0.376, "source": "the model's operating point, youden", "positive": ["CIN2+"]}
+    assert result["thresholds"]["AI"] == point
+    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "report.pdf"), "-"], capture_output=True, text=True)
+    assert "AI's call: CIN2+ when its score >= 0.376 (the model's operating point, youden)" in text.stdout
 
 
 def test_numeric_and_grade_reports(tmp_path):
