@@ -3,6 +3,7 @@ cancel and resume, unreadable cases listed, prediction + CAM preview."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -141,3 +142,24 @@ def test_precompute_status_is_never_cut_in_a_narrow_window(qtbot, engine, themed
     label = panel.status_label
     qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
     assert label.wordWrap() and label.heightForWidth(label.width()) > 2 * label.fontMetrics().lineSpacing()
+
+
+def test_model_tab_shows_the_operating_point_and_its_rule(qtbot, engine, tiny_model):
+    """The threshold the AI's call follows (model.threshold) and how it was chosen (threshold_rule)."""
+    panel = ModelPanel(ModelState(engine))
+    qtbot.addWidget(panel)
+    panel.attach(tiny_model)
+    assert panel.info["threshold"].text() == "none stored: 0.5"
+    text = tiny_model.read_text(encoding="utf-8")
+    tiny_model.write_text(
+        text.replace("input_size", 'threshold = 0.316\nthreshold_rule = "youden"\ninput_size', 1), encoding="utf-8"
+    )
+    panel.attach(tiny_model)
+    assert (
+        panel.info["threshold"].text() == "positive when its probability \u2265 0.316 (32 %)  \u00b7  chosen by youden"
+    )
+    if os.environ.get("READERSTUDY_SHOTS"):
+        panel.resize(1200, 800)
+        panel.show()
+        qtbot.waitExposed(panel)
+        panel.grab().save(os.path.join(os.environ["READERSTUDY_SHOTS"], "model_tab_threshold.png"))
