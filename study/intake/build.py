@@ -10,11 +10,17 @@ Files written into the study folder:
   ``none`` to leave an optional role empty in that case, or ``skip`` to leave
   the case out); a rerun keeps every choice;
 * ``intake-key.csv``: opaque case code -> PatientID / AccessionNumber /
-  StudyInstanceUID.  It and matches.csv identify patients: they stay with the
-  researcher (readers see only the codes);
+  StudyInstanceUID.  It and matches.csv identify patients (and, with
+  ``--deidentify``, the de-identification secret beside them): :data:`IDENTIFYING`,
+  the re-identification key, stays with the study's custodian and is removed
+  before the folder is shared (readers see only the codes);
 * ``media/CODE/ROLE/``: the chosen volume's files (links, or copies where links
   are not possible, or de-identified copies with ``--deidentify``);
 * ``cases.csv``, only when every required role of every case is resolved.
+
+The header index (every file's PatientName, PatientID, AccessionNumber, UIDs and
+dates, unmatched series too) is never written into the study folder: it is kept
+in the user's cache like ``readerstudy index``'s (:func:`study.intake.index.default_index_path`).
 
 Missing and tied matches are never guessed: they are listed (one line each)
 and ``cases.csv`` is not written until the researcher decides in matches.csv.
@@ -43,7 +49,12 @@ from study.protocol import Protocol, load_protocol, parse_protocol, protocol_to_
 MATCHES = "matches.csv"
 NONE, SKIP = "none", "skip"  # choices: leave an optional role empty; leave the case out
 KEY = "intake-key.csv"
-INDEX = "intake-index.sqlite"
+SECRET = "intake-deid-secret.txt"  # study.intake.deidentify: the seed that makes the pseudonyms repeatable
+# The files of an intake study that identify patients: the re-identification key. They stay with the
+# study's custodian and are removed before the study folder is shared; nothing else in it identifies
+# a patient when the media are de-identified copies.
+IDENTIFYING = (KEY, MATCHES, SECRET)
+INDEX = "intake-index.sqlite"  # the name an index inside the study folder had before it moved to the user cache
 TRUTH_KEYS = ("PatientID", "AccessionNumber", "StudyInstanceUID")
 MATCH_COLUMNS = (
     "case",
@@ -257,6 +268,18 @@ def _protocol(
     return protocol
 
 
+def remove_old_index(study_dir: Path) -> list[str]:
+    """Delete a header index an earlier version kept inside the study folder (it names every
+    patient of the export); the index lives in the user's cache now. Returns a note per file."""
+    out = []
+    for name in (INDEX, INDEX + "-wal", INDEX + "-shm", INDEX + "-journal"):
+        path = Path(study_dir) / name
+        if path.is_file():
+            path.unlink()
+            out.append(f"{path}: removed (a header index naming every patient; it is kept in the user's cache now)")
+    return out
+
+
 def _flag_lines(cm: CaseMatch, rm_optional: dict[str, bool]) -> list[str]:
     out = []
     if cm.skipped:
@@ -377,8 +400,13 @@ def build_from_dicom(
     materialize: Materialize | None = None,
     progress=None,
     cancelled: Callable[[], bool] = lambda: False,
+    index_path: Path | None = None,
 ) -> BuildResult:
-    """Index, match, write matches.csv; write cases.csv when nothing is left to decide."""
+    """Index, match, write matches.csv; write cases.csv when nothing is left to decide.
+
+    ``index_path``: where the header index is kept (default: the user's cache, as
+    ``readerstudy index`` keeps it); never the study folder, which may be shared.
+    """
     study_dir = Path(study_dir).resolve()
     if truth_key not in TRUTH_KEYS:
         raise StudyError([f"--truth-key: {truth_key!r} is not one of {', '.join(TRUTH_KEYS)}"])
@@ -389,11 +417,12 @@ def build_from_dicom(
     )
     truth = read_truth_by_key(truth_csv, truth_key, truth_column)
     study_dir.mkdir(parents=True, exist_ok=True)
-    idx = index_export(export_dir, study_dir / INDEX, progress=progress, cancelled=cancelled)
+    idx = index_export(export_dir, index_path, progress=progress, cancelled=cancelled)
     if idx.cancelled:
         raise StudyError([f"{export_dir}: indexing cancelled; run again to resume"])
     units = units_of(idx.patients, per)
     notes = [f"{f}: broken DICOM object: {c}" for f, c in idx.broken]
+    notes += remove_old_index(study_dir)
     taken: dict[str, Unit] = {}
     problems = []
     for value in truth:
