@@ -29,6 +29,7 @@ and ``cases.csv`` is not written until the researcher decides in matches.csv.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import random
@@ -240,6 +241,28 @@ def _protocol(
         raise StudyError(
             [("--rules: required for a new study (a TOML file with [hanging] roles and [hanging.match.ROLE] rules)")]
         )
+    return rules_protocol(
+        rules_toml,
+        study_dir.name,
+        seed=seed,
+        design=design,
+        washout_days=washout_days,
+        labels=labels,
+        groups=groups,
+    )
+
+
+def rules_protocol(
+    rules_toml: Path,
+    study_id: str,
+    *,
+    seed: int | None = None,
+    design: str = "sequential",
+    washout_days: int = 28,
+    labels: tuple[str, str] = ("negative", "positive"),
+    groups: tuple[str, ...] = (),
+) -> Protocol:
+    """A binary protocol around the rules file's ``[hanging]`` (roles and match rules), checked."""
     try:
         data = tomllib.loads(Path(rules_toml).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -248,7 +271,6 @@ def _protocol(
         raise StudyError([f"{rules_toml}: invalid TOML: {err}"]) from None
     if "hanging" not in data:
         raise StudyError([f"{rules_toml}: [hanging]: missing table (roles and match rules)"])
-    study_id = study_dir.name
     doc = {
         "study": {
             "id": study_id,
@@ -415,14 +437,67 @@ def build_from_dicom(
     protocol = _protocol(
         study_dir, rules_toml, seed=seed, design=design, washout_days=washout_days, labels=labels, groups=groups
     )
-    truth = read_truth_by_key(truth_csv, truth_key, truth_column)
+    read_truth_by_key(truth_csv, truth_key, truth_column)  # its problems before any file is written
     study_dir.mkdir(parents=True, exist_ok=True)
+    known = _load_key(study_dir)
+    result, codes, units = match_export(
+        export_dir,
+        truth_csv,
+        protocol,
+        truth_key=truth_key,
+        truth_column=truth_column,
+        per=per,
+        choices=_load_choices(study_dir),
+        known_codes=known,
+        progress=progress,
+        cancelled=cancelled,
+        index_path=index_path,
+    )
+    result = dataclasses.replace(result, notes=result.notes + tuple(remove_old_index(study_dir)))
+    matches = list(result.cases)
+    if not (study_dir / "study.toml").exists():
+        (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
+    (study_dir / MATCHES).write_text(_match_rows(matches), encoding="utf-8")
+    _write_key(study_dir, codes, {u.key: u for u in units})
+    if result.flagged:
+        return result
+    _write_cases(
+        study_dir,
+        protocol,
+        [m for m in matches if not m.skipped],
+        materialize or (lambda v, folder, code: link_volume(v, folder)),
+    )
+    return dataclasses.replace(result, wrote_cases=True)
+
+
+def match_export(
+    export_dir: str | os.PathLike[str],
+    truth_csv: Path,
+    protocol: Protocol,
+    *,
+    truth_key: str = "PatientID",
+    truth_column: str | None = None,
+    per: str = "patient",
+    choices: dict[tuple[str, str], str] | None = None,
+    known_codes: dict[str, str] | None = None,
+    progress=None,
+    cancelled: Callable[[], bool] = lambda: False,
+    index_path: Path | None = None,
+) -> tuple[BuildResult, dict[str, str], list[Unit]]:
+    """Index the export (into the user's cache) and match every case's roles by ``protocol``'s rules,
+    with the researcher's ``choices`` ((case code, role) -> volume_id / none / skip); writes nothing
+    else anywhere.  Returns (the result, never ``wrote_cases``; unit key -> case code; every unit)."""
+    if truth_key not in TRUTH_KEYS:
+        raise StudyError([f"--truth-key: {truth_key!r} is not one of {', '.join(TRUTH_KEYS)}"])
+    if per not in ("patient", "study"):
+        raise StudyError([f"--case-per: {per!r} is not patient or study"])
+    choices = choices or {}
+    truth = read_truth_by_key(truth_csv, truth_key, truth_column)
     idx = index_export(export_dir, index_path, progress=progress, cancelled=cancelled)
     if idx.cancelled:
         raise StudyError([f"{export_dir}: indexing cancelled; run again to resume"])
     units = units_of(idx.patients, per)
     notes = [f"{f}: broken DICOM object: {c}" for f, c in idx.broken]
-    notes += remove_old_index(study_dir)
     taken: dict[str, Unit] = {}
     problems = []
     for value in truth:
@@ -439,8 +514,7 @@ def build_from_dicom(
     if problems:
         raise StudyError(problems)
     notes += [f"{per} {u.key}: not in the truth table, left out" for u in units if u.key not in taken]
-    codes = assign_codes(list(taken.values()), _load_key(study_dir), protocol.seed)
-    choices = _load_choices(study_dir)
+    codes = assign_codes(list(taken.values()), known_codes or {}, protocol.seed)
     truth_of = {u.key: truth[next(v for v in _unit_values(u, truth_key) if v in truth)] for u in taken.values()}
     rules = {rm.role: rm for rm in protocol.hanging.match}
     roles = protocol.hanging.roles
@@ -456,19 +530,22 @@ def build_from_dicom(
     ]
     optional = {rm.role: rm.optional for rm in protocol.hanging.match}
     flagged = [line for m in sorted(matches, key=lambda m: m.code) for line in _flag_lines(m, optional)]
-    if not (study_dir / "study.toml").exists():
-        (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
-    (study_dir / MATCHES).write_text(_match_rows(matches), encoding="utf-8")
-    _write_key(study_dir, codes, {u.key: u for u in units})
-    if flagged:
-        return BuildResult(protocol, tuple(matches), tuple(flagged), tuple(notes), idx, False)
-    _write_cases(
-        study_dir,
-        protocol,
-        [m for m in matches if not m.skipped],
-        materialize or (lambda v, folder, code: link_volume(v, folder)),
-    )
-    return BuildResult(protocol, tuple(matches), (), tuple(notes), idx, True)
+    return BuildResult(protocol, tuple(matches), tuple(flagged), tuple(notes), idx, False), codes, units
+
+
+def write_key_files(study_dir: Path, result: BuildResult) -> None:
+    """matches.csv and intake-key.csv of a result (the wizard's Create; the CLI writes them as it goes)."""
+    (Path(study_dir) / MATCHES).write_text(_match_rows(list(result.cases)), encoding="utf-8")
+    _write_key(Path(study_dir), {c.unit.key: c.code for c in result.cases}, {c.unit.key: c.unit for c in result.cases})
+
+
+def patient_codes(matches: list[CaseMatch]) -> dict[str, str]:
+    """patient_id of cases.csv: a patient's cases (--case-per study) grouped under an opaque code,
+    the patient's first case code."""
+    out: dict[str, str] = {}
+    for m in sorted(matches, key=lambda m: m.code):
+        out.setdefault(m.unit.patient_id, m.code)
+    return out
 
 
 def _write_cases(study_dir: Path, protocol: Protocol, matches: list[CaseMatch], materialize: Materialize) -> None:
@@ -477,10 +554,7 @@ def _write_cases(study_dir: Path, protocol: Protocol, matches: list[CaseMatch], 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["case_id", "truth", "patient_id", *roles])
-    # patient_id groups a patient's cases (--case-per study) under an opaque code: the patient's first case code
-    patient_code: dict[str, str] = {}
-    for m in sorted(matches, key=lambda m: m.code):
-        patient_code.setdefault(m.unit.patient_id, m.code)
+    patient_code = patient_codes(matches)
     for m in sorted(matches, key=lambda m: m.code):
         row = []
         for role in roles:
