@@ -66,6 +66,7 @@ class MatchState:
     seed: int = field(default_factory=random_seed)  # orders the opaque case codes
     media: str = "copy"  # one of study.intake.create.MEDIA
     staged: tuple[DraftCase, ...] = ()
+    staging: object = field(default=None, repr=False)  # the TemporaryDirectory of the staged links; removed with it
 
     def run(self, progress=None, cancel_event=None) -> BuildResult:  # type: ignore[no-untyped-def]
         """Index and match (the CLI's code path) with the choices made so far; runs in a worker.
@@ -91,7 +92,10 @@ class MatchState:
             progress=progress,
             cancelled=cancel_event.is_set if cancel_event is not None else (lambda: False),
         )
-        self.staged = () if result.flagged else stage_cases(result, Path(tempfile.mkdtemp(prefix="readerstudy-")))
+        self.staged = ()
+        if not result.flagged:  # links only (no copies), outside the study folder; gone with this state
+            self.staging = tempfile.TemporaryDirectory(prefix="readerstudy-staging-")
+            self.staged = stage_cases(result, Path(self.staging.name))
         return result
 
 
