@@ -69,7 +69,9 @@ def add_arguments(parser) -> None:
         "--deidentify",
         action="store_true",
         help="--from-dicom: write de-identified copies (PS3.15 Annex E basic profile) into the study "
-        "folder instead of links to the export; recorded in the audit log",
+        "folder instead of links to the export; recorded in the audit log. The folder then identifies "
+        "nobody but in its re-identification key (intake-key.csv, matches.csv, intake-deid-secret.txt): "
+        "keep those with the study's custodian, remove them before sharing",
     )
     parser.add_argument(
         "--index",

@@ -215,6 +215,11 @@ def test_the_dicom_route_asks_protocol_and_password_before_it_writes_and_never_r
     # The dialog is gone; the wizard is on its Protocol page with the export's cases and roles.
     assert not dialog.isVisible() and w.pages.currentIndex() == 2
     assert w.state.roles == ("T2axi", "T2sag", "DWI") and len(w.state.cases) == 2
+    # Back returns to the match table as it was left (choices kept); Next comes back here.
+    qtbot.mouseClick(w.back_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and w.pages.currentIndex() == 0 and panel.next_button.isEnabled()
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and w.pages.currentIndex() == 2
     page = w.protocol_page
     assert page.study_id.text() == "study" and page.kind.currentData() == "binary"
     page.question.clear()
