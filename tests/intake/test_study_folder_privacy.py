@@ -39,7 +39,8 @@ def source_identifiers(export: Path) -> set[str]:
         except Exception:  # noqa: BLE001, S112 - the export's broken files: nothing to collect
             continue
         name = str(ds.get("PatientName", ""))
-        out |= {name, *name.split("^")}
+        # each part of the name too, but a short number (the demo's DEMO^0001) is in every case code
+        out |= {name, *(part for part in name.split("^") if not (part.isdigit() and len(part) < 5))}
         for keyword in ("PatientID", "AccessionNumber", "StudyInstanceUID", "StudyDate"):
             out.add(str(ds.get(keyword, "")))
     # The fixture's first study UID is pydicom's Implementation Class UID, which every file pydicom
@@ -120,6 +121,36 @@ def test_a_deidentified_study_folder_names_no_patient_outside_its_key(tmp_path, 
     assert "PAT1" in (study / KEY).read_text() and "ACC2" in (study / MATCHES).read_text()
     assert (study / SECRET).is_file()
     assert "PAT3" not in (study / KEY).read_text() + (study / MATCHES).read_text()
+
+
+def leaks_in(study: Path, identifiers: set[str]) -> list[str]:
+    """Every (file, identifier) found in the study folder outside its re-identification key."""
+    out = []
+    for path in sorted(p for p in study.rglob("*") if p.is_file()):
+        if path.parent == study and path.name in IDENTIFYING:
+            continue
+        for text in texts_of(path):
+            out += [f"{path.relative_to(study)}: {v!r}" for v in identifiers if found(v, text)]
+    return out
+
+
+def test_the_mri_demo_export_deidentified_names_nobody_outside_the_key(tmp_path, monkeypatch):
+    """The MRI demo's PACS-like export (Siemens and storescp names, localizers, a two-b-value DWI)."""
+    from study.demo.mri_export import DEMO_RULES, write_mri_export
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    patients = write_mri_export(tmp_path / "export", seed=5, n=2)
+    identifiers = source_identifiers(tmp_path / "export")
+    assert {"DEMO0001", "DEMO0002", "DEMO^0001"} <= identifiers and len(identifiers) >= 8
+    (tmp_path / "R.toml").write_text(DEMO_RULES)
+    (tmp_path / "T.csv").write_text("PatientID,truth\n" + "".join(f"{p[0]},{p[1]}\n" for p in patients))
+    study = tmp_path / "nc-dcm"
+    args = ("new", study, "--from-dicom", tmp_path / "export", "--truth", tmp_path / "T.csv")
+    r = cli(*args, "--rules", tmp_path / "R.toml", "--deidentify")
+    assert r.returncode == 0, r.stderr
+    assert sum(1 for _ in (study / "media").rglob("*.dcm")) == 2 * 3 * 16
+    assert not leaks_in(study, identifiers), leaks_in(study, identifiers)
+    assert not (study / INDEX).exists() and default_index_path(tmp_path / "export").is_file()
 
 
 def test_a_rerun_removes_an_index_an_older_version_left_in_the_study_folder(tmp_path, monkeypatch):
