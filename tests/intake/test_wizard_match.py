@@ -254,6 +254,8 @@ def test_the_dicom_route_asks_protocol_and_password_before_it_writes_and_never_r
     assert {"intake-key.csv", "matches.csv", "intake-deid-secret.txt"} <= {f.name for f in study.iterdir()}
     assert "Identifying: intake-key.csv, matches.csv, intake-deid-secret.txt" in w.message_label.text()
     assert isinstance(shell.currentWidget(), AdminWidget)
+    named = shell.admin.identifying_label  # the admin window names the key files, every time it opens
+    assert named.isVisibleTo(shell.admin) and "intake-key.csv, matches.csv, intake-deid-secret.txt" in named.text()
     store = Store.open(study)
     try:
         assert store.check_admin_password("pw-123456")
