@@ -149,9 +149,31 @@ class StudyWizardWidget(QWidget):
         return page
 
     def on_from_dicom_clicked(self) -> None:
+        """The DICOM route: the match table in its own window, with this page's study folder and truth
+        CSV; once every cell is decided it hands the cases back, and the wizard goes on to its Protocol
+        page (design, task, seed, admin password) and creates the study as the folder route does."""
         from app.admin.wizard_match_page import open_match_dialog
 
-        self.match_dialog = open_match_dialog(self, self.study_edit.text(), self.study_created.emit)
+        dialog = getattr(self, "match_dialog", None)
+        if dialog is not None and self.state.created is None:
+            dialog.show()  # the table as it was left: paths, choices, thumbnails
+            dialog.raise_()
+            return
+        self.match_dialog = open_match_dialog(
+            self, self.study_edit.text(), self.truth_edit.text(), self.on_export_matched
+        )
+
+    def on_export_matched(self, panel) -> None:  # type: ignore[no-untyped-def]
+        """Every cell of the match table decided: its cases go to the Protocol page (nothing written yet)."""
+        m = panel.state
+        self.study_edit.setText(str(m.study_dir))
+        self.truth_edit.setText(str(m.truth_csv))
+        self.state.use_intake(m.study_dir.expanduser(), m.truth_csv, m.result, m.staged, m.media)
+        self.step_labels[1].setText("2  Match (DICOM export)")
+        self.pages.setCurrentIndex(2)
+        self.protocol_page.show_state()
+        self.check()
+        self.show_state()
 
     def _cases_page(self) -> QWidget:
         page = QWidget()
@@ -317,6 +339,7 @@ class StudyWizardWidget(QWidget):
     def on_next_clicked(self) -> None:
         step = self.pages.currentIndex()
         if step == 0:
+            self.step_labels[1].setText(STEPS[1])
             self.state.set_files(self.study_edit.text(), self.media_edit.text(), self.truth_edit.text())
             self.state.media_mode = self.media_mode_box.currentData()
             if self.state.scan():
@@ -331,6 +354,11 @@ class StudyWizardWidget(QWidget):
         self.show_state()
 
     def on_back_clicked(self) -> None:
+        if self.state.intake is not None and self.pages.currentIndex() == len(STEPS) - 1:
+            self.pages.setCurrentIndex(0)  # the DICOM route's cases are its match table's
+            self.show_state()
+            self.on_from_dicom_clicked()
+            return
         self.pages.setCurrentIndex(max(0, self.pages.currentIndex() - 1))
         self.show_state()
 
@@ -380,7 +408,7 @@ class StudyWizardWidget(QWidget):
         args, kwargs = job
         self.next_button.setEnabled(False)
         self.write_worker = create_worker(
-            wizard.write_study,
+            self.state.create_function,
             *args,
             **kwargs,
             _connect={"result_ready": self.on_created, "errored": self.on_create_failed},
