@@ -71,9 +71,11 @@ class RecentStudies:
         paths = [Path(p) for p in items if isinstance(p, str)]
         return [p for p in paths if (p / "study.toml").is_file()][:MAX_RECENT]
 
-    def add(self, study_dir: str | Path) -> None:
+    def add(self, study_dir: str | Path, position: int = 0) -> None:
+        """``study_dir`` at ``position`` (0: the most recent), moved there if listed already."""
         study_dir = Path(study_dir).resolve()
-        items = [study_dir] + [p for p in self.list() if p != study_dir]
+        items = [p for p in self.list() if p != study_dir]
+        items.insert(max(0, position), study_dir)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps([str(p) for p in items[:MAX_RECENT]], indent=1), encoding="utf-8")
 
@@ -101,6 +103,7 @@ class LauncherWidget(QWidget):
         )
         self.demo_setup: DemoSetup | None = None
         self._demo_opened = False
+        self._demo_listed = 0
 
         _, col = centred_card(self, 560)
         title = QLabel("readerstudy")
@@ -215,6 +218,7 @@ class LauncherWidget(QWidget):
         self.demo_setup.study_ready.connect(self.on_demo_study_ready)
         self.demo_setup.setup_finished.connect(self.on_demo_finished)
         self._demo_opened = False
+        self._demo_listed = 0  # demo studies ready so far, listed at the top of the recent studies
         self.demo_setup.start()
 
     def show_status(self, text: str) -> None:
@@ -222,6 +226,10 @@ class LauncherWidget(QWidget):
         self.status_label.setVisible(bool(text))
 
     def on_demo_study_ready(self, _name: str, folder: str) -> None:
+        # Every demo study is a recent study, in build order below the first one (the one that opens).
+        self.recent.add(folder, self._demo_listed)
+        self._demo_listed += 1
+        self.refresh()
         # The first study ready opens (the MRI one, built first); the rest keeps building.
         if not self._demo_opened:
             self._demo_opened = True

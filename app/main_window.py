@@ -43,10 +43,13 @@ def demo_hint(engine) -> str:
     from app.commands.demo import DEMO_ADMIN_PASSWORD
     from study.demo import DEMO_PIN
 
+    # Only a design with an unaided and an aided session has a washout to waive (cytology and
+    # conjunctiva read aided only, in one session).
+    two_sessions = len(engine.protocol.modes) > 1
     return (
         f"Demo study: sign in as spec1 (specialist) or res1 (resident), PIN {DEMO_PIN}. "
-        "spec1 may start the aided session right after the unaided one. "
-        f"Study administration below: admin password {DEMO_ADMIN_PASSWORD}."
+        + ("spec1 may start the aided session right after the unaided one. " if two_sessions else "")
+        + f"Study administration below: admin password {DEMO_ADMIN_PASSWORD}."
     )
 
 

@@ -122,7 +122,14 @@ def _summary(spec: ModelSpec, combined: np.ndarray) -> dict:
     else:  # segmentation: fraction of the frame that is foreground
         score = 1.0 - probs[0] if len(probs) > 1 else probs[0]
     predicted = spec.labels[top] if spec.head != "segmentation" else ""
-    return dict(labels=spec.labels, probabilities=probs, predicted=predicted, score=score, threshold=spec.threshold)
+    point = {}
+    if spec.threshold is not None and spec.head in ("binary", "multiclass"):
+        # The operating point travels with the output: the panel and the report say it with the call.
+        positive = (spec.labels[1],) if spec.head == "binary" else tuple(spec.positive)
+        point = {"threshold_rule": spec.threshold_rule, "positive": positive}
+    return dict(
+        labels=spec.labels, probabilities=probs, predicted=predicted, score=score, threshold=spec.threshold, **point
+    )
 
 
 def pixel_spacing(spec: ModelSpec, media: Media) -> tuple[float, float] | None:

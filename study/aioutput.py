@@ -33,6 +33,10 @@ class AIOutput:
     threshold: the model's operating point on ``score`` (positive when
         ``score >= threshold``), chosen on a validation split and stored in
         its model.toml; None when the model has none (argmax / 0.5).
+    threshold_rule: how ``threshold`` was chosen (model.toml's ``threshold_rule``,
+        e.g. "youden"); "" when unknown.
+    positive: the labels whose probability (summed) is ``score`` and is cut at
+        ``threshold`` (binary: the positive label); () when unknown.
     model_id: sha256 of the weights file; versions: library versions used.
     measurements: segmentation heads: measurements of the predicted region by
         name (e.g. "faz_area_mm2", "circularity"); empty otherwise.
@@ -58,6 +62,8 @@ class AIOutput:
     fields: tuple[FieldScore, ...] = ()
     aggregate: str = ""
     threshold: float | None = None
+    threshold_rule: str = ""
+    positive: tuple[str, ...] = ()
 
     @property
     def decision(self) -> int | None:

@@ -2,21 +2,67 @@
 
 Both tables share the same rules: UTF-8 (a BOM from Excel is fine), the
 required columns present, one non-empty, unique ``case_id`` per row.
+
+A table whose header line has semicolons and no comma (Excel's "CSV" where the
+decimal separator is a comma) is read with ';' between values; there a number
+in the truth column with a decimal comma ("9,5") is 9.5, and a number that could
+be read two ways ("1.234,5", "1,2,3", or points beside decimal commas) is refused,
+naming the file, row and value.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from study.errors import StudyError
+
+DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+NUMBER_LIKE = re.compile(r"[+-]?[\d.,]*\d[\d.,]*")  # digits with points or commas: a number, however written
+POINT_NUMBER = re.compile(r"[+-]?\d*\.\d+")
+
+
+def delimiter(text: str) -> str:
+    """';' when the header line has semicolons and no comma (Excel in a decimal-comma locale), else ','."""
+    header = text.split("\n", 1)[0]
+    return ";" if ";" in header and "," not in header else ","
+
+
+def decimal_commas(
+    path: Path, rows: list[tuple[int, dict[str, str]]], column: str = "truth", key: str = "case_id"
+) -> dict[int, str]:
+    """Rewrite ``column``'s decimal commas ("9,5" -> "9.5") in place, in a ';' table; {line number:
+    problem} of the numbers that could be read two ways (each naming file, row, the row's ``key``
+    and the value)."""
+    problems: dict[int, str] = {}
+    comma_rows = [n for n, v in rows if DECIMAL_COMMA.fullmatch(v.get(column) or "")]
+    for line_no, values in rows:
+        value = values.get(column) or ""
+        if DECIMAL_COMMA.fullmatch(value):
+            values[column] = value.replace(",", ".")
+        elif "," in value and NUMBER_LIKE.fullmatch(value):
+            problems[line_no] = (
+                f"{path}: row {line_no} ({values.get(key, '')}): {column} {value!r} is an ambiguous number "
+                "(write one decimal comma and no thousands separator, e.g. 1234,5)"
+            )
+        elif comma_rows and POINT_NUMBER.fullmatch(value):
+            problems[line_no] = (
+                f"{path}: row {line_no} ({values.get(key, '')}): {column} {value!r} has a decimal point where row "
+                f"{comma_rows[0]} has a decimal comma; write every number with a comma (or save the table "
+                "with ',' between values and decimal points)"
+            )
+    return problems
 
 
 def read_case_rows(
     path: Path, required: tuple[str, ...]
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
-    """(header, [(line number, stripped row)], problems) — rows with a bad case_id are left out."""
+    """(header, [(line number, stripped row)], problems) — rows with a bad case_id or an ambiguous
+    number (see below) are left out.
+
+    Values separated by ',' or, when the header line says so, by ';' (see the module's docstring)."""
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
@@ -31,7 +77,8 @@ def read_case_rows(
                 f"{err.start}); save it as UTF-8 CSV"
             ]
         ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    sep = delimiter(text)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sep)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in header]
     if missing:
@@ -55,4 +102,8 @@ def read_case_rows(
         else:
             seen[case_id] = line_no
             rows.append((line_no, values))
+    if sep == ";" and "truth" in header:
+        ambiguous = decimal_commas(Path(path), rows)
+        problems += ambiguous.values()
+        rows = [(n, v) for n, v in rows if n not in ambiguous]
     return header, rows, problems

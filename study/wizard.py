@@ -17,7 +17,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -306,9 +306,15 @@ def protocol_data(s: StudySettings, roles: tuple[str, ...], model_spec: str | No
     return data
 
 
-def build_protocol(s: StudySettings, roles: tuple[str, ...]) -> Protocol:
-    """Validate the settings as the CLI would read them; raise StudyError (study.toml: key: cause)."""
-    return parse_protocol(protocol_data(s, roles), "study.toml")
+def build_protocol(s: StudySettings, roles: tuple[str, ...], match: tuple = ()) -> Protocol:
+    """Validate the settings as the CLI would read them; raise StudyError (study.toml: key: cause).
+
+    ``match``: the ``[hanging.match.ROLE]`` rules of a study built from a DICOM export
+    (:class:`study.protocol.RoleMatch`; they say which roles are optional)."""
+    protocol = parse_protocol(protocol_data(s, roles), "study.toml")
+    if match:
+        protocol = dataclasses.replace(protocol, hanging=dataclasses.replace(protocol.hanging, match=tuple(match)))
+    return protocol
 
 
 def cases_csv(study_dir: Path, roles: tuple[str, ...], cases: tuple[DraftCase, ...], masks: bool = False) -> str:
@@ -329,7 +335,11 @@ _ROW_RE = re.compile(r": row (\d+)\b")
 
 
 def check(
-    study_dir: str | Path, settings: StudySettings, roles: tuple[str, ...], cases: tuple[DraftCase, ...]
+    study_dir: str | Path,
+    settings: StudySettings,
+    roles: tuple[str, ...],
+    cases: tuple[DraftCase, ...],
+    match: tuple = (),
 ) -> list[Problem]:
     """Every problem the CLI would report for this draft, each tied to its table row.
 
@@ -343,7 +353,7 @@ def check(
     elif (study_dir / "study.toml").exists():
         problems.append(Problem(f"{study_dir / 'study.toml'}: already exists; choose an empty study folder"))
     try:
-        protocol = build_protocol(settings, roles)
+        protocol = build_protocol(settings, roles, match)
     except StudyError as err:
         return problems + [Problem(p.replace("study.toml", str(study_dir / "study.toml"), 1)) for p in err.problems]
     with tempfile.TemporaryDirectory(prefix="wizard-") as tmp:
@@ -412,6 +422,8 @@ def media_problems(cases: tuple[DraftCase, ...], roles: tuple[str, ...]) -> list
 
 
 MIN_PASSWORD = 6
+# (study folder, case -> role -> media path) -> case -> role -> the path in the study folder
+PlaceMedia = Callable[[Path, dict[str, dict[str, Path]]], dict[str, dict[str, Path]]]
 
 
 def password_problems(password: str, confirm: str) -> list[Problem]:
@@ -434,6 +446,8 @@ def write_study(
     media: str = "copy",
     media_dir: str | Path | None = None,
     decode: bool = False,
+    match: tuple = (),
+    place_media: PlaceMedia | None = None,
 ) -> Protocol:
     """Write study.toml and cases.csv (and the admin password into the store); return the protocol.
 
@@ -445,23 +459,27 @@ def write_study(
     leave them in place; cases.csv paths are relative to the study folder either way.  A region
     task's truth masks go the same way into ``STUDY_DIR/masks``.
     Raises StudyError listing every problem of :func:`check` and writes nothing then.
+
+    A study from a DICOM export (:func:`study.intake.create.create_intake_study`) passes its
+    ``match`` rules and ``place_media``: called once every check passed, it puts the cases' media
+    into the study folder its own way (links, copies or de-identified copies of the matched volumes)
+    and returns case -> role -> path, in place of the copy/link/in-place ``media`` modes.
     """
     study_dir = Path(study_dir).resolve()
-    problems = check(study_dir, settings, roles, cases)
+    problems = check(study_dir, settings, roles, cases, match)
     if admin_password is not None:
         problems += password_problems(admin_password, admin_password)
     if decode and not problems:
         problems += media_problems(cases, roles)
     if problems:
         raise StudyError([p.message for p in problems])
-    protocol = build_protocol(settings, roles)
+    protocol = build_protocol(settings, roles, match)
     study_dir.mkdir(parents=True, exist_ok=True)
-    placed = bring_media(
-        study_dir,
-        Path(media_dir) if media_dir else None,
-        {c.case_id: {r: Path(p) for r, p in c.media if p} for c in cases},
-        media,
-    )
+    wanted = {c.case_id: {r: Path(p) for r, p in c.media if p} for c in cases}
+    if place_media is not None:
+        placed = place_media(study_dir, wanted)
+    else:
+        placed = bring_media(study_dir, Path(media_dir) if media_dir else None, wanted, media)
     region = protocol.task.kind == "region"
     masks = (
         bring_media(study_dir, None, {c.case_id: {MASK_COLUMN: Path(c.truth_mask)} for c in cases}, media, "masks")

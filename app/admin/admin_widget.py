@@ -13,6 +13,7 @@ from app.admin.model_widget import ModelPanel
 from app.admin.readers_state import ReadersState
 from app.admin.readers_widget import ReadersPanel
 from study.engine import StudyEngine
+from study.intake.build import IDENTIFYING
 
 
 class AdminWidget(QWidget):
@@ -33,6 +34,17 @@ class AdminWidget(QWidget):
         )
         folder.setObjectName("hint")
         folder.setWordWrap(True)
+        # A study from a DICOM export keeps its re-identification key in the folder: say so, every time.
+        key = [name for name in IDENTIFYING if (Path(study_dir) / name).exists()]
+        self.identifying_label = QLabel(
+            f"Identifying: {', '.join(key)} (the re-identification key): keep them with the study's "
+            "custodian and remove them before this folder is shared."
+            if key
+            else ""
+        )
+        self.identifying_label.setObjectName("problemLabel")
+        self.identifying_label.setWordWrap(True)
+        self.identifying_label.setVisible(bool(key))
         self.readers = ReadersPanel(ReadersState(self.engine))
         self.model = ModelPanel(ModelState(self.engine))
         self.dashboard = DashboardWidget(DashboardState(self.engine.study_dir, title=p.title))
@@ -44,6 +56,7 @@ class AdminWidget(QWidget):
         col = QVBoxLayout(self)
         col.addWidget(title)
         col.addWidget(folder)
+        col.addWidget(self.identifying_label)
         col.addWidget(self.tabs, 1)
         self.destroyed.connect(self.engine.close)
 

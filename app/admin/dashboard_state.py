@@ -90,26 +90,26 @@ def analyze_frames(reads: pd.DataFrame, ai: pd.DataFrame | None, source: str = "
 def export_report(
     analysis: Analysis | TaskAnalysis, out_dir: Path, title: str, study_dir: Path | None = None
 ) -> dict[str, Path]:
-    """Worker body: everything `readerstudy report` writes, from the same result.
+    """Worker body: the export folder.
 
-    With the study folder, the audit chain's anchor goes beside the outputs and into the
-    study's anchor file, as `readerstudy report` does (``study.store.anchor_outputs``).
+    A study's stored reads: exactly what `readerstudy report STUDY --out DIR` runs
+    (``study.export.cli.export_study``: the same files, reads.csv with every read
+    version, the same PDF, the audit anchor beside the outputs).  A reads table
+    loaded from a file: the report of that table, from the analysis on screen.
     """
+    if study_dir is not None and analysis.source.endswith(STORE_SOURCE):
+        from study.export.cli import export_study
+
+        return export_study(Path(study_dir), Path(out_dir))
     from study.export.report import write_report
 
     if isinstance(analysis, TaskAnalysis):
         from study.export.task_report import write_task_report
 
-        paths = write_task_report(
+        return write_task_report(
             analysis.raw_reads, out_dir, analysis.task, ai=analysis.raw_ai, title=title, specimens=analysis.specimens
         )
-    else:
-        paths = write_report(analysis.raw_reads, out_dir, ai=analysis.raw_ai, result=analysis.result, title=title)
-    if study_dir is not None and analysis.source.endswith(STORE_SOURCE):  # not for a reads table loaded from a file
-        from study.store import anchor_outputs
-
-        paths["audit_anchor"] = anchor_outputs(study_dir, None, out_dir)
-    return paths
+    return write_report(analysis.raw_reads, out_dir, ai=analysis.raw_ai, result=analysis.result, title=title)
 
 
 # -- views ---------------------------------------------------------------

@@ -46,6 +46,8 @@ class SpecInfo:
     members: tuple[MemberInfo, ...]
     cam_method: str
     positive: tuple[str, ...] = ()
+    threshold: float | None = None
+    threshold_rule: str = ""
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -68,7 +70,24 @@ def describe_spec(spec_path: Path) -> SpecInfo:
         members,
         spec.cam_method,
         spec.positive,
+        spec.threshold,
+        spec.threshold_rule,
     )
+
+
+def operating_point_text(info: SpecInfo, positive: tuple[str, ...] = ()) -> str:
+    """The model's decision cut and how it was chosen, e.g. "sarcoma when its score ≥ 0.316 (32 %) · chosen by youden".
+
+    ``positive``: the study's binary collapse of a multiclass model (else the spec's own positive labels)."""
+    if info.head not in ("binary", "multiclass"):
+        return "none: the model gives a value, not a call" if info.head == "regression" else "none"
+    if info.threshold is None:
+        return "none stored: the most likely label (argmax)" if info.head == "multiclass" else "none stored: 0.5"
+    called = info.labels[1:2] if info.head == "binary" else (positive or info.positive)
+    who = " or ".join(called) or "positive"
+    score = "its probability" if len(called) <= 1 else "their summed probability"
+    rule = f"  ·  chosen by {info.threshold_rule}" if info.threshold_rule else "  ·  rule not recorded"
+    return f"{who} when {score} ≥ {info.threshold:g} ({100 * info.threshold:.0f} %){rule}"
 
 
 def run_precompute(
@@ -106,7 +125,8 @@ def prediction_text(out: AIOutput | None) -> str:
         band = f" ({out.interval[0]:.1f} to {out.interval[1]:.1f})" if out.interval else ""
         return f"Predicted value {out.value:.2f}{band}"
     probs = ", ".join(f"{lab} {p:.1%}" for lab, p in zip(out.labels, out.probabilities))
-    return f"Predicted: {out.predicted}   ({probs})" + (f"   CAM: {out.cam_method}" if out.cam_method else "")
+    cut = f", cut-off {out.threshold:g}" if out.threshold is not None and out.decision is not None else ""
+    return f"Predicted: {out.predicted}   ({probs}{cut})" + (f"   CAM: {out.cam_method}" if out.cam_method else "")
 
 
 class ModelState:

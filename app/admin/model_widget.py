@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.admin.model_state import ModelState, prediction_text, run_precompute
+from app.admin.model_state import ModelState, operating_point_text, prediction_text, run_precompute
 from app.admin.tone import show_message
 from app.viewer import ViewportWidget
 from app.workers import Worker, create_worker
@@ -45,12 +45,14 @@ class ModelPanel(QWidget):
         spec_box = QGroupBox("Model")
         self.pick_button = QPushButton("Attach model spec…")
         self.pick_button.clicked.connect(self.on_pick_clicked)
-        self.info = {k: QLabel() for k in ("file", "name", "architecture", "head", "roles", "sha256")}
+        keys = ("file", "name", "architecture", "head", "threshold", "roles", "sha256")
+        self.info = {k: QLabel() for k in keys}
+        titles = {"sha256": "Weights sha256", "threshold": "Operating point"}
         form = QFormLayout()
         for key, label in self.info.items():
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(key.capitalize() if key != "sha256" else "Weights sha256", label)
+            form.addRow(titles.get(key, key.capitalize()), label)
         self.problem_label = QLabel()
         self.problem_label.setObjectName("problemLabel")
         self.problem_label.setWordWrap(True)
@@ -93,10 +95,15 @@ class ModelPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.progress_bar, 1)
-        buttons.addWidget(self.eta_label)
+        buttons.addStretch(1)
+        # The bar and its ETA on a line of their own: beside the buttons, in the left column of a
+        # 1000-pixel window, the bar was 99 pixels wide and cut "no model attached" in half.
+        progress = QHBoxLayout()
+        progress.addWidget(self.progress_bar, 1)
+        progress.addWidget(self.eta_label)
         rcol = QVBoxLayout(run_box)
         rcol.addLayout(buttons)
+        rcol.addLayout(progress)
         rcol.addWidget(self.status_label)
         self.unreadable_label = QLabel("Unreadable cases:")
         rcol.addWidget(self.unreadable_label)
@@ -150,6 +157,7 @@ class ModelPanel(QWidget):
             self.info["name"].setText(info.name or "(unnamed)")
             self.info["architecture"].setText(info.architecture)
             self.info["head"].setText(f"{info.head}: {', '.join(info.labels)}  ·  CAM {info.cam_method}")
+            self.info["threshold"].setText(operating_point_text(info, s.positive))
             self.info["roles"].setText(
                 ", ".join(
                     f"{r} \u2192 study role {s.role_map[r]}" if s.role_map.get(r, r) != r else r for r in info.roles

@@ -53,6 +53,9 @@ class ReadersState:
         self.audit_ok: bool | None = None
         self.message = ""
         self.message_ok = False  # True: the message reports a success (shown in green)
+        # Which form the message answers, shown next to it: "add" (Add a reader), "override"
+        # (the washout override), "" (below the table: the audit export).
+        self.message_about = ""
         self.refresh()
 
     @property
@@ -97,9 +100,9 @@ class ReadersState:
                 raise StudyError([f"group {group!r} is not one of the study's groups ({', '.join(self.groups)})"])
             self.engine.store.add_reader(code, group, pin)
         except StudyError as err:
-            self.message, self.message_ok = "; ".join(err.problems), False
+            self.message, self.message_ok, self.message_about = "; ".join(err.problems), False, "add"
             return False
-        self.message, self.message_ok = f"Added reader {code.strip()}.", True
+        self.message, self.message_ok, self.message_about = f"Added reader {code.strip()}.", True, "add"
         self.refresh()
         return True
 
@@ -107,9 +110,9 @@ class ReadersState:
         try:
             self.engine.override_washout(reader, index, reason, actor="admin")
         except StudyError as err:
-            self.message, self.message_ok = "; ".join(err.problems), False
+            self.message, self.message_ok, self.message_about = "; ".join(err.problems), False, "override"
             return False
-        self.message_ok = True
+        self.message_ok, self.message_about = True, "override"
         self.message = f"Session {index} of {reader} opened before the washout ended (audited)."
         self.refresh()
         return True
@@ -126,5 +129,5 @@ class ReadersState:
             w = csv.DictWriter(f, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
             w.writeheader()
             w.writerows({k: r[k] for k in AUDIT_COLUMNS} for r in rows)
-        self.message, self.message_ok = f"Wrote {len(rows)} audit rows to {path}.", True
+        self.message, self.message_ok, self.message_about = f"Wrote {len(rows)} audit rows to {path}.", True, ""
         return path

@@ -53,6 +53,10 @@ class ReadersPanel(QWidget):
         form.addRow("Group", self.group_box)
         form.addRow("PIN", self.pin_edit)
         form.addRow("", self.add_button)
+        # What Add reader did, under its button (not below the table, far from the form).
+        self.add_message_label = QLabel()
+        self.add_message_label.setWordWrap(True)
+        form.addRow(self.add_message_label)
 
         override_box = QGroupBox("Open a session before its washout ends")
         self.reason_edit = QLineEdit()
@@ -67,6 +71,9 @@ class ReadersPanel(QWidget):
         ocol.addWidget(self.override_hint)
         ocol.addWidget(self.reason_edit)
         ocol.addWidget(self.override_button)
+        self.override_message_label = QLabel()
+        self.override_message_label.setWordWrap(True)
+        ocol.addWidget(self.override_message_label)
 
         audit_box = QGroupBox("Audit log")
         self.verify_button = QPushButton("Verify audit chain")
@@ -146,7 +153,11 @@ class ReadersPanel(QWidget):
         self.audit_label.setText(s.audit_text)
         self.audit_label.setProperty("ok", bool(s.audit_ok))
         self.audit_label.setStyleSheet("color: #7ddc8a;" if s.audit_ok else "color: #ff7b72; font-weight: bold;")
-        show_message(self.message_label, s.message, s.message_ok)
+        labels = {"add": self.add_message_label, "override": self.override_message_label}
+        shown_in = labels.get(s.message_about, self.message_label)
+        for label in (self.message_label, *labels.values()):
+            show_message(label, s.message if label is shown_in else "", s.message_ok)
+            label.setVisible(bool(label.text()))
         if keep is not None and any(line.code == keep[0] for line in s.lines):
             self.select_session(*keep)
         self.on_selection_changed()

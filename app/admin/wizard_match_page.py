@@ -3,13 +3,15 @@
 One row per case (opaque code), one column per role; each cell offers the
 volumes the rules scored (best first, with score) and "skip".  Missing and
 tied cells start on "— decide —" and are shown in red: nothing is guessed.
-"Build" writes the choices into matches.csv and runs the same intake as
-``readerstudy new --from-dicom`` (off the GUI thread); cases.csv appears once
-every cell is decided.  Beside the table, the cell being decided shows a
-middle-slice thumbnail of EACH of its candidates (decoded one by one in a
-worker, best-scored first, the current choice framed); clicking a thumbnail
-chooses that candidate.  Optional roles offer "none" (the case keeps its other
-roles).
+"Match" indexes the export (into the user's cache) and matches, off the GUI
+thread, with the researcher's choices; it writes nothing into the study folder.
+Once every cell is decided, "Next: protocol and admin password" hands the cases
+to the wizard, which ends as the folder route does (Protocol page, admin
+password, Create through ``study.wizard.write_study``).  Beside the table, the
+cell being decided shows a middle-slice thumbnail of EACH of its candidates
+(decoded one by one in a worker, best-scored first, the current choice framed);
+clicking a thumbnail chooses that candidate.  Optional roles offer "none" (the
+case keeps its other roles).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -38,16 +41,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.workers import Worker, create_worker
-from study.intake.build import NONE, BuildResult, build_from_dicom, write_choices
+from study.errors import StudyError
+from study.intake.build import NONE, BuildResult, match_export, rules_protocol
+from study.intake.create import MEDIA, stage_cases
 from study.intake.volumes import Volume
 from study.media import load
+from study.wizard import DraftCase, random_seed
 
 DECIDE = "— decide —"
 
 
 @dataclass
 class MatchState:
-    """What the match page shows: the paths typed, the last build and the researcher's choices."""
+    """What the match page shows: the paths typed, the last match, the researcher's choices and,
+    once every cell is decided, the cases staged for the wizard (links outside the study folder)."""
 
     study_dir: Path | None = None
     export_dir: Path | None = None
@@ -56,25 +63,40 @@ class MatchState:
     result: BuildResult | None = None
     choices: dict[tuple[str, str], str] = field(default_factory=dict)
     message: str = ""
+    seed: int = field(default_factory=random_seed)  # orders the opaque case codes
+    media: str = "copy"  # one of study.intake.create.MEDIA
+    staged: tuple[DraftCase, ...] = ()
+    staging: object = field(default=None, repr=False)  # the TemporaryDirectory of the staged links; removed with it
 
     def run(self, progress=None, cancel_event=None) -> BuildResult:  # type: ignore[no-untyped-def]
-        """Write the choices, then index and match (the CLI's code path); runs in a worker.
+        """Index and match (the CLI's code path) with the choices made so far; runs in a worker.
+        Writes nothing into the study folder: a study already there is refused, never rebuilt.
 
         progress(done, total, seconds_left) is called from the worker thread while indexing;
         cancel_event (a threading.Event the worker's cancel() sets) stops the index, which resumes next time.
         """
+        import tempfile
+
         assert self.study_dir and self.export_dir and self.truth_csv
-        if self.choices and (self.study_dir / "matches.csv").exists():
-            write_choices(self.study_dir, self.choices)
-        rules = None if (self.study_dir / "study.toml").exists() else self.rules_toml
-        return build_from_dicom(
-            self.study_dir,
+        study = self.study_dir.expanduser().resolve()
+        if (study / "study.toml").exists():
+            raise StudyError([f"{study / 'study.toml'}: already exists; choose an empty study folder"])
+        if self.rules_toml is None:
+            raise StudyError(["Rules: choose the TOML file with [hanging] roles and [hanging.match.ROLE] rules"])
+        protocol = rules_protocol(self.rules_toml, study.name, seed=self.seed)
+        result, _, _ = match_export(
             self.export_dir,
             self.truth_csv,
-            rules_toml=rules,
+            protocol,
+            choices=self.choices,
             progress=progress,
             cancelled=cancel_event.is_set if cancel_event is not None else (lambda: False),
         )
+        self.staged = ()
+        if not result.flagged:  # links only (no copies), outside the study folder; gone with this state
+            self.staging = tempfile.TemporaryDirectory(prefix="readerstudy-staging-")
+            self.staged = stage_cases(result, Path(self.staging.name))
+        return result
 
 
 def middle_slice(volume: Volume, size: int = 160) -> np.ndarray:
@@ -104,8 +126,16 @@ def to_pixmap(img: np.ndarray) -> QPixmap:
     return QPixmap.fromImage(QImage(img.data, w, h, img.strides[0], fmt).copy())
 
 
+def _path_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    return row
+
+
 class WizardMatchPanel(QWidget):
     matched = Signal(object)  # BuildResult, after the table is filled
+    resolved = Signal(object)  # BuildResult with every cell decided: "Next: protocol and admin password" pressed
     index_progressed = Signal(int, int, float)  # files read, files to read, seconds left (emitted by the worker)
     preview_shown = Signal(str)  # volume_id whose middle-slice thumbnail is on screen
     candidates_shown = Signal(str, str)  # (case code, role): every candidate of that cell has its thumbnail
@@ -120,17 +150,40 @@ class WizardMatchPanel(QWidget):
         self.export_edit.setPlaceholderText("a PACS or scanner export: any file names, DICOMDIR or not")
         self.truth_edit.setPlaceholderText("CSV with PatientID, truth")
         self.rules_edit.setPlaceholderText("TOML with [hanging] roles and [hanging.match.ROLE] rules")
+        self.study_edit.setPlaceholderText("an empty folder for the new study")
+        self.browse_buttons = [QPushButton("Browse…") for _ in range(4)]
+        self.browse_buttons[0].clicked.connect(lambda: self._pick_dir(self.study_edit, "Study folder"))
+        self.browse_buttons[1].clicked.connect(lambda: self._pick_dir(self.export_edit, "DICOM export"))
+        self.browse_buttons[2].clicked.connect(
+            lambda: self._pick_file(self.truth_edit, "Truth CSV", "CSV (*.csv);;All files (*)")
+        )
+        self.browse_buttons[3].clicked.connect(
+            lambda: self._pick_file(self.rules_edit, "Rules", "TOML (*.toml);;All files (*)")
+        )
+        self.media_box = QComboBox()
+        for mode, text in MEDIA.items():
+            self.media_box.addItem(text, mode)
+        self.media_box.setCurrentIndex(self.media_box.findData(state.media))
         form = QFormLayout()
-        for label, edit in (
-            ("Study folder", self.study_edit),
-            ("DICOM export", self.export_edit),
-            ("Truth CSV", self.truth_edit),
-            ("Rules", self.rules_edit),
+        for (label, edit), button in zip(
+            (
+                ("Study folder", self.study_edit),
+                ("DICOM export", self.export_edit),
+                ("Truth CSV", self.truth_edit),
+                ("Rules", self.rules_edit),
+            ),
+            self.browse_buttons,
+            strict=True,
         ):
-            form.addRow(label, edit)
-        self.build_button = QPushButton("Match and build")
-        self.build_button.setObjectName("submitButton")
+            form.addRow(label, _path_row(edit, button))
+        form.addRow("Media", self.media_box)
+        self.build_button = QPushButton("Match")
+        self.build_button.setToolTip("index the export and match its volumes to the roles; nothing is written yet")
         self.build_button.clicked.connect(self.on_build_clicked)
+        self.next_button = QPushButton("Next: protocol and admin password ›")
+        self.next_button.setObjectName("submitButton")
+        self.next_button.setEnabled(False)
+        self.next_button.clicked.connect(self.on_next_clicked)
         self.progress_bar = QProgressBar()
         self.progress_bar.setVisible(False)
         self.index_progressed.connect(self.on_index_progressed)
@@ -167,7 +220,11 @@ class WizardMatchPanel(QWidget):
         body.addWidget(side_box)
         col = QVBoxLayout(self)
         col.addLayout(form)
-        col.addWidget(self.build_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.build_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.next_button)
+        col.addLayout(buttons)
         bar = QHBoxLayout()
         bar.addWidget(self.progress_bar, 1)
         bar.addWidget(self.cancel_button)
@@ -184,8 +241,10 @@ class WizardMatchPanel(QWidget):
         if not (s.study_dir and s.export_dir and s.truth_csv):
             self.message_label.setText("Study folder, DICOM export and truth CSV are needed.")
             return
+        s.media = self.media_box.currentData()
         s.choices = self._read_choices()
         self.build_button.setEnabled(False)
+        self.next_button.setEnabled(False)
         self.cancel_button.setVisible(True)
         self.message_label.setText("Indexing and matching…")
         emit = self.index_progressed.emit  # a signal: crosses from the worker thread to the GUI thread
@@ -215,17 +274,39 @@ class WizardMatchPanel(QWidget):
         self.build_button.setEnabled(True)
         self.cancel_button.setVisible(False)
         self.state.result = result
-        if result.wrote_cases:
-            self.state.message = f"cases.csv written: {sum(not c.skipped for c in result.cases)} cases."
+        if result.flagged:
+            self.state.message = f"{len(result.flagged)} cell(s) to decide (red), then Match again."
         else:
-            self.state.message = f"{len(result.flagged)} cell(s) to decide (red), then build again."
+            self.state.message = (
+                f"Every cell decided: {len(self.state.staged)} cases. Next: the protocol and the admin "
+                "password; nothing is written into the study folder before Create."
+            )
+        self.next_button.setEnabled(not result.flagged and bool(self.state.staged))
         self.show_state()
         self.matched.emit(result)
+
+    def on_next_clicked(self) -> None:
+        """Every cell decided: the wizard goes on to its Protocol page with these cases."""
+        s = self.state
+        if s.result is None or s.result.flagged or not s.staged:
+            return
+        s.media = self.media_box.currentData()
+        self.resolved.emit(s.result)
+
+    def _pick_dir(self, edit: QLineEdit, title: str) -> None:
+        path = QFileDialog.getExistingDirectory(self, title, edit.text())
+        if path:
+            edit.setText(path)
+
+    def _pick_file(self, edit: QLineEdit, title: str, filters: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, title, edit.text(), filters)
+        if path:
+            edit.setText(path)
 
     def on_build_aborted(self) -> None:
         self.build_button.setEnabled(True)
         self.cancel_button.setVisible(False)
-        self.message_label.setText("Cancelled; the index keeps what was read, Match and build resumes.")
+        self.message_label.setText("Cancelled; the index keeps what was read, Match resumes.")
 
     def on_build_failed(self, exc: BaseException) -> None:
         self.build_button.setEnabled(True)
@@ -237,6 +318,9 @@ class WizardMatchPanel(QWidget):
     def on_candidate_changed(self, box: QComboBox) -> None:
         if box.currentData() is not None:
             box.setStyleSheet("")  # decided: no longer red
+        if self.next_button.isEnabled():  # the staged cases are the last match's: match again first
+            self.next_button.setEnabled(False)
+            self.message_label.setText("A choice changed: press Match again, then Next.")
         cell = next((k for k, b in self._boxes().items() if b is box), None)
         if cell is not None:
             self.show_candidates(*cell)
@@ -429,18 +513,21 @@ class WizardMatchPanel(QWidget):
             self.show_candidates(first[0], first[1])
 
 
-def open_match_dialog(parent: QWidget, study_dir: str = "", on_created=None) -> QDialog:  # type: ignore[no-untyped-def]
-    """The match panel in its own window (the wizard's "From a DICOM export…" button).
+def open_match_dialog(parent: QWidget, study_dir: str = "", truth_csv: str = "", on_resolved=None) -> QDialog:  # type: ignore[no-untyped-def]
+    """The match panel in its own window (the wizard's "From a DICOM export…" button), with the
+    study folder and truth CSV typed on the wizard's Files page.
 
-    on_created(Path) is called once a build wrote cases.csv.
+    on_resolved(panel) is called when every cell is decided and "Next" is pressed; the dialog
+    then closes (the wizard goes on to its Protocol page); nothing has been written by then.
     """
     dialog = QDialog(parent)
     dialog.setWindowTitle("New study from a DICOM export")
     panel = WizardMatchPanel(MatchState())
     panel.study_edit.setText(study_dir)
-    if on_created is not None:
-        panel.matched.connect(lambda r: on_created(panel.state.study_dir) if r.wrote_cases else None)
+    panel.truth_edit.setText(truth_csv)
+    if on_resolved is not None:
+        panel.resolved.connect(lambda _r: (dialog.hide(), on_resolved(panel)))
     QVBoxLayout(dialog).addWidget(panel)
-    dialog.resize(1100, 480)
+    dialog.resize(1100, 520)
     dialog.show()
     return dialog

@@ -52,9 +52,14 @@ class WizardState:
         self._decoded: tuple[wizard.DraftCase, ...] | None = None
         self._media_problems: list[wizard.Problem] = []
         self._checked: tuple[str, bool | None] = ("", None)
+        # The DICOM route (study.intake.create): the match it ends with, its rules, how its media come in.
+        self.intake = None  # study.intake.build.BuildResult once "From a DICOM export…" is resolved
+        self.intake_media = "copy"  # one of study.intake.create.MEDIA
+        self.match: tuple = ()  # [hanging.match.ROLE] rules of the intake's protocol
 
     # -- page 1: files -------------------------------------------------------------
     def set_files(self, study_dir: str, media_dir: str, truth_csv: str) -> None:
+        self.intake, self.match = None, ()  # the folder route: a DICOM route left behind is dropped
         self.study_dir = Path(study_dir).expanduser() if study_dir.strip() else None
         self.media_dir = Path(media_dir).expanduser() if media_dir.strip() else None
         self.truth_csv = Path(truth_csv).expanduser() if truth_csv.strip() else None
@@ -100,6 +105,24 @@ class WizardState:
         self.problems = [wizard.Problem(p) for p in self.scan_problems]
         self.message_ok = None
         return True
+
+    def use_intake(self, study_dir: Path, truth_csv: Path | None, result, cases, media: str) -> None:
+        """The DICOM route's match is resolved: its cases (volumes staged outside the study folder),
+        roles and rules become the draft; the Protocol page and the admin password come next."""
+        self.study_dir, self.truth_csv, self.media_dir = study_dir, truth_csv, None
+        self.intake, self.intake_media = result, media
+        self.match = result.protocol.hanging.match
+        self.cases, self.roles, self.scan_problems = tuple(cases), result.protocol.hanging.roles, []
+        self._spacing = {}
+        guess = wizard.guess_task([c.truth for c in self.cases])
+        self.settings = dataclasses.replace(
+            self.settings, study_id=self.settings.study_id or study_dir.name, region_role=self.roles[0], **guess
+        )
+        self.problems = []
+        self.message, self.message_ok = (
+            f"{len(self.cases)} cases from the DICOM export, roles {', '.join(self.roles)}.",
+            None,
+        )
 
     # -- page 2: cases -------------------------------------------------------------------
     def set_cell(self, row: int, column: str, value: str) -> None:
@@ -173,7 +196,7 @@ class WizardState:
         if self.study_dir is None:
             structural = [wizard.Problem("study folder: not chosen")]
         else:
-            structural = wizard.check(self.study_dir, self.settings, self.roles, self.cases)
+            structural = wizard.check(self.study_dir, self.settings, self.roles, self.cases, self.match)
         self._structural_ok = not structural
         self.problems = structural
         if password is not None:
@@ -239,6 +262,18 @@ class WizardState:
         None with the problems listed; the screen runs the job in a worker (copying media takes time)."""
         if self.check(password, confirm) or self.study_dir is None:
             return None
+        if self.intake is not None:
+            self.message, self.message_ok = (
+                {
+                    "copy": "Decoding the volumes and copying them into the study folder…",
+                    "link": "Decoding the volumes and linking them into the study folder…",
+                }.get(self.intake_media, "Decoding the volumes and writing de-identified copies…"),
+                None,
+            )
+            return (
+                (self.study_dir, self.settings, self.intake, self.cases, password),
+                {"media": self.intake_media},
+            )
         self.message, self.message_ok = (
             {
                 "copy": "Decoding the media and copying them into the study folder…",
@@ -251,15 +286,36 @@ class WizardState:
             {"media": self.media_mode, "media_dir": self.media_dir, "decode": True},
         )
 
+    @property
+    def create_function(self):  # type: ignore[no-untyped-def]
+        """What Create runs in a worker with :meth:`create_job`'s arguments."""
+        if self.intake is not None:
+            from study.intake.create import create_intake_study
+
+            return create_intake_study
+        return wizard.write_study
+
     def on_created(self, protocol: Protocol) -> None:
         self.created = protocol
+        self.message_ok = True
+        if self.intake is not None:
+            from study.intake.create import identifying_files
+
+            where = {"copy": "volumes copied into it", "link": "volumes linked into it"}.get(
+                self.intake_media, "de-identified copies in it"
+            )
+            self.message = (
+                f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases, {where}). "
+                f"Identifying: {', '.join(identifying_files(self.study_dir))}: keep them with the study's "
+                "custodian and remove them before the folder is shared."
+            )
+            return
         where = {"copy": "media copied into it", "link": "media linked into it"}.get(
             self.media_mode, "media left in place"
         )
-        self.message_ok = True
         self.message = (
             f"Created {self.study_dir / 'study.toml'} and cases.csv ({len(self.cases)} cases, {where}). "
-            f"Next: attach a model and precompute (Study administration \u2192 Model); "
+            "Next: attach a model and precompute (Study administration \u2192 Model); "
             "until then only unaided reads open."
         )
 
@@ -274,7 +330,7 @@ class WizardState:
         if job is None:
             return False
         try:
-            self.on_created(wizard.write_study(*job[0], **job[1]))
+            self.on_created(self.create_function(*job[0], **job[1]))
         except StudyError as err:
             self.on_create_failed(err)
             return False

@@ -59,6 +59,7 @@ class StudyWizardWidget(QWidget):
         self.state = state
         self.preview_worker: Worker | None = None
         self.preview_case_id = ""
+        self.preview_key: tuple | None = None  # (case id, media paths, mask) of the case last previewed
         self.write_worker: Worker | None = None
         self.decode_worker: Worker | None = None
 
@@ -148,9 +149,31 @@ class StudyWizardWidget(QWidget):
         return page
 
     def on_from_dicom_clicked(self) -> None:
+        """The DICOM route: the match table in its own window, with this page's study folder and truth
+        CSV; once every cell is decided it hands the cases back, and the wizard goes on to its Protocol
+        page (design, task, seed, admin password) and creates the study as the folder route does."""
         from app.admin.wizard_match_page import open_match_dialog
 
-        self.match_dialog = open_match_dialog(self, self.study_edit.text(), self.study_created.emit)
+        dialog = getattr(self, "match_dialog", None)
+        if dialog is not None and self.state.created is None:
+            dialog.show()  # the table as it was left: paths, choices, thumbnails
+            dialog.raise_()
+            return
+        self.match_dialog = open_match_dialog(
+            self, self.study_edit.text(), self.truth_edit.text(), self.on_export_matched
+        )
+
+    def on_export_matched(self, panel) -> None:  # type: ignore[no-untyped-def]
+        """Every cell of the match table decided: its cases go to the Protocol page (nothing written yet)."""
+        m = panel.state
+        self.study_edit.setText(str(m.study_dir))
+        self.truth_edit.setText(str(m.truth_csv))
+        self.state.use_intake(m.study_dir.expanduser(), m.truth_csv, m.result, m.staged, m.media)
+        self.step_labels[1].setText("2  Match (DICOM export)")
+        self.pages.setCurrentIndex(2)
+        self.protocol_page.show_state()
+        self.check()
+        self.show_state()
 
     def _cases_page(self) -> QWidget:
         page = QWidget()
@@ -248,6 +271,7 @@ class StudyWizardWidget(QWidget):
             )
         if step == 1:
             self._fill_cases()
+            self._follow_selected_case()
 
     def _show_message(self) -> None:
         show_message(self.message_label, self.state.message, self.state.message_ok)
@@ -265,6 +289,9 @@ class StudyWizardWidget(QWidget):
         bad_rows = {p.row for p in s.problems if p.row is not None}
         cols = self._columns()
         t = self.case_table
+        # Refilling clears the selection: the selected row (and the cell being edited) stays selected.
+        selected = [i.row() for i in t.selectionModel().selectedRows()]
+        current = (t.currentRow(), t.currentColumn())
         t.blockSignals(True)
         try:
             t.clear()
@@ -284,6 +311,9 @@ class StudyWizardWidget(QWidget):
                         item.setBackground(BAD_ROW)
                     t.setItem(r, k, item)
             t.resizeColumnsToContents()
+            if selected and selected[0] < len(s.cases):
+                t.setCurrentCell(selected[0], max(0, min(current[1], len(cols) - 1)))
+                t.selectRow(selected[0])
         finally:
             t.blockSignals(False)
         self.role_box.clear()
@@ -309,6 +339,7 @@ class StudyWizardWidget(QWidget):
     def on_next_clicked(self) -> None:
         step = self.pages.currentIndex()
         if step == 0:
+            self.step_labels[1].setText(STEPS[1])
             self.state.set_files(self.study_edit.text(), self.media_edit.text(), self.truth_edit.text())
             self.state.media_mode = self.media_mode_box.currentData()
             if self.state.scan():
@@ -323,6 +354,11 @@ class StudyWizardWidget(QWidget):
         self.show_state()
 
     def on_back_clicked(self) -> None:
+        if self.state.intake is not None and self.pages.currentIndex() == len(STEPS) - 1:
+            self.pages.setCurrentIndex(0)  # the DICOM route's cases are its match table's
+            self.show_state()
+            self.on_from_dicom_clicked()
+            return
         self.pages.setCurrentIndex(max(0, self.pages.currentIndex() - 1))
         self.show_state()
 
@@ -372,7 +408,7 @@ class StudyWizardWidget(QWidget):
         args, kwargs = job
         self.next_button.setEnabled(False)
         self.write_worker = create_worker(
-            wizard.write_study,
+            self.state.create_function,
             *args,
             **kwargs,
             _connect={"result_ready": self.on_created, "errored": self.on_create_failed},
@@ -443,9 +479,21 @@ class StudyWizardWidget(QWidget):
         if rows:
             self.preview_case(rows[0].row())
 
+    def _preview_key(self, row: int) -> tuple:
+        case = self.state.cases[row]
+        return case.case_id, tuple(sorted(self.state.case_paths(row).items())), case.truth_mask
+
+    def _follow_selected_case(self) -> None:
+        """The preview shows the selected row as it is now: a fixed media cell (or a removed row) reloads it."""
+        rows = self.case_table.selectionModel().selectedRows()
+        row = rows[0].row() if rows else -1
+        if 0 <= row < len(self.state.cases) and self._preview_key(row) != self.preview_key:
+            self.preview_case(row)
+
     def preview_case(self, row: int) -> None:
         case = self.state.cases[row]
         self.preview_case_id = case.case_id
+        self.preview_key = self._preview_key(row)
         self.preview_label.setText(f"Preview: {case.case_id} (loading…)")
         # Bound methods, not lambdas: Qt drops the connection if this widget is gone before the result.
         self.preview_worker = create_worker(
@@ -461,7 +509,9 @@ class StudyWizardWidget(QWidget):
         case_id, media, mask = loaded
         if case_id != self.preview_case_id:
             return  # a case selected before: its load finished after the current one started
-        if media:
+        if not media:
+            self.preview.clear()  # not the case shown before under this case's name
+        else:
             self.preview.set_case([(role, media[role]) for role in self.state.roles if role in media])
             role = self.state.settings.region_role or self.state.roles[0]
             if mask is not None and role in media:

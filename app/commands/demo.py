@@ -120,17 +120,17 @@ TOUR_READER = "spec1"
 DEMO_ADMIN_PASSWORD = "demo-admin"
 
 
-def _open_for_tour(study_dir: Path, out) -> None:
+def _open_for_tour(study_dir: Path, out) -> bool:
     """Waive the washout for one demo reader (audited), so a newcomer can try the
     aided read right after the unaided one instead of waiting four weeks, and
-    set the demo admin password so the admin screens open."""
+    set the demo admin password so the admin screens open.  True when the study
+    has an unaided and an aided session (a study read aided only has no washout)."""
     from study.engine import StudyEngine
 
     engine = StudyEngine.open(study_dir)
     try:
-        if len(engine.sessions(TOUR_READER)) > 1 and not any(
-            r["action"] == "washout.override" for r in engine.store.audit_rows()
-        ):
+        two_sessions = len(engine.sessions(TOUR_READER)) > 1
+        if two_sessions and not any(r["action"] == "washout.override" for r in engine.store.audit_rows()):
             engine.override_washout(
                 TOUR_READER, 2, "demo study: washout waived so a newcomer can try the aided read", actor="demo"
             )
@@ -138,6 +138,7 @@ def _open_for_tour(study_dir: Path, out) -> None:
             engine.store.set_admin_password(DEMO_ADMIN_PASSWORD, actor="demo")
     finally:
         engine.close()
+    return two_sessions
 
 
 def run(args: argparse.Namespace) -> int:
@@ -173,6 +174,7 @@ def build(args: argparse.Namespace, out) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     root.mkdir(parents=True, exist_ok=True)
     with_model: list[Path] = []
+    waived: list[str] = []  # the studies with an unaided and an aided session
     names = [name for name in STUDIES if not getattr(args, "only", None) or name in args.only]
     for name in names:  # MRI first: it is the one that opens
         small_n = STUDIES[name]
@@ -192,16 +194,19 @@ def build(args: argparse.Namespace, out) -> int:
         if _copy_model(name, study_dir, out):
             with_model.append(study_dir)
         _add_readers(study_dir, out)
-        _open_for_tour(study_dir, out)
+        if _open_for_tour(study_dir, out):
+            waived.append(name)
         out.write(f"ready: {name} {study_dir}\n")
         out.flush()
     out.write(
         "demo readers (PIN " + DEMO_PIN + "): " + ", ".join(f"{code} ({group})" for code, group in DEMO_READERS) + "\n"
     )
-    out.write(
-        f"{TOUR_READER} may start the aided session right after the unaided one (washout waived, audited); "
-        f"admin password: {DEMO_ADMIN_PASSWORD}\n"
-    )
+    if waived:
+        out.write(
+            f"{TOUR_READER} may start the aided session right after the unaided one in {', '.join(waived)} "
+            "(washout waived, audited)\n"
+        )
+    out.write(f"admin password: {DEMO_ADMIN_PASSWORD}\n")
     out.flush()
     if not args.no_precompute:
         for study_dir in with_model:

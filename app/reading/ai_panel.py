@@ -84,6 +84,20 @@ def measurement_text(measurements: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def operating_point_text(out: AIOutput, fallback_positive: tuple[str, ...] = ()) -> str:
+    """The cut behind the AI's call, in one short line: "Cut-off: sarcoma ≥ 32 %"; "" without one.
+
+    The call follows the model's operating point (chosen on a validation study), not the larger bar:
+    with sarcoma at 32 % against leiomyoma at 68 % the model still calls sarcoma.  ``fallback_positive``:
+    the positive labels when the stored output does not name them (outputs written before it did)."""
+    if out.threshold is None or out.head not in ("binary", "multiclass") or not math.isfinite(out.threshold):
+        return ""
+    positive = out.positive or (out.labels[1:2] if out.head == "binary" else fallback_positive)
+    if not positive:
+        return ""
+    return f"Cut-off: {' or '.join(positive)} ≥ {100 * out.threshold:.0f} %"
+
+
 class AIPanel(QFrame):
     """Emits ``cam_changed`` after a CAM control changed the state."""
 
@@ -101,6 +115,7 @@ class AIPanel(QFrame):
         self.opacity_slider: QSlider | None = None
         self.colormap_box: QComboBox | None = None
         self.main_label: QLabel | None = None
+        self.cut_label: QLabel | None = None
         self.interval_label: QLabel | None = None
         self.bars: _Bars | None = None
         self.measure_label: QLabel | None = None
@@ -120,7 +135,7 @@ class AIPanel(QFrame):
             elif child.layout() is not None:
                 _delete_layout(child.layout())
         self.cam_button = self.opacity_slider = self.colormap_box = None
-        self.main_label = self.interval_label = self.measure_label = None
+        self.main_label = self.cut_label = self.interval_label = self.measure_label = None
         self.bars: _Bars | None = None
 
     def show_output(self, out: AIOutput | None) -> None:
@@ -133,6 +148,7 @@ class AIPanel(QFrame):
         is_value = out.head == "regression" or (out.value is not None and not out.probabilities)
         shape = (
             out.head,
+            bool(operating_point_text(out, self._positive())),
             out.labels,
             is_value,
             bool(out.probabilities),
@@ -156,6 +172,14 @@ class AIPanel(QFrame):
         self.main_label.setObjectName("aiValue" if is_value else "aiPrediction")
         self.main_label.setTextFormat(Qt.TextFormat.RichText if not is_value else Qt.TextFormat.PlainText)
         self._layout.addWidget(self.main_label)
+        if not is_value and operating_point_text(out, self._positive()):
+            self.cut_label = QLabel()
+            self.cut_label.setObjectName("aiCutoff")
+            self.cut_label.setToolTip(
+                "The AI calls a case positive when its score reaches the model's operating point,"
+                " chosen on a validation study; the call can differ from the larger bar."
+            )
+            self._layout.addWidget(self.cut_label)
         if is_value and out.interval is not None:
             self.interval_label = QLabel()
             self.interval_label.setObjectName("hint")
@@ -201,10 +225,19 @@ class AIPanel(QFrame):
         else:
             heading = "Most likely grade" if out.head == "grade_distribution" else "Prediction"
             self.main_label.setText(f"{heading}: <b>{out.predicted}</b>" if out.predicted else heading)
+        if self.cut_label is not None:
+            self.cut_label.setText(operating_point_text(out, self._positive()))
         if self.measure_label is not None:
             self.measure_label.setText(measurement_text(out.measurements))
         if self.bars is not None:
             self.bars.set_values(out.probabilities, out.predicted)
+
+    def _positive(self) -> tuple[str, ...]:
+        """The study's positive labels for a multiclass model (its collapse on a binary task, or the task's own)."""
+        protocol = getattr(self.state, "protocol", None)
+        if protocol is None:
+            return ()
+        return tuple(protocol.model_positive) or tuple(getattr(protocol.task, "positive", ()) or ())
 
     def _add_cam_controls(self) -> None:
         sep = QFrame()

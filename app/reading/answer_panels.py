@@ -253,7 +253,8 @@ class GradeAnswerPanel(_ChoicesPanel):
 
 
 class _FieldKeys(QObject):
-    """Lets the reading screen's keys (Enter, up/down, c, p) through a focused field."""
+    """Lets the reading screen's keys (Enter, up/down) through a focused field; letters are typed
+    into it (C and P are the screen's only outside the field)."""
 
     def __init__(self, forward, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -266,8 +267,6 @@ class _FieldKeys(QObject):
                 Qt.Key.Key_Down,
                 Qt.Key.Key_Return,
                 Qt.Key.Key_Enter,
-                Qt.Key.Key_C,
-                Qt.Key.Key_P,
             ):
                 return self._forward(event)
         return False
@@ -297,7 +296,7 @@ class NumericAnswerPanel(AnswerPanel):
         self.refresh()
 
     def forward_keys_to(self, handler) -> None:
-        """``handler(QKeyEvent) -> bool`` gets Enter, arrows, c and p typed in the field."""
+        """``handler(QKeyEvent) -> bool`` gets Enter and the up/down arrows typed in the field."""
         self._filter = _FieldKeys(handler, self)
         self.field.installEventFilter(self._filter)
 

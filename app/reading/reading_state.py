@@ -52,8 +52,8 @@ class OverlayStyle:
 class Summary:
     """What the reader sees after the last case (never accuracy without feedback)."""
 
-    cases_read: int
-    active_ms: int
+    cases_read: int  # distinct cases answered this sitting (a correction adds none)
+    active_ms: int  # every read's active time, corrections included
     done: int
     total: int
     skipped: int = 0
@@ -85,7 +85,7 @@ class ReadingState:
         self._active = Stopwatch(clock)
         self._cam = Stopwatch(clock)
         self._cam_ever = False
-        self._cases_read = 0
+        self._cases_read: set[str] = set()  # distinct cases: a corrected case is still one case
         self._read_ms = 0
         self.submitted: list[ReadSubmission] = []  # this run only, for the summary
         self.skipped = 0  # cases whose media could not be read, this run
@@ -402,7 +402,7 @@ class ReadingState:
             self._sync_clocks()  # not saved: the case stays on screen and its clock runs on
             raise
         self.submitted.append(read)
-        self._cases_read += 1
+        self._cases_read.add(read.case_id)
         self._read_ms += read.active_ms
         if advance:
             self._show(self.session.next_item())
@@ -415,7 +415,7 @@ class ReadingState:
 
     def summary(self) -> Summary:
         done, total = self.progress()
-        return Summary(self._cases_read, self._read_ms, done, total, self.skipped)
+        return Summary(len(self._cases_read), self._read_ms, done, total, self.skipped)
 
 
 def feedback_text(protocol: Protocol, truth_of: Callable[[str], str], reads: list[ReadSubmission]) -> str:

@@ -62,6 +62,18 @@ REGION_TOOL_KEYS = {Qt.Key.Key_V: "outline", Qt.Key.Key_B: "brush", Qt.Key.Key_E
 NUMBER_CHARS = set("0123456789.,-")
 
 
+def field_key(event: QKeyEvent) -> bool:
+    """A key a focused text or number field takes for itself: a character typed (letters too, so
+    the screen's letter shortcuts do not fire while typing) or an editing chord such as Ctrl+A.
+    Enter, arrows, Escape and F1 are not: they stay the screen's."""
+    if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape, Qt.Key.Key_F1):
+        return False
+    if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier):
+        return event.key() not in (Qt.Key.Key_Up, Qt.Key.Key_Down)
+    text = event.text()
+    return bool(text) and text.isprintable() and text != "?"
+
+
 class _AnswerKeyRoute(QObject):
     """Application event filter: a key pressed anywhere inside the screen goes to
     ``screen.route_key`` first (viewer, buttons and panels see it only if not taken)."""
@@ -408,8 +420,10 @@ class ReadingWidget(QWidget):
 
         Answer keys always reach the answer form: digits, the task's arrows,
         Enter, C, P, F1 and ?.  Typing into a field stays with the field (the
-        numeric answer takes digits, the split spin boxes take theirs); digits
-        typed elsewhere for a numeric answer go into its field.
+        numeric answer takes digits, the split spin boxes take theirs; letters,
+        Ctrl+A and the other editing keys too, so C and P are the field's there,
+        while Enter, the arrows and F1 still work); digits typed elsewhere for a
+        numeric answer go into its field.
         """
         field = getattr(self.answer_panel, "field", None)
         text = event.text()
@@ -426,8 +440,8 @@ class ReadingWidget(QWidget):
                 Qt.Key.Key_End,
             )
         )
-        if isinstance(target, (QLineEdit, QAbstractSpinBox)) and typing:
-            return False  # the field being typed into keeps its editing keys
+        if isinstance(target, (QLineEdit, QAbstractSpinBox)) and (typing or field_key(event)):
+            return False  # the field being typed into keeps its editing keys, letters and Ctrl+A / C / V / Z
         if field is not None and typing and text in NUMBER_CHARS and self.answer_panel.isEnabled():
             field.setFocus(Qt.FocusReason.OtherFocusReason)
             QApplication.sendEvent(field, QKeyEvent(event.type(), event.key(), event.modifiers(), text))

@@ -69,7 +69,17 @@ def add_arguments(parser) -> None:
         "--deidentify",
         action="store_true",
         help="--from-dicom: write de-identified copies (PS3.15 Annex E basic profile) into the study "
-        "folder instead of links to the export; recorded in the audit log",
+        "folder instead of links to the export; recorded in the audit log. The folder then identifies "
+        "nobody but in its re-identification key (intake-key.csv, matches.csv, intake-deid-secret.txt): "
+        "keep those with the study's custodian, remove them before sharing",
+    )
+    parser.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="--from-dicom: where the export's header index is kept (default: the user's cache, as "
+        "`readerstudy index` keeps it; never the study folder: the index names every patient)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
@@ -111,8 +121,25 @@ def _admin_password(args) -> str:
     return read_password(args)
 
 
+def identifying_lines(study_dir: Path, deidentified: bool) -> list[str]:
+    """What the researcher must know about the folder just written: which files identify patients."""
+    from study.intake.build import IDENTIFYING
+
+    present = [name for name in IDENTIFYING if (study_dir / name).exists()]
+    lines = [
+        f"identifying: {', '.join(present)} in {study_dir} (the re-identification key: keep them with the "
+        "study's custodian and remove them before the folder is shared)"
+    ]
+    if not deidentified:
+        lines.append(
+            "note: media/ holds links to the export's own files, names and IDs included: this folder is not "
+            "de-identified (use --deidentify for de-identified copies)"
+        )
+    return lines
+
+
 def _from_dicom(args) -> int:
-    from study.intake.build import KEY, MATCHES, build_from_dicom
+    from study.intake.build import MATCHES, build_from_dicom
     from study.intake.progress import ProgressLine
 
     deid = None
@@ -136,6 +163,7 @@ def _from_dicom(args) -> int:
         groups=tuple(args.groups),
         progress=None if args.quiet else ProgressLine("index: headers read"),
         materialize=deid.copy_volume if deid is not None else None,
+        index_path=args.index,
     )
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -148,6 +176,7 @@ def _from_dicom(args) -> int:
             "then run the same command again; cases.csv not written",
             file=sys.stderr,
         )
+        print(identifying_lines(args.study_dir, deid is not None)[0], file=sys.stderr)
         return 1
     n = sum(not c.skipped for c in result.cases)
     if deid is not None:
@@ -171,9 +200,29 @@ def _from_dicom(args) -> int:
         print(f"de-identified {deid.files} files of {deid.volumes} volumes ({deid.describe()}); audited")
     print(
         f"wrote {args.study_dir}/study.toml, cases.csv ({n} cases, roles {', '.join(result.protocol.hanging.roles)}), "
-        f"{MATCHES} and {KEY} (identifiers: keep them with the researcher); seed {result.protocol.seed}"
+        f"media/ and {MATCHES}; seed {result.protocol.seed}"
     )
+    for line in identifying_lines(args.study_dir, deid is not None):
+        print(line)
     return 0
+
+
+def _admin_before_rerun(study_dir: Path, password: str) -> bool:
+    """Log in as the study's admin when the folder already has a store with an admin password
+    (True); False for a new folder, or a store that has no admin password yet."""
+    from study.store import Store
+    from study.store.identity import recorded
+
+    if not recorded(Path(study_dir)):
+        return False
+    store = Store.open(study_dir)
+    try:
+        if not store.has_admin_password():
+            return False
+        store.admin_login(password, via="cli")
+        return True
+    finally:
+        store.close()
 
 
 @user_errors
@@ -184,7 +233,11 @@ def run(args) -> int:
     )
     if problem:
         raise StudyError([problem])
+    logged_in = False
     if args.export_dir is not None:
+        # A rerun over a study that has a store (and so an admin) changes it: the admin password is
+        # checked before anything is rewritten, not after.
+        logged_in = _admin_before_rerun(args.study_dir, password)
         code = _from_dicom(args)
         if code:
             return code
@@ -207,7 +260,8 @@ def run(args) -> int:
     try:
         if store.has_admin_password():
             # A rerun (e.g. --from-dicom after deciding matches) changes the study: its admin only.
-            store.admin_login(password, via="cli")
+            if not logged_in:
+                store.admin_login(password, via="cli")
         else:
             store.set_admin_password(password, actor="creator")
     finally:

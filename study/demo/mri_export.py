@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -225,15 +226,17 @@ def assemble_study(study_dir: Path, export_dir: Path, seed: int, n: int) -> tupl
     rules, truth_csv = study_dir / "intake-rules.toml", study_dir / "intake-truth.csv"
     rules.write_text(DEMO_RULES, encoding="utf-8")
     truth_csv.write_text("PatientID,truth\n" + "".join(f"{p[0]},{p[1]}\n" for p in patients), encoding="utf-8")
-    result = build_from_dicom(
-        study_dir,
-        export_dir,
-        truth_csv,
-        rules_toml=rules,
-        seed=seed,
-        labels=("leiomyoma", "sarcoma"),
-        materialize=lambda volume, folder, _code: hard_link_volume(volume, folder),
-    )
+    with tempfile.TemporaryDirectory(prefix="readerstudy-demo-index-") as tmp:
+        result = build_from_dicom(
+            study_dir,
+            export_dir,
+            truth_csv,
+            rules_toml=rules,
+            seed=seed,
+            labels=("leiomyoma", "sarcoma"),
+            materialize=lambda volume, folder, _code: hard_link_volume(volume, folder),
+            index_path=Path(tmp) / INDEX,  # a throw-away index: not the user's cache, not the study folder
+        )
     return result, patients
 
 
@@ -245,7 +248,7 @@ def build_mri_study(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = N
     export, cases.csv), the demo's own protocol (title, task, groups, model)
     replaces the generic one, and ``lesions.csv`` / ``latent.csv`` hold the
     truth side files keyed by the case codes the intake gave.  The export's
-    index (a cache) is removed so the folder is a pure function of the seed.
+    index (a cache) is kept in a throw-away folder so the study folder is a pure function of the seed.
     Raises StudyError if the rules leave anything to decide (they never should).
     """
     n = mri.DEFAULT_N if n is None else n
@@ -253,7 +256,6 @@ def build_mri_study(study_dir: Path, seed: int = DEFAULT_SEED, n: int | None = N
     result, patients = assemble_study(study_dir, study_dir / EXPORT, seed, n)
     if not result.wrote_cases:
         raise StudyError([f"{study_dir}: the demo rules left cells to decide: {line}" for line in result.flagged])
-    (study_dir / INDEX).unlink(missing_ok=True)
     base = mri.protocol(seed)
     write_protocol(
         study_dir,

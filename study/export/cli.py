@@ -35,24 +35,56 @@ def load_study(study_dir: Path, url: str | None = None):
     return reads, (ai if len(ai) else None)
 
 
-def _write_task_report(args: argparse.Namespace, task, reads):
+def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, task, reads):
     """Multiclass, numeric and grade-distribution studies: their own metrics, the AI as a reader."""
     from study.cases import load_cases
     from study.export.specimen_stats import specimen_stats
+    from study.export.stored_reads import stored_reads_frame
     from study.export.task_report import ai_frame_for, write_task_report
     from study.protocol import load_protocol
     from study.store import Store
 
-    store = Store.open(args.study_dir, args.db)
+    store = Store.open(study_dir, url)
     try:
         outputs = store.ai_outputs()
     finally:
         store.close()
-    cases = load_cases(args.study_dir, load_protocol(args.study_dir), check_media=False)
-    specimens = specimen_stats(args.study_dir, reads, args.db)  # [] unless specimen fields were opened
+    protocol = load_protocol(study_dir)
+    cases = load_cases(study_dir, protocol, check_media=False)
+    specimens = specimen_stats(study_dir, reads, url)  # [] unless specimen fields were opened
     return write_task_report(
-        reads, args.out, task, ai=ai_frame_for(outputs, cases, task), title=args.title, specimens=specimens
+        reads,
+        out,
+        task,
+        ai=ai_frame_for(outputs, cases, task),
+        title=title,
+        specimens=specimens,
+        stored_reads=stored_reads_frame(study_dir, url),
+        ai_threshold=ai_operating_point(study_dir, protocol, outputs.values()),
     )
+
+
+def ai_operating_point(study_dir: Path, protocol, outputs) -> dict | None:
+    """The operating point the AI's stored calls follow, as results.json's ``thresholds.AI``:
+    value, source (with the rule) and the labels it calls; None without one (or with several).
+    Outputs stored before they named their rule and labels: the study's model.toml and positive labels."""
+    from study.store.tables import spec_threshold_rule
+
+    fallback = tuple(protocol.model_positive) or tuple(getattr(protocol.task, "positive", ()) or ())
+    points = {
+        (
+            o.threshold,
+            o.threshold_rule or spec_threshold_rule(study_dir, protocol.model_spec, o.threshold),
+            o.positive or (o.labels[1:2] if o.head == "binary" else fallback),
+        )
+        for o in outputs
+        if o.threshold is not None and o.decision is not None
+    }
+    if len(points) != 1:
+        return None
+    value, rule, positive = points.pop()
+    source = "the model's operating point" + (f", {rule}" if rule else "")
+    return {"value": float(value), "source": source, "positive": list(positive)}
 
 
 def study_facts(study_dir: Path) -> dict:
@@ -104,49 +136,61 @@ def analyze_study(
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def export_study(
+    study_dir: Path,
+    out: Path,
+    url: str | None = None,
+    threshold: float | None = None,
+    ai_threshold: float | None = None,
+    title: str | None = None,
+) -> dict[str, Path]:
+    """Everything `readerstudy report` writes for a stored study; returns {file name: path}.
+
+    The one export of a study: the command line and the admin's Results tab both call it.
+    reads.csv is every stored read version (``study.export.stored_reads``) for every task
+    kind; the statistics use the current reads.  Raises ``StudyError``."""
     from study.export.report import write_report
+    from study.protocol import load_protocol
+    from study.store import anchor_outputs  # the chain's head and row count, beside the outputs
 
+    if not Path(study_dir).is_dir():
+        raise StudyError([f"{study_dir}: study folder not found"])
+    task = load_protocol(study_dir).task
+    if task.kind == "region":  # masks, not ratings: study.export.region_report
+        from study.export.region_report import write_study_region_report
+
+        paths = write_study_region_report(study_dir, out, url, title)
+        paths["audit_anchor"] = anchor_outputs(study_dir, url, out)
+        return paths
+    reads, ai = load_study(study_dir, url)
+    if reads is None or len(reads) == 0:
+        raise StudyError([f"{study_dir}: the store has no submitted reads yet"])
+    facts = study_facts(study_dir)
+    title = title or facts["title"]
+    if task.kind != "binary":
+        paths = _write_task_report(study_dir, out, url, title, task, reads)
+    else:
+        from study.export.stored_reads import stored_reads_frame
+
+        result = analyze_study(study_dir, reads, ai, threshold, ai_threshold)
+        paths = write_report(
+            reads,
+            out,
+            ai=ai,
+            threshold=threshold,
+            ai_threshold=ai_threshold,
+            result=result,
+            title=title,
+            stored_reads=stored_reads_frame(study_dir, url),
+            study=facts,
+        )
+    paths["audit_anchor"] = anchor_outputs(study_dir, url, out)
+    return paths
+
+
+def run(args: argparse.Namespace) -> int:
     try:
-        if not args.study_dir.is_dir():
-            raise StudyError([f"{args.study_dir}: study folder not found"])
-        from study.protocol import load_protocol
-
-        task = load_protocol(args.study_dir).task
-        if task.kind == "region":  # masks, not ratings: study.export.region_report
-            from study.export.region_report import write_study_region_report
-            from study.store import anchor_outputs
-
-            paths = write_study_region_report(args.study_dir, args.out, args.db, args.title)
-            paths["audit_anchor"] = anchor_outputs(args.study_dir, args.db, args.out)
-            print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}", file=sys.stderr)
-            return 0
-        reads, ai = load_study(args.study_dir, args.db)
-        if reads is None or len(reads) == 0:
-            raise StudyError([f"{args.study_dir}: the store has no submitted reads yet"])
-        facts = study_facts(args.study_dir)
-        title = args.title or facts["title"]
-        if task.kind != "binary":
-            args.title = title
-            paths = _write_task_report(args, task, reads)
-        else:
-            from study.export.stored_reads import stored_reads_frame
-
-            result = analyze_study(args.study_dir, reads, ai, args.threshold, args.ai_threshold)
-            paths = write_report(
-                reads,
-                args.out,
-                ai=ai,
-                threshold=args.threshold,
-                ai_threshold=args.ai_threshold,
-                result=result,
-                title=title,
-                stored_reads=stored_reads_frame(args.study_dir, args.db),
-                study=facts,
-            )
-        from study.store import anchor_outputs  # the chain's head and row count, beside the outputs
-
-        paths["audit_anchor"] = anchor_outputs(args.study_dir, args.db, args.out)
+        paths = export_study(args.study_dir, args.out, args.db, args.threshold, args.ai_threshold, args.title)
     except StudyError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)

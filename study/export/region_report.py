@@ -405,17 +405,18 @@ def write_study_region_report(study_dir: Path, out_dir: Path, url: str | None = 
     """`readerstudy report` for a study whose task is a region: stored region reads, truth masks, AI masks.
 
     Besides FILES it writes ``reads.csv``, the per-read table every study kind exports
-    (``study.store.tables.reads_frame``: latest read per reader, session and case, with
-    ``region_pixels``, ``region_area_mm2``, ``accepted_unchanged``, ``edit_ms``, ``edit_count``).
+    (``study.export.stored_reads.stored_reads_frame``: every stored read version, ``current``
+    marking the one the statistics use, the mask as ``region_pixels`` and ``region_area_mm2``,
+    with ``accepted_unchanged``, ``edit_ms``, ``edit_count``).
     Raises StudyError when the store fails its audit check (the table is read first)."""
     from study.cases import load_cases
+    from study.export.stored_reads import stored_reads_frame
     from study.protocol import load_protocol
     from study.regionreads import region_reads
     from study.store import Store
-    from study.store.tables import reads_frame
 
     protocol = load_protocol(study_dir)
-    table = reads_frame(study_dir, url)  # checks the audit chain before anything is written
+    table = stored_reads_frame(study_dir, url)  # checks the audit chain before anything is written
     reads = region_reads(study_dir, url)
     if not reads:
         raise StudyError([f"{study_dir}: the store has no submitted region reads yet"])

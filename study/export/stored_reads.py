@@ -8,7 +8,10 @@ Rows of other tables that point at a read (a ``read_id``-style foreign key to
 (a case left and finished later) are ``sittings`` and ``sitting_seconds``
 ("5.0;20.0"), as in the statistics' reads table.  Corrected
 reads keep every version: ``supersedes_id`` links a correction to the read it
-replaces and ``current`` marks the version the statistics use.
+replaces and ``current`` marks the version the statistics use.  Binary columns
+(a region read's mask PNG) are not written as bytes: a region mask becomes
+``region_pixels`` and ``region_area_mm2`` (from ``region_spacing``), any other
+binary column its size in bytes (``<column>_bytes``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import Integer, LargeBinary, MetaData, func, select
 
 FIRST = ["read_id", "reader", "group", "session_index", "mode", "case_id", "truth", "current"]
 
@@ -36,6 +39,7 @@ def stored_reads_frame(study_dir: str | Path, url: str | None = None) -> pd.Data
     truth = {c.case_id: c.truth for c in load_cases(study_dir, protocol, check_media=False)}
     store = Store.open(study_dir, url)
     try:
+        store.require_intact()  # never an export of a tampered store
         meta = MetaData()
         meta.reflect(store.engine, only=lambda name, _: True)
         reads = meta.tables["reads"]
@@ -66,9 +70,36 @@ def stored_reads_frame(study_dir: str | Path, url: str | None = None) -> pd.Data
                 df["sitting_seconds"] = [";".join(f"{v / 1000.0:.1f}" for v in x) for x in ms]
     finally:
         store.close()
+    df = _readable(df, [c.name for c in reads.columns if isinstance(c.type, LargeBinary)])
+    for c in reads.columns:  # an integer column with empty cells (supersedes_id, edit_ms) stays integer: 1, not 1.0
+        if isinstance(c.type, Integer) and c.name in df.columns and df[c.name].dtype.kind == "f":
+            df[c.name] = df[c.name].astype("Int64")
     df = df.rename(columns={"id": "read_id"})
     df["truth"] = df["case_id"].map(truth)
     superseded = set(df["supersedes_id"].dropna().astype(int)) if "supersedes_id" in df.columns else set()
     df["current"] = ~df["read_id"].isin(superseded)
     first = [c for c in FIRST if c in df.columns]
     return df[first + [c for c in df.columns if c not in first]]
+
+
+def _readable(df: pd.DataFrame, binary: list[str]) -> pd.DataFrame:
+    """``df`` with its binary columns replaced by readable ones (see the module's docstring)."""
+    from study.region import decode_mask
+    from study.regionreads import region_spacing
+
+    for col in binary:
+        if col not in df.columns:
+            continue
+        if col == "region_mask":
+            pixels = [int(decode_mask(b).sum()) if isinstance(b, bytes) else None for b in df[col]]
+            spacing = [
+                region_spacing(s if isinstance(s, str) else None) for s in df.get("region_spacing", [None] * len(df))
+            ]
+            df["region_pixels"] = pd.array(pixels, dtype="Int64")
+            df["region_area_mm2"] = [
+                None if p is None or sp is None else p * sp[0] * sp[1] for p, sp in zip(pixels, spacing)
+            ]
+        else:
+            df[f"{col}_bytes"] = pd.array([len(b) if isinstance(b, bytes) else None for b in df[col]], dtype="Int64")
+        df = df.drop(columns=[col])
+    return df

@@ -122,11 +122,17 @@ def _pdf(
     task: Task,
     per_page: int = 8,
     specimens: pd.DataFrame | None = None,
+    ai_threshold: dict | None = None,
 ) -> None:
     """Metrics down the page, one column per reader x mode, eight columns a page; then the
-    specimen statistics the same way, when given."""
+    specimen statistics the same way, when given.  ``ai_threshold``: the AI's operating point,
+    said under the heading."""
+    heading = f"{title}\n{task.kind.replace('_', ' ')} task, per reader and mode"
+    if ai_threshold is not None:
+        called = " or ".join(ai_threshold.get("positive") or ()) or "positive"
+        heading += f"\nAI's call: {called} when its score >= {ai_threshold['value']:g} ({ai_threshold['source']})"
     with PdfPages(path) as pdf:
-        _pages(pdf, metrics, f"{title}\n{task.kind.replace('_', ' ')} task, per reader and mode", per_page)
+        _pages(pdf, metrics, heading, per_page)
         if specimens is not None and len(specimens):
             subtitle = "specimens: reading time, fields opened, decisive field among the AI's picks"
             _pages(pdf, specimens, f"{title}\n{subtitle}", per_page)
@@ -168,22 +174,30 @@ def write_task_report(
     ai: pd.DataFrame | None = None,
     title: str = "Reader study report",
     specimens: list[dict] | None = None,
+    stored_reads: pd.DataFrame | None = None,
+    ai_threshold: dict | None = None,
 ) -> dict[str, Path]:
     """Analyse and write the export folder of a non-binary study; return {file name: path}.
 
     ``specimens`` (``study.export.specimen_stats``): the specimen workflow statistics of a
-    triage study with galleries, written to specimens.csv, results.json and the PDF."""
+    triage study with galleries, written to specimens.csv, results.json and the PDF.
+    ``stored_reads`` (every stored read version, ``study.export.stored_reads``) becomes
+    reads.csv when given; the metrics always use ``reads`` (the current reads).
+    ``ai_threshold`` (``study.export.cli.ai_operating_point``): the operating point the
+    AI's calls follow, in results.json's ``thresholds.AI`` and under the PDF's heading."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     typed = task_reads(pd.concat([reads, ai], ignore_index=True) if ai is not None and len(ai) else reads, task)
     result = analyze_task(typed, task)
     paths = {name: out / name for name in FILES}
-    reads.to_csv(paths["reads.csv"], index=False)
+    (reads if stored_reads is None else stored_reads).to_csv(paths["reads.csv"], index=False)
     metrics = pd.DataFrame([_flat(r, task) for r in result])
     metrics.to_csv(paths["metrics.csv"], index=False)
     with pd.ExcelWriter(paths["metrics.xlsx"], engine="openpyxl") as xl:
         metrics.to_excel(xl, sheet_name="readers", index=False)
     payload = {"task": task.kind, "labels": list(task.labels or task.grades), "readers": result}
+    if ai_threshold is not None:
+        payload["thresholds"] = {"AI": ai_threshold}
     spec_frame = None
     if specimens:
         from study.export.specimen_stats import specimen_frame
@@ -193,7 +207,7 @@ def write_task_report(
         paths["specimens.csv"] = out / "specimens.csv"
         spec_frame.to_csv(paths["specimens.csv"], index=False)
     paths["results.json"].write_text(json.dumps(jsonable(payload), indent=1, allow_nan=False), encoding="utf-8")
-    _pdf(metrics, paths["report.pdf"], title, task, specimens=spec_frame)
+    _pdf(metrics, paths["report.pdf"], title, task, specimens=spec_frame, ai_threshold=ai_threshold)
     return paths
 
 

@@ -10,11 +10,17 @@ Files written into the study folder:
   ``none`` to leave an optional role empty in that case, or ``skip`` to leave
   the case out); a rerun keeps every choice;
 * ``intake-key.csv``: opaque case code -> PatientID / AccessionNumber /
-  StudyInstanceUID.  It and matches.csv identify patients: they stay with the
-  researcher (readers see only the codes);
+  StudyInstanceUID.  It and matches.csv identify patients (and, with
+  ``--deidentify``, the de-identification secret beside them): :data:`IDENTIFYING`,
+  the re-identification key, stays with the study's custodian and is removed
+  before the folder is shared (readers see only the codes);
 * ``media/CODE/ROLE/``: the chosen volume's files (links, or copies where links
   are not possible, or de-identified copies with ``--deidentify``);
 * ``cases.csv``, only when every required role of every case is resolved.
+
+The header index (every file's PatientName, PatientID, AccessionNumber, UIDs and
+dates, unmatched series too) is never written into the study folder: it is kept
+in the user's cache like ``readerstudy index``'s (:func:`study.intake.index.default_index_path`).
 
 Missing and tied matches are never guessed: they are listed (one line each)
 and ``cases.csv`` is not written until the researcher decides in matches.csv.
@@ -23,6 +29,7 @@ and ``cases.csv`` is not written until the researcher decides in matches.csv.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import random
@@ -34,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from study.cases import load_cases
+from study.csvtable import decimal_commas, delimiter
 from study.errors import StudyError
 from study.intake.index import ExportIndex, index_export
 from study.intake.rules import RoleResult, match_role
@@ -43,7 +51,12 @@ from study.protocol import Protocol, load_protocol, parse_protocol, protocol_to_
 MATCHES = "matches.csv"
 NONE, SKIP = "none", "skip"  # choices: leave an optional role empty; leave the case out
 KEY = "intake-key.csv"
-INDEX = "intake-index.sqlite"
+SECRET = "intake-deid-secret.txt"  # study.intake.deidentify: the seed that makes the pseudonyms repeatable
+# The files of an intake study that identify patients: the re-identification key. They stay with the
+# study's custodian and are removed before the study folder is shared; nothing else in it identifies
+# a patient when the media are de-identified copies.
+IDENTIFYING = (KEY, MATCHES, SECRET)
+INDEX = "intake-index.sqlite"  # the name an index inside the study folder had before it moved to the user cache
 TRUTH_KEYS = ("PatientID", "AccessionNumber", "StudyInstanceUID")
 MATCH_COLUMNS = (
     "case",
@@ -129,29 +142,38 @@ def units_of(patients: tuple[Patient, ...], per: str) -> list[Unit]:
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    header, rows, _ = _read_table(path)
+    return header, rows
+
+
+def _read_table(path: Path) -> tuple[list[str], list[dict[str, str]], str]:
+    """(header, rows, the separator: ',' or, when the header line says so, ';' as in study.csvtable)."""
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise StudyError([f"{path}: file not found"]) from None
     except UnicodeDecodeError as err:
         raise StudyError([f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8 CSV"]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    sep = delimiter(text)  # ';' from Excel where the decimal separator is a comma (study.csvtable)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sep)
     header = [h.strip() for h in reader.fieldnames or []]
     reader.fieldnames = header
-    return header, [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+    return header, [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader], sep
 
 
 def read_truth_by_key(truth_csv: Path, key: str, column: str | None) -> dict[str, str]:
     """{key value: truth} from a CSV with the key column and ``truth``; every problem named by row."""
     column = column or key
-    header, rows = _read_csv(truth_csv)
+    header, rows, sep = _read_table(truth_csv)
     missing = [c for c in (column, "truth") if c not in header]
     if missing:
         raise StudyError(
             [f"{truth_csv}: header: missing column {c!r} (columns are {', '.join(header) or 'none'})" for c in missing]
         )
-    out: dict[str, str] = {}
     problems = []
+    if sep == ";":  # a decimal comma in the truth is a decimal point (9,5 is 9.5); ambiguous numbers are refused
+        problems += decimal_commas(truth_csv, list(enumerate(rows, start=2)), key=column).values()
+    out: dict[str, str] = {}
     for n, row in enumerate(rows, start=2):
         value = row.get(column, "")
         if not value:
@@ -229,6 +251,28 @@ def _protocol(
         raise StudyError(
             [("--rules: required for a new study (a TOML file with [hanging] roles and [hanging.match.ROLE] rules)")]
         )
+    return rules_protocol(
+        rules_toml,
+        study_dir.name,
+        seed=seed,
+        design=design,
+        washout_days=washout_days,
+        labels=labels,
+        groups=groups,
+    )
+
+
+def rules_protocol(
+    rules_toml: Path,
+    study_id: str,
+    *,
+    seed: int | None = None,
+    design: str = "sequential",
+    washout_days: int = 28,
+    labels: tuple[str, str] = ("negative", "positive"),
+    groups: tuple[str, ...] = (),
+) -> Protocol:
+    """A binary protocol around the rules file's ``[hanging]`` (roles and match rules), checked."""
     try:
         data = tomllib.loads(Path(rules_toml).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -237,7 +281,6 @@ def _protocol(
         raise StudyError([f"{rules_toml}: invalid TOML: {err}"]) from None
     if "hanging" not in data:
         raise StudyError([f"{rules_toml}: [hanging]: missing table (roles and match rules)"])
-    study_id = study_dir.name
     doc = {
         "study": {
             "id": study_id,
@@ -255,6 +298,18 @@ def _protocol(
     if unmatched:
         raise StudyError([f"{rules_toml}: hanging.match.{r}: no rules for this role" for r in unmatched])
     return protocol
+
+
+def remove_old_index(study_dir: Path) -> list[str]:
+    """Delete a header index an earlier version kept inside the study folder (it names every
+    patient of the export); the index lives in the user's cache now. Returns a note per file."""
+    out = []
+    for name in (INDEX, INDEX + "-wal", INDEX + "-shm", INDEX + "-journal"):
+        path = Path(study_dir) / name
+        if path.is_file():
+            path.unlink()
+            out.append(f"{path}: removed (a header index naming every patient; it is kept in the user's cache now)")
+    return out
 
 
 def _flag_lines(cm: CaseMatch, rm_optional: dict[str, bool]) -> list[str]:
@@ -377,8 +432,13 @@ def build_from_dicom(
     materialize: Materialize | None = None,
     progress=None,
     cancelled: Callable[[], bool] = lambda: False,
+    index_path: Path | None = None,
 ) -> BuildResult:
-    """Index, match, write matches.csv; write cases.csv when nothing is left to decide."""
+    """Index, match, write matches.csv; write cases.csv when nothing is left to decide.
+
+    ``index_path``: where the header index is kept (default: the user's cache, as
+    ``readerstudy index`` keeps it); never the study folder, which may be shared.
+    """
     study_dir = Path(study_dir).resolve()
     if truth_key not in TRUTH_KEYS:
         raise StudyError([f"--truth-key: {truth_key!r} is not one of {', '.join(TRUTH_KEYS)}"])
@@ -387,9 +447,63 @@ def build_from_dicom(
     protocol = _protocol(
         study_dir, rules_toml, seed=seed, design=design, washout_days=washout_days, labels=labels, groups=groups
     )
-    truth = read_truth_by_key(truth_csv, truth_key, truth_column)
+    read_truth_by_key(truth_csv, truth_key, truth_column)  # its problems before any file is written
     study_dir.mkdir(parents=True, exist_ok=True)
-    idx = index_export(export_dir, study_dir / INDEX, progress=progress, cancelled=cancelled)
+    known = _load_key(study_dir)
+    result, codes, units = match_export(
+        export_dir,
+        truth_csv,
+        protocol,
+        truth_key=truth_key,
+        truth_column=truth_column,
+        per=per,
+        choices=_load_choices(study_dir),
+        known_codes=known,
+        progress=progress,
+        cancelled=cancelled,
+        index_path=index_path,
+    )
+    result = dataclasses.replace(result, notes=result.notes + tuple(remove_old_index(study_dir)))
+    matches = list(result.cases)
+    if not (study_dir / "study.toml").exists():
+        (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
+    (study_dir / MATCHES).write_text(_match_rows(matches), encoding="utf-8")
+    _write_key(study_dir, codes, {u.key: u for u in units})
+    if result.flagged:
+        return result
+    _write_cases(
+        study_dir,
+        protocol,
+        [m for m in matches if not m.skipped],
+        materialize or (lambda v, folder, code: link_volume(v, folder)),
+    )
+    return dataclasses.replace(result, wrote_cases=True)
+
+
+def match_export(
+    export_dir: str | os.PathLike[str],
+    truth_csv: Path,
+    protocol: Protocol,
+    *,
+    truth_key: str = "PatientID",
+    truth_column: str | None = None,
+    per: str = "patient",
+    choices: dict[tuple[str, str], str] | None = None,
+    known_codes: dict[str, str] | None = None,
+    progress=None,
+    cancelled: Callable[[], bool] = lambda: False,
+    index_path: Path | None = None,
+) -> tuple[BuildResult, dict[str, str], list[Unit]]:
+    """Index the export (into the user's cache) and match every case's roles by ``protocol``'s rules,
+    with the researcher's ``choices`` ((case code, role) -> volume_id / none / skip); writes nothing
+    else anywhere.  Returns (the result, never ``wrote_cases``; unit key -> case code; every unit)."""
+    if truth_key not in TRUTH_KEYS:
+        raise StudyError([f"--truth-key: {truth_key!r} is not one of {', '.join(TRUTH_KEYS)}"])
+    if per not in ("patient", "study"):
+        raise StudyError([f"--case-per: {per!r} is not patient or study"])
+    choices = choices or {}
+    truth = read_truth_by_key(truth_csv, truth_key, truth_column)
+    idx = index_export(export_dir, index_path, progress=progress, cancelled=cancelled)
     if idx.cancelled:
         raise StudyError([f"{export_dir}: indexing cancelled; run again to resume"])
     units = units_of(idx.patients, per)
@@ -410,8 +524,7 @@ def build_from_dicom(
     if problems:
         raise StudyError(problems)
     notes += [f"{per} {u.key}: not in the truth table, left out" for u in units if u.key not in taken]
-    codes = assign_codes(list(taken.values()), _load_key(study_dir), protocol.seed)
-    choices = _load_choices(study_dir)
+    codes = assign_codes(list(taken.values()), known_codes or {}, protocol.seed)
     truth_of = {u.key: truth[next(v for v in _unit_values(u, truth_key) if v in truth)] for u in taken.values()}
     rules = {rm.role: rm for rm in protocol.hanging.match}
     roles = protocol.hanging.roles
@@ -427,19 +540,22 @@ def build_from_dicom(
     ]
     optional = {rm.role: rm.optional for rm in protocol.hanging.match}
     flagged = [line for m in sorted(matches, key=lambda m: m.code) for line in _flag_lines(m, optional)]
-    if not (study_dir / "study.toml").exists():
-        (study_dir / "study.toml").write_text(protocol_to_toml(protocol), encoding="utf-8")
-    (study_dir / MATCHES).write_text(_match_rows(matches), encoding="utf-8")
-    _write_key(study_dir, codes, {u.key: u for u in units})
-    if flagged:
-        return BuildResult(protocol, tuple(matches), tuple(flagged), tuple(notes), idx, False)
-    _write_cases(
-        study_dir,
-        protocol,
-        [m for m in matches if not m.skipped],
-        materialize or (lambda v, folder, code: link_volume(v, folder)),
-    )
-    return BuildResult(protocol, tuple(matches), (), tuple(notes), idx, True)
+    return BuildResult(protocol, tuple(matches), tuple(flagged), tuple(notes), idx, False), codes, units
+
+
+def write_key_files(study_dir: Path, result: BuildResult) -> None:
+    """matches.csv and intake-key.csv of a result (the wizard's Create; the CLI writes them as it goes)."""
+    (Path(study_dir) / MATCHES).write_text(_match_rows(list(result.cases)), encoding="utf-8")
+    _write_key(Path(study_dir), {c.unit.key: c.code for c in result.cases}, {c.unit.key: c.unit for c in result.cases})
+
+
+def patient_codes(matches: list[CaseMatch]) -> dict[str, str]:
+    """patient_id of cases.csv: a patient's cases (--case-per study) grouped under an opaque code,
+    the patient's first case code."""
+    out: dict[str, str] = {}
+    for m in sorted(matches, key=lambda m: m.code):
+        out.setdefault(m.unit.patient_id, m.code)
+    return out
 
 
 def _write_cases(study_dir: Path, protocol: Protocol, matches: list[CaseMatch], materialize: Materialize) -> None:
@@ -448,10 +564,7 @@ def _write_cases(study_dir: Path, protocol: Protocol, matches: list[CaseMatch], 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["case_id", "truth", "patient_id", *roles])
-    # patient_id groups a patient's cases (--case-per study) under an opaque code: the patient's first case code
-    patient_code: dict[str, str] = {}
-    for m in sorted(matches, key=lambda m: m.code):
-        patient_code.setdefault(m.unit.patient_id, m.code)
+    patient_code = patient_codes(matches)
     for m in sorted(matches, key=lambda m: m.code):
         row = []
         for role in roles:

@@ -43,10 +43,10 @@ from pydicom.uid import (
 )
 
 from study.errors import StudyError
+from study.intake.build import SECRET
 from study.intake.volumes import Volume
 
 PROFILE = "DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile"
-SECRET = "intake-deid-secret.txt"
 # PS3.15 Table E.1-1 as published in the standard's 2026c edition, as kept by the maintained
 # dicom-anonymizer package (KitwareMedical; generated from the standard's own tables).
 EDITION = "2026c"
@@ -154,7 +154,11 @@ def apply_table(ds: pydicom.Dataset, before: set[tuple[int, str]], secret: str) 
 
 
 def study_secret(study_dir: Path) -> str:
-    """The study's de-identification seed: random, kept beside the key file with the researcher."""
+    """The study's de-identification seed: random, kept in ``intake-deid-secret.txt`` beside the
+    key file (``intake-key.csv``) and, like it, part of the re-identification key
+    (:data:`study.intake.build.IDENTIFYING`): a rerun with it gives the same pseudonyms (UIDs, names,
+    dates), so it stays with the study's custodian and is removed before the folder is shared
+    (with it and a guess at a source value, a pseudonym can be checked)."""
     path = Path(study_dir) / SECRET
     if path.exists():
         return path.read_text(encoding="utf-8").strip()

@@ -118,7 +118,7 @@ def normalise_ai(
     )
     if threshold is None and "ai_decision" in ai.columns and ai["ai_decision"].notna().all():
         out["decision"] = pd.to_numeric(ai["ai_decision"], errors="coerce")
-        cut = Threshold(float("nan"), "the model's own decision")
+        cut = _model_threshold(ai)
     elif out["rating"].notna().any():
         cut = infer_threshold(out["rating"], threshold, scale)
         out["decision"] = (out["rating"] >= cut.value).astype(float)
@@ -129,6 +129,17 @@ def normalise_ai(
     out = out[out["case"].isin(cases)]
     out.attrs["threshold"] = cut
     return out
+
+
+def _model_threshold(ai: pd.DataFrame) -> Threshold:
+    """The model's own operating point behind ``ai_decision``: its stored threshold (``ai_threshold``) and rule
+    (``ai_threshold_rule``) when every output names the same one; else NaN, "the model's own decision"."""
+    values = pd.to_numeric(ai["ai_threshold"], errors="coerce") if "ai_threshold" in ai.columns else pd.Series([])
+    if len(values) and values.notna().all() and values.nunique() == 1:
+        rules = {str(r) for r in ai.get("ai_threshold_rule", pd.Series([""])).fillna("") if str(r)}
+        rule = f", {rules.pop()}" if len(rules) == 1 else ""
+        return Threshold(float(values.iloc[0]), f"the model's operating point{rule}")
+    return Threshold(float("nan"), "the model's own decision")
 
 
 def _nanmean(values: list[float]) -> float:

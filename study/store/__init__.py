@@ -100,6 +100,8 @@ def _to_output(row: AIOutputRow) -> AIOutput:
         ),
         aggregate=p.get("aggregate", ""),
         threshold=p.get("threshold"),
+        threshold_rule=p.get("threshold_rule", "") or "",
+        positive=tuple(p.get("positive", ())),
     )
 
 
@@ -370,6 +372,10 @@ class Store:
             "versions": dict(out.versions),
             "threshold": out.threshold,
         }
+        if out.threshold_rule:
+            payload["threshold_rule"] = out.threshold_rule
+        if out.positive:
+            payload["positive"] = list(out.positive)
         if out.measurements:
             payload["measurements"] = {k: float(v) for k, v in out.measurements.items()}
         if out.fields:  # a specimen: per-field scores (their CAMs are in ``cams``) and how they combine

@@ -152,7 +152,10 @@ def sittings_per_read(rows) -> dict[int, list[int]]:
 
 
 def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
-    """Per case: AI score (``ai_rating``), decision at the model's operating point (0.5 without one), prediction and truth."""
+    """Per case: AI score (``ai_rating``), decision at the model's operating point (0.5 without one), prediction and truth.
+
+    ``ai_threshold`` / ``ai_threshold_rule``: the stored operating point the decision used (None / "" without one).
+    """
     from study.store import Store
 
     protocol = load_protocol(study_dir)
@@ -172,12 +175,32 @@ def ai_frame(study_dir: str | Path, url: str | None = None) -> pd.DataFrame:
                 "ai_rating": out.score,
                 "predicted": out.predicted,
                 "ai_decision": out.decision,
+                "ai_threshold": out.threshold if out.decision is not None else None,
+                "ai_threshold_rule": out.threshold_rule
+                or spec_threshold_rule(study_dir, protocol.model_spec, out.threshold),
                 "truth": binary_truth(protocol.task, truth_raw)
                 if protocol.task.kind == "binary" and truth_raw is not None
                 else truth_raw,
             }
         )
-    return pd.DataFrame.from_records(records, columns=["case", "ai_rating", "ai_decision", "predicted", "truth"])
+    return pd.DataFrame.from_records(
+        records, columns=["case", "ai_rating", "ai_decision", "ai_threshold", "ai_threshold_rule", "predicted", "truth"]
+    )
+
+
+def spec_threshold_rule(study_dir: str | Path, model_spec: str | None, threshold: float | None) -> str:
+    """``threshold_rule`` of the study's model.toml when its threshold is the stored one (outputs
+    stored before they carried their rule); "" otherwise."""
+    import tomllib
+
+    if not model_spec or threshold is None:
+        return ""
+    try:
+        model = tomllib.loads((Path(study_dir) / model_spec).read_text(encoding="utf-8")).get("model", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    same = isinstance(model.get("threshold"), int | float) and float(model["threshold"]) == float(threshold)
+    return str(model.get("threshold_rule", "")) if same else ""
 
 
 FIELD_VIEW_COLUMNS = [

@@ -141,5 +141,6 @@ def test_demo_sign_in_says_where_the_demo_admin_password_goes(qtbot, photo_study
     window = MainWindow(engine)
     qtbot.addWidget(window)
     assert "Study administration below: admin password demo-admin." in demo_hint(engine)
+    assert "spec1 may start the aided session right after the unaided one." in demo_hint(engine)  # two sessions
     assert window.login.admin_button.text() == "Study administration\u2026"
     engine.close()

@@ -3,11 +3,14 @@ model, and after reads (submitted through the engine, as the reading screen does
 
 from __future__ import annotations
 
+import argparse
+import subprocess
 from datetime import timedelta
 
 from app.admin import open_admin
 from app.admin.tables import cell_texts
 from study.engine import ReadSubmission
+from study.export import cli as report_cli
 from study.export.report import FILES
 from study.export.tables import paper_table
 from study.stats.analysis import analyze
@@ -88,3 +91,15 @@ def test_researcher_journey_in_the_gui(qtbot, tmp_path, photo_folder, tiny_model
     with qtbot.waitSignal(dash.exported, timeout=60_000):
         dash.export_to(out)
     assert all((out / name).is_file() for name in FILES)
+    # The Results tab's export is `readerstudy report`'s: the same files with the same contents.
+    parser = argparse.ArgumentParser()
+    report_cli.add_arguments(parser)
+    assert report_cli.run(parser.parse_args([str(study), "--out", str(tmp_path / "cli")])) == 0
+    for name in ("reads.csv", "metrics.csv", "study.imrmc", "results.json"):
+        assert (out / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+
+    def pdf_text(folder):
+        text = subprocess.run(["pdftotext", str(folder / "report.pdf"), "-"], capture_output=True, text=True).stdout
+        return [line for line in text.splitlines() if "by readerstudy" not in line]  # the minute it was written
+
+    assert pdf_text(out) == pdf_text(tmp_path / "cli") and "Randomization seed" in pdf_text(out)

@@ -3,6 +3,7 @@ cancel and resume, unreadable cases listed, prediction + CAM preview."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -119,3 +120,46 @@ def test_all_stored_shows_every_case_done_in_the_success_colour(qtbot, engine, t
     panel.status_label.ensurePolished()
     green = panel.status_label.palette().color(QPalette.ColorRole.WindowText).name()
     assert panel.status_label.objectName() == "successLabel" and green == "#7ddc8a"
+
+
+def test_precompute_status_is_never_cut_in_a_narrow_window(qtbot, engine, themed):
+    """In a 1000-pixel admin window the model tab's left column is narrow: the progress line has
+    a row of its own (its text whole) and a long status wraps, all of its lines shown."""
+    panel = ModelPanel(ModelState(engine))
+    qtbot.addWidget(panel)
+    panel.resize(980, 640)
+    panel.show()
+    qtbot.waitExposed(panel)
+    bar = panel.progress_bar
+    assert bar.text() == "no model attached"
+    assert bar.width() >= bar.fontMetrics().horizontalAdvance(bar.text()) + 16
+    panel.state.message = (
+        "Precompute failed: models/mri/model.toml: weights file T2axi.pt not found; DWI.pt: sha256 "
+        "differs from the spec (expected 1a2b3c4d, got 9f8e7d6c)"
+    )
+    panel.state.message_ok = False
+    panel.show_state()
+    label = panel.status_label
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    assert label.wordWrap() and label.heightForWidth(label.width()) > 2 * label.fontMetrics().lineSpacing()
+
+
+def test_model_tab_shows_the_operating_point_and_its_rule(qtbot, engine, tiny_model):
+    """The threshold the AI's call follows (model.threshold) and how it was chosen (threshold_rule)."""
+    panel = ModelPanel(ModelState(engine))
+    qtbot.addWidget(panel)
+    panel.attach(tiny_model)
+    assert panel.info["threshold"].text() == "none stored: 0.5"
+    text = tiny_model.read_text(encoding="utf-8")
+    tiny_model.write_text(
+        text.replace("input_size", 'threshold = 0.316\nthreshold_rule = "youden"\ninput_size', 1), encoding="utf-8"
+    )
+    panel.attach(tiny_model)
+    assert (
+        panel.info["threshold"].text() == "positive when its probability \u2265 0.316 (32 %)  \u00b7  chosen by youden"
+    )
+    if os.environ.get("READERSTUDY_SHOTS"):
+        panel.resize(1200, 800)
+        panel.show()
+        qtbot.waitExposed(panel)
+        panel.grab().save(os.path.join(os.environ["READERSTUDY_SHOTS"], "model_tab_threshold.png"))

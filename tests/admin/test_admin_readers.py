@@ -38,12 +38,14 @@ def test_add_reader_override_washout_and_audit(qtbot, engine, finish_session, tm
     qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
     assert [r.code for r in engine.store.readers()] == ["res1"]
     assert cell_texts(panel.table)[0][:3] == ["res1", "resident", "not started 0/8"]
-    assert panel.message_label.text() == "Added reader res1." and panel.message_label.objectName() == "successLabel"
+    added = panel.add_message_label
+    assert added.text() == "Added reader res1." and added.objectName() == "successLabel"
 
     qtbot.keyClicks(panel.code_edit, "res1")
     qtbot.keyClicks(panel.pin_edit, "1234")
     panel.add_button.click()
-    assert "already exists" in panel.message_label.text() and panel.message_label.objectName() == "problemLabel"
+    assert "already exists" in added.text() and added.objectName() == "problemLabel"
+    assert panel.message_label.text() == ""  # not below the table, far from the form
     # Sign-in is exact: the same code in other letters, or a code with a space, would be a second reader.
     for code, message in [
         ("RES1", "reader RES1: the code 'res1' exists already; codes that differ only in upper/lower case"),
@@ -54,7 +56,7 @@ def test_add_reader_override_washout_and_audit(qtbot, engine, finish_session, tm
         qtbot.keyClicks(panel.code_edit, code)
         qtbot.keyClicks(panel.pin_edit, "1234")
         panel.add_button.click()
-        assert panel.message_label.text().startswith(message) and panel.message_label.objectName() == "problemLabel"
+        assert added.text().startswith(message) and added.objectName() == "problemLabel"
     assert [r.code for r in engine.store.readers()] == ["res1"]
 
     finish_session(engine, "res1", 1)
@@ -65,7 +67,7 @@ def test_add_reader_override_washout_and_audit(qtbot, engine, finish_session, tm
     panel.select_session("res1", 2)
     assert panel.override_button.isEnabled()
     panel.override_button.click()
-    assert "reason is required" in panel.message_label.text()
+    assert "reason is required" in panel.override_message_label.text() and added.text() == ""
     qtbot.keyClicks(panel.reason_edit, "reader leaves the hospital next week")
     with qtbot.waitSignal(panel.changed):
         qtbot.mouseClick(panel.override_button, Qt.MouseButton.LeftButton)
@@ -101,3 +103,24 @@ def test_group_must_be_one_of_the_study_groups(engine):
     state = ReadersState(engine)
     assert not state.add_reader("x1", "nurse", "1234")
     assert "not one of the study's groups" in state.message and engine.store.readers() == []
+
+
+def test_add_reader_problems_show_under_the_form(qtbot, engine):
+    """A refused PIN is said under the Add reader button, inside its box, in the problem colour."""
+    panel = ReadersPanel(ReadersState(engine))
+    qtbot.addWidget(panel)
+    panel.resize(1280, 800)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.keyClicks(panel.code_edit, "res1")
+    panel.group_box.setCurrentText("resident")
+    qtbot.keyClicks(panel.pin_edit, "12")
+    qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    label = panel.add_message_label
+    assert label.text() == "reader res1: PIN must have at least 4 characters" and label.isVisible()
+    assert label.objectName() == "problemLabel" and not panel.message_label.isVisible()
+    form = panel.add_button.parentWidget()  # the "Add a reader" box
+    assert form.isAncestorOf(label)
+    button = panel.add_button.mapTo(panel, panel.add_button.rect().bottomLeft())
+    top = label.mapTo(panel, label.rect().topLeft())
+    assert 0 <= top.y() - button.y() < 30  # right under the button

@@ -202,3 +202,46 @@ def test_check_decodes_the_media_and_create_refuses_a_file_that_does_not(qtbot, 
     texts = [w.problem_list.item(i).text() for i in range(w.problem_list.count())]
     assert any(t.startswith("case C005 / image: ") for t in texts)
     assert not (study / "study.toml").exists() and not (study / "cases.csv").exists()
+
+
+def test_the_preview_follows_the_selected_row_s_current_media(qtbot, tmp_path, photo_folder):
+    """A case without media previews as empty (not the case before); fixing its media cell shows the new file."""
+    media, truth = photo_folder
+    shell = open_admin(tmp_path / "new-study")
+    qtbot.addWidget(shell)
+    w = shell.wizard
+    w.media_edit.setText(str(media))
+    w.truth_edit.setText(str(truth))
+    qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(w.preview_shown, timeout=10_000):
+        w.case_table.selectRow(2)  # C003: moon.png, 512 x 512
+    assert w.preview.viewport("image").media.frames.shape[1:3] == (512, 512)
+
+    w.case_table.item(4, 3).setText("")  # C005 loses its media
+    with qtbot.waitSignal(w.preview_shown, timeout=10_000):
+        w.case_table.selectRow(4)
+    assert w.preview_label.text() == "Preview: C005 (no media)"
+    assert all(vp.media is None for vp in w.preview.viewports())  # not C003's image under C005's name
+
+    with qtbot.waitSignal(w.preview_shown, timeout=10_000):
+        w.case_table.item(4, 3).setText("C006.png")  # horse.png, 328 x 400; the row stays selected
+    assert w.case_table.selectionModel().selectedRows()[0].row() == 4
+    assert w.preview_label.text() == "Preview: C005"
+    assert w.preview.viewport("image").media.frames.shape[1:3] == (328, 400)
+
+
+def test_wizard_reads_a_semicolon_truth_table_with_decimal_commas(qtbot, tmp_path, photo_folder):
+    """Excel in a decimal-comma locale saves "CSV" with ';' between values: the wizard reads it, 9,5 is 9.5."""
+    media, truth = photo_folder
+    lines = truth.read_text().splitlines()
+    rows = [line.split(",") for line in lines[1:]]
+    truth.write_text("case_id;truth;patient_id\n" + "".join(f"{c};{i + 7},5;{p}\n" for i, (c, _, p) in enumerate(rows)))
+    shell = open_admin(tmp_path / "new-study")
+    qtbot.addWidget(shell)
+    w = shell.wizard
+    w.media_edit.setText(str(media))
+    w.truth_edit.setText(str(truth))
+    qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
+    assert w.pages.currentIndex() == 1, w.message_label.text()
+    assert [w.case_table.item(r, 1).text() for r in range(3)] == ["7.5", "8.5", "9.5"]
+    assert w.protocol_page.kind.currentData() == "numeric"

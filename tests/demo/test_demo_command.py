@@ -67,6 +67,8 @@ def test_command_copies_models_and_enrols_readers(tmp_path, monkeypatch, capsys)
     assert (tmp_path / "demo" / "cytology" / "models" / "cytology" / "weights.pt").is_file()
     assert ran == ["cytology"]  # precompute only where a model was shipped
     assert "mri: no demo model shipped" in out and "PIN 1234" in out
+    # The washout is waived where there is one: cytology is read aided only, in one session.
+    assert "spec1 may start the aided session right after the unaided one in mri (washout waived, audited)" in out
     # Each study says it is ready before any model runs: the app opens on the first one.
     assert out.index("ready: mri ") < out.index("ready: cytology ") < out.index("PIN 1234")
     # A rebuild replaces the earlier demo build (and its store) without complaint.

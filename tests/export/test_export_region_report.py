@@ -136,8 +136,11 @@ def test_readerstudy_report_on_the_octa_demo_writes_the_region_section(tmp_path)
     assert len(spec1) == 6 and (spec1["area_error"] > 0).all() and (spec1["dice"] < 1).all()
     assert len(cases[cases.reader == "AI"]) == 6
     # reads.csv, as every study kind exports it, with the region columns of each stored read
-    reads = pd.read_csv(tmp_path / "report" / "reads.csv").set_index("case")
-    assert len(reads) == 6 and (reads["reader"] == "spec1").all()
+    reads = pd.read_csv(tmp_path / "report" / "reads.csv").set_index("case_id")
+    assert len(reads) == 6 and (reads["reader"] == "spec1").all() and reads["current"].all()
+    assert "region_mask" not in reads.columns and {"supersedes_id", "correction_reason", "edit_ms"} <= set(
+        reads.columns
+    )
     for case_id, mask in truth.items():
         drawn = int(ndimage.binary_dilation(mask, iterations=2).sum())
         assert reads.loc[case_id, "region_pixels"] == drawn

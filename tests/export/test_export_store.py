@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,8 +34,10 @@ def make_study(root: Path, n: int = 24) -> Path:
     )
 
 
-def read_some(study: Path) -> None:
-    """s1, s2 finished both sessions; r1 finished unaided and read 4 aided cases; r2 is half-way unaided."""
+def read_some(study: Path, ai_threshold: float | None = None) -> None:
+    """s1, s2 finished both sessions; r1 finished unaided and read 4 aided cases; r2 is half-way unaided.
+
+    ``ai_threshold``: the AI's stored operating point (chosen by "youden"); None: none stored (0.5)."""
     now = [datetime(2026, 1, 5, 8, tzinfo=UTC)]
     attach_test_model(study)
     engine = StudyEngine.open(study, clock=lambda: now[0])
@@ -49,8 +52,11 @@ def read_some(study: Path) -> None:
                 "binary",
                 ("benign", "malignant"),
                 (1 - p, p),
-                predicted="malignant" if p >= 0.5 else "benign",
+                predicted="malignant" if p >= (ai_threshold or 0.5) else "benign",
                 score=p,
+                threshold=ai_threshold,
+                threshold_rule="youden" if ai_threshold is not None else "",
+                positive=("malignant",) if ai_threshold is not None else (),
             )
         )
     plan = {"s1": (None, None), "s2": (None, None), "r1": (None, 4), "r2": (12, 0)}
@@ -108,10 +114,28 @@ def test_interim_report_of_a_stored_study(tmp_path, capsys, monkeypatch):
     reads = pd.read_csv(out / "reads.csv")
     # Every stored column of a read (whatever migrations added: the consistency check, ...) and
     # the count of its sittings (the sittings table points at reads).
-    stored = {c.name for c in ReadRow.__table__.columns} - {"id"}
-    assert stored | {"read_id", "reader", "group", "truth", "current", "consistency", "sittings"} <= set(reads.columns)
+    # The region mask's PNG bytes are written as its pixel count and area.
+    stored = {c.name for c in ReadRow.__table__.columns} - {"id", "region_mask"}
+    readable = {"read_id", "reader", "group", "truth", "current", "consistency", "sittings", "region_pixels"}
+    assert stored | readable | {"region_area_mm2"} <= set(reads.columns) and "region_mask" not in reads.columns
     first = reads.set_index("read_id").loc[1]
     assert (first["sittings"], first["sitting_seconds"], first["active_ms"]) == (2, "5.0;1.0", 6000)
     assert set(reads["sittings"][1:]) == {1}
     pdf = (out / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"Interim check of the photo study" in pdf
+
+
+def test_report_carries_the_ai_operating_point_it_used(tmp_path, capsys, monkeypatch):
+    """The AI's stored threshold (0.25: every case is called malignant) is the one the report uses and prints."""
+    study = make_study(tmp_path / "study")
+    read_some(study, ai_threshold=0.25)
+    give_admin_password(study)
+    monkeypatch.setenv(ENV, PASSWORD)
+    out = tmp_path / "out"
+    assert main(["report", str(study), "--out", str(out)]) == 0, capsys.readouterr().err
+    res = json.loads((out / "results.json").read_text())
+    assert res["thresholds"]["AI"] == {"value": 0.25, "source": "the model's operating point, youden"}
+    ai = next(r for r in res["readers"] if r["reader"] == "AI")
+    assert ai["sensitivity"] == 1.0 and ai["specificity"] == 0.0  # 0.3 >= 0.25: negatives called malignant
+    text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "rating >= 0.25 (the model's operating point, youden)" in " ".join(text.split())

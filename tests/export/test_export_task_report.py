@@ -78,8 +78,17 @@ def test_multiclass_report_with_collapse_and_ai(tmp_path):
         study,
         lambda c: {"answer": c.truth if c.case_id[-1] in "02468" else "normal"},
         ai=lambda c: AIOutput(
-            c.case_id, "m", "multiclass", tuple(labels), (0.1, 0.1, 0.8), predicted=c.truth, score=0.8
-        ),
+            c.case_id,
+            "m",
+            "multiclass",
+            tuple(labels),
+            (0.1, 0.1, 0.8),
+            predicted=c.truth,
+            score=0.8,
+            threshold=0.376,
+            threshold_rule="youden",
+            positive=("CIN2+",),
+        ),  # fmt: skip
     )
     truth = {c.case_id: c.truth for c in engine.cases}
     engine.close()
@@ -92,6 +101,11 @@ def test_multiclass_report_with_collapse_and_ai(tmp_path):
     ai = next(r for r in result["readers"] if r["reader"] == "AI")
     assert ai["accuracy"] == 1.0 and set(metrics["reader"]) == {"cyto1", "AI"}
     assert "CIN2+_sensitivity" in metrics.columns and "collapse_specificity" in metrics.columns
+    # The operating point the AI's calls follow, in results.json and under the PDF's heading.
+    point = {"value": 0.376, "source": "the model's operating point, youden", "positive": ["CIN2+"]}
+    assert result["thresholds"]["AI"] == point
+    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "report.pdf"), "-"], capture_output=True, text=True)
+    assert "AI's call: CIN2+ when its score >= 0.376 (the model's operating point, youden)" in text.stdout
 
 
 def test_numeric_and_grade_reports(tmp_path):
@@ -114,3 +128,33 @@ def test_numeric_and_grade_reports(tmp_path):
     assert {"emd", "average_grade_distance", "precision_at_1", "precision_at_2"} <= set(metrics.columns)
     assert (metrics["precision_at_1"] == 1.0).all()  # the reader always named the raters' top grade
     assert all(r["reader"] == "cyto1" for r in result["readers"])
+
+
+def test_reads_csv_holds_every_read_version_of_a_corrected_slide(tmp_path):
+    """A slide answered CIN2+ then corrected to CIN1: reads.csv has both versions; the metrics the current one."""
+    study = build_cytology(tmp_path / "cyto", seed=3, n=12)
+    engine = StudyEngine.open(study, clock=lambda: datetime.now(UTC))
+    engine.store.add_reader("cyto1", "specialist", "1234")
+    rs = engine.start("cyto1", engine.sessions("cyto1")[0].index)
+    first = None
+    while (item := rs.next_item()) is not None:
+        now = datetime.now(UTC)
+        answer = "CIN2+" if first is None else engine.case(item.case_id).truth
+        rs.submit(ReadSubmission(item.case_id, answer, now - timedelta(seconds=20), now, 20300))
+        first = first or item.case_id
+    now = datetime.now(UTC)
+    rs.correct(ReadSubmission(first, "CIN1", now - timedelta(seconds=10), now, 9500), "mistook CIN1 koilocytes")
+    rs.close()
+    engine.close()
+    result, metrics = _report(study, tmp_path / "out")
+    reads = pd.read_csv(tmp_path / "out" / "reads.csv")
+    assert len(reads) == 13 and reads["current"].sum() == 12
+    versions = reads[reads["case_id"] == first].set_index("read_id")
+    old, new = versions.index
+    assert versions.loc[old, "answer"] == "CIN2+" and not versions.loc[old, "current"]
+    assert versions.loc[new, "supersedes_id"] == old and versions.loc[new, "current"]
+    assert versions.loc[new, "correction_reason"] == "mistook CIN1 koilocytes"
+    assert (versions.loc[old, "active_ms"], versions.loc[new, "active_ms"]) == (20300, 9500)
+    assert "region_mask" not in reads.columns
+    reader = next(r for r in result["readers"] if r["reader"] == "cyto1")
+    assert reader["n"] == 12  # the statistics: the current reads only

@@ -122,6 +122,9 @@ def test_threshold_in_the_spec_sets_the_call_and_the_decision():
     spec = _spec(threshold=0.3, threshold_rule="youden")
     summary = _summary(spec, np.array([0.65, 0.35]))
     assert summary["predicted"] == "malignant" and summary["threshold"] == 0.3  # argmax would say benign
+    # The operating point travels with the output: its rule and the label it calls.
+    assert (summary["threshold_rule"], summary["positive"]) == ("youden", ("malignant",))
+    assert "threshold_rule" not in _summary(_spec(), np.array([0.65, 0.35]))  # none stored: nothing to say
     out = AIOutput("c", "m", "binary", labels=spec.labels, score=summary["score"], threshold=0.3)
     assert out.decision == 1
     assert AIOutput("c", "m", "binary", score=0.35).decision == 0  # no operating point: 0.5
@@ -131,7 +134,7 @@ def test_threshold_in_the_spec_sets_the_call_and_the_decision():
 def test_multiclass_threshold_on_the_positive_labels():
     spec = _spec(head="multiclass", labels=["normal", "CIN1", "CIN2+"], positive=["CIN2+"], threshold=0.25)
     summary = _summary(spec, np.array([0.2, 0.5, 0.3]))
-    assert summary["predicted"] == "CIN2+"
+    assert summary["predicted"] == "CIN2+" and summary["positive"] == ("CIN2+",)
     assert _summary(spec, np.array([0.2, 0.6, 0.2]))["predicted"] == "CIN1"
 
 

@@ -26,6 +26,13 @@ SAGITTAL = (0.0, 1.0, 0.0, 0.0, 0.0, -1.0)
 CORONAL = (1.0, 0.0, 0.0, 0.0, 0.0, -1.0)
 
 
+@pytest.fixture(autouse=True)
+def _user_cache_in_tmp(tmp_path_factory, monkeypatch):
+    """The intake keeps export indexes in the user's cache: in the tests, a fresh one (subprocesses
+    inherit it), never the real ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 def fieldcases_dir() -> Path:
     """The shared field cases (``../shared/fieldcases`` beside the checkout); fail, never skip, if absent."""
     root = Path(__file__).resolve().parents[2]

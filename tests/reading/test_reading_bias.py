@@ -312,3 +312,41 @@ def test_press_then_drag_moves_the_rating(qtbot, engine_factory, mono, tmp_path)
     qtbot.mouseMove(slider, QPoint(x_of(slider, 70), y))
     qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(x_of(slider, 70), y))
     assert screen.state.answer.confidence == 70 and slider.value() == 70
+
+
+def test_a_focused_number_field_keeps_letters_and_ctrl_a(qtbot, engine_factory, mono, tmp_path):
+    """Typing in the haemoglobin field: "c" does not toggle the heat map, "a" is not swallowed, Ctrl+A
+    selects all; Enter still submits."""
+    folder = make_study(tmp_path / "numeric", "numeric")
+    folder.put_ai()
+    engine = engine_factory(folder)
+    engine.override_washout("r1", 2, "test: aided read right away")
+    session = engine.start("r1", 1)
+    at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    while (item := session.next_item()) is not None:
+        session.submit(ReadSubmission(item.case_id, "9.1", at, at, 1000, value=9.1))
+    session.close()
+    _window, screen = open_session(qtbot, engine, mono, index=2)
+    assert screen.state.item.mode == "aided" and screen.state.has_cam
+    field = screen.answer_panel.field
+    cam = screen.state.cam_visible
+    click_image(qtbot, screen)  # outside the field, C is the heat map's
+    qtbot.keyClick(screen.focusWidget(), Qt.Key.Key_C)
+    assert screen.state.cam_visible is (not cam)
+    cam = screen.state.cam_visible
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(field, "9,5ca")
+    assert field.text() == "9,5ca" and screen.state.cam_visible is cam  # letters are the field's
+    qtbot.keyClick(field, Qt.Key.Key_P)
+    assert field.text() == "9,5cap" and not screen.state.paused
+    qtbot.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert field.selectedText() == "9,5cap"
+    qtbot.keyClicks(field, "12.5")  # replaces the selection
+    qtbot.keyClick(field, Qt.Key.Key_Backspace)
+    qtbot.keyClick(field, Qt.Key.Key_Minus)
+    assert field.text() == "12.-" and screen.state.cam_visible is cam
+    qtbot.keyClick(field, Qt.Key.Key_Backspace)
+    qtbot.keyClick(field, Qt.Key.Key_5)
+    assert screen.state.answer.value == 12.5
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert screen.state.submitted[-1].value == 12.5

@@ -101,6 +101,8 @@ def test_reviewed_slide_is_corrected_with_a_reason(engine_factory, tmp_path, mon
         reads = s.execute(select(ReadRow).order_by(ReadRow.id)).scalars().all()
     assert [r.answer for r in reads] == ["normal", "CIN2+"]
     assert reads[1].supersedes_id == reads[0].id and reads[1].correction_reason == "missed the koilocytes"
+    summary = triage.reading.summary()  # one slide answered, then corrected: one case read, both times counted
+    assert summary.cases_read == 1 and summary.active_ms == sum(r.active_ms for r in reads)
 
 
 @pytest.mark.parametrize("design", ["sequential", "crossover"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import delete, select, text, update
 
@@ -106,14 +107,20 @@ def test_ai_operating_point_round_trips_and_sets_the_ai_decision(study_dir, db_u
 
     store = Store.open(study_dir, db_url)
     labels, probs = ("absent", "present"), (0.65, 0.35)
-    out = AIOutput("K001", "sha-abc", "binary", labels, probs, predicted="present", score=0.35, threshold=0.3)
+    out = AIOutput(
+        "K001", "sha-abc", "binary", labels, probs, predicted="present", score=0.35, threshold=0.3,
+        threshold_rule="youden", positive=("present",),
+    )  # fmt: skip
     store.put_ai_output(out)
-    assert store.ai_output("K001").threshold == 0.3
+    back = store.ai_output("K001")
+    assert (back.threshold, back.threshold_rule, back.positive) == (0.3, "youden", ("present",))
     store.put_ai_output(AIOutput("K002", "sha-abc", "binary", ("absent", "present"), (0.65, 0.35), score=0.35))
     store.close()
     frame = ai_frame(study_dir, db_url).set_index("case")
     assert frame.loc["K001", "ai_decision"] == 1  # 0.35 >= the model's 0.3
     assert frame.loc["K002", "ai_decision"] == 0  # no operating point stored: 0.5
+    assert (frame.loc["K001", "ai_threshold"], frame.loc["K001", "ai_threshold_rule"]) == (0.3, "youden")
+    assert pd.isna(frame.loc["K002", "ai_threshold"])  # none stored, none named
 
 
 def test_audit_chain_detects_edited_and_deleted_rows(study_dir, db_url, clock):
