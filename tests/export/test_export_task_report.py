@@ -135,15 +135,16 @@ def test_reads_csv_holds_every_read_version_of_a_corrected_slide(tmp_path):
     study = build_cytology(tmp_path / "cyto", seed=3, n=12)
     engine = StudyEngine.open(study, clock=lambda: datetime.now(UTC))
     engine.store.add_reader("cyto1", "specialist", "1234")
-    rs = engine.start("cyto1", engine.sessions("cyto1")[0].index)
-    first = None
-    while (item := rs.next_item()) is not None:
+    with aided_reads_without_ai():  # reads.csv's versions, not the AI: a store as older versions wrote it
+        rs = engine.start("cyto1", engine.sessions("cyto1")[0].index)
+        first = None
+        while (item := rs.next_item()) is not None:
+            now = datetime.now(UTC)
+            answer = "CIN2+" if first is None else engine.case(item.case_id).truth
+            rs.submit(ReadSubmission(item.case_id, answer, now - timedelta(seconds=20), now, 20300))
+            first = first or item.case_id
         now = datetime.now(UTC)
-        answer = "CIN2+" if first is None else engine.case(item.case_id).truth
-        rs.submit(ReadSubmission(item.case_id, answer, now - timedelta(seconds=20), now, 20300))
-        first = first or item.case_id
-    now = datetime.now(UTC)
-    rs.correct(ReadSubmission(first, "CIN1", now - timedelta(seconds=10), now, 9500), "mistook CIN1 koilocytes")
+        rs.correct(ReadSubmission(first, "CIN1", now - timedelta(seconds=10), now, 9500), "mistook CIN1 koilocytes")
     rs.close()
     engine.close()
     result, metrics = _report(study, tmp_path / "out")
