@@ -7,7 +7,6 @@ import argparse
 import subprocess
 from datetime import timedelta
 
-from app.admin import open_admin
 from app.admin.tables import cell_texts
 from study.engine import ReadSubmission
 from study.export import cli as report_cli
@@ -15,6 +14,7 @@ from study.export.report import FILES
 from study.export.tables import paper_table
 from study.stats.analysis import analyze
 from study.store import ai_table, reads_table
+from tests.admin.wizard_steps import wizard_on_cases
 
 
 def _read_everything(engine, reader: str, index: int, skill: int) -> None:
@@ -42,12 +42,7 @@ def _read_everything(engine, reader: str, index: int, skill: int) -> None:
 def test_researcher_journey_in_the_gui(qtbot, tmp_path, photo_folder, tiny_model):
     media, truth = photo_folder
     study = tmp_path / "journey"
-    shell = open_admin(study)
-    qtbot.addWidget(shell)
-    w = shell.wizard
-    w.media_edit.setText(str(media))
-    w.truth_edit.setText(str(truth))
-    w.next_button.click()
+    shell, w = wizard_on_cases(qtbot, study, media, truth)
     w.next_button.click()
     page = w.protocol_page
     page.groups.setText("specialist, resident")

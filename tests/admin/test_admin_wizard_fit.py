@@ -15,9 +15,9 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint
 from PySide6.QtWidgets import QApplication
 
-from app.admin import open_admin
 from app.admin.wizard_state import NO_PROBLEMS_YET
 from study.media import MediaError
+from tests.admin.wizard_steps import wizard_on_cases
 from tests.regionstudy import write_mr_series
 
 MR700 = Path(pydicom.data.get_testdata_file("MR_small.dcm")).parent / "dicomdirtests" / "98892003" / "MR700"
@@ -46,16 +46,9 @@ def _shot(widget, name: str) -> None:
 
 
 def _on_cases_page(qtbot, tmp_path, folder):
-    media, truth = folder
-    shell = open_admin(tmp_path / "study")
-    qtbot.addWidget(shell)
+    shell, w = wizard_on_cases(qtbot, tmp_path / "study", *folder)
     shell.show()
     qtbot.waitExposed(shell)
-    w = shell.wizard
-    w.media_edit.setText(str(media))
-    w.truth_edit.setText(str(truth))
-    w.next_button.click()
-    assert w.pages.currentIndex() == 1
     return shell, w
 
 

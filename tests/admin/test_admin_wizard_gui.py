@@ -9,6 +9,7 @@ from app.admin.admin_widget import AdminWidget
 from study.cases import load_cases
 from study.protocol import load_protocol
 from study.store import Store
+from tests.admin.wizard_steps import wizard_on_cases
 
 
 def test_wizard_creates_a_study_from_a_folder(qtbot, tmp_path, photo_folder):
@@ -180,12 +181,7 @@ def test_check_decodes_the_media_and_create_refuses_a_file_that_does_not(qtbot, 
     broken = media / "C005.png"
     broken.write_bytes(broken.read_bytes()[:300])
     study = tmp_path / "new-study"
-    shell = open_admin(study)
-    qtbot.addWidget(shell)
-    w = shell.wizard
-    w.media_edit.setText(str(media))
-    w.truth_edit.setText(str(truth))
-    w.next_button.click()
+    shell, w = wizard_on_cases(qtbot, study, media, truth)
     w.check_button.click()
     assert not w.check_button.isEnabled()  # decoding
     qtbot.waitUntil(lambda: w.check_button.isEnabled(), timeout=20_000)
@@ -207,12 +203,7 @@ def test_check_decodes_the_media_and_create_refuses_a_file_that_does_not(qtbot, 
 def test_the_preview_follows_the_selected_row_s_current_media(qtbot, tmp_path, photo_folder):
     """A case without media previews as empty (not the case before); fixing its media cell shows the new file."""
     media, truth = photo_folder
-    shell = open_admin(tmp_path / "new-study")
-    qtbot.addWidget(shell)
-    w = shell.wizard
-    w.media_edit.setText(str(media))
-    w.truth_edit.setText(str(truth))
-    qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
+    shell, w = wizard_on_cases(qtbot, tmp_path / "new-study", media, truth)
     with qtbot.waitSignal(w.preview_shown, timeout=10_000):
         w.case_table.selectRow(2)  # C003: moon.png, 512 x 512
     assert w.preview.viewport("image").media.frames.shape[1:3] == (512, 512)
@@ -236,12 +227,7 @@ def test_wizard_reads_a_semicolon_truth_table_with_decimal_commas(qtbot, tmp_pat
     lines = truth.read_text().splitlines()
     rows = [line.split(",") for line in lines[1:]]
     truth.write_text("case_id;truth;patient_id\n" + "".join(f"{c};{i + 7},5;{p}\n" for i, (c, _, p) in enumerate(rows)))
-    shell = open_admin(tmp_path / "new-study")
-    qtbot.addWidget(shell)
-    w = shell.wizard
-    w.media_edit.setText(str(media))
-    w.truth_edit.setText(str(truth))
-    qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
+    shell, w = wizard_on_cases(qtbot, tmp_path / "new-study", media, truth)
     assert w.pages.currentIndex() == 1, w.message_label.text()
     assert [w.case_table.item(r, 1).text() for r in range(3)] == ["7.5", "8.5", "9.5"]
     assert w.protocol_page.kind.currentData() == "numeric"
