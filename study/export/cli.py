@@ -136,6 +136,35 @@ def analyze_study(
     )
 
 
+WARNINGS_FILE = "WARNINGS.txt"
+
+
+def aided_reads_without_ai(study_dir: Path, url: str | None = None) -> list[str]:
+    """Lines naming the current aided reads whose case has no stored AI output: reads made before the
+    engine refused them (a study read "aided" with no model attached).  They were unaided reads
+    recorded as aided, so the unaided-to-aided comparison that includes them is not an AI effect."""
+    from study.export.stored_reads import stored_reads_frame
+    from study.store import Store
+
+    frame = stored_reads_frame(study_dir, url)
+    if not len(frame) or "mode" not in frame.columns:
+        return []
+    store = Store.open(study_dir, url)
+    try:
+        with_ai = set(store.ai_outputs())
+    finally:
+        store.close()
+    bad = frame[(frame["mode"] == "aided") & frame["current"] & ~frame["case_id"].isin(with_ai)]
+    if not len(bad):
+        return []
+    readers = ", ".join(sorted(set(bad["reader"].astype(str))))
+    return [
+        f"{study_dir}: {len(bad)} aided read(s) of {bad['case_id'].nunique()} case(s) (readers {readers}) were made "
+        "while the store held no AI output for the case: the reader saw no AI, so these are unaided reads "
+        "recorded as aided and the aided results that include them do not measure the AI's effect"
+    ]
+
+
 def export_study(
     study_dir: Path,
     out: Path,
@@ -185,6 +214,10 @@ def export_study(
             study=facts,
         )
     paths["audit_anchor"] = anchor_outputs(study_dir, url, out)
+    warnings = aided_reads_without_ai(study_dir, url)
+    if warnings:  # beside the results, so the warning travels with them
+        paths[WARNINGS_FILE] = Path(out) / WARNINGS_FILE
+        paths[WARNINGS_FILE].write_text("\n".join(warnings) + "\n", encoding="utf-8")
     return paths
 
 
@@ -195,5 +228,7 @@ def run(args: argparse.Namespace) -> int:
         for line in exc.problems:
             print(line, file=sys.stderr)
         return 2
+    if WARNINGS_FILE in paths:
+        print("WARNING: " + paths[WARNINGS_FILE].read_text(encoding="utf-8").strip(), file=sys.stderr)
     print(f"wrote {', '.join(p.name for p in paths.values())} to {args.out}", file=sys.stderr)
     return 0

@@ -52,7 +52,8 @@ def _read_all(engine, answer_for):
     return engine
 
 
-def _report(study, out):
+def _report(study, out, warned: bool = False):
+    """``warned``: the store holds aided reads made without an AI output (WARNINGS.txt, and on stderr)."""
     r = subprocess.run(
         [sys.executable, "-m", "app.cli", "report", str(study), "--out", str(out)],
         capture_output=True,
@@ -67,7 +68,13 @@ def _report(study, out):
         "results.json",
         "report.pdf",
         "AUDIT_ANCHOR.txt",
+        *(("WARNINGS.txt",) if warned else ()),
     }
+    if warned:
+        assert "WARNING: " in r.stderr and "unaided reads recorded as aided" in r.stderr
+        assert "aided read(s) of" in (out / "WARNINGS.txt").read_text(encoding="utf-8")
+    else:
+        assert "WARNING" not in r.stderr
     return json.loads((out / "results.json").read_text()), pd.read_csv(out / "metrics.csv")
 
 
@@ -111,7 +118,8 @@ def test_multiclass_report_with_collapse_and_ai(tmp_path):
 def test_numeric_and_grade_reports(tmp_path):
     conj = build_conjunctiva(tmp_path / "conj", seed=3, n=12)
     _read_everything(conj, lambda c: {"answer": "x", "value": round(float(c.truth) + 1.0, 1)}).close()
-    result, metrics = _report(conj, tmp_path / "out-conj")
+    # read as older versions allowed: "aided" with no AI output stored; the report says so
+    result, metrics = _report(conj, tmp_path / "out-conj", warned=True)
     assert metrics.loc[0, "mae"] == pytest.approx(1.0, abs=0.06)  # every read 1 g/dL high (truth rounded)
     assert metrics.loc[0, "bland_altman_bias"] == pytest.approx(1.0, abs=0.06)
 
@@ -123,7 +131,7 @@ def test_numeric_and_grade_reports(tmp_path):
         return {"answer": grades[int(np.argmax(probs))]}
 
     _read_everything(mot, top_grade).close()
-    result, metrics = _report(mot, tmp_path / "out-mot")
+    result, metrics = _report(mot, tmp_path / "out-mot", warned=True)
     assert set(metrics["modality"]) == {"unaided", "aided"}  # crossover: both modes
     assert {"emd", "average_grade_distance", "precision_at_1", "precision_at_2"} <= set(metrics.columns)
     assert (metrics["precision_at_1"] == 1.0).all()  # the reader always named the raters' top grade
@@ -147,7 +155,7 @@ def test_reads_csv_holds_every_read_version_of_a_corrected_slide(tmp_path):
         rs.correct(ReadSubmission(first, "CIN1", now - timedelta(seconds=10), now, 9500), "mistook CIN1 koilocytes")
     rs.close()
     engine.close()
-    result, metrics = _report(study, tmp_path / "out")
+    result, metrics = _report(study, tmp_path / "out", warned=True)  # aided reads without AI, as older stores
     reads = pd.read_csv(tmp_path / "out" / "reads.csv")
     assert len(reads) == 13 and reads["current"].sum() == 12
     versions = reads[reads["case_id"] == first].set_index("read_id")
