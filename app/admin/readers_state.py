@@ -21,6 +21,7 @@ class SessionCell:
     done: int
     total: int
     washout_days: float | None  # remaining, when locked by the washout
+    ai_closed: str | None = None  # why its aided reads cannot open (study.engine.AIReadiness), if so
 
     @property
     def text(self) -> str:
@@ -28,7 +29,8 @@ class SessionCell:
             if self.washout_days is None:
                 return "locked (previous session unfinished)"
             return f"washout: {self.washout_days:.1f} days left"
-        return f"{self.state} {self.done}/{self.total}"
+        progress = f"{self.state} {self.done}/{self.total}"
+        return f"{progress} \u00b7 {self.ai_closed}" if self.ai_closed else progress
 
     @property
     def can_override(self) -> bool:
@@ -75,7 +77,15 @@ class ReadersState:
                 r["reader"],
                 r["group"],
                 tuple(
-                    SessionCell(s["session"], s["name"], s["state"], s["done"], s["total"], s["washout_days_remaining"])
+                    SessionCell(
+                        s["session"],
+                        s["name"],
+                        s["state"],
+                        s["done"],
+                        s["total"],
+                        s["washout_days_remaining"],
+                        s["ai_closed"],
+                    )
                     for s in r["sessions"]
                 ),
             )

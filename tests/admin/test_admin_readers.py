@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -71,7 +72,11 @@ def test_add_reader_override_washout_and_audit(qtbot, engine, finish_session, tm
     qtbot.keyClicks(panel.reason_edit, "reader leaves the hospital next week")
     with qtbot.waitSignal(panel.changed):
         qtbot.mouseClick(panel.override_button, Qt.MouseButton.LeftButton)
-    assert cell_texts(panel.table)[0][3] == "not started 0/8"
+    # open by the washout, still closed for want of the AI (no model attached): the cell says so
+    assert cell_texts(panel.table)[0][3].startswith("not started 0/8 \u00b7 needs the AI's outputs")
+    if os.environ.get("READERSTUDY_SHOTS"):
+        panel.resize(1200, 700)
+        panel.grab().save(os.path.join(os.environ["READERSTUDY_SHOTS"], "readers_ai_closed.png"))
     assert [s.state for s in engine.sessions("res1")] == ["done", "not started"]
     override = [r for r in engine.store.audit_rows() if r["action"] == "washout.override"]
     assert len(override) == 1 and "leaves the hospital" in override[0]["payload"]
@@ -124,3 +129,18 @@ def test_add_reader_problems_show_under_the_form(qtbot, engine):
     button = panel.add_button.mapTo(panel, panel.add_button.rect().bottomLeft())
     top = label.mapTo(panel, label.rect().topLeft())
     assert 0 <= top.y() - button.y() < 30  # right under the button
+
+
+def test_a_session_closed_for_want_of_the_ai_says_why(engine, finish_session):
+    """No model attached: the reader's aided session is open by the washout, not by the AI; the
+    Readers tab says why it cannot start, as the reader's session list does."""
+    engine.store.add_reader("res1", "resident", "1234")
+    finish_session(engine, "res1", 1)
+    engine.override_washout("res1", 2, "leaves next week", actor="pi")
+    state = ReadersState(engine)
+    unaided, aided = state.lines[0].sessions
+    assert unaided.text == "done 8/8"
+    assert (
+        aided.text
+        == "not started 0/8 \u00b7 needs the AI's outputs: no model attached (Study administration \u2192 Model)"
+    )
