@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from study.errors import StudyError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,11 +39,11 @@ def load_study(study_dir: Path, url: str | None = None):
     return reads, (ai if len(ai) else None)
 
 
-def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, task, reads):
-    """Multiclass, numeric and grade-distribution studies: their own metrics, the AI as a reader."""
+def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, task, reads, stored):
+    """Multiclass, numeric and grade-distribution studies: their own metrics, the AI as a reader;
+    ``stored``: reads.csv's table (``study.export.stored_reads.stored_reads_frame``)."""
     from study.cases import load_cases
     from study.export.specimen_stats import specimen_stats
-    from study.export.stored_reads import stored_reads_frame
     from study.export.task_report import ai_frame_for, write_task_report
     from study.protocol import load_protocol
     from study.store import Store
@@ -59,7 +63,7 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
         ai=ai_frame_for(outputs, cases, task),
         title=title,
         specimens=specimens,
-        stored_reads=stored_reads_frame(study_dir, url),
+        stored_reads=stored,
         ai_threshold=ai_operating_point(study_dir, protocol, outputs.values()),
     )
 
@@ -139,14 +143,13 @@ def analyze_study(
 WARNINGS_FILE = "WARNINGS.txt"
 
 
-def aided_reads_without_ai(study_dir: Path, url: str | None = None) -> list[str]:
-    """Lines naming the current aided reads whose case has no stored AI output: reads made before the
-    engine refused them (a study read "aided" with no model attached).  They were unaided reads
-    recorded as aided, so the unaided-to-aided comparison that includes them is not an AI effect."""
-    from study.export.stored_reads import stored_reads_frame
+def aided_without_ai_warnings(study_dir: Path, frame: pd.DataFrame, url: str | None = None) -> list[str]:
+    """Lines naming the current aided reads of ``frame`` (``stored_reads_frame``) whose case has no
+    stored AI output: reads made before the engine refused them (a study read "aided" with no model
+    attached).  They were unaided reads recorded as aided, so the unaided-to-aided comparison that
+    includes them is not an AI effect."""
     from study.store import Store
 
-    frame = stored_reads_frame(study_dir, url)
     if not len(frame) or "mode" not in frame.columns:
         return []
     store = Store.open(study_dir, url)
@@ -178,47 +181,51 @@ def export_study(
     The one export of a study: the command line and the admin's Results tab both call it.
     reads.csv is every stored read version (``study.export.stored_reads``) for every task
     kind; the statistics use the current reads.  Raises ``StudyError``."""
-    from study.export.report import write_report
+    from study.export.stored_reads import stored_reads_frame
     from study.protocol import load_protocol
     from study.store import anchor_outputs  # the chain's head and row count, beside the outputs
 
     if not Path(study_dir).is_dir():
         raise StudyError([f"{study_dir}: study folder not found"])
     task = load_protocol(study_dir).task
+    stored = stored_reads_frame(study_dir, url)  # reads.csv; checks the audit chain before anything is written
     if task.kind == "region":  # masks, not ratings: study.export.region_report
         from study.export.region_report import write_study_region_report
 
-        paths = write_study_region_report(study_dir, out, url, title)
-        paths["audit_anchor"] = anchor_outputs(study_dir, url, out)
-        return paths
+        paths = write_study_region_report(study_dir, out, stored, url, title)
+    else:
+        paths = _write_rating_report(study_dir, out, stored, url, threshold, ai_threshold, title, task)
+    paths["audit_anchor"] = anchor_outputs(study_dir, url, out)
+    warnings = aided_without_ai_warnings(study_dir, stored, url)
+    if warnings:  # beside the results, so the warning travels with them
+        paths[WARNINGS_FILE] = Path(out) / WARNINGS_FILE
+        paths[WARNINGS_FILE].write_text("\n".join(warnings) + "\n", encoding="utf-8")
+    return paths
+
+
+def _write_rating_report(study_dir, out, stored, url, threshold, ai_threshold, title, task) -> dict[str, Path]:
+    """Binary studies (MRMC) and the other rated kinds (their own metrics)."""
+    from study.export.report import write_report
+
     reads, ai = load_study(study_dir, url)
     if reads is None or len(reads) == 0:
         raise StudyError([f"{study_dir}: the store has no submitted reads yet"])
     facts = study_facts(study_dir)
     title = title or facts["title"]
     if task.kind != "binary":
-        paths = _write_task_report(study_dir, out, url, title, task, reads)
-    else:
-        from study.export.stored_reads import stored_reads_frame
-
-        result = analyze_study(study_dir, reads, ai, threshold, ai_threshold)
-        paths = write_report(
-            reads,
-            out,
-            ai=ai,
-            threshold=threshold,
-            ai_threshold=ai_threshold,
-            result=result,
-            title=title,
-            stored_reads=stored_reads_frame(study_dir, url),
-            study=facts,
-        )
-    paths["audit_anchor"] = anchor_outputs(study_dir, url, out)
-    warnings = aided_reads_without_ai(study_dir, url)
-    if warnings:  # beside the results, so the warning travels with them
-        paths[WARNINGS_FILE] = Path(out) / WARNINGS_FILE
-        paths[WARNINGS_FILE].write_text("\n".join(warnings) + "\n", encoding="utf-8")
-    return paths
+        return _write_task_report(study_dir, out, url, title, task, reads, stored)
+    result = analyze_study(study_dir, reads, ai, threshold, ai_threshold)
+    return write_report(
+        reads,
+        out,
+        ai=ai,
+        threshold=threshold,
+        ai_threshold=ai_threshold,
+        result=result,
+        title=title,
+        stored_reads=stored,
+        study=facts,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -401,22 +401,22 @@ def write_region_report(
     return paths
 
 
-def write_study_region_report(study_dir: Path, out_dir: Path, url: str | None = None, title: str | None = None):
+def write_study_region_report(
+    study_dir: Path, out_dir: Path, table: pd.DataFrame, url: str | None = None, title: str | None = None
+):
     """`readerstudy report` for a study whose task is a region: stored region reads, truth masks, AI masks.
 
     Besides FILES it writes ``reads.csv``, the per-read table every study kind exports
     (``study.export.stored_reads.stored_reads_frame``: every stored read version, ``current``
     marking the one the statistics use, the mask as ``region_pixels`` and ``region_area_mm2``,
     with ``accepted_unchanged``, ``edit_ms``, ``edit_count``).
-    Raises StudyError when the store fails its audit check (the table is read first)."""
+    ``table``: that table, read by the caller (``study.export.cli.export_study``)."""
     from study.cases import load_cases
-    from study.export.stored_reads import stored_reads_frame
     from study.protocol import load_protocol
     from study.regionreads import region_reads
     from study.store import Store
 
     protocol = load_protocol(study_dir)
-    table = stored_reads_frame(study_dir, url)  # checks the audit chain before anything is written
     reads = region_reads(study_dir, url)
     if not reads:
         raise StudyError([f"{study_dir}: the store has no submitted region reads yet"])
