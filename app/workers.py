@@ -19,13 +19,17 @@ logged with its traceback.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import SIGNAL, QObject, QRunnable, QThreadPool, Signal
+
+if TYPE_CHECKING:
+    from pyqtgraph.util.garbage_collector import GarbageCollector
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +197,32 @@ def warm_up(load: Callable[[], Any]) -> Worker | None:
         return None
     _WARMED.add(load)
     return create_worker(load, _start=True)
+
+
+_COLLECTOR: GarbageCollector | None = None
+
+
+def collect_garbage_on_gui_thread() -> None:
+    """Python's cyclic garbage is collected on the GUI thread only, on a timer, never by a
+    worker.  Automatic collection runs in whichever thread happens to allocate; a worker (a
+    decode, a precompute batch, a warm-up import) would then destroy Qt objects caught in
+    reference cycles (removed graphics items, closed screens) while the GUI thread is in Qt,
+    corrupting Qt's heap (seen as a segfault in ``PolyLineROI.addHandle``).  pyqtgraph's
+    ``GarbageCollector`` disables automatic collection and collects on a ``QTimer`` (every
+    second, by the interpreter's own generation thresholds).  Call once a QApplication exists;
+    calling again only makes sure automatic collection is still off."""
+    global _COLLECTOR
+    if _COLLECTOR is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _COLLECTOR = GarbageCollector(interval=1.0)
+    gc.disable()
+
+
+def collect_garbage() -> None:
+    """Collect now, by the generation thresholds (GUI thread only: tests between cases)."""
+    if _COLLECTOR is not None:
+        _COLLECTOR.check()
 
 
 def active_workers() -> list[Worker]:

@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
+from app.workers import collect_garbage_on_gui_thread
+
 STYLESHEET = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
 
 # Dark greys, not black: a reading room is dim, and pure black around an image
@@ -52,4 +54,5 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
         app.setApplicationName("readerstudy")
         app.setOrganizationName("readerstudy")
         apply_theme(app)
+    collect_garbage_on_gui_thread()
     return app  # type: ignore[return-value]

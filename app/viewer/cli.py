@@ -35,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
 
     from app.viewer import ViewerWindow
 
+    from app.workers import collect_garbage_on_gui_thread
+
     app = QApplication.instance() or QApplication(["readerstudy"])
+    collect_garbage_on_gui_thread()
     if media.kind == "wsi":  # a whole-slide image: pan/zoom its pyramid
         from app.viewer.wsi_window import WsiViewerWindow
 

@@ -164,3 +164,42 @@ def test_the_region_editor_libraries_load_without_error():
     from study.regiongeometry import load_libraries
 
     load_libraries()  # an import or attribute error here would only be logged by the warm-up
+
+
+def test_garbage_is_collected_on_the_gui_thread_never_by_a_worker(qtbot):
+    """A worker that allocates (a decode, an import) must not trigger the collection of cyclic
+    garbage holding Qt objects: that destroys them off the GUI thread while it is in Qt (a heap
+    corruption seen in CI as a segfault in ``PolyLineROI.addHandle``)."""
+    import gc
+
+    from app.reading.theme import ensure_application
+    from app.workers import collect_garbage
+
+    gc.enable()  # as in a fresh interpreter: ensure_application must turn automatic collection off
+    ensure_application()
+    assert not gc.isenabled()
+
+    finalized_on: list[int] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            finalized_on.append(threading.get_ident())
+
+    Cycle()  # unreachable at once, collectable only by the cycle collector
+
+    def allocate() -> None:  # many times over the youngest generation's threshold
+        for _ in range(50):
+            junk = [{} for _ in range(2_000)]
+            for d in junk:
+                d["self"] = d
+
+    worker = create_worker(allocate)
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        worker.start()
+    assert finalized_on == []  # the worker's allocations collected nothing
+    collect_garbage()
+    gc.collect()
+    assert finalized_on == [threading.get_ident()]
