@@ -34,7 +34,6 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.viewer import ViewerWindow
-
     from app.workers import collect_garbage_on_gui_thread
 
     app = QApplication.instance() or QApplication(["readerstudy"])
