@@ -97,11 +97,13 @@ def heat_strength(
     if any(key.endswith(SCOREMAP_SUFFIX) for key in out.cams):
         return HeatStrength(1.0, "Slide heat: each tile's own AI score, not scaled per slide.")
     score, probabilities, predicted = out.score, out.probabilities, out.predicted
+    whose = "AI"
     if out.fields:
         index = 0 if field is None else field
         match = [f for f in out.fields if f.index == index]
         if match:
             score, probabilities, predicted = match[0].score, match[0].probabilities, match[0].predicted
+            whose = "this field's AI"  # the panel's bars are the specimen's: say whose score this is
     positive = positive_labels(out, fallback_positive)
     cut = operating_cut(out)
     target = out.cam_target
@@ -117,37 +119,40 @@ def heat_strength(
         return FULL
     name = " or ".join(targets)
     if cut is not None and out.head in ("binary", "multiclass") and set(targets) == set(positive):
-        return _against_cut(score, cut, name)
+        return _against_cut(score, cut, f"{whose} {name}")
     if cut is not None and out.head == "binary" and len(out.labels) == 2 and targets == (out.labels[0],):
-        return _against_cut(1.0 - score, 1.0 - cut, name)
-    return _against_top(probabilities, out.labels, targets[0])
+        return _against_cut(1.0 - score, 1.0 - cut, f"{whose} {name}")
+    return _against_top(probabilities, out.labels, targets[0], whose)
 
 
 def _against_cut(score: float, cut: float, name: str) -> HeatStrength:
+    """``name``: whose score of which class, "AI sarcoma" / "this field's AI CIN2+"."""
     if not math.isfinite(score):
-        return HeatStrength(1.0, f"AI {name} score unknown: heat not scaled.")
+        return HeatStrength(1.0, f"{name} score unknown: heat not scaled.")
     if score >= cut or cut <= 0:
-        return HeatStrength(1.0, f"Heat at full strength: AI {name} score {_pct(score, cut)} reaches the cut-off.")
+        return HeatStrength(1.0, f"Heat at full strength: {name} score {_pct(score, cut)} reaches the cut-off.")
     strength = max(0.0, score / cut)
     return HeatStrength(
         strength,
-        f"Heat faded to {_pct(strength)} strength: AI {name} score {_pct(score, cut)}"
+        f"Heat faded to {_pct(strength)} strength: {name} score {_pct(score, cut)}"
         f" is below the cut-off {_pct(cut, score)}.",
     )
 
 
-def _against_top(probabilities: tuple[float, ...], labels: tuple[str, ...], target: str) -> HeatStrength:
+def _against_top(
+    probabilities: tuple[float, ...], labels: tuple[str, ...], target: str, whose: str = "AI"
+) -> HeatStrength:
     if target not in labels or len(probabilities) != len(labels):
         return FULL
     p = probabilities[labels.index(target)]
     top = max(probabilities)
     if not (math.isfinite(p) and math.isfinite(top)) or top <= 0:
-        return HeatStrength(1.0, f"AI {target} probability unknown: heat not scaled.")
+        return HeatStrength(1.0, f"{whose} {target} probability unknown: heat not scaled.")
     if p >= top:
         return FULL  # the heat explains the AI's own call
     strength = max(0.0, p / top)
     top_label = labels[probabilities.index(top)]
     return HeatStrength(
         strength,
-        f"Heat faded to {_pct(strength)} strength: AI {target} {_pct(p, top)} against {top_label} {_pct(top, p)}.",
+        f"Heat faded to {_pct(strength)} strength: {whose} {target} {_pct(p, top)} against {top_label} {_pct(top, p)}.",
     )

@@ -77,7 +77,7 @@ def test_a_specimen_field_is_scaled_by_its_own_score_not_the_specimen_s():
     )  # fmt: skip
     assert heat_strength(out, 0).strength == 1.0
     assert heat_strength(out, 1).strength == pytest.approx(0.02 / 0.376)
-    assert heat_strength(out, 1).note.endswith("AI CIN2+ score 2 % is below the cut-off 38 %.")
+    assert heat_strength(out, 1).note.endswith("this field's AI CIN2+ score 2 % is below the cut-off 38 %.")
     assert heat_strength(out).strength == 1.0  # no field named: field 1's CAM is the one stored under the role
 
 
@@ -223,7 +223,7 @@ def test_a_specimen_s_field_thumbnail_and_full_view_fade_with_that_field_s_score
     qtbot.keyClick(screen, Qt.Key.Key_3)  # the third-ranked field: field 0, scored 0.2
     assert gallery.shown == 0
     assert vp.overlay.opacity() == pytest.approx(0.45 * scores[0] / 0.376)
-    assert screen.ai_panel.heat_label.text().endswith("AI CIN2+ score 20 % is below the cut-off 38 %.")
+    assert screen.ai_panel.heat_label.text().endswith("this field's AI CIN2+ score 20 % is below the cut-off 38 %.")
     # The gallery's CAM thumbnails: each field's heat as strong as the AI scores that field.
     shown = screen.gallery_panel.images[0].pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
     thumbs = specimen_thumbs(screen.prefetcher.get(screen.state.item))
