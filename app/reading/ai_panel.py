@@ -303,7 +303,7 @@ class AIPanel(QFrame):
         self.opacity_slider.setEnabled(self.state.cam_visible)
         self.colormap_box.setEnabled(self.state.cam_visible)
         note = self.state.heat.note
-        self.heat_label.setText(note)
+        self.heat_label.setText(note.replace(" %", "\u00a0%"))  # "100 %" never split over two lines
         self.heat_label.setVisible(bool(note))
 
 

@@ -175,7 +175,7 @@ def test_a_case_far_below_the_cut_off_shows_faint_heat_and_the_panel_says_why(qt
         vp = screen.viewer.viewports()[0]
         assert vp.overlay.isVisible() and vp.overlay.chosen_opacity == pytest.approx(0.45)
         assert panel.heat_label.isVisible()
-        seen[case] = (vp.overlay.opacity(), _heat_on_screen(screen), panel.heat_label.text())
+        seen[case] = (vp.overlay.opacity(), _heat_on_screen(screen), panel.heat_label.text().replace("\u00a0", " "))
         if os.environ.get("READERSTUDY_SHOTS"):
             window.grab().save(os.path.join(os.environ["READERSTUDY_SHOTS"], f"heat_{case}.png"))
         position = screen.state.item.position
@@ -223,7 +223,11 @@ def test_a_specimen_s_field_thumbnail_and_full_view_fade_with_that_field_s_score
     qtbot.keyClick(screen, Qt.Key.Key_3)  # the third-ranked field: field 0, scored 0.2
     assert gallery.shown == 0
     assert vp.overlay.opacity() == pytest.approx(0.45 * scores[0] / 0.376)
-    assert screen.ai_panel.heat_label.text().endswith("this field's AI CIN2+ score 20 % is below the cut-off 38 %.")
+    assert (
+        screen.ai_panel.heat_label.text()
+        .replace("\u00a0", " ")
+        .endswith("this field's AI CIN2+ score 20 % is below the cut-off 38 %.")
+    )
     # The gallery's CAM thumbnails: each field's heat as strong as the AI scores that field.
     shown = screen.gallery_panel.images[0].pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
     thumbs = specimen_thumbs(screen.prefetcher.get(screen.state.item))
