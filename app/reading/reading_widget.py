@@ -567,8 +567,9 @@ class ReadingWidget(QWidget):
             "multiclass": f"1\u2013{len(task.labels)} or \u2191 \u2193 answer",
             "grade_distribution": f"1\u2013{len(task.grades)} or \u2190 \u2192 grade",
             "numeric": "type the value \u00b7 then \u2191 \u2193 adjust it",
-            "region": "click points \u00b7 V outline B brush E eraser \u00b7 N new outline \u00b7 Ctrl+Z undo"
-            + (" \u00b7 A AI region" if self.state.aided else ""),
+            # a click adds a point, a drag moves a vertex (the AI's contour in aided reads): both hold
+            "region": "click adds \u00b7 drag moves \u00b7 Ctrl+Z undo\nV outline \u00b7 B brush \u00b7 E eraser \u00b7 N new",
+            # (the AI panel of an aided read says A shows or hides the AI's region)
         }[task.kind]
         second = "Enter submits \u00b7 P pauses" + (" \u00b7 C heat map" if self.state.has_cam else "")
         return f"{first}\n{second}\nF1 or ? all keys"
