@@ -9,7 +9,6 @@ matplotlib's object API (no pyplot), headless.
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +16,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from study.export import figures
+from study.export.front import front_matter
 from study.export.wording import (
     FOM_NAMES,
     finite,
@@ -135,7 +135,8 @@ class Flow:
         return self.pages
 
 
-def _protocol_rows(result: dict, study: dict) -> list[list[str]]:
+def _analysis_rows(result: dict, study: dict | None) -> list[list[str]]:
+    """The binary analysis' own rows under the study's front table (``study.export.front``)."""
     prog = result.get("progress") or {}
     groups: dict[str, int] = {}
     for r in result["readers"]:
@@ -145,22 +146,17 @@ def _protocol_rows(result: dict, study: dict) -> list[list[str]]:
     if len(groups) > 1 or (groups and next(iter(groups)) not in ("all", "ungrouped")):
         readers += " (" + ", ".join(f"{n} {g}" for g, n in groups.items()) + ")"
     rows = [
-        ["Study", str(study.get("study_id") or "")],
-        ["Design", str(study.get("design_text") or study.get("design") or "")],
-        ["Task", str(study.get("task") or "binary: positive / negative")],
-        ["Readers", readers],
-        ["Cases read", f"{result['n_cases']} ({result['n_positive']} positive, {result['n_negative']} negative)"],
+        ["Readers analysed", readers],
+        ["Cases analysed", f"{result['n_cases']} ({result['n_positive']} positive, {result['n_negative']} negative)"],
         ["Modalities", ", ".join(result["modalities"])],
         ["Readers' decision", threshold_text(result.get("thresholds", {}).get("readers"))],
     ]
-    if "AI" in (result.get("thresholds") or {}):
+    ai_told = bool(((study or {}).get("ai") or {}).get("operating_point"))
+    if "AI" in (result.get("thresholds") or {}) and not ai_told:  # else the front table's "AI operating point"
         rows.append(["AI's decision", threshold_text(result["thresholds"]["AI"])])
     rows.append(["Reads analysed", str(prog.get("n_reads", "-"))])
     rows.append(["Status", "INTERIM: reading still under way" if prog.get("interim") else "complete"])
-    if study.get("seed") is not None:
-        rows.append(["Randomization seed", str(study["seed"])])
-    rows.append(["Generated", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC") + " by readerstudy"])
-    return [r for r in rows if r[1]]
+    return rows
 
 
 def _progress_rows(result: dict) -> tuple[list[str], list[list[str]]]:
@@ -225,29 +221,24 @@ def build_pages(
     reads: pd.DataFrame, result: dict, ai: pd.DataFrame | None, title: str, study: dict | None = None
 ) -> list[Figure]:
     """Every page of the report as matplotlib Figures (A4 portrait)."""
-    study = study or {}
     prog = result.get("progress") or {}
     flow = Flow(f"{title} - " + ("interim report" if prog.get("interim") else "report"))
-    flow.title(title)
+    notice = ""
     if prog.get("interim"):
         detail = " ".join(
             n.removeprefix("Interim: ")[:1].upper() + n.removeprefix("Interim: ")[1:]
             for n in result.get("notes", [])
             if n.startswith("Interim:")
         )
-        flow.para(
-            f"INTERIM ANALYSIS: reading is still under way ({prog.get('n_reads', 0)} reads so far). {detail}",
-            size=10,
-            width=90,
-        )
-    flow.para(
-        "Reader study report: per-reader and per-group diagnostic performance, multi-reader multi-case (MRMC) "
-        "comparison of the modalities, and the effect of the AI on the readers' decisions.",
-        style="italic",
-    )
-    flow.heading("Protocol")
-    flow.table(
-        ["Item", "Value"], [[a, _wrap(b, 80)] for a, b in _protocol_rows(result, study)], widths=[0.22, 0.78], size=8
+        notice = f"INTERIM ANALYSIS: reading is still under way ({prog.get('n_reads', 0)} reads so far). {detail}"
+    front_matter(
+        flow,
+        title,
+        study,
+        _analysis_rows(result, study),
+        subtitle="Reader study report: per-reader and per-group diagnostic performance, multi-reader multi-case "
+        "(MRMC) comparison of the modalities, and the effect of the AI on the readers' decisions.",
+        notice=notice,
     )
     if prog.get("interim"):
         header, rows = _progress_rows(result)
