@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     from study.export.pdf import Flow
 
 SOFTWARE = "readerstudy"
+# What the study's seed decides (study.order): each reader's case order per session, and in a
+# crossover which half of the cases each reader reads aided first.
+SEEDED = {
+    "sequential": "case order of every reader and session",
+    "concurrent": "case order of every reader and session",
+    "crossover": "case order of every reader and session; the crossover's case halves",
+}
 
 
 def software_version() -> str:
@@ -270,7 +277,7 @@ def front_rows(facts: dict) -> list[list[str]]:
         ["Readers", readers],
         ["Cases", cases],
         ["Reads", f"{read.get('reads', 0)} current" + (f" ({by_mode})" if by_mode else "")],
-        ["Randomization seed", f"{facts['seed']} (case order of every reader and session, crossover blocks)"],
+        ["Randomization seed", f"{facts['seed']} ({SEEDED.get(facts['design']['name'], SEEDED['sequential'])})"],
     ]
     ai = facts.get("ai")
     if ai is None:
@@ -331,3 +338,4 @@ def front_matter(
     flow.heading("Study")
     wrapped = [[a, "\n".join(textwrap.wrap(b, 80)) or b] for a, b in rows if b]
     flow.table(["Item", "Value"], wrapped, widths=[0.22, 0.78], size=8)
+    flow.space()

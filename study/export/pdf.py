@@ -127,8 +127,9 @@ class Flow:
         draw(self.fig, (LEFT, self.y - height, RIGHT - LEFT, height))
         self.y -= height + 0.01
 
-    def finish(self) -> list[Figure]:
-        n = len(self.pages)
+    def finish(self, total: int | None = None) -> list[Figure]:
+        """Footer and page numbers; ``total``: the pages of the whole PDF when more follow these."""
+        n = total or len(self.pages)
         for k, fig in enumerate(self.pages, start=1):
             fig.text(LEFT, 0.025, self.footer, fontsize=7, color="0.4")
             fig.text(RIGHT, 0.025, f"page {k} of {n}", fontsize=7, color="0.4", ha="right")

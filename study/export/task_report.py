@@ -136,7 +136,8 @@ def _pdf(
         called = " or ".join(ai_threshold.get("positive") or ()) or "positive"
         heading += f"\nAI's call: {called} when its score >= {ai_threshold['value']:g} ({ai_threshold['source']})"
     with PdfPages(path, metadata={"Title": title, "Creator": "readerstudy"}) as pdf:
-        for page in _front_pages(metrics, title, task, specimens, ai_threshold, study):
+        more = -(-len(metrics) // per_page) + (-(-len(specimens) // per_page) if specimens is not None else 0)
+        for page in _front_pages(metrics, title, task, specimens, ai_threshold, study, more):
             pdf.savefig(page)
         _pages(pdf, metrics, heading, per_page)
         if specimens is not None and len(specimens):
@@ -144,9 +145,9 @@ def _pdf(
             _pages(pdf, specimens, f"{title}\n{subtitle}", per_page)
 
 
-def _front_pages(metrics, title, task, specimens, ai_threshold, study) -> list[Figure]:
+def _front_pages(metrics, title, task, specimens, ai_threshold, study, more: int) -> list[Figure]:
     """The report's front table; for a reads table that is no stored study (``study`` None) the
-    task and the counts of the metrics, as far as they go."""
+    task and the counts of the metrics, as far as they go.  ``more``: the pages that follow."""
     from study.export.front import front_matter, operating_point_text, task_facts
 
     people = metrics[metrics["reader"] != "AI"] if len(metrics) else metrics
@@ -163,7 +164,7 @@ def _front_pages(metrics, title, task, specimens, ai_threshold, study) -> list[F
             extra.append(["AI operating point", operating_point_text(ai_threshold)])
     flow = Flow(f"{title} - report")
     front_matter(flow, title, study, extra, subtitle=f"Reader study report: {task.kind.replace('_', ' ')} task.")
-    return flow.finish()
+    return flow.finish(total=len(flow.pages) + more)
 
 
 def _pages(pdf: PdfPages, metrics: pd.DataFrame, heading: str, per_page: int) -> None:
