@@ -132,7 +132,8 @@ def _model_toml(study_dir: Path, spec: str | None) -> tuple[dict, list[str]]:
     else:  # an ensemble's id, as inference.spec.ModelSpec.model_id computes it
         text = "".join(f"{m.get('role', '')}:{m.get('sha256', '')}\n" for m in members)
         weights = hashlib.sha256(text.encode()).hexdigest() if members else ""
-    return {"model": doc.get("model", {}), "training": doc.get("training", {}), "sha256": weights}, []
+    facts = {"model": doc.get("model", {}), "training": doc.get("training", {}), "sha256": weights}
+    return facts | {"members": len(members)}, []
 
 
 def ai_facts(study_dir: Path, protocol, outputs, operating_point: dict | None) -> dict | None:
@@ -156,6 +157,7 @@ def ai_facts(study_dir: Path, protocol, outputs, operating_point: dict | None) -
         "architecture": str(model.get("architecture", "")),
         "head": str(model.get("head", "")) or (outputs[0].head if outputs else ""),
         "weights_sha256": spec.get("sha256", "") or (next(iter(ids)) if len(ids) == 1 else ""),
+        "members": spec.get("members", 0),
         "outputs": {"cases": len(outputs), "model_ids": ids},
         "versions": versions,
         "operating_point": None,
@@ -174,7 +176,7 @@ def ai_facts(study_dir: Path, protocol, outputs, operating_point: dict | None) -
             rule = str(model.get("threshold_rule", ""))
             n, seed = training.get("n_validation"), training.get("validation_seed")
             if rule and n:
-                point["chosen_on"] = f"{rule} on a validation study of {n} cases" + (
+                point["chosen_on"] = f"chosen by {rule} on a validation study of {n} cases" + (
                     f" (seed {seed})" if seed is not None else ""
                 )
         facts["operating_point"] = point
@@ -288,7 +290,11 @@ def front_rows(facts: dict) -> list[list[str]]:
         rows.append(["AI model", f"{name}{arch}; {ai['outputs']['cases']} cases with stored outputs"])
         sha = ai["weights_sha256"]
         is_sha = len(sha) == 64 and all(c in "0123456789abcdef" for c in sha.lower())
-        rows.append(["AI weights sha256" if is_sha else "AI model id", sha or "unknown"])
+        ensemble = f" (ensemble of {ai['members']}: sha256 of its members' hashes)" if ai.get("members", 0) > 1 else ""
+        rows.append(["AI weights sha256" if is_sha else "AI model id", (sha or "unknown") + ensemble])
+        if ai["versions"]:
+            libs = ", ".join(f"{k} {v}" for k, v in ai["versions"].items() if k not in ("python", SOFTWARE))
+            rows.append(["AI computed with", libs])
         if ai["operating_point"]:
             rows.append(["AI operating point", operating_point_text(ai["operating_point"])])
         for problem in ai["problems"]:

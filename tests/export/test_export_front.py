@@ -218,6 +218,8 @@ def test_every_report_kind_opens_with_the_study_it_describes(build, tmp_path):
     if model:
         assert (ai["name"], ai["weights_sha256"]) == (model["name"], model["sha256"])
         assert model["name"] in text and f"AI weights sha256 {model['sha256']}" in text and not ai["problems"]
+        if build is binary:  # the MRI ensemble: its id is not one file's hash, and the table says so
+            assert ai["members"] == 3 and "(ensemble of 3: sha256 of its members' hashes)" in text
     else:
         assert ai["name"] == "" and "model.toml not found" in ai["problems"][0] and "model.toml not found" in text
     outputs = {"binary": 8, "cytology": 12, "conjunctiva": 0, "motility": 0, "specimens": 4, "octa": 4}[build.__name__]
@@ -230,7 +232,7 @@ def test_the_operating_point_says_how_it_was_chosen(tmp_path):
     paths = export_study(study, tmp_path / "out")
     point = json.loads(paths["results.json"].read_text(encoding="utf-8"))["study"]["ai"]["operating_point"]
     training = model["training"]
-    chosen = f"youden on a validation study of {training['n_validation']} cases (seed {training['validation_seed']})"
+    chosen = f"chosen by youden on a validation study of {training['n_validation']} cases (seed {training['validation_seed']})"
     assert point == {
         "value": model["threshold"],
         "source": "the model's operating point, youden",
