@@ -150,8 +150,11 @@ def _analysis_rows(result: dict, study: dict | None) -> list[list[str]]:
         ["Readers analysed", readers],
         ["Cases analysed", f"{result['n_cases']} ({result['n_positive']} positive, {result['n_negative']} negative)"],
         ["Modalities", ", ".join(result["modalities"])],
-        ["Readers' decision", threshold_text(result.get("thresholds", {}).get("readers"))],
     ]
+    auc = (result.get("mrmc") or {}).get("auc") or {}
+    if auc.get("design"):  # the reads' own crossing, which the MRMC covariance follows
+        rows.append(["Design as read", f"{auc['design']} (MRMC covariance: {auc.get('covariance', '-')})"])
+    rows.append(["Readers' decision", threshold_text(result.get("thresholds", {}).get("readers"))])
     ai_told = bool(((study or {}).get("ai") or {}).get("operating_point"))
     if "AI" in (result.get("thresholds") or {}) and not ai_told:  # else the front table's "AI operating point"
         rows.append(["AI's decision", threshold_text(result["thresholds"]["AI"])])

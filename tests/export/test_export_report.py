@@ -105,6 +105,7 @@ def test_pdf_pages_are_portrait_titled_and_state_n(sarcoma):
     # A reads table that is no stored study: its front table says what was analysed, by what and when.
     assert "Uterine sarcoma vs leiomyoma" in text and "Study" in text and "Cases analysed" in text
     assert "by readerstudy" in text
+    assert f"{res['mrmc']['auc']['design']} (MRMC covariance: {res['mrmc']['auc']['covariance']})" in text
     assert "decision column" not in text and "nan" not in text.lower().replace("nance", "")
     assert not re.search(r"\b1 readers\b", text)
     assert "[6 readers, 263 cases (63 positive, 200 negative)" in text  # every MRMC line states its n
