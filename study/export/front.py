@@ -343,5 +343,5 @@ def front_matter(
     rows.append(exported_row(facts if facts and "exported_at" in facts else export_facts()))
     flow.heading("Study")
     wrapped = [[a, "\n".join(textwrap.wrap(b, 80)) or b] for a, b in rows if b]
-    flow.table(["Item", "Value"], wrapped, widths=[0.22, 0.78], size=8)
+    flow.table(["Item", "Value"], wrapped, widths=[0.22, 0.78], size=8, align="left")
     flow.space()

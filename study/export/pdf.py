@@ -71,9 +71,15 @@ class Flow:
             self.y -= LINE * size / 8.5
 
     def table(
-        self, header: list[str], rows: list[list[str]], widths: list[float] | None = None, size: float = 7.5
+        self,
+        header: list[str],
+        rows: list[list[str]],
+        widths: list[float] | None = None,
+        size: float = 7.5,
+        align: str = "center",
     ) -> None:
-        """A table that continues (header repeated) on the next page when it does not fit."""
+        """A table that continues (header repeated) on the next page when it does not fit.
+        ``align``: of the columns after the first ("left" for an item / value table of sentences)."""
 
         def lines(row):
             return max(str(c).count("\n") + 1 for c in row)
@@ -104,9 +110,9 @@ class Flow:
                 if r == 0:
                     cell.set_text_props(weight="bold")
                     cell.set_facecolor("#eeeeee")
-                if c == 0:
+                if c == 0 or (align == "left" and r > 0):
                     cell.set_text_props(ha="left")
-                    cell.PAD = 0.03
+                    cell.PAD = 0.03 if c == 0 else 0.03 * (widths[0] / widths[c] if widths else 1.0)
             self.y -= h + 0.012
             start = stop
             if start < len(rows):
