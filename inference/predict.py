@@ -281,6 +281,8 @@ def predict(
         head=spec.head,
         cams=out_cams,
         cam_method="segmentation" if spec.head == "segmentation" else (spec.cam_method if with_cam else ""),
+        # which class the heat explains: the screen draws it as strongly as the AI scores that class
+        cam_target=(target or spec.cam_target) if with_cam and spec.head != "segmentation" else "",
         versions=dict(library_versions()),
         measurements=measurements,
         **summary,

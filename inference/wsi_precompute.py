@@ -237,6 +237,7 @@ def slide_output(model: LoadedModel, scores: SlideScores, case_id: str, role: st
         head=spec.head,
         cams=to_cams(role, scores),
         cam_method=spec.cam_method if scores.top_cams.size else "",
+        cam_target=spec.cam_target if scores.top_cams.size else "",
         versions=dict(library_versions()),
         **summary,
     )

@@ -37,6 +37,9 @@ class AIOutput:
         e.g. "youden"); "" when unknown.
     positive: the labels whose probability (summed) is ``score`` and is cut at
         ``threshold`` (binary: the positive label); () when unknown.
+    cam_target: the class the CAMs explain, as model.toml's ``[cam] target`` says:
+        a label, or "predicted" (each image's or field's own predicted label);
+        "" when unknown (outputs stored before it was recorded) or no CAM.
     model_id: sha256 of the weights file; versions: library versions used.
     measurements: segmentation heads: measurements of the predicted region by
         name (e.g. "faz_area_mm2", "circularity"); empty otherwise.
@@ -64,6 +67,7 @@ class AIOutput:
     threshold: float | None = None
     threshold_rule: str = ""
     positive: tuple[str, ...] = ()
+    cam_target: str = ""
 
     @property
     def decision(self) -> int | None:

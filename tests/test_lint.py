@@ -27,3 +27,18 @@ def test_ruff_lint_is_clean():
 def test_ruff_format_is_clean():
     proc = _ruff("format", "--check", ".")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_qtbot_wait_context_managers_are_used_as_such():
+    """pytest-qt's ``waitExposed`` / ``waitActive`` wait only as ``with`` blocks around ``show()``;
+    a bare call returns the context manager and waits for nothing (a timing test flaked so)."""
+    import re
+
+    bare = re.compile(r"^\s*qtbot\.wait(Exposed|Active)\(", re.M)
+    found = [
+        f"{path.relative_to(ROOT)}:{text[: m.start()].count(chr(10)) + 1}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for text in [path.read_text(encoding="utf-8")]
+        for m in bare.finditer(text)
+    ]
+    assert not found, "bare qtbot.waitExposed/waitActive (use `with`): " + ", ".join(found)

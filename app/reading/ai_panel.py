@@ -112,6 +112,7 @@ class AIPanel(QFrame):
         self._layout.setContentsMargins(14, 12, 14, 12)
         self._layout.setSpacing(8)
         self.cam_button: QPushButton | None = None
+        self.heat_label: QLabel | None = None
         self.opacity_slider: QSlider | None = None
         self.colormap_box: QComboBox | None = None
         self.main_label: QLabel | None = None
@@ -134,7 +135,7 @@ class AIPanel(QFrame):
                 widget.deleteLater()
             elif child.layout() is not None:
                 _delete_layout(child.layout())
-        self.cam_button = self.opacity_slider = self.colormap_box = None
+        self.cam_button = self.heat_label = self.opacity_slider = self.colormap_box = None
         self.main_label = self.cut_label = self.interval_label = self.measure_label = None
         self.bars: _Bars | None = None
 
@@ -251,6 +252,14 @@ class AIPanel(QFrame):
         self.cam_button.setToolTip("Show where the model looked (Grad-CAM); key C")
         self.cam_button.clicked.connect(self.on_cam_clicked)
         self._layout.addWidget(self.cam_button)
+        self.heat_label = QLabel()
+        self.heat_label.setObjectName("aiHeatNote")
+        self.heat_label.setWordWrap(True)
+        self.heat_label.setToolTip(
+            "The heat map is drawn as strongly as the AI scores the class it explains, against the"
+            " model's cut-off: a case the AI calls negative shows faint heat or none."
+        )
+        self._layout.addWidget(self.heat_label)
         row = QHBoxLayout()
         opacity_label = QLabel("Opacity")
         opacity_label.setObjectName("hint")
@@ -293,6 +302,9 @@ class AIPanel(QFrame):
             w.blockSignals(False)
         self.opacity_slider.setEnabled(self.state.cam_visible)
         self.colormap_box.setEnabled(self.state.cam_visible)
+        note = self.state.heat.note
+        self.heat_label.setText(note.replace(" %", "\u00a0%"))  # "100 %" never split over two lines
+        self.heat_label.setVisible(bool(note))
 
 
 def _delete_layout(layout) -> None:

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.reading.triage_thumbs import THUMB, cam_lut, thumbnail, with_cam
+from app.reading.triage_thumbs import CAM_OPACITY, THUMB, cam_lut, thumbnail, with_cam
 from app.workers import Worker, create_worker
 from study.aioutput import AIOutput, field_cam_key
 from study.engine import CaseItem
+from study.heat import heat_strength
 from study.media.types import Media, MediaError
 from study.specimen import field_paths
 
@@ -130,7 +131,9 @@ def specimen_thumbs(loaded: LoadedCase) -> dict[int, tuple[np.ndarray, np.ndarra
             media = loaded.media[field_cam_key(role, i)]
             plain = thumbnail(media.frames[0], THUMB, media.window)
             cam = ai.field_cam(role, i) if ai is not None else None
-            out[i] = (plain, with_cam(plain, cam, cam_lut()) if cam is not None else None)
+            # each field's heat as strong as the AI scores that field (study.heat), as full size
+            strength = heat_strength(ai, i).strength if cam is not None else 1.0
+            out[i] = (plain, with_cam(plain, cam, cam_lut(), CAM_OPACITY * strength) if cam is not None else None)
         return out
     return {}
 

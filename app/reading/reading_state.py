@@ -31,6 +31,7 @@ from app.reading.stopwatch import Clock, Stopwatch
 from study.aioutput import AIOutput
 from study.consistency import CONTRADICTORY, binary_consistency, contradiction_text
 from study.engine import CaseItem, ReadingSession, ReadSubmission, SessionView
+from study.heat import FULL, HeatStrength, heat_strength
 from study.protocol import Protocol
 from study.region import ai_region_mask
 from study.specimen import FieldView
@@ -119,6 +120,7 @@ class ReadingState:
             if draft:
                 self.answer.restore(draft)
         self.ai = None  # known once the case is drawn (see attach_ai)
+        self.heat_field: int | None = None  # a specimen's field whose CAM is on screen (triage gallery)
         self._ai_attached = False
         self.warned = False
         self.time_up = False
@@ -203,6 +205,16 @@ class ReadingState:
     def has_cam(self) -> bool:
         # A segmentation head's maps are its region (shown with A / O), not a heat map.
         return self.ai is not None and bool(self.ai.cams) and self.ai.head != "segmentation"
+
+    @property
+    def heat(self) -> HeatStrength:
+        """How strongly the CAM on screen is drawn and what the AI panel says about it
+        (``study.heat``): the AI's score for the CAM's class against the model's cut-off."""
+        if not self.has_cam:
+            return FULL
+        protocol = self.protocol
+        fallback = tuple(protocol.model_positive) or tuple(getattr(protocol.task, "positive", ()) or ())
+        return heat_strength(self.ai, self.heat_field, fallback)
 
     # -- clocks -----------------------------------------------------------------
     @property

@@ -329,6 +329,9 @@ class ReadingWidget(QWidget):
         if s.has_cam:
             self.viewer.set_overlay_opacity(s.overlay.opacity)
             self.viewer.set_overlay_colormap(s.overlay.colormap)
+            if hasattr(self.viewer, "set_overlay_strength"):
+                # as strongly as the AI scores the heat's class (study.heat): no red blot beside "3 %"
+                self.viewer.set_overlay_strength(s.heat.strength)
 
     # -- slots ------------------------------------------------------------------
     def on_media_loaded(self, key: str) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from app.viewer.overlay import colormap
 
 THUMB = 120  # pixels, longest side of a gallery thumbnail
+CAM_OPACITY = 0.45  # a thumbnail's CAM at full strength, as the full-size overlay's default
 
 
 @cache
@@ -49,7 +50,7 @@ def thumbnail(frame: np.ndarray, size: int, window: tuple[float, float] | None =
     return np.ascontiguousarray(rgb[rows][:, cols])
 
 
-def with_cam(thumb: np.ndarray, cam: np.ndarray, lut: np.ndarray, opacity: float = 0.45) -> np.ndarray:
+def with_cam(thumb: np.ndarray, cam: np.ndarray, lut: np.ndarray, opacity: float = CAM_OPACITY) -> np.ndarray:
     """``thumb`` with ``cam`` ((h', w') or (1, h', w') in [0, 1], any size) blended over it."""
     cam = np.asarray(cam, dtype=np.float32)
     if cam.ndim == 3:

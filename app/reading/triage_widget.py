@@ -163,6 +163,7 @@ class TriageWidget(ReadingWidget):
             cams = {role: self._field_cams[first]} if first in self._field_cams else {}
             shown_ai = replace(ai, cams=cams)
         state.set_cam_visible(gallery.cam_visible(first))
+        state.heat_field = first  # the field's own score decides its heat's strength
         self.gallery_panel.bind(gallery, loaded.thumbs or specimen_thumbs(loaded))
         super()._draw(LoadedCase(media, {}, shown_ai, ai_fetched=True))
 
@@ -178,6 +179,7 @@ class TriageWidget(ReadingWidget):
             self.state.ai = replace(self.state.ai, cams={role: cam} if cam is not None else {})
         self.viewer.set_case({role: self._fields[field]}, {role: cam} if cam is not None else None)
         self.state.set_cam_visible(gallery.cam_visible(field))
+        self.state.heat_field = field
         self._apply_overlay()
         self.gallery_panel.refresh()
         self.ai_panel.refresh()

@@ -317,6 +317,12 @@ class HangingLayoutWidget(QWidget):
         for k in self._slide_at:
             self._slide_viewers[k].opacity_slider.setValue(round(opacity * 100))
 
+    def set_overlay_strength(self, strength: float) -> None:
+        """Scale the CAMs' drawn opacity by ``strength`` (``study.heat``); a whole slide's score map
+        is each tile's own score and is not scaled."""
+        for vp in self.viewports():
+            vp.overlay.set_strength(strength)
+
     def set_overlay_threshold(self, threshold: float) -> None:
         for vp in self.viewports():
             vp.overlay.set_threshold(threshold)

@@ -58,7 +58,11 @@ class CamOverlay(pg.ImageItem):
         self._enabled = True
         self._colormap_name = colormap_name
         self._threshold = float(threshold)
-        self.setOpacity(opacity)
+        # The item is drawn at the reader's opacity times the heat's strength (``study.heat``:
+        # how strongly the AI scores the class the map explains); ``opacity()`` is the product.
+        self._opacity = float(np.clip(opacity, 0.0, 1.0))
+        self._strength = 1.0
+        self.setOpacity(self._opacity)
         self._lut = self._build_lut()
         self.setVisible(False)
 
@@ -122,11 +126,30 @@ class CamOverlay(pg.ImageItem):
     def toggle(self) -> None:
         self.set_enabled(not self._enabled)
 
+    @property
+    def chosen_opacity(self) -> float:
+        """The reader's opacity, before the heat's strength scales it."""
+        return self._opacity
+
+    @property
+    def strength(self) -> float:
+        """Gain in [0, 1] on the chosen opacity (1: drawn as chosen)."""
+        return self._strength
+
     def set_opacity(self, opacity: float) -> None:
+        """The reader's opacity (``opacity_changed`` carries it); drawn times ``strength``."""
         opacity = float(np.clip(opacity, 0.0, 1.0))
-        if opacity != self.opacity():
-            self.setOpacity(opacity)
+        if opacity != self._opacity:
+            self._opacity = opacity
+            self.setOpacity(opacity * self._strength)
             self.opacity_changed.emit(opacity)
+
+    def set_strength(self, strength: float) -> None:
+        """Scale the drawn opacity by ``strength`` in [0, 1] (``study.heat.heat_strength``)."""
+        strength = float(np.clip(np.nan_to_num(strength, nan=1.0), 0.0, 1.0))
+        if strength != self._strength:
+            self._strength = strength
+            self.setOpacity(self._opacity * strength)
 
     def set_threshold(self, threshold: float) -> None:
         threshold = float(np.clip(threshold, 0.0, 1.0))

@@ -102,6 +102,7 @@ def _to_output(row: AIOutputRow) -> AIOutput:
         threshold=p.get("threshold"),
         threshold_rule=p.get("threshold_rule", "") or "",
         positive=tuple(p.get("positive", ())),
+        cam_target=p.get("cam_target", "") or "",
     )
 
 
@@ -376,6 +377,8 @@ class Store:
             payload["threshold_rule"] = out.threshold_rule
         if out.positive:
             payload["positive"] = list(out.positive)
+        if out.cam_target:
+            payload["cam_target"] = out.cam_target
         if out.measurements:
             payload["measurements"] = {k: float(v) for k, v in out.measurements.items()}
         if out.fields:  # a specimen: per-field scores (their CAMs are in ``cams``) and how they combine

@@ -128,8 +128,8 @@ def test_precompute_status_is_never_cut_in_a_narrow_window(qtbot, engine, themed
     panel = ModelPanel(ModelState(engine))
     qtbot.addWidget(panel)
     panel.resize(980, 640)
-    panel.show()
-    qtbot.waitExposed(panel)
+    with qtbot.waitExposed(panel):  # waits only as a context manager
+        panel.show()
     bar = panel.progress_bar
     assert bar.text() == "no model attached"
     assert bar.width() >= bar.fontMetrics().horizontalAdvance(bar.text()) + 16
@@ -160,6 +160,6 @@ def test_model_tab_shows_the_operating_point_and_its_rule(qtbot, engine, tiny_mo
     )
     if os.environ.get("READERSTUDY_SHOTS"):
         panel.resize(1200, 800)
-        panel.show()
-        qtbot.waitExposed(panel)
+        with qtbot.waitExposed(panel):  # waits only as a context manager
+            panel.show()
         panel.grab().save(os.path.join(os.environ["READERSTUDY_SHOTS"], "model_tab_threshold.png"))

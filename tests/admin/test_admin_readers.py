@@ -115,8 +115,8 @@ def test_add_reader_problems_show_under_the_form(qtbot, engine):
     panel = ReadersPanel(ReadersState(engine))
     qtbot.addWidget(panel)
     panel.resize(1280, 800)
-    panel.show()
-    qtbot.waitExposed(panel)
+    with qtbot.waitExposed(panel):  # waits only as a context manager
+        panel.show()
     qtbot.keyClicks(panel.code_edit, "res1")
     panel.group_box.setCurrentText("resident")
     qtbot.keyClicks(panel.pin_edit, "12")

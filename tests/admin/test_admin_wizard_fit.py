@@ -47,8 +47,8 @@ def _shot(widget, name: str) -> None:
 
 def _on_cases_page(qtbot, tmp_path, folder):
     shell, w = wizard_on_cases(qtbot, tmp_path / "study", *folder)
-    shell.show()
-    qtbot.waitExposed(shell)
+    with qtbot.waitExposed(shell):  # waits only as a context manager
+        shell.show()
     return shell, w
 
 

@@ -144,14 +144,17 @@ def test_cam_target_changes_the_map(tmp_path):
     )
     model = load_model(path)
     photo = Media(frames=np.random.default_rng(2).integers(0, 256, (1, 96, 96, 3), dtype=np.uint8), kind="image")
-    maps = {t: predict(model, {"image": photo}, target=t).cams["image"] for t in ("normal", "CIN2+")}
+    outs = {t: predict(model, {"image": photo}, target=t) for t in ("normal", "CIN2+")}
+    maps = {t: o.cams["image"] for t, o in outs.items()}
+    assert outs["normal"].cam_target == "normal"  # the class the heat explains travels with it (study.heat)
     out = predict(model, {"image": photo})
+    assert out.cam_target == "predicted"  # the spec's own: each image's predicted class
     assert out.score == pytest.approx(out.probabilities[2])
     assert maps["normal"].any() and not np.array_equal(maps["normal"], maps["CIN2+"])
     with pytest.raises(ValueError, match="not one of"):
         predict(model, {"image": photo}, target="CIN3")
     no_cam = predict(model, {"image": photo}, cams=False)
-    assert no_cam.cams == {} and no_cam.cam_method == ""
+    assert no_cam.cams == {} and no_cam.cam_method == "" and no_cam.cam_target == ""
     assert no_cam.probabilities == pytest.approx(out.probabilities, abs=1e-5)
 
 

@@ -32,8 +32,8 @@ def test_binary_call_below_the_larger_bar_names_its_cut_off(qtbot):
         threshold_rule="youden", positive=("sarcoma",),
     )  # fmt: skip
     panel.show_output(out)
-    panel.show()
-    qtbot.waitExposed(panel)
+    with qtbot.waitExposed(panel):  # waits only as a context manager
+        panel.show()
     assert "Prediction: <b>sarcoma</b>" in _texts(panel)
     assert panel.cut_label.text() == "Cut-off: sarcoma \u2265 32 %"
     top = [bar.property("top") for bar, _ in panel.bars.rows]

@@ -104,8 +104,8 @@ def test_sign_in_card_labels_never_overlap_the_button(qtbot, engine_factory, tmp
     window = MainWindow(engine_factory(demo))
     qtbot.addWidget(window)
     window.resize(1600, 1000)
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitExposed(window):  # waits only as a context manager
+        window.show()
     button = window.login.sign_in_button
     hint = next(lbl for lbl in window.login.findChildren(QLabel) if lbl.text().startswith("Demo study"))
     qtbot.waitUntil(lambda: hint.height() >= hint.heightForWidth(hint.width()))

@@ -242,8 +242,8 @@ def test_the_fill_follows_a_vertex_drag_and_is_the_region_on_release(qtbot):
     vp = ViewportWidget(controls=False)
     qtbot.addWidget(vp)
     vp.resize(400, 400)
-    vp.show()
-    qtbot.waitExposed(vp)
+    with qtbot.waitExposed(vp):  # waits only as a context manager
+        vp.show()
     vp.set_media(Media(np.zeros((1, 100, 100), np.uint8), "image"))
     answer = RegionAnswer(Task("region", region="FAZ"))
     answer.begin((1, 100, 100), (0.1, 0.1))

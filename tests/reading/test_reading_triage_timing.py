@@ -55,11 +55,11 @@ def _window(qtbot, engine, mono, now, **kw):
     window = MainWindow(engine, clock=mono, viewer_factory=factory, **kw)
     qtbot.addWidget(window)
     window.resize(1200, 800)
-    window.show()
     # Exposed before the first case: otherwise the synchronous repaint that starts a read's clock
     # may paint nothing, and the slow viewer's first paint (1 s) lands inside the read (a flake
-    # seen under load).
-    qtbot.waitExposed(window)
+    # seen under load).  waitExposed waits only as a context manager around show().
+    with qtbot.waitExposed(window):
+        window.show()
     window.login_state.login("r1", PIN)
     window.on_logged_in("r1")
     return window, viewers

@@ -87,8 +87,8 @@ def viewport(qtbot, fake_clock) -> ViewportWidget:
     vp = ViewportWidget(clock=fake_clock)
     qtbot.addWidget(vp)
     vp.resize(320, 360)
-    vp.show()
-    qtbot.waitExposed(vp)
+    with qtbot.waitExposed(vp):  # waits only as a context manager
+        vp.show()
     return vp
 
 
@@ -97,8 +97,8 @@ def layout(qtbot, fake_clock) -> HangingLayoutWidget:
     lay = HangingLayoutWidget(clock=fake_clock)
     qtbot.addWidget(lay)
     lay.resize(900, 360)
-    lay.show()
-    qtbot.waitExposed(lay)
+    with qtbot.waitExposed(lay):  # waits only as a context manager
+        lay.show()
     return lay
 
 

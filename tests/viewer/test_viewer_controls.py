@@ -34,8 +34,8 @@ def test_preset_box_shows_every_name_whole_even_in_a_narrow_layout(qtbot, make_s
     lay.resize(760, 300)  # three viewports of ~250 px, as beside the answer panel
     ct = make_series(n=30, low=-1000.0, window=(40.0, 400.0))  # CT-like: the CT presets join the list
     lay.set_case({"a": ct, "b": make_series(), "c": make_series()})
-    lay.show()
-    qtbot.waitExposed(lay)
+    with qtbot.waitExposed(lay):  # waits only as a context manager
+        lay.show()
     vp = lay.viewport("a")
     qtbot.keyClick(vp, Qt.Key.Key_W)  # computes the statistics: all presets are listed now
     box = vp.preset_box
@@ -112,8 +112,8 @@ def test_settings_file_swaps_mouse_buttons(qtbot, make_series, gestures, tmp_pat
     vp = ViewportWidget()  # reads the user's file
     qtbot.addWidget(vp)
     vp.resize(320, 360)
-    vp.show()
-    qtbot.waitExposed(vp)
+    with qtbot.waitExposed(vp):  # waits only as a context manager
+        vp.show()
     vp.set_media(make_series())
     view = vp.view_box.viewRect()
     with qtbot.waitSignal(vp.window_changed):

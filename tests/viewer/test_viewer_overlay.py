@@ -53,6 +53,26 @@ def test_opacity_changes_pixels(viewport, make_series, pixels, qtbot):
     assert strong[2] - strong[0] > faint[2] - faint[0] + 40
 
 
+def test_strength_scales_the_drawn_heat_and_keeps_the_reader_s_opacity(viewport, make_series, pixels, qtbot):
+    """study.heat: the AI's score scales the heat on screen; the reader's slider value is kept."""
+    viewport.set_media(make_series(), overlay=hot_cam(20))
+    viewport.overlay.set_opacity(0.8)
+    plain = pixels(viewport)
+    full, _ = hot_and_cold(plain, viewport)
+    viewport.overlay.set_strength(0.1)
+    assert viewport.overlay.opacity() == pytest.approx(0.08) and viewport.overlay.chosen_opacity == 0.8
+    faint, _ = hot_and_cold(pixels(viewport), viewport)
+    viewport.overlay.set_enabled(False)
+    bare, _ = hot_and_cold(pixels(viewport), viewport)
+    viewport.overlay.set_enabled(True)
+    assert np.abs(faint - bare).sum() < 0.2 * np.abs(full - bare).sum()  # a faint tint, not a blot
+    with qtbot.waitSignal(viewport.overlay.opacity_changed) as sig:
+        viewport.overlay.set_opacity(0.5)  # the reader's slider moves: still scaled
+    assert sig.args == [pytest.approx(0.5)] and viewport.overlay.opacity() == pytest.approx(0.05)
+    viewport.overlay.set_strength(1.0)
+    assert viewport.overlay.opacity() == pytest.approx(0.5)
+
+
 def test_threshold_and_colormap(viewport, make_series, pixels):
     viewport.set_media(make_series(), overlay=hot_cam(20) * np.float16(0.5))
     viewport.overlay.set_opacity(1.0)

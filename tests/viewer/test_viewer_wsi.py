@@ -32,8 +32,8 @@ def viewer(qtbot):
     w = WsiViewerWidget()
     qtbot.addWidget(w)
     w.resize(900, 600)
-    w.show()
-    qtbot.waitExposed(w)
+    with qtbot.waitExposed(w):  # waits only as a context manager
+        w.show()
     yield w
     w.clear()
 
