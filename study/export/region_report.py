@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from study.errors import StudyError
+from study.export.front import export_facts, front_matter
 from study.export.pdf import BOTTOM, TOP, Flow
 from study.region import RegionRead
 from study.stats.analysis import jsonable
@@ -113,15 +114,26 @@ def _table(flow: Flow, header: Sequence[str], rows: Sequence[Sequence[str]], tit
         flow.para("none", size=8)
 
 
-def summary_tables(flow: Flow, result: dict, title: str, unit: str, interim: str = "") -> None:
-    """Tables: per reader and mode, inter-reader Dice, unaided->aided change, detection AUCs.
+def summary_tables(
+    flow: Flow, result: dict, title: str, unit: str, interim: str = "", study: dict | None = None
+) -> None:
+    """The front table (``study.export.front``: what study, design, seed and AI), then tables: per
+    reader and mode, inter-reader Dice, unaided->aided change, detection AUCs.
 
     They flow down the page one after the other (``study.export.pdf.Flow``), each as tall as its
     rows, continuing on the next page when full: fixed slots left a blank band under a short table
     and let a long one run into the next."""
-    flow.title(title, size=16)
-    if interim:
-        flow.para(f"Interim report, {interim[len('interim: ') :]}: figures will change as reading goes on.", size=10)
+    prog = result.get("progress") or {}
+    planned = f" of {prog['planned']} planned" if prog.get("planned") else ""
+    extra = [
+        ["Readers analysed", str(len({e["reader"] for e in result["readers"] if e["reader"] != "AI"}))],
+        ["Reads analysed", f"{prog['reads']}{planned}" if "reads" in prog else ""],
+        ["Status", "INTERIM: reading still under way" if interim else "complete"],
+    ]
+    notice = (
+        f"Interim report, {interim[len('interim: ') :]}: figures will change as reading goes on." if interim else ""
+    )
+    front_matter(flow, title, study, extra, notice=notice, size=16)
     flow.para(
         "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912): mean ± SD [t 95% CI]; "
         "two empty masks count as Dice 1.",
@@ -314,12 +326,14 @@ def region_figures(
     title: str = "Region reads",
     unit: str = "mm",
     interim: str = "",
+    study: dict | None = None,
 ) -> list[Figure]:
     """The PDF pages of the region section, in order: A4 portrait, tables and plots flowing down
     the pages (``study.export.pdf.Flow``), then the example cases on a page of their own.
-    ``interim`` (``progress_text``) marks a report made while reading is under way."""
+    ``interim`` (``progress_text``) marks a report made while reading is under way; ``study``
+    (``study.export.front.report_facts``): what the front table says about the study."""
     flow = Flow(f"{title} - " + (f"region report ({interim})" if interim else "region report"))
-    summary_tables(flow, result, title, unit, interim)
+    summary_tables(flow, result, title, unit, interim, study)
     flow.figure(lambda fig, rect: draw_dice_boxplot(fig, rect, result), 0.36)
     flow.figure(lambda fig, rect: draw_bland_altman(fig, rect, result, unit), 0.4)
     chosen, per_case = overlay_cases(result, images or {})
@@ -381,10 +395,12 @@ def write_region_report(
     spacing_mm: tuple[float, float] | None = None,
     title: str = "Region reads",
     planned: int | None = None,
+    study: dict | None = None,
 ) -> dict[str, Path]:
     """Analyse and write FILES to ``out_dir``; return {file name: path}.  Raises KeyError for a read without
     truth, ValueError for a read whose mask is not on its truth's grid.  ``planned``: the reads the design
-    asks for (readers x cases x modes); fewer read makes it an interim report."""
+    asks for (readers x cases x modes); fewer read makes it an interim report.  ``study``
+    (``study.export.front.report_facts``): the PDF's front table and region_results.json's ``"study"``."""
     result = analyze_regions(reads, truth, labels, ai, spacing_mm)
     interim = progress_text(len(reads), planned)
     result["progress"] = {"reads": len(reads), "planned": planned, "interim": bool(interim)}
@@ -394,9 +410,10 @@ def write_region_report(
     paths = {name: out / name for name in FILES}
     pd.DataFrame(result["cases"]).to_csv(paths["region_cases.csv"], index=False)
     readers_frame(result).to_csv(paths["region_readers.csv"], index=False)
-    paths["region_results.json"].write_text(json.dumps(jsonable(result), indent=1, allow_nan=False), encoding="utf-8")
+    payload = {**result, "study": study if study and "study_id" in study else export_facts()}
+    paths["region_results.json"].write_text(json.dumps(jsonable(payload), indent=1, allow_nan=False), encoding="utf-8")
     with PdfPages(paths["report.pdf"], metadata={"Title": title, "Creator": "readerstudy"}) as pdf:
-        for fig in region_figures(result, reads, truth, images, ai, title, unit, interim):
+        for fig in region_figures(result, reads, truth, images, ai, title, unit, interim, study):
             pdf.savefig(fig)
     return paths
 
@@ -431,7 +448,12 @@ def write_study_region_report(
     spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
     planned = n_readers * len(cases) * len(protocol.modes)  # every reader reads every case once per mode
     title = title or protocol.title or study_dir.name
-    paths = write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, planned)
+    from study.export.cli import ai_operating_point
+    from study.export.front import report_facts
+
+    point = ai_operating_point(study_dir, protocol, outputs.values())  # a segmentation AI has none
+    facts = report_facts(study_dir, table, url, point, outputs)
+    paths = write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, planned, facts)
     paths["reads.csv"] = Path(out_dir) / "reads.csv"
     table.to_csv(paths["reads.csv"], index=False)
     return paths
