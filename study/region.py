@@ -14,9 +14,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    from study.media.types import Media
 
 
 @dataclass(frozen=True)
@@ -152,3 +156,51 @@ def ai_region_mask(probabilities: np.ndarray, shape: tuple[int, ...]) -> np.ndar
             plane = np.asarray(Image.fromarray(np.nan_to_num(plane)).resize((w, h), Image.Resampling.BILINEAR))
         out[k] = plane >= 0.5
     return out
+
+
+# Neighbouring slice steps may differ by this fraction of their median (rounding of the
+# positions' decimal strings, oblique planes projected on the normal) and still be one spacing;
+# a missing slice or a variable-spacing acquisition differs by far more.
+SLICE_STEP_TOLERANCE = 0.01
+
+
+def series_voxel_mm(media: Media, spacing_mm: float | None = None) -> tuple[float, float, float]:
+    """(slice, row, column) voxel spacing in mm of a series, for volumes and 3-D distances.
+
+    The slice spacing is the step between neighbouring slices' ImagePositionPatient along the
+    slice normal (``media.slice_positions``), never SliceThickness: slices may overlap or have
+    gaps, and a thickness of 5 mm at a 6 mm step would shrink every volume by a sixth.  The
+    pixel spacing is ``spacing_mm`` (the study's ``[task] spacing_mm``, which wins in reading
+    too) or the DICOM's own.  Raises ValueError naming ``media.source`` when the positions are
+    missing, fewer than two, or unevenly spaced (a missing slice?), or when no pixel spacing is
+    known: a volume would be a guess.
+    """
+    where = media.source or "the series"
+    positions = media.slice_positions
+    if positions is None or len(positions) < 2:
+        n = media.n_frames
+        raise ValueError(
+            f"{where}: no slice spacing for a volume: "
+            + (
+                "one slice only"
+                if n < 2
+                else f"the {n} slices have no ImagePositionPatient / ImageOrientationPatient to place them"
+            )
+            + " (SliceThickness is not the distance between slices)"
+        )
+    steps = np.diff(np.asarray(positions, dtype=np.float64))
+    step = float(np.median(steps))
+    if step <= 0 or np.max(np.abs(steps - step)) > SLICE_STEP_TOLERANCE * step:
+        raise ValueError(
+            f"{where}: slices are not evenly spaced along their normal (steps {steps.min():.4g} to "
+            f"{steps.max():.4g} mm; a missing slice?): one volume needs one slice spacing"
+        )
+    if spacing_mm is not None:
+        row, col = float(spacing_mm), float(spacing_mm)
+    elif media.spacing_known:
+        row, col = (float(v) for v in media.spacing)
+    else:
+        raise ValueError(
+            f"{where}: no pixel spacing (PixelSpacing) for a volume in mm³: give it as [task] spacing_mm in study.toml"
+        )
+    return step, row, col
