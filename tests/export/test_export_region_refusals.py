@@ -251,3 +251,28 @@ def test_series_report_refuses_a_series_with_a_missing_slice(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"case {lost}: {folder}: slices are not evenly spaced" in err and study.case_ids[0] not in err
     assert not (tmp_path / "out" / "region_cases.csv").exists()
+
+
+def test_validate_says_before_reading_which_series_have_no_spacing_for_a_volume(tmp_path):
+    study = write_series_region_study(tmp_path / "mr", n=2)
+    first, second = study.case_ids
+    for cid, kwargs in ((first, {"spacing": False}), (second, {"offsets": (0.0, 0.8, 2.4, 3.2)})):
+        folder = study.path / "media" / cid
+        for f in folder.iterdir():
+            f.unlink()
+        write_mr_series(folder, n=4, **kwargs)
+    protocol = load_protocol(study.path)
+    findings = [f for f in validate_study(study.path, protocol, load_cases(study.path, protocol)) if f.role == "mr"]
+    region = [f for f in findings if f.cause.startswith("region report")]
+    assert [(f.case_id, Path(f.path).name) for f in region] == [(first, first), (second, second)]
+    assert "no pixel spacing (PixelSpacing)" in region[0].cause and "spacing_mm" in region[0].cause
+    assert "not evenly spaced" in region[1].cause
+    # the task's pixel size settles the first; the lost slice stays a problem
+    (study.path / "study.toml").write_text(
+        (study.path / "study.toml").read_text().replace('kind = "region"', 'kind = "region"\nspacing_mm = 0.3125'),
+        encoding="utf-8",
+    )
+    protocol = load_protocol(study.path)
+    assert protocol.task.spacing_mm == 0.3125
+    findings = validate_study(study.path, protocol, load_cases(study.path, protocol))
+    assert [f.case_id for f in findings if f.cause.startswith("region report")] == [second]
