@@ -5,10 +5,10 @@ HD95, area, truth area, area error, circularity, likelihood, edit figures; on a
 series also the slice spacing and the volumes in mm³ and mL, Dice over the
 volume and HD95 in 3-D),
 ``region_readers.csv`` (per reader and mode: means, SDs, 95% CIs,
-Bland-Altman of area), ``region_results.json`` (everything of
+Bland-Altman of area, and of volume on series), ``region_results.json`` (everything of
 :func:`study.stats.regions.analyze_regions`) and ``report.pdf`` whose region
 section has: the summary tables, a Dice box plot per reader and mode, a
-Bland-Altman plot of area against the truth area, and overlays of the best and
+Bland-Altman plot of area (series: volume) against the truth's, and overlays of the best and
 worst cases (truth, readers' and AI contours on the image).
 """
 

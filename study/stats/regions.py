@@ -40,7 +40,8 @@ Definitions (each with its source):
 - Unaided→aided change: the paired per-case Dice difference per reader,
   Wilcoxon (1945) signed-rank test (scipy, two-sided, zero differences
   dropped as Wilcoxon did: ``zero_method="wilcox"``).
-- Detection: the empirical AUC of the FAZ area (larger = more suspicious) per
+- Detection: the empirical AUC of the FAZ area (a series study: the volume;
+  larger = more suspicious) per
   reader and mode and for the AI, and the AI vs each reader by DeLong, DeLong &
   Clarke-Pearson (1988) on the cases both measured.
 """
