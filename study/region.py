@@ -164,6 +164,12 @@ def ai_region_mask(probabilities: np.ndarray, shape: tuple[int, ...]) -> np.ndar
 SLICE_STEP_TOLERANCE = 0.01
 
 
+def frames_are_times(media: Media) -> bool:
+    """The frames follow each other in time (a video, a cine with a frame rate or frame times), not
+    in space: a region drawn on them is no volume, and is scored frame by frame as images are."""
+    return media.kind == "video" or media.fps is not None or media.frame_times is not None
+
+
 def series_voxel_mm(media: Media, spacing_mm: float | None = None) -> tuple[float, float, float]:
     """(slice, row, column) voxel spacing in mm of a series, for volumes and 3-D distances.
 
@@ -184,7 +190,8 @@ def series_voxel_mm(media: Media, spacing_mm: float | None = None) -> tuple[floa
             + (
                 "one slice only"
                 if n < 2
-                else f"the {n} slices have no ImagePositionPatient / ImageOrientationPatient to place them"
+                else f"the {n} slices have no distinct positions along their normal (ImagePositionPatient / "
+                "ImageOrientationPatient missing, or all at one place)"
             )
             + " (SliceThickness is not the distance between slices)"
         )

@@ -377,13 +377,14 @@ def region_inputs(
     ``cases``: ``study.cases.Case`` records (case_id, truth, media, truth_mask);
     ``outputs``: case id -> AIOutput with the mask in ``cams[role]``.  Labels
     are read only when the task has a combined binary question (``labels``).  A case whose
-    truth has two or more slices is a series scored in 3-D: its voxel spacing comes from the
-    media (``study.region.series_voxel_mm``; ``spacing_mm``, the task's, wins in-plane).
+    truth has two or more slices is a series scored in 3-D (unless its frames are times: a video
+    or cine, ``study.region.frames_are_times``): its voxel spacing comes from the media
+    (``study.region.series_voxel_mm``; ``spacing_mm``, the task's, wins in-plane).
     StudyError listing every series without a usable spacing, one line each naming the case
     and the folder.
     """
     from study.media import load
-    from study.region import series_voxel_mm
+    from study.region import frames_are_times, series_voxel_mm
 
     truth, disease, images, ai, voxel = {}, {}, {}, {}, {}
     problems = []
@@ -397,7 +398,7 @@ def region_inputs(
         frames = media.frames
         # a series keeps every slice: the overlay page shows the one with the most truth
         images[c.case_id] = frames if truth[c.case_id].ndim == 3 else frames[0]
-        if truth[c.case_id].ndim == 3 and len(truth[c.case_id]) > 1:
+        if truth[c.case_id].ndim == 3 and len(truth[c.case_id]) > 1 and not frames_are_times(media):
             try:
                 voxel[c.case_id] = series_voxel_mm(media, spacing_mm)
             except ValueError as exc:

@@ -182,7 +182,7 @@ def check_truth_mask(case: Case, protocol: Protocol) -> list[Finding]:
     On a series, the voxel spacing the report's volumes and 3-D distances need
     (``study.region.series_voxel_mm``: evenly spaced slice positions, a pixel spacing): said
     now, against the series' folder, rather than when the report refuses after the reading."""
-    from study.region import read_mask_file, series_voxel_mm
+    from study.region import frames_are_times, read_mask_file, series_voxel_mm
 
     role = protocol.region_role
     if case.truth_mask is None:
@@ -198,7 +198,7 @@ def check_truth_mask(case: Case, protocol: Protocol) -> list[Finding]:
     problem = mask_shape_problem(mask.shape, media.frames.shape[:3], role)
     if problem:
         return [Finding(case.case_id, "truth_mask", case.truth_mask, problem)]
-    if mask.ndim == 3 and mask.shape[0] > 1:
+    if mask.ndim == 3 and mask.shape[0] > 1 and not frames_are_times(media):
         try:
             series_voxel_mm(media, protocol.task.spacing_mm)
         except ValueError as err:

@@ -10,7 +10,8 @@ from scipy.spatial.distance import cdist
 from skimage.segmentation import find_boundaries
 
 from study.media import load
-from study.region import RegionRead, series_voxel_mm
+from study.media.types import Media
+from study.region import RegionRead, frames_are_times, series_voxel_mm
 from study.stats.regions import analyze_regions, case_metrics, dice, hd95, iou, surface_distances, volume_mm3
 from tests.regionstudy import MR_SPACING, write_mr_series
 
@@ -146,9 +147,20 @@ def test_series_without_a_usable_spacing_is_refused_naming_the_folder(tmp_path):
     with pytest.raises(ValueError, match=r"missing: slices are not evenly spaced .*0\.8 to 1\.6 mm"):
         series_voxel_mm(load(tmp_path / "missing"))
     write_mr_series(tmp_path / "noplace", n=4, positions=False)
-    with pytest.raises(ValueError, match=r"noplace: no slice spacing .*ImagePositionPatient.*SliceThickness"):
+    with pytest.raises(
+        ValueError,
+        match=r"noplace: no slice spacing .*4 slices have no distinct positions.*ImagePositionPatient.*SliceThickness",
+    ):
         series_voxel_mm(load(tmp_path / "noplace"))
     write_mr_series(tmp_path / "nopixel", n=4, spacing=False)
     with pytest.raises(ValueError, match=r"nopixel: no pixel spacing .*spacing_mm"):
         series_voxel_mm(load(tmp_path / "nopixel"))
     assert series_voxel_mm(load(tmp_path / "nopixel"), 0.3) == pytest.approx((0.8, 0.3, 0.3))
+
+
+def test_frames_in_time_are_no_volume(tmp_path):
+    write_mr_series(tmp_path / "mr", n=4)
+    assert not frames_are_times(load(tmp_path / "mr"))
+    frames = np.zeros((4, 8, 8), np.float32)
+    assert frames_are_times(Media(frames, "video", fps=25.0))
+    assert frames_are_times(Media(frames, "multiframe", frame_times=(0.0, 0.04, 0.08, 0.12)))  # a cine
