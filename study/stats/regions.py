@@ -55,7 +55,7 @@ from itertools import combinations
 import numpy as np
 from scipy import ndimage, stats
 
-from study.region import RegionRead
+from study.region import ML_FROM_MM3, RegionRead
 from study.stats.auc import delong_cov, placements
 from study.stats.numeric import bland_altman
 from study.stats.segmentation import dice, iou
@@ -153,9 +153,8 @@ def volume_mm3(mask: np.ndarray, voxel_mm: tuple[float, float, float]) -> float:
     return float(np.count_nonzero(mask)) * float(np.prod(voxel_mm))
 
 
-# Below 1 mL of the largest truth volume the report gives volumes in mm³: a 15 mm³ lesion
-# would print as 0.015 mL and its errors as +0.000.
-ML_FROM_MM3 = 1000.0
+# Below 1 mL (ML_FROM_MM3) of the largest truth volume the report gives volumes in mm³: a
+# 15 mm³ lesion would print as 0.015 mL and its errors as +0.000.
 
 
 def volume_key(rows: Sequence[dict]) -> str | None:
