@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 
 from study.errors import StudyError
 from study.export.pdf import BOTTOM, TOP, Flow
-from study.region import RegionRead
+from study.region import ML_FROM_MM3, RegionRead
 from study.stats.analysis import jsonable
 from study.stats.regions import analyze_regions, as_mask, same_grid
 
@@ -451,7 +451,9 @@ def write_study_region_report(
     Besides FILES it writes ``reads.csv``, the per-read table every study kind exports
     (``study.export.stored_reads.stored_reads_frame``: every stored read version, ``current``
     marking the one the statistics use, the mask as ``region_pixels`` and ``region_area_mm2``,
-    with ``accepted_unchanged``, ``edit_ms``, ``edit_count``).
+    with ``accepted_unchanged``, ``edit_ms``, ``edit_count``), and on a series study
+    ``region_volume_mm3`` and ``region_volume_ml`` at the voxel spacing the report scores with
+    (``region_volume_columns``; empty for 2-D images).
     ``table``: that table, read by the caller (``study.export.cli.export_study``)."""
     from study.cases import load_cases
     from study.protocol import load_protocol
@@ -477,5 +479,21 @@ def write_study_region_report(
     title = title or protocol.title or study_dir.name
     paths = write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, planned, voxel)
     paths["reads.csv"] = Path(out_dir) / "reads.csv"
-    table.to_csv(paths["reads.csv"], index=False)
+    region_volume_columns(table, voxel).to_csv(paths["reads.csv"], index=False)
     return paths
+
+
+def region_volume_columns(table: pd.DataFrame, voxel_mm: Mapping[str, tuple[float, float, float]]) -> pd.DataFrame:
+    """``table`` (reads.csv: ``case_id``, ``region_pixels``) with ``region_volume_mm3`` and
+    ``region_volume_ml`` after ``region_area_mm2``: pixels x slice x row x column mm of the
+    case's ``voxel_mm`` (the report's, ``region_inputs``); empty for cases not in it (2-D
+    images, frames in time) and reads without a mask."""
+    if "region_pixels" not in table.columns:
+        return table
+    per_voxel = table["case_id"].map({c: float(np.prod(v)) for c, v in voxel_mm.items()})
+    mm3 = pd.to_numeric(table["region_pixels"], errors="raise").astype("Float64") * per_voxel.astype("Float64")
+    out = table.copy()
+    at = list(out.columns).index("region_area_mm2") + 1 if "region_area_mm2" in out.columns else len(out.columns)
+    out.insert(at, "region_volume_mm3", mm3)
+    out.insert(at + 1, "region_volume_ml", mm3 / ML_FROM_MM3)
+    return out
