@@ -11,7 +11,7 @@ from skimage.segmentation import find_boundaries
 
 from study.media import load
 from study.media.types import Media
-from study.region import RegionRead, frames_are_times, series_voxel_mm
+from study.region import NoVolumeError, RegionRead, case_voxel_mm, frames_are_times, series_voxel_mm, volume_text
 from study.stats.regions import analyze_regions, case_metrics, dice, hd95, iou, surface_distances, volume_mm3
 from tests.regionstudy import MR_SPACING, write_mr_series
 
@@ -164,3 +164,25 @@ def test_frames_in_time_are_no_volume(tmp_path):
     frames = np.zeros((4, 8, 8), np.float32)
     assert frames_are_times(Media(frames, "video", fps=25.0))
     assert frames_are_times(Media(frames, "multiframe", frame_times=(0.0, 0.04, 0.08, 0.12)))  # a cine
+
+
+def test_the_reading_screen_and_exports_get_a_voxel_or_the_reason_in_a_few_words(tmp_path):
+    """``case_voxel_mm``: a volume only for a series of 2+ planes in space; ``NoVolumeError.why``
+    is what the live label says; ``volume_text`` switches to mL at 1 mL, as the report."""
+    write_mr_series(tmp_path / "mr", n=4, offsets=(0.0, 2.0, 4.0, 6.0))
+    series = load(tmp_path / "mr")
+    assert case_voxel_mm(series, 4) == pytest.approx((2.0, *MR_SPACING))
+    assert case_voxel_mm(series, 1) is None  # one plane: an image's area
+    cine = Media(np.zeros((4, 8, 8), np.float32), "multiframe", fps=30.0, slice_positions=(0.0, 1.0, 2.0, 3.0))
+    assert case_voxel_mm(cine, 4) is None  # frames in time are no volume, whatever their positions
+    for folder, kwargs, why in (
+        ("lost", {"offsets": (0.0, 0.8, 2.4, 3.2)}, "uneven slice spacing"),
+        ("noplace", {"positions": False}, "no slice positions"),
+        ("nopixel", {"spacing": False}, "pixel size unknown"),
+    ):
+        write_mr_series(tmp_path / folder, n=4, **kwargs)
+        with pytest.raises(NoVolumeError) as err:
+            case_voxel_mm(load(tmp_path / folder), 4)
+        assert err.value.why == why and str(tmp_path / folder) in str(err.value)
+    assert volume_text(999.994) == "999.99 mm\u00b3" and volume_text(1000.0) == "1.00 mL"
+    assert volume_text(1464.84375) == "1.46 mL"
