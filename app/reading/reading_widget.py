@@ -315,7 +315,7 @@ class ReadingWidget(QWidget):
         # a DICOM without PixelSpacing loads with 1 mm pixels for display only: no mm² from those
         own_spacing = tuple(media.spacing) if media.spacing_known else None
         is_2d = media.n_frames == 1 and media.kind in ("image", "dicom")
-        self.state.region_ready(media.frames.shape[:3], own_spacing, is_2d)
+        self.state.region_ready(media.frames.shape[:3], own_spacing, is_2d, media)
         start = self.region_editor.state.start
         vp.set_mask(start)
         vp.set_mask_style(color=AI_COLOR, opacity=0.25)
