@@ -125,9 +125,8 @@ class SessionMoved(LeaseHeld):
         if holder is None:
             where = "was taken over by another window, which has closed it since"
         else:
-            where = (
-                f"was taken over by another window (workstation {holder.workstation!r}, since {_at(holder.opened_at)})"
-            )
+            since = "" if holder.opened_at is None else f", since {_at(holder.opened_at)}"
+            where = f"was taken over by another window (workstation {holder.workstation!r}{since})"
         super().__init__(f"This session {where}. This window stopped: nothing more is saved from it.")
 
 
