@@ -92,6 +92,7 @@ class ReadingState:
         self.submitted: list[ReadSubmission] = []  # this run only, for the summary
         self.skipped = 0  # cases whose media could not be read, this run
         self.warned = False  # a contradiction was shown for the answer as it stands
+        self.stopped = False  # the session moved to another window: nothing more is read here
         # A specimen's gallery log (triage): called at submit and leave, its FieldViews go
         # into the same engine transaction as the read (study.specimen.FieldView).
         self.field_views: Callable[[], tuple[FieldView, ...]] | None = None
@@ -223,7 +224,7 @@ class ReadingState:
         return (
             self.item is not None
             and self.displayed_at is not None
-            and not (self.loading or self.paused or self.time_up)
+            and not (self.loading or self.paused or self.time_up or self.stopped)
         )
 
     @property
@@ -256,8 +257,14 @@ class ReadingState:
             return True
         return False
 
+    def stop(self) -> None:
+        """The session moved to another window: the clocks stop and nothing more is submitted.
+        The answer on screen stays (shown, never saved) so the reader can give it there."""
+        self.stopped = True
+        self._sync_clocks()
+
     def set_paused(self, paused: bool) -> None:
-        if self.item is None:
+        if self.item is None or self.stopped:
             return
         self.paused = paused
         self._sync_clocks()
@@ -297,7 +304,7 @@ class ReadingState:
 
     @property
     def can_submit(self) -> bool:
-        return self.item is not None and not self.paused and not self.loading and self.answer.complete
+        return self.item is not None and not (self.paused or self.loading or self.stopped) and self.answer.complete
 
     # -- category vs likelihood (study.consistency; the protocol's task.consistency) --
     @property

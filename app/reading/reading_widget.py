@@ -37,6 +37,7 @@ from app.reading.prefetch import LoadedCase, MediaPrefetcher, item_key
 from app.reading.reading_state import ReadingState, format_duration
 from app.reading.region_editor import AI_COLOR, RegionEditorPanel
 from app.viewer.keys import KEY_ACTIONS
+from study.engine import SessionMoved
 from study.errors import StudyError
 
 KEY_NAMES = {
@@ -102,6 +103,7 @@ class ReadingWidget(QWidget):
     read_submitted = Signal()  # the engine committed a read
     session_finished = Signal()  # no case left
     exit_requested = Signal()  # the reader leaves; the case on screen is not saved
+    session_moved = Signal(str)  # another window took the session over: this screen stopped (the message)
 
     def __init__(
         self,
@@ -273,13 +275,41 @@ class ReadingWidget(QWidget):
     item_noun = "case"  # what the reader calls one item of the session
 
     def skip_current(self, cause: str) -> None:
-        self._skip(cause)
+        try:
+            self._skip(cause)
+        except SessionMoved as err:
+            self.stop_for_move(err)
+            return
         n = self.state.skipped
         self.notice_label.setText(
             f"{n} {self.item_noun}{'s' if n != 1 else ''} could not be opened and "
             f"{'were' if n != 1 else 'was'} skipped; the study team is told."
         )
         self.show_current()
+
+    def stop_for_move(self, err: SessionMoved, leaving: bool = False) -> None:
+        """Another window took the session over: stop here, say so, and say what becomes of the
+        answer on screen (not saved; kept on screen unless ``leaving``; the case stays unanswered
+        for the other window)."""
+        if self.state.stopped:
+            return
+        self.state.stop()
+        self.ticker.stop()
+        self._play_videos(False)
+        item = self.state.item
+        kept = "" if leaving else " it stays on this screen, and"
+        unsaved = (
+            f" Your answer to {self.item_noun} {item.position} of {item.total} was not submitted, so it is "
+            f"not saved:{kept} the {self.item_noun} is still unanswered in the other window."
+            if item is not None
+            else ""
+        )
+        self.error_text = f"{err}{unsaved}"
+        self.exit_button.setText("Back to sessions")
+        self.exit_button.setToolTip("This window stopped; the session goes on in the other window")
+        self.pause_button.setEnabled(False)
+        self.refresh()
+        self.session_moved.emit(self.error_text)
 
     def _skip(self, cause: str) -> None:
         self.state.skip_unavailable(cause)
@@ -352,7 +382,10 @@ class ReadingWidget(QWidget):
         ``submit`` returning None means nothing was submitted (a warning is on screen)."""
         try:
             done = submit()
-        except StudyError as err:  # e.g. the lease was taken over
+        except SessionMoved as err:
+            self.stop_for_move(err)
+            return
+        except StudyError as err:
             self.error_text = str(err)
             self.refresh()
             return
@@ -545,7 +578,7 @@ class ReadingWidget(QWidget):
             f"Case {item.position} of {item.total}" if item is not None else f"{done} of {total} read"
         )
         self.pause_button.setText("Resume   P" if s.paused else "Pause   P")
-        self.answer_panel.setEnabled(item is not None and not s.paused and not s.loading)
+        self.answer_panel.setEnabled(item is not None and not (s.paused or s.loading or s.stopped))
         self.submit_button.setEnabled(s.can_submit)
         problem = self.error_text or (
             s.answer.problem or s.consistency_note if item is not None and not s.loading else ""
@@ -590,7 +623,12 @@ class ReadingWidget(QWidget):
     def _refresh_cover(self) -> None:
         s = self.state
         cover = ""
-        if s.item is None:
+        if s.stopped:
+            cover = (
+                "This session moved to another window\n\n"
+                "This window stopped: nothing more is saved from it.\nGo on reading in the other window."
+            )
+        elif s.item is None:
             cover = "Session complete"
         elif s.paused:
             cover = "Paused\n\nPress P to continue"
