@@ -157,8 +157,8 @@ def test_codes_of_an_older_store_that_collide_are_named(qtbot, engine, monkeypat
     panel = ReadersPanel(ReadersState(engine))
     qtbot.addWidget(panel)
     panel.resize(1200, 700)
-    panel.show()
-    qtbot.waitExposed(panel)
+    with qtbot.waitExposed(panel):
+        panel.show()
     warning = panel.code_warning_label
     assert warning.isVisible() and warning.text() == (
         "Warning: Reader codes 'spec1' and 'SPEC1' differ only in upper/lower case or spaces: they count as "

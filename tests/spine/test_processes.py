@@ -156,11 +156,15 @@ FIRST_WINDOW = textwrap.dedent("""
     study, url = sys.argv[1], (sys.argv[2] or None)
     eng = StudyEngine.open(study, url)
     rs = eng.start("spec1", 1, workstation="reader@ws-1")
+    done = 0
     try:
         while (item := rs.next_item()) is not None:
             now = datetime.now(timezone.utc)
             rs.submit(ReadSubmission(item.case_id, "1", now, now, 700, confidence=75))
             print("SUBMITTED", item.case_id, flush=True)
+            done += 1
+            if done == 3:  # wait until the other window has taken over
+                sys.stdin.readline()
         print("FINISHED", flush=True)
     except SessionMoved:
         print("MOVED", item.case_id, flush=True)
@@ -168,9 +172,11 @@ FIRST_WINDOW = textwrap.dedent("""
 
 
 def test_a_second_window_taking_over_mid_submit_records_no_case_twice(make_study, tmp_path, db_url):
-    """The first window submits as fast as it can; a second window of the same workstation
-    takes the session over meanwhile and reads the rest: every case once, each read by the
-    window that held the session when it was committed."""
+    """The first window (another process) has submitted three reads when a second window of the
+    same workstation takes the session over; its next submit is refused and the second window
+    reads the rest: every case once, each read by the window that held the session when it was
+    committed.  (The first window waits for the take-over: had it raced on, a loaded machine let
+    it finish all 120 before the take-over began.)"""
     study = make_study(tmp_path / "race", n_cases=120)
     engine = StudyEngine.open(study, db_url)
     engine.store.add_reader("spec1", "specialist", "1111")
@@ -181,7 +187,7 @@ def test_a_second_window_taking_over_mid_submit_records_no_case_twice(make_study
         if len(by_first) == 3:
             break
     second = engine.start("spec1", 1, workstation="reader@ws-1", take_over=True)
-    rest = first.communicate(timeout=60)[0].split("\n")
+    rest = first.communicate("go\n", timeout=60)[0].split("\n")
     by_first += [line.split()[1] for line in rest if line.startswith("SUBMITTED")]
     moved = [line for line in rest if line.startswith("MOVED")]
     assert len(moved) == 1, rest  # stopped at its next submit after the take-over
