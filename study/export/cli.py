@@ -45,6 +45,7 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
     from study.cases import load_cases
     from study.export.specimen_stats import specimen_stats
     from study.export.task_report import ai_frame_for, write_task_report
+    from study.progress import study_progress
     from study.protocol import load_protocol
     from study.store import Store
 
@@ -65,6 +66,7 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
         specimens=specimens,
         stored_reads=stored,
         ai_threshold=ai_operating_point(study_dir, protocol, outputs.values()),
+        progress=study_progress(study_dir, url),
     )
 
 
@@ -122,9 +124,16 @@ def study_facts(study_dir: Path) -> dict:
 
 
 def analyze_study(
-    study_dir: Path, reads, ai, threshold: float | None = None, ai_threshold: float | None = None
+    study_dir: Path,
+    reads,
+    ai,
+    threshold: float | None = None,
+    ai_threshold: float | None = None,
+    url: str | None = None,
 ) -> dict:
-    """``analyze`` of a stored study with its protocol's scale, case count (interim counts) and time floor."""
+    """``analyze`` of a stored study with its protocol's scale, case count, time floor and reading
+    progress (enrolled readers x planned sessions: ``study.progress``; interim until all are read)."""
+    from study.progress import study_progress
     from study.stats.analysis import analyze
 
     facts = study_facts(study_dir)
@@ -137,6 +146,7 @@ def analyze_study(
         expected_cases=facts["n_cases"],
         min_read_seconds=facts["min_read_seconds"],
         source=str(study_dir),
+        planned=study_progress(study_dir, url),
     )
 
 
@@ -214,7 +224,7 @@ def _write_rating_report(study_dir, out, stored, url, threshold, ai_threshold, t
     title = title or facts["title"]
     if task.kind != "binary":
         return _write_task_report(study_dir, out, url, title, task, reads, stored)
-    result = analyze_study(study_dir, reads, ai, threshold, ai_threshold)
+    result = analyze_study(study_dir, reads, ai, threshold, ai_threshold, url)
     return write_report(
         reads,
         out,

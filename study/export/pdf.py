@@ -156,15 +156,34 @@ def _protocol_rows(result: dict, study: dict) -> list[list[str]]:
     if "AI" in (result.get("thresholds") or {}):
         rows.append(["AI's decision", threshold_text(result["thresholds"]["AI"])])
     rows.append(["Reads analysed", str(prog.get("n_reads", "-"))])
-    rows.append(["Status", "INTERIM: reading still under way" if prog.get("interim") else "complete"])
+    rows.append(["Status", _status_text(prog)])
     if study.get("seed") is not None:
         rows.append(["Randomization seed", str(study["seed"])])
     rows.append(["Generated", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC") + " by readerstudy"])
     return [r for r in rows if r[1]]
 
 
+def _status_text(prog: dict) -> str:
+    """'complete', or 'INTERIM: ...' with the planned reads done when the study's plan is known."""
+    if not prog.get("interim"):
+        return "complete"
+    if prog.get("planned"):
+        return f"INTERIM: reading still under way, {prog['done']} of {prog['planned']} planned reads done"
+    return "INTERIM: reading still under way"
+
+
 def _progress_rows(result: dict) -> tuple[list[str], list[list[str]]]:
     prog = result.get("progress") or {}
+    if prog.get("sessions"):  # the study's plan: every enrolled reader x every session, read or not
+        names = list(dict.fromkeys(c["session"] for c in prog["sessions"]))
+        cells = {(c["reader"], c["session"]): c for c in prog["sessions"]}
+        readers = list(dict.fromkeys(c["reader"] for c in prog["sessions"]))
+        rows = [
+            [rd]
+            + [f"{cells[(rd, n)]['done']} of {cells[(rd, n)]['planned']}" if (rd, n) in cells else "-" for n in names]
+            for rd in readers
+        ]
+        return ["Reader", *[f"cases read, {n}" for n in names]], rows
     mods = result["modalities"]
     cells = {(c["reader"], c["modality"]): c["n"] for c in prog.get("reads", [])}
     exp = prog.get("expected_cases")

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 
 from study.errors import StudyError
 from study.export.pdf import BOTTOM, TOP, Flow
+from study.progress import ReadingProgress
 from study.region import RegionRead
 from study.stats.analysis import jsonable
 from study.stats.regions import analyze_regions, as_mask, same_grid
@@ -381,13 +382,19 @@ def write_region_report(
     spacing_mm: tuple[float, float] | None = None,
     title: str = "Region reads",
     planned: int | None = None,
+    progress: ReadingProgress | None = None,
 ) -> dict[str, Path]:
     """Analyse and write FILES to ``out_dir``; return {file name: path}.  Raises KeyError for a read without
     truth, ValueError for a read whose mask is not on its truth's grid.  ``planned``: the reads the design
-    asks for (readers x cases x modes); fewer read makes it an interim report."""
+    asks for (readers x cases x modes); fewer read makes it an interim report.  ``progress``
+    (``study.progress.study_progress``, a stored study's enrolled readers x sessions) overrides it."""
     result = analyze_regions(reads, truth, labels, ai, spacing_mm)
-    interim = progress_text(len(reads), planned)
-    result["progress"] = {"reads": len(reads), "planned": planned, "interim": bool(interim)}
+    if progress is not None:
+        interim = progress_text(progress.done, progress.planned) if progress.interim else ""
+        result["progress"] = {"reads": len(reads), **progress.as_dict()}
+    else:
+        interim = progress_text(len(reads), planned)
+        result["progress"] = {"reads": len(reads), "planned": planned, "interim": bool(interim)}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     unit = "mm" if all(r["hd95_unit"] == "mm" for r in result["cases"]) else "px"
@@ -412,6 +419,7 @@ def write_study_region_report(
     with ``accepted_unchanged``, ``edit_ms``, ``edit_count``).
     ``table``: that table, read by the caller (``study.export.cli.export_study``)."""
     from study.cases import load_cases
+    from study.progress import study_progress
     from study.protocol import load_protocol
     from study.regionreads import region_reads
     from study.store import Store
@@ -423,15 +431,14 @@ def write_study_region_report(
     store = Store.open(study_dir, url)
     try:
         outputs = store.ai_outputs(with_cams=True)
-        n_readers = len(store.readers())
     finally:
         store.close()
     cases = load_cases(study_dir, protocol, check_media=False)
     truth, disease, images, ai = region_inputs(cases, protocol.region_role, protocol.task.labels, outputs)
     spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
-    planned = n_readers * len(cases) * len(protocol.modes)  # every reader reads every case once per mode
+    progress = study_progress(study_dir, url)  # every enrolled reader x every planned session
     title = title or protocol.title or study_dir.name
-    paths = write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, planned)
+    paths = write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, progress=progress)
     paths["reads.csv"] = Path(out_dir) / "reads.csv"
     table.to_csv(paths["reads.csv"], index=False)
     return paths

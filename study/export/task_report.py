@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from study.aioutput import AIOutput
 from study.errors import StudyError
+from study.progress import ReadingProgress
 from study.protocol import Task
 from study.stats.analysis import jsonable
 from study.stats.tasks import analyze_grades, analyze_multiclass, analyze_numeric
@@ -123,11 +124,14 @@ def _pdf(
     per_page: int = 8,
     specimens: pd.DataFrame | None = None,
     ai_threshold: dict | None = None,
+    progress: ReadingProgress | None = None,
 ) -> None:
     """Metrics down the page, one column per reader x mode, eight columns a page; then the
     specimen statistics the same way, when given.  ``ai_threshold``: the AI's operating point,
-    said under the heading."""
+    said under the heading; ``progress``: an interim study says so on every page's heading."""
     heading = f"{title}\n{task.kind.replace('_', ' ')} task, per reader and mode"
+    if progress is not None and progress.interim:
+        heading += f"\nINTERIM REPORT: reading still under way, {progress.text()}; figures will change"
     if ai_threshold is not None:
         called = " or ".join(ai_threshold.get("positive") or ()) or "positive"
         heading += f"\nAI's call: {called} when its score >= {ai_threshold['value']:g} ({ai_threshold['source']})"
@@ -176,6 +180,7 @@ def write_task_report(
     specimens: list[dict] | None = None,
     stored_reads: pd.DataFrame | None = None,
     ai_threshold: dict | None = None,
+    progress: ReadingProgress | None = None,
 ) -> dict[str, Path]:
     """Analyse and write the export folder of a non-binary study; return {file name: path}.
 
@@ -184,7 +189,9 @@ def write_task_report(
     ``stored_reads`` (every stored read version, ``study.export.stored_reads``) becomes
     reads.csv when given; the metrics always use ``reads`` (the current reads).
     ``ai_threshold`` (``study.export.cli.ai_operating_point``): the operating point the
-    AI's calls follow, in results.json's ``thresholds.AI`` and under the PDF's heading."""
+    AI's calls follow, in results.json's ``thresholds.AI`` and under the PDF's heading.
+    ``progress`` (``study.progress.study_progress``): results.json's ``progress`` and, while
+    reading is under way, an interim notice on the PDF."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     typed = task_reads(pd.concat([reads, ai], ignore_index=True) if ai is not None and len(ai) else reads, task)
@@ -198,6 +205,9 @@ def write_task_report(
     payload = {"task": task.kind, "labels": list(task.labels or task.grades), "readers": result}
     if ai_threshold is not None:
         payload["thresholds"] = {"AI": ai_threshold}
+    if progress is not None:
+        payload["progress"] = progress.as_dict()
+        payload["notes"] = progress.notes()
     spec_frame = None
     if specimens:
         from study.export.specimen_stats import specimen_frame
@@ -207,7 +217,7 @@ def write_task_report(
         paths["specimens.csv"] = out / "specimens.csv"
         spec_frame.to_csv(paths["specimens.csv"], index=False)
     paths["results.json"].write_text(json.dumps(jsonable(payload), indent=1, allow_nan=False), encoding="utf-8")
-    _pdf(metrics, paths["report.pdf"], title, task, specimens=spec_frame, ai_threshold=ai_threshold)
+    _pdf(metrics, paths["report.pdf"], title, task, specimens=spec_frame, ai_threshold=ai_threshold, progress=progress)
     return paths
 
 

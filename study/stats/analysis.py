@@ -5,7 +5,8 @@
 * ``threshold``: ``{"value", "source"}``, the readers' cut ``rating >= value``
   (value None when their own yes/no answers are used); ``thresholds``: the
   same for ``readers`` and ``AI``, each on its own rating scale;
-* ``progress``: reads per reader x modality, ``interim`` while reading is under way;
+* ``progress``: reads per reader x modality, ``interim`` while reading is under way
+  (with ``planned``: ``planned``, ``done`` and per reader x session ``sessions``);
 * ``reading_time``: per reader, reads faster than the floor (default 2 s);
 * ``modalities``, ``readers_order``, ``groups_order``, ``n_cases``,
   ``n_positive``, ``n_negative``;
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from study.errors import StudyError
+from study.progress import ReadingProgress
 from study.stats import auc as auc_mod
 from study.stats.agreement import agreement
 from study.stats.binary import Z95, binary_metrics, confusion
@@ -227,6 +229,7 @@ def analyze(
     expected_cases: int | None = None,
     min_read_seconds: float = 2.0,
     fixed_reader_convention: str = "hillis",
+    planned: ReadingProgress | None = None,
 ) -> dict:
     """Every binary-task statistic of a long-format reads table (see the module docstring).
 
@@ -236,7 +239,10 @@ def analyze(
     of ratings has its own scale and threshold: ``threshold`` / ``reader_scale``
     for the readers, ``ai_threshold`` / ``ai_scale`` for the AI (both reported
     in ``thresholds``).  ``expected_cases``: cases each reader reads per
-    modality (for the interim counts).  Raises ``StudyError`` (one line per
+    modality (for the interim counts).  ``planned``: a stored study's progress over
+    its enrolled readers x planned sessions (``study.progress``); it decides
+    ``progress['interim']`` (a reader or session with no reads at all is not in
+    ``reads``, so the table alone cannot tell).  Raises ``StudyError`` (one line per
     problem) for bad input.
     """
     df = normalise_reads(reads, binary=True, source=source, require_all_modalities=False)
@@ -271,6 +277,8 @@ def analyze(
     group_order = groups + ([AI_READER] if ai_df is not None else [])
     group_mods = modalities + ([AI_MODALITY] if ai_df is not None else [])
     progress = _progress(df, modalities, readers, expected_cases)
+    if planned is not None:
+        progress.update(planned.as_dict())
     result: dict = {
         "threshold": thresholds["readers"],
         "thresholds": thresholds,
@@ -285,9 +293,11 @@ def analyze(
         "readers": rows,
         "groups": _group_rows(rows, group_order, group_mods),
     }
-    if progress["not_started"]:
+    if planned is not None:
+        notes += planned.notes()
+    elif progress["not_started"]:
         notes.append("Interim: no reads yet for " + ", ".join(progress["not_started"]) + ".")
-    if progress["unfinished"]:
+    if planned is None and progress["unfinished"]:
         notes.append(f"Interim: fewer than {expected_cases} cases read by " + ", ".join(progress["unfinished"]) + ".")
 
     # Paired per-reader McNemar, first vs second modality, on cases read both ways.
