@@ -147,6 +147,9 @@ def analyze_study(
         min_read_seconds=facts["min_read_seconds"],
         source=str(study_dir),
         planned=study_progress(study_dir, url),
+        # A case the model could not read has no output: the AI row is on the others, and a note says so.
+        ai_subset=True,
+        ai_source=f"{study_dir} (stored AI outputs)",
     )
 
 

@@ -27,7 +27,14 @@ from study.export.pdf import BOTTOM, TOP, Flow
 from study.progress import ReadingProgress
 from study.region import RegionRead
 from study.stats.analysis import jsonable
-from study.stats.regions import analyze_regions, as_mask, same_grid
+from study.stats.regions import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    MIN_CI_N,
+    analyze_regions,
+    as_mask,
+    same_grid,
+)
 
 FILES = ("region_cases.csv", "region_readers.csv", "region_results.json", "report.pdf")
 MODE_COLORS = {"unaided": "#1f77b4", "aided": "#ff7f0e", "AI": "#d62728"}
@@ -37,7 +44,10 @@ TRUTH_COLOR = "#2ca02c"
 def _fmt(s: dict, digits: int = 3) -> str:
     if not s or s.get("n", 0) == 0 or not np.isfinite(s["mean"]):
         return "-"
-    ci = f" [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]" if np.isfinite(s["ci_low"]) else ""
+    if np.isfinite(s["ci_low"]):
+        ci = f" [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]"
+    else:  # fewer than 3 values: an interval would say nothing (study.stats.regions.mean_sd_ci)
+        ci = " [n too small for a CI]" if s["n"] < MIN_CI_N else ""
     sd = f" ± {s['sd']:.{digits}f}" if np.isfinite(s["sd"]) else ""
     return f"{s['mean']:.{digits}f}{sd}{ci}"
 
@@ -124,8 +134,10 @@ def summary_tables(flow: Flow, result: dict, title: str, unit: str, interim: str
     if interim:
         flow.para(f"Interim report, {interim[len('interim: ') :]}: figures will change as reading goes on.", size=10)
     flow.para(
-        "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912): mean ± SD [t 95% CI]; "
-        "two empty masks count as Dice 1.",
+        "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912): mean ± SD [95% CI of the mean: "
+        f"percentile bootstrap, Efron & Tibshirani 1993, {BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED}, "
+        f"so it stays within 0-1]; HD95 and area: [t 95% CI]; no CI below n = {MIN_CI_N}. "
+        "Two empty masks count as Dice 1.",
         size=8,
     )
     area_u = "mm²" if unit == "mm" else "px"

@@ -122,7 +122,7 @@ def normalise_ai(
         out["decision"] = pd.to_numeric(ai["ai_decision"], errors="coerce")
         cut = _model_threshold(ai)
     elif out["rating"].notna().any():
-        cut = infer_threshold(out["rating"], threshold, scale)
+        cut = infer_threshold(out["rating"], threshold, scale, who="AI's")
         out["decision"] = (out["rating"] >= cut.value).astype(float)
     else:
         raise StudyError(["ai: column 'ai_rating' has no numeric score"])
@@ -230,6 +230,8 @@ def analyze(
     min_read_seconds: float = 2.0,
     fixed_reader_convention: str = "hillis",
     planned: ReadingProgress | None = None,
+    ai_subset: bool = False,
+    ai_source: str = "AI outputs",
 ) -> dict:
     """Every binary-task statistic of a long-format reads table (see the module docstring).
 
@@ -242,7 +244,11 @@ def analyze(
     modality (for the interim counts).  ``planned``: a stored study's progress over
     its enrolled readers x planned sessions (``study.progress``); it decides
     ``progress['interim']`` (a reader or session with no reads at all is not in
-    ``reads``, so the table alone cannot tell).  Raises ``StudyError`` (one line per
+    ``reads``, so the table alone cannot tell).  AI outputs that miss some of the
+    readers' cases raise ``StudyError`` naming ``ai_source`` and the missing case
+    ids (the AI row would be on other cases than the readers'); with ``ai_subset``
+    the AI row is computed on the cases it covers and a note says which are missing.
+    Raises ``StudyError`` (one line per
     problem) for bad input.
     """
     df = normalise_reads(reads, binary=True, source=source, require_all_modalities=False)
@@ -267,6 +273,22 @@ def analyze(
     if ai is not None:
         ai_df = normalise_ai(ai, set(truth_by_case.index), ai_threshold, ai_scale)
         thresholds["AI"] = _threshold_dict(ai_df.attrs["threshold"])
+        uncovered = [str(c) for c in truth_by_case.index if c not in set(ai_df["case"])]
+        if uncovered and len(ai_df):
+            shown = ", ".join(uncovered[:20]) + (f" and {len(uncovered) - 20} more" if len(uncovered) > 20 else "")
+            covered, total = len(truth_by_case) - len(uncovered), len(truth_by_case)
+            if not ai_subset:
+                raise StudyError(
+                    [
+                        f"{ai_source}: an AI score for {covered} of the readers' {total} cases; no usable score for "
+                        f"{shown}. The AI and the readers must be compared on the same cases: give a score for "
+                        "every case, or allow the AI on the cases it covers (readerstudy analyze --ai-subset)"
+                    ]
+                )
+            notes.append(
+                f"AI outputs cover only {covered} of {total} cases (none for {shown}): the AI row is on those "
+                f"{covered} cases, the readers' rows on all {total}; they are not compared on the same cases."
+            )
         if len(ai_df):
             ai_reads = ai_df.assign(truth=ai_df["case"].map(truth_by_case).astype(int))
             rows.append({"reader": AI_READER, "modality": AI_MODALITY, "group": AI_READER, **_reader_row(ai_reads)})

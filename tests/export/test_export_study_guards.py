@@ -13,14 +13,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from scipy import ndimage
 
 from study.aioutput import AIOutput
 from study.demo.cytology import build_cytology
 from study.engine import ReadSubmission, StudyEngine
+from study.export.region_report import write_region_report
 from study.progress import reading_progress
 from study.protocol import Task
+from study.region import RegionRead
 from tests.admin_cli import admin_env
 from tests.photostudy import write_photo_study
+from tests.regionstudy import write_region_study
 
 
 def _read(study: Path, readers: dict[str, int], answer_for, ai=None) -> None:
@@ -108,3 +112,53 @@ def test_multiclass_report_of_a_part_read_study_is_interim(tmp_path):
     assert prog["unfinished"] == ["cyto1 (aided)"] and prog["not_started"] == []
     assert "Interim: 2 of 12 planned reads (16 %)." in result["notes"]
     assert "INTERIM REPORT: reading still under way, 2 of 12 planned reads (16 %)" in text
+
+
+def test_report_refuses_a_threshold_outside_the_protocol_scale(tmp_path, capsys):
+    """`readerstudy report --threshold 500` on a 0-100 confidence scale gave every reader sensitivity 0."""
+    study = write_photo_study(tmp_path / "study", n_cases=4, task=Task("binary", labels=("benign", "malignant")))
+    _read(study, {"r1": 4}, lambda c: {"answer": str(c.truth), "confidence": 70.0})
+    r = subprocess.run(
+        [sys.executable, "-m", "app.cli", "report", str(study), "--out", str(tmp_path / "out"), "--threshold", "500"],
+        capture_output=True,
+        text=True,
+        env=admin_env(study),
+    )
+    assert r.returncode == 2 and "threshold 500 is outside the readers' 0-100 rating scale (the protocol's)" in r.stderr
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_region_report_prints_no_interval_for_two_values(tmp_path):
+    """Dice 0.312 ± 0.388 [-3.178, 3.803] on n=2: now 'n too small', and bounded intervals from n=3."""
+    study = write_region_study(tmp_path / "photos", n=3, retina=False)
+    ids = sorted(study.truth_masks)
+    reads = [
+        RegionRead(
+            "r1",
+            "g",
+            1,
+            "unaided",
+            c,
+            ndimage.binary_erosion(study.truth_masks[c], iterations=1 + 6 * k),
+            (0.1, 0.1),
+            None,
+            0,
+            0,
+            None,
+        )  # fmt: skip
+        for k, c in enumerate(ids)
+    ]
+    paths = write_region_report(reads[:2], study.truth_masks, tmp_path / "two")
+    text = " ".join(
+        subprocess.run(["pdftotext", str(paths["report.pdf"]), "-"], capture_output=True, text=True).stdout.split()
+    )
+    assert "[n too small for a CI]" in text and "-" + "3." not in text
+    res = json.loads(paths["region_results.json"].read_text())
+    assert res["readers"][0]["dice"]["ci_method"] == "n too small"
+    paths = write_region_report(reads, study.truth_masks, tmp_path / "three")
+    dice = json.loads(paths["region_results.json"].read_text())["readers"][0]["dice"]
+    assert 0 <= dice["ci_low"] <= dice["ci_high"] <= 1 and dice["ci_method"].startswith("percentile bootstrap")
+    text = " ".join(
+        subprocess.run(["pdftotext", str(paths["report.pdf"]), "-"], capture_output=True, text=True).stdout.split()
+    )
+    assert f"seed {dice['ci_seed']}" in text
