@@ -25,11 +25,12 @@ from app.reading.session_list_state import SessionListState
 from app.reading.session_list_widget import SessionListWidget
 from app.reading.stopwatch import Clock
 from app.reading.summary_widget import SummaryWidget
+from app.reading.take_over_dialog import TakeOverDialog
 from app.reading.triage_state import TriageState
 from app.reading.triage_widget import TriageWidget
 from app.workers import warm_up
 from study import regiongeometry
-from study.engine import LeaseStale
+from study.engine import LeaseStale, OpenInAnotherWindow, SessionMoved
 from study.errors import StudyError
 
 HEARTBEAT_MS = 30_000
@@ -94,6 +95,8 @@ class MainWindow(QMainWindow):
         self.reading: ReadingWidget | None = None
         self.summary: SummaryWidget | None = None
         self.session = None
+        self.take_over_dialog: TakeOverDialog | None = None
+        self.moved_message = ""  # why the reading screen stopped: the session moved to another window
         self.screen = ""
         self.heartbeat = QTimer(self)
         self.heartbeat.setInterval(HEARTBEAT_MS)
@@ -166,6 +169,9 @@ class MainWindow(QMainWindow):
         except LeaseStale as err:  # left open on a workstation that stopped: the reader may take it over
             self.show_sessions(str(err), stale_session=index)
             return
+        except OpenInAnotherWindow as err:  # alive in another window here: the reader chooses
+            self.ask_take_over(index, err)
+            return
         except StudyError as err:
             self.show_sessions(str(err))
             return
@@ -185,9 +191,28 @@ class MainWindow(QMainWindow):
             name = "reading"
         self.reading.session_finished.connect(self.on_session_finished)
         self.reading.exit_requested.connect(self.on_exit_requested)
+        self.reading.session_moved.connect(self.on_session_moved)
+        self.moved_message = ""
         self._show(name, self.reading)
         self.heartbeat.start()
+        resumed = self.session.resumed_from
+        if resumed is not None:  # a window here stopped (crash) with the session open: it goes on here
+            self.reading.notice_label.setText(
+                f"This session was left open in a window that stopped (last heartbeat "
+                f"{resumed.last_heartbeat:%H:%M} UTC); it continues here."
+            )
         self.reading.begin()
+
+    def ask_take_over(self, index: int, err: OpenInAnotherWindow) -> None:
+        """The session is open in another window of this workstation: take it over or cancel."""
+        assert self.sessions is not None
+        title = next((r.title for r in self.sessions.state.rows if r.index == index), "This session")
+        if self.take_over_dialog is not None:
+            self.take_over_dialog.deleteLater()
+        self.take_over_dialog = dialog = TakeOverDialog(title, err.holder, self.now(), parent=self)
+        dialog.accepted.connect(lambda: self.on_session_chosen(index, take_over=True))
+        dialog.rejected.connect(lambda: self.show_sessions(f"{title} stays open in the other window; nothing changed."))
+        dialog.open()
 
     def _close_session(self) -> None:
         self.heartbeat.stop()
@@ -196,6 +221,9 @@ class MainWindow(QMainWindow):
             if self.session is not None:
                 try:
                     self.reading.state.leave()  # the case on screen keeps this sitting's time
+                except SessionMoved as err:  # nothing recorded: the reader is told on the session list
+                    self.session = None
+                    self.reading.stop_for_move(err, leaving=True)
                 except StudyError as err:
                     self.reading.error_text = str(err)
         if self.session is not None:
@@ -222,13 +250,26 @@ class MainWindow(QMainWindow):
 
     def on_exit_requested(self) -> None:
         self._close_session()
-        self.show_sessions()
+        self.show_sessions(self.moved_message)
+
+    def on_session_moved(self, message: str) -> None:
+        """The reading screen stopped: another window took the session over.  This window
+        keeps no lease (nothing to renew or release) and records nothing more."""
+        self.moved_message = message
+        self.heartbeat.stop()
+        self.session = None
 
     def on_heartbeat(self) -> None:
         if self.session is None:
             return
         try:
             self.session.heartbeat()
+        except SessionMoved as err:
+            if self.reading is not None:
+                self.reading.stop_for_move(err)  # the screen stays, stopped, with the answer on it
+            else:
+                self.session = None
+                self.show_sessions(str(err))
         except StudyError as err:
             self.session = None
             self._close_session()

@@ -87,6 +87,53 @@ class LeaseStale(LeaseHeld):
         )
 
 
+@dataclass(frozen=True)
+class LeaseHolder:
+    """The window holding a reader's session: its workstation (``user@host``), when it opened
+    the session (None for a lease taken before that was kept) and its last heartbeat (UTC)."""
+
+    workstation: str
+    opened_at: datetime | None
+    last_heartbeat: datetime
+
+
+def _at(at: datetime | None) -> str:
+    return "at an unknown time" if at is None else f"{at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class OpenInAnotherWindow(LeaseHeld):
+    """The session is open, and alive (heartbeats), in another window of this workstation.
+
+    Raised before anything is written; ``take_over=True`` (after the reader chose to)
+    moves it here and stops the other window (audited as ``lease.taken_over``)."""
+
+    def __init__(self, holder: LeaseHolder) -> None:
+        self.holder = holder
+        super().__init__(
+            f"This session is open in another window on this workstation ({holder.workstation}), "
+            f"opened {_at(holder.opened_at)}, last heartbeat {_at(holder.last_heartbeat)}."
+        )
+
+
+class SessionMoved(LeaseHeld):
+    """This window no longer holds its session: another window took it over (and may have
+    closed it since).  Nothing more is written from this window; ``holder`` is the window
+    holding the session now (None: nobody)."""
+
+    def __init__(self, holder: LeaseHolder | None) -> None:
+        self.holder = holder
+        if holder is None:
+            where = "was taken over by another window, which has closed it since"
+        else:
+            since = "" if holder.opened_at is None else f", since {_at(holder.opened_at)}"
+            where = f"was taken over by another window (workstation {holder.workstation!r}{since})"
+        super().__init__(f"This session {where}. This window stopped: nothing more is saved from it.")
+
+
+def _holder(lease: LeaseRow) -> LeaseHolder:
+    return LeaseHolder(lease.workstation, lease.opened_at, lease.heartbeat_at)
+
+
 def workstation_id() -> str:
     """This workstation: OS user and machine, ``user@host``.  The same user on the same
     machine resumes its own session at once after a crash; anyone else must take over."""
@@ -548,9 +595,12 @@ class StudyEngine:
     def start(self, reader: str, index: int, workstation: str | None = None, take_over: bool = False) -> ReadingSession:
         """Open a reader's session on this workstation (default ``workstation_id()``).
 
-        Raises LeaseHeld while another workstation runs it, and LeaseStale when it
-        was left open on another workstation that stopped; ``take_over=True`` (after
-        the reader confirmed) then moves it here, audited as ``lease.taken_over``.
+        Raises LeaseHeld while another workstation runs it, OpenInAnotherWindow while
+        another window of this workstation runs it, and LeaseStale when it was left open
+        on another workstation that stopped; ``take_over=True`` (after the reader chose
+        to) then moves it here, audited as ``lease.taken_over``.  A session left by a
+        window of this workstation that stopped (crash) resumes at once; the session's
+        ``resumed_from`` then names that window.  See ``ReadingSession.acquire``.
         """
         info = next((i for i in self.sessions(reader) if i.index == index), None)
         if info is None:
@@ -665,6 +715,8 @@ class ReadingSession:
         self.engine, self.reader_id, self.reader, self.index, self.name = engine, reader_id, reader, index, name
         self.order, self.modes, self.workstation = order, modes, workstation
         self.token = uuid.uuid4().hex
+        # The window whose session this one resumed because it had stopped (crash), if any.
+        self.resumed_from: LeaseHolder | None = None
         with engine.store.Session() as s:
             self._answered = set(engine._answered(s, reader_id, index))
             # Unreadable cases are skipped, in this run and after a resume.
@@ -681,7 +733,17 @@ class ReadingSession:
         ).scalar_one_or_none()
 
     def acquire(self, take_over: bool = False) -> None:
-        """Hold (or renew) this session's lease; see ``StudyEngine.start`` for the rules."""
+        """Hold (or renew) this session's lease.
+
+        - free, or already this window's: held (renewed);
+        - left by a window that stopped sending heartbeats (crash) on this workstation:
+          resumed at once (audited ``lease.resumed``; ``resumed_from`` says whose it was);
+        - alive in another window on this workstation: OpenInAnotherWindow, unless
+          ``take_over`` (the reader chose to), which stops the other window;
+        - stale on another workstation: LeaseStale, unless ``take_over``;
+        - alive on another workstation: LeaseHeld, always.
+        A refusal writes nothing.  A take-over is audited as ``lease.taken_over``.
+        """
         now = self.engine.clock()
         expires = now + timedelta(seconds=LEASE_SECONDS)
         try:
@@ -696,59 +758,75 @@ class ReadingSession:
                             workstation=self.workstation,
                             heartbeat_at=now,
                             expires_at=expires,
+                            opened_at=now,
                         )
                     )
-                elif (
-                    lease.token == self.token
-                    or lease.workstation == self.workstation
-                    or (lease.expires_at <= now and take_over)
-                ):
-                    if lease.token != self.token:
-                        # The previous holder may have left sittings since this object was made.
-                        self._left = _cases_with_open_sittings(s, self.reader_id, self.index)
-                        # Same workstation (a crash, or a second window there): resume at once.
-                        # Another workstation: only a stale lease, and only when confirmed.
-                        action = "lease.resumed" if lease.workstation == self.workstation else "lease.taken_over"
-                        audit.append(
-                            s,
-                            now,
-                            self.reader,
-                            action,
-                            {
-                                "session": self.index,
-                                "workstation": self.workstation,
-                                "from_workstation": lease.workstation,
-                                "last_heartbeat": lease.heartbeat_at.isoformat(),
-                            },
-                        )
-                    lease.token, lease.workstation, lease.heartbeat_at, lease.expires_at = (
-                        self.token,
-                        self.workstation,
-                        now,
-                        expires,
-                    )
-                elif lease.expires_at <= now:
-                    raise LeaseStale(lease.workstation, lease.heartbeat_at)
-                else:
+                    self._refresh(s)  # another window may have written since this object was made
+                    return
+                if lease.token == self.token:
+                    lease.heartbeat_at, lease.expires_at = now, expires
+                    return
+                stale = lease.expires_at <= now
+                here = lease.workstation == self.workstation
+                if not stale and not here:
                     raise LeaseHeld(
                         f"This session is open on workstation {lease.workstation!r} "
-                        f"(until {lease.expires_at:%H:%M:%S} UTC unless it stops)."
+                        f"(opened {_at(lease.opened_at)}, last heartbeat {_at(lease.heartbeat_at)}; "
+                        f"until {lease.expires_at:%H:%M:%S} UTC unless it stops)."
                     )
+                if not take_over and not (stale and here):
+                    raise (
+                        LeaseStale(lease.workstation, lease.heartbeat_at)
+                        if stale
+                        else OpenInAnotherWindow(_holder(lease))
+                    )
+                previous = _holder(lease)
+                audit.append(
+                    s,
+                    now,
+                    self.reader,
+                    "lease.resumed" if stale and here else "lease.taken_over",
+                    {
+                        "session": self.index,
+                        "workstation": self.workstation,
+                        "from_workstation": lease.workstation,
+                        "from_window_alive": not stale,
+                        "last_heartbeat": lease.heartbeat_at.isoformat(),
+                    },
+                )
+                lease.token, lease.workstation, lease.heartbeat_at, lease.expires_at, lease.opened_at = (
+                    self.token,
+                    self.workstation,
+                    now,
+                    expires,
+                    now,
+                )
+                # The previous window may have read, left or skipped cases since this object was made.
+                self._refresh(s)
+                self.resumed_from = previous if stale else None
         except IntegrityError:
             # Another process inserted the lease between our read and our insert.
             raise LeaseHeld("This session was just opened on another workstation.") from None
 
+    def _refresh(self, s) -> None:
+        """Reload what other windows may have changed: answered, skipped and left cases."""
+        self._answered = set(self.engine._answered(s, self.reader_id, self.index))
+        self._unavailable = self.engine._unavailable(s, self.reader, self.index) - self._answered
+        self._left = _cases_with_open_sittings(s, self.reader_id, self.index)
+
+    def _held_lease(self, s) -> LeaseRow:
+        """This window's lease, locked for the transaction; SessionMoved when another window has it."""
+        lease = self._locked_lease(s)
+        if lease is None or lease.token != self.token:
+            raise SessionMoved(None if lease is None else _holder(lease))
+        return lease
+
     def heartbeat(self) -> None:
-        """Renew the lease; raises LeaseHeld when another workstation took the session over."""
-        with self.engine.store.Session() as s:
-            held = s.execute(
-                select(LeaseRow.token, LeaseRow.workstation).where(
-                    LeaseRow.reader_id == self.reader_id, LeaseRow.session_index == self.index
-                )
-            ).first()
-        if held is not None and held.token != self.token:
-            raise LeaseHeld(f"This session was taken over by workstation {held.workstation!r}.")
-        self.acquire()
+        """Renew the lease; raises SessionMoved when another window took the session over."""
+        now = self.engine.clock()
+        with self.engine.store.transaction() as s:
+            lease = self._held_lease(s)
+            lease.heartbeat_at, lease.expires_at = now, now + timedelta(seconds=LEASE_SECONDS)
 
     def close(self) -> None:
         with self.engine.store.transaction() as s:
@@ -786,6 +864,7 @@ class ReadingSession:
         """Skip a case whose media cannot be read; the cause goes to the audit log
         so the study admin sees it, and the rest of the session goes on."""
         with self.engine.store.transaction() as s:
+            self._held_lease(s)
             audit.append(
                 s,
                 self.engine.clock(),
@@ -858,6 +937,9 @@ class ReadingSession:
                 raise StudyError([f"sitting of case {read.case_id}: the unsubmitted answer is too long"])
         now = self.engine.clock()
         with self.engine.store.transaction() as s:
+            # A window that lost the session records no sitting: its time would be counted in
+            # (or left out of) a read another window makes.
+            self._held_lease(s)
             row = self._sitting_row(read, "left", None)
             row.draft = text
             s.add(row)
@@ -955,9 +1037,7 @@ class ReadingSession:
         consistency = read_consistency(self.engine.protocol, read)
         now = self.engine.clock()
         with self.engine.store.transaction() as s:
-            lease = self._locked_lease(s)
-            if lease is None or lease.token != self.token:
-                raise LeaseHeld("This session was taken over by another workstation; your last answer was not saved.")
+            lease = self._held_lease(s)  # another window has it: this read is not saved
             if self.modes[read.case_id] == "aided" and not _has_ai_output(s, read.case_id):
                 raise StudyError(
                     [

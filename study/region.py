@@ -14,9 +14,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    from study.media.types import Media
 
 
 @dataclass(frozen=True)
@@ -152,3 +156,91 @@ def ai_region_mask(probabilities: np.ndarray, shape: tuple[int, ...]) -> np.ndar
             plane = np.asarray(Image.fromarray(np.nan_to_num(plane)).resize((w, h), Image.Resampling.BILINEAR))
         out[k] = plane >= 0.5
     return out
+
+
+# Volumes from 1 mL up are given in mL, smaller ones in mm³: a 15 mm³ lesion would read as
+# "0.015 mL" (the report and the reading screen's live volume share the rule).
+ML_FROM_MM3 = 1000.0
+
+
+def volume_text(mm3: float) -> str:
+    """A volume for people: "2.35 mL" from 1 mL up, else "31.25 mm³"."""
+    return f"{mm3 / ML_FROM_MM3:.2f} mL" if mm3 >= ML_FROM_MM3 else f"{mm3:.2f} mm\u00b3"
+
+
+class NoVolumeError(ValueError):
+    """A series has no voxel spacing for a volume.  The message names the series and the cause;
+    ``why`` is the cause in a few words, for a label ("uneven slice spacing")."""
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.why = why
+
+
+# Neighbouring slice steps may differ by this fraction of their median (rounding of the
+# positions' decimal strings, oblique planes projected on the normal) and still be one spacing;
+# a missing slice or a variable-spacing acquisition differs by far more.
+SLICE_STEP_TOLERANCE = 0.01
+
+
+def frames_are_times(media: Media) -> bool:
+    """The frames follow each other in time (a video, a cine with a frame rate or frame times), not
+    in space: a region drawn on them is no volume, and is scored frame by frame as images are."""
+    return media.kind == "video" or media.fps is not None or media.frame_times is not None
+
+
+def series_voxel_mm(media: Media, spacing_mm: float | None = None) -> tuple[float, float, float]:
+    """(slice, row, column) voxel spacing in mm of a series, for volumes and 3-D distances.
+
+    The slice spacing is the step between neighbouring slices' ImagePositionPatient along the
+    slice normal (``media.slice_positions``), never SliceThickness: slices may overlap or have
+    gaps, and a thickness of 5 mm at a 6 mm step would shrink every volume by a sixth.  The
+    pixel spacing is ``spacing_mm`` (the study's ``[task] spacing_mm``, which wins in reading
+    too) or the DICOM's own.  Raises ValueError naming ``media.source`` when the positions are
+    missing, fewer than two, or unevenly spaced (a missing slice?), or when no pixel spacing is
+    known: a volume would be a guess.
+    """
+    where = media.source or "the series"
+    positions = media.slice_positions
+    if positions is None or len(positions) < 2:
+        n = media.n_frames
+        raise NoVolumeError(
+            f"{where}: no slice spacing for a volume: "
+            + (
+                "one slice only"
+                if n < 2
+                else f"the {n} slices have no distinct positions along their normal (ImagePositionPatient / "
+                "ImageOrientationPatient missing, or all at one place)"
+            )
+            + " (SliceThickness is not the distance between slices)",
+            "one slice only" if n < 2 else "no slice positions",
+        )
+    steps = np.diff(np.asarray(positions, dtype=np.float64))
+    step = float(np.median(steps))
+    if step <= 0 or np.max(np.abs(steps - step)) > SLICE_STEP_TOLERANCE * step:
+        raise NoVolumeError(
+            f"{where}: slices are not evenly spaced along their normal (steps {steps.min():.4g} to "
+            f"{steps.max():.4g} mm; a missing slice?): one volume needs one slice spacing",
+            "uneven slice spacing",
+        )
+    if spacing_mm is not None:
+        row, col = float(spacing_mm), float(spacing_mm)
+    elif media.spacing_known:
+        row, col = (float(v) for v in media.spacing)
+    else:
+        raise NoVolumeError(
+            f"{where}: no pixel spacing (PixelSpacing) for a volume in mm³: give it as [task] spacing_mm in study.toml",
+            "pixel size unknown",
+        )
+    return step, row, col
+
+
+def case_voxel_mm(media: Media, mask_slices: int, spacing_mm: float | None = None) -> tuple[float, float, float] | None:
+    """The voxel spacing of a region of ``mask_slices`` planes on ``media`` when it is a volume, else None.
+
+    None for a 2-D image (one plane) and for frames in time (``frames_are_times``: a volume of
+    a video is no volume); a series: ``series_voxel_mm`` (NoVolumeError when it has none).
+    """
+    if mask_slices < 2 or frames_are_times(media):
+        return None
+    return series_voxel_mm(media, spacing_mm)

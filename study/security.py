@@ -54,6 +54,27 @@ def code_problem(code: str, field: str = "reader code") -> str | None:
     return None
 
 
+def code_key(code: str) -> str:
+    """What makes two reader codes the same reader: case and spaces ignored (``Spec 1`` is ``spec1``)."""
+    return "".join(code.split()).casefold()
+
+
+def code_collisions(codes: list[str]) -> list[str]:
+    """One warning per pair of ``codes`` that differ only in upper/lower case or spaces, naming
+    both codes (in the given order, the enrolment order).  New codes are refused such a twin
+    (``Store.reader_code_problem``); a store made before that rule may hold both."""
+    seen: dict[str, str] = {}
+    warnings = []
+    for code in codes:
+        first = seen.setdefault(code_key(code), code)
+        if first != code:
+            warnings.append(
+                f"reader codes {first!r} and {code!r} differ only in upper/lower case or spaces: "
+                "they count as two readers in the statistics (if they are one person, read on under one code)"
+            )
+    return warnings
+
+
 def secret_problem(secret: str, field: str = "PIN") -> str | None:
     """Why a typed PIN or password cannot be checked (NUL, over-long), or None."""
     if "\x00" in secret:

@@ -158,11 +158,20 @@ def write_region_study(
 MR_SPACING = (0.3125, 0.3125)  # PixelSpacing of pydicom's MR_small.dcm
 
 
-def write_mr_series(folder: Path, n: int = 4, seed: int = 0, spacing: bool = True) -> np.ndarray:
+def write_mr_series(
+    folder: Path,
+    n: int = 4,
+    seed: int = 0,
+    spacing: bool = True,
+    offsets: tuple[float, ...] | None = None,
+    positions: bool = True,
+) -> np.ndarray:
     """A real MR series of ``n`` slices: pydicom's bundled MR_small.dcm (64 x 64, 0.3125 mm
-    pixels) with each slice's pixels shifted, its own position 0.8 mm apart, instance number
-    and UIDs; written in reversed file order (the loader sorts by position).  ``spacing=False``
-    drops PixelSpacing.  Returns the (n, 64, 64) stored pixels in slice order."""
+    pixels, SliceThickness 0.8 mm) with each slice's pixels shifted, its own position 0.8 mm
+    apart (or at ``offsets`` mm along z from the template's), instance number and UIDs;
+    written in reversed file order (the loader sorts by position).  ``spacing=False`` drops
+    PixelSpacing, ``positions=False`` ImagePositionPatient and SliceLocation.  Returns the
+    (n, 64, 64) stored pixels in slice order."""
     import pydicom
     from pydicom.data import get_testdata_file
     from pydicom.uid import generate_uid
@@ -172,12 +181,15 @@ def write_mr_series(folder: Path, n: int = 4, seed: int = 0, spacing: bool = Tru
     series_uid = generate_uid(entropy_srcs=["readerstudy-test-series", str(folder.name), str(seed)])
     stack = []
     x, y, z = (float(v) for v in template.ImagePositionPatient)
+    offsets = offsets or tuple(0.8 * k for k in range(n))
     for k in range(n):
         ds = copy.deepcopy(template)  # Dataset.copy() shares the elements: positions would add up
         pixels = np.roll(template.pixel_array, 3 * k + seed, axis=1)
         ds.PixelData = pixels.astype(template.pixel_array.dtype).tobytes()
-        ds.ImagePositionPatient = [x, y, z + 0.8 * k]
-        ds.SliceLocation = 0.8 * k
+        ds.ImagePositionPatient = [x, y, z + offsets[k]]
+        ds.SliceLocation = offsets[k]
+        if not positions:
+            del ds.ImagePositionPatient, ds.SliceLocation
         ds.InstanceNumber = k + 1
         ds.SeriesInstanceUID = series_uid
         ds.SOPInstanceUID = generate_uid(entropy_srcs=[series_uid, str(k)])
@@ -201,9 +213,12 @@ def disc_stack(n: int, size: int, slices: dict[int, tuple[float, float, float]])
 SERIES_TASK = Task("region", "Outline the lesion", region="lesion", role="mr")
 
 
-def write_series_region_study(root: Path, *, design: str = "sequential", n: int = 2) -> RegionStudy:
-    """A region study on MR series (role ``mr``, 4 slices each, spacing from the DICOM headers):
-    truth masks are (4, 64, 64) ``.npy`` stacks with a disc on slices 1 and 2."""
+def write_series_region_study(
+    root: Path, *, design: str = "sequential", n: int = 2, offsets: tuple[float, ...] | None = None
+) -> RegionStudy:
+    """A region study on MR series (role ``mr``, 4 slices each, spacing from the DICOM headers;
+    slices 0.8 mm apart, or at ``offsets`` mm, as :func:`write_mr_series`): truth masks are
+    (4, 64, 64) ``.npy`` stacks with a disc on slices 1 and 2."""
     root.mkdir(parents=True, exist_ok=True)
     protocol = Protocol(
         "region-series",
@@ -220,7 +235,7 @@ def write_series_region_study(root: Path, *, design: str = "sequential", n: int 
     rows, ids, masks, shapes = [], [], {}, {}
     for i in range(n):
         cid = f"MS{201 + i}"
-        write_mr_series(root / "media" / cid, n=4, seed=i)
+        write_mr_series(root / "media" / cid, n=4, seed=i, offsets=offsets)
         mask = disc_stack(4, 64, {1: (30, 30, 8 + i), 2: (32, 30, 10 + i)})
         np.save(root / "truth" / f"{cid}.npy", mask)
         rows.append((cid, "", f"P{i}", f"media/{cid}", f"truth/{cid}.npy"))

@@ -58,6 +58,8 @@ class ReadersState:
         # Which form the message answers, shown next to it: "add" (Add a reader), "override"
         # (the washout override), "" (below the table: the audit export).
         self.message_about = ""
+        # Enrolled codes that differ only in case or spaces (a store made before they were refused).
+        self.code_warnings: list[str] = []
         self.refresh()
 
     @property
@@ -92,6 +94,7 @@ class ReadersState:
             for r in status["readers"]
         ]
         self.session_names = [s.name for s in self.lines[0].sessions] if self.lines else []
+        self.code_warnings = list(status["warnings"])
         a = status["audit"]
         self._set_audit(a["ok"], a["rows"], a["first_broken"], a["reason"])
 

@@ -32,8 +32,9 @@ from study.aioutput import AIOutput
 from study.consistency import CONTRADICTORY, binary_consistency, contradiction_text
 from study.engine import CaseItem, ReadingSession, ReadSubmission, SessionView
 from study.heat import FULL, HeatStrength, heat_strength
+from study.media.types import Media
 from study.protocol import Protocol
-from study.region import ai_region_mask
+from study.region import NoVolumeError, ai_region_mask, case_voxel_mm
 from study.specimen import FieldView
 
 
@@ -91,6 +92,7 @@ class ReadingState:
         self.submitted: list[ReadSubmission] = []  # this run only, for the summary
         self.skipped = 0  # cases whose media could not be read, this run
         self.warned = False  # a contradiction was shown for the answer as it stands
+        self.stopped = False  # the session moved to another window: nothing more is read here
         # A specimen's gallery log (triage): called at submit and leave, its FieldViews go
         # into the same engine transaction as the read (study.specimen.FieldView).
         self.field_views: Callable[[], tuple[FieldView, ...]] | None = None
@@ -222,7 +224,7 @@ class ReadingState:
         return (
             self.item is not None
             and self.displayed_at is not None
-            and not (self.loading or self.paused or self.time_up)
+            and not (self.loading or self.paused or self.time_up or self.stopped)
         )
 
     @property
@@ -255,8 +257,14 @@ class ReadingState:
             return True
         return False
 
+    def stop(self) -> None:
+        """The session moved to another window: the clocks stop and nothing more is submitted.
+        The answer on screen stays (shown, never saved) so the reader can give it there."""
+        self.stopped = True
+        self._sync_clocks()
+
     def set_paused(self, paused: bool) -> None:
-        if self.item is None:
+        if self.item is None or self.stopped:
             return
         self.paused = paused
         self._sync_clocks()
@@ -296,7 +304,7 @@ class ReadingState:
 
     @property
     def can_submit(self) -> bool:
-        return self.item is not None and not self.paused and not self.loading and self.answer.complete
+        return self.item is not None and not (self.paused or self.loading or self.stopped) and self.answer.complete
 
     # -- category vs likelihood (study.consistency; the protocol's task.consistency) --
     @property
@@ -368,19 +376,31 @@ class ReadingState:
 
     # -- region tasks -------------------------------------------------------------
     def region_ready(
-        self, frames_shape: tuple[int, ...], media_spacing: tuple[float, float] | None, is_2d: bool
+        self,
+        frames_shape: tuple[int, ...],
+        media_spacing: tuple[float, float] | None,
+        is_2d: bool,
+        media: Media | None = None,
     ) -> None:
         """The image of a region task is drawn: size the answer, and in an aided read start it
         from the AI's region (segmentation probabilities of the role cut at 0.5, resampled to
         the image; ``study.region.ai_region_mask``).  ``media_spacing``: the media's own pixel
-        spacing when it has one (DICOM), else None; the protocol's ``task.spacing_mm`` wins."""
+        spacing when it has one (DICOM), else None; the protocol's ``task.spacing_mm`` wins.
+        ``media`` (a series): its voxel spacing for the live volume, as the report's
+        (``study.region.case_voxel_mm``), or why it has none."""
         a = self.answer
         if not isinstance(a, RegionAnswer):
             return
         n, h, w = frames_shape[:3]
         task_spacing = self.protocol.task.spacing_mm
         spacing = (task_spacing, task_spacing) if task_spacing is not None else media_spacing
-        a.begin((n, h, w), spacing, self.ai_region((n, h, w)), image_2d=is_2d)
+        voxel, no_volume = None, ""
+        if media is not None and not is_2d:
+            try:
+                voxel = case_voxel_mm(media, n, task_spacing)
+            except NoVolumeError as exc:  # shown on the area label: the volume is left out, never guessed
+                no_volume = exc.why
+        a.begin((n, h, w), spacing, self.ai_region((n, h, w)), image_2d=is_2d, voxel_mm=voxel, no_volume=no_volume)
 
     def ai_region(self, shape: tuple[int, int, int]) -> np.ndarray | None:
         """The AI's region on the image (bool (N, H, W)); None unaided or without a mask."""

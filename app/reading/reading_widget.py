@@ -37,6 +37,7 @@ from app.reading.prefetch import LoadedCase, MediaPrefetcher, item_key
 from app.reading.reading_state import ReadingState, format_duration
 from app.reading.region_editor import AI_COLOR, RegionEditorPanel
 from app.viewer.keys import KEY_ACTIONS
+from study.engine import SessionMoved
 from study.errors import StudyError
 
 KEY_NAMES = {
@@ -102,6 +103,7 @@ class ReadingWidget(QWidget):
     read_submitted = Signal()  # the engine committed a read
     session_finished = Signal()  # no case left
     exit_requested = Signal()  # the reader leaves; the case on screen is not saved
+    session_moved = Signal(str)  # another window took the session over: this screen stopped (the message)
 
     def __init__(
         self,
@@ -273,13 +275,41 @@ class ReadingWidget(QWidget):
     item_noun = "case"  # what the reader calls one item of the session
 
     def skip_current(self, cause: str) -> None:
-        self._skip(cause)
+        try:
+            self._skip(cause)
+        except SessionMoved as err:
+            self.stop_for_move(err)
+            return
         n = self.state.skipped
         self.notice_label.setText(
             f"{n} {self.item_noun}{'s' if n != 1 else ''} could not be opened and "
             f"{'were' if n != 1 else 'was'} skipped; the study team is told."
         )
         self.show_current()
+
+    def stop_for_move(self, err: SessionMoved, leaving: bool = False) -> None:
+        """Another window took the session over: stop here, say so, and say what becomes of the
+        answer on screen (not saved; kept on screen unless ``leaving``; the case stays unanswered
+        for the other window)."""
+        if self.state.stopped:
+            return
+        self.state.stop()
+        self.ticker.stop()
+        self._play_videos(False)
+        item = self.state.item
+        kept = "" if leaving else " it stays on this screen, and"
+        unsaved = (
+            f" Your answer to {self.item_noun} {item.position} of {item.total} was not submitted, so it is "
+            f"not saved:{kept} the {self.item_noun} is still unanswered in the other window."
+            if item is not None
+            else ""
+        )
+        self.error_text = f"{err}{unsaved}"
+        self.exit_button.setText("Back to sessions")
+        self.exit_button.setToolTip("This window stopped; the session goes on in the other window")
+        self.pause_button.setEnabled(False)
+        self.refresh()
+        self.session_moved.emit(self.error_text)
 
     def _skip(self, cause: str) -> None:
         self.state.skip_unavailable(cause)
@@ -315,7 +345,7 @@ class ReadingWidget(QWidget):
         # a DICOM without PixelSpacing loads with 1 mm pixels for display only: no mm² from those
         own_spacing = tuple(media.spacing) if media.spacing_known else None
         is_2d = media.n_frames == 1 and media.kind in ("image", "dicom")
-        self.state.region_ready(media.frames.shape[:3], own_spacing, is_2d)
+        self.state.region_ready(media.frames.shape[:3], own_spacing, is_2d, media)
         start = self.region_editor.state.start
         vp.set_mask(start)
         vp.set_mask_style(color=AI_COLOR, opacity=0.25)
@@ -352,7 +382,10 @@ class ReadingWidget(QWidget):
         ``submit`` returning None means nothing was submitted (a warning is on screen)."""
         try:
             done = submit()
-        except StudyError as err:  # e.g. the lease was taken over
+        except SessionMoved as err:
+            self.stop_for_move(err)
+            return
+        except StudyError as err:
             self.error_text = str(err)
             self.refresh()
             return
@@ -545,7 +578,7 @@ class ReadingWidget(QWidget):
             f"Case {item.position} of {item.total}" if item is not None else f"{done} of {total} read"
         )
         self.pause_button.setText("Resume   P" if s.paused else "Pause   P")
-        self.answer_panel.setEnabled(item is not None and not s.paused and not s.loading)
+        self.answer_panel.setEnabled(item is not None and not (s.paused or s.loading or s.stopped))
         self.submit_button.setEnabled(s.can_submit)
         problem = self.error_text or (
             s.answer.problem or s.consistency_note if item is not None and not s.loading else ""
@@ -567,8 +600,9 @@ class ReadingWidget(QWidget):
             "multiclass": f"1\u2013{len(task.labels)} or \u2191 \u2193 answer",
             "grade_distribution": f"1\u2013{len(task.grades)} or \u2190 \u2192 grade",
             "numeric": "type the value \u00b7 then \u2191 \u2193 adjust it",
-            "region": "click points \u00b7 V outline B brush E eraser \u00b7 N new outline \u00b7 Ctrl+Z undo"
-            + (" \u00b7 A AI region" if self.state.aided else ""),
+            # a click adds a point, a drag moves a vertex (the AI's contour in aided reads): both hold
+            "region": "click adds \u00b7 drag moves \u00b7 Ctrl+Z undo\nV outline \u00b7 B brush \u00b7 E eraser \u00b7 N new",
+            # (the AI panel of an aided read says A shows or hides the AI's region)
         }[task.kind]
         second = "Enter submits \u00b7 P pauses" + (" \u00b7 C heat map" if self.state.has_cam else "")
         return f"{first}\n{second}\nF1 or ? all keys"
@@ -589,7 +623,12 @@ class ReadingWidget(QWidget):
     def _refresh_cover(self) -> None:
         s = self.state
         cover = ""
-        if s.item is None:
+        if s.stopped:
+            cover = (
+                "This session moved to another window\n\n"
+                "This window stopped: nothing more is saved from it.\nGo on reading in the other window."
+            )
+        elif s.item is None:
             cover = "Session complete"
         elif s.paused:
             cover = "Paused\n\nPress P to continue"

@@ -20,7 +20,7 @@ import numpy as np
 
 from app.reading.answers import AnswerFields, AnswerState, BinaryAnswer
 from study.protocol import Task
-from study.region import Region, decode_mask, encode_mask
+from study.region import Region, decode_mask, encode_mask, volume_text
 from study.regiongeometry import mask_polygon, paint_stroke, polygon_mask
 
 UNDO_DEPTH = 50
@@ -36,6 +36,8 @@ class RegionAnswer(AnswerState):
         self.binary = BinaryAnswer(task.labels, task.confidence_range) if task.also == "binary" else None
         self.mask: np.ndarray | None = None  # bool (N, H, W) once ``begin`` knows the image
         self.spacing_mm: tuple[float, float] | None = None
+        self.voxel_mm: tuple[float, float, float] | None = None  # (slice, row, column) mm of a series
+        self.no_volume = ""  # why a series has no volume, in a few words ("uneven slice spacing")
         self.start: np.ndarray | None = None  # the AI's region (aided), bool (N, H, W)
         self.image_2d = True
         self.edit_count = 0
@@ -53,10 +55,17 @@ class RegionAnswer(AnswerState):
         spacing_mm: tuple[float, float] | None,
         start: np.ndarray | None = None,
         image_2d: bool = True,
+        voxel_mm: tuple[float, float, float] | None = None,
+        no_volume: str = "",
     ) -> None:
-        """The image is on screen: (N, H, W) planes, pixel spacing, the AI's region (aided) if any."""
+        """The image is on screen: (N, H, W) planes, pixel spacing, the AI's region (aided) if any.
+
+        On a series: ``voxel_mm`` (slice, row, column) mm when it has one
+        (``study.region.series_voxel_mm``), else ``no_volume``, why not in a few words."""
         n, h, w = shape
         self.spacing_mm = spacing_mm
+        self.voxel_mm = voxel_mm
+        self.no_volume = no_volume
         self.image_2d = image_2d and n == 1
         if start is not None:
             start = np.asarray(start, dtype=bool)
@@ -165,15 +174,30 @@ class RegionAnswer(AnswerState):
             return None
         return self.pixels * self.spacing_mm[0] * self.spacing_mm[1]
 
+    @property
+    def volume_mm3(self) -> float | None:
+        """The region's volume on a series with a voxel spacing (voxels x slice x row x column mm), else None."""
+        if self.voxel_mm is None:
+            return None
+        return self.pixels * self.voxel_mm[0] * self.voxel_mm[1] * self.voxel_mm[2]
+
     def area_text(self) -> str:
         """The live area; on a series the sum over its slices, saying on how many (a per-slice
-        figure labelled only "Area" would read as the slice's own)."""
+        figure labelled only "Area" would read as the slice's own), and the volume (mL from
+        1 mL up, else mm³, as the report) or, in a few words, why there is none."""
         pixels = self.pixels
         area = None if self.spacing_mm is None else pixels * self.spacing_mm[0] * self.spacing_mm[1]
         text = f"Area {area:.2f} mm\u00b2 ({pixels} px)" if area is not None else f"Area {pixels} px"
         if self.mask is not None and not self.image_2d and self.mask.shape[0] > 1:
-            drawn = int(self.mask.any(axis=(1, 2)).sum())
-            text += f"\non {drawn} of {self.mask.shape[0]} slices"  # a line of its own: the panel is narrow
+            # lines of their own: the panel is narrow
+            drawn, n = int(self.mask.any(axis=(1, 2)).sum()), self.mask.shape[0]
+            volume = self.volume_mm3
+            if volume is not None and self.voxel_mm is not None:
+                text += f"\nVolume {volume_text(volume)}\non {drawn} of {n} slices, {self.voxel_mm[0]:.3g} mm apart"
+            else:
+                text += f"\non {drawn} of {n} slices"
+                if self.no_volume and area is not None:  # (without a pixel size the line below says why)
+                    text += f"\nno volume: {self.no_volume}"
         return text if area is not None else text + " (pixel size unknown)"
 
     @property

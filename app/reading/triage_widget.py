@@ -33,6 +33,7 @@ from app.reading.triage_gallery import GalleryPanel
 from app.reading.triage_queue import TriageQueueModel
 from app.reading.triage_state import TriageState
 from study.aioutput import field_cam_key
+from study.engine import SessionMoved
 
 ALL = "All AI classes"
 COLUMN_WIDTHS = {"#": 40, "Answer": 72}
@@ -310,12 +311,18 @@ class TriageWidget(ReadingWidget):
     def on_row_clicked(self, index: QModelIndex) -> None:
         case_id = self.queue_model.case_id(index.row())
         current = self.state.item
+        if self.state.stopped:  # the session moved to another window
+            return
         if (current is not None and current.case_id == case_id) or not self.triage.can_open(case_id):
             self.refresh()
             return
+        try:
+            self.triage.open(case_id)  # records the sitting of the slide left
+        except SessionMoved as err:
+            self.stop_for_move(err)
+            return
         self.error_text = ""
         self.reason_field.clear()
-        self.triage.open(case_id)
         self.show_current()
 
     # -- drawing ----------------------------------------------------------------

@@ -75,6 +75,8 @@ def study_status(engine: StudyEngine, outputs: list[Path] = ()) -> dict:
             "aided_closed": ai.closed_reason,
         },
         "readers": readers,
+        # Codes that differ only in case or spaces (a store made before they were refused).
+        "warnings": engine.store.reader_code_collisions(),
         "audit": audit,
     }
 
@@ -128,6 +130,8 @@ def run(args) -> int:
                 print(
                     f"  {r['reader']:<10} {r['group']:<12} {s['name']:<10} {s['state']:<12} {s['done']}/{s['total']}{extra}"
                 )
+        for warning in status["warnings"]:
+            print(f"warning: {warning}")
         a = status["audit"]
         if a.get("readers_unreadable"):
             print(f"  (progress cannot be shown: {a['readers_unreadable']})")

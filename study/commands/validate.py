@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from study.cases import load_cases
-from study.commands import user_errors
+from study.commands import add_db_argument, user_errors
 from study.intake.progress import ProgressLine
 from study.intake.validate import validate_study
 from study.protocol import load_protocol
@@ -15,6 +15,21 @@ from study.protocol import load_protocol
 def add_arguments(parser) -> None:
     parser.add_argument("study_dir", type=Path)
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_db_argument(parser)
+
+
+def reader_warnings(study_dir: Path, url: str | None) -> list[str]:
+    """Reader codes of the study's store that differ only in case or spaces ([] before a store exists)."""
+    from study.store import Store, identity, resolve_url
+
+    key = identity.store_key(Path(study_dir), identity.parse_url(resolve_url(study_dir, url), "store"))
+    if url is None and key not in identity.recorded(study_dir):
+        return []  # no store yet, so no readers (and validate does not make one)
+    store = Store.open(study_dir, url)
+    try:
+        return store.reader_code_collisions()
+    finally:
+        store.close()
 
 
 @user_errors
@@ -28,6 +43,8 @@ def run(args) -> int:
     errors = [f for f in findings if f.severity == "error"]
     for f in findings:
         print(f"{f.severity}: {f.line()}", file=sys.stderr)
+    for warning in reader_warnings(args.study_dir, args.db):
+        print(f"warning: {warning}", file=sys.stderr)
     if errors:
         bad = len({f.case_id for f in errors})
         print(f"{args.study_dir}: INVALID: {len(errors)} problem(s) in {bad} of {len(cases)} cases", file=sys.stderr)

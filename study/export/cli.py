@@ -43,6 +43,7 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
     """Multiclass, numeric and grade-distribution studies: their own metrics, the AI as a reader;
     ``stored``: reads.csv's table (``study.export.stored_reads.stored_reads_frame``)."""
     from study.cases import load_cases
+    from study.export.front import report_facts
     from study.export.specimen_stats import specimen_stats
     from study.export.task_report import ai_frame_for, write_task_report
     from study.progress import study_progress
@@ -57,6 +58,7 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
     protocol = load_protocol(study_dir)
     cases = load_cases(study_dir, protocol, check_media=False)
     specimens = specimen_stats(study_dir, reads, url)  # [] unless specimen fields were opened
+    point = ai_operating_point(study_dir, protocol, outputs.values())
     return write_task_report(
         reads,
         out,
@@ -65,7 +67,8 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
         title=title,
         specimens=specimens,
         stored_reads=stored,
-        ai_threshold=ai_operating_point(study_dir, protocol, outputs.values()),
+        ai_threshold=point,
+        study=report_facts(study_dir, stored, url, point, outputs),
         progress=study_progress(study_dir, url),
     )
 
@@ -94,28 +97,16 @@ def ai_operating_point(study_dir: Path, protocol, outputs) -> dict | None:
 
 
 def study_facts(study_dir: Path) -> dict:
-    """Protocol facts for the report's title page and the analysis: title, design, scale, cases, floor."""
+    """What the analysis takes from the protocol: title, modes, scale, case count (interim counts)
+    and reading-time floor.  What the report says about the study: ``study.export.front``."""
     from study.cases import load_cases
     from study.protocol import load_protocol
     from study.stats.table import Scale
 
     protocol = load_protocol(study_dir)
-    design = {
-        "sequential": f"sequential: unaided, then aided after a {protocol.washout_days}-day washout",
-        "crossover": "crossover: each case read once per mode, mode order balanced",
-        "concurrent": "concurrent: aided reads only",
-    }.get(protocol.design, protocol.design)
-    task = protocol.task
-    task_text = f"{task.kind}" + (f": {task.question}" if task.question else "")
-    if task.kind == "binary":
-        task_text += f"; confidence on {task.confidence}"
-    lo, hi = task.confidence_range
+    lo, hi = protocol.task.confidence_range
     return {
         "title": protocol.title or study_dir.name,
-        "study_id": protocol.study_id,
-        "design_text": design,
-        "task": task_text,
-        "seed": protocol.seed,
         "modes": list(protocol.modes),
         "n_cases": len(load_cases(study_dir, protocol, check_media=False)),
         "reader_scale": Scale(float(lo), float(hi), "protocol"),
@@ -218,6 +209,7 @@ def export_study(
 
 def _write_rating_report(study_dir, out, stored, url, threshold, ai_threshold, title, task) -> dict[str, Path]:
     """Binary studies (MRMC) and the other rated kinds (their own metrics)."""
+    from study.export.front import report_facts
     from study.export.report import write_report
 
     reads, ai = load_study(study_dir, url)
@@ -228,6 +220,9 @@ def _write_rating_report(study_dir, out, stored, url, threshold, ai_threshold, t
     if task.kind != "binary":
         return _write_task_report(study_dir, out, url, title, task, reads, stored)
     result = analyze_study(study_dir, reads, ai, threshold, ai_threshold, url)
+    point = (result.get("thresholds") or {}).get("AI")
+    if point is not None and len(task.labels) == 2:  # a binary AI's cut calls the task's positive label
+        point = {**point, "positive": [task.labels[1]]}
     return write_report(
         reads,
         out,
@@ -237,7 +232,7 @@ def _write_rating_report(study_dir, out, stored, url, threshold, ai_threshold, t
         result=result,
         title=title,
         stored_reads=stored,
-        study=facts,
+        study=report_facts(study_dir, stored, url, point),
     )
 
 

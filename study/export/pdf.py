@@ -9,7 +9,6 @@ matplotlib's object API (no pyplot), headless.
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +16,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from study.export import figures
+from study.export.front import front_matter
 from study.export.wording import (
     FOM_NAMES,
     finite,
@@ -71,9 +71,15 @@ class Flow:
             self.y -= LINE * size / 8.5
 
     def table(
-        self, header: list[str], rows: list[list[str]], widths: list[float] | None = None, size: float = 7.5
+        self,
+        header: list[str],
+        rows: list[list[str]],
+        widths: list[float] | None = None,
+        size: float = 7.5,
+        align: str = "center",
     ) -> None:
-        """A table that continues (header repeated) on the next page when it does not fit."""
+        """A table that continues (header repeated) on the next page when it does not fit.
+        ``align``: of the columns after the first ("left" for an item / value table of sentences)."""
 
         def lines(row):
             return max(str(c).count("\n") + 1 for c in row)
@@ -104,9 +110,9 @@ class Flow:
                 if r == 0:
                     cell.set_text_props(weight="bold")
                     cell.set_facecolor("#eeeeee")
-                if c == 0:
+                if c == 0 or (align == "left" and r > 0):
                     cell.set_text_props(ha="left")
-                    cell.PAD = 0.03
+                    cell.PAD = 0.03 if c == 0 else 0.03 * (widths[0] / widths[c] if widths else 1.0)
             self.y -= h + 0.012
             start = stop
             if start < len(rows):
@@ -127,15 +133,17 @@ class Flow:
         draw(self.fig, (LEFT, self.y - height, RIGHT - LEFT, height))
         self.y -= height + 0.01
 
-    def finish(self) -> list[Figure]:
-        n = len(self.pages)
+    def finish(self, total: int | None = None) -> list[Figure]:
+        """Footer and page numbers; ``total``: the pages of the whole PDF when more follow these."""
+        n = total or len(self.pages)
         for k, fig in enumerate(self.pages, start=1):
             fig.text(LEFT, 0.025, self.footer, fontsize=7, color="0.4")
             fig.text(RIGHT, 0.025, f"page {k} of {n}", fontsize=7, color="0.4", ha="right")
         return self.pages
 
 
-def _protocol_rows(result: dict, study: dict) -> list[list[str]]:
+def _analysis_rows(result: dict, study: dict | None) -> list[list[str]]:
+    """The binary analysis' own rows under the study's front table (``study.export.front``)."""
     prog = result.get("progress") or {}
     groups: dict[str, int] = {}
     for r in result["readers"]:
@@ -145,30 +153,29 @@ def _protocol_rows(result: dict, study: dict) -> list[list[str]]:
     if len(groups) > 1 or (groups and next(iter(groups)) not in ("all", "ungrouped")):
         readers += " (" + ", ".join(f"{n} {g}" for g, n in groups.items()) + ")"
     rows = [
-        ["Study", str(study.get("study_id") or "")],
-        ["Design", str(study.get("design_text") or study.get("design") or "")],
-        ["Task", str(study.get("task") or "binary: positive / negative")],
-        ["Readers", readers],
-        ["Cases read", f"{result['n_cases']} ({result['n_positive']} positive, {result['n_negative']} negative)"],
+        ["Readers analysed", readers],
+        ["Cases analysed", f"{result['n_cases']} ({result['n_positive']} positive, {result['n_negative']} negative)"],
         ["Modalities", ", ".join(result["modalities"])],
-        ["Readers' decision", threshold_text(result.get("thresholds", {}).get("readers"))],
     ]
-    if "AI" in (result.get("thresholds") or {}):
+    auc = (result.get("mrmc") or {}).get("auc") or {}
+    if auc.get("design"):  # the reads' own crossing, which the MRMC covariance follows
+        rows.append(["Design as read", f"{auc['design']} (MRMC covariance: {auc.get('covariance', '-')})"])
+    rows.append(["Readers' decision", threshold_text(result.get("thresholds", {}).get("readers"))])
+    ai_told = bool(((study or {}).get("ai") or {}).get("operating_point"))
+    if "AI" in (result.get("thresholds") or {}) and not ai_told:  # else the front table's "AI operating point"
         rows.append(["AI's decision", threshold_text(result["thresholds"]["AI"])])
     rows.append(["Reads analysed", str(prog.get("n_reads", "-"))])
-    rows.append(["Status", _status_text(prog)])
-    if study.get("seed") is not None:
-        rows.append(["Randomization seed", str(study["seed"])])
-    rows.append(["Generated", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC") + " by readerstudy"])
-    return [r for r in rows if r[1]]
+    rows.append(["Status", status_text(prog)])
+    return rows
 
 
-def _status_text(prog: dict) -> str:
+def status_text(prog: dict) -> str:
     """'complete', or 'INTERIM: ...' with the planned reads done when the study's plan is known."""
     if not prog.get("interim"):
         return "complete"
-    if prog.get("planned"):
-        return f"INTERIM: reading still under way, {prog['done']} of {prog['planned']} planned reads done"
+    done = prog.get("done", prog.get("reads"))  # a region report without a stored study counts its reads
+    if prog.get("planned") and done is not None:
+        return f"INTERIM: reading still under way, {done} of {prog['planned']} planned reads done"
     return "INTERIM: reading still under way"
 
 
@@ -244,29 +251,24 @@ def build_pages(
     reads: pd.DataFrame, result: dict, ai: pd.DataFrame | None, title: str, study: dict | None = None
 ) -> list[Figure]:
     """Every page of the report as matplotlib Figures (A4 portrait)."""
-    study = study or {}
     prog = result.get("progress") or {}
     flow = Flow(f"{title} - " + ("interim report" if prog.get("interim") else "report"))
-    flow.title(title)
+    notice = ""
     if prog.get("interim"):
         detail = " ".join(
             n.removeprefix("Interim: ")[:1].upper() + n.removeprefix("Interim: ")[1:]
             for n in result.get("notes", [])
             if n.startswith("Interim:")
         )
-        flow.para(
-            f"INTERIM ANALYSIS: reading is still under way ({prog.get('n_reads', 0)} reads so far). {detail}",
-            size=10,
-            width=90,
-        )
-    flow.para(
-        "Reader study report: per-reader and per-group diagnostic performance, multi-reader multi-case (MRMC) "
-        "comparison of the modalities, and the effect of the AI on the readers' decisions.",
-        style="italic",
-    )
-    flow.heading("Protocol")
-    flow.table(
-        ["Item", "Value"], [[a, _wrap(b, 80)] for a, b in _protocol_rows(result, study)], widths=[0.22, 0.78], size=8
+        notice = f"INTERIM ANALYSIS: reading is still under way ({prog.get('n_reads', 0)} reads so far). {detail}"
+    front_matter(
+        flow,
+        title,
+        study,
+        _analysis_rows(result, study),
+        subtitle="Reader study report: per-reader and per-group diagnostic performance, multi-reader multi-case "
+        "(MRMC) comparison of the modalities, and the effect of the AI on the readers' decisions.",
+        notice=notice,
     )
     if prog.get("interim"):
         header, rows = _progress_rows(result)

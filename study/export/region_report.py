@@ -1,12 +1,14 @@
 """Export folder and PDF section for region (segmentation) studies.
 
 Files: ``region_cases.csv`` (one row per read and per AI mask: Dice, IoU,
-HD95, area, truth area, area error, circularity, likelihood, edit figures),
+HD95, area, truth area, area error, circularity, likelihood, edit figures; on a
+series also the slice spacing and the volumes in mm³ and mL, Dice over the
+volume and HD95 in 3-D),
 ``region_readers.csv`` (per reader and mode: means, SDs, 95% CIs,
-Bland-Altman of area), ``region_results.json`` (everything of
+Bland-Altman of area, and of volume on series), ``region_results.json`` (everything of
 :func:`study.stats.regions.analyze_regions`) and ``report.pdf`` whose region
 section has: the summary tables, a Dice box plot per reader and mode, a
-Bland-Altman plot of area against the truth area, and overlays of the best and
+Bland-Altman plot of area (series: volume) against the truth's, and overlays of the best and
 worst cases (truth, readers' and AI contours on the image).
 """
 
@@ -23,9 +25,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from study.errors import StudyError
-from study.export.pdf import BOTTOM, TOP, Flow
+from study.export.front import export_facts, front_matter
+from study.export.pdf import BOTTOM, TOP, Flow, status_text
 from study.progress import ReadingProgress
-from study.region import RegionRead
+from study.region import ML_FROM_MM3, RegionRead
 from study.stats.analysis import jsonable
 from study.stats.regions import (
     BOOTSTRAP_RESAMPLES,
@@ -105,6 +108,11 @@ def readers_frame(result: dict) -> pd.DataFrame:
                 row[f"{key}_{stat}"] = e[key][stat]
         ba = e["bland_altman"]
         row |= {"area_bias": ba["bias"], "area_loa_low": ba["loa"][0], "area_loa_high": ba["loa"][1]}
+        if "volume_error" in e:  # a series study: volumes in volume_unit (mL or mm³)
+            ve, vba = e["volume_error"], e["volume_bland_altman"]
+            row |= {f"volume_error_{stat}": ve[stat] for stat in ("mean", "sd", "ci_low", "ci_high")}
+            row |= {"volume_bias": vba["bias"], "volume_loa_low": vba["loa"][0], "volume_loa_high": vba["loa"][1]}
+            row["volume_unit"] = e["volume_unit"]
         row |= {"hd95_undefined": e["hd95_undefined"], "accepted_unchanged": e["accepted_unchanged"]}
         rows.append(row)
     return pd.DataFrame(rows)
@@ -124,15 +132,26 @@ def _table(flow: Flow, header: Sequence[str], rows: Sequence[Sequence[str]], tit
         flow.para("none", size=8)
 
 
-def summary_tables(flow: Flow, result: dict, title: str, unit: str, interim: str = "") -> None:
-    """Tables: per reader and mode, inter-reader Dice, unaided->aided change, detection AUCs.
+def summary_tables(
+    flow: Flow, result: dict, title: str, unit: str, interim: str = "", study: dict | None = None
+) -> None:
+    """The front table (``study.export.front``: what study, design, seed and AI), then tables: per
+    reader and mode, inter-reader Dice, unaided->aided change, detection AUCs.
 
     They flow down the page one after the other (``study.export.pdf.Flow``), each as tall as its
     rows, continuing on the next page when full: fixed slots left a blank band under a short table
     and let a long one run into the next."""
-    flow.title(title, size=16)
-    if interim:
-        flow.para(f"Interim report, {interim[len('interim: ') :]}: figures will change as reading goes on.", size=10)
+    prog = result.get("progress") or {}
+    planned = f" of {prog['planned']} planned" if prog.get("planned") else ""
+    extra = [
+        ["Readers analysed", str(len({e["reader"] for e in result["readers"] if e["reader"] != "AI"}))],
+        ["Reads analysed", f"{prog['reads']}{planned}" if "reads" in prog else ""],
+        ["Status", status_text(prog) if interim else "complete"],
+    ]
+    notice = (
+        f"Interim report, {interim[len('interim: ') :]}: figures will change as reading goes on." if interim else ""
+    )
+    front_matter(flow, title, study, extra, notice=notice, size=16)
     flow.para(
         "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912): mean ± SD [95% CI of the mean: "
         f"percentile bootstrap, Efron & Tibshirani 1993, {BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED}, "
@@ -140,7 +159,16 @@ def summary_tables(flow: Flow, result: dict, title: str, unit: str, interim: str
         "Two empty masks count as Dice 1.",
         size=8,
     )
-    area_u = "mm²" if unit == "mm" else "px"
+    volume = result.get("volume")
+    if volume:
+        flow.para(
+            "Series scored in 3-D: Dice and IoU over the volume, HD95 between the 3-D surfaces at the voxel "
+            "spacing (slice spacing from the slices' positions), volumes in "
+            f"{volume['unit']} (Medical Segmentation Decathlon; Metrics Reloaded, Maier-Hein 2024).",
+            size=8,
+        )
+    size_u = volume["unit"] if volume else ("mm²" if unit == "mm" else "px")
+    size_name = "volume" if volume else "area"
     rows = [
         [
             e["reader"],
@@ -149,11 +177,12 @@ def summary_tables(flow: Flow, result: dict, title: str, unit: str, interim: str
             _fmt(e["dice"]),
             _fmt(e["iou"]),
             _fmt(e["hd95"]),
-            bias_loa_text(e["bland_altman"]),
+            bias_loa_text(e["volume_bland_altman" if volume else "bland_altman"]),
         ]
         for e in result["readers"]
     ]
-    header = ["reader", "mode", "n", "Dice", "IoU", f"HD95 ({unit})", f"area bias (LoA), {area_u}"]
+    hd95_name = "HD95 3-D" if volume else "HD95"
+    header = ["reader", "mode", "n", "Dice", "IoU", f"{hd95_name} ({unit})", f"{size_name} bias (LoA), {size_u}"]
     _table(
         flow, header, rows, "Per reader and mode (the AI as a reader)", [0.08, 0.08, 0.04, 0.21, 0.21, 0.19, 0.19], 6
     )
@@ -189,9 +218,9 @@ def summary_tables(flow: Flow, result: dict, title: str, unit: str, interim: str
     ]
     _table(
         flow,
-        ["reader", "mode", "cases", "AUC of area", "vs AI (DeLong 1988)"],
+        ["reader", "mode", "cases", f"AUC of {size_name}", "vs AI (DeLong 1988)"],
         det,
-        "Disease detection from the region's area (larger = diseased)",
+        f"Disease detection from the region's {size_name} (larger = diseased)",
         [0.14, 0.12, 0.1, 0.28, 0.36],
     )
 
@@ -225,14 +254,17 @@ def dice_boxplot(result: dict) -> Figure:
 
 
 def draw_bland_altman(fig: Figure, rect, result: dict, unit: str) -> None:
-    """Area minus truth area against their mean (Bland & Altman 1986), per mode, with bias and limits of agreement."""
+    """Area (a series study: volume) minus the truth's against their mean (Bland & Altman 1986), per mode,
+    with bias and limits of agreement."""
     ax = fig.add_axes(_sub(rect, 0.11, 0.11, 0.85, 0.8))
-    area_u = "mm²" if unit == "mm" else "px"
+    volume = result.get("volume")
+    key, name = (volume["key"], "volume") if volume else ("area", "area")
+    size_u = volume["unit"] if volume else ("mm²" if unit == "mm" else "px")
     by_mode: dict[str, list[dict]] = {}
     for r in result["cases"]:
         by_mode.setdefault(r["mode"], []).append(r)
     for mode, rs in by_mode.items():
-        a, t = np.array([r["area"] for r in rs]), np.array([r["truth_area"] for r in rs])
+        a, t = np.array([r[key] for r in rs]), np.array([r[f"truth_{key}"] for r in rs])
         d, m = a - t, (a + t) / 2
         color = MODE_COLORS.get(mode, "#777777")
         ax.scatter(m, d, s=10, alpha=0.6, color=color, label=f"{mode} (n {len(d)})")
@@ -242,9 +274,9 @@ def draw_bland_altman(fig: Figure, rect, result: dict, unit: str) -> None:
             for lim in (bias - 1.96 * sd, bias + 1.96 * sd):
                 ax.axhline(lim, color=color, lw=0.8, ls="--")
     ax.axhline(0, color="black", lw=0.6)
-    ax.set_xlabel(f"mean of area and truth area ({area_u})")
-    ax.set_ylabel(f"area - truth area ({area_u})")
-    ax.set_title("Bland-Altman: area against the truth area (solid: bias; dashed: bias ± 1.96 SD)", fontsize=10)
+    ax.set_xlabel(f"mean of {name} and truth {name} ({size_u})")
+    ax.set_ylabel(f"{name} - truth {name} ({size_u})")
+    ax.set_title(f"Bland-Altman: {name} against the truth {name} (solid: bias; dashed: bias ± 1.96 SD)", fontsize=10)
     ax.legend(fontsize=7)
 
 
@@ -327,12 +359,14 @@ def region_figures(
     title: str = "Region reads",
     unit: str = "mm",
     interim: str = "",
+    study: dict | None = None,
 ) -> list[Figure]:
     """The PDF pages of the region section, in order: A4 portrait, tables and plots flowing down
     the pages (``study.export.pdf.Flow``), then the example cases on a page of their own.
-    ``interim`` (``progress_text``) marks a report made while reading is under way."""
+    ``interim`` (``progress_text``) marks a report made while reading is under way; ``study``
+    (``study.export.front.report_facts``): what the front table says about the study."""
     flow = Flow(f"{title} - " + (f"region report ({interim})" if interim else "region report"))
-    summary_tables(flow, result, title, unit, interim)
+    summary_tables(flow, result, title, unit, interim, study)
     flow.figure(lambda fig, rect: draw_dice_boxplot(fig, rect, result), 0.36)
     flow.figure(lambda fig, rect: draw_bland_altman(fig, rect, result, unit), 0.4)
     chosen, per_case = overlay_cases(result, images or {})
@@ -358,30 +392,50 @@ def read_truth_mask(path: str | Path) -> np.ndarray:
 
 
 def region_inputs(
-    cases: Sequence, role: str, labels: Sequence[str], outputs: Mapping | None = None
-) -> tuple[dict, dict, dict, dict]:
-    """(truth masks, disease labels 0/1, images for overlays, AI mask probabilities) by case id.
+    cases: Sequence,
+    role: str,
+    labels: Sequence[str],
+    outputs: Mapping | None = None,
+    spacing_mm: float | None = None,
+) -> tuple[dict, dict, dict, dict, dict]:
+    """(truth masks, disease labels 0/1, images for overlays, AI mask probabilities, voxel spacing
+    (slice, row, column) mm of the series) by case id.
 
     ``cases``: ``study.cases.Case`` records (case_id, truth, media, truth_mask);
     ``outputs``: case id -> AIOutput with the mask in ``cams[role]``.  Labels
-    are read only when the task has a combined binary question (``labels``).
+    are read only when the task has a combined binary question (``labels``).  A case whose
+    truth has two or more slices is a series scored in 3-D (unless its frames are times: a video
+    or cine, ``study.region.frames_are_times``): its voxel spacing comes from the media
+    (``study.region.series_voxel_mm``; ``spacing_mm``, the task's, wins in-plane).
+    StudyError listing every series without a usable spacing, one line each naming the case
+    and the folder.
     """
     from study.media import load
+    from study.region import frames_are_times, series_voxel_mm
 
-    truth, disease, images, ai = {}, {}, {}, {}
+    truth, disease, images, ai, voxel = {}, {}, {}, {}, {}
+    problems = []
     for c in cases:
         if not c.truth_mask:
             continue
         truth[c.case_id] = read_truth_mask(c.truth_mask)
         if len(labels) == 2 and c.truth in ("0", "1", *labels):
             disease[c.case_id] = int(c.truth in ("1", labels[1]))
-        frames = load(c.media[role]).frames
+        media = load(c.media[role])
+        frames = media.frames
         # a series keeps every slice: the overlay page shows the one with the most truth
         images[c.case_id] = frames if truth[c.case_id].ndim == 3 else frames[0]
+        if truth[c.case_id].ndim == 3 and len(truth[c.case_id]) > 1 and not frames_are_times(media):
+            try:
+                voxel[c.case_id] = series_voxel_mm(media, spacing_mm)
+            except ValueError as exc:
+                problems.append(f"case {c.case_id}: {exc}")
         out = (outputs or {}).get(c.case_id)
         if out is not None and role in out.cams:
             ai[c.case_id] = out.cams[role]
-    return truth, disease, images, ai
+    if problems:
+        raise StudyError(problems)
+    return truth, disease, images, ai, voxel
 
 
 def write_region_report(
@@ -394,13 +448,18 @@ def write_region_report(
     spacing_mm: tuple[float, float] | None = None,
     title: str = "Region reads",
     planned: int | None = None,
+    voxel_mm: Mapping[str, tuple[float, float, float]] | None = None,
+    study: dict | None = None,
     progress: ReadingProgress | None = None,
 ) -> dict[str, Path]:
     """Analyse and write FILES to ``out_dir``; return {file name: path}.  Raises KeyError for a read without
     truth, ValueError for a read whose mask is not on its truth's grid.  ``planned``: the reads the design
-    asks for (readers x cases x modes); fewer read makes it an interim report.  ``progress``
-    (``study.progress.study_progress``, a stored study's enrolled readers x sessions) overrides it."""
-    result = analyze_regions(reads, truth, labels, ai, spacing_mm)
+    asks for (readers x cases x modes); fewer read makes it an interim report.  ``voxel_mm``: case id ->
+    (slice, row, column) mm of the series, scored in 3-D (``study.stats.regions.case_metrics``).  ``study``
+    (``study.export.front.report_facts``): the PDF's front table and region_results.json's ``"study"``.
+    ``progress`` (``study.progress.study_progress``, a stored study's enrolled readers x sessions)
+    overrides ``planned``."""
+    result = analyze_regions(reads, truth, labels, ai, spacing_mm, voxel_mm)
     if progress is not None:
         interim = progress_text(progress.done, progress.planned) if progress.interim else ""
         result["progress"] = {"reads": len(reads), **progress.as_dict()}
@@ -413,9 +472,10 @@ def write_region_report(
     paths = {name: out / name for name in FILES}
     pd.DataFrame(result["cases"]).to_csv(paths["region_cases.csv"], index=False)
     readers_frame(result).to_csv(paths["region_readers.csv"], index=False)
-    paths["region_results.json"].write_text(json.dumps(jsonable(result), indent=1, allow_nan=False), encoding="utf-8")
+    payload = {**result, "study": study if study and "study_id" in study else export_facts()}
+    paths["region_results.json"].write_text(json.dumps(jsonable(payload), indent=1, allow_nan=False), encoding="utf-8")
     with PdfPages(paths["report.pdf"], metadata={"Title": title, "Creator": "readerstudy"}) as pdf:
-        for fig in region_figures(result, reads, truth, images, ai, title, unit, interim):
+        for fig in region_figures(result, reads, truth, images, ai, title, unit, interim, study):
             pdf.savefig(fig)
     return paths
 
@@ -428,7 +488,9 @@ def write_study_region_report(
     Besides FILES it writes ``reads.csv``, the per-read table every study kind exports
     (``study.export.stored_reads.stored_reads_frame``: every stored read version, ``current``
     marking the one the statistics use, the mask as ``region_pixels`` and ``region_area_mm2``,
-    with ``accepted_unchanged``, ``edit_ms``, ``edit_count``).
+    with ``accepted_unchanged``, ``edit_ms``, ``edit_count``), and on a series study
+    ``region_volume_mm3`` and ``region_volume_ml`` at the voxel spacing the report scores with
+    (``region_volume_columns``; empty for 2-D images).
     ``table``: that table, read by the caller (``study.export.cli.export_study``)."""
     from study.cases import load_cases
     from study.progress import study_progress
@@ -446,11 +508,36 @@ def write_study_region_report(
     finally:
         store.close()
     cases = load_cases(study_dir, protocol, check_media=False)
-    truth, disease, images, ai = region_inputs(cases, protocol.region_role, protocol.task.labels, outputs)
+    truth, disease, images, ai, voxel = region_inputs(
+        cases, protocol.region_role, protocol.task.labels, outputs, protocol.task.spacing_mm
+    )
     spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
     progress = study_progress(study_dir, url)  # every enrolled reader x every planned session
     title = title or protocol.title or study_dir.name
-    paths = write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, progress=progress)
+    from study.export.cli import ai_operating_point
+    from study.export.front import report_facts
+
+    point = ai_operating_point(study_dir, protocol, outputs.values())  # a segmentation AI has none
+    facts = report_facts(study_dir, table, url, point, outputs)
+    paths = write_region_report(
+        reads, truth, out_dir, disease or None, ai, images, spacing, title, None, voxel, study=facts, progress=progress
+    )
     paths["reads.csv"] = Path(out_dir) / "reads.csv"
-    table.to_csv(paths["reads.csv"], index=False)
+    region_volume_columns(table, voxel).to_csv(paths["reads.csv"], index=False)
     return paths
+
+
+def region_volume_columns(table: pd.DataFrame, voxel_mm: Mapping[str, tuple[float, float, float]]) -> pd.DataFrame:
+    """``table`` (reads.csv: ``case_id``, ``region_pixels``) with ``region_volume_mm3`` and
+    ``region_volume_ml`` after ``region_area_mm2``: pixels x slice x row x column mm of the
+    case's ``voxel_mm`` (the report's, ``region_inputs``); empty for cases not in it (2-D
+    images, frames in time) and reads without a mask."""
+    if "region_pixels" not in table.columns:
+        return table
+    per_voxel = table["case_id"].map({c: float(np.prod(v)) for c, v in voxel_mm.items()})
+    mm3 = pd.to_numeric(table["region_pixels"], errors="raise").astype("Float64") * per_voxel.astype("Float64")
+    out = table.copy()
+    at = list(out.columns).index("region_area_mm2") + 1 if "region_area_mm2" in out.columns else len(out.columns)
+    out.insert(at, "region_volume_mm3", mm3)
+    out.insert(at + 1, "region_volume_ml", mm3 / ML_FROM_MM3)
+    return out

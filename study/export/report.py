@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from study.export.front import export_facts
 from study.export.imrmc import write_imrmc
 from study.export.pdf import write_pdf
 from study.export.tables import groups_frame, mcnemar_frame, mrmc_frame, readers_frame
@@ -33,8 +34,10 @@ def write_report(
     study.imrmc, results.json and report.pdf.  ``stored_reads`` (every stored
     column of every read, :func:`study.export.stored_reads.stored_reads_frame`)
     becomes reads.csv when given; otherwise reads.csv is the input table with
-    the decision used.  ``study``: protocol facts for the title page
-    (study_id, design_text, task, seed).  Raises ``StudyError`` for bad input.
+    the decision used.  ``study``: what the report describes
+    (:func:`study.export.front.report_facts`), the PDF's front table and results.json's
+    ``"study"``; without it both say only the software and the date of export.
+    Raises ``StudyError`` for bad input.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -60,6 +63,7 @@ def write_report(
         mrmc_frame(result).to_excel(xl, sheet_name="mrmc", index=False)
         mcnemar_frame(result).to_excel(xl, sheet_name="mcnemar", index=False)
     write_imrmc(df, paths["study.imrmc"], f"{title}\nexported by readerstudy; score = rating")
-    paths["results.json"].write_text(json.dumps(jsonable(result), indent=1, allow_nan=False), encoding="utf-8")
+    payload = {**result, "study": study if study and "study_id" in study else export_facts()}
+    paths["results.json"].write_text(json.dumps(jsonable(payload), indent=1, allow_nan=False), encoding="utf-8")
     write_pdf(df, result, paths["report.pdf"], ai=ai_norm, title=title, study=study)
     return paths

@@ -178,8 +178,11 @@ def check_media(case_id: str, role: str, path: Path) -> list[Finding]:
 def check_truth_mask(case: Case, protocol: Protocol) -> list[Finding]:
     """A region task's truth mask: readable, and the shape of the image it is drawn on:
     (H, W) (or (1, H, W)) for a single frame, (N, H, W) for N frames, since a reader's
-    mask of an N-frame image is (N, H, W) and masks are never resampled (``mask_shape_problem``)."""
-    from study.region import read_mask_file
+    mask of an N-frame image is (N, H, W) and masks are never resampled (``mask_shape_problem``).
+    On a series, the voxel spacing the report's volumes and 3-D distances need
+    (``study.region.series_voxel_mm``: evenly spaced slice positions, a pixel spacing): said
+    now, against the series' folder, rather than when the report refuses after the reading."""
+    from study.region import frames_are_times, read_mask_file, series_voxel_mm
 
     role = protocol.region_role
     if case.truth_mask is None:
@@ -189,11 +192,19 @@ def check_truth_mask(case: Case, protocol: Protocol) -> list[Finding]:
     except ValueError as err:
         return [Finding(case.case_id, "truth_mask", case.truth_mask, str(err).split(": ", 1)[-1])]
     try:
-        frames = load(Path(case.media[role])).frames
+        media = load(Path(case.media[role]))
     except MediaError:
         return []  # the image's own finding says why
-    problem = mask_shape_problem(mask.shape, frames.shape[:3], role)
-    return [Finding(case.case_id, "truth_mask", case.truth_mask, problem)] if problem else []
+    problem = mask_shape_problem(mask.shape, media.frames.shape[:3], role)
+    if problem:
+        return [Finding(case.case_id, "truth_mask", case.truth_mask, problem)]
+    if mask.ndim == 3 and mask.shape[0] > 1 and not frames_are_times(media):
+        try:
+            series_voxel_mm(media, protocol.task.spacing_mm)
+        except ValueError as err:
+            cause = str(err).removeprefix(f"{media.source}: ")
+            return [Finding(case.case_id, role, media.source, f"region report (volumes in 3-D): {cause}")]
+    return []
 
 
 def mask_shape_problem(mask_shape: tuple[int, ...], frames_shape: tuple[int, int, int], role: str) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from study.aioutput import AIOutput
 from study.errors import StudyError
-from study.security import code_problem, hash_secret, secret_problem, verify_secret
+from study.security import code_collisions, code_key, code_problem, hash_secret, secret_problem, verify_secret
 from study.specimen import FieldScore
 from study.store import anchor, audit, coverage, identity
 from study.store.db import default_url, make_engine, migrate
@@ -325,13 +325,20 @@ class Store:
             codes = s.execute(select(ReaderRow.code).order_by(ReaderRow.id)).scalars().all()
         if code in codes:
             return f"reader {code}: already exists"
-        same = next((c for c in codes if c.casefold() == code.casefold()), None)
+        same = next((c for c in codes if code_key(c) == code_key(code)), None)
         if same is not None:
             return (
                 f"reader {code}: the code {same!r} exists already; codes that differ only in "
-                "upper/lower case would count as two readers"
+                "upper/lower case or spaces would count as two readers"
             )
         return None
+
+    def reader_code_collisions(self) -> list[str]:
+        """Warnings naming each pair of enrolled codes that differ only in case or spaces
+        (possible in a store made before such codes were refused); [] when there is none."""
+        with self.Session() as s:
+            codes = s.execute(select(ReaderRow.code).order_by(ReaderRow.id)).scalars().all()
+        return code_collisions(list(codes))
 
     def add_reader(self, code: str, group: str, pin: str, actor: str = "admin") -> ReaderInfo:
         code = code.strip()

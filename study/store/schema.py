@@ -120,6 +120,8 @@ class LeaseRow(Base):
     workstation: Mapped[str] = mapped_column(String(128))
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the window holding it opened the session (None: a lease taken before this was kept).
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class SittingRow(Base):

@@ -4,6 +4,7 @@ model, and after reads (submitted through the engine, as the reading screen does
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 from datetime import timedelta
 
@@ -90,8 +91,15 @@ def test_researcher_journey_in_the_gui(qtbot, tmp_path, photo_folder, tiny_model
     parser = argparse.ArgumentParser()
     report_cli.add_arguments(parser)
     assert report_cli.run(parser.parse_args([str(study), "--out", str(tmp_path / "cli")])) == 0
-    for name in ("reads.csv", "metrics.csv", "study.imrmc", "results.json"):
+    for name in ("reads.csv", "metrics.csv", "study.imrmc"):
         assert (out / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+
+    def results(folder):  # all but the second each export was written at
+        payload = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        assert payload["study"].pop("exported_at")
+        return payload
+
+    assert results(out) == results(tmp_path / "cli")
 
     def pdf_text(folder):
         text = subprocess.run(["pdftotext", str(folder / "report.pdf"), "-"], capture_output=True, text=True).stdout

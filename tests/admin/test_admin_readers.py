@@ -144,3 +144,34 @@ def test_a_session_closed_for_want_of_the_ai_says_why(engine, finish_session):
         aided.text
         == "not started 0/8 \u00b7 needs the AI's outputs: no model attached (Study administration \u2192 Model)"
     )
+
+
+def test_codes_of_an_older_store_that_collide_are_named(qtbot, engine, monkeypatch):
+    """Codes that differ only in case or spaces are refused now; a store made before holds them."""
+    from study.store import Store
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "reader_code_problem", lambda self, code: None)
+        for code in ("spec1", "SPEC1", "res 2"):
+            engine.store.add_reader(code, "specialist", "1234")
+    panel = ReadersPanel(ReadersState(engine))
+    qtbot.addWidget(panel)
+    panel.resize(1200, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    warning = panel.code_warning_label
+    assert warning.isVisible() and warning.text() == (
+        "Warning: Reader codes 'spec1' and 'SPEC1' differ only in upper/lower case or spaces: they count as "
+        "two readers in the statistics (if they are one person, read on under one code)."
+    )
+    panel.grab().save("/tmp/readers_code_warning.png")
+    engine.store.add_reader("res3", "resident", "1234")
+    panel.on_refresh_clicked()
+    assert "'res3'" not in warning.text()  # only the colliding pair
+
+
+def test_no_code_warning_without_collisions(qtbot, engine):
+    engine.store.add_reader("spec1", "specialist", "1234")
+    panel = ReadersPanel(ReadersState(engine))
+    qtbot.addWidget(panel)
+    assert panel.code_warning_label.text() == "" and panel.code_warning_label.isHidden()

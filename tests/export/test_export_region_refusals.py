@@ -27,7 +27,13 @@ from study.intake.validate import validate_study
 from study.protocol import load_protocol
 from study.region import Region, RegionRead
 from study.stats.regions import case_metrics
-from tests.regionstudy import MR_SPACING, write_region_study, write_series_region_study
+from tests.regionstudy import (
+    MR_SPACING,
+    put_series_ai,
+    write_mr_series,
+    write_region_study,
+    write_series_region_study,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -191,3 +197,82 @@ def test_results_tab_sends_a_region_study_to_readerstudy_report(tmp_path):
         analyze_store(study.path)
     assert f"readerstudy report {study.path} --out DIR" in str(err.value)
     assert "analyze" not in str(err.value)
+
+
+def test_series_report_gives_volumes_and_3d_distances_from_the_slice_positions(tmp_path):
+    # slices 1.5 mm apart while SliceThickness says 0.8: the volume must use 1.5
+    study = write_series_region_study(tmp_path / "mr", n=2, offsets=(0.0, 1.5, 3.0, 4.5))
+    voxel = (1.5, *MR_SPACING)
+    # r1 draws the truth one slice further (slices 2 and 3 instead of 1 and 2)
+    _submit_all(study.path, "r1", 1, lambda c: np.roll(study.truth_masks[c], 1, axis=0))
+    put_series_ai(study)
+    assert _report(study.path, tmp_path / "out") == 0
+    cases = pd.read_csv(tmp_path / "out" / "region_cases.csv")
+    # the AI is scored on the same voxels as the readers (it had no pixel size of its own)
+    assert set(cases.hd95_unit) == {"mm"} and set(cases.hd95_dims) == {"3-D"} and len(cases) == 4
+    for cid in study.case_ids:
+        t = study.truth_masks[cid]
+        drawn = np.roll(t, 1, axis=0)
+        row = cases[(cases.reader == "r1") & (cases.case_id == cid)].iloc[0]
+        assert row.hd95_dims == "3-D" and row.slice_mm == pytest.approx(1.5)
+        assert row.truth_volume_mm3 == pytest.approx(t.sum() * 1.5 * 0.3125 * 0.3125)
+        assert row.truth_volume_ml == pytest.approx(row.truth_volume_mm3 / 1000)
+        assert row.volume_mm3 == pytest.approx(drawn.sum() * 1.5 * 0.3125 * 0.3125)
+        assert row.dice == pytest.approx(2 * (t & drawn).sum() / (t.sum() + drawn.sum()))
+        # HD95 between the 3-D surfaces, written out by brute force (the 1.5 mm slice step counts)
+        assert row.hd95 == pytest.approx(_brute_hd95(t, drawn, voxel))
+    readers = pd.read_csv(tmp_path / "out" / "region_readers.csv")
+    assert set(readers.volume_unit) == {"mm³"}  # lesions of tens of mm³: not 0.0xx mL
+    text = _pdf_text(tmp_path / "out" / "report.pdf")
+    assert "HD95 3-D (mm)" in text and "volume bias (LoA), mm³" in text and "Series scored in 3-D" in text
+    assert "volume - truth volume (mm³)" in text and "nan" not in text
+
+
+def _brute_hd95(a: np.ndarray, b: np.ndarray, voxel) -> float:
+    from scipy.spatial.distance import cdist
+    from skimage.segmentation import find_boundaries
+
+    pa = np.argwhere(find_boundaries(np.pad(a, 1), connectivity=3, mode="inner")) * np.asarray(voxel)
+    pb = np.argwhere(find_boundaries(np.pad(b, 1), connectivity=3, mode="inner")) * np.asarray(voxel)
+    dist = cdist(pa, pb)
+    return float(np.percentile(np.concatenate([dist.min(axis=1), dist.min(axis=0)]), 95))
+
+
+def test_series_report_refuses_a_series_with_a_missing_slice(tmp_path, capsys):
+    study = write_series_region_study(tmp_path / "mr", n=2)
+    _submit_all(study.path, "r1", 1, lambda c: study.truth_masks[c])
+    # the second case's series has a gap where a slice was lost: steps of 0.8, 1.6 and 0.8 mm
+    lost = study.case_ids[1]
+    folder = study.path / "media" / lost
+    for f in folder.iterdir():
+        f.unlink()
+    write_mr_series(folder, n=4, seed=1, offsets=(0.0, 0.8, 2.4, 3.2))
+    assert _report(study.path, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert f"case {lost}: {folder}: slices are not evenly spaced" in err and study.case_ids[0] not in err
+    assert not (tmp_path / "out" / "region_cases.csv").exists()
+
+
+def test_validate_says_before_reading_which_series_have_no_spacing_for_a_volume(tmp_path):
+    study = write_series_region_study(tmp_path / "mr", n=2)
+    first, second = study.case_ids
+    for cid, kwargs in ((first, {"spacing": False}), (second, {"offsets": (0.0, 0.8, 2.4, 3.2)})):
+        folder = study.path / "media" / cid
+        for f in folder.iterdir():
+            f.unlink()
+        write_mr_series(folder, n=4, **kwargs)
+    protocol = load_protocol(study.path)
+    findings = [f for f in validate_study(study.path, protocol, load_cases(study.path, protocol)) if f.role == "mr"]
+    region = [f for f in findings if f.cause.startswith("region report")]
+    assert [(f.case_id, Path(f.path).name) for f in region] == [(first, first), (second, second)]
+    assert "no pixel spacing (PixelSpacing)" in region[0].cause and "spacing_mm" in region[0].cause
+    assert "not evenly spaced" in region[1].cause
+    # the task's pixel size settles the first; the lost slice stays a problem
+    (study.path / "study.toml").write_text(
+        (study.path / "study.toml").read_text().replace('kind = "region"', 'kind = "region"\nspacing_mm = 0.3125'),
+        encoding="utf-8",
+    )
+    protocol = load_protocol(study.path)
+    assert protocol.task.spacing_mm == 0.3125
+    findings = validate_study(study.path, protocol, load_cases(study.path, protocol))
+    assert [f.case_id for f in findings if f.cause.startswith("region report")] == [second]

@@ -176,7 +176,7 @@ def largest_blank_band(pdf, page: int) -> float:
 
 def test_the_summary_page_has_no_blank_band_between_its_tables(octa_inputs, tmp_path):
     """The tables flow one under the other (they sat in fixed slots: a short per-reader table
-    left a quarter of page 1 blank); the Dice box plot follows on the same page."""
+    left a quarter of page 1 blank) under the study's front table; the Dice box plot follows them."""
     truth, labels, images, ai = octa_inputs
     paths = write_region_report(
         simulated_reads(truth), truth, tmp_path / "out", labels, ai, images, (SPACING_MM, SPACING_MM), "Demo OCTA"
@@ -187,5 +187,5 @@ def test_the_summary_page_has_no_blank_band_between_its_tables(octa_inputs, tmp_
     page1 = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", str(paths["report.pdf"]), "-"], capture_output=True, text=True
     ).stdout
-    for words in ("Per reader and mode", "Inter-reader Dice", "Wilcoxon", "DeLong", "Dice per reader and mode"):
+    for words in ("Study", "Exported", "Per reader and mode", "Inter-reader Dice", "Wilcoxon", "DeLong"):
         assert words in page1

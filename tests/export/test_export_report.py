@@ -99,12 +99,13 @@ def test_pdf_pages_are_portrait_titled_and_state_n(sarcoma):
     reads, ai = sarcoma
     res = analyze(reads, ai=ai, sample_size=False)
     df = with_decisions(normalise_reads(reads))[0]
-    pages = build_pages(
-        df, res, None, "Uterine sarcoma vs leiomyoma", {"study_id": "sarcoma", "design_text": "sequential"}
-    )
+    pages = build_pages(df, res, None, "Uterine sarcoma vs leiomyoma")
     assert all(tuple(fig.get_size_inches()) == (8.27, 11.69) for fig in pages)  # one orientation
     text = "\n".join(page_texts(f) for f in pages)
-    assert "Uterine sarcoma vs leiomyoma" in text and "Protocol" in text and "sequential" in text
+    # A reads table that is no stored study: its front table says what was analysed, by what and when.
+    assert "Uterine sarcoma vs leiomyoma" in text and "Study" in text and "Cases analysed" in text
+    assert "by readerstudy" in text
+    assert f"{res['mrmc']['auc']['design']} (MRMC covariance: {res['mrmc']['auc']['covariance']})" in text
     assert "decision column" not in text and "nan" not in text.lower().replace("nance", "")
     assert not re.search(r"\b1 readers\b", text)
     assert "[6 readers, 263 cases (63 positive, 200 negative)" in text  # every MRMC line states its n

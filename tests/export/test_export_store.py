@@ -138,4 +138,6 @@ def test_report_carries_the_ai_operating_point_it_used(tmp_path, capsys, monkeyp
     ai = next(r for r in res["readers"] if r["reader"] == "AI")
     assert ai["sensitivity"] == 1.0 and ai["specificity"] == 0.0  # 0.3 >= 0.25: negatives called malignant
     text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True).stdout
-    assert "rating >= 0.25 (the model's operating point, youden)" in " ".join(text.split())
+    assert "AI operating point" in text
+    assert "score >= 0.25 calls malignant (the model's operating point, youden)" in " ".join(text.split())
+    assert res["study"]["ai"]["operating_point"] == {**res["thresholds"]["AI"], "positive": ["malignant"]}

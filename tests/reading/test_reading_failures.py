@@ -45,11 +45,12 @@ def test_session_taken_over_keeps_the_answer_on_screen(qtbot, engine_factory, st
     now.advance(minutes=10)  # this workstation stopped heart-beating; the lease expired
     other = engine_factory(study).start("r1", 1, workstation="ws-2", take_over=True)
     qtbot.keyClick(screen, Qt.Key.Key_Return)
-    assert "taken over" in screen.problem_label.text() and screen.state.item.position == 1
-    assert screen.state.answer.complete  # nothing the reader entered is thrown away
-    assert screen.state.clock_running
+    assert "workstation 'ws-2'" in screen.problem_label.text() and screen.state.item.position == 1
+    assert screen.state.answer.complete  # nothing the reader entered is thrown away: it stays shown
+    assert not screen.state.clock_running  # this window stopped (tests/reading/test_reading_windows.py)
     assert reads_table(study.path).empty
-    window.on_heartbeat()
+    window.on_heartbeat()  # nothing left to renew
+    qtbot.mouseClick(screen.exit_button, Qt.MouseButton.LeftButton)
     assert window.screen == "sessions" and "workstation 'ws-2'" in window.sessions.message_label.text()
     other.close()
 

@@ -118,6 +118,11 @@ def test_aided_read_starts_from_the_ai_contour(qtbot, engine_factory, tmp_path, 
         assert not screen.state.has_cam and not screen.state.cam_visible and not vp.overlay.enabled
         if case == "RG900":
             _shot(window, "aided_fundus")
+        label = screen.keys_label  # the key hint: no line wraps in the side panel
+        assert all(
+            label.fontMetrics().horizontalAdvance(line) <= label.contentsRect().width()
+            for line in label.text().split("\n")
+        ), label.text()
         if k == 0:
             # overlay toggles: A hides / shows, O cycles outline -> fill -> both
             key(screen, Qt.Key.Key_A)

@@ -70,7 +70,7 @@ def test_series_region_drawn_on_two_slices_round_trips_through_the_store(qtbot, 
     assert a.mask[1].sum() == 400 and a.mask.sum() == 400
     area = screen.region_editor.area_label.text()
     assert f"{400 * MR_SPACING[0] * MR_SPACING[1]:.2f} mm\u00b2" in area  # 400 px of 0.3125 mm
-    assert area.endswith("\non 1 of 4 slices")
+    assert area.endswith("\nVolume 31.25 mm\u00b3\non 1 of 4 slices, 0.8 mm apart")  # 400 x 0.3125^2 x 0.8 mm^3
     vp.set_slice(2)  # on slice 2: another polygon, then a brush stroke
     assert len(screen.region_editor._vertices()) == 0
     for x, y in [(35, 35), (55, 35), (55, 55), (35, 55)]:
@@ -79,7 +79,8 @@ def test_series_region_drawn_on_two_slices_round_trips_through_the_store(qtbot, 
     drag(screen, (5, 50), (15, 50))
     assert a.mask[2, 50, 10] and a.mask[1].sum() == 400 and a.mask[2].sum() > 400
     assert not a.mask[0].any() and not a.mask[3].any()
-    assert screen.region_editor.area_label.text().endswith(f"({a.pixels} px)\non 2 of 4 slices")
+    assert f"({a.pixels} px)\nVolume " in screen.region_editor.area_label.text()
+    assert screen.region_editor.area_label.text().endswith("\non 2 of 4 slices, 0.8 mm apart")
     _shot(window, "series_unaided_slice2")
     drawn = a.mask.copy()
     mono.advance(4)
@@ -148,3 +149,61 @@ def test_a_series_without_pixel_spacing_gives_areas_in_pixels(qtbot, engine_fact
         click(screen, x, y)
     text = screen.region_editor.area_label.text()
     assert text == "Area 400 px\non 1 of 4 slices (pixel size unknown)"
+
+
+def test_the_live_volume_of_a_series_is_voxels_times_the_slice_step_in_mm3_then_ml(
+    qtbot, engine_factory, tmp_path, now, mono
+):
+    """Slices 3 mm apart (positions), 0.3125 mm pixels: a 50 x 50 px square is 2500 x 0.3125^2 x 3
+    = 732.42 mm\u00b3 on one slice (under 1 mL: in mm\u00b3, as the report), 1.46 mL on two."""
+    study = write_series_region_study(tmp_path / "step3", n=1, offsets=(0.0, 3.0, 6.0, 9.0))
+    engine = engine_factory(study)
+    window, screen = open_session(qtbot, engine, mono)
+    window.resize(1400, 900)
+    a = _ready(screen)
+    vp = screen.region_viewport()
+    assert a.voxel_mm == pytest.approx((3.0, *MR_SPACING)) and a.no_volume == ""
+    square = [(5, 5), (55, 5), (55, 55), (5, 55)]
+    vp.set_slice(1)
+    for x, y in square:
+        click(screen, x, y)
+    assert a.pixels == 2500
+    label = screen.region_editor.area_label
+    assert label.text() == "Area 244.14 mm\u00b2 (2500 px)\nVolume 732.42 mm\u00b3\non 1 of 4 slices, 3 mm apart"
+    vp.set_slice(2)
+    for x, y in square:
+        click(screen, x, y)
+    assert a.pixels == 5000 and a.volume_mm3 == pytest.approx(1464.84375)
+    assert label.text() == "Area 488.28 mm\u00b2 (5000 px)\nVolume 1.46 mL\non 2 of 4 slices, 3 mm apart"
+    # laid out with all three lines shown, none cut off at the panel's edge
+    qtbot.waitUntil(lambda: label.height() >= label.sizeHint().height() and label.width() >= label.sizeHint().width())
+    _shot(window, "series_volume_label")
+
+
+@pytest.mark.parametrize(
+    ("series", "why"),
+    [
+        ({"offsets": (0.0, 0.8, 2.4, 3.2)}, "uneven slice spacing"),  # a lost slice
+        ({"positions": False}, "no slice positions"),
+    ],
+)
+def test_a_series_without_an_even_slice_spacing_keeps_the_area_and_says_why_no_volume(
+    qtbot, engine_factory, tmp_path, now, mono, series, why
+):
+    study = write_series_region_study(tmp_path / "uneven", n=1)
+    folder = study.path / "media" / study.case_ids[0]
+    for f in folder.iterdir():
+        f.unlink()
+    write_mr_series(folder, n=4, **series)
+    engine = engine_factory(study)
+    window, screen = open_session(qtbot, engine, mono)
+    window.resize(1400, 900)
+    a = _ready(screen)
+    assert a.voxel_mm is None and a.volume_mm3 is None
+    screen.region_viewport().set_slice(1)
+    for x, y in [(10, 10), (30, 10), (30, 30), (10, 30)]:
+        click(screen, x, y)
+    label = screen.region_editor.area_label
+    assert label.text() == f"Area 39.06 mm\u00b2 (400 px)\non 1 of 4 slices\nno volume: {why}"
+    qtbot.waitUntil(lambda: label.height() >= label.sizeHint().height() and label.width() >= label.sizeHint().width())
+    _shot(window, f"series_no_volume_{why.split()[0]}")

@@ -163,11 +163,17 @@ def test_reading_screen_exit_keeps_the_sitting(qtbot, engine_factory, tmp_path, 
 def test_crash_resume_and_confirmed_take_over(qtbot, engine_factory, tmp_path, mono, now):
     folder = make_study(tmp_path / "cyto", "multiclass", design="concurrent", mode="triage", n=3)
     folder.put_ai()
-    # A crashed run on this workstation: its lease is still live.
+    # A crashed run on this workstation: while its lease looks alive the reader is asked first
+    # (it may be another window still open: tests/reading/test_reading_windows.py).
     engine_factory(folder).start("r1", 1)
     window, _ = _window(qtbot, engine_factory(folder), mono, now)
     window.on_session_chosen(1)
-    assert window.screen == "triage"  # same machine and user: resumes at once
+    assert window.screen == "sessions" and window.take_over_dialog.isVisible()
+    window.take_over_dialog.reject()
+    now.advance(minutes=3)  # no heartbeat since: that window stopped
+    window.on_session_chosen(1)
+    assert window.screen == "triage"  # same machine and user: resumes at once, with a note
+    assert "left open in a window that stopped" in window.reading.notice_label.text()
     window.on_exit_requested()
     # Left open on another workstation, which then stopped.
     engine_factory(folder).start("r1", 1, workstation="alice@ws-7")

@@ -43,7 +43,7 @@ def test_readers_status_and_override(study_dir):
     upper = cli("readers", "add", study_dir, "SPEC1", "--group", "specialist")  # refused before asking a PIN
     assert upper.returncode == 2 and upper.stderr.strip() == (
         "error: reader SPEC1: the code 'spec1' exists already; codes that differ only in upper/lower case "
-        "would count as two readers"
+        "or spaces would count as two readers"
     )
     spaced = cli("readers", "add", study_dir, "spec 5", "--group", "specialist", "--pin", "1234")
     assert spaced.stderr.strip() == "error: reader code 'spec 5': must not contain spaces (e.g. 'spec5')"

@@ -71,9 +71,9 @@ def test_sittings_left_by_another_window_count_after_the_lease_comes_back(engine
     back must see the sittings another window left meanwhile."""
     first_window = engine.start("spec1", 1, workstation="ws1")
     case = first_window.next_item().case_id
-    second_window = engine.start("spec1", 1, workstation="ws1")  # same workstation: resumes at once
+    second_window = engine.start("spec1", 1, workstation="ws1", take_over=True)  # the reader chose to
     second_window.leave(_sitting(clock, case, 4))
-    first_window.acquire()  # back to the first window
+    first_window.acquire(take_over=True)  # back to the first window
     first_window.submit(_sitting(clock, case, 2))
     assert [s.active_ms for s in first_window.sittings()] == [4000, 2000]
     table = reads_table(study_dir, db_url).set_index("case")

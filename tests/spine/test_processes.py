@@ -12,7 +12,7 @@ from datetime import UTC
 
 import pytest
 
-from study.engine import StudyEngine
+from study.engine import ReadSubmission, StudyEngine
 from study.store import reads_table
 
 READER = textwrap.dedent("""
@@ -146,4 +146,55 @@ def test_concurrent_readers_lose_no_answers_and_keep_one_audit_chain(make_study,
     check = engine.store.verify_chain()
     # store baseline + study facts + 4 readers + 100 reads
     assert check.ok and check.rows == 2 + 4 + 100, check
+    engine.close()
+
+
+FIRST_WINDOW = textwrap.dedent("""
+    import sys
+    from datetime import datetime, timezone
+    from study.engine import StudyEngine, ReadSubmission, SessionMoved
+    study, url = sys.argv[1], (sys.argv[2] or None)
+    eng = StudyEngine.open(study, url)
+    rs = eng.start("spec1", 1, workstation="reader@ws-1")
+    try:
+        while (item := rs.next_item()) is not None:
+            now = datetime.now(timezone.utc)
+            rs.submit(ReadSubmission(item.case_id, "1", now, now, 700, confidence=75))
+            print("SUBMITTED", item.case_id, flush=True)
+        print("FINISHED", flush=True)
+    except SessionMoved:
+        print("MOVED", item.case_id, flush=True)
+""")
+
+
+def test_a_second_window_taking_over_mid_submit_records_no_case_twice(make_study, tmp_path, db_url):
+    """The first window submits as fast as it can; a second window of the same workstation
+    takes the session over meanwhile and reads the rest: every case once, each read by the
+    window that held the session when it was committed."""
+    study = make_study(tmp_path / "race", n_cases=120)
+    engine = StudyEngine.open(study, db_url)
+    engine.store.add_reader("spec1", "specialist", "1111")
+    first = _spawn(FIRST_WINDOW, str(study), db_url or "")
+    by_first = []
+    for line in first.stdout:
+        by_first.append(line.split()[1])
+        if len(by_first) == 3:
+            break
+    second = engine.start("spec1", 1, workstation="reader@ws-1", take_over=True)
+    rest = first.communicate(timeout=60)[0].split("\n")
+    by_first += [line.split()[1] for line in rest if line.startswith("SUBMITTED")]
+    moved = [line for line in rest if line.startswith("MOVED")]
+    assert len(moved) == 1, rest  # stopped at its next submit after the take-over
+    assert moved[0].split()[1] not in by_first  # the refused read is not stored
+    by_second = []
+    while (item := second.next_item()) is not None:
+        now = engine.clock()
+        second.submit(ReadSubmission(item.case_id, "0", now, now, 500, confidence=20))
+        by_second.append(item.case_id)
+    second.close()
+    table = reads_table(study, db_url)
+    assert table["case"].is_unique and len(table) == 120
+    assert set(table[table.answer == "1"]["case"]) == set(by_first)
+    assert set(table[table.answer == "0"]["case"]) == set(by_second) and moved[0].split()[1] in by_second
+    assert engine.store.verify_chain().ok
     engine.close()

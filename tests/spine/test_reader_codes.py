@@ -64,3 +64,46 @@ def test_a_study_that_already_holds_such_codes_still_opens(study_dir, monkeypatc
             engine.store.add_reader("Spec2", "specialist", "1234")
     finally:
         engine.close()
+
+
+def test_a_code_differing_only_by_spaces_from_an_old_one_is_refused(study_dir, monkeypatch):
+    """``spec 5`` enrolled before spaces were refused: ``spec5`` (no space, so allowed by the
+    space rule) would still be a second reader in the statistics."""
+    s = Store.open(study_dir)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(Store, "reader_code_problem", lambda self, code: None)
+            s.add_reader("spec 5", "specialist", "1234")
+        with pytest.raises(StudyError, match="the code 'spec 5' exists already; codes that differ only in upper/lower"):
+            s.add_reader("SPEC5", "specialist", "1234")
+    finally:
+        s.close()
+
+
+def test_codes_of_an_older_store_that_collide_are_named_by_status_and_validate(study_dir, db_url, monkeypatch, capsys):
+    from study.commands import status, validate
+
+    s = Store.open(study_dir, db_url)
+    with monkeypatch.context() as m:
+        m.setattr(Store, "reader_code_problem", lambda self, code: None)
+        for code in ("spec2", "res1", "SPEC2", "Res 1", "spec3"):
+            s.add_reader(code, "specialist", "1234")
+    warnings = s.reader_code_collisions()
+    s.close()
+    assert warnings == [
+        "reader codes 'spec2' and 'SPEC2' differ only in upper/lower case or spaces: they count as two "
+        "readers in the statistics (if they are one person, read on under one code)",
+        "reader codes 'res1' and 'Res 1' differ only in upper/lower case or spaces: they count as two "
+        "readers in the statistics (if they are one person, read on under one code)",
+    ]
+    argv = [str(study_dir), *(["--db", db_url] if db_url else [])]
+    parser = __import__("argparse").ArgumentParser()
+    status.add_arguments(parser)
+    assert status.run(parser.parse_args(argv)) == 0  # a warning, not a broken study
+    out = capsys.readouterr().out
+    assert all(f"warning: {w}" in out for w in warnings)
+    parser = __import__("argparse").ArgumentParser()
+    validate.add_arguments(parser)
+    assert validate.run(parser.parse_args([*argv, "--quiet"])) == 0
+    err = capsys.readouterr().err
+    assert all(f"warning: {w}" in err for w in warnings)
