@@ -172,7 +172,10 @@ def _front_pages(metrics, title, task, specimens, ai_threshold, study, more: int
     if progress is not None:
         extra.append(["Status", f"INTERIM: reading still under way, {progress.text()}" if interim else "complete"])
     flow = Flow(f"{title} - " + ("interim report" if interim else "report"))
-    front_matter(flow, title, study, extra, subtitle=f"Reader study report: {task.kind.replace('_', ' ')} task.")
+    notice = f"INTERIM REPORT: reading still under way, {progress.text()}: figures will change." if interim else ""
+    front_matter(
+        flow, title, study, extra, subtitle=f"Reader study report: {task.kind.replace('_', ' ')} task.", notice=notice
+    )
     return flow.finish(total=len(flow.pages) + more)
 
 

@@ -229,10 +229,10 @@ def mean_sd_ci(
 ) -> dict[str, float | int | str | None]:
     """n, mean, SD (n-1) and a ``level`` CI of the mean over the finite values, with ``ci_method``.
 
-    Unbounded measures (HD95, area error): the t-interval.  ``bounded`` measures on [0, 1]
-    (Dice, IoU): the percentile bootstrap of the mean (Efron & Tibshirani 1993, ch. 13;
+    Unbounded measures (area error): the t-interval.  ``bounded`` measures (Dice and IoU on
+    [0, 1], HD95 >= 0): the percentile bootstrap of the mean (Efron & Tibshirani 1993, ch. 13;
     ``BOOTSTRAP_RESAMPLES`` resamples, ``seed`` kept as ``ci_seed``), which stays inside
-    [0, 1] where a t-interval does not (Dice 0.31 ± 0.39 on n=2 gave [-3.2, 3.8]).
+    their range (it never leaves the values' own range) where a t-interval does not (Dice 0.31 ± 0.39 on n=2 gave [-3.2, 3.8]).
     With fewer than ``MIN_CI_N`` values the CI is NaN and ``ci_method`` is "n too small"."""
     x = np.asarray([v for v in values if v is not None and np.isfinite(v)], float)
     n = len(x)
@@ -385,7 +385,8 @@ def reader_summary(rows: Sequence[dict]) -> list[dict]:
     for (reader, mode), rs in sorted(groups.items()):
         entry = {"reader": reader, "group": rs[0]["group"], "mode": mode, "n": len(rs)}
         for name in ("dice", "iou", "hd95", "area_error"):
-            entry[name] = mean_sd_ci((r[name] for r in rs), bounded=name in ("dice", "iou"))
+            # Dice, IoU on [0, 1] and HD95 >= 0: a bootstrap interval keeps to their range; area error is signed.
+            entry[name] = mean_sd_ci((r[name] for r in rs), bounded=name != "area_error")
         entry["hd95_undefined"] = sum(1 for r in rs if not np.isfinite(r["hd95"]))
         ba = bland_altman([r["area"] for r in rs], [r["truth_area"] for r in rs])
         entry["bland_altman"] = {k: ba[k] for k in ("n", "bias", "bias_ci95", "sd", "loa")}

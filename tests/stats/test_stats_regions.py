@@ -206,4 +206,5 @@ def test_reader_summary_gives_dice_and_iou_a_bounded_interval():
     for key in ("dice", "iou"):
         assert 0.0 <= entry[key]["ci_low"] <= entry[key]["ci_high"] <= 1.0
         assert entry[key]["ci_method"].startswith("percentile bootstrap")
+    assert entry["hd95"]["ci_low"] >= 0 and entry["hd95"]["ci_method"].startswith("percentile bootstrap")
     assert entry["area_error"]["ci_method"] == "t"
