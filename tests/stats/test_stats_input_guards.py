@@ -105,3 +105,15 @@ def test_semicolon_table_with_an_ambiguous_number_is_refused_naming_row_and_valu
     assert main(["analyze", str(semi)]) == 2
     err = capsys.readouterr().err
     assert f"{semi}: row 4 (c2): rating '1.234,5' is an ambiguous number" in err
+
+
+def test_results_tab_refuses_the_same_ai_file_naming_it(tmp_path):
+    from app.admin.dashboard_state import analyze_csv
+    from study.errors import StudyError
+
+    reads, ai = tmp_path / "reads.csv", tmp_path / "ai.csv"
+    _write_reads(reads)
+    _write_ai(ai, 4)
+    with pytest.raises(StudyError) as err:
+        analyze_csv(reads, ai)
+    assert str(err.value).count(str(ai)) == 1 and "no usable score for c4" in str(err.value)
