@@ -56,19 +56,14 @@ def decimal_commas(
     return problems
 
 
-def read_case_rows(
-    path: Path, required: tuple[str, ...]
-) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
-    """(header, [(line number, stripped row)], problems) — rows with a bad case_id or an ambiguous
-    number (see below) are left out.
-
-    Values separated by ',' or, when the header line says so, by ';' (see the module's docstring)."""
+def read_text(path: Path) -> str:
+    """The file's text (UTF-8, an Excel BOM dropped); StudyError naming the file and the line of a bad byte."""
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise StudyError([f"{path}: file not found"]) from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise StudyError(
@@ -77,6 +72,40 @@ def read_case_rows(
                 f"{err.start}); save it as UTF-8 CSV"
             ]
         ) from None
+
+
+def read_semicolon_rows(
+    path: Path, text: str, numeric: tuple[str, ...], key: str
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """(header, [(line number, stripped row)]) of a ';' table (``delimiter(text) == ';'``), the
+    decimal commas of its ``numeric`` columns made points.  Raises StudyError with one line per
+    row with more values than columns or a number that could be read two ways (naming file, row,
+    the row's ``key`` and the value)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=";")
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[str] = []
+    for line_no, row in enumerate(reader, start=2):
+        if None in row:
+            problems.append(f"{path}: row {line_no}: more values than columns")
+            continue
+        rows.append((line_no, {k: (v or "").strip() for k, v in row.items()}))
+    for column in (c for c in numeric if c in header):
+        problems += decimal_commas(Path(path), rows, column, key).values()
+    if problems:
+        raise StudyError(problems)
+    return header, rows
+
+
+def read_case_rows(
+    path: Path, required: tuple[str, ...]
+) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
+    """(header, [(line number, stripped row)], problems) — rows with a bad case_id or an ambiguous
+    number (see below) are left out.
+
+    Values separated by ',' or, when the header line says so, by ';' (see the module's docstring)."""
+    text = read_text(path)
     sep = delimiter(text)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sep)
     header = [h.strip() for h in (reader.fieldnames or [])]

@@ -38,11 +38,14 @@ class Analysis:
     raw_ai: pd.DataFrame | None = field(repr=False, default=None)
 
 
-def _analysis(source: str, reads: pd.DataFrame, ai: pd.DataFrame | None, result: dict | None = None) -> Analysis:
-    """Analyse whatever is there: an unfinished reader is part of an interim analysis, not an error."""
+def _analysis(
+    source: str, reads: pd.DataFrame, ai: pd.DataFrame | None, result: dict | None = None, ai_source: str = "AI outputs"
+) -> Analysis:
+    """Analyse whatever is there: an unfinished reader is part of an interim analysis, not an error.
+    AI outputs missing some of the readers' cases are refused, naming ``ai_source`` (as `readerstudy analyze`)."""
     if reads is None or len(reads) == 0:
         raise StudyError([f"{source}: no submitted reads yet"])
-    result = result or analyze(reads, ai=ai, source=source)
+    result = result or analyze(reads, ai=ai, source=source, ai_source=ai_source)
     df, _ = with_decisions(normalise_reads(reads, source=source, require_all_modalities=False))
     ai_norm = normalise_ai(ai, set(df["case"])) if ai is not None else None
     return Analysis(source, df, ai_norm, result, reads, ai)
@@ -79,7 +82,7 @@ def analyze_csv(reads_csv: Path, ai_csv: Path | None = None) -> Analysis:
 
     reads = read_csv(Path(reads_csv), "reads")
     ai = read_csv(Path(ai_csv), "AI outputs") if ai_csv else None
-    return _analysis(str(reads_csv), reads, ai)
+    return _analysis(str(reads_csv), reads, ai, ai_source=str(ai_csv) if ai_csv else "AI outputs")
 
 
 def analyze_frames(reads: pd.DataFrame, ai: pd.DataFrame | None, source: str = "reads") -> Analysis:

@@ -46,6 +46,7 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
     from study.export.front import report_facts
     from study.export.specimen_stats import specimen_stats
     from study.export.task_report import ai_frame_for, write_task_report
+    from study.progress import study_progress
     from study.protocol import load_protocol
     from study.store import Store
 
@@ -68,6 +69,7 @@ def _write_task_report(study_dir: Path, out: Path, url: str | None, title: str, 
         stored_reads=stored,
         ai_threshold=point,
         study=report_facts(study_dir, stored, url, point, outputs),
+        progress=study_progress(study_dir, url),
     )
 
 
@@ -113,9 +115,16 @@ def study_facts(study_dir: Path) -> dict:
 
 
 def analyze_study(
-    study_dir: Path, reads, ai, threshold: float | None = None, ai_threshold: float | None = None
+    study_dir: Path,
+    reads,
+    ai,
+    threshold: float | None = None,
+    ai_threshold: float | None = None,
+    url: str | None = None,
 ) -> dict:
-    """``analyze`` of a stored study with its protocol's scale, case count (interim counts) and time floor."""
+    """``analyze`` of a stored study with its protocol's scale, case count, time floor and reading
+    progress (enrolled readers x planned sessions: ``study.progress``; interim until all are read)."""
+    from study.progress import study_progress
     from study.stats.analysis import analyze
 
     facts = study_facts(study_dir)
@@ -128,6 +137,10 @@ def analyze_study(
         expected_cases=facts["n_cases"],
         min_read_seconds=facts["min_read_seconds"],
         source=str(study_dir),
+        planned=study_progress(study_dir, url),
+        # A case the model could not read has no output: the AI row is on the others, and a note says so.
+        ai_subset=True,
+        ai_source=f"{study_dir} (stored AI outputs)",
     )
 
 
@@ -206,7 +219,7 @@ def _write_rating_report(study_dir, out, stored, url, threshold, ai_threshold, t
     title = title or facts["title"]
     if task.kind != "binary":
         return _write_task_report(study_dir, out, url, title, task, reads, stored)
-    result = analyze_study(study_dir, reads, ai, threshold, ai_threshold)
+    result = analyze_study(study_dir, reads, ai, threshold, ai_threshold, url)
     point = (result.get("thresholds") or {}).get("AI")
     if point is not None and len(task.labels) == 2:  # a binary AI's cut calls the task's positive label
         point = {**point, "positive": [task.labels[1]]}

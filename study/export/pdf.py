@@ -165,12 +165,32 @@ def _analysis_rows(result: dict, study: dict | None) -> list[list[str]]:
     if "AI" in (result.get("thresholds") or {}) and not ai_told:  # else the front table's "AI operating point"
         rows.append(["AI's decision", threshold_text(result["thresholds"]["AI"])])
     rows.append(["Reads analysed", str(prog.get("n_reads", "-"))])
-    rows.append(["Status", "INTERIM: reading still under way" if prog.get("interim") else "complete"])
+    rows.append(["Status", status_text(prog)])
     return rows
+
+
+def status_text(prog: dict) -> str:
+    """'complete', or 'INTERIM: ...' with the planned reads done when the study's plan is known."""
+    if not prog.get("interim"):
+        return "complete"
+    done = prog.get("done", prog.get("reads"))  # a region report without a stored study counts its reads
+    if prog.get("planned") and done is not None:
+        return f"INTERIM: reading still under way, {done} of {prog['planned']} planned reads done"
+    return "INTERIM: reading still under way"
 
 
 def _progress_rows(result: dict) -> tuple[list[str], list[list[str]]]:
     prog = result.get("progress") or {}
+    if prog.get("sessions"):  # the study's plan: every enrolled reader x every session, read or not
+        names = list(dict.fromkeys(c["session"] for c in prog["sessions"]))
+        cells = {(c["reader"], c["session"]): c for c in prog["sessions"]}
+        readers = list(dict.fromkeys(c["reader"] for c in prog["sessions"]))
+        rows = [
+            [rd]
+            + [f"{cells[(rd, n)]['done']} of {cells[(rd, n)]['planned']}" if (rd, n) in cells else "-" for n in names]
+            for rd in readers
+        ]
+        return ["Reader", *[f"cases read, {n}" for n in names]], rows
     mods = result["modalities"]
     cells = {(c["reader"], c["modality"]): c["n"] for c in prog.get("reads", [])}
     exp = prog.get("expected_cases")

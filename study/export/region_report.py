@@ -26,10 +26,18 @@ from matplotlib.lines import Line2D
 
 from study.errors import StudyError
 from study.export.front import export_facts, front_matter
-from study.export.pdf import BOTTOM, TOP, Flow
+from study.export.pdf import BOTTOM, TOP, Flow, status_text
+from study.progress import ReadingProgress
 from study.region import ML_FROM_MM3, RegionRead
 from study.stats.analysis import jsonable
-from study.stats.regions import analyze_regions, as_mask, same_grid
+from study.stats.regions import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    MIN_CI_N,
+    analyze_regions,
+    as_mask,
+    same_grid,
+)
 
 FILES = ("region_cases.csv", "region_readers.csv", "region_results.json", "report.pdf")
 MODE_COLORS = {"unaided": "#1f77b4", "aided": "#ff7f0e", "AI": "#d62728"}
@@ -39,7 +47,10 @@ TRUTH_COLOR = "#2ca02c"
 def _fmt(s: dict, digits: int = 3) -> str:
     if not s or s.get("n", 0) == 0 or not np.isfinite(s["mean"]):
         return "-"
-    ci = f" [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]" if np.isfinite(s["ci_low"]) else ""
+    if np.isfinite(s["ci_low"]):
+        ci = f" [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]"
+    else:  # fewer than 3 values: an interval would say nothing (study.stats.regions.mean_sd_ci)
+        ci = " [n too small]" if s["n"] < MIN_CI_N else ""
     sd = f" ± {s['sd']:.{digits}f}" if np.isfinite(s["sd"]) else ""
     return f"{s['mean']:.{digits}f}{sd}{ci}"
 
@@ -135,15 +146,18 @@ def summary_tables(
     extra = [
         ["Readers analysed", str(len({e["reader"] for e in result["readers"] if e["reader"] != "AI"}))],
         ["Reads analysed", f"{prog['reads']}{planned}" if "reads" in prog else ""],
-        ["Status", "INTERIM: reading still under way" if interim else "complete"],
+        ["Status", status_text(prog) if interim else "complete"],
     ]
     notice = (
         f"Interim report, {interim[len('interim: ') :]}: figures will change as reading goes on." if interim else ""
     )
     front_matter(flow, title, study, extra, notice=notice, size=16)
     flow.para(
-        "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912): mean ± SD [t 95% CI]; "
-        "two empty masks count as Dice 1.",
+        "Region agreement with the truth mask. Dice (1945), IoU (Jaccard 1912), HD95: mean ± SD [95% CI of the "
+        f"mean: percentile bootstrap, Efron & Tibshirani 1993, {BOOTSTRAP_RESAMPLES} resamples, seed "
+        f"{BOOTSTRAP_SEED}, so Dice and IoU stay within 0-1 and HD95 above 0]; area error: [t 95% CI]; no CI "
+        f"below n = {MIN_CI_N}. "
+        "Two empty masks count as Dice 1.",
         size=8,
     )
     volume = result.get("volume")
@@ -437,15 +451,22 @@ def write_region_report(
     planned: int | None = None,
     voxel_mm: Mapping[str, tuple[float, float, float]] | None = None,
     study: dict | None = None,
+    progress: ReadingProgress | None = None,
 ) -> dict[str, Path]:
     """Analyse and write FILES to ``out_dir``; return {file name: path}.  Raises KeyError for a read without
     truth, ValueError for a read whose mask is not on its truth's grid.  ``planned``: the reads the design
     asks for (readers x cases x modes); fewer read makes it an interim report.  ``voxel_mm``: case id ->
     (slice, row, column) mm of the series, scored in 3-D (``study.stats.regions.case_metrics``).  ``study``
-    (``study.export.front.report_facts``): the PDF's front table and region_results.json's ``"study"``."""
+    (``study.export.front.report_facts``): the PDF's front table and region_results.json's ``"study"``.
+    ``progress`` (``study.progress.study_progress``, a stored study's enrolled readers x sessions)
+    overrides ``planned``."""
     result = analyze_regions(reads, truth, labels, ai, spacing_mm, voxel_mm)
-    interim = progress_text(len(reads), planned)
-    result["progress"] = {"reads": len(reads), "planned": planned, "interim": bool(interim)}
+    if progress is not None:
+        interim = progress_text(progress.done, progress.planned) if progress.interim else ""
+        result["progress"] = {"reads": len(reads), **progress.as_dict()}
+    else:
+        interim = progress_text(len(reads), planned)
+        result["progress"] = {"reads": len(reads), "planned": planned, "interim": bool(interim)}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     unit = "mm" if all(r["hd95_unit"] == "mm" for r in result["cases"]) else "px"
@@ -473,6 +494,7 @@ def write_study_region_report(
     (``region_volume_columns``; empty for 2-D images).
     ``table``: that table, read by the caller (``study.export.cli.export_study``)."""
     from study.cases import load_cases
+    from study.progress import study_progress
     from study.protocol import load_protocol
     from study.regionreads import region_reads
     from study.store import Store
@@ -484,7 +506,6 @@ def write_study_region_report(
     store = Store.open(study_dir, url)
     try:
         outputs = store.ai_outputs(with_cams=True)
-        n_readers = len(store.readers())
     finally:
         store.close()
     cases = load_cases(study_dir, protocol, check_media=False)
@@ -492,7 +513,7 @@ def write_study_region_report(
         cases, protocol.region_role, protocol.task.labels, outputs, protocol.task.spacing_mm
     )
     spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
-    planned = n_readers * len(cases) * len(protocol.modes)  # every reader reads every case once per mode
+    progress = study_progress(study_dir, url)  # every enrolled reader x every planned session
     title = title or protocol.title or study_dir.name
     from study.export.cli import ai_operating_point
     from study.export.front import report_facts
@@ -500,7 +521,7 @@ def write_study_region_report(
     point = ai_operating_point(study_dir, protocol, outputs.values())  # a segmentation AI has none
     facts = report_facts(study_dir, table, url, point, outputs)
     paths = write_region_report(
-        reads, truth, out_dir, disease or None, ai, images, spacing, title, planned, voxel, study=facts
+        reads, truth, out_dir, disease or None, ai, images, spacing, title, None, voxel, study=facts, progress=progress
     )
     paths["reads.csv"] = Path(out_dir) / "reads.csv"
     region_volume_columns(table, voxel).to_csv(paths["reads.csv"], index=False)

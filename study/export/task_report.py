@@ -22,6 +22,7 @@ from study.aioutput import AIOutput
 from study.errors import StudyError
 from study.export.front import export_facts
 from study.export.pdf import Flow
+from study.progress import ReadingProgress
 from study.protocol import Task
 from study.stats.analysis import jsonable
 from study.stats.tasks import analyze_grades, analyze_multiclass, analyze_numeric
@@ -126,18 +127,22 @@ def _pdf(
     specimens: pd.DataFrame | None = None,
     ai_threshold: dict | None = None,
     study: dict | None = None,
+    progress: ReadingProgress | None = None,
 ) -> None:
     """A front page (A4 portrait: what study, design, seed and AI the report describes,
     ``study.export.front``), then the metrics down the page, one column per reader x mode, eight
     columns a page; then the specimen statistics the same way, when given.  ``ai_threshold``:
-    the AI's operating point, said under the heading of every metrics page."""
+    the AI's operating point, said under the heading of every metrics page; ``progress``: an
+    interim study says so there too."""
     heading = f"{title}\n{task.kind.replace('_', ' ')} task, per reader and mode"
+    if progress is not None and progress.interim:
+        heading += f"\nINTERIM REPORT: reading still under way, {progress.text()}; figures will change"
     if ai_threshold is not None:
         called = " or ".join(ai_threshold.get("positive") or ()) or "positive"
         heading += f"\nAI's call: {called} when its score >= {ai_threshold['value']:g} ({ai_threshold['source']})"
     with PdfPages(path, metadata={"Title": title, "Creator": "readerstudy"}) as pdf:
         more = -(-len(metrics) // per_page) + (-(-len(specimens) // per_page) if specimens is not None else 0)
-        for page in _front_pages(metrics, title, task, specimens, ai_threshold, study, more):
+        for page in _front_pages(metrics, title, task, specimens, ai_threshold, study, more, progress):
             pdf.savefig(page)
         _pages(pdf, metrics, heading, per_page)
         if specimens is not None and len(specimens):
@@ -145,9 +150,10 @@ def _pdf(
             _pages(pdf, specimens, f"{title}\n{subtitle}", per_page)
 
 
-def _front_pages(metrics, title, task, specimens, ai_threshold, study, more: int) -> list[Figure]:
+def _front_pages(metrics, title, task, specimens, ai_threshold, study, more: int, progress=None) -> list[Figure]:
     """The report's front table; for a reads table that is no stored study (``study`` None) the
-    task and the counts of the metrics, as far as they go.  ``more``: the pages that follow."""
+    task and the counts of the metrics, as far as they go.  ``more``: the pages that follow;
+    ``progress`` (``study.progress``): the Status row, interim with the planned reads done."""
     from study.export.front import front_matter, operating_point_text, task_facts
 
     people = metrics[metrics["reader"] != "AI"] if len(metrics) else metrics
@@ -162,8 +168,14 @@ def _front_pages(metrics, title, task, specimens, ai_threshold, study, more: int
         extra = [["Task", task_facts(task)["text"]], *extra]
         if ai_threshold is not None:
             extra.append(["AI operating point", operating_point_text(ai_threshold)])
-    flow = Flow(f"{title} - report")
-    front_matter(flow, title, study, extra, subtitle=f"Reader study report: {task.kind.replace('_', ' ')} task.")
+    interim = progress is not None and progress.interim
+    if progress is not None:
+        extra.append(["Status", f"INTERIM: reading still under way, {progress.text()}" if interim else "complete"])
+    flow = Flow(f"{title} - " + ("interim report" if interim else "report"))
+    notice = f"INTERIM REPORT: reading still under way, {progress.text()}: figures will change." if interim else ""
+    front_matter(
+        flow, title, study, extra, subtitle=f"Reader study report: {task.kind.replace('_', ' ')} task.", notice=notice
+    )
     return flow.finish(total=len(flow.pages) + more)
 
 
@@ -206,6 +218,7 @@ def write_task_report(
     stored_reads: pd.DataFrame | None = None,
     ai_threshold: dict | None = None,
     study: dict | None = None,
+    progress: ReadingProgress | None = None,
 ) -> dict[str, Path]:
     """Analyse and write the export folder of a non-binary study; return {file name: path}.
 
@@ -216,7 +229,8 @@ def write_task_report(
     ``ai_threshold`` (``study.export.cli.ai_operating_point``): the operating point the
     AI's calls follow, in results.json's ``thresholds.AI`` and under the PDF's heading.
     ``study`` (``study.export.front.report_facts``): what the report describes, the PDF's
-    front page and results.json's ``"study"``."""
+    front page and results.json's ``"study"``.  ``progress`` (``study.progress.study_progress``):
+    results.json's ``progress`` and, while reading is under way, an interim notice on the PDF."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     typed = task_reads(pd.concat([reads, ai], ignore_index=True) if ai is not None and len(ai) else reads, task)
@@ -235,6 +249,9 @@ def write_task_report(
     }
     if ai_threshold is not None:
         payload["thresholds"] = {"AI": ai_threshold}
+    if progress is not None:
+        payload["progress"] = progress.as_dict()
+        payload["notes"] = progress.notes()
     spec_frame = None
     if specimens:
         from study.export.specimen_stats import specimen_frame
@@ -244,7 +261,16 @@ def write_task_report(
         paths["specimens.csv"] = out / "specimens.csv"
         spec_frame.to_csv(paths["specimens.csv"], index=False)
     paths["results.json"].write_text(json.dumps(jsonable(payload), indent=1, allow_nan=False), encoding="utf-8")
-    _pdf(metrics, paths["report.pdf"], title, task, specimens=spec_frame, ai_threshold=ai_threshold, study=study)
+    _pdf(
+        metrics,
+        paths["report.pdf"],
+        title,
+        task,
+        specimens=spec_frame,
+        ai_threshold=ai_threshold,
+        study=study,
+        progress=progress,
+    )
     return paths
 
 

@@ -5,7 +5,8 @@
 * ``threshold``: ``{"value", "source"}``, the readers' cut ``rating >= value``
   (value None when their own yes/no answers are used); ``thresholds``: the
   same for ``readers`` and ``AI``, each on its own rating scale;
-* ``progress``: reads per reader x modality, ``interim`` while reading is under way;
+* ``progress``: reads per reader x modality, ``interim`` while reading is under way
+  (with ``planned``: ``planned``, ``done`` and per reader x session ``sessions``);
 * ``reading_time``: per reader, reads faster than the floor (default 2 s);
 * ``modalities``, ``readers_order``, ``groups_order``, ``n_cases``,
   ``n_positive``, ``n_negative``;
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from study.errors import StudyError
+from study.progress import ReadingProgress
 from study.stats import auc as auc_mod
 from study.stats.agreement import agreement
 from study.stats.binary import Z95, binary_metrics, confusion
@@ -120,7 +122,7 @@ def normalise_ai(
         out["decision"] = pd.to_numeric(ai["ai_decision"], errors="coerce")
         cut = _model_threshold(ai)
     elif out["rating"].notna().any():
-        cut = infer_threshold(out["rating"], threshold, scale)
+        cut = infer_threshold(out["rating"], threshold, scale, who="AI's")
         out["decision"] = (out["rating"] >= cut.value).astype(float)
     else:
         raise StudyError(["ai: column 'ai_rating' has no numeric score"])
@@ -227,6 +229,9 @@ def analyze(
     expected_cases: int | None = None,
     min_read_seconds: float = 2.0,
     fixed_reader_convention: str = "hillis",
+    planned: ReadingProgress | None = None,
+    ai_subset: bool = False,
+    ai_source: str = "AI outputs",
 ) -> dict:
     """Every binary-task statistic of a long-format reads table (see the module docstring).
 
@@ -236,7 +241,14 @@ def analyze(
     of ratings has its own scale and threshold: ``threshold`` / ``reader_scale``
     for the readers, ``ai_threshold`` / ``ai_scale`` for the AI (both reported
     in ``thresholds``).  ``expected_cases``: cases each reader reads per
-    modality (for the interim counts).  Raises ``StudyError`` (one line per
+    modality (for the interim counts).  ``planned``: a stored study's progress over
+    its enrolled readers x planned sessions (``study.progress``); it decides
+    ``progress['interim']`` (a reader or session with no reads at all is not in
+    ``reads``, so the table alone cannot tell).  AI outputs that miss some of the
+    readers' cases raise ``StudyError`` naming ``ai_source`` and the missing case
+    ids (the AI row would be on other cases than the readers'); with ``ai_subset``
+    the AI row is computed on the cases it covers and a note says which are missing.
+    Raises ``StudyError`` (one line per
     problem) for bad input.
     """
     df = normalise_reads(reads, binary=True, source=source, require_all_modalities=False)
@@ -261,6 +273,22 @@ def analyze(
     if ai is not None:
         ai_df = normalise_ai(ai, set(truth_by_case.index), ai_threshold, ai_scale)
         thresholds["AI"] = _threshold_dict(ai_df.attrs["threshold"])
+        uncovered = [str(c) for c in truth_by_case.index if c not in set(ai_df["case"])]
+        if uncovered and len(ai_df):
+            shown = ", ".join(uncovered[:20]) + (f" and {len(uncovered) - 20} more" if len(uncovered) > 20 else "")
+            covered, total = len(truth_by_case) - len(uncovered), len(truth_by_case)
+            if not ai_subset:
+                raise StudyError(
+                    [
+                        f"{ai_source}: an AI score for {covered} of the readers' {total} cases; no usable score for "
+                        f"{shown}. The AI and the readers must be compared on the same cases: give a score for "
+                        "every case, or allow the AI on the cases it covers (readerstudy analyze --ai-subset)"
+                    ]
+                )
+            notes.append(
+                f"AI outputs cover only {covered} of {total} cases (none for {shown}): the AI row is on those "
+                f"{covered} cases, the readers' rows on all {total}; they are not compared on the same cases."
+            )
         if len(ai_df):
             ai_reads = ai_df.assign(truth=ai_df["case"].map(truth_by_case).astype(int))
             rows.append({"reader": AI_READER, "modality": AI_MODALITY, "group": AI_READER, **_reader_row(ai_reads)})
@@ -271,6 +299,8 @@ def analyze(
     group_order = groups + ([AI_READER] if ai_df is not None else [])
     group_mods = modalities + ([AI_MODALITY] if ai_df is not None else [])
     progress = _progress(df, modalities, readers, expected_cases)
+    if planned is not None:
+        progress.update(planned.as_dict())
     result: dict = {
         "threshold": thresholds["readers"],
         "thresholds": thresholds,
@@ -285,9 +315,11 @@ def analyze(
         "readers": rows,
         "groups": _group_rows(rows, group_order, group_mods),
     }
-    if progress["not_started"]:
+    if planned is not None:
+        notes += planned.notes()
+    elif progress["not_started"]:
         notes.append("Interim: no reads yet for " + ", ".join(progress["not_started"]) + ".")
-    if progress["unfinished"]:
+    if planned is None and progress["unfinished"]:
         notes.append(f"Interim: fewer than {expected_cases} cases read by " + ", ".join(progress["unfinished"]) + ".")
 
     # Paired per-reader McNemar, first vs second modality, on cases read both ways.

@@ -25,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--ai", type=Path, help="AI outputs CSV with case, ai_rating[, ai_decision]")
     parser.add_argument(
+        "--ai-subset",
+        action="store_true",
+        help="accept AI outputs for only some of the readers' cases (the AI row then covers those; default: refuse)",
+    )
+    parser.add_argument(
         "--ai-threshold",
         type=float,
         help="AI's decision cut: score >= T (default: the model's own decision, else the midpoint of its score scale)",
@@ -48,12 +53,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="Reader study report", help="report title")
 
 
+# Columns read as numbers: a ';' table writes their decimals with a comma.
+NUMERIC_COLUMNS = ("truth", "rating", "decision", "seconds", "ai_rating", "ai_decision", "ai_threshold")
+
+
 def read_csv(path: Path, what: str):
-    """Read a CSV or raise StudyError with one line naming the file."""
+    """Read a CSV or raise StudyError naming the file (and the row and value of a bad number).
+
+    As ``study.csvtable`` reads truth tables: values separated by ',' or, when the header
+    line has semicolons and no comma (Excel in a decimal-comma locale), by ';' with decimal
+    commas ("72,5") in the numeric columns; a number that could be read two ways is refused."""
     import pandas as pd
+
+    from study.csvtable import delimiter, read_semicolon_rows, read_text
 
     if not path.is_file():
         raise StudyError([f"{path}: {what} file not found"])
+    text = read_text(path)
+    if delimiter(text) == ";":
+        header, rows = read_semicolon_rows(path, text, NUMERIC_COLUMNS, key="case")
+        frame = pd.DataFrame([values for _, values in rows], columns=header, dtype="string")
+        frame = frame.mask(frame.eq("")).astype(object)  # an empty cell is missing, as pandas reads ',' tables
+        for column in (c for c in NUMERIC_COLUMNS if c in frame.columns):
+            converted = pd.to_numeric(frame[column], errors="coerce")
+            if converted.notna().sum() == frame[column].notna().sum():  # all numbers: typed as pandas would
+                frame[column] = converted
+        return frame
     try:
         return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -80,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
             ai_threshold=args.ai_threshold,
             min_read_seconds=args.min_read_seconds,
             fixed_reader_convention=args.fixed_readers,
+            ai_subset=args.ai_subset,
+            ai_source=str(args.ai) if args.ai else "AI outputs",
         )
         text = json.dumps(jsonable(result), indent=1, allow_nan=False)
         if args.json:

@@ -219,16 +219,45 @@ def same_grid(mask: np.ndarray, truth_shape: tuple[int, ...], what: str) -> np.n
     return m
 
 
-def mean_sd_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
-    """n, mean, SD (n-1) and the t-based CI of the mean over the finite values."""
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20240601  # fixed, so a report run twice prints the same interval; stored with it
+MIN_CI_N = 3  # fewer values: an interval says nothing (a t-interval on n=2 spans ±6.3 SE)
+
+
+def mean_sd_ci(
+    values: Iterable[float], level: float = 0.95, bounded: bool = False, seed: int = BOOTSTRAP_SEED
+) -> dict[str, float | int | str | None]:
+    """n, mean, SD (n-1) and a ``level`` CI of the mean over the finite values, with ``ci_method``.
+
+    Unbounded measures (area error): the t-interval.  ``bounded`` measures (Dice and IoU on
+    [0, 1], HD95 >= 0): the percentile bootstrap of the mean (Efron & Tibshirani 1993, ch. 13;
+    ``BOOTSTRAP_RESAMPLES`` resamples, ``seed`` kept as ``ci_seed``), which stays inside
+    their range (it never leaves the values' own range) where a t-interval does not (Dice 0.31 ± 0.39 on n=2 gave [-3.2, 3.8]).
+    With fewer than ``MIN_CI_N`` values the CI is NaN and ``ci_method`` is "n too small"."""
     x = np.asarray([v for v in values if v is not None and np.isfinite(v)], float)
     n = len(x)
+    nan = float("nan")
     if n == 0:
-        return {"n": 0, "mean": float("nan"), "sd": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
+        return {"n": 0, "mean": nan, "sd": nan, "ci_low": nan, "ci_high": nan, "ci_method": "n too small"}
     mean = float(x.mean())
-    sd = float(x.std(ddof=1)) if n > 1 else float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else float("nan")
-    return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
+    sd = float(x.std(ddof=1)) if n > 1 else nan
+    out = {"n": n, "mean": mean, "sd": sd, "ci_low": nan, "ci_high": nan, "ci_method": "n too small"}
+    if n < MIN_CI_N:
+        return out
+    if bounded:
+        rng = np.random.default_rng(seed)
+        means = x[rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))].mean(axis=1)
+        low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+        out.update(
+            ci_low=float(low),
+            ci_high=float(high),
+            ci_method=f"percentile bootstrap ({BOOTSTRAP_RESAMPLES} resamples, seed {seed})",
+            ci_seed=seed,
+        )
+        return out
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
+    out.update(ci_low=mean - half, ci_high=mean + half, ci_method="t")
+    return out
 
 
 def _metrics(mask, truth, spacing, hd95_spacing=None) -> dict[str, float]:
@@ -356,7 +385,8 @@ def reader_summary(rows: Sequence[dict]) -> list[dict]:
     for (reader, mode), rs in sorted(groups.items()):
         entry = {"reader": reader, "group": rs[0]["group"], "mode": mode, "n": len(rs)}
         for name in ("dice", "iou", "hd95", "area_error"):
-            entry[name] = mean_sd_ci(r[name] for r in rs)
+            # Dice, IoU on [0, 1] and HD95 >= 0: a bootstrap interval keeps to their range; area error is signed.
+            entry[name] = mean_sd_ci((r[name] for r in rs), bounded=name != "area_error")
         entry["hd95_undefined"] = sum(1 for r in rs if not np.isfinite(r["hd95"]))
         ba = bland_altman([r["area"] for r in rs], [r["truth_area"] for r in rs])
         entry["bland_altman"] = {k: ba[k] for k in ("n", "bias", "bias_ci95", "sd", "loa")}
@@ -382,7 +412,7 @@ def inter_reader_dice(reads: Sequence[RegionRead]) -> dict[str, dict]:
             common = sorted(set(readers[a]) & set(readers[b]))
             if common:
                 pairs[f"{a}|{b}"] = float(np.mean([dice(readers[a][c], readers[b][c]) for c in common]))
-        out[mode] = {"pairs": pairs, **mean_sd_ci(pairs.values())}
+        out[mode] = {"pairs": pairs, **mean_sd_ci(pairs.values(), bounded=True)}
     return out
 
 

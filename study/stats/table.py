@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from study.errors import ProblemList
+from study.errors import ProblemList, StudyError
 
 REQUIRED = ("reader", "modality", "case", "truth", "rating")
 OPTIONAL = ("decision", "group", "seconds", "session")
@@ -211,17 +211,29 @@ def infer_scale(ratings: pd.Series) -> Scale:
     return Scale(lo, hi, "observed range of the ratings")
 
 
-def infer_threshold(ratings: pd.Series, threshold: float | None = None, scale: Scale | None = None) -> Threshold:
+def infer_threshold(
+    ratings: pd.Series, threshold: float | None = None, scale: Scale | None = None, who: str = "readers'"
+) -> Threshold:
     """The decision cut: as given, else the midpoint of the rating scale.
 
     The scale is ``scale`` (e.g. from the protocol's task) or
     :func:`infer_scale` of the ratings: 0.5 on probabilities, 3 on 1-5,
     2.5 on 0-5, 5.5 on 1-10, 50 on 0-100; the observed range's midpoint
-    when no standard scale fits.
+    when no standard scale fits.  A given threshold outside the scale raises
+    ``StudyError`` naming the scale (``who``'s): every rating would fall on one side
+    of it, so every decision would be the same.
     """
+    sc = scale or (infer_scale(ratings) if ratings.notna().any() else None)
     if threshold is not None:
+        if sc is not None and not (sc.low <= threshold <= sc.high):
+            where = {"protocol": "the protocol's", "given": "the given"}.get(sc.source, sc.source)
+            raise StudyError(
+                [
+                    f"threshold {threshold:g} is outside the {who} {sc.label()} rating scale ({where}): every "
+                    f"rating would fall on one side of it; give a threshold from {sc.low:g} to {sc.high:g}"
+                ]
+            )
         return Threshold(float(threshold), "given")
-    sc = scale or infer_scale(ratings)
     what = "protocol's" if sc.source == "protocol" else ("observed" if sc.source.startswith("observed") else "inferred")
     return Threshold(sc.midpoint, f"midpoint of the {what} {sc.label()} scale")
 

@@ -15,12 +15,14 @@ from study.stats.regions import (
     analyze_regions,
     area_mm2,
     as_mask,
+    case_metrics,
     circularity,
     dice,
     hd95,
     inter_reader_dice,
     iou,
     mean_sd_ci,
+    reader_summary,
     surface_distances,
 )
 
@@ -174,3 +176,35 @@ def test_inter_reader_dice_and_paired_change_on_identical_reads():
 def test_missing_truth_names_the_case():
     with pytest.raises(KeyError, match="C9"):
         analyze_regions([_read("a", "aided", "C9", np.zeros((4, 4), bool))], {})
+
+
+def test_bounded_mean_ci_stays_within_0_1_and_is_seeded():
+    x = [0.0, 0.05, 0.95]  # a t-interval here is [-0.99, 1.66]
+    s = mean_sd_ci(x, bounded=True)
+    assert 0.0 <= s["ci_low"] < s["mean"] < s["ci_high"] <= 1.0
+    assert s["ci_method"].startswith("percentile bootstrap") and str(s["ci_seed"]) in s["ci_method"]
+    assert mean_sd_ci(x, bounded=True) == s  # the same seed, the same interval
+    assert mean_sd_ci(x, bounded=True, seed=1)["ci_seed"] == 1
+
+
+def test_no_interval_below_three_values():
+    s = mean_sd_ci([0.036, 0.588], bounded=True)  # the Dice that printed [-3.178, 3.803]
+    assert s["mean"] == pytest.approx(0.312) and s["ci_method"] == "n too small"
+    assert np.isnan(s["ci_low"]) and np.isnan(s["ci_high"])
+    assert mean_sd_ci([3.0, 5.0])["ci_method"] == "n too small"
+
+
+def test_reader_summary_gives_dice_and_iou_a_bounded_interval():
+    truth = np.zeros((20, 20), bool)
+    truth[5:15, 5:15] = True
+    rows = []
+    for k in range(4):  # drawings from the truth itself to a tiny corner of it
+        mask = np.zeros_like(truth)
+        mask[5 : 15 - 3 * k, 5 : 15 - 3 * k] = True
+        rows.extend(case_metrics([_read("r1", "unaided", f"c{k}", mask)], {f"c{k}": truth}))
+    (entry,) = reader_summary(rows)
+    for key in ("dice", "iou"):
+        assert 0.0 <= entry[key]["ci_low"] <= entry[key]["ci_high"] <= 1.0
+        assert entry[key]["ci_method"].startswith("percentile bootstrap")
+    assert entry["hd95"]["ci_low"] >= 0 and entry["hd95"]["ci_method"].startswith("percentile bootstrap")
+    assert entry["area_error"]["ci_method"] == "t"
