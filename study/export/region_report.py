@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,9 @@ def _fmt(s: dict, digits: int = 3) -> str:
     ci = f" [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]" if np.isfinite(s["ci_low"]) else ""
     sd = f" ± {s['sd']:.{digits}f}" if np.isfinite(s["sd"]) else ""
     return f"{s['mean']:.{digits}f}{sd}{ci}"
+
+
+mean_sd_ci_text = _fmt  # "0.912 ± 0.031 [0.874, 0.950]", "-" when there is no value: the PDF's cells
 
 
 def bias_loa_text(ba: dict) -> str:
@@ -371,6 +375,21 @@ def region_inputs(
     return truth, disease, images, ai
 
 
+def region_analysis(
+    reads: Sequence[RegionRead],
+    truth: Mapping[str, np.ndarray],
+    labels: Mapping[str, int] | None = None,
+    ai: Mapping[str, np.ndarray] | None = None,
+    spacing_mm: tuple[float, float] | None = None,
+    planned: int | None = None,
+) -> dict:
+    """``analyze_regions`` with the reading progress (``"progress"``: reads, planned, interim): the
+    numbers of the export folder and of the admin's Results tab, computed once, here."""
+    result = analyze_regions(reads, truth, labels, ai, spacing_mm)
+    result["progress"] = {"reads": len(reads), "planned": planned, "interim": bool(progress_text(len(reads), planned))}
+    return result
+
+
 def write_region_report(
     reads: Sequence[RegionRead],
     truth: Mapping[str, np.ndarray],
@@ -385,9 +404,8 @@ def write_region_report(
     """Analyse and write FILES to ``out_dir``; return {file name: path}.  Raises KeyError for a read without
     truth, ValueError for a read whose mask is not on its truth's grid.  ``planned``: the reads the design
     asks for (readers x cases x modes); fewer read makes it an interim report."""
-    result = analyze_regions(reads, truth, labels, ai, spacing_mm)
+    result = region_analysis(reads, truth, labels, ai, spacing_mm, planned)
     interim = progress_text(len(reads), planned)
-    result["progress"] = {"reads": len(reads), "planned": planned, "interim": bool(interim)}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     unit = "mm" if all(r["hd95_unit"] == "mm" for r in result["cases"]) else "px"
@@ -411,11 +429,46 @@ def write_study_region_report(
     marking the one the statistics use, the mask as ``region_pixels`` and ``region_area_mm2``,
     with ``accepted_unchanged``, ``edit_ms``, ``edit_count``).
     ``table``: that table, read by the caller (``study.export.cli.export_study``)."""
+    study = load_region_study(study_dir, url, title)
+    paths = write_region_report(
+        study.reads,
+        study.truth,
+        out_dir,
+        study.disease or None,
+        study.ai,
+        study.images,
+        study.spacing_mm,
+        study.title,
+        study.planned,
+    )
+    paths["reads.csv"] = Path(out_dir) / "reads.csv"
+    table.to_csv(paths["reads.csv"], index=False)
+    return paths
+
+
+@dataclass(frozen=True)
+class StoredRegionStudy:
+    """A stored region study's inputs to the statistics (``load_region_study``)."""
+
+    reads: list[RegionRead]  # the current submitted reads
+    truth: dict[str, np.ndarray]  # case id -> bool mask, (H, W) or (N, H, W)
+    disease: dict[str, int]  # case id -> 0/1, only with the combined binary question
+    images: dict[str, np.ndarray]  # case id -> the region's image (every slice of a series)
+    ai: dict[str, np.ndarray]  # case id -> the AI's mask probabilities
+    spacing_mm: tuple[float, float] | None  # the task's pixel spacing (row, column)
+    planned: int  # readers x cases x modes
+    title: str
+
+
+def load_region_study(study_dir: Path, url: str | None = None, title: str | None = None) -> StoredRegionStudy:
+    """Stored region reads, truth masks, disease labels, images and AI masks of a study: what
+    `readerstudy report` and the admin's Results tab analyse.  StudyError when nothing is read yet."""
     from study.cases import load_cases
     from study.protocol import load_protocol
     from study.regionreads import region_reads
     from study.store import Store
 
+    study_dir = Path(study_dir)
     protocol = load_protocol(study_dir)
     reads = region_reads(study_dir, url)
     if not reads:
@@ -430,8 +483,6 @@ def write_study_region_report(
     truth, disease, images, ai = region_inputs(cases, protocol.region_role, protocol.task.labels, outputs)
     spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
     planned = n_readers * len(cases) * len(protocol.modes)  # every reader reads every case once per mode
-    title = title or protocol.title or study_dir.name
-    paths = write_region_report(reads, truth, out_dir, disease or None, ai, images, spacing, title, planned)
-    paths["reads.csv"] = Path(out_dir) / "reads.csv"
-    table.to_csv(paths["reads.csv"], index=False)
-    return paths
+    return StoredRegionStudy(
+        reads, truth, disease, images, ai, spacing, planned, title or protocol.title or study_dir.name
+    )
