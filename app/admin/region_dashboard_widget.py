@@ -3,11 +3,46 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QTableWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QScrollArea, QTableWidget, QVBoxLayout, QWidget
 
 from app.admin import region_results_state as rs
-from app.admin.tables import fill, fit_height, readonly_table
+from app.admin.tables import fill, readonly_table
+
+
+def fit_rows(table: QTableWidget) -> None:
+    """As tall as its rows, each column as wide as its own cells ("r1" beside "0.912 ± 0.031"),
+    the last column taking what is left; a window too narrow for the columns scrolls the table
+    sideways and the table grows by the scroll bar, so the bar never covers the last row."""
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    header = table.horizontalHeader()
+    header.setMinimumSectionSize(40)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    table.resizeRowsToContents()
+    if table.property("rowsFit") is None:
+        table.setProperty("rowsFit", True)
+        table.installEventFilter(_RowsFit(table))
+    _refit(table)
+
+
+def _refit(table: QTableWidget) -> None:
+    header = table.horizontalHeader()
+    # the columns' own widths, not header.length(): a stretched last section always fills the view
+    need = sum(max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(table.columnCount()))
+    room = table.width() - 2 * table.frameWidth()
+    bar = table.horizontalScrollBar().sizeHint().height() if need > room else 0
+    table.setFixedHeight(header.sizeHint().height() + table.verticalHeader().length() + bar + 2 * table.frameWidth())
+
+
+class _RowsFit(QObject):
+    """Refits a ``fit_rows`` table when its width changes (the scroll bar comes or goes)."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and isinstance(obj, QTableWidget):
+            _refit(obj)
+        return False
 
 
 class RegionResultsPanel(QScrollArea):
@@ -79,7 +114,7 @@ class RegionResultsPanel(QScrollArea):
             (self.inter_reader_table, rs.inter_reader_table(ra)),
         ):
             fill(table, cols, rows)
-            fit_height(table)
+            fit_rows(table)
         cols, rows = rs.detection_table(ra)
         self.detection_heading.setText(
             f"Disease detection from the region's {rs.units(ra)[0]} (larger = diseased): AUC per reader "
@@ -89,4 +124,4 @@ class RegionResultsPanel(QScrollArea):
             w.setVisible(bool(rows))
         if rows:
             fill(self.detection_table, cols, rows)
-            fit_height(self.detection_table)
+            fit_rows(self.detection_table)

@@ -89,6 +89,11 @@ def summary_text(ra: RegionAnalysis) -> str:
     )
 
 
+def two_lines(text: str) -> str:
+    """'0.912 ± 0.031 [0.874, 0.950]' as '0.912 ± 0.031' over '[0.874, 0.950]': half as wide."""
+    return text.replace(" [", "\n[", 1)
+
+
 def reader_table(ra: RegionAnalysis) -> tuple[list[str], list[list[str]]]:
     """Per reader and mode (the AI as a reader): the PDF's first table, plus the size error and
     the AI's regions kept unchanged."""
@@ -102,7 +107,7 @@ def reader_table(ra: RegionAnalysis) -> tuple[list[str], list[list[str]]]:
         "Group",
         "Mode",
         "n",
-        "Dice",
+        "Dice: mean ± SD\n[95% CI]",
         "IoU",
         f"HD95 ({hd_u})",
         f"{name} error ({size_u})",
@@ -111,19 +116,19 @@ def reader_table(ra: RegionAnalysis) -> tuple[list[str], list[list[str]]]:
     ]
     rows = []
     for e in _sorted(list(ra.result["readers"])):
-        hd95 = mean_sd_ci_text(e["hd95"], 2)
+        hd95 = two_lines(mean_sd_ci_text(e["hd95"]))
         if e.get("hd95_undefined"):
-            hd95 += f"; {e['hd95_undefined']} undefined (one mask empty)"
+            hd95 += f"\n{e['hd95_undefined']} undefined (one mask empty)"
         rows.append(
             [
                 e["reader"],
                 e["group"],
                 e["mode"],
                 str(e["n"]),
-                mean_sd_ci_text(e["dice"]),
-                mean_sd_ci_text(e["iou"]),
+                two_lines(mean_sd_ci_text(e["dice"])),
+                two_lines(mean_sd_ci_text(e["iou"])),
                 hd95,
-                mean_sd_ci_text(e[error_key], 3 if volume else 2),
+                two_lines(mean_sd_ci_text(e[error_key])),
                 bias_loa_text(e[ba_key]),
                 f"{e['accepted_unchanged']} of {e['n']}" if e["mode"] == "aided" else "-",
             ]

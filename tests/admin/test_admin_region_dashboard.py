@@ -33,6 +33,11 @@ def grown(mask: np.ndarray, k: int) -> np.ndarray:
     return ndimage.binary_erosion(mask, structure, iterations=-k) if k < 0 else mask.copy()
 
 
+def lead(cell: str) -> float:
+    """The mean of a '0.912 ± 0.031\n[0.874, 0.950]' cell (rounded to 3 digits: compared within 6e-4)."""
+    return float(cell.split(" ± ")[0])
+
+
 # reader -> (pixels grown unaided, pixels grown aided): r1 overshoots, r2 undershoots; both closer aided
 DRAWING = {"r1": (3, 1), "r2": (-3, 0)}
 
@@ -74,7 +79,7 @@ def test_the_tab_shows_the_reports_numbers_and_the_ai_as_a_reader(read_study, tm
     ra = ds.analyze_store(read_study.path)
     assert isinstance(ra, rs.RegionAnalysis) and ra.source.endswith(ds.STORE_SOURCE)
     cols, rows = rs.reader_table(ra)
-    assert cols[:7] == ["Reader", "Group", "Mode", "n", "Dice", "IoU", "HD95 (mm)"]
+    assert cols[:7] == ["Reader", "Group", "Mode", "n", "Dice: mean ± SD\n[95% CI]", "IoU", "HD95 (mm)"]
     assert cols[7:9] == ["area error (mm²)", "area bias (LoA), mm²"]
     assert [(r[0], r[2]) for r in rows] == [
         ("r1", "unaided"),
@@ -90,11 +95,11 @@ def test_the_tab_shows_the_reports_numbers_and_the_ai_as_a_reader(read_study, tm
         k = DRAWING[row[0]][row[2] == "aided"]
         drawn = {c: grown(t, k) for c, t in truth.items()}
         assert row[3] == "4"
-        assert row[4].startswith(f"{np.mean([dice(drawn[c], t) for c, t in truth.items()]):.3f} ± ")
-        assert row[5].startswith(f"{np.mean([iou(drawn[c], t) for c, t in truth.items()]):.3f} ± ")
-        assert row[6].startswith(f"{np.mean([hd95(drawn[c], t, spacing) for c, t in truth.items()]):.2f} ± ")
+        assert lead(row[4]) == pytest.approx(np.mean([dice(drawn[c], t) for c, t in truth.items()]), abs=6e-4)
+        assert lead(row[5]) == pytest.approx(np.mean([iou(drawn[c], t) for c, t in truth.items()]), abs=6e-4)
+        assert lead(row[6]) == pytest.approx(np.mean([hd95(drawn[c], t, spacing) for c, t in truth.items()]), abs=6e-4)
         error = np.mean([(drawn[c].sum() - t.sum()) * SPACING_MM**2 for c, t in truth.items()])
-        assert row[7].startswith(f"{error:.2f} ± ")
+        assert lead(row[7]) == pytest.approx(error, abs=6e-4) and (error > 0) == (row[0] == "r1")
     # both readers come closer aided: the change is positive and computed on the 4 cases read both ways
     change_cols, change = rs.change_table(ra)
     assert change_cols[1] == "Cases read both ways"
@@ -110,7 +115,7 @@ def test_the_tab_shows_the_reports_numbers_and_the_ai_as_a_reader(read_study, tm
     paths = ds.export_report(ra, tmp_path / "out", "Tiny region study", read_study.path)
     csv = pd.read_csv(paths["region_readers.csv"]).set_index(["reader", "mode"])
     for row in rows:
-        assert row[4].startswith(f"{csv.loc[(row[0], row[2]), 'dice_mean']:.3f} ± ")
+        assert lead(row[4]) == pytest.approx(csv.loc[(row[0], row[2]), "dice_mean"], abs=6e-4)
     assert {"region_cases.csv", "region_results.json", "report.pdf", "reads.csv", "audit_anchor"} <= set(paths)
     assert "INTERIM" not in rs.summary_text(ra)
 
