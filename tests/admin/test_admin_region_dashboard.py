@@ -157,9 +157,17 @@ def test_results_tab_of_a_region_study_shows_its_tables_and_exports(qtbot, read_
     assert cell_texts(panel.change_table) == rs.change_table(ra)[1]
     assert cell_texts(panel.detection_table) == rs.detection_table(ra)[1]
     assert panel.detection_table.isVisible() and panel.summary_label.text() == rs.summary_text(ra)
-    # every row on screen: the tables are as tall as their rows
+    # every row on screen: the tables are as tall as their rows; each column as wide as its own cells
     for t in (panel.reader_table, panel.change_table, panel.detection_table):
         assert t.height() >= t.horizontalHeader().height() + t.verticalHeader().length()
+    header = panel.reader_table.horizontalHeader()
+    assert header.sectionSize(3) < header.sectionSize(4) / 2  # "n" beside "0.912 ± 0.031"
+    # a narrow window scrolls the table sideways, below its last row, never over it
+    w.resize(700, 850)
+    t = panel.reader_table
+    bar = t.horizontalScrollBar()
+    qtbot.waitUntil(lambda: bar.isVisible())
+    qtbot.waitUntil(lambda: t.viewport().height() >= t.verticalHeader().length(), timeout=3000)
     assert w.export_button.isEnabled()
     with qtbot.waitSignal(w.exported, timeout=120_000) as done:
         w.export_to(tmp_path / "export")
