@@ -142,8 +142,8 @@ def test_results_tab_of_a_region_study_shows_its_tables_and_exports(qtbot, read_
     w = DashboardWidget(DashboardState(read_study.path, title="Tiny region study", kind="region"))
     qtbot.addWidget(w)
     w.resize(1300, 850)
-    w.show()
-    qtbot.waitExposed(w)
+    with qtbot.waitExposed(w):  # waits only as a context manager
+        w.show()
     # before the first analysis: the region page, no MRMC heading, no ROC axes, no empty table
     assert w.pages.currentWidget() is w.region_panel and not w.binary_page.isVisible()
     assert not any(t.isVisible() for t in w.region_panel.tables())
@@ -181,8 +181,8 @@ def test_without_the_combined_question_there_is_no_detection_table(qtbot, tmp_pa
     read_sessions(study, {"r1": (1,), "r2": (1,)}, spacing=(0.3125, 0.3125))
     w = DashboardWidget(DashboardState(study.path, kind="region"))
     qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    with qtbot.waitExposed(w):  # waits only as a context manager
+        w.show()
     with qtbot.waitSignal(w.analysis_shown, timeout=60_000):
         w.on_refresh_clicked()
     panel = w.region_panel
