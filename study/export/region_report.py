@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -458,6 +458,7 @@ class StoredRegionStudy:
     spacing_mm: tuple[float, float] | None  # the task's pixel spacing (row, column)
     planned: int  # readers x cases x modes
     title: str
+    outputs: dict = field(repr=False, default_factory=dict)  # case id -> the stored AIOutput (with its masks)
 
 
 def load_region_study(study_dir: Path, url: str | None = None, title: str | None = None) -> StoredRegionStudy:
@@ -484,5 +485,5 @@ def load_region_study(study_dir: Path, url: str | None = None, title: str | None
     spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
     planned = n_readers * len(cases) * len(protocol.modes)  # every reader reads every case once per mode
     return StoredRegionStudy(
-        reads, truth, disease, images, ai, spacing, planned, title or protocol.title or study_dir.name
+        reads, truth, disease, images, ai, spacing, planned, title or protocol.title or study_dir.name, outputs
     )
