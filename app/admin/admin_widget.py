@@ -47,7 +47,7 @@ class AdminWidget(QWidget):
         self.identifying_label.setVisible(bool(key))
         self.readers = ReadersPanel(ReadersState(self.engine))
         self.model = ModelPanel(ModelState(self.engine))
-        self.dashboard = DashboardWidget(DashboardState(self.engine.study_dir, title=p.title))
+        self.dashboard = DashboardWidget(DashboardState(self.engine.study_dir, title=p.title, kind=p.task.kind))
         self.tabs = QTabWidget()
         self.tabs.addTab(self.readers, "Readers and progress")
         self.tabs.addTab(self.model, "Model and precompute")

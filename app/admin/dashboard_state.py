@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.admin.region_results_state import RegionAnalysis
 from study.errors import StudyError
 from study.export.tables import paper_table
 from study.export.wording import mrmc_n, mrmc_reason, threshold_text
@@ -54,19 +55,20 @@ def _analysis(
 STORE_SOURCE = " (store)"  # the source of an analysis read from the study's store
 
 
-def analyze_store(study_dir: Path) -> Analysis | TaskAnalysis:
+def analyze_store(study_dir: Path) -> Analysis | TaskAnalysis | RegionAnalysis:
     """Worker body: the study's stored reads and AI outputs, as `readerstudy report` loads them.
 
-    Binary studies get ``analyze``'s result; the other task kinds their own metrics
-    (:func:`analyze_task_store`), the same split as the CLI's report."""
+    Binary studies get ``analyze``'s result; region studies the region statistics
+    (:func:`app.admin.region_results_state.analyze_region_store`); the other task kinds their
+    own metrics (:func:`analyze_task_store`), the same split as the CLI's report."""
     from study.export.cli import analyze_study, load_study
     from study.protocol import load_protocol
 
     kind = load_protocol(Path(study_dir)).task.kind
-    if kind == "region":  # no results screen for masks: the CLI report writes their statistics
-        from study.export.task_report import region_report_hint
+    if kind == "region":  # masks, not ratings: the region statistics of `readerstudy report`
+        from app.admin.region_results_state import analyze_region_store
 
-        raise StudyError([region_report_hint(study_dir)])
+        return analyze_region_store(Path(study_dir), f"{study_dir}{STORE_SOURCE}")
     if kind != "binary":
         return analyze_task_store(study_dir)
     reads, ai = load_study(Path(study_dir))
@@ -91,7 +93,7 @@ def analyze_frames(reads: pd.DataFrame, ai: pd.DataFrame | None, source: str = "
 
 
 def export_report(
-    analysis: Analysis | TaskAnalysis, out_dir: Path, title: str, study_dir: Path | None = None
+    analysis: Analysis | TaskAnalysis | RegionAnalysis, out_dir: Path, title: str, study_dir: Path | None = None
 ) -> dict[str, Path]:
     """Worker body: the export folder.
 
@@ -104,6 +106,8 @@ def export_report(
         from study.export.cli import export_study
 
         return export_study(Path(study_dir), Path(out_dir))
+    if isinstance(analysis, RegionAnalysis):  # only ever from a study's store
+        raise StudyError([f"{analysis.source}: a region study's report is written from its folder (no study folder)"])
     from study.export.report import write_report
 
     if isinstance(analysis, TaskAnalysis):
@@ -541,10 +545,11 @@ def task_summary(ta: TaskAnalysis) -> str:
 class DashboardState:
     """Bound to the dashboard: where the reads come from and the latest analysis."""
 
-    def __init__(self, study_dir: Path | None = None, title: str = "Reader study report") -> None:
+    def __init__(self, study_dir: Path | None = None, title: str = "Reader study report", kind: str = "binary") -> None:
         self.study_dir = study_dir
         self.title = title
-        self.analysis: Analysis | TaskAnalysis | None = None
+        self.kind = kind  # the study's task kind: which results page shows, before the first analysis too
+        self.analysis: Analysis | TaskAnalysis | RegionAnalysis | None = None
         self.busy = False
         self.message = ""
         self.message_ok: bool | None = None  # True: success, False: a problem, None: information
@@ -552,7 +557,7 @@ class DashboardState:
     def on_started(self, what: str) -> None:
         self.busy, self.message, self.message_ok = True, what, None
 
-    def on_analysis(self, analysis: Analysis | TaskAnalysis) -> None:
+    def on_analysis(self, analysis: Analysis | TaskAnalysis | RegionAnalysis) -> None:
         self.busy, self.analysis, self.message_ok = False, analysis, None
         notes = analysis.result.get("notes", []) if isinstance(analysis, Analysis) else []
         self.message = f"Source: {analysis.source}" + ("" if not notes else "  ·  " + " ".join(notes))

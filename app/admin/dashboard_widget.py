@@ -1,5 +1,6 @@
 """The results dashboard: paper table, MRMC sentences, ROC, forest, switching, reading time, export;
-for multiclass, numeric and grade-distribution studies the task panel instead."""
+for multiclass, numeric and grade-distribution studies the task panel instead, for region studies
+the region panel (the binary sections are then not shown at all)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.admin import dashboard_state as ds
 from app.admin.dashboard_plots import ForestPlotWidget, RocPlotWidget
+from app.admin.region_dashboard_widget import RegionResultsPanel
+from app.admin.region_results_state import RegionAnalysis
 from app.admin.tables import FittedPaneWidget, fill, fit_height, readonly_table
 from app.admin.task_dashboard_widget import TaskResultsPanel
 from app.admin.tone import show_message
@@ -115,12 +118,16 @@ class DashboardWidget(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
 
-        # Binary studies: the paper's table and plots; other task kinds: their own panel.
+        # Binary studies: the paper's table and plots; region and the other task kinds: their own panel.
         self.task_panel = TaskResultsPanel()
+        self.region_panel = RegionResultsPanel()
         self.pages = QStackedWidget()
         self.pages.addWidget(split)
         self.pages.addWidget(self.task_panel)
+        self.pages.addWidget(self.region_panel)
         self.binary_page = split
+        if state.kind == "region":  # never the empty MRMC headings and ROC axes, even before the first analysis
+            self.pages.setCurrentWidget(self.region_panel)
 
         col = QVBoxLayout(self)
         col.addLayout(bar)
@@ -165,7 +172,7 @@ class DashboardWidget(QWidget):
         self.worker.start()
 
     # -- results --------------------------------------------------------------
-    def on_analysis_ready(self, analysis: ds.Analysis | ds.TaskAnalysis) -> None:
+    def on_analysis_ready(self, analysis: ds.Analysis | ds.TaskAnalysis | RegionAnalysis) -> None:
         self.state.on_analysis(analysis)
         self.show_analysis()
         self.analysis_shown.emit()
@@ -183,6 +190,10 @@ class DashboardWidget(QWidget):
         if isinstance(a, ds.TaskAnalysis):
             self.pages.setCurrentWidget(self.task_panel)
             self.task_panel.show_analysis(a)
+            return
+        if isinstance(a, RegionAnalysis):
+            self.pages.setCurrentWidget(self.region_panel)
+            self.region_panel.show_analysis(a)
             return
         self.pages.setCurrentWidget(self.binary_page)
         r = a.result

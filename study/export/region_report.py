@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,9 @@ def _fmt(s: dict, digits: int = 3) -> str:
         ci = " [n too small]" if s["n"] < MIN_CI_N else ""
     sd = f" ± {s['sd']:.{digits}f}" if np.isfinite(s["sd"]) else ""
     return f"{s['mean']:.{digits}f}{sd}{ci}"
+
+
+mean_sd_ci_text = _fmt  # "0.912 ± 0.031 [0.874, 0.950]", "-" when there is no value: the PDF's cells
 
 
 def bias_loa_text(ba: dict) -> str:
@@ -439,6 +443,32 @@ def region_inputs(
     return truth, disease, images, ai, voxel
 
 
+def region_analysis(
+    reads: Sequence[RegionRead],
+    truth: Mapping[str, np.ndarray],
+    labels: Mapping[str, int] | None = None,
+    ai: Mapping[str, np.ndarray] | None = None,
+    spacing_mm: tuple[float, float] | None = None,
+    planned: int | None = None,
+    voxel_mm: Mapping[str, tuple[float, float, float]] | None = None,
+    progress: ReadingProgress | None = None,
+) -> dict:
+    """``analyze_regions`` with the reading progress (``"progress"``: reads, planned, interim): the
+    numbers of the export folder and of the admin's Results tab, computed once, here.
+    ``voxel_mm`` scores those series in 3-D; ``progress`` (a stored study's enrolled readers x
+    sessions, ``study.progress.study_progress``) overrides ``planned``."""
+    result = analyze_regions(reads, truth, labels, ai, spacing_mm, voxel_mm)
+    if progress is not None:
+        result["progress"] = {"reads": len(reads), **progress.as_dict()}
+    else:
+        result["progress"] = {
+            "reads": len(reads),
+            "planned": planned,
+            "interim": bool(progress_text(len(reads), planned)),
+        }
+    return result
+
+
 def write_region_report(
     reads: Sequence[RegionRead],
     truth: Mapping[str, np.ndarray],
@@ -460,13 +490,11 @@ def write_region_report(
     (``study.export.front.report_facts``): the PDF's front table and region_results.json's ``"study"``.
     ``progress`` (``study.progress.study_progress``, a stored study's enrolled readers x sessions)
     overrides ``planned``."""
-    result = analyze_regions(reads, truth, labels, ai, spacing_mm, voxel_mm)
+    result = region_analysis(reads, truth, labels, ai, spacing_mm, planned, voxel_mm, progress)
     if progress is not None:
         interim = progress_text(progress.done, progress.planned) if progress.interim else ""
-        result["progress"] = {"reads": len(reads), **progress.as_dict()}
     else:
         interim = progress_text(len(reads), planned)
-        result["progress"] = {"reads": len(reads), "planned": planned, "interim": bool(interim)}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     unit = "mm" if all(r["hd95_unit"] == "mm" for r in result["cases"]) else "px"
@@ -493,38 +521,29 @@ def write_study_region_report(
     ``region_volume_mm3`` and ``region_volume_ml`` at the voxel spacing the report scores with
     (``region_volume_columns``; empty for 2-D images).
     ``table``: that table, read by the caller (``study.export.cli.export_study``)."""
-    from study.cases import load_cases
-    from study.progress import study_progress
-    from study.protocol import load_protocol
-    from study.regionreads import region_reads
-    from study.store import Store
-
-    protocol = load_protocol(study_dir)
-    reads = region_reads(study_dir, url)
-    if not reads:
-        raise StudyError([f"{study_dir}: the store has no submitted region reads yet"])
-    store = Store.open(study_dir, url)
-    try:
-        outputs = store.ai_outputs(with_cams=True)
-    finally:
-        store.close()
-    cases = load_cases(study_dir, protocol, check_media=False)
-    truth, disease, images, ai, voxel = region_inputs(
-        cases, protocol.region_role, protocol.task.labels, outputs, protocol.task.spacing_mm
-    )
-    spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
-    progress = study_progress(study_dir, url)  # every enrolled reader x every planned session
-    title = title or protocol.title or study_dir.name
     from study.export.cli import ai_operating_point
     from study.export.front import report_facts
 
-    point = ai_operating_point(study_dir, protocol, outputs.values())  # a segmentation AI has none
-    facts = report_facts(study_dir, table, url, point, outputs)
+    study = load_region_study(study_dir, url, title)
+    protocol = study.protocol
+    point = ai_operating_point(study_dir, protocol, study.outputs.values())  # a segmentation AI has none
+    facts = report_facts(study_dir, table, url, point, study.outputs)
     paths = write_region_report(
-        reads, truth, out_dir, disease or None, ai, images, spacing, title, None, voxel, study=facts, progress=progress
+        study.reads,
+        study.truth,
+        out_dir,
+        study.disease or None,
+        study.ai,
+        study.images,
+        study.spacing_mm,
+        study.title,
+        None,
+        study.voxel_mm,
+        study=facts,
+        progress=study.progress,
     )
     paths["reads.csv"] = Path(out_dir) / "reads.csv"
-    region_volume_columns(table, voxel).to_csv(paths["reads.csv"], index=False)
+    region_volume_columns(table, study.voxel_mm).to_csv(paths["reads.csv"], index=False)
     return paths
 
 
@@ -542,3 +561,62 @@ def region_volume_columns(table: pd.DataFrame, voxel_mm: Mapping[str, tuple[floa
     out.insert(at, "region_volume_mm3", mm3)
     out.insert(at + 1, "region_volume_ml", mm3 / ML_FROM_MM3)
     return out
+
+
+@dataclass(frozen=True)
+class StoredRegionStudy:
+    """A stored region study's inputs to the statistics (``load_region_study``)."""
+
+    reads: list[RegionRead]  # the current submitted reads
+    truth: dict[str, np.ndarray]  # case id -> bool mask, (H, W) or (N, H, W)
+    disease: dict[str, int]  # case id -> 0/1, only with the combined binary question
+    images: dict[str, np.ndarray]  # case id -> the region's image (every slice of a series)
+    ai: dict[str, np.ndarray]  # case id -> the AI's mask probabilities
+    spacing_mm: tuple[float, float] | None  # the task's pixel spacing (row, column)
+    planned: int  # enrolled readers x planned sessions' reads (``progress.planned``)
+    title: str
+    outputs: dict = field(repr=False, default_factory=dict)  # case id -> the stored AIOutput (with its masks)
+    voxel_mm: dict = field(default_factory=dict)  # case id -> (slice, row, column) mm: series scored in 3-D
+    progress: ReadingProgress | None = None  # who has read what of the planned sessions
+    protocol: object = field(repr=False, default=None)  # the study's Protocol
+
+
+def load_region_study(study_dir: Path, url: str | None = None, title: str | None = None) -> StoredRegionStudy:
+    """Stored region reads, truth masks, disease labels, images and AI masks of a study: what
+    `readerstudy report` and the admin's Results tab analyse.  StudyError when nothing is read yet."""
+    from study.cases import load_cases
+    from study.progress import study_progress
+    from study.protocol import load_protocol
+    from study.regionreads import region_reads
+    from study.store import Store
+
+    study_dir = Path(study_dir)
+    protocol = load_protocol(study_dir)
+    reads = region_reads(study_dir, url)
+    if not reads:
+        raise StudyError([f"{study_dir}: the store has no submitted region reads yet"])
+    store = Store.open(study_dir, url)
+    try:
+        outputs = store.ai_outputs(with_cams=True)
+    finally:
+        store.close()
+    cases = load_cases(study_dir, protocol, check_media=False)
+    truth, disease, images, ai, voxel = region_inputs(
+        cases, protocol.region_role, protocol.task.labels, outputs, protocol.task.spacing_mm
+    )
+    spacing = (protocol.task.spacing_mm,) * 2 if protocol.task.spacing_mm else None
+    progress = study_progress(study_dir, url)  # every enrolled reader x every planned session
+    return StoredRegionStudy(
+        reads,
+        truth,
+        disease,
+        images,
+        ai,
+        spacing,
+        progress.planned,
+        title or protocol.title or study_dir.name,
+        outputs,
+        voxel,
+        progress,
+        protocol,
+    )

@@ -1,8 +1,8 @@
 """Region study data and reports refuse what is unclear instead of being silently wrong:
 truth masks that do not fit their image (validate), reader masks on another grid than the
 truth (statistics), series overlays (one plane), no "nan" rows, no case both best and worst,
-interim reports said to be interim, the units of the per-case table, and where the Results
-tab sends a region study.  Real files: pydicom's MR_small.dcm series, PNG photos."""
+interim reports said to be interim, and the units of the per-case table.  Real files:
+pydicom's MR_small.dcm series, PNG photos."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from scipy import ndimage
 
 from study.cases import load_cases
 from study.engine import ReadSubmission, StudyEngine
-from study.errors import StudyError
 from study.export import cli
 from study.export.region_report import overlay_cases, write_region_report
 from study.intake.validate import validate_study
@@ -187,16 +186,6 @@ def test_complete_report_has_no_interim_line_and_aided_rows_have_numbers(tmp_pat
     text = _pdf_text(paths["report.pdf"])
     assert "interim" not in text and "no aided reads yet" not in text and "nan" not in text
     assert "+0.000" in text  # the same drawing unaided and aided: no change, written as a number
-
-
-def test_results_tab_sends_a_region_study_to_readerstudy_report(tmp_path):
-    from app.admin.dashboard_state import analyze_store
-
-    study = write_region_study(tmp_path / "photos", n=1, retina=False)
-    with pytest.raises(StudyError) as err:
-        analyze_store(study.path)
-    assert f"readerstudy report {study.path} --out DIR" in str(err.value)
-    assert "analyze" not in str(err.value)
 
 
 def test_series_report_gives_volumes_and_3d_distances_from_the_slice_positions(tmp_path):
