@@ -266,7 +266,7 @@ class ProtocolPage(QWidget):
         choice and the task asks a yes/no question; the choice made so far (none at first)."""
         pair = self.state.truth_labels
         counts = wizard.label_counts([c.truth for c in self.state.cases])
-        items = [f"{label} ({counts.get(label, 0)} cases)" for label in pair]
+        items = [f"{label} ({n} case{'s' * (n != 1)})" for label, n in ((x, counts.get(x, 0)) for x in pair)]
         if [self.positive_choice.itemText(i) for i in range(self.positive_choice.count())] != items:
             self.positive_choice.clear()
             for label, text in zip(pair, items, strict=True):
