@@ -71,28 +71,26 @@ def binary_labels(
     which would silently swap sensitivity and specificity."""
     if labels is not None:
         return labels
-    counts = label_counts([t for _, t, _ in read_truth(truth_csv) if t not in ("0", "1")])
+    truths = [t for _, t, _ in read_truth(truth_csv)]
+    counts = label_counts([t for t in truths if t not in ("0", "1")])
     found = tuple(counts)
-    shown = ", ".join(f"{label!r} ({n} cases)" for label, n in counts.items())
+    shown = ", ".join(f"{label!r} ({n} case{'s' * (n != 1)})" for label, n in counts.items())
     if positive is not None:
         if positive in found and len(found) <= 2:
             others = [label for label in found if label != positive]
             return (others[0] if others else "negative"), positive
         raise StudyError([f"{truth_csv}: --positive {positive!r} is not one of the truth labels: {shown or '0, 1'}"])
-    if not found:
+    if len(found) != 2 or any(t in ("0", "1") for t in truths):
+        # 0/1 (words among them are typos), or not two labels: each bad row is named by read_truth
         return "negative", "positive"
     order = plain_order(found)
     if order:
         return order
-    if len(found) == 2:
-        raise StudyError(
-            [
-                f"{truth_csv}: truth labels {shown}: which is positive (the disease)? "
-                f"Pass --positive {found[0]} or --positive {found[1]} (or --labels NEGATIVE POSITIVE)"
-            ]
-        )
     raise StudyError(
-        [f"{truth_csv}: truth labels {shown}: a binary study needs 0/1 or two labels (--labels NEGATIVE POSITIVE)"]
+        [
+            f"{truth_csv}: truth labels {shown}: which is positive (the disease)? "
+            f"Pass --positive {found[0]} or --positive {found[1]} (or --labels NEGATIVE POSITIVE)"
+        ]
     )
 
 
