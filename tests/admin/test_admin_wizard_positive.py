@@ -110,12 +110,13 @@ def test_wizard_asks_which_label_is_positive_and_creates_only_then(qtbot, tmp_pa
         assert (task.also, task.region) == ("binary", "optic disc")
 
 
-def test_plain_labels_need_no_choice(qtbot, tmp_path, region_photos):
+def test_plain_labels_need_no_choice_and_keep_their_meaning(qtbot, tmp_path, region_photos):
+    """absent / Present say which is positive; the alphabet ("P" < "a") would have swapped them."""
     media, truth = region_photos
-    _relabel(truth, ("yes", "no"))
+    _relabel(truth, ("absent", "Present"))
     shell, w = wizard_on_cases(qtbot, tmp_path / "plain", media, truth)
     qtbot.mouseClick(w.next_button, Qt.MouseButton.LeftButton)
     page = w.protocol_page
-    assert not page.positive_choice.isVisibleTo(page)
-    assert (page.also_negative.text(), page.also_positive.text()) == ("no", "yes")
+    assert (page.also_negative.text(), page.also_positive.text()) == ("absent", "Present")
+    assert not page.positive_choice.isVisibleTo(page) and w.next_button.isEnabled()
     assert not any("choose which label" in p for p in _problems(w))
