@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 import stat
+from collections import Counter
 from pathlib import Path
 
 from study.cases import load_cases, truth_problem
@@ -32,6 +33,65 @@ VIDEO = {".mp4", ".avi", ".mov", ".mkv"}
 # How a new study gets its media: copied into STUDY_DIR/media (a self-contained, movable folder),
 # symbolic links there (no second copy; the originals must stay), or left where they are.
 MEDIA_MODES = ("copy", "link", "in-place")
+
+
+# Label pairs that say by themselves which is positive (lower case: negative, positive).
+PLAIN_PAIRS = (("0", "1"), ("false", "true"), ("no", "yes"), ("negative", "positive"), ("absent", "present"))
+
+
+def plain_order(labels: tuple[str, ...] | list[str]) -> tuple[str, str] | None:
+    """(negative, positive) of two labels that say which is positive (0/1, no/yes, absent/present,
+    ... in any case), else None: for other words (glaucoma / normal) only the researcher knows."""
+    if len(labels) != 2:
+        return None
+    a, b = labels
+    for neg, pos in PLAIN_PAIRS:
+        if (a.lower(), b.lower()) == (neg, pos):
+            return a, b
+        if (b.lower(), a.lower()) == (neg, pos):
+            return b, a
+    return None
+
+
+def label_counts(truths: list[str] | tuple[str, ...]) -> dict[str, int]:
+    """label -> number of cases with it (empty truths left out), labels in alphabetical order."""
+    counts = Counter(t for t in truths if t)
+    return {label: counts[label] for label in sorted(counts)}
+
+
+def binary_labels(
+    truth_csv: Path, labels: tuple[str, str] | None = None, positive: str | None = None
+) -> tuple[str, str]:
+    """(negative, positive) labels of a binary study from its truth table: ``labels`` when given
+    (the researcher's order), else the table's words when they say which is positive (0/1, no/yes,
+    absent/present, ...), else the table's two labels with ``positive`` as the positive one.
+
+    Raises StudyError naming the table and the labels found (with their counts) when the words do
+    not say which is positive and ``positive`` is not one of them: never an alphabetical guess,
+    which would silently swap sensitivity and specificity."""
+    if labels is not None:
+        return labels
+    truths = [t for _, t, _ in read_truth(truth_csv)]
+    counts = label_counts([t for t in truths if t not in ("0", "1")])
+    found = tuple(counts)
+    shown = ", ".join(f"{label!r} ({n} case{'s' * (n != 1)})" for label, n in counts.items())
+    if positive is not None:
+        if positive in found and len(found) <= 2:
+            others = [label for label in found if label != positive]
+            return (others[0] if others else "negative"), positive
+        raise StudyError([f"{truth_csv}: --positive {positive!r} is not one of the truth labels: {shown or '0, 1'}"])
+    if len(found) != 2 or any(t in ("0", "1") for t in truths):
+        # 0/1 (words among them are typos), or not two labels: each bad row is named by read_truth
+        return "negative", "positive"
+    order = plain_order(found)
+    if order:
+        return order
+    raise StudyError(
+        [
+            f"{truth_csv}: truth labels {shown}: which is positive (the disease)? "
+            f"Pass --positive {found[0]} or --positive {found[1]} (or --labels NEGATIVE POSITIVE)"
+        ]
+    )
 
 
 def read_truth(truth_csv: Path, task: Task | None = None) -> list[tuple[str, str, str]]:
@@ -218,13 +278,16 @@ def new_study(
     design: str = "sequential",
     washout_days: int = 28,
     seed: int | None = None,
-    labels: tuple[str, str] = ("negative", "positive"),
+    labels: tuple[str, str] | None = None,
     confidence: str = "0-100",
     groups: tuple[str, ...] = (),
     media: str = "copy",
+    positive: str | None = None,
 ) -> Protocol:
     """Write study.toml and cases.csv for a binary study; return the protocol.
 
+    ``labels`` (negative, positive) or ``positive`` (the truth label that is the disease): see
+    :func:`binary_labels`; word labels that do not say which is positive need one of them.
     ``media``: one of MEDIA_MODES (default: copy into the study folder, see :func:`bring_media`).
     """
     study_dir, media_dir = Path(study_dir).resolve(), Path(media_dir).resolve()
@@ -232,6 +295,7 @@ def new_study(
         raise StudyError([f"{media_dir}: media folder not found"])
     if (study_dir / "study.toml").exists():
         raise StudyError([f"{study_dir / 'study.toml'}: already exists; choose an empty study folder"])
+    labels = binary_labels(Path(truth_csv), labels, positive)
     task = Task("binary", "Positive?", labels=labels, confidence=confidence)
     truth_rows = read_truth(truth_csv, task)
     problems, media_rows = [], []

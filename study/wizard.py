@@ -25,7 +25,14 @@ from study.cases import load_cases
 from study.csvtable import read_case_rows
 from study.errors import StudyError
 from study.media import MediaError, detect_kind
-from study.newstudy import bring_media, find_case_media, media_roots_for, read_truth
+from study.newstudy import (
+    bring_media,
+    find_case_media,
+    label_counts,
+    media_roots_for,
+    plain_order,
+    read_truth,
+)
 from study.protocol import Protocol, load_protocol, parse_protocol, protocol_to_toml
 
 MAX_ROLES = 4
@@ -91,6 +98,10 @@ class StudySettings:
     spacing_mm: float | None = None
     also: str = ""
     also_question: str = ""
+    # The truth table's two labels while the researcher has not said which is positive (the
+    # disease): words like glaucoma / normal do not say it themselves (see :func:`plain_order`).
+    # Create refuses until chosen (:func:`choose_positive`); () when there is nothing to choose.
+    positive_to_choose: tuple[str, ...] = ()
 
 
 def random_seed() -> int:
@@ -169,6 +180,41 @@ def media_spacing(path: str | Path) -> tuple[float, float] | None:
     return known_pixel_spacing(ds)
 
 
+def counts_text(truths: list[str] | tuple[str, ...]) -> str:
+    """'glaucoma: 12 cases, normal: 8 cases' for the screen."""
+    return ", ".join(f"{label}: {n} case{'s' * (n != 1)}" for label, n in label_counts(truths).items())
+
+
+def choose_positive(labels: tuple[str, ...], positive: str) -> tuple[str, str]:
+    """(negative, positive) labels once the researcher chose ``positive`` among two labels;
+    raises StudyError naming the labels when it is not one of them."""
+    if len(labels) != 2 or positive not in labels:
+        raise StudyError([f"positive label {positive!r}: not one of the truth labels {' or '.join(labels)}"])
+    return (labels[0] if labels[1] == positive else labels[1]), positive
+
+
+POSITIVE_UNCHOSEN = "choose which label is positive (the disease)"
+
+
+def positive_problem(s: StudySettings) -> str | None:
+    """The line Create shows while the positive label is not chosen (None once it is, or when the
+    task asks no yes/no question)."""
+    yes_no = s.kind == "binary" or (s.kind == "region" and s.also == "binary")
+    if not yes_no or len(s.positive_to_choose) != 2:
+        return None
+    a, b = s.positive_to_choose
+    return f"{POSITIVE_UNCHOSEN}: {a} or {b}"
+
+
+def _two_labels(distinct: list[str]) -> dict:
+    """The labels of a yes/no question from two truth labels: in order when the words say which is
+    positive, else in alphabetical order with the choice left to the researcher."""
+    order = plain_order(distinct)
+    if order:
+        return {"labels": order}
+    return {"labels": tuple(distinct), "positive_to_choose": tuple(distinct)}
+
+
 def guess_task(truths: list[str], masks: bool = False) -> dict:
     """A first guess of the task from the truth values, to pre-fill the wizard.
 
@@ -183,8 +229,8 @@ def guess_task(truths: list[str], masks: bool = False) -> dict:
         distinct = sorted(set(values))
         if values and sum(t in ("0", "1") for t in values) >= 0.8 * len(values):
             guess |= {"also": "binary", "also_question": "Positive?", "labels": ("negative", "positive")}
-        elif len(distinct) == 2:  # two labels: a yes/no question in their words (which is positive: to confirm)
-            guess |= {"also": "binary", "also_question": "Positive?", "labels": tuple(distinct)}
+        elif len(distinct) == 2:  # two labels: a yes/no question in their words
+            guess |= {"also": "binary", "also_question": "Positive?", **_two_labels(distinct)}
         return guess
     if not values:
         return {"kind": "binary"}
@@ -203,7 +249,11 @@ def guess_task(truths: list[str], masks: bool = False) -> dict:
     if len(numbers) >= most:
         return {"kind": "numeric", "min": min(numbers), "max": max(numbers)}
     labels = tuple(sorted(set(values)))
-    return {"kind": "multiclass", "labels": labels, "positive": labels[-1:]}
+    if len(labels) == 2:  # a yes/no question in the table's words
+        return {"kind": "binary", **_two_labels(list(labels))}
+    # Which classes count positive is the researcher's to say (optional): alphabetical order
+    # would make e.g. "normal" the positive of CIN1, CIN2+, normal.
+    return {"kind": "multiclass", "labels": labels, "positive": ()}
 
 
 # -- editing the draft (pure functions: new tuples, the caller keeps one copy) --
@@ -352,6 +402,12 @@ def check(
         problems.append(Problem("study folder: not chosen"))
     elif (study_dir / "study.toml").exists():
         problems.append(Problem(f"{study_dir / 'study.toml'}: already exists; choose an empty study folder"))
+    unchosen = positive_problem(settings)
+    if unchosen:
+        problems.append(Problem(unchosen))
+    if settings.kind == "region" and not settings.region.strip():
+        # else study.toml says region = "region" and every screen and export names it so
+        problems.append(Problem("region: name what the reader outlines (e.g. FAZ, optic disc, lesion)"))
     try:
         protocol = build_protocol(settings, roles, match)
     except StudyError as err:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.admin.wizard_state import WizardState
+from study import wizard
 from study.protocol import ALL_TASK_KINDS, CONFIDENCE_SCALES, DESIGNS, SYNC_MODES
 
 KIND_NAMES = {
@@ -135,6 +136,16 @@ class ProtocolPage(QWidget):
         f2 = QFormLayout(task_box)
         f2.addRow("Kind", self.kind)
         f2.addRow("Question", self.question)
+        # Which truth label is the disease, when the words do not say it: asked, never preselected.
+        self.positive_choice = QComboBox()
+        self.positive_choice.setObjectName("positiveChoice")
+        self.positive_choice.setPlaceholderText("choose\u2026 (no default)")
+        self.positive_choice.currentIndexChanged.connect(self.on_positive_chosen)
+        self.label_counts = QLabel()
+        self.label_counts.setObjectName("hint")
+        self.label_counts.setWordWrap(True)
+        f2.addRow("Positive (the disease)", self.positive_choice)
+        f2.addRow("", self.label_counts)
         f2.addRow(self.kind_pages)
 
         self.password, self.confirm = QLineEdit(), QLineEdit()
@@ -234,8 +245,8 @@ class ProtocolPage(QWidget):
             self.kind_pages.setCurrentIndex(ALL_TASK_KINDS.index(s.kind))
             self.question.setText(s.question)
             if s.kind == "binary" and len(s.labels) == 2:
-                self.negative.setText(s.labels[0])
-                self.positive_label.setText(s.labels[1])
+                self.negative.setText("" if s.positive_to_choose else s.labels[0])
+                self.positive_label.setText("" if s.positive_to_choose else s.labels[1])
             self.confidence.setCurrentText(s.confidence)
             if s.kind == "multiclass":
                 self.labels.setText(", ".join(s.labels))
@@ -245,9 +256,43 @@ class ProtocolPage(QWidget):
             self.lo.setValue(s.min if s.min is not None else 0.0)
             self.hi.setValue(s.max if s.max is not None else 100.0)
             self._show_region(s)
+            self._show_positive_choice(s)
         finally:
             for w in widgets:
                 w.blockSignals(False)
+
+    def _show_positive_choice(self, s: wizard.StudySettings) -> None:
+        """The "which is positive" row: the truth labels with their counts, shown when they need a
+        choice and the task asks a yes/no question; the choice made so far (none at first)."""
+        pair = self.state.truth_labels
+        counts = wizard.label_counts([c.truth for c in self.state.cases])
+        items = [f"{label} ({n} case{'s' * (n != 1)})" for label, n in ((x, counts.get(x, 0)) for x in pair)]
+        if [self.positive_choice.itemText(i) for i in range(self.positive_choice.count())] != items:
+            self.positive_choice.clear()
+            for label, text in zip(pair, items, strict=True):
+                self.positive_choice.addItem(text, label)
+        chosen = s.labels[1] if not s.positive_to_choose and set(s.labels) == set(pair) else None
+        self.positive_choice.setCurrentIndex(self.positive_choice.findData(chosen) if chosen else -1)
+        self.label_counts.setText(
+            f"{self.state.label_counts}. Which is the disease? The statistics count it as positive." if pair else ""
+        )
+        yes_no = s.kind == "binary" or (s.kind == "region" and s.also == "binary")
+        form = self.positive_choice.parentWidget().layout()
+        for w in (self.positive_choice, self.label_counts):
+            form.setRowVisible(w, bool(pair) and yes_no)
+        hint = "set by the choice above" if s.positive_to_choose else ""
+        for e in (self.negative, self.positive_label, self.also_negative, self.also_positive):
+            e.setPlaceholderText(hint)
+
+    def on_positive_chosen(self, index: int) -> None:
+        """The researcher says which truth label is positive: the label fields follow."""
+        if index < 0 or not self.state.truth_labels:
+            return
+        neg, pos = wizard.choose_positive(self.state.truth_labels, self.positive_choice.itemData(index))
+        for edit, text in ((self.negative, neg), (self.positive_label, pos), (self.also_negative, neg)):
+            edit.setText(text)
+        self.also_positive.setText(pos)  # both kinds' fields: switching kind keeps the choice
+        self.on_form_edited()
 
     def _show_region(self, s) -> None:
         self.region.setText(s.region)
@@ -258,8 +303,8 @@ class ProtocolPage(QWidget):
         self.also.setCurrentIndex(list(ALSO_NAMES).index(s.also))
         self.also_question.setText(s.also_question)
         if s.kind == "region" and len(s.labels) == 2:
-            self.also_negative.setText(s.labels[0])
-            self.also_positive.setText(s.labels[1])
+            self.also_negative.setText("" if s.positive_to_choose else s.labels[0])
+            self.also_positive.setText("" if s.positive_to_choose else s.labels[1])
         self.also_confidence.setCurrentText(s.confidence)
         self._show_region_hints(s)
 
@@ -285,12 +330,18 @@ class ProtocolPage(QWidget):
             self.question.setText(outline)  # a yes/no question makes no sense over a drawing
         elif kind == "region" and self.question.text().strip() == f"Outline the {old.region or 'region'}":
             self.question.setText(outline)  # the default instruction follows the region's name
-        if kind == "binary":
-            labels = (self.negative.text().strip() or "negative", self.positive_label.text().strip() or "positive")
+        to_choose: tuple[str, ...] = ()
+        if kind in ("binary", "region"):
+            neg, pos = (
+                (self.also_negative, self.also_positive) if kind == "region" else (self.negative, self.positive_label)
+            )
+            typed = (neg.text().strip(), pos.text().strip())
+            if self.state.truth_labels and typed == ("", ""):  # nothing chosen nor typed: still to choose
+                labels = to_choose = self.state.truth_labels
+            else:  # chosen above, or typed by the researcher: their words
+                labels = (typed[0] or "negative", typed[1] or "positive")
         elif kind == "multiclass":
             labels = _words(self.labels.text())
-        elif kind == "region":
-            labels = (self.also_negative.text().strip() or "negative", self.also_positive.text().strip() or "positive")
         else:
             labels = self.state.settings.labels
         self.state.update(
@@ -316,8 +367,14 @@ class ProtocolPage(QWidget):
             spacing_mm=self.spacing.value() or None,
             also=self.also.currentData(),
             also_question=self.also_question.text().strip(),
+            positive_to_choose=to_choose,
         )
         self.kind_pages.setCurrentIndex(ALL_TASK_KINDS.index(kind))
+        self.positive_choice.blockSignals(True)
+        try:
+            self._show_positive_choice(self.state.settings)
+        finally:
+            self.positive_choice.blockSignals(False)
         self._show_region_hints(self.state.settings)
         self.washout.setEnabled(self.design.currentText() != "concurrent")
         self.aided_note.setText(self.state.aided_note)

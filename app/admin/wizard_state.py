@@ -40,6 +40,9 @@ class WizardState:
         self.roles: tuple[str, ...] = ()
         self.cases: tuple[wizard.DraftCase, ...] = ()
         self.scan_problems: list[str] = []
+        # The truth table's two labels when the words do not say which is positive (glaucoma /
+        # normal): the Protocol page asks, with no answer preselected (study.wizard.plain_order).
+        self.truth_labels: tuple[str, ...] = ()
         self.problems: list[wizard.Problem] = []
         self.message = ""
         self.message_ok: bool | None = None  # True: success, False: a problem, None: information
@@ -91,15 +94,13 @@ class WizardState:
         masks = sum(bool(c.truth_mask) for c in self.cases)
         guess = wizard.guess_task([c.truth for c in self.cases], masks=bool(masks))
         study_id = self.settings.study_id or self.study_dir.name
-        self.settings = dataclasses.replace(
-            self.settings, study_id=study_id, region_role=self.roles[0] if self.roles else "", **guess
-        )
+        self._use_guess(guess, study_id=study_id, region_role=self.roles[0] if self.roles else "")
         self.message = f"{len(self.cases)} cases, roles: {', '.join(self.roles) or 'none found'}" + (
             f", {masks} truth masks." if masks else "."
         )
         s = self.settings
-        if s.kind == "region" and s.also and s.labels != ("negative", "positive"):
-            self.message += f" Combined question: check that {s.labels[1]!r} is the positive label (Protocol)."
+        if self.truth_labels:
+            self.message += f" {self.label_counts}: choose which is positive (the disease) on the Protocol page."
         elif s.kind == "region" and not s.also and any(c.truth for c in self.cases):
             self.message += " The truths are not a yes/no question: a region task without one does not use them."
         self.problems = [wizard.Problem(p) for p in self.scan_problems]
@@ -115,14 +116,24 @@ class WizardState:
         self.cases, self.roles, self.scan_problems = tuple(cases), result.protocol.hanging.roles, []
         self._spacing = {}
         guess = wizard.guess_task([c.truth for c in self.cases])
-        self.settings = dataclasses.replace(
-            self.settings, study_id=self.settings.study_id or study_dir.name, region_role=self.roles[0], **guess
-        )
+        self._use_guess(guess, study_id=self.settings.study_id or study_dir.name, region_role=self.roles[0])
         self.problems = []
         self.message, self.message_ok = (
-            f"{len(self.cases)} cases from the DICOM export, roles {', '.join(self.roles)}.",
+            f"{len(self.cases)} cases from the DICOM export, roles {', '.join(self.roles)}."
+            + (f" {self.label_counts}: choose which is positive on this page." if self.truth_labels else ""),
             None,
         )
+
+    def _use_guess(self, guess: dict, **changes) -> None:
+        """The task guessed from the truths becomes the draft's; a positive label left to choose
+        is remembered, so the Protocol page can ask (and ask again if the choice is undone)."""
+        self.settings = dataclasses.replace(self.settings, **({"positive_to_choose": ()} | changes | guess))
+        self.truth_labels = self.settings.positive_to_choose
+
+    @property
+    def label_counts(self) -> str:
+        """'Truth labels glaucoma: 12 cases, normal: 8 cases' (the draft's cases)."""
+        return "Truth labels " + wizard.counts_text([c.truth for c in self.cases])
 
     # -- page 2: cases -------------------------------------------------------------------
     def set_cell(self, row: int, column: str, value: str) -> None:

@@ -61,6 +61,7 @@ class StudyWizardWidget(QWidget):
         self.preview_case_id = ""
         self.preview_key: tuple | None = None  # (case id, media paths, mask) of the case last previewed
         self.write_worker: Worker | None = None
+        self.writing = False  # Create's worker is writing the study: Create stays disabled
         self.decode_worker: Worker | None = None
 
         self.step_labels = [QLabel(s) for s in STEPS]
@@ -79,6 +80,7 @@ class StudyWizardWidget(QWidget):
         self.pages.addWidget(self._files_page())
         self.pages.addWidget(self._cases_page())
         self.protocol_page = ProtocolPage(state)
+        self.protocol_page.edited.connect(self.on_protocol_edited)
         self.pages.addWidget(self.protocol_page)
 
         self.problem_list = QListWidget()
@@ -256,6 +258,7 @@ class StudyWizardWidget(QWidget):
             )
         self.back_button.setEnabled(step > 0)
         self.next_button.setText("Create study" if step == len(STEPS) - 1 else "Next")
+        self._enable_create()
         self.check_button.setVisible(step > 0)
         self._show_message()
         self.problem_list.clear()
@@ -272,6 +275,22 @@ class StudyWizardWidget(QWidget):
         if step == 1:
             self._fill_cases()
             self._follow_selected_case()
+
+    def _enable_create(self) -> None:
+        """Create is disabled while it writes, and while the positive label is not chosen: a guess
+        there would invert every statistic of the study (sensitivity becomes specificity)."""
+        on_protocol = self.pages.currentIndex() == len(STEPS) - 1
+        unchosen = on_protocol and wizard.positive_problem(self.state.settings) is not None
+        self.next_button.setEnabled(not self.writing and not unchosen)
+        self.next_button.setToolTip(wizard.positive_problem(self.state.settings) or "" if unchosen else "")
+
+    def on_protocol_edited(self) -> None:
+        listed = any(p.message.startswith(wizard.POSITIVE_UNCHOSEN) for p in self.state.problems)
+        if listed and wizard.positive_problem(self.state.settings) is None:
+            self.check()  # the choice is made: its line leaves the list at once
+            self.show_state()
+        else:
+            self._enable_create()
 
     def _show_message(self) -> None:
         show_message(self.message_label, self.state.message, self.state.message_ok)
@@ -406,6 +425,7 @@ class StudyWizardWidget(QWidget):
         if job is None:
             return
         args, kwargs = job
+        self.writing = True
         self.next_button.setEnabled(False)
         self.write_worker = create_worker(
             self.state.create_function,
@@ -417,13 +437,13 @@ class StudyWizardWidget(QWidget):
 
     def on_created(self, protocol) -> None:
         self.state.on_created(protocol)
-        self.next_button.setEnabled(True)
+        self.writing = False
         self.show_state()
         self.study_created.emit(self.state.study_dir)
 
     def on_create_failed(self, exc: BaseException) -> None:
         self.state.on_create_failed(exc)
-        self.next_button.setEnabled(True)
+        self.writing = False
         self.show_state()
 
     def on_problem_activated(self, item: QListWidgetItem) -> None:

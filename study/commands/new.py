@@ -56,7 +56,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--design", choices=DESIGNS, default="sequential")
     parser.add_argument("--washout-days", type=int, default=28)
     parser.add_argument("--seed", type=int, default=None, help="randomization seed (default: drawn once and stored)")
-    parser.add_argument("--labels", nargs=2, default=["negative", "positive"], metavar=("NEGATIVE", "POSITIVE"))
+    parser.add_argument(
+        "--labels",
+        nargs=2,
+        default=None,
+        metavar=("NEGATIVE", "POSITIVE"),
+        help="the truth table's two labels, negative first (default: 0/1, or words that say which is positive: "
+        "no/yes, false/true, absent/present, negative/positive)",
+    )
+    parser.add_argument(
+        "--positive",
+        default=None,
+        metavar="LABEL",
+        help="which of the truth table's two labels is positive (the disease), e.g. --positive glaucoma; "
+        "required when the labels are other words: the wizard and `new` never guess it",
+    )
     parser.add_argument("--groups", nargs="*", default=[])
     parser.add_argument(
         "--media",
@@ -159,7 +173,7 @@ def _from_dicom(args) -> int:
         seed=args.seed,
         design=args.design,
         washout_days=args.washout_days,
-        labels=tuple(args.labels),
+        labels=tuple(args.labels) if args.labels else ("negative", "positive"),
         groups=tuple(args.groups),
         progress=None if args.quiet else ProgressLine("index: headers read"),
         materialize=deid.copy_volume if deid is not None else None,
@@ -234,6 +248,8 @@ def run(args) -> int:
     if problem:
         raise StudyError([problem])
     logged_in = False
+    if args.export_dir is not None and args.positive is not None:
+        raise StudyError(["new: with --from-dicom, say the labels as --labels NEGATIVE POSITIVE (not --positive)"])
     if args.export_dir is not None:
         # A rerun over a study that has a store (and so an admin) changes it: the admin password is
         # checked before anything is rewritten, not after.
@@ -250,7 +266,8 @@ def run(args) -> int:
             design=args.design,
             washout_days=args.washout_days,
             seed=args.seed,
-            labels=tuple(args.labels),
+            labels=tuple(args.labels) if args.labels else None,
+            positive=args.positive,
             groups=tuple(args.groups),
             media=args.media,
         )

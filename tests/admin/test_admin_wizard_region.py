@@ -30,14 +30,15 @@ def test_truth_masks_come_from_the_truth_table_and_guess_a_region_task(region_ph
     assert wizard.guess_task(["", ""], masks=True) == {"kind": "region", "question": "Outline the region"}
     assert wizard.guess_task(["0", "1"])["kind"] == "binary"  # no masks: as before
     two = wizard.guess_task(["healthy", "glaucoma", "healthy"], masks=True)
-    assert (two["also"], two["labels"]) == ("binary", ("glaucoma", "healthy"))  # which is positive: confirmed
+    assert (two["also"], two["labels"]) == ("binary", ("glaucoma", "healthy"))
+    assert two["positive_to_choose"] == ("glaucoma", "healthy")  # which is positive: the researcher's choice
     assert "also" not in wizard.guess_task(["a", "b", "c"], masks=True)  # no yes/no question in three labels
 
 
 def test_state_asks_to_confirm_the_positive_label_or_says_truths_go_unused(tmp_path, region_photos):
     media, truth = region_photos
     for labels, words in (
-        ("healthy,glaucoma,healthy", "check that 'healthy' is the positive label"),
+        ("healthy,glaucoma,healthy", "Truth labels glaucoma: 1 case, healthy: 2 cases: choose which is positive"),
         ("a,b,c", "a region task without one does not use them"),
     ):
         lines = truth.read_text().splitlines()
@@ -87,11 +88,13 @@ def test_region_without_a_question_and_masks_left_in_place(tmp_path, region_seri
     media, truth = region_series
     s = wizard.scan(media, truth)
     assert s.roles == ("series",)
-    settings = wizard.StudySettings(study_id="mr", seed=1, kind="region", question="Outline the lesion")
+    settings = wizard.StudySettings(
+        study_id="mr", seed=1, kind="region", region="lesion", question="Outline the lesion"
+    )
     study = tmp_path / "mr-study"
     protocol = wizard.write_study(study, settings, s.roles, s.cases, media="in-place")
     t = protocol.task
-    assert (t.region, t.role, t.spacing_mm, t.also, t.labels) == ("region", "", None, "", ())
+    assert (t.region, t.role, t.spacing_mm, t.also, t.labels) == ("lesion", "", None, "", ())
     cases = load_cases(study, protocol)
     assert [Path(c.truth_mask) for c in cases] == [tmp_path / "masks" / "S1.npy", tmp_path / "masks" / "S2.npy"]
     assert not (study / "masks").exists()
@@ -116,12 +119,14 @@ def test_missing_and_mismatched_masks_are_problems_of_their_rows(tmp_path, photo
     problems = wizard.check(study, settings, s.roles, cases)
     assert [(p.row, "file not found" in p.message) for p in problems] == [(0, True)]
     # a binary question's truth must still be a truth of it
-    bad = wizard.StudySettings(study_id="r", seed=1, kind="region", also="binary", labels=("no", "yes"))
+    bad = wizard.StudySettings(
+        study_id="r", seed=1, kind="region", region="lesion", also="binary", labels=("no", "yes")
+    )
     cases = wizard.set_cell(cases, 0, "truth_mask", str(masks_dir / "O2.png"))
     cases = wizard.set_cell(cases, 3, "truth", "maybe")
     assert [p.row for p in wizard.check(study, bad, s.roles, cases)] == [3]
     # a role that is not one of the study's, as the engine says it
-    wrong_role = wizard.StudySettings(study_id="r", seed=1, kind="region", region_role="fundus")
+    wrong_role = wizard.StudySettings(study_id="r", seed=1, kind="region", region="lesion", region_role="fundus")
     assert any("task.role" in p.message for p in wizard.check(study, wrong_role, s.roles, cases))
 
 
@@ -151,6 +156,11 @@ def test_state_guesses_region_keeps_the_role_through_a_rename_and_says_the_spaci
     assert spacing == MR_SPACING and "0.3125 \u00d7 0.3125 mm" in note
     assert state.rename_role("series", "mr")
     assert state.settings.region_role == "mr" and state.media_spacing("mr")[0] == MR_SPACING
+    assert not state.create("secret-1", "secret-1")  # what is outlined: not named yet
+    assert [p.message for p in state.problems] == [
+        "region: name what the reader outlines (e.g. FAZ, optic disc, lesion)"
+    ]
+    state.update(region="lesion")
     assert state.create("secret-1", "secret-1"), state.problems
     assert state.created.task.role == "mr" and state.created.hanging.roles == ("mr",)
 
@@ -159,7 +169,9 @@ def test_check_lists_a_truth_mask_that_does_not_fit_its_image(tmp_path, region_s
     """The newcomer's 2-D PNG on a series passed Check ("No problems") and broke the report."""
     media, truth = region_series
     s = wizard.scan(media, truth)
-    settings = wizard.StudySettings(study_id="mr", seed=1, kind="region", question="Outline the lesion")
+    settings = wizard.StudySettings(
+        study_id="mr", seed=1, kind="region", region="lesion", question="Outline the lesion"
+    )
     study = tmp_path / "mr-study"
     assert wizard.check(study, settings, s.roles, s.cases) == []
     flat = tmp_path / "masks" / "S2.png"

@@ -143,3 +143,35 @@ def test_new_study_from_a_folder_and_truth_table(tmp_path, study_dir):
     # Never overwrite an existing study.
     again = cli("new", out, "--from-folder", media, "--truth", tmp_path / "truth.csv", "--admin-password", "pi-secret")
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_new_refuses_word_labels_until_told_which_is_positive(tmp_path, study_dir):
+    """glaucoma / normal do not say which is the disease: `new` names them and their counts and asks;
+    an alphabetical guess would make "normal" positive and swap sensitivity and specificity."""
+    media = tmp_path / "incoming"
+    media.mkdir()
+    truth = ["case_id,truth"]
+    for i, png in enumerate(sorted((study_dir / "media").glob("*.png"))[:5]):
+        shutil.copy(png, media / f"P{i}.png")
+        truth.append(f"P{i},{('glaucoma', 'normal')[i % 2]}")
+    table = tmp_path / "truth.csv"
+    table.write_text("\n".join(truth) + "\n")
+    args = ("--from-folder", media, "--truth", table, "--admin-password", "pi-secret")
+    refused = cli("new", tmp_path / "guess", *args)
+    assert refused.returncode == 2 and not (tmp_path / "guess" / "study.toml").exists()
+    assert refused.stderr.strip() == (
+        f"error: {table}: truth labels 'glaucoma' (3 cases), 'normal' (2 cases): which is positive (the disease)? "
+        "Pass --positive glaucoma or --positive normal (or --labels NEGATIVE POSITIVE)"
+    )
+    typo = cli("new", tmp_path / "typo", *args, "--positive", "Glaucoma")
+    assert typo.returncode == 2 and "--positive 'Glaucoma' is not one of the truth labels" in typo.stderr
+    chosen = cli("new", tmp_path / "chosen", *args, "--positive", "glaucoma")
+    assert chosen.returncode == 0, chosen.stderr
+    from study.protocol import load_protocol
+
+    assert load_protocol(tmp_path / "chosen").task.labels == ("normal", "glaucoma")
+    # words that say it themselves need no flag, whichever comes first in the alphabet
+    table.write_text("case_id,truth\n" + "".join(f"P{i},{('Yes', 'No')[i % 2]}\n" for i in range(5)))
+    plain = cli("new", tmp_path / "plain", *args)
+    assert plain.returncode == 0, plain.stderr
+    assert load_protocol(tmp_path / "plain").task.labels == ("No", "Yes")
