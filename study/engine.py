@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from study import truthseal
 from study.aioutput import AIOutput
 from study.cases import Case, load_cases
 from study.consistency import CONTRADICTORY, binary_consistency
@@ -336,6 +337,8 @@ class StudyEngine:
     ) -> None:
         self.study_dir, self.protocol, self.cases, self.store, self.clock = study_dir, protocol, cases, store, clock
         self._case_by_id = {c.case_id: c for c in cases}
+        # The truth against its seal at open (study.truthseal); results refuse it while it differs.
+        self.truth: truthseal.TruthState | None = None
 
     @classmethod
     def open(
@@ -366,7 +369,14 @@ class StudyEngine:
                     for c in changed
                 ]
             )
-        return cls(study_dir, protocol, cases, store, clock or _utcnow)
+        try:  # the truth is sealed at first open (and re-sealed while nothing was read); see study.truthseal
+            truth = truthseal.check(store, study_dir, cases)
+        except BaseException:
+            store.close()
+            raise
+        engine = cls(study_dir, protocol, cases, store, clock or _utcnow)
+        engine.truth = truth
+        return engine
 
     def close(self) -> None:
         self.store.close()
