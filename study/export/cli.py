@@ -221,8 +221,8 @@ def refuse_earlier_anchor(out: Path, force: bool) -> None:
         raise StudyError(
             [
                 f"{earlier}: an earlier report's audit anchor is in this folder; writing a report here would "
-                "overwrite it. Choose a new folder, or replace it on purpose with `readerstudy report ... --force` (its line "
-                "stays in the study's readerstudy.anchors)"
+                "overwrite it. Choose a new folder, or replace it on purpose with `readerstudy report ... --force` "
+                "(its line stays in the study's readerstudy.anchors)"
             ]
         )
 
