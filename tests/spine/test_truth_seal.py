@@ -180,3 +180,34 @@ def test_a_changed_truth_mask_is_named_by_its_file(tmp_path, db_url):
         region_reads(study.path, db_url)
     (line,) = err.value.problems
     assert line.startswith(f"{mask_file}: the truth mask changed since the truth was sealed") and "RG102" in line
+
+
+def test_commands_name_the_changed_truth_and_record_a_correction(study_dir):
+    from tests.spine.test_cli import ADMIN, cli
+
+    assert cli("admin-password", study_dir, "--password", ADMIN, password=None).returncode == 0
+    read_cases(study_dir, None, 8)  # both truths read: a report can be written
+    assert cli("status", study_dir).returncode == 0
+    swap_truth(study_dir)
+    table = study_dir.resolve() / "cases.csv"
+
+    status = cli("status", study_dir)
+    assert status.returncode == 1, status.stderr
+    assert "audit chain: OK" in status.stdout
+    assert "truth: CHANGED since sealed " in status.stdout and f"{table}: 8 case(s) changed" in status.stdout
+    assert "    K000: 0 -> 1\n" in status.stdout and "    K007: 1 -> 0\n" in status.stdout
+    report = cli("report", study_dir, "--out", study_dir.parent / "report")
+    assert report.returncode == 2 and report.stderr.startswith(f"{table}: the truth table changed")
+    assert not (study_dir.parent / "report").exists()
+
+    wrong = cli("truth-correct", study_dir, "--reason", "labels swapped", password="not-the-password")
+    assert wrong.returncode == 2 and "Wrong admin password" in wrong.stderr
+    assert cli("status", study_dir).returncode == 1  # nothing recorded
+    done = cli("truth-correct", study_dir, "--reason", "labels were swapped in the export")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("truth correction recorded in the audit log: 8 case(s)")
+    again = cli("truth-correct", study_dir, "--reason", "twice")
+    assert again.returncode == 2 and "nothing to correct" in again.stderr
+    status = cli("status", study_dir)
+    assert status.returncode == 0 and "1 recorded correction(s)" in status.stdout
+    assert cli("report", study_dir, "--out", study_dir.parent / "report").returncode == 0
