@@ -10,9 +10,9 @@ chain covers it like every study fact.
   this existed (a legacy store): the truth as found is sealed, with a
   ``truth.sealed`` audit row (``reads_before_seal`` > 0 says the store held
   reads before its truth was sealed).
-- While the store holds no read, a changed truth table (cases added, a truth
-  fixed) is re-sealed as found (``truth.resealed``): no read was scored yet, so
-  nothing changes under anyone.
+- While no case was read or opened, a changed truth table (cases added, a truth
+  fixed) is re-sealed as found (``truth.resealed``): nothing was scored or
+  ordered by it yet, so nothing changes under anyone.
 - Once reads exist, results (``report``, the reads/AI tables, the admin's
   Results tab and export) refuse a truth that differs from the seal, naming
   the file and the cases, until the researcher records the change on purpose
@@ -145,6 +145,13 @@ def _reads(s) -> int:
     return int(s.execute(select(func.count()).select_from(ReadRow)).scalar_one())
 
 
+def _opened(s) -> bool:
+    """Whether any case was put on a reader's screen (a sitting), read or not."""
+    from study.store.schema import SittingRow
+
+    return s.execute(select(SittingRow.id).limit(1)).first() is not None
+
+
 def _load(s) -> dict | None:
     from study.store.schema import Meta
 
@@ -169,7 +176,7 @@ def _write(s, truth: dict, at: datetime, corrections: int = 0) -> str:
 
 def check(store, study_dir: str | Path, cases: Iterable[Case]) -> TruthState:
     """Compare the truth of ``cases`` with the store's seal, sealing it when there is none yet
-    and re-sealing it while the store holds no read (each an audit row).  Never refuses:
+    and re-sealing it while no case was read or opened (each an audit row).  Never refuses:
     see :func:`require_sealed` for the refusal."""
     from study.store import audit
 
@@ -198,7 +205,7 @@ def check(store, study_dir: str | Path, cases: Iterable[Case]) -> TruthState:
                     audit.append(s, at, store.actor, "truth.sealed", payload)
                     return TruthState(sha, at.isoformat(), (), "sealed", reads)
                 changes = differences(study_dir, sealed, now)
-                if reads:
+                if reads or _opened(s):  # crossover blocks follow the truth: fixed once a case was opened
                     return TruthState(
                         sealed["sha256"], sealed["sealed_at"], changes, corrections=sealed.get("corrections", 0)
                     )
@@ -209,7 +216,7 @@ def check(store, study_dir: str | Path, cases: Iterable[Case]) -> TruthState:
                     store.actor,
                     "truth.resealed",
                     {
-                        "reason": "no reads yet",
+                        "reason": "no case read or opened yet",
                         "old_sha256": sealed["sha256"],
                         "new_sha256": sha,
                         "changes": [c.as_dict() for c in changes],

@@ -119,12 +119,22 @@ def test_truth_changed_or_cases_added_before_any_read_are_resealed(study_dir, ma
         (cases,) = audit_actions(engine, "cases.changed")
         assert cases["added"] == ["K008", "K009"] and cases["before_any_read"] is True
         (reseal,) = audit_actions(engine, "truth.resealed")
-        assert reseal["reason"] == "no reads yet" and len(reseal["changes"]) == 10
+        assert reseal["reason"] == "no case read or opened yet" and len(reseal["changes"]) == 10
         assert audit_actions(engine, "truth.corrected") == []
+        # A case opened and left unanswered: the order and crossover blocks are fixed from here on.
+        engine.store.add_reader("r1", "specialist", "1234")
+        rs = engine.start("r1", 1)
+        now = datetime.now(UTC)
+        rs.leave(ReadSubmission(rs.next_item().case_id, "", now, now, 2000))
+        rs.close()
     finally:
         engine.close()
-    read_cases(study_dir, db_url, 1)
-    assert len(reads_table(study_dir, db_url)) == 1
+    swap_truth(study_dir)
+    engine = StudyEngine.open(study_dir, db_url)
+    try:
+        assert len(engine.truth.changes) == 10 and engine.truth.event == ""
+    finally:
+        engine.close()
 
 
 def test_a_legacy_store_is_sealed_on_next_open_with_an_audit_note(study_dir, db_url, monkeypatch):
