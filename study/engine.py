@@ -376,7 +376,7 @@ class StudyEngine:
                     for c in changed
                 ]
             )
-        try:  # the truth is sealed at first open (and re-sealed while nothing was read); see study.truthseal
+        try:  # the truth is sealed at first open (re-sealed while no case was opened); see study.truthseal
             truth = truthseal.check(store, study_dir, cases)
         except BaseException:
             store.close()
