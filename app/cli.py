@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "readers": ("study.commands.readers", "add or list readers"),
     "admin-password": ("study.commands.admin_password", "set or change a study's admin password"),
     "override-washout": ("study.commands.override_washout", "open an aided session before the washout ends (audited)"),
+    "truth-correct": (
+        "study.commands.truth_correct",
+        "record a changed truth table or truth mask on purpose (admin; audited with a reason)",
+    ),
     "status": ("study.commands.status", "progress per reader and session, audit chain check"),
     "probe": ("study.media.cli", "print what the media layer reads from a file or folder"),
     "analyze": ("study.stats.cli", "statistics of a long-format reads table"),

@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from study import truthseal
 from study.aioutput import AIOutput
 from study.cases import Case, load_cases
 from study.consistency import CONTRADICTORY, binary_consistency
@@ -43,6 +44,7 @@ from study.store.schema import (
     AuditRow,
     FieldViewRow,
     LeaseRow,
+    Meta,
     ReaderRow,
     ReadRow,
     SittingRow,
@@ -383,6 +385,8 @@ class StudyEngine:
     ) -> None:
         self.study_dir, self.protocol, self.cases, self.store, self.clock = study_dir, protocol, cases, store, clock
         self._case_by_id = {c.case_id: c for c in cases}
+        # The truth against its seal at open (study.truthseal); results refuse it while it differs.
+        self.truth: truthseal.TruthState | None = None
 
     @classmethod
     def open(
@@ -397,12 +401,18 @@ class StudyEngine:
         # Missing media marks a case unavailable at read time; it must not stop the study opening.
         cases = load_cases(study_dir, protocol, check_media=check_media)
         store = Store.open(study_dir, db_url)
+        case_ids = json.dumps(sorted(c.case_id for c in cases))
+        try:
+            _follow_cases_before_any_read(store, case_ids)
+        except BaseException:
+            store.close()
+            raise
         changed = store.check_meta(
             {
                 "study_id": protocol.study_id,
                 "seed": str(protocol.seed),
                 "design": protocol.design,
-                "case_ids": json.dumps(sorted(c.case_id for c in cases)),
+                "case_ids": case_ids,
             }
         )
         if changed:
@@ -413,7 +423,14 @@ class StudyEngine:
                     for c in changed
                 ]
             )
-        return cls(study_dir, protocol, cases, store, clock or _utcnow)
+        try:  # the truth is sealed at first open (re-sealed while no case was opened); see study.truthseal
+            truth = truthseal.check(store, study_dir, cases)
+        except BaseException:
+            store.close()
+            raise
+        engine = cls(study_dir, protocol, cases, store, clock or _utcnow)
+        engine.truth = truth
+        return engine
 
     def close(self) -> None:
         self.store.close()
@@ -645,6 +662,28 @@ class StudyEngine:
 
     def case(self, case_id: str) -> Case:
         return self._case_by_id[case_id]
+
+
+def _follow_cases_before_any_read(store: Store, case_ids: str) -> None:
+    """Cases added to (or removed from) ``cases.csv`` before anyone read or opened a case:
+    the recorded case list follows the table, with a ``cases.changed`` audit row (nothing was
+    ordered or scored yet).  Once a case was opened, ``check_meta`` refuses a changed list."""
+    with store.transaction() as s:
+        audit.lock_head(s)
+        row = s.get(Meta, "case_ids")
+        if row is None or row.value == case_ids:
+            return
+        if s.execute(select(ReadRow.id).limit(1)).first() or s.execute(select(SittingRow.id).limit(1)).first():
+            return
+        old, new = set(json.loads(row.value)), set(json.loads(case_ids))
+        row.value = case_ids
+        audit.append(
+            s,
+            _utcnow(),
+            store.actor,
+            "cases.changed",
+            {"before_any_read": True, "added": sorted(new - old), "removed": sorted(old - new)},
+        )
 
 
 def _sitting(row: SittingRow, reader: str) -> Sitting:

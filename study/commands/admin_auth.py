@@ -17,9 +17,11 @@ from pathlib import Path
 from study.errors import StudyError
 
 ENV = "READERSTUDY_ADMIN_PASSWORD"
-# Commands that change readers, washouts, the password, AI outputs, or write results.
+# Commands that change readers, washouts, the password, AI outputs, the truth seal, or write results.
 # `status` and `validate` only read (and `status` must work for an auditor); `new` sets the first password.
-ADMIN_COMMANDS = frozenset({"readers", "override-washout", "admin-password", "report", "precompute", "export-masks"})
+ADMIN_COMMANDS = frozenset(
+    {"readers", "override-washout", "admin-password", "report", "precompute", "export-masks", "truth-correct"}
+)
 
 
 def add_arguments(parser) -> None:

@@ -2,8 +2,9 @@
 
 The chain check covers every sealed row, the anchors in the study folder's
 ``readerstudy.anchors`` and in any output files or folders given with
-``--check``, and whether ``study.toml`` changed since the store was first
-opened.  Exit code 1 when the chain is broken.  No admin password needed:
+``--check``, whether ``study.toml`` changed since the store was first
+opened, and whether the truth (``cases.csv``'s truth, truth masks) changed
+since it was sealed (``study.truthseal``): each changed file and case.  Exit code 1 when the chain is broken or the truth changed.  No admin password needed:
 status reads only, so an auditor can run it.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from study.commands import add_db_argument, user_errors
 from study.engine import StudyEngine
+from study.truthseal import TruthChange
 
 
 def add_arguments(parser) -> None:
@@ -42,6 +44,30 @@ def _protocol_state(engine: StudyEngine) -> str:
     return "unchanged since first open" if now == row.value else "CHANGED since the store was first opened"
 
 
+def _truth_state(engine: StudyEngine) -> dict:
+    """The truth against its seal: state text, the seal's hash and time, and every changed case."""
+    t = engine.truth
+    if t is None:  # an engine built without StudyEngine.open
+        return {"state": "not checked", "changes": []}
+    if t.ok:
+        text = f"unchanged since sealed {t.sealed_at[:19]} UTC"
+        if t.event == "sealed" and t.reads_before_seal:
+            text = f"sealed now, as found ({t.reads_before_seal} reads were stored before the truth was sealed)"
+        elif t.event:
+            text = f"{t.event} now ({t.sealed_at[:19]} UTC)"
+        if t.corrections:
+            text += f"; {t.corrections} recorded correction(s), the last at that time (audit: truth.corrected)"
+    else:
+        text = f"CHANGED since sealed {t.sealed_at[:19]} UTC: {', '.join(t.files())}"
+    return {
+        "state": text,
+        "sha256": t.sha256,
+        "sealed_at": t.sealed_at,
+        "corrections": t.corrections,
+        "changes": [c.as_dict() for c in t.changes],
+    }
+
+
 def study_status(engine: StudyEngine, outputs: list[Path] = ()) -> dict:
     # The chain first: a store with unreadable values must give BROKEN, not a traceback below.
     chain = engine.store.verify_chain(list(outputs))
@@ -52,6 +78,7 @@ def study_status(engine: StudyEngine, outputs: list[Path] = ()) -> dict:
         "reason": chain.reason,
         "anchors": len(engine.store.anchors(list(outputs))),
         "protocol": _protocol_state(engine),
+        "truth": _truth_state(engine),
     }
     try:
         readers = _readers(engine)
@@ -140,4 +167,15 @@ def run(args) -> int:
             + ("" if a["ok"] else f": first broken row {a['first_broken']}: {a['reason']}")
         )
         print(f"protocol file: {a['protocol']}")
-    return 0 if status["audit"]["ok"] else 1
+        print(f"truth: {a['truth']['state']}")
+        for file in dict.fromkeys(c["file"] for c in a["truth"]["changes"]):
+            changed = [c for c in a["truth"]["changes"] if c["file"] == file]
+            print(f"  {file}: {len(changed)} case(s) changed")
+            for c in changed:
+                print(f"    {TruthChange(**c).text()}")
+        if a["truth"]["changes"]:
+            print(
+                f"  results are refused until the file is restored or the change is recorded: "
+                f'readerstudy truth-correct {args.study_dir} --reason "..."'
+            )
+    return 0 if status["audit"]["ok"] and not status["audit"]["truth"]["changes"] else 1

@@ -28,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--title", help="report title (default: the study's title from study.toml)")
     parser.add_argument("--db", metavar="URL", default=None, help="store URL (default: the study's own)")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that holds an earlier report's AUDIT_ANCHOR.txt, replacing it",
+    )
 
 
 def load_study(study_dir: Path, url: str | None = None):
@@ -179,18 +184,21 @@ def export_study(
     threshold: float | None = None,
     ai_threshold: float | None = None,
     title: str | None = None,
+    force: bool = False,
 ) -> dict[str, Path]:
     """Everything `readerstudy report` writes for a stored study; returns {file name: path}.
 
     The one export of a study: the command line and the admin's Results tab both call it.
     reads.csv is every stored read version (``study.export.stored_reads``) for every task
-    kind; the statistics use the current reads.  Raises ``StudyError``."""
+    kind; the statistics use the current reads.  Raises ``StudyError`` (also, before anything
+    is written, when ``out`` holds an earlier report's ``AUDIT_ANCHOR.txt`` and not ``force``)."""
     from study.export.stored_reads import stored_reads_frame
     from study.protocol import load_protocol
     from study.store import anchor_outputs  # the chain's head and row count, beside the outputs
 
     if not Path(study_dir).is_dir():
         raise StudyError([f"{study_dir}: study folder not found"])
+    refuse_earlier_anchor(Path(out), force)
     task = load_protocol(study_dir).task
     stored = stored_reads_frame(study_dir, url)  # reads.csv; checks the audit chain before anything is written
     if task.kind == "region":  # masks, not ratings: study.export.region_report
@@ -205,6 +213,22 @@ def export_study(
         paths[WARNINGS_FILE] = Path(out) / WARNINGS_FILE
         paths[WARNINGS_FILE].write_text("\n".join(warnings) + "\n", encoding="utf-8")
     return paths
+
+
+def refuse_earlier_anchor(out: Path, force: bool) -> None:
+    """StudyError naming ``out/AUDIT_ANCHOR.txt`` when an earlier report left it there: it is that
+    report's proof against the store, and a new report would overwrite it (``force``: replace it)."""
+    from study.store import ANCHOR_OUTPUT
+
+    earlier = out / ANCHOR_OUTPUT
+    if earlier.exists() and not force:
+        raise StudyError(
+            [
+                f"{earlier}: an earlier report's audit anchor is in this folder; writing a report here would "
+                "overwrite it. Choose a new folder, or replace it on purpose with `readerstudy report ... --force` "
+                "(its line stays in the study's readerstudy.anchors)"
+            ]
+        )
 
 
 def _write_rating_report(study_dir, out, stored, url, threshold, ai_threshold, title, task) -> dict[str, Path]:
@@ -238,7 +262,9 @@ def _write_rating_report(study_dir, out, stored, url, threshold, ai_threshold, t
 
 def run(args: argparse.Namespace) -> int:
     try:
-        paths = export_study(args.study_dir, args.out, args.db, args.threshold, args.ai_threshold, args.title)
+        paths = export_study(
+            args.study_dir, args.out, args.db, args.threshold, args.ai_threshold, args.title, force=args.force
+        )
     except StudyError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)

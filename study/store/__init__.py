@@ -493,13 +493,18 @@ class Store:
         return line
 
     def require_intact(self) -> None:
-        """StudyError ``AUDIT CHAIN BROKEN at row N: ...`` unless the chain, rows and anchors all check out.
+        """StudyError ``AUDIT CHAIN BROKEN at row N: ...`` unless the chain, rows and anchors all check out,
+        and StudyError naming the file when the truth differs from its seal (``study.truthseal``).
 
-        Results (report, exports, the Results tab) are never computed from a tampered store."""
+        Results (report, exports, the Results tab) are never computed from a tampered store or a changed truth."""
         check = self.verify_chain()
         if not check.ok:
             where = f" at row {check.first_broken}" if check.first_broken is not None else ""
             raise StudyError([f"AUDIT CHAIN BROKEN{where}: {check.reason}; no results from a tampered store"])
+        if self.study_dir is not None:  # ... nor from a truth that changed since it was sealed
+            from study.truthseal import require_sealed
+
+            require_sealed(self, self.study_dir)
 
     def audit_rows(self) -> list[dict]:
         from study.store.schema import AuditRow

@@ -90,3 +90,51 @@ def test_results_tab_refuses_a_tampered_store(qtbot, photo_study):
         w.on_refresh_clicked()
     assert blocker.args[0].startswith("AUDIT CHAIN BROKEN at row ") and "read 2 was edited" in blocker.args[0]
     assert w.state.analysis is None and not w.export_button.isEnabled()
+
+
+def test_results_tab_refuses_a_changed_truth_and_keeps_an_earlier_anchor(qtbot, photo_study, tmp_path):
+    from datetime import UTC, datetime
+
+    from app.admin.dashboard_state import DashboardState
+    from app.admin.dashboard_widget import DashboardWidget
+    from study.engine import ReadSubmission, StudyEngine
+
+    engine = StudyEngine.open(photo_study)
+    engine.store.add_reader("r1", "specialist", "1234")
+    rs = engine.start("r1", 1)
+    while (item := rs.next_item()) is not None:
+        now = datetime.now(UTC)
+        rs.submit(ReadSubmission(item.case_id, "1", now, now, 800, confidence=70))
+    rs.close()
+    engine.close()
+    w = DashboardWidget(DashboardState(photo_study, title="photos"))
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.analysis_shown, timeout=30_000):
+        w.on_refresh_clicked()
+    out = tmp_path / "export"
+    out.mkdir()
+    with qtbot.waitSignal(w.exported, timeout=60_000):
+        w.export_to(out)
+    anchor = (out / "AUDIT_ANCHOR.txt").read_text()
+    with qtbot.waitSignal(w.failed, timeout=60_000) as blocker:  # the same folder again
+        w.export_to(out)
+    assert blocker.args[0].startswith(f"{out / 'AUDIT_ANCHOR.txt'}: an earlier report's audit anchor")
+    assert (out / "AUDIT_ANCHOR.txt").read_text() == anchor
+
+    table = photo_study / "cases.csv"
+    lines = table.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    col = header.index("truth")
+    flipped = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[col] = {"0": "1", "1": "0"}.get(cells[col], cells[col])
+        flipped.append(",".join(cells))
+    table.write_text("\n".join(flipped) + "\n", encoding="utf-8")
+    with qtbot.waitSignal(w.failed, timeout=60_000) as blocker:  # the analysis on screen, exported anew
+        w.export_to(tmp_path / "export2")
+    assert blocker.args[0].startswith(f"{table.resolve()}: the truth table changed since the truth was sealed")
+    assert "readerstudy truth-correct" in blocker.args[0] and not (tmp_path / "export2").exists()
+    with qtbot.waitSignal(w.failed, timeout=30_000) as blocker:
+        w.on_refresh_clicked()
+    assert blocker.args[0].startswith(f"{table.resolve()}: the truth table changed since the truth was sealed")

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
+from study import truthseal
 from study.cases import load_cases
 from study.engine import ReadSubmission, StudyEngine
 from study.export import cli
@@ -158,11 +159,20 @@ def test_statistics_refuse_a_mask_on_another_grid_never_resample_it(tmp_path):
     assert row["dice"] == 1.0 and row["area"] == drawn.sum() and row["area_unit"] == "px"
 
 
-def test_readerstudy_report_refuses_a_truth_mask_of_another_size(tmp_path):
+def test_readerstudy_report_refuses_a_truth_mask_of_another_size(tmp_path, capsys):
     study = write_region_study(tmp_path / "photos", n=2, size=102, retina=False)
     _submit_all(study.path, "r1", 1, lambda c: study.truth_masks[c], "1", 70.0)
     cid = study.case_ids[0]
-    Image.fromarray(np.zeros((512, 512), np.uint8)).save(study.path / "truth" / f"{cid}.png")
+    mask_file = study.path / "truth" / f"{cid}.png"
+    Image.fromarray(np.zeros((512, 512), np.uint8)).save(mask_file)
+    # A truth mask changed after reads is refused as such (study.truthseal) ...
+    assert _report(study.path, tmp_path / "out") == 2
+    assert capsys.readouterr().err.startswith(f"{mask_file.resolve()}: the truth mask changed")
+    engine = StudyEngine.open(study.path)
+    try:  # ... and once the change is recorded on purpose, the statistics refuse its size
+        truthseal.correct(engine.store, study.path, engine.cases, "mask re-exported at full size", "admin")
+    finally:
+        engine.close()
     with pytest.raises(ValueError, match=rf"case {cid}, reader r1 \(unaided\).*\(102, 102\).*\(512, 512\)"):
         _report(study.path, tmp_path / "out")
     assert not (tmp_path / "out" / "region_cases.csv").exists()

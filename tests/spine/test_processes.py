@@ -144,8 +144,8 @@ def test_concurrent_readers_lose_no_answers_and_keep_one_audit_chain(make_study,
     table = reads_table(study, db_url)
     assert len(table) == 4 * 25 and table.groupby("reader").case.nunique().eq(25).all()
     check = engine.store.verify_chain()
-    # store baseline + study facts + 4 readers + 100 reads
-    assert check.ok and check.rows == 2 + 4 + 100, check
+    # store baseline + study facts + truth seal + 4 readers + 100 reads
+    assert check.ok and check.rows == 3 + 4 + 100, check
     engine.close()
 
 

@@ -130,8 +130,8 @@ def test_audit_chain_detects_edited_and_deleted_rows(study_dir, db_url, clock):
     _read_all(engine, "r1", 1)
     store = engine.store
     check = store.verify_chain()
-    # store baseline + study facts + reader + 8 reads
-    assert check.ok and check.rows == 3 + 8, check
+    # store baseline + study facts + truth seal + reader + 8 reads
+    assert check.ok and check.rows == 4 + 8, check
 
     # An edited read (answer flipped in the database behind the app's back).
     with store.transaction() as s:
