@@ -70,6 +70,13 @@ def binary_labels(
     not say which is positive and ``positive`` is not one of them: never an alphabetical guess,
     which would silently swap sensitivity and specificity."""
     if labels is not None:
+        if positive is not None and positive != labels[1]:
+            raise StudyError(
+                [
+                    f"{truth_csv}: --positive {positive!r} contradicts --labels {labels[0]} {labels[1]} "
+                    f"(the second of --labels is the positive one): give one of them"
+                ]
+            )
         return labels
     truths = [t for _, t, _ in read_truth(truth_csv)]
     counts = label_counts([t for t in truths if t not in ("0", "1")])
@@ -79,7 +86,15 @@ def binary_labels(
         if positive in found and len(found) <= 2:
             others = [label for label in found if label != positive]
             return (others[0] if others else "negative"), positive
-        raise StudyError([f"{truth_csv}: --positive {positive!r} is not one of the truth labels: {shown or '0, 1'}"])
+        if not found:  # 0/1 truth says it itself
+            raise StudyError([f"{truth_csv}: the truth is 0/1 (1 is positive): --positive is for word labels"])
+        why = "is not one of the truth labels"
+        folded = {" ".join(label.split()).casefold() for label in found}
+        if len(folded) < len(found):  # 'Glaucoma', 'glaucoma ', ...: one label written several ways
+            why = "cannot be told apart: labels differ only in upper/lower case or spaces; write each one way"
+        elif len(found) > 2:
+            why = "needs two truth labels, the table has more"
+        raise StudyError([f"{truth_csv}: --positive {positive!r} {why}: {shown}"])
     if len(found) != 2 or any(t in ("0", "1") for t in truths):
         # 0/1 (words among them are typos), or not two labels: each bad row is named by read_truth
         return "negative", "positive"

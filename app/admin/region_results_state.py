@@ -36,23 +36,24 @@ class RegionAnalysis:
 def analyze_region_store(study_dir: Path, source: str) -> RegionAnalysis:
     """Worker body: the study's stored region reads analysed as `readerstudy report` does.
 
-    Raises ``StudyError`` when nothing is read yet; KeyError/ValueError naming the case and
-    reader for a read without a truth mask or on another grid (as the report does)."""
-    from study.export.region_report import load_region_study, region_analysis
+    Raises ``StudyError`` when nothing is read yet, and naming the case and reader for a read
+    without a truth mask or off its truth's grid or pixel spacing (as the report does)."""
+    from study.export.region_report import load_region_study, reads_named_in_study_errors, region_analysis
     from study.protocol import load_protocol
 
     study = load_region_study(Path(study_dir))
     task = load_protocol(Path(study_dir)).task
-    result = region_analysis(
-        study.reads,
-        study.truth,
-        study.disease or None,
-        study.ai,
-        study.spacing_mm,
-        study.planned,
-        study.voxel_mm,  # series in 3-D, as the report scores them
-        study.progress,
-    )
+    with reads_named_in_study_errors(study_dir):
+        result = region_analysis(
+            study.reads,
+            study.truth,
+            study.disease or None,
+            study.ai,
+            study.spacing_mm,
+            study.planned,
+            study.voxel_mm,  # series in 3-D, as the report scores them
+            study.progress,
+        )
     return RegionAnalysis(source, task.region or "region", result, len(study.truth), len(study.ai), task.spacing_mm)
 
 

@@ -298,10 +298,11 @@ class ReadingWidget(QWidget):
         self._play_videos(False)
         item = self.state.item
         kept = "" if leaving else " it stays on this screen, and"
-        unsaved = (
+        answered = item is not None and self.state.answer.draft() is not None  # something entered here
+        unsaved = (  # said only when something was entered here (else it would alarm for nothing)
             f" Your answer to {self.item_noun} {item.position} of {item.total} was not submitted, so it is "
-            f"not saved:{kept} the {self.item_noun} is still unanswered in the other window."
-            if item is not None
+            f"not saved:{kept} the {self.item_noun} is read in the other window."
+            if answered
             else ""
         )
         self.error_text = f"{err}{unsaved}"

@@ -15,7 +15,8 @@ worst cases (truth, readers' and AI contours on the image).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -528,23 +529,35 @@ def write_study_region_report(
     protocol = study.protocol
     point = ai_operating_point(study_dir, protocol, study.outputs.values())  # a segmentation AI has none
     facts = report_facts(study_dir, table, url, point, study.outputs)
-    paths = write_region_report(
-        study.reads,
-        study.truth,
-        out_dir,
-        study.disease or None,
-        study.ai,
-        study.images,
-        study.spacing_mm,
-        study.title,
-        None,
-        study.voxel_mm,
-        study=facts,
-        progress=study.progress,
-    )
+    with reads_named_in_study_errors(study_dir):
+        paths = write_region_report(
+            study.reads,
+            study.truth,
+            out_dir,
+            study.disease or None,
+            study.ai,
+            study.images,
+            study.spacing_mm,
+            study.title,
+            None,
+            study.voxel_mm,
+            study=facts,
+            progress=study.progress,
+        )
     paths["reads.csv"] = Path(out_dir) / "reads.csv"
     region_volume_columns(table, study.voxel_mm).to_csv(paths["reads.csv"], index=False)
     return paths
+
+
+@contextmanager
+def reads_named_in_study_errors(study_dir: Path) -> Iterator[None]:
+    """The analysis's KeyError (a read without truth) and ValueError (a read off its truth's grid
+    or pixel spacing) name the case and reader: for a stored study they are the user's data, so
+    they become a ``StudyError`` (a message, not a traceback) naming the study folder too."""
+    try:
+        yield
+    except (KeyError, ValueError) as exc:
+        raise StudyError([f"{study_dir}: {exc.args[0] if exc.args else exc}"]) from exc
 
 
 def region_volume_columns(table: pd.DataFrame, voxel_mm: Mapping[str, tuple[float, float, float]]) -> pd.DataFrame:

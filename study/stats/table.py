@@ -225,12 +225,16 @@ def infer_threshold(
     """
     sc = scale or (infer_scale(ratings) if ratings.notna().any() else None)
     if threshold is not None:
-        if sc is not None and not (sc.low <= threshold <= sc.high):
+        # The call is rating >= threshold: at the scale's low end every rating is called positive
+        # (sensitivity 1, specificity 0 by construction); at its high end only the top rating is.
+        if sc is not None and not (sc.low < threshold <= sc.high):
             where = {"protocol": "the protocol's", "given": "the given"}.get(sc.source, sc.source)
+            side = "at the low end of" if threshold == sc.low else "outside"
             raise StudyError(
                 [
-                    f"threshold {threshold:g} is outside the {who} {sc.label()} rating scale ({where}): every "
-                    f"rating would fall on one side of it; give a threshold from {sc.low:g} to {sc.high:g}"
+                    f"threshold {threshold:g} is {side} the {who} {sc.label()} rating scale ({where}): every "
+                    f"rating would fall on one side of it (the call is rating >= threshold); give a threshold "
+                    f"above {sc.low:g}, up to {sc.high:g}"
                 ]
             )
         return Threshold(float(threshold), "given")

@@ -98,7 +98,7 @@ def test_the_first_window_told_at_exit_records_nothing(qtbot, engine_factory, st
     qtbot.mouseClick(screen.exit_button, Qt.MouseButton.LeftButton)  # Exit, no other action before
     message = first.sessions.message_label.text()
     assert first.screen == "sessions" and "taken over by another window" in message
-    assert "was not submitted, so it is not saved: the case is still unanswered" in message
+    assert "was not submitted, so it is not saved: the case is read in the other window" in message
     assert engine.sittings("r1") == []
 
 
@@ -109,6 +109,7 @@ def test_the_heartbeat_stops_the_first_window_in_place(qtbot, engine_factory, st
     first.on_heartbeat()
     assert first.screen == "reading" and screen.state.stopped and not first.heartbeat.isActive()
     assert "taken over by another window" in screen.problem_label.text()
+    assert "not submitted" not in screen.problem_label.text()  # nothing was entered here: no lost answer to mourn
 
 
 def test_a_crashed_window_is_taken_over_with_a_plain_note(qtbot, engine_factory, study, mono, now):

@@ -77,6 +77,14 @@ def test_threshold_outside_the_rating_scale_is_refused(tmp_path, capsys, thresho
     assert f"threshold {threshold} is outside the readers' 0-100 rating scale" in err
 
 
+def test_threshold_at_the_scale_s_low_end_is_refused(tmp_path, capsys):
+    """rating >= 0 on a 0-100 scale calls every case positive: sensitivity 1, specificity 0 by construction."""
+    reads = tmp_path / "reads.csv"
+    _write_reads(reads)
+    assert main(["analyze", str(reads), "--threshold", "0", "--json", str(tmp_path / "r.json")]) == 2
+    assert "threshold 0 is at the low end of the readers' 0-100 rating scale" in capsys.readouterr().err
+
+
 def test_threshold_on_the_scale_is_accepted(tmp_path):
     reads, out = tmp_path / "reads.csv", tmp_path / "r.json"
     _write_reads(reads)
