@@ -4,7 +4,7 @@ the engine and AI outputs in the store come out as analyze_task's numbers, and e
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +18,10 @@ from study.aioutput import AIOutput
 from study.demo.conjunctiva import build_conjunctiva
 from study.demo.cytology import build_cytology
 from study.demo.motility import build_motility
-from study.engine import ReadSubmission, StudyEngine
+from study.engine import StudyEngine
 from study.export.task_report import FILES, analyze_task, load_task_study, task_reads
 from tests.aimodel import aided_reads_without_ai
+from tests.reads import read_session
 
 GRADES = ["A", "B", "C", "D", "E"]
 READERS = (("S1", "specialist"), ("R1", "resident"))
@@ -99,17 +100,7 @@ def _read_all(engine, readers, answer) -> None:
         engine.store.add_reader(reader, group, "1234")
         for info in engine.sessions(reader):
             rs = engine.start(reader, info.index)
-            while (item := rs.next_item()) is not None:
-                now = datetime.now(UTC)
-                rs.submit(
-                    ReadSubmission(
-                        item.case_id,
-                        displayed_at=now - timedelta(seconds=5),
-                        submitted_at=now,
-                        active_ms=5000,
-                        **answer(engine.case(item.case_id), reader),
-                    )
-                )
+            read_session(rs, lambda case_id: answer(engine.case(case_id), reader))  # noqa: B023 - used at once
             rs.close()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,13 +17,14 @@ from scipy import ndimage
 
 from study.aioutput import AIOutput
 from study.demo.cytology import build_cytology
-from study.engine import ReadSubmission, StudyEngine
+from study.engine import StudyEngine
 from study.export.region_report import write_region_report
 from study.progress import reading_progress
 from study.protocol import Task
 from study.region import RegionRead
 from tests.admin_cli import admin_env
 from tests.photostudy import write_photo_study
+from tests.reads import read_session
 from tests.regionstudy import write_region_study
 
 
@@ -40,18 +41,7 @@ def _read(study: Path, readers: dict[str, int], answer_for, ai=None) -> None:
             if limit == 0:
                 continue
             rs = engine.start(code, 1)
-            for _ in range(limit):
-                item = rs.next_item()
-                now = datetime.now(UTC)
-                rs.submit(
-                    ReadSubmission(
-                        item.case_id,
-                        displayed_at=now - timedelta(seconds=5),
-                        submitted_at=now,
-                        active_ms=5000,
-                        **answer_for(engine.case(item.case_id)),
-                    )
-                )
+            assert read_session(rs, lambda case_id: answer_for(engine.case(case_id)), limit) == limit
             rs.close()
     finally:
         engine.close()

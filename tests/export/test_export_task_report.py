@@ -21,6 +21,7 @@ from study.engine import ReadSubmission, StudyEngine
 from study.stats.multiclass import multiclass_metrics
 from tests.admin_cli import admin_env
 from tests.aimodel import aided_reads_without_ai
+from tests.reads import read_session
 
 
 def _read_everything(study, answer_for, ai=None):
@@ -37,17 +38,7 @@ def _read_all(engine, answer_for):
     engine.store.add_reader("cyto1", "specialist", "1234")
     for info in engine.sessions("cyto1"):
         rs = engine.start("cyto1", info.index)
-        while (item := rs.next_item()) is not None:
-            now = datetime.now(UTC)
-            rs.submit(
-                ReadSubmission(
-                    item.case_id,
-                    displayed_at=now - timedelta(seconds=5),
-                    submitted_at=now,
-                    active_ms=5000,
-                    **answer_for(engine.case(item.case_id)),
-                )
-            )
+        read_session(rs, lambda case_id: answer_for(engine.case(case_id)))
         rs.close()
     return engine
 
