@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import platform
 import tomllib
 from datetime import UTC, datetime
@@ -223,6 +224,7 @@ def report_facts(
         readers = store.readers()
         if outputs is None:
             outputs = store.ai_outputs()
+        waivers = washout_waivers(store.audit_rows())
     finally:
         store.close()
     outputs = list(outputs.values()) if isinstance(outputs, dict) else list(outputs)
@@ -235,7 +237,7 @@ def report_facts(
         "title": protocol.title or study_dir.name,
         "protocol_file": toml.name,
         "protocol_sha256": hashlib.sha256(toml.read_bytes()).hexdigest(),
-        "design": design_facts(protocol),
+        "design": design_facts(protocol) | {"washout_waived": waivers},
         "task": task_facts(protocol.task),
         "mode": protocol.mode,
         "readers": {"enrolled": len(readers), "groups": groups},
@@ -245,6 +247,27 @@ def report_facts(
         "ai": ai_facts(study_dir, protocol, outputs, operating_point),
         **export_facts(now),
     }
+
+
+def washout_waivers(audit_rows: list[dict]) -> list[dict]:
+    """The audited washout overrides (``washout.override``: a session opened before its washout
+    ended), as ``{"reader", "session", "reason", "by", "at"}``: a deviation from the design that
+    a methods section must state."""
+    out = []
+    for r in audit_rows:
+        if r["action"] != "washout.override":
+            continue
+        p = json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"]  # canonical JSON
+        out.append(
+            {
+                "reader": p.get("reader"),
+                "session": p.get("session"),
+                "reason": p.get("reason", ""),
+                "by": r["actor"],
+                "at": r["at"],
+            }
+        )
+    return out
 
 
 def operating_point_text(point: dict | None) -> str:
@@ -275,6 +298,11 @@ def front_rows(facts: dict) -> list[list[str]]:
     rows = [
         ["Study", f"{facts['study_id']}: {facts['title']}"],
         ["Design", facts["design"]["text"] + ("; read as a triage queue" if facts.get("mode") == "triage" else "")],
+        *(
+            [["Washout waived", "; ".join(f"{w['reader']} session {w['session']} ({w['reason']})" for w in waived)]]
+            if (waived := facts["design"].get("washout_waived"))
+            else []
+        ),
         ["Task", facts["task"]["text"]],
         ["Readers", readers],
         ["Cases", cases],

@@ -258,3 +258,26 @@ def test_outputs_from_other_weights_than_the_named_model_are_said(tmp_path):
     assert ai["problems"] and "f" * 64 in ai["problems"][0] and model["sha256"] in ai["problems"][0]
     text = _pdf_text(paths["report.pdf"])
     assert "AI note" in text and "the stored outputs come from weights" in text
+
+
+def test_a_waived_washout_is_stated_as_a_deviation(tmp_path):
+    """A session opened before its washout ended (an audited admin override) departs from the design:
+    the front table and results.json say so, with reader, session and reason."""
+    study, _ = binary(tmp_path)
+    paths = export_study(study, tmp_path / "plain")
+    assert json.loads(paths["results.json"].read_text())["study"]["design"]["washout_waived"] == []
+    assert "Washout waived" not in _pdf_text(paths["report.pdf"])
+    engine = StudyEngine.open(study)
+    try:
+        engine.override_washout("cyto1", 2, "pilot: aided read the same day", actor="pi")
+    finally:
+        engine.close()
+    paths = export_study(study, tmp_path / "waived")
+    (waiver,) = json.loads(paths["results.json"].read_text())["study"]["design"]["washout_waived"]
+    assert (waiver["reader"], waiver["session"], waiver["reason"], waiver["by"]) == (
+        "cyto1",
+        2,
+        "pilot: aided read the same day",
+        "pi",
+    )
+    assert "Washout waived cyto1 session 2 (pilot: aided read the same day)" in _pdf_text(paths["report.pdf"])
