@@ -39,10 +39,9 @@ def analyze_region_store(study_dir: Path, source: str) -> RegionAnalysis:
     Raises ``StudyError`` when nothing is read yet, and naming the case and reader for a read
     without a truth mask or off its truth's grid or pixel spacing (as the report does)."""
     from study.export.region_report import load_region_study, reads_named_in_study_errors, region_analysis
-    from study.protocol import load_protocol
 
     study = load_region_study(Path(study_dir))
-    task = load_protocol(Path(study_dir)).task
+    task = study.protocol.task  # read once, by the loader
     with reads_named_in_study_errors(study_dir):
         result = region_analysis(
             study.reads,

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,9 @@ from study.stats.regions import (
     as_mask,
     same_grid,
 )
+
+if TYPE_CHECKING:
+    from study.protocol import Protocol
 
 FILES = ("region_cases.csv", "region_readers.csv", "region_results.json", "report.pdf")
 MODE_COLORS = {"unaided": "#1f77b4", "aided": "#ff7f0e", "AI": "#d62728"}
@@ -591,7 +595,7 @@ class StoredRegionStudy:
     outputs: dict = field(repr=False, default_factory=dict)  # case id -> the stored AIOutput (with its masks)
     voxel_mm: dict = field(default_factory=dict)  # case id -> (slice, row, column) mm: series scored in 3-D
     progress: ReadingProgress | None = None  # who has read what of the planned sessions
-    protocol: object = field(repr=False, default=None)  # the study's Protocol
+    protocol: Protocol | None = field(repr=False, default=None)  # the study's protocol (task, roles, modes)
 
 
 def load_region_study(study_dir: Path, url: str | None = None, title: str | None = None) -> StoredRegionStudy:
