@@ -104,6 +104,9 @@ class StudySettings:
     positive_to_choose: tuple[str, ...] = ()
 
 
+PASSWORD_PROBLEM = "admin password:"  # how the password's problems begin (the wizard re-checks on typing)
+
+
 def random_seed() -> int:
     return secrets.randbelow(2**31)
 
@@ -486,9 +489,9 @@ def password_problems(password: str, confirm: str) -> list[Problem]:
     """The admin password as Create checks it: long enough, and typed the same twice."""
     problems = []
     if password != confirm:
-        problems.append(Problem("admin password: the two entries differ"))
+        problems.append(Problem(f"{PASSWORD_PROBLEM} the two entries differ"))
     if len(password) < MIN_PASSWORD:
-        problems.append(Problem(f"admin password: must have at least {MIN_PASSWORD} characters"))
+        problems.append(Problem(f"{PASSWORD_PROBLEM} must have at least {MIN_PASSWORD} characters"))
     return problems
 
 

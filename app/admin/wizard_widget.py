@@ -81,6 +81,8 @@ class StudyWizardWidget(QWidget):
         self.pages.addWidget(self._cases_page())
         self.protocol_page = ProtocolPage(state)
         self.protocol_page.edited.connect(self.on_protocol_edited)
+        for e in (self.protocol_page.password, self.protocol_page.confirm):
+            e.textEdited.connect(self.on_password_edited)
         self.pages.addWidget(self.protocol_page)
 
         self.problem_list = QListWidget()
@@ -291,6 +293,13 @@ class StudyWizardWidget(QWidget):
             self.show_state()
         else:
             self._enable_create()
+
+    def on_password_edited(self) -> None:
+        """A listed password problem leaves the list as soon as the typing mends it (it stayed
+        until the next Check, saying "at least 6 characters" beside 8 typed)."""
+        if any(p.message.startswith(wizard.PASSWORD_PROBLEM) for p in self.state.problems):
+            self.check()
+            self.show_state()
 
     def _show_message(self) -> None:
         show_message(self.message_label, self.state.message, self.state.message_ok)

@@ -96,6 +96,7 @@ def test_wizard_asks_which_label_is_positive_and_creates_only_then(qtbot, tmp_pa
         qtbot.keyClicks(page.region, "optic disc")
     qtbot.keyClicks(page.password, "secret-1")
     qtbot.keyClicks(page.confirm, "secret-1")
+    assert not any(p.startswith("admin password") for p in _problems(w))  # gone as typed, not at the next Check
     assert not w.next_button.isEnabled()  # Create: the password is typed, the positive is not chosen
     _shot(shell, f"wizard_positive_unchosen_{'region' if masks else 'binary'}")
     page.positive_choice.setCurrentIndex(page.positive_choice.findData("glaucoma"))
